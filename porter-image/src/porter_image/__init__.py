@@ -1,0 +1,1 @@
+"""porter-image: OCI image layouts, layers, image configs, registry client and builder."""

@@ -1,0 +1,1 @@
+"""The porter-image command line: one module per subcommand."""

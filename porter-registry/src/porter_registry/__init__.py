@@ -1,0 +1,1 @@
+"""porter-registry: an OCI distribution-spec v1.1 registry."""

@@ -1,0 +1,7 @@
+"""porter-registry's entry point."""
+
+import sys
+
+
+def main() -> None:
+    sys.exit("porter-registry: not built yet")

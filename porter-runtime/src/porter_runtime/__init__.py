@@ -1,0 +1,1 @@
+"""porter-runtime: an OCI runtime-spec runtime with runc's command line."""

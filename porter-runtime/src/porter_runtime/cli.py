@@ -1,0 +1,7 @@
+"""porter-runtime's entry point."""
+
+import sys
+
+
+def main() -> None:
+    sys.exit("porter-runtime: not built yet")

@@ -1,0 +1,1 @@
+"""porter: not built yet."""

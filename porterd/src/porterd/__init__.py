@@ -1,0 +1,1 @@
+"""porterd: not built yet."""

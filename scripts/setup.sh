@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs everything Porter and its tests need on Debian 12 as root, idempotently:
+# the peer tools from Debian (for interop tests and benchmarks) and a venv at .venv
+# with Porter installed in editable mode.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+    busybox-static skopeo umoci runc crun podman conmon docker-registry
+    zstd apache2-utils iproute2 nftables hyperfine time libseccomp2
+    python3.11-venv git
+)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
+        || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+    /usr/bin/python3.11 -m venv .venv
+fi
+stamp=.venv/.porter-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q -e '.[test]'
+    touch "$stamp"
+fi

@@ -1,0 +1,1 @@
+"""The OCI specs as code: schemas, digests, media types, typed models, validation."""
