@@ -1,0 +1,145 @@
+"""Images in a layout: load one by tag (through an index to a platform), commit a new one.
+
+An `Image` keeps the raw JSON of its manifest and config beside the typed models, so that
+edits (config changes, repack) carry over fields the models do not know about.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from porter_specs import media_types
+from porter_specs.errors import PorterError
+from porter_specs.models import Descriptor, ImageConfig, Manifest, Platform
+
+from porter_image.errors import ImageError
+from porter_image.layout import Layout
+from porter_image.schema import schema_problems
+
+MAX_INDEX_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class Image:
+    """A manifest, its config, and the descriptor the manifest was found by."""
+
+    descriptor: Descriptor
+    manifest: Manifest
+    config: ImageConfig
+    manifest_json: dict[str, Any]
+    config_json: dict[str, Any]
+
+
+def load_image(layout: Layout, tag: str, platform: Platform | None = None) -> Image:
+    """The image `tag` names; an index is followed to `platform` (default: the host's)."""
+    return load_descriptor(layout, layout.resolve(tag), platform, f"{layout.path}:{tag}")
+
+
+def load_descriptor(
+    layout: Layout, descriptor: Descriptor, platform: Platform | None = None, what: str = ""
+) -> Image:
+    """The image a manifest or index descriptor leads to, verified and schema-checked."""
+    what = what or f"{layout.path}@{descriptor.digest}"
+    wanted = platform or Platform.host()
+    for _ in range(MAX_INDEX_DEPTH):
+        if descriptor.media_type in media_types.INDEXES:
+            descriptor = _select(layout, descriptor, wanted, what)
+            continue
+        if descriptor.media_type not in media_types.MANIFESTS:
+            raise ImageError(what, f"{descriptor.media_type} is not an image manifest or index")
+        image = _read_image(layout, descriptor)
+        if platform is not None and not platform.matches(image.config.platform):
+            raise ImageError(what, f"image is for {image.config.platform}, not {platform}")
+        return image
+    raise ImageError(what, f"indexes nested deeper than {MAX_INDEX_DEPTH}")
+
+
+def _checked_json(layout: Layout, descriptor: Descriptor, kind: str) -> dict[str, Any]:
+    document = layout.read_json(descriptor)
+    problems = schema_problems(document, kind)
+    if problems:
+        raise ImageError(f"{kind} {descriptor.digest}", f"schema violation: {problems[0]}")
+    return document
+
+
+def _select(layout: Layout, descriptor: Descriptor, wanted: Platform, what: str) -> Descriptor:
+    index = _checked_json(layout, descriptor, "index")
+    offered = []
+    for raw in index.get("manifests", []):
+        child = Descriptor.from_json(raw)
+        if child.platform is None:
+            continue
+        offered.append(str(child.platform))
+        if wanted.matches(child.platform):
+            return child
+    have = ", ".join(offered) or "none"
+    raise ImageError(what, f"no manifest for platform {wanted} (the index offers: {have})")
+
+
+def _read_image(layout: Layout, descriptor: Descriptor) -> Image:
+    manifest_json = _checked_json(layout, descriptor, "manifest")
+    try:
+        manifest = Manifest.from_json(manifest_json)
+        if manifest.config.media_type not in media_types.IMAGE_CONFIGS:
+            raise ImageError(
+                f"manifest {descriptor.digest}",
+                f"config is {manifest.config.media_type}, not an image config (an artifact?)",
+            )
+        config_json = _checked_json(layout, manifest.config, "config")
+        config = ImageConfig.from_json(config_json)
+    except ImageError:
+        raise
+    except (PorterError, TypeError, KeyError, AttributeError) as exc:
+        raise ImageError(f"manifest {descriptor.digest}", str(exc)) from exc
+    if len(config.diff_ids) != len(manifest.layers):
+        raise ImageError(
+            f"manifest {descriptor.digest}",
+            f"{len(manifest.layers)} layers but {len(config.diff_ids)} diff_ids in its config",
+        )
+    return Image(descriptor, manifest, config, manifest_json, config_json)
+
+
+def commit_image(
+    layout: Layout,
+    tag: str,
+    config_json: dict[str, Any],
+    layers: tuple[Descriptor, ...],
+    annotations: dict[str, str] | None = None,
+    base: Image | None = None,
+) -> Descriptor:
+    """Store a config and a manifest over `layers`, then point `tag` at the manifest.
+
+    With `base`, the manifest keeps the base manifest's other fields (annotations, media
+    type); the layers must already be in the layout.
+    """
+    problems = schema_problems(config_json, "config")
+    if problems:
+        raise ImageError("new image config", f"schema violation: {problems[0]}")
+    with layout.writing():
+        config = layout.put_json(media_types.IMAGE_CONFIG, config_json)
+        manifest = dict(base.manifest_json) if base else {}
+        manifest.update(
+            schemaVersion=2,
+            mediaType=media_types.IMAGE_MANIFEST,
+            config=config.to_json(),
+            layers=[layer.to_json() for layer in layers],
+        )
+        manifest.pop("subject", None)  # a new image is not a referrer of its base's subject
+        if annotations:
+            manifest["annotations"] = {**manifest.get("annotations", {}), **annotations}
+        descriptor = layout.put_json(media_types.IMAGE_MANIFEST, manifest)
+        platform = ImageConfig.from_json(config_json).platform
+        descriptor = Descriptor(
+            descriptor.media_type, descriptor.digest, descriptor.size, platform=platform
+        )
+        layout.set_tag(tag, descriptor)
+    return descriptor
+
+
+def timestamp(epoch: int | None = None) -> str:
+    """RFC 3339 in UTC with a `Z`, as the image-spec's `created` fields use."""
+    moment = datetime.fromtimestamp(time.time() if epoch is None else epoch, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
