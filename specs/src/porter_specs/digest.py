@@ -12,10 +12,11 @@ from porter_specs.errors import DigestMismatchError, InvalidDigestError, SizeMis
 
 CHUNK_SIZE = 1 << 20
 
-_GRAMMAR = re.compile(r"^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
+# fullmatch, not `$`: a `$` would let a trailing newline through.
+_GRAMMAR = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+")
 _REGISTERED = {
-    "sha256": re.compile(r"^[a-f0-9]{64}$"),
-    "sha512": re.compile(r"^[a-f0-9]{128}$"),
+    "sha256": re.compile(r"[a-f0-9]{64}"),
+    "sha512": re.compile(r"[a-f0-9]{128}"),
 }
 SUPPORTED_ALGORITHMS = tuple(_REGISTERED)
 CANONICAL_ALGORITHM = "sha256"
@@ -34,13 +35,13 @@ class Digest:
     @classmethod
     def parse(cls, value: str) -> Digest:
         """Parse a digest string, refusing anything outside the grammar or an unknown algorithm."""
-        if not isinstance(value, str) or not _GRAMMAR.match(value):
+        if not isinstance(value, str) or not _GRAMMAR.fullmatch(value):
             raise InvalidDigestError(str(value), "does not match algorithm:encoded")
         algorithm, encoded = value.split(":", 1)
         pattern = _REGISTERED.get(algorithm)
         if pattern is None:
             raise InvalidDigestError(value, f"unsupported algorithm {algorithm!r}")
-        if not pattern.match(encoded):
+        if not pattern.fullmatch(encoded):
             raise InvalidDigestError(value, f"encoded part is not a valid {algorithm} hex string")
         return cls(algorithm, encoded)
 
@@ -134,21 +135,35 @@ class VerifyingReader:
         self._digester = Digester(self.expected.algorithm)
         self._done = False
 
-    def read(self, n: int = -1) -> bytes:
+    def read(self, n: int | None = -1) -> bytes:
+        n = -1 if n is None else n
         if self._size is not None and n != 0:
+            # Ask for one byte past the promise, so that oversize content is seen.
             remaining = self._size - self._digester.size + 1
-            n = remaining if n is None or n < 0 else min(n, remaining)
+            n = remaining if n < 0 else min(n, remaining)
         chunk = self._stream.read(n)
         if chunk:
             self._digester.update(chunk)
             if self._size is not None and self._digester.size > self._size:
                 raise SizeMismatchError(self._size, self._digester.size, self._what)
+            if self._digester.size == self._size:
+                # The last promised byte: refuse wrong content before the consumer uses it.
+                check(self.expected, self._digester.digest(), what=self._what)
         elif not self._done and n != 0:
             self._done = True
             check(
                 self.expected, self._digester.digest(), self._size, self._digester.size, self._what
             )
         return chunk
+
+    def verify(self) -> None:
+        """Read what is left (discarding it) and check digest and size.
+
+        For consumers that stop before the end (a tar reader stops at its end-of-archive
+        blocks): without this, trailing or missing bytes would go unnoticed.
+        """
+        while self.read(CHUNK_SIZE):
+            pass
 
     @property
     def bytes_read(self) -> int:

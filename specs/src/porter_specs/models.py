@@ -78,9 +78,9 @@ class Platform:
         return cls(
             os=_require(document, "os", "platform"),
             architecture=_require(document, "architecture", "platform"),
-            variant=document.get("variant", ""),
-            os_version=document.get("os.version", ""),
-            os_features=tuple(document.get("os.features", ())),
+            variant=document.get("variant") or "",
+            os_version=document.get("os.version") or "",
+            os_features=tuple(document.get("os.features") or ()),
         )
 
     def to_json(self) -> Json:
@@ -120,11 +120,11 @@ class Descriptor:
             media_type=_require(document, "mediaType", "descriptor"),
             digest=Digest.parse(_require(document, "digest", "descriptor")),
             size=_require(document, "size", "descriptor"),
-            urls=tuple(document.get("urls", ())),
-            annotations=dict(document.get("annotations", {})),
-            data=document.get("data", ""),
+            urls=tuple(document.get("urls") or ()),
+            annotations=dict(document.get("annotations") or {}),
+            data=document.get("data") or "",
             platform=Platform.from_json(platform) if platform else None,
-            artifact_type=document.get("artifactType", ""),
+            artifact_type=document.get("artifactType") or "",
         )
 
     def to_json(self) -> Json:
@@ -166,10 +166,10 @@ class Manifest:
         return cls(
             config=Descriptor.from_json(_require(document, "config", "manifest")),
             layers=_descriptors(document, "layers"),
-            annotations=dict(document.get("annotations", {})),
+            annotations=dict(document.get("annotations") or {}),
             subject=Descriptor.from_json(subject) if subject else None,
-            artifact_type=document.get("artifactType", ""),
-            media_type=document.get("mediaType", media_types.IMAGE_MANIFEST),
+            artifact_type=document.get("artifactType") or "",
+            media_type=document.get("mediaType") or media_types.IMAGE_MANIFEST,
         )
 
     def to_json(self) -> Json:
@@ -203,10 +203,10 @@ class Index:
         subject = document.get("subject")
         return cls(
             manifests=_descriptors(document, "manifests"),
-            annotations=dict(document.get("annotations", {})),
+            annotations=dict(document.get("annotations") or {}),
             subject=Descriptor.from_json(subject) if subject else None,
-            artifact_type=document.get("artifactType", ""),
-            media_type=document.get("mediaType", media_types.IMAGE_INDEX),
+            artifact_type=document.get("artifactType") or "",
+            media_type=document.get("mediaType") or media_types.IMAGE_INDEX,
         )
 
     def to_json(self) -> Json:
@@ -237,10 +237,10 @@ class History:
     @classmethod
     def from_json(cls, document: Json) -> History:
         return cls(
-            created=document.get("created", ""),
-            created_by=document.get("created_by", ""),
-            author=document.get("author", ""),
-            comment=document.get("comment", ""),
+            created=document.get("created") or "",
+            created_by=document.get("created_by") or "",
+            author=document.get("author") or "",
+            comment=document.get("comment") or "",
             empty_layer=bool(document.get("empty_layer", False)),
         )
 
@@ -276,15 +276,15 @@ class ContainerConfig:
         entrypoint = document.get("Entrypoint")
         cmd = document.get("Cmd")
         return cls(
-            user=document.get("User", ""),
+            user=document.get("User") or "",
             exposed_ports=tuple(sorted(document.get("ExposedPorts") or {})),
             env=tuple(document.get("Env") or ()),
             entrypoint=tuple(entrypoint) if entrypoint is not None else None,
             cmd=tuple(cmd) if cmd is not None else None,
             volumes=tuple(sorted(document.get("Volumes") or {})),
-            working_dir=document.get("WorkingDir", ""),
+            working_dir=document.get("WorkingDir") or "",
             labels=dict(document.get("Labels") or {}),
-            stop_signal=document.get("StopSignal", ""),
+            stop_signal=document.get("StopSignal") or "",
         )
 
     def to_json(self) -> Json:
@@ -324,14 +324,14 @@ class ImageConfig:
         return cls(
             architecture=_require(document, "architecture", "image config"),
             os=_require(document, "os", "image config"),
-            diff_ids=tuple(Digest.parse(d) for d in rootfs.get("diff_ids", ())),
+            diff_ids=tuple(Digest.parse(d) for d in rootfs.get("diff_ids") or ()),
             config=ContainerConfig.from_json(document.get("config")),
             history=tuple(History.from_json(h) for h in document.get("history") or ()),
-            created=document.get("created", ""),
-            author=document.get("author", ""),
-            variant=document.get("variant", ""),
-            os_version=document.get("os.version", ""),
-            os_features=tuple(document.get("os.features", ())),
+            created=document.get("created") or "",
+            author=document.get("author") or "",
+            variant=document.get("variant") or "",
+            os_version=document.get("os.version") or "",
+            os_features=tuple(document.get("os.features") or ()),
         )
 
     def to_json(self) -> Json:

@@ -106,7 +106,8 @@ def problems(document: Any, kind: str, *, allowed_layer_types: Iterable[str] = (
 
 def schema(kind: str) -> dict[str, Any]:
     """The JSON Schema behind `kind` (a copy; the cached one is never handed out)."""
-    return json.loads(json.dumps(_schemas()[_schema_uri(kind)]))
+    copy: dict[str, Any] = json.loads(json.dumps(_schemas()[_schema_uri(kind)]))
+    return copy
 
 
 def _schema_uri(kind: str) -> str:
@@ -131,7 +132,7 @@ def _schemas() -> dict[str, dict[str, Any]]:
 
 @functools.cache
 def _validator_class() -> Any:
-    from jsonschema import Draft202012Validator, validators
+    from jsonschema import Draft202012Validator, validators  # type: ignore[import-untyped]
 
     # JSON's integers only: Go's decoders refuse 1.0 where an int64 is wanted.
     checker = Draft202012Validator.TYPE_CHECKER.redefine(
@@ -164,7 +165,9 @@ def _regex(pattern: str) -> re.Pattern[str]:
 
 
 def _pattern(validator: Any, pattern: str, instance: Any, schema: dict[str, Any]) -> Iterator[Any]:
-    from jsonschema.exceptions import ValidationError as SchemaViolation
+    from jsonschema.exceptions import (  # type: ignore[import-untyped]
+        ValidationError as SchemaViolation,
+    )
 
     if validator.is_type(instance, "string") and not _regex(pattern).search(instance):
         yield SchemaViolation(f"{instance!r} does not match {pattern!r}")
@@ -229,7 +232,7 @@ def _problem_of(error: Any) -> list[Problem]:
         ]
     if keyword == "type":
         wanted = expected if isinstance(expected, list) else [expected]
-        names = " or ".join(_TYPE_NAMES.get(t, t) for t in wanted)
+        names = " or ".join(_TYPE_NAMES.get(str(t), str(t)) for t in wanted)
         return [Problem(here, f"must be {names}, not {_json_type(instance)}")]
     custom = error.schema.get("x-message") if isinstance(error.schema, dict) else None
     return [Problem(here, custom or _generic_message(keyword, expected, instance, error))]
