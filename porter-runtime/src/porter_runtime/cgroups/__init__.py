@@ -1,0 +1,25 @@
+"""Control groups for containers: one interface, a v1 and a v2 backend.
+
+    manager = cgroup_manager(config["linux"], container_id)
+    manager.apply(pid); manager.set(config["linux"].get("resources", {}))
+
+The backends are imported only when a manager is built.
+"""
+
+from porter_runtime.cgroups.base import (
+    CgroupError,
+    CgroupManager,
+    cgroup_manager,
+    is_unified,
+    load_cgroup_manager,
+)
+from porter_runtime.cgroups.devices import DEFAULT_ALLOWED_DEVICES
+
+__all__ = [
+    "DEFAULT_ALLOWED_DEVICES",
+    "CgroupError",
+    "CgroupManager",
+    "cgroup_manager",
+    "is_unified",
+    "load_cgroup_manager",
+]

@@ -1,0 +1,161 @@
+"""The cgroup interface the runtime core programs against, its error, and the factory.
+
+The runtime never cares whether the host runs cgroup v1 or v2: it asks `cgroup_manager()`
+for a `CgroupManager` and calls the same methods on either backend. Backends live in
+`v1.py` and `v2.py` and are imported lazily so that commands which never touch cgroups
+(`state`, `list`) do not pay for them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
+
+from porter_specs.errors import PorterError
+
+CGROUP_ROOT = "/sys/fs/cgroup"
+CGROUP2_SUPER_MAGIC = 0x63677270
+
+
+class CgroupError(PorterError):
+    """A cgroup could not be created, written, read or removed.
+
+    Carries the cgroup path and the controller or file involved so the user sees
+    exactly which knob failed.
+    """
+
+    def __init__(self, path: str, what: str, reason: str) -> None:
+        super().__init__(f"cgroup {path}: {what}: {reason}")
+        self.path = path
+        self.what = what
+        self.reason = reason
+
+
+@runtime_checkable
+class CgroupManager(Protocol):
+    """One container's cgroup, on whichever hierarchy the host uses."""
+
+    path: str
+
+    def apply(self, pid: int) -> None:
+        """Create the cgroup (every controller) and move `pid` into it."""
+
+    def set(self, resources: Mapping[str, Any]) -> None:
+        """Write `linux.resources`; used on create and by `update`."""
+
+    def freeze(self) -> None:
+        """Freeze every process; returns once the kernel reports the cgroup frozen."""
+
+    def thaw(self) -> None:
+        """Undo `freeze`."""
+
+    def state(self) -> str:
+        """ "paused" when frozen, else "running"."""
+
+    def pids(self) -> list[int]:
+        """Every process in the cgroup."""
+
+    def stats(self) -> dict[str, Any]:
+        """The "data" object of runc's `events --stats`."""
+
+    def destroy(self) -> None:
+        """Remove the cgroup directories; kills nothing; safe to call twice."""
+
+    def is_empty(self) -> bool:
+        """True when no process is left in the cgroup."""
+
+
+def is_unified(root: str = CGROUP_ROOT) -> bool:
+    """True when `root` is a cgroup2 mount, i.e. the host runs the unified hierarchy only."""
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8") as f:
+            for line in f:
+                fields = line.split()
+                sep = fields.index("-")
+                if fields[4] == root:
+                    return fields[sep + 1] == "cgroup2"
+    except (OSError, ValueError):
+        return False
+    return False
+
+
+def cgroup_manager(
+    config_linux: Mapping[str, Any] | None,
+    container_id: str,
+    rootless: bool = False,
+) -> CgroupManager:
+    """Build the manager for a container from its config's `linux` object.
+
+    v2 when /sys/fs/cgroup is cgroup2, v1 otherwise (hybrid hosts included). The
+    cgroupsPath may be absent (`/porter-runtime/<id>`), absolute, relative to the
+    runtime's own cgroup, or systemd's "slice:prefix:name" (mapped to a cgroupfs path).
+    """
+    from porter_runtime.cgroups import paths
+
+    cgroups_path = (config_linux or {}).get("cgroupsPath")
+    if is_unified():
+        from porter_runtime.cgroups.v2 import CgroupV2Manager
+
+        own = paths.own_cgroup("")
+        return CgroupV2Manager(paths.resolve(cgroups_path, container_id, own), rootless=rootless)
+    from porter_runtime.cgroups.v1 import CgroupV1Manager
+
+    mounts = paths.v1_mounts()
+    resolved = {
+        name: paths.resolve(cgroups_path, container_id, paths.own_cgroup(name)) for name in mounts
+    }
+    return CgroupV1Manager(resolved, mounts=mounts, rootless=rootless)
+
+
+def load_cgroup_manager(
+    path: str, paths: Mapping[str, str] | None = None, rootless: bool = False
+) -> CgroupManager:
+    """Re-open a container's cgroup from what was saved in its state.
+
+    `path` is `manager.path`. On v1 a relative cgroupsPath can resolve differently per
+    controller; pass the saved `manager.paths` to restore those exactly.
+    """
+    if not path.startswith("/"):
+        raise CgroupError(path, "load", "a saved cgroup path must be absolute")
+    if is_unified():
+        from porter_runtime.cgroups.v2 import CgroupV2Manager
+
+        return CgroupV2Manager(path, rootless=rootless)
+    from porter_runtime.cgroups import paths as paths_mod
+    from porter_runtime.cgroups.v1 import CgroupV1Manager
+
+    mounts = paths_mod.v1_mounts()
+    saved = dict(paths or {})
+    resolved = {name: saved.get(name, path) for name in mounts}
+    return CgroupV1Manager(resolved, mounts=mounts, rootless=rootless)
+
+
+def rmdir_bounded(directory: str, attempts: int = 10) -> None:
+    """Remove a cgroup directory and its child cgroups, children first.
+
+    Retries a few times because the kernel keeps a cgroup busy briefly after its last
+    process exits. A directory that is already gone counts as removed.
+    """
+    import time
+
+    try:
+        children = [e.path for e in os.scandir(directory) if e.is_dir(follow_symlinks=False)]
+    except FileNotFoundError:
+        return
+    except OSError as e:
+        raise CgroupError(directory, "scan", e.strerror or str(e)) from e
+    for child in children:
+        rmdir_bounded(child, attempts)
+    delay = 0.005
+    for attempt in range(attempts):
+        try:
+            os.rmdir(directory)
+            return
+        except FileNotFoundError:
+            return
+        except OSError as e:
+            if attempt == attempts - 1:
+                raise CgroupError(directory, "rmdir", e.strerror or str(e)) from e
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
