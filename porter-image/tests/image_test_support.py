@@ -44,10 +44,19 @@ def tar_bytes(files: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
-def make_image(layout: Layout, tag: str, files: dict[str, bytes] | None = None) -> Descriptor:
-    """A one-layer image (uncompressed tar) tagged `tag`; returns the manifest descriptor."""
+def make_image(
+    layout: Layout,
+    tag: str,
+    files: dict[str, bytes] | None = None,
+    blob: bytes | None = None,
+    media_type: str = media_types.LAYER_TAR,
+) -> Descriptor:
+    """A one-layer image tagged `tag`; returns the manifest descriptor.
+
+    The layer is an uncompressed tar of `files`, or `blob` stored as is under `media_type`
+    (its diff_id is then that of the tar of `files`, for hand-made broken layers)."""
     layer = tar_bytes(files if files is not None else {"hello.txt": b"hello\n"})
-    layer_digest, layer_size = layout.put_bytes(layer)
+    layer_digest, layer_size = layout.put_bytes(blob if blob is not None else layer)
     host = Platform.host()
     config = {
         "architecture": host.architecture,
@@ -62,7 +71,7 @@ def make_image(layout: Layout, tag: str, files: dict[str, bytes] | None = None) 
         "mediaType": media_types.IMAGE_MANIFEST,
         "config": config_descriptor.to_json(),
         "layers": [
-            Descriptor(media_types.LAYER_TAR, layer_digest, layer_size).to_json(),
+            Descriptor(media_type, layer_digest, layer_size).to_json(),
         ],
     }
     descriptor = layout.put_json(media_types.IMAGE_MANIFEST, manifest)

@@ -14,7 +14,7 @@ from typing import Any
 from porter_specs.models import Descriptor, Platform
 
 from porter_image.image import commit_image, load_image, timestamp
-from porter_image.layout import Layout
+from porter_image.layout import Layout, check_tag
 
 
 @dataclass(frozen=True)
@@ -117,9 +117,8 @@ def configure_image(
     created: str | None = None,
 ) -> Descriptor:
     """Apply `edit` to the image `source_tag` names and tag the result (default: same tag)."""
+    target = check_tag(target_tag or source_tag)
     with layout.writing():
         image = load_image(layout, source_tag, platform)
         document = apply_edit(image.config_json, edit, created or timestamp())
-        return commit_image(
-            layout, target_tag or source_tag, document, image.manifest.layers, base=image
-        )
+        return commit_image(layout, target, document, image.manifest.layers, base=image)

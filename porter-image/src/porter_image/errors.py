@@ -69,3 +69,12 @@ class BundleError(PorterError):
         super().__init__(f"bundle {path}: {reason}")
         self.path = path
         self.reason = reason
+
+
+class ProblemsFoundError(PorterError):
+    """fsck or validate found integrity problems (they are printed before this is raised)."""
+
+    def __init__(self, what: object, count: int) -> None:
+        plural = "problem" if count == 1 else "problems"
+        super().__init__(f"{what}: {count} {plural} found")
+        self.count = count

@@ -80,26 +80,26 @@ def _select(layout: Layout, descriptor: Descriptor, wanted: Platform, what: str)
 
 
 def _read_image(layout: Layout, descriptor: Descriptor) -> Image:
+    what = f"manifest {descriptor.digest}"
     manifest_json = _checked_json(layout, descriptor, "manifest")
-    try:
-        manifest = Manifest.from_json(manifest_json)
-        if manifest.config.media_type not in media_types.IMAGE_CONFIGS:
-            raise ImageError(
-                f"manifest {descriptor.digest}",
-                f"config is {manifest.config.media_type}, not an image config (an artifact?)",
-            )
-        config_json = _checked_json(layout, manifest.config, "config")
-        config = ImageConfig.from_json(config_json)
-    except ImageError:
-        raise
-    except (PorterError, TypeError, KeyError, AttributeError) as exc:
-        raise ImageError(f"manifest {descriptor.digest}", str(exc)) from exc
+    manifest = _model(Manifest, manifest_json, what)
+    if manifest.config.media_type not in media_types.IMAGE_CONFIGS:
+        reason = f"config is {manifest.config.media_type}, not an image config (an artifact?)"
+        raise ImageError(what, reason)
+    config_json = _checked_json(layout, manifest.config, "config")
+    config = _model(ImageConfig, config_json, f"config {manifest.config.digest}")
     if len(config.diff_ids) != len(manifest.layers):
-        raise ImageError(
-            f"manifest {descriptor.digest}",
-            f"{len(manifest.layers)} layers but {len(config.diff_ids)} diff_ids in its config",
-        )
+        reason = f"{len(manifest.layers)} layers but {len(config.diff_ids)} diff_ids in its config"
+        raise ImageError(what, reason)
     return Image(descriptor, manifest, config, manifest_json, config_json)
+
+
+def _model(model: Any, document: dict[str, Any], what: str) -> Any:
+    """Parse a schema-checked document into its model; shape errors name the document."""
+    try:
+        return model.from_json(document)
+    except (PorterError, TypeError, KeyError, AttributeError) as exc:
+        raise ImageError(what, str(exc)) from exc
 
 
 def commit_image(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -103,6 +104,24 @@ class Layout:
         if not Path(path).exists():
             return cls.create(path)
         return cls.open(path)
+
+    @classmethod
+    @contextmanager
+    def for_writing(cls, path: Path | str) -> Iterator[Layout]:
+        """Open (or create) a layout and hold the writers' lock for the block.
+
+        When the block fails and the layout was created for it, the layout is removed again,
+        so a failed first write leaves nothing behind.
+        """
+        created = not Path(path).exists()
+        layout = cls.create(path) if created else cls.open(path)
+        try:
+            with layout.writing():
+                yield layout
+        except BaseException:
+            if created:
+                shutil.rmtree(layout.path, ignore_errors=True)
+            raise
 
     # -- locking ---------------------------------------------------------------------------
 

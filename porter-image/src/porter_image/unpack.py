@@ -1,0 +1,100 @@
+"""`unpack`: apply an image's layers in order into DIR/rootfs (see `porter_image.bundle`).
+
+Layers stream from the layout through digest verification into `apply_layer`; each layer's
+diff_id is checked against the config. On any failure the target is emptied again (or
+removed, if unpack created it), so a failed unpack leaves nothing half-done behind.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from porter_specs.digest import VerifyingReader
+from porter_specs.models import Descriptor, Platform
+
+from porter_image.bundle import BASE, ROOTFS, BundleRecord, check_empty_target, write_record
+from porter_image.errors import ImageError
+from porter_image.image import Image, load_image
+from porter_image.layer import ApplyOptions, apply_layer
+from porter_image.layout import Layout
+from porter_image.progress import CountingReader, Progress
+
+DEFAULT_APPLY = ApplyOptions()
+
+
+def unpack_image(
+    layout: Layout,
+    tag: str,
+    bundle: Path,
+    platform: Platform | None = None,
+    keep_base: bool = True,
+    options: ApplyOptions = DEFAULT_APPLY,
+    progress: Progress | None = None,
+) -> Image:
+    """Unpack image `tag` into `bundle`; returns the image that was unpacked."""
+    image = load_image(layout, tag, platform)
+    created = check_empty_target(bundle)
+    bundle.mkdir(parents=True, exist_ok=True)
+    try:
+        apply_image(layout, image, bundle / ROOTFS, options, progress)
+        if keep_base:
+            apply_image(layout, image, bundle / BASE, options, None)
+        write_record(bundle, BundleRecord(image.descriptor, tag, keep_base))
+    except BaseException:
+        _undo(bundle, created)
+        raise
+    return image
+
+
+def apply_image(
+    layout: Layout,
+    image: Image,
+    dest: Path,
+    options: ApplyOptions = DEFAULT_APPLY,
+    progress: Progress | None = None,
+) -> None:
+    """Apply every layer of `image`, in order, into `dest` (created with mode 0755)."""
+    dest.mkdir(mode=0o755, exist_ok=True)
+    count = len(image.manifest.layers)
+    for i, (layer, diff_id) in enumerate(
+        zip(image.manifest.layers, image.config.diff_ids, strict=True)
+    ):
+        if progress:
+            progress.start(f"unpack layer {i + 1}/{count} {layer.digest.encoded[:12]}", layer.size)
+        actual = apply_blob(layout, layer, dest, options, progress)
+        if progress:
+            progress.finish()
+        if actual != diff_id:
+            raise ImageError(
+                f"layer {layer.digest}",
+                f"diff_id mismatch: config says {diff_id}, content is {actual}",
+            )
+
+
+def apply_blob(
+    layout: Layout,
+    layer: Descriptor,
+    dest: Path,
+    options: ApplyOptions = DEFAULT_APPLY,
+    progress: Progress | None = None,
+) -> object:
+    """Apply one layer blob, verifying its digest and size as it streams; returns its diff_id."""
+    with layout.open_blob(layer.digest) as raw:
+        stream = CountingReader(raw, progress) if progress else raw
+        reader = VerifyingReader(stream, layer.digest, layer.size, f"layer {layer.digest}")  # type: ignore[arg-type]
+        diff_id = apply_layer(reader, layer.media_type, dest, options)  # type: ignore[arg-type]
+        while reader.read(1 << 20):  # the tail (padding, compression trailer) is hashed too
+            pass
+    return diff_id
+
+
+def _undo(bundle: Path, created: bool) -> None:
+    if created:
+        shutil.rmtree(bundle, ignore_errors=True)
+        return
+    for child in bundle.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
