@@ -1,0 +1,145 @@
+"""Per-test workbench: bundles, containers, and the guarantee that all of it goes away.
+
+A `Lab` belongs to one test and one runtime.  Every container it creates is
+force-deleted, reaped and has its cgroups removed when the test ends, passed
+or failed; every bundle lives under the lab's own directory, removed last.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+
+from conformance.runtime import hostfs
+from conformance.runtime.bundle import Bundle, default_config, make_rootfs
+from conformance.runtime.runtimes import Outcome, Runtime
+
+
+class Container:
+    """One container id in one bundle; its stdout goes to a file beside the bundle."""
+
+    def __init__(self, lab: Lab, container_id: str, bundle: Bundle) -> None:
+        self.lab = lab
+        self.id = container_id
+        self.bundle = bundle
+        self.stdout_path = lab.workdir / f"{container_id}.stdout"
+        self.pid = 0
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.lab.runtime
+
+    def create(self, *extra: str) -> Outcome:
+        """`create`; the container's stdout is our file (the runtime passes it through)."""
+        self.bundle.write()
+        with self.stdout_path.open("ab") as stdout:
+            outcome = self.runtime.create(self.id, self.bundle.path, *extra, stdout=stdout)
+        if outcome.ok:
+            state = self.runtime.try_state(self.id) or {}
+            self.pid = int(state.get("pid") or 0)
+            self.lab.note_cgroups(self.pid)
+        return outcome
+
+    def start(self) -> Outcome:
+        return self.runtime.start(self.id)
+
+    def state(self) -> dict:
+        return self.runtime.state(self.id)
+
+    def try_state(self) -> dict | None:
+        return self.runtime.try_state(self.id)
+
+    def kill(self, signal: str = "KILL") -> Outcome:
+        return self.runtime.kill(self.id, signal)
+
+    def delete(self, force: bool = False) -> Outcome:
+        outcome = self.runtime.delete(self.id, force)
+        hostfs.reap(self.pid)
+        return outcome
+
+    def wait(self, status: str = "stopped", timeout: float = 10.0) -> dict:
+        return self.runtime.wait_status(self.id, status, timeout)
+
+    def output(self) -> str:
+        return self.stdout_path.read_text() if self.stdout_path.exists() else ""
+
+    def report(self) -> dict:
+        text = self.output()
+        try:
+            return json.loads(text)
+        except ValueError as error:
+            raise AssertionError(f"probe printed no report: {text!r}") from error
+
+    def run_to_exit(self, *create_args: str) -> Container:
+        """create, start, wait until stopped, delete: the whole lifecycle, checked."""
+        self.create(*create_args).check()
+        self.start().check()
+        self.wait("stopped")
+        self.delete().check()
+        return self
+
+
+class Lab:
+    """Bundles and containers for one test against one runtime, cleaned up at the end."""
+
+    def __init__(self, runtime: Runtime, workdir: Path, probe: Path, busybox: Path, tag: str):
+        self.runtime = runtime
+        self.workdir = workdir
+        self.probe_binary = probe
+        self.busybox = busybox
+        self.tag = tag
+        self.containers: list[Container] = []
+        self.cgroups: set[str] = set()
+        self.finalizers: list[Callable[[], object]] = []
+        self._bundles = 0
+
+    def new_id(self) -> str:
+        return f"conf-{secrets.token_hex(6)}"
+
+    def cgroup_parent(self) -> str:
+        """The cgroup under which this session's containers live (absolute paths)."""
+        return f"/{hostfs.CLEANUP_MARKER}-{self.tag}"
+
+    def bundle(self, args: list[str] | None = None) -> Bundle:
+        """A new bundle with its own rootfs and the default config (not yet written)."""
+        self._bundles += 1
+        path = self.workdir / f"bundle-{self._bundles}"
+        path.mkdir(mode=0o755)
+        path.chmod(0o755)
+        config = default_config(args)
+        config["linux"]["cgroupsPath"] = f"{self.cgroup_parent()}/{secrets.token_hex(6)}"
+        bundle = Bundle(path, config)
+        make_rootfs(bundle.rootfs, self.busybox, self.probe_binary)
+        return bundle
+
+    def container(self, bundle: Bundle, container_id: str | None = None) -> Container:
+        container = Container(self, container_id or self.new_id(), bundle)
+        self.containers.append(container)
+        return container
+
+    def probe(self, bundle: Bundle, *probe_args: str) -> dict:
+        """Runs the probe as the container's process and returns its report."""
+        bundle.config["process"]["args"] = ["/probe", *probe_args]
+        return self.container(bundle).run_to_exit().report()
+
+    def note_cgroups(self, pid: int) -> None:
+        """Remembers the container's cgroups so that cleanup can remove leftovers."""
+        with contextlib.suppress(OSError, ValueError):
+            self.cgroups.update(hostfs.process_cgroups(pid).values())
+
+    def defer(self, finalizer: Callable[[], object]) -> None:
+        self.finalizers.append(finalizer)
+
+    def cleanup(self) -> None:
+        for container in reversed(self.containers):
+            if container.try_state() is not None:
+                container.delete(force=True)
+            hostfs.reap(container.pid)
+        for finalizer in reversed(self.finalizers):
+            finalizer()
+        for bundle_cgroup in self.cgroups:
+            hostfs.remove_cgroup(bundle_cgroup)
+        hostfs.remove_tree(self.workdir)
