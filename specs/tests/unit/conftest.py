@@ -1,0 +1,44 @@
+"""Fixtures shared by porter_specs' unit tests: the spec's examples and a way to break them."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+EXAMPLES = Path(__file__).parent / "examples"
+DELETE = object()
+
+
+def load_example(name: str) -> Any:
+    """A fresh copy of an example document (examples/<name>.json)."""
+    return json.loads((EXAMPLES / f"{name}.json").read_text())
+
+
+def edit(document: Any, pointer: str, value: Any = DELETE) -> Any:
+    """A copy of `document` with the value at `pointer` set (or deleted); missing keys are added."""
+    changed = copy.deepcopy(document)
+    *parents, last = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
+    target = changed
+    for part in parents:
+        target = target[int(part)] if isinstance(target, list) else target[part]
+    index: Any = int(last) if isinstance(target, list) else last
+    if value is DELETE:
+        del target[index]
+    else:
+        target[index] = value
+    return changed
+
+
+@pytest.fixture
+def example() -> Callable[[str], Any]:
+    return load_example
+
+
+@pytest.fixture
+def broken() -> Callable[..., Any]:
+    return edit
