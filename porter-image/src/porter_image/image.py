@@ -61,7 +61,8 @@ def _checked_json(layout: Layout, descriptor: Descriptor, kind: str) -> dict[str
     document = layout.read_json(descriptor)
     problems = schema_problems(document, kind)
     if problems:
-        raise ImageError(f"{kind} {descriptor.digest}", f"schema violation: {problems[0]}")
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ImageError(f"{kind} {descriptor.digest}", f"schema violation: {problems[0]}{more}")
     return document
 
 

@@ -168,3 +168,28 @@ def test_repack_into_a_layout_without_the_base_image_fails(
     result = run("repack", f"{other.path}:next", bundle)
     assert result.exit_code == 3 and "not found" in result.stderr
     assert other.tags() == []
+
+
+def test_unpack_of_truncated_zstd_layer_is_refused(tmp_path: Path, layout: Layout) -> None:
+    import zstandard
+
+    files = {"big": bytes(range(256)) * 2000}
+    data = zstandard.ZstdCompressor().compress(tar_bytes(files))
+    make_image(layout, "v1", files, data[: len(data) // 2], media_types.LAYER_TAR_ZSTD)
+    result = run("unpack", f"{layout.path}:v1", tmp_path / "b")
+    assert result.exit_code == 5 and "zstd" in result.stderr
+    assert not (tmp_path / "b").exists()
+
+
+def test_unpack_progress_names_each_layer(tmp_path: Path, imported: Layout) -> None:
+    result = run("unpack", "--progress", f"{imported.path}:base", tmp_path / "b")
+    assert result.exit_code == 0 and "unpack layer 1/1" in result.stderr
+
+
+def test_unpack_into_an_existing_empty_directory_keeps_it_on_failure(
+    tmp_path: Path, layout: Layout
+) -> None:
+    make_image(layout, "v1", {"a": b"a"}, tar_bytes({"b": b"b"}))  # wrong diff_id
+    (tmp_path / "b").mkdir()
+    assert run("unpack", f"{layout.path}:v1", tmp_path / "b").exit_code == 1
+    assert (tmp_path / "b").is_dir() and list((tmp_path / "b").iterdir()) == []

@@ -82,17 +82,19 @@ class Checker:
         document = self._load(descriptor)
         if document is None:
             return
-        for problem in schema_problems(document, kind):
+        found = schema_problems(document, kind)
+        for problem in found:
             self.add(f"{kind} {digest}", f"schema: {problem}")
         if is_document(descriptor.media_type):
-            self._check_children(descriptor, document)
+            self._check_children(descriptor, document, report_shape=not found)
 
-    def _check_children(self, descriptor: Descriptor, document: Any) -> None:
+    def _check_children(self, descriptor: Descriptor, document: Any, report_shape: bool) -> None:
         name = f"{KIND_OF_MEDIA_TYPE[descriptor.media_type]} {descriptor.digest}"
         try:
             references = list(edges(descriptor.media_type, document))
         except PorterError as exc:
-            self.add(name, str(exc))
+            if report_shape:  # otherwise the schema problems already say it
+                self.add(name, str(exc))
             return
         for edge in references:
             self.check_descriptor(edge.descriptor, f"{name} {edge.field}", edge.required)
