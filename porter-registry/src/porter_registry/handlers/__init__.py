@@ -1,0 +1,1 @@
+"""One module per distribution-spec resource; each parses HTTP and calls `Registry`."""

@@ -1,0 +1,1 @@
+"""Storage: a path-based driver interface, its filesystem driver, the registry's layout."""

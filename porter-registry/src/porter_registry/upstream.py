@@ -1,0 +1,59 @@
+"""The seam for a pull-through cache: where content missing locally may be fetched from.
+
+The registry asks its `ContentSource` only when a repository lacks a manifest or blob a client
+pulls. Whatever it returns is verified and stored like a push (blobs by digest through an
+upload session, manifests checked against the requested digest), then served. The default,
+`NoUpstream`, has nothing. A proxy implements `ContentSource` over HTTP to another registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from porter_specs.digest import Digest
+
+if TYPE_CHECKING:
+    from porter_registry.config import ProxyConfig
+
+
+@dataclass(frozen=True)
+class FetchedManifest:
+    """A manifest as an upstream served it."""
+
+    content: bytes
+    media_type: str
+
+
+@runtime_checkable
+class ContentSource(Protocol):
+    """Content the registry may cache when a client pulls something it does not hold."""
+
+    def fetch_manifest(self, name: str, reference: str) -> FetchedManifest | None:
+        """The manifest `reference` (tag or digest) of `name`, or None when upstream lacks it."""
+        ...
+
+    def fetch_blob(self, name: str, digest: Digest) -> Iterable[bytes] | None:
+        """The blob's bytes in chunks, or None when upstream lacks it."""
+        ...
+
+
+class NoUpstream:
+    """No upstream: a miss is a miss."""
+
+    def fetch_manifest(self, name: str, reference: str) -> FetchedManifest | None:
+        return None
+
+    def fetch_blob(self, name: str, digest: Digest) -> Iterable[bytes] | None:
+        return None
+
+
+def build_upstream(proxy: ProxyConfig) -> ContentSource:
+    """The content source `[proxy]` asks for. Without a URL, none; a proxy URL is refused
+    until a `ContentSource` over HTTP exists, rather than serving as a plain registry."""
+    from porter_registry.config import ConfigError
+
+    if not proxy.url:
+        return NoUpstream()
+    raise ConfigError(f"proxy.url {proxy.url!r}: the pull-through cache is not in this build")
