@@ -39,7 +39,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         check = item.nodeid.split("::", 1)[-1].replace(f"[{target.name}]", "")
         check = check.replace(f"[{target.name}-", "[").replace(f"-{target.name}]", "]")
         REPORT.register(item.nodeid, check, target.name)
-        reason = KNOWN_FAILURES.get(target.name, {}).get(getattr(item, "originalname", ""))
+        known = KNOWN_FAILURES.get(target.name, {})
+        reason = known.get(check) or known.get(getattr(item, "originalname", ""))
         if reason:
             item.add_marker(pytest.mark.xfail(strict=True, reason=reason))
 

@@ -1,6 +1,8 @@
 """Checks a runtime is known to fail on this machine, with the reason: the ONE place.
 
-Keyed by runtime name (the binary's file name), then by test function name.
+Keyed by runtime name (the binary's file name), then by check: a test function
+name (all its parameters) or a test name with parameters, as in the side-by-side
+report ("test_x[param]").
 Every entry becomes xfail(strict=True) for that runtime only, so a fix shows up
 as an XPASS that fails the run until the entry is removed.
 """
@@ -11,5 +13,30 @@ KNOWN_FAILURES: dict[str, dict[str, str]] = {
             "runc deletes a created (never started) container without --force; "
             "runtime.md says deleting a container that is not stopped MUST fail"
         ),
+        "test_hook_state_has_lifecycle_status[poststart]": (
+            "runc 1.1 runs poststart hooks inside `create` (state status 'created'), "
+            "not after the user process started"
+        ),
+        "test_create_hooks_run_at_create_only": (
+            "runc 1.1 runs poststart hooks inside `create`, before `start` was called"
+        ),
+        "test_failing_poststart_hook_does_not_stop_lifecycle": (
+            "runc 1.1 makes a failing poststart hook fatal; config.md says log a warning "
+            "and continue with the remaining hooks and the lifecycle"
+        ),
+        "test_failing_poststop_hook_does_not_stop_delete": (
+            "runc 1.1 stops at the first failing poststop hook and skips the remaining ones"
+        ),
+        "test_domainname_is_set": "runc 1.1 ignores `domainname` (supported from runc 1.2)",
+        "test_unknown_capability_is_an_error": (
+            "runc warns 'ignoring unknown or unavailable capabilities' and creates the "
+            "container; config.md says invalid values MUST be an error"
+        ),
+        "test_io_priority_is_applied": "runc 1.1 ignores process.ioPriority (runtime-spec 1.1)",
+        "test_scheduler_policy_is_applied": "runc 1.1 ignores process.scheduler (runtime-spec 1.2)",
+        "test_exec_cpu_affinity_is_applied": (
+            "runc 1.1 ignores process.execCPUAffinity (runtime-spec 1.2)"
+        ),
+        "test_personality_is_applied": "runc 1.1 ignores linux.personality (runtime-spec 1.2)",
     },
 }
