@@ -22,9 +22,11 @@ def wait_until(
     undo: Callable[[], None] | None,
     path: str,
     what: str,
-    timeout: float = FREEZE_TIMEOUT,
+    timeout: float | None = None,
 ) -> None:
     """Call `request` until `done()`; on timeout call `undo` and raise CgroupError."""
+    if timeout is None:
+        timeout = FREEZE_TIMEOUT
     deadline = time.monotonic() + timeout
     delay = 0.0005
     attempt = 0
