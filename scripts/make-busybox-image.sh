@@ -37,7 +37,7 @@ install -m 0755 "$busybox" "$rootfs/bin/busybox"
 "$busybox" --list-full | while read -r applet; do
     [ "$applet" = "bin/busybox" ] && continue
     dir="$(dirname "$applet")"
-    up="$(echo "$dir" | sed -E 's#[^/]+#..#g')"
+    if [ "$dir" = . ]; then up=.; else up="$(echo "$dir" | sed -E 's#[^/]+#..#g')"; fi
     mkdir -p "$rootfs/$dir"
     ln -sfn "$up/bin/busybox" "$rootfs/$applet"
 done

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -11,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from image_test_support import PORTER_IMAGE, REPO, make_image
+from image_test_support import build_busybox, make_image
 from porter_image.layout import Layout
 
 
@@ -31,12 +29,5 @@ def image_layout(layout: Layout) -> Layout:
 def busybox_image(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """The demo base image, built once by the repository's script: (layout path, tag)."""
     layout = tmp_path_factory.mktemp("busybox") / "layout"
-    env = {**os.environ, "PORTER_IMAGE": str(PORTER_IMAGE)}
-    subprocess.run(
-        ["bash", str(REPO / "scripts" / "make-busybox-image.sh"), f"{layout}:busybox"],
-        check=True,
-        env=env,
-        capture_output=True,
-        timeout=300,
-    )
+    build_busybox(f"{layout}:busybox")
     return layout, "busybox"

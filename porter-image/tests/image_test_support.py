@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import subprocess
 import tarfile
 from pathlib import Path
 
@@ -77,3 +78,14 @@ def make_image(
     descriptor = layout.put_json(media_types.IMAGE_MANIFEST, manifest)
     layout.set_tag(tag, descriptor)
     return descriptor
+
+
+def build_busybox(image: str) -> None:
+    """Run scripts/make-busybox-image.sh LAYOUT:TAG with this checkout's porter-image."""
+    subprocess.run(
+        ["bash", str(REPO / "scripts" / "make-busybox-image.sh"), image],
+        check=True,
+        env={**os.environ, "PORTER_IMAGE": str(PORTER_IMAGE)},
+        capture_output=True,
+        timeout=300,
+    )

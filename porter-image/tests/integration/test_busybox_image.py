@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from image_test_support import PORTER_IMAGE, REPO
+from image_test_support import PORTER_IMAGE, build_busybox
 from porter_image.image import load_image
 from porter_image.layout import Layout, check_layout
 
@@ -37,14 +37,7 @@ def test_busybox_image_build_is_reproducible(
     busybox_image: tuple[Path, str], tmp_path: Path
 ) -> None:
     layout = tmp_path / "again"
-    env = {**os.environ, "PORTER_IMAGE": str(PORTER_IMAGE)}
-    subprocess.run(
-        ["bash", str(REPO / "scripts" / "make-busybox-image.sh"), f"{layout}:busybox"],
-        check=True,
-        env=env,
-        capture_output=True,
-        timeout=300,
-    )
+    build_busybox(f"{layout}:busybox")
     first = Layout.open(busybox_image[0]).resolve("busybox").digest
     assert Layout.open(layout).resolve("busybox").digest == first
 
