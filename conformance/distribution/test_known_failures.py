@@ -34,3 +34,10 @@ def test_every_known_failure_has_a_reason():
     for target, failures in load_known_failures().items():
         for key, reason in failures.items():
             assert reason.strip(), f"{target}: {key} has no reason"
+
+
+def test_readme_lists_every_known_failure():
+    readme = (HERE.parent / "README.md").read_text()
+    for target, failures in load_known_failures().items():
+        for key in failures:
+            assert f"`{key}`" in readme, f"{target}: {key} is missing from conformance/README.md"
