@@ -39,7 +39,7 @@ class _SizeLimitExceeded(Exception):
 def _hashed(chunks: Iterator[bytes], digester: Digester, limit: int) -> Iterator[bytes]:
     for chunk in chunks:
         digester.update(chunk)
-        if digester.size > limit:
+        if digester.size > limit + len(chunk):  # entries are checked exactly, below
             raise _SizeLimitExceeded
         yield chunk
 
@@ -64,7 +64,7 @@ def apply_layer(
     applier = Applier(Path(dest), options)
     try:
         for entry in reader.entries():
-            if entry.data_size > options.max_size - digester.size:
+            if reader.offset + entry.data_size > options.max_size:
                 raise _SizeLimitExceeded
             applier.apply(entry, reader)
         reader.finish()
@@ -117,6 +117,9 @@ class Applier:
     # ------------------------------------------------------------ whiteouts
 
     def _whiteout(self, name: str, parent: str, base: str) -> None:
+        target = base[len(WHITEOUT) :]
+        if base != OPAQUE and target in ("", ".", ".."):
+            raise HostileLayerError(name, f"whiteout of {target!r} names no file in its directory")
         found = self.tree.directory(parent, create=False, entry=name)
         if found is None:
             return
@@ -126,12 +129,8 @@ class Applier:
                 for child in os.listdir(fd):
                     if (ino, child) not in self._created:
                         self._remove(fd, child, name)
-            elif not base.startswith(WHITEOUT + WHITEOUT):  # other .wh..wh. names: aufs metadata
-                target = base[len(WHITEOUT) :]
-                if target in ("", ".", ".."):
-                    raise HostileLayerError(name, "whiteout names no file")
-                if (ino, target) not in self._created:
-                    self._remove(fd, target, name)
+            elif not base.startswith(WHITEOUT + WHITEOUT) and (ino, target) not in self._created:
+                self._remove(fd, target, name)  # (other .wh..wh. names are aufs metadata)
         finally:
             os.close(fd)
 
@@ -245,7 +244,10 @@ class Applier:
     def _xattrs(self, target: int | str, entry: tf.TarEntry) -> None:
         for key, value in entry.xattrs.items():
             try:
-                os.setxattr(target, key, value, follow_symlinks=False)
+                if isinstance(target, int):
+                    os.setxattr(target, key, value)
+                else:
+                    os.setxattr(target, key, value, follow_symlinks=False)
             except OSError as err:
                 if err.errno in (errno.ENOTSUP, errno.EPERM):
                     continue  # a namespace this filesystem or user cannot hold (as umoci)

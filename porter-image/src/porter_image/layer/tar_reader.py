@@ -39,6 +39,7 @@ class TarReader:
         self._buf = b""
         self._view = memoryview(self._buf)
         self._pos = 0
+        self._base = 0  # stream offset of the start of self._buf
         self._data_left = 0  # data bytes of the current entry not yet handed out
         self._skip = 0  # bytes (data + padding) to pass before the next header
         self._global: dict[str, bytes] = {}
@@ -47,11 +48,17 @@ class TarReader:
     def _fill(self) -> bool:
         for chunk in self._chunks:
             if chunk:
+                self._base += len(self._buf)
                 self._buf = chunk
                 self._view = memoryview(chunk)
                 self._pos = 0
                 return True
         return False
+
+    @property
+    def offset(self) -> int:
+        """Bytes of the uncompressed stream consumed so far."""
+        return self._base + self._pos
 
     def _truncated(self) -> LayerError:
         return LayerError(self.current, "tar stream is truncated (unexpected end of data)")
