@@ -37,9 +37,9 @@ class ConfigEdit:
         """A short history line of the edit, e.g. `porter-image config --env PATH=... --cmd`."""
         parts = [f"--clear-{name}" for name in sorted(self.clear)]
         parts += [f"--env {e}" for e in self.env]
-        for name, value in (("entrypoint", self.entrypoint), ("cmd", self.cmd)):
-            if value is not None:
-                parts.append(f"--{name} {list(value)}")
+        for name, argv in (("entrypoint", self.entrypoint), ("cmd", self.cmd)):
+            if argv is not None:
+                parts.append(f"--{name} {list(argv)}")
         for name, value in (
             ("user", self.user),
             ("workdir", self.workdir),
@@ -71,9 +71,9 @@ def apply_edit(config_json: dict[str, Any], edit: ConfigEdit, created: str) -> d
         runtime.pop(CLEARABLE[name], None)
     if edit.env:
         runtime["Env"] = merge_env(runtime.get("Env") or [], edit.env)
-    for key, value in (("Entrypoint", edit.entrypoint), ("Cmd", edit.cmd)):
-        if value is not None:
-            runtime[key] = list(value)
+    for key, argv in (("Entrypoint", edit.entrypoint), ("Cmd", edit.cmd)):
+        if argv is not None:
+            runtime[key] = list(argv)
     for key, value in (
         ("User", edit.user),
         ("WorkingDir", edit.workdir),

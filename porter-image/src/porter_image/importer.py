@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, cast
 
 import zstandard
 from porter_specs.models import Descriptor, Platform
@@ -21,7 +21,7 @@ from porter_image.errors import ImageError
 from porter_image.image import commit_image, timestamp
 from porter_image.layer import TarOptions, write_layer, write_tar_stream
 from porter_image.layout import Layout, check_tag
-from porter_image.progress import CountingWriter, Progress
+from porter_image.progress import Progress, counting_writer
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -52,13 +52,13 @@ def import_image(
     with Layout.for_writing(layout_path) as layout:
         progress.start(f"import {source}")
         with layout.blob_writer() as out:
-            counted = CountingWriter(out, progress)  # type: ignore[arg-type]
+            counted = counting_writer(out, progress)
             if source.is_dir():
                 tar_options = TarOptions(mtime=options.mtime)
-                result = write_layer(source, counted, options.compression, tar_options)  # type: ignore[arg-type]
+                result = write_layer(source, counted, options.compression, tar_options)
             else:
                 with _open_tarball(source) as tarball:
-                    result = write_tar_stream(tarball, counted, options.compression)  # type: ignore[arg-type]
+                    result = write_tar_stream(tarball, counted, options.compression)
         progress.finish()
         layer = Descriptor(result.media_type, result.digest, result.size)
         created = timestamp(options.mtime)
@@ -82,18 +82,22 @@ def _open_tarball(path: Path) -> Iterator[BinaryIO]:
         magic = raw.read(4)
         raw.seek(0)
         if magic.startswith(_GZIP_MAGIC):
-            yield _GuardedReader(gzip.GzipFile(fileobj=raw, mode="rb"), path, "gzip")
+            yield _guarded(gzip.GzipFile(fileobj=raw, mode="rb"), path, "gzip")
         elif magic == _ZSTD_MAGIC:
             reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
-            yield _GuardedReader(reader, path, "zstd")
+            yield _guarded(reader, path, "zstd")
         else:
             yield raw
+
+
+def _guarded(stream: Any, path: Path, kind: str) -> BinaryIO:
+    return cast(BinaryIO, _GuardedReader(stream, path, kind))
 
 
 class _GuardedReader:
     """Turns a decompressor's low-level errors (truncation, corruption) into one ImageError."""
 
-    def __init__(self, stream: BinaryIO, path: Path, kind: str) -> None:
+    def __init__(self, stream: Any, path: Path, kind: str) -> None:
         self._stream = stream
         self._path = path
         self._kind = kind

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO, cast
 
 
 def human_size(n: float) -> str:
@@ -61,10 +61,20 @@ class Progress:
         self.stream.flush()
 
 
+def counting_reader(stream: Any, progress: Progress) -> BinaryIO:
+    """`stream`, reporting bytes read to `progress` (typed as the file the layer code takes)."""
+    return cast(BinaryIO, CountingReader(stream, progress))
+
+
+def counting_writer(stream: Any, progress: Progress) -> BinaryIO:
+    """`stream`, reporting bytes written to `progress`."""
+    return cast(BinaryIO, CountingWriter(stream, progress))
+
+
 class CountingReader:
     """A read-only stream wrapper reporting bytes read to a Progress."""
 
-    def __init__(self, stream: BinaryIO, progress: Progress) -> None:
+    def __init__(self, stream: Any, progress: Progress) -> None:
         self._stream = stream
         self._progress = progress
 
@@ -83,7 +93,7 @@ class CountingReader:
 class CountingWriter:
     """A write-only stream wrapper reporting bytes written to a Progress."""
 
-    def __init__(self, stream: BinaryIO, progress: Progress) -> None:
+    def __init__(self, stream: Any, progress: Progress) -> None:
         self._stream = stream
         self._progress = progress
 

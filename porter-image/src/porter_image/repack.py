@@ -20,7 +20,7 @@ from porter_image.errors import BundleError
 from porter_image.image import commit_image, load_descriptor, timestamp
 from porter_image.layer import TarOptions, write_diff_layer
 from porter_image.layout import Layout, check_tag
-from porter_image.progress import CountingWriter, Progress
+from porter_image.progress import Progress, counting_writer
 from porter_image.unpack import apply_blob
 
 
@@ -57,13 +57,13 @@ def repack_image(
         image = load_descriptor(layout, record.manifest, None, f"bundle {bundle} base image")
         progress.start(f"repack {bundle / ROOTFS}")
         with layout.blob_writer() as out:
-            counted = CountingWriter(out, progress)  # type: ignore[arg-type]
+            counted = counting_writer(out, progress)
             result = write_diff_layer(
                 bundle / BASE,
                 bundle / ROOTFS,
                 counted,
                 options.compression,
-                TarOptions(mtime=options.mtime),  # type: ignore[arg-type]
+                TarOptions(mtime=options.mtime),
             )
         progress.finish()
         layer = Descriptor(result.media_type, result.digest, result.size)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import BinaryIO, cast
 
 from porter_specs.digest import VerifyingReader
 from porter_specs.models import Descriptor, Platform
@@ -18,7 +19,7 @@ from porter_image.errors import ImageError
 from porter_image.image import Image, load_image
 from porter_image.layer import ApplyOptions, apply_layer
 from porter_image.layout import Layout
-from porter_image.progress import CountingReader, Progress
+from porter_image.progress import Progress, counting_reader
 
 DEFAULT_APPLY = ApplyOptions()
 
@@ -81,9 +82,9 @@ def apply_blob(
 ) -> object:
     """Apply one layer blob, verifying its digest and size as it streams; returns its diff_id."""
     with layout.open_blob(layer.digest) as raw:
-        stream = CountingReader(raw, progress) if progress else raw
-        reader = VerifyingReader(stream, layer.digest, layer.size, f"layer {layer.digest}")  # type: ignore[arg-type]
-        diff_id = apply_layer(reader, layer.media_type, dest, options)  # type: ignore[arg-type]
+        stream = counting_reader(raw, progress) if progress else raw
+        reader = VerifyingReader(stream, layer.digest, layer.size, f"layer {layer.digest}")
+        diff_id = apply_layer(cast(BinaryIO, reader), layer.media_type, dest, options)
         while reader.read(1 << 20):  # the tail (padding, compression trailer) is hashed too
             pass
     return diff_id
