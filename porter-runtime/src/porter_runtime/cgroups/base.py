@@ -155,7 +155,18 @@ def rmdir_bounded(directory: str, attempts: int = 10) -> None:
         except FileNotFoundError:
             return
         except OSError as e:
+            live = _procs(directory)
+            if live:
+                raise CgroupError(directory, "rmdir", f"still has processes {live[:5]}") from e
             if attempt == attempts - 1:
                 raise CgroupError(directory, "rmdir", e.strerror or str(e)) from e
             time.sleep(delay)
             delay = min(delay * 2, 0.2)
+
+
+def _procs(directory: str) -> list[int]:
+    try:
+        with open(os.path.join(directory, "cgroup.procs"), encoding="utf-8") as f:
+            return [int(x) for x in f.read().split()]
+    except (OSError, ValueError):
+        return []

@@ -19,7 +19,7 @@ from porter_runtime.cgroups.v1_resources import rdma_entries
 
 log = logging.getLogger(__name__)
 
-UNIFIED_KEY = re.compile(r"^[a-z][a-z0-9_]*\.[a-z0-9_.]+$")
+UNIFIED_KEY = re.compile(r"^[a-z][a-z0-9_]*\.[A-Za-z0-9_.]+$")
 
 
 def shares_to_weight(shares: int) -> int:

@@ -1,0 +1,310 @@
+"""The v1 backend on this host's real cgroup v1 hierarchies, with a real process inside.
+
+Every test works under its own /porter-test-<random> parent, removed afterwards even
+when the test fails; the sleeping process is killed first so the rmdir can succeed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import time
+
+import pytest
+from porter_runtime.cgroups import files
+from porter_runtime.cgroups.base import CgroupError, is_unified, rmdir_bounded
+from porter_runtime.cgroups.paths import v1_mounts
+from porter_runtime.cgroups.v1 import CgroupV1Manager
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
+    pytest.mark.skipif(is_unified() or not v1_mounts(), reason="host has no cgroup v1"),
+]
+
+MOUNTS = v1_mounts() if os.geteuid() == 0 else {}
+
+
+def read(manager, controller, name):
+    return files.read(manager.dirs[controller], name)
+
+
+class Box:
+    """A manager plus a sleeping process, for one test."""
+
+    def __init__(self, path: str) -> None:
+        self.manager = CgroupV1Manager(path)
+        self.proc = subprocess.Popen(["sleep", "120"])
+
+    def close(self) -> None:
+        try:
+            if self.manager.state() == "paused":
+                self.manager.thaw()
+        finally:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def parent():
+    """A unique top-level cgroup name, removed from every hierarchy afterwards."""
+    name = f"/porter-test-{secrets.token_hex(4)}"
+    yield name
+    for mountpoint in set(MOUNTS.values()):
+        rmdir_bounded(os.path.join(mountpoint, name.lstrip("/")))
+
+
+@pytest.fixture
+def box(parent):
+    b = Box(f"{parent}/ctr")
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def applied(box):
+    box.manager.apply(box.proc.pid)
+    return box
+
+
+def needs(*controllers):
+    missing = [c for c in controllers if c not in MOUNTS]
+    return pytest.mark.skipif(bool(missing), reason=f"{missing} not mounted here")
+
+
+def test_apply_moves_the_process_into_every_mounted_hierarchy(applied):
+    with open(f"/proc/{applied.proc.pid}/cgroup") as f:
+        lines = f.read().splitlines()
+    for controller in MOUNTS:
+        if controller == "":
+            assert f"0::{applied.manager.path}" in lines
+        else:
+            assert any(
+                controller in line.split(":")[1].split(",")
+                and line.endswith(":" + applied.manager.path)
+                for line in lines
+            ), controller
+
+
+def test_named_hierarchy_gets_its_directory(applied):
+    if "name=systemd" not in MOUNTS:
+        pytest.skip("no name=systemd hierarchy")
+    assert os.path.isdir(applied.manager.dirs["name=systemd"])
+
+
+@needs("memory")
+def test_memory_limits_are_written(applied):
+    applied.manager.set({"memory": {"limit": 64 << 20, "reservation": 32 << 20, "swappiness": 10}})
+    m = applied.manager
+    assert read(m, "memory", "memory.limit_in_bytes") == str(64 << 20)
+    assert read(m, "memory", "memory.soft_limit_in_bytes") == str(32 << 20)
+    assert read(m, "memory", "memory.swappiness") == "10"
+
+
+@needs("memory")
+def test_memory_swap_is_written_to_memsw(applied):
+    if not files.exists(applied.manager.dirs["memory"], "memory.memsw.limit_in_bytes"):
+        pytest.skip("no swap accounting")
+    applied.manager.set({"memory": {"limit": 64 << 20, "swap": 96 << 20}})
+    assert read(applied.manager, "memory", "memory.memsw.limit_in_bytes") == str(96 << 20)
+
+
+@needs("memory")
+def test_disable_oom_killer_is_set(applied):
+    applied.manager.set({"memory": {"disableOOMKiller": True}})
+    assert "oom_kill_disable 1" in read(applied.manager, "memory", "memory.oom_control")
+
+
+@needs("memory")
+def test_kernel_tcp_limit_is_set_and_kernel_limit_ignored(applied):
+    applied.manager.set({"memory": {"kernel": 1 << 30, "kernelTCP": 16 << 20}})
+    assert read(applied.manager, "memory", "memory.kmem.tcp.limit_in_bytes") == str(16 << 20)
+
+
+@needs("memory")
+def test_swap_below_memory_is_refused_by_the_kernel(applied):
+    with pytest.raises(CgroupError, match="memsw"):
+        applied.manager.set({"memory": {"limit": 64 << 20, "swap": 32 << 20}})
+
+
+@needs("cpu")
+def test_cpu_shares_quota_and_period_are_written(applied):
+    applied.manager.set({"cpu": {"shares": 512, "quota": 20000, "period": 50000}})
+    m = applied.manager
+    assert read(m, "cpu", "cpu.shares") == "512"
+    assert read(m, "cpu", "cpu.cfs_quota_us") == "20000"
+    assert read(m, "cpu", "cpu.cfs_period_us") == "50000"
+
+
+@needs("cpu")
+def test_cpu_burst_and_idle_are_written_when_the_kernel_has_them(applied):
+    d = applied.manager.dirs["cpu"]
+    if not (files.exists(d, "cpu.cfs_burst_us") and files.exists(d, "cpu.idle")):
+        pytest.skip("kernel without cpu burst/idle")
+    applied.manager.set({"cpu": {"quota": 20000, "period": 50000, "burst": 1000, "idle": 1}})
+    assert (
+        read(applied.manager, "cpu", "cpu.cfs_burst_us"),
+        read(applied.manager, "cpu", "cpu.idle"),
+    ) == ("1000", "1")
+
+
+@needs("cpu")
+def test_realtime_budget_is_written(parent):
+    box = Box(parent)  # directly below the root, which holds the real-time budget
+    try:
+        box.manager.set({"cpu": {"realtimePeriod": 100000, "realtimeRuntime": 1000}})
+        box.manager.apply(box.proc.pid)
+        assert read(box.manager, "cpu", "cpu.rt_runtime_us") == "1000"
+    finally:
+        box.close()
+
+
+@needs("cpuset")
+def test_cpuset_cpus_and_mems_are_written(applied):
+    applied.manager.set({"cpu": {"cpus": "0", "mems": "0"}})
+    assert read(applied.manager, "cpuset", "cpuset.cpus") == "0"
+    assert read(applied.manager, "cpuset", "cpuset.mems") == "0"
+
+
+@needs("cpuset")
+def test_cpuset_is_initialised_from_the_parent(applied):
+    root = MOUNTS["cpuset"]
+    assert read(applied.manager, "cpuset", "cpuset.cpus") == files.read(root, "cpuset.cpus")
+    assert read(applied.manager, "cpuset", "cpuset.mems") == files.read(root, "cpuset.mems")
+
+
+@needs("pids")
+def test_pids_limit_is_written(applied):
+    applied.manager.set({"pids": {"limit": 42}})
+    assert read(applied.manager, "pids", "pids.max") == "42"
+
+
+@needs("blkio")
+def test_blkio_weight_and_throttle_are_written(applied):
+    with open("/proc/partitions") as f:
+        disks = [line.split() for line in f.read().splitlines()[2:] if line.split()]
+    major, minor = int(disks[0][0]), int(disks[0][1])
+    rule = {"major": major, "minor": minor, "rate": 1 << 20}
+    applied.manager.set({"blockIO": {"weight": 300, "throttleReadBpsDevice": [rule]}})
+    d = applied.manager.dirs["blkio"]
+    weight = "blkio.bfq.weight" if files.exists(d, "blkio.bfq.weight") else "blkio.weight"
+    assert files.read(d, weight).split()[-1] == "300"
+    assert files.read(d, "blkio.throttle.read_bps_device") == f"{major}:{minor} {1 << 20}"
+
+
+@needs("devices")
+def test_device_rules_become_the_devices_list(applied):
+    rules = [{"allow": False}, {"allow": True, "type": "c", "major": 1, "minor": 3, "access": "rw"}]
+    applied.manager.set({"devices": rules})
+    assert read(applied.manager, "devices", "devices.list") == "c 1:3 rw"
+
+
+def probe_opens(manager, resources, paths):
+    """Fork a child, put it in the cgroup, then let it open each path; {path: errno}."""
+    go_r, go_w = os.pipe()
+    out_r, out_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        try:
+            os.close(go_w)
+            os.read(go_r, 1)
+            result = {}
+            for p in paths:
+                try:
+                    os.close(os.open(p, os.O_RDONLY))
+                    result[p] = 0
+                except OSError as e:
+                    result[p] = e.errno
+            os.write(out_w, json.dumps(result).encode())
+        finally:
+            os._exit(0)
+    os.close(go_r)
+    os.close(out_w)
+    try:
+        manager.apply(pid)
+        manager.set(resources)
+    finally:
+        os.write(go_w, b"x")
+        os.close(go_w)
+        data = os.read(out_r, 4096)
+        os.close(out_r)
+        os.waitpid(pid, 0)
+    return json.loads(data)
+
+
+@needs("devices")
+def test_denied_device_cannot_be_opened_and_allowed_one_can(box):
+    rules = [{"allow": False}, {"allow": True, "type": "c", "major": 1, "minor": 3}]
+    result = probe_opens(box.manager, {"devices": rules}, ["/dev/null", "/dev/zero"])
+    assert result == {"/dev/null": 0, "/dev/zero": 1}  # EPERM
+
+
+@needs("freezer")
+def test_freeze_stops_the_process_and_thaw_resumes_it(applied):
+    applied.manager.freeze()
+    assert applied.manager.state() == "paused"
+    assert read(applied.manager, "freezer", "freezer.state") == "FROZEN"
+    applied.manager.thaw()
+    assert applied.manager.state() == "running"
+    assert read(applied.manager, "freezer", "freezer.state") == "THAWED"
+
+
+@needs("freezer")
+def test_frozen_process_makes_no_progress(parent):
+    box = Box(f"{parent}/counter")
+    box.proc.kill()
+    box.proc.wait()
+    box.proc = subprocess.Popen(["sh", "-c", "while :; do :; done"])
+    try:
+        box.manager.apply(box.proc.pid)
+        box.manager.freeze()
+        before = _cpu_ticks(box.proc.pid)
+        time.sleep(0.2)
+        assert _cpu_ticks(box.proc.pid) == before
+    finally:
+        box.close()
+
+
+def _cpu_ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+@needs("pids", "memory")
+def test_update_changes_limits_live(applied):
+    applied.manager.set({"pids": {"limit": 10}, "memory": {"limit": 64 << 20}})
+    applied.manager.set({"pids": {"limit": 20}, "memory": {"limit": 128 << 20}})
+    assert read(applied.manager, "pids", "pids.max") == "20"
+    assert read(applied.manager, "memory", "memory.limit_in_bytes") == str(128 << 20)
+
+
+def test_pids_lists_the_process(applied):
+    assert applied.manager.pids() == [applied.proc.pid]
+    assert not applied.manager.is_empty()
+
+
+@needs("pids", "memory", "cpuacct")
+def test_stats_have_runcs_shape_and_live_values(applied):
+    applied.manager.set({"pids": {"limit": 7}, "memory": {"limit": 64 << 20}})
+    stats = applied.manager.stats()
+    assert stats["pids"] == {"current": 1, "limit": 7}
+    assert stats["memory"]["usage"]["limit"] == 64 << 20
+    assert len(stats["cpu"]["usage"]["percpu"]) == os.cpu_count()
+    assert set(stats["cpu"]["throttling"]) == {"periods", "throttledPeriods", "throttledTime"}
+    assert "raw" in stats["memory"] and "ioServiceBytesRecursive" in stats["blkio"]
+
+
+def test_destroy_removes_every_directory_and_is_idempotent(applied):
+    applied.proc.kill()
+    applied.proc.wait()
+    applied.manager.destroy()
+    applied.manager.destroy()
+    assert not any(os.path.exists(d) for d in applied.manager.dirs.values())
+
+
+def test_destroy_with_a_live_process_fails_with_a_clear_error(applied):
+    with pytest.raises(CgroupError, match="rmdir: still has processes"):
+        applied.manager.destroy()

@@ -1,0 +1,212 @@
+"""The v2 backend on a real cgroup2 hierarchy.
+
+On a v2 host that is /sys/fs/cgroup; on this project's hybrid CI host it is the
+controller-less cgroup2 mount at /sys/fs/cgroup/unified, where creating cgroups,
+moving processes, cgroup.freeze, cgroup.kill, eBPF device programs and (when it is
+not bound to v1) hugetlb all work for real.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import time
+
+import pytest
+from porter_runtime.cgroups import files
+from porter_runtime.cgroups.base import CgroupError, rmdir_bounded
+from porter_runtime.cgroups.v2 import CgroupV2Manager
+
+
+def _cgroup2_mount() -> str | None:
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            if fields[fields.index("-") + 1] == "cgroup2" and fields[3] == "/":
+                return fields[4]
+    return None
+
+
+MOUNT = _cgroup2_mount()
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
+    pytest.mark.skipif(MOUNT is None, reason="no cgroup2 mount"),
+]
+
+
+@pytest.fixture
+def parent():
+    name = f"/porter-test-{secrets.token_hex(4)}"
+    yield name
+    rmdir_bounded(os.path.join(MOUNT, name.lstrip("/")))
+
+
+@pytest.fixture
+def box(parent):
+    """A manager with a sleeping process inside; the process is gone before cleanup."""
+    manager = CgroupV2Manager(f"{parent}/ctr", mountpoint=MOUNT)
+    proc = subprocess.Popen(["sleep", "120"])
+    manager.apply(proc.pid)
+    yield manager, proc
+    if files.read_or(manager.dir, "cgroup.freeze") == "1":
+        manager.thaw()
+    proc.kill()
+    proc.wait()
+
+
+def test_apply_moves_the_process_in(box):
+    manager, proc = box
+    with open(f"/proc/{proc.pid}/cgroup") as f:
+        assert f"0::{manager.path}\n" in f.read()
+    assert manager.pids() == [proc.pid]
+
+
+def test_freeze_reports_frozen_and_thaw_undoes_it(box):
+    manager, _ = box
+    manager.freeze()
+    assert manager.state() == "paused"
+    assert files.read_keyed(manager.dir, "cgroup.events")["frozen"] == 1
+    manager.thaw()
+    assert manager.state() == "running"
+
+
+def test_frozen_process_makes_no_progress(parent):
+    manager = CgroupV2Manager(f"{parent}/spin", mountpoint=MOUNT)
+    proc = subprocess.Popen(["sh", "-c", "while :; do :; done"])
+    try:
+        manager.apply(proc.pid)
+        manager.freeze()
+        before = _cpu_ticks(proc.pid)
+        time.sleep(0.2)
+        assert _cpu_ticks(proc.pid) == before
+        manager.thaw()
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def _cpu_ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def test_kill_ends_every_process_in_the_cgroup(box):
+    manager, proc = box
+    manager.kill()
+    assert proc.wait(timeout=10) == -9
+
+
+def test_destroy_removes_the_directory_and_is_idempotent(box):
+    manager, proc = box
+    proc.kill()
+    proc.wait()
+    manager.destroy()
+    manager.destroy()
+    assert not os.path.exists(manager.dir)
+
+
+def test_destroy_with_a_live_process_fails_with_a_clear_error(box):
+    manager, _ = box
+    with pytest.raises(CgroupError, match="still has processes"):
+        manager.destroy()
+
+
+def test_stats_have_runcs_shape(box):
+    manager, _ = box
+    stats = manager.stats()
+    assert set(stats) >= {"cpu", "memory", "pids", "blkio", "hugetlb"}
+    assert set(stats["cpu"]["usage"]) >= {"total", "kernel", "user", "percpu"}
+
+
+def probe_opens(manager, resources, paths):
+    """Fork a child into the cgroup, apply resources, let it open each path: {path: errno}."""
+    go_r, go_w = os.pipe()
+    out_r, out_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        try:
+            os.close(go_w)
+            os.read(go_r, 1)
+            result = {}
+            for p in paths:
+                try:
+                    os.close(os.open(p, os.O_RDONLY))
+                    result[p] = 0
+                except OSError as e:
+                    result[p] = e.errno
+            os.write(out_w, json.dumps(result).encode())
+        finally:
+            os._exit(0)
+    os.close(go_r)
+    os.close(out_w)
+    try:
+        manager.apply(pid)
+        manager.set(resources)
+    finally:
+        os.write(go_w, b"x")
+        os.close(go_w)
+        data = os.read(out_r, 4096)
+        os.close(out_r)
+        os.waitpid(pid, 0)
+    return json.loads(data)
+
+
+ALLOW_NULL = [{"allow": False}, {"allow": True, "type": "c", "major": 1, "minor": 3}]
+
+
+def test_ebpf_device_program_denies_unlisted_devices(parent):
+    manager = CgroupV2Manager(f"{parent}/dev", mountpoint=MOUNT)
+    result = probe_opens(manager, {"devices": ALLOW_NULL}, ["/dev/null", "/dev/zero"])
+    assert result == {"/dev/null": 0, "/dev/zero": 1}  # EPERM
+
+
+def test_updating_devices_replaces_the_program(parent):
+    from porter_runtime.cgroups.devices_bpf import attached_programs
+
+    manager = CgroupV2Manager(f"{parent}/dev", mountpoint=MOUNT)
+    manager.set({"devices": ALLOW_NULL})
+    manager.set({"devices": [{"allow": True}]})
+    fd = os.open(manager.dir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        assert len(attached_programs(fd, manager.dir)) == 1
+    finally:
+        os.close(fd)
+    result = probe_opens(manager, {}, ["/dev/zero"])
+    assert result == {"/dev/zero": 0}
+
+
+def _hugetlb_size(manager):
+    names = [n for n in os.listdir(manager.dir) if n.startswith("hugetlb.")]
+    sizes = sorted({n.split(".")[1] for n in names if n.endswith(".max")})
+    return "2MB" if "2MB" in sizes else (sizes[0] if sizes else None)
+
+
+def test_hugepage_limit_is_written(box):
+    manager, _ = box
+    size = _hugetlb_size(manager)
+    if size is None:
+        pytest.skip("hugetlb controller not available on this cgroup2 hierarchy")
+    manager.set({"hugepageLimits": [{"pageSize": size, "limit": 4 << 20}]})
+    assert files.read(manager.dir, f"hugetlb.{size}.max") == str(4 << 20)
+
+
+def test_unified_value_is_written_verbatim(box):
+    manager, _ = box
+    size = _hugetlb_size(manager)
+    if size is None:
+        pytest.skip("no controller file to write on this cgroup2 hierarchy")
+    manager.set({"unified": {f"hugetlb.{size}.max": "2097152"}})
+    assert files.read(manager.dir, f"hugetlb.{size}.max") == "2097152"
+
+
+def test_limit_for_a_missing_controller_names_the_file(box):
+    manager, _ = box
+    if files.exists(manager.dir, "pids.max"):
+        pytest.skip("pids controller available here")
+    with pytest.raises(CgroupError, match=r"pids\.max.*not supported here"):
+        manager.set({"pids": {"limit": 5}})
