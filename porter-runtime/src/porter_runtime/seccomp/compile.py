@@ -63,11 +63,11 @@ def _int(value: Any, where: str, low: int = 0, high: int = 2**64 - 1) -> int:
     return value
 
 
-def _action(name: Any, errno_ret: Any, where: str) -> int:
+def _action(name: Any, errno_ret: Any, where: str, errno_where: str) -> int:
     if name not in tables.ACTIONS:
         raise SeccompError(where, f"unknown action {name!r}")
     if errno_ret is not None:
-        _int(errno_ret, where.replace("action", "errnoRet"), 0, 0xFFFF)
+        _int(errno_ret, errno_where, 0, 0xFFFF)
     return tables.action_value(name, errno_ret)
 
 
@@ -89,8 +89,10 @@ def _rule(raw: Any, where: str) -> Rule:
     names = raw.get("names")
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
         raise SeccompError(f"{where}.names", "must be a non-empty list of syscall names")
-    action = _action(raw.get("action"), raw.get("errnoRet"), f"{where}.action")
-    args = raw.get("args") or []
+    action = _action(raw.get("action"), raw.get("errnoRet"), f"{where}.action", f"{where}.errnoRet")
+    args = raw.get("args")
+    if args is None:
+        args = []
     if not isinstance(args, list):
         raise SeccompError(f"{where}.args", "must be a list")
     conditions = tuple(_condition(a, f"{where}.args[{i}]") for i, a in enumerate(args))
@@ -133,9 +135,13 @@ def validate(seccomp: Any) -> tuple[int, list[str], int, list[Rule]]:
         raise SeccompError("linux.seccomp", "must be an object")
     if "defaultAction" not in seccomp:
         raise SeccompError("defaultAction", "is required")
-    default = _action(seccomp["defaultAction"], seccomp.get("defaultErrnoRet"), "defaultAction")
+    default = _action(
+        seccomp["defaultAction"], seccomp.get("defaultErrnoRet"), "defaultAction", "defaultErrnoRet"
+    )
     arches = _arches(seccomp.get("architectures"))
-    syscalls = seccomp.get("syscalls") or []
+    syscalls = seccomp.get("syscalls")
+    if syscalls is None:
+        syscalls = []
     if not isinstance(syscalls, list):
         raise SeccompError("syscalls", "must be a list")
     rules = [_rule(r, f"syscalls[{i}]") for i, r in enumerate(syscalls)]
