@@ -17,9 +17,14 @@ from porter_image.cli.main import cli
 OUT = Path(__file__).resolve().parent / "cli"
 
 
+def _context(command: click.Command, name: str) -> click.Context:
+    """A context under the group's, so its settings (`-h` for help) apply as in a real run."""
+    parent = click.Context(cli, info_name="porter-image", **cli.context_settings)
+    return click.Context(command, info_name=name, parent=parent)
+
+
 def _usage(command: click.Command, name: str) -> str:
-    ctx = click.Context(command, info_name=name)
-    return " ".join(command.collect_usage_pieces(ctx))
+    return " ".join(command.collect_usage_pieces(_context(command, name)))
 
 
 def _options(command: click.Command, ctx: click.Context) -> list[str]:
@@ -32,6 +37,7 @@ def _options(command: click.Command, ctx: click.Context) -> list[str]:
             continue
         names, text = record
         escaped = text.replace("|", "\\|")
+        names = names.replace("|", "\\|")
         lines.append(f"| `{names}` | {escaped} |")
     if not lines:
         return []
@@ -41,7 +47,7 @@ def _options(command: click.Command, ctx: click.Context) -> list[str]:
 def page(name: str, command: click.Command) -> str:
     """The Markdown reference page of one subcommand."""
     full = f"porter-image {name}"
-    ctx = click.Context(command, info_name=full)
+    ctx = _context(command, name)
     help_text = (command.help or "").strip()
     lines = [
         f"# {full}",
