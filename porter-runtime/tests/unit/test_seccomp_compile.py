@@ -5,7 +5,7 @@ from __future__ import annotations
 import pickle
 
 import pytest
-from porter_runtime.seccomp import SeccompError, SeccompProgram, compile_seccomp
+from porter_runtime.seccomp import SeccompError, SeccompProgram, compile_seccomp, install_seccomp
 
 
 def _libseccomp_loads() -> bool:
@@ -77,3 +77,8 @@ def test_notify_program_remembers_its_listener():
     )
     assert (program.listener_path, program.listener_metadata) == ("/run/agent.sock", "m")
     assert program.uses_notify
+
+
+def test_truncated_program_is_refused_before_reaching_the_kernel():
+    with pytest.raises(SeccompError, match="install: the compiled filter is empty or truncated"):
+        install_seccomp(SeccompProgram(bpf=b"\x06\x00", flags=0))
