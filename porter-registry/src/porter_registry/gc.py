@@ -156,13 +156,19 @@ class GarbageCollector:
                 continue
             for session in sessions:
                 upload_id = session.rsplit("/", 1)[1]
-                try:
-                    started = float(self.driver.get_content(paths.upload_started(name, upload_id)))
-                except (PathNotFoundError, ValueError):
-                    started = 0.0
-                if now - started >= self.upload_max_age_seconds:
+                if now - self._last_activity(name, upload_id) >= self.upload_max_age_seconds:
                     stale.append((name, upload_id))
         return stale
+
+    def _last_activity(self, name: str, upload_id: str) -> float:
+        """When a session last moved: its folder, start time or committed offset, latest."""
+        times = [0.0]
+        for path in (paths.upload_dir(name, upload_id), paths.upload_offset(name, upload_id)):
+            with contextlib.suppress(PathNotFoundError):
+                times.append(self.driver.stat(path).mtime)
+        with contextlib.suppress(PathNotFoundError, ValueError):
+            times.append(float(self.driver.get_content(paths.upload_started(name, upload_id))))
+        return max(times)
 
     def _sweep(
         self,

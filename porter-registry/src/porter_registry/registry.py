@@ -109,7 +109,10 @@ class Registry:
         if chunks is None:
             return False
         status = self.uploads.start(name)
-        self.finish_upload(name, status.upload_id, digest, chunks, allow_read_only=True)
+        try:
+            self.finish_upload(name, status.upload_id, digest, chunks, allow_read_only=True)
+        finally:
+            self.uploads.remove(name, status.upload_id)
         return True
 
     def mount_blob(self, name: str, digest: Digest, source: str | None) -> bool:

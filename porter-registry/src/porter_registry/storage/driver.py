@@ -2,7 +2,7 @@
 
 Modelled on CNCF distribution's `storagedriver.StorageDriver`: paths are relative POSIX paths
 ("blobs/sha256/ab/ab12.../data"), writers are resumable and become durable only on `commit`,
-`put_content` and `move` are atomic. Every driver passes `tests/unit/driver_suite.py`.
+`put_content` and `move` are atomic. Every driver passes `tests/driver_suite.py`.
 """
 
 from __future__ import annotations
