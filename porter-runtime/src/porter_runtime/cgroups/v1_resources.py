@@ -101,7 +101,8 @@ def set_realtime(d: str, r: Mapping[str, Any]) -> None:
         files.write(d, "cpu.rt_runtime_us", cpu["realtimeRuntime"])
 
 
-def _cpuset(d: str, r: Mapping[str, Any]) -> None:
+def set_cpuset(d: str, r: Mapping[str, Any]) -> None:
+    """cpuset.cpus and cpuset.mems: the same files on v1 and v2."""
     cpu = r.get("cpu") or {}
     if cpu.get("cpus"):
         files.write(d, "cpuset.cpus", cpu["cpus"])
@@ -109,7 +110,8 @@ def _cpuset(d: str, r: Mapping[str, Any]) -> None:
         files.write(d, "cpuset.mems", cpu["mems"])
 
 
-def _pids(d: str, r: Mapping[str, Any]) -> None:
+def set_pids(d: str, r: Mapping[str, Any]) -> None:
+    """pids.max, the same file on v1 and v2; a negative limit means none."""
     limit = (r.get("pids") or {}).get("limit") or 0
     if limit:
         files.write(d, "pids.max", limit if limit > 0 else "max")
@@ -189,7 +191,8 @@ def rdma_entries(r: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def _rdma(d: str, r: Mapping[str, Any]) -> None:
+def set_rdma(d: str, r: Mapping[str, Any]) -> None:
+    """rdma.max, the same file and format on v1 and v2."""
     for line in rdma_entries(r):
         files.write(d, "rdma.max", line)
 
@@ -201,14 +204,14 @@ CPU_KEYS = tuple(f"cpu.{k}" for k in CPU_FIELDS)
 SETTERS: dict[str, tuple[Setter, tuple[str, ...]]] = {
     "memory": (_memory, ("memory",)),
     "cpu": (_cpu, CPU_KEYS),
-    "cpuset": (_cpuset, ("cpu.cpus", "cpu.mems")),
-    "pids": (_pids, ("pids",)),
+    "cpuset": (set_cpuset, ("cpu.cpus", "cpu.mems")),
+    "pids": (set_pids, ("pids",)),
     "blkio": (_blkio, ("blockIO",)),
     "hugetlb": (_hugetlb, ("hugepageLimits",)),
     "net_cls": (_net_cls, ("network.classID",)),
     "net_prio": (_net_prio, ("network.priorities",)),
     "devices": (_devices, ("devices",)),
-    "rdma": (_rdma, ("rdma",)),
+    "rdma": (set_rdma, ("rdma",)),
 }
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from porter_runtime.cgroups import files
 from porter_runtime.cgroups.base import CgroupError
-from porter_runtime.cgroups.v1_resources import rdma_entries
+from porter_runtime.cgroups.v1_resources import set_cpuset, set_pids, set_rdma
 
 log = logging.getLogger(__name__)
 
@@ -89,16 +89,6 @@ def _cpu(d: str, r: Mapping[str, Any]) -> None:
         files.write(d, "cpu.max.burst", cpu["burst"])
     if cpu.get("idle") is not None:
         files.write(d, "cpu.idle", cpu["idle"])
-    if cpu.get("cpus"):
-        files.write(d, "cpuset.cpus", cpu["cpus"])
-    if cpu.get("mems"):
-        files.write(d, "cpuset.mems", cpu["mems"])
-
-
-def _pids(d: str, r: Mapping[str, Any]) -> None:
-    limit = (r.get("pids") or {}).get("limit") or 0
-    if limit:
-        files.write(d, "pids.max", limit if limit > 0 else "max")
 
 
 IO_MAX_KEYS = {
@@ -145,11 +135,6 @@ def _network(d: str, r: Mapping[str, Any]) -> None:
         raise CgroupError(d, "network", "net_cls and net_prio do not exist on cgroup v2")
 
 
-def _rdma(d: str, r: Mapping[str, Any]) -> None:
-    for line in rdma_entries(r):
-        files.write(d, "rdma.max", line)
-
-
 def _unified(d: str, r: Mapping[str, Any]) -> None:
     """Written verbatim, after everything else, so they win over converted values."""
     for key, value in (r.get("unified") or {}).items():
@@ -164,5 +149,5 @@ def _unified(d: str, r: Mapping[str, Any]) -> None:
 
 
 # in order; unified values are written by `set_unified`, last, after devices
-SETTERS = (_memory, _cpu, _pids, _io, _hugetlb, _network, _rdma)
+SETTERS = (_memory, _cpu, set_cpuset, set_pids, _io, _hugetlb, _network, set_rdma)
 set_unified = _unified
