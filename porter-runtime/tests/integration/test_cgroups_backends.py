@@ -16,7 +16,7 @@ import time
 
 import pytest
 from porter_runtime.cgroups.base import CgroupError, is_unified, rmdir_bounded
-from porter_runtime.cgroups.paths import v1_mounts
+from porter_runtime.cgroups.paths import cgroup2_mount, v1_mounts
 from porter_runtime.cgroups.v1 import CgroupV1Manager
 from porter_runtime.cgroups.v2 import CgroupV2Manager
 
@@ -26,17 +26,8 @@ pytestmark = [
 ]
 
 
-def _cgroup2_mount() -> str | None:
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            fields = line.split()
-            if fields[fields.index("-") + 1] == "cgroup2" and fields[3] == "/":
-                return fields[4]
-    return None
-
-
 V1_MOUNTS = {} if is_unified() else v1_mounts()
-V2_MOUNT = _cgroup2_mount()
+V2_MOUNT = cgroup2_mount()
 
 
 @pytest.fixture(params=["v1", "v2"])

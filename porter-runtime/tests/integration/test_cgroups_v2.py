@@ -15,19 +15,10 @@ import subprocess
 import pytest
 from porter_runtime.cgroups import files
 from porter_runtime.cgroups.base import CgroupError, rmdir_bounded
+from porter_runtime.cgroups.paths import cgroup2_mount
 from porter_runtime.cgroups.v2 import CgroupV2Manager
 
-
-def _cgroup2_mount() -> str | None:
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            fields = line.split()
-            if fields[fields.index("-") + 1] == "cgroup2" and fields[3] == "/":
-                return fields[4]
-    return None
-
-
-MOUNT = _cgroup2_mount()
+MOUNT = cgroup2_mount()
 
 pytestmark = [
     pytest.mark.integration,

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 from porter_runtime.cgroups.base import CgroupError
-from porter_runtime.cgroups.paths import expand_slice, own_cgroups, resolve, v1_mounts
+from porter_runtime.cgroups.paths import (
+    cgroup2_mount,
+    expand_slice,
+    own_cgroups,
+    resolve,
+    v1_mounts,
+)
 
 
 def test_absent_path_defaults_under_porter_runtime():
@@ -109,3 +115,15 @@ def test_v1_mounts_ignores_a_pure_v2_host(tmp_path):
     info = tmp_path / "mountinfo"
     info.write_text("41 31 0:38 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n")
     assert v1_mounts(str(info)) == {}
+
+
+def test_cgroup2_mount_finds_the_unified_root(tmp_path):
+    info = tmp_path / "mountinfo"
+    info.write_text(MOUNTINFO)
+    assert cgroup2_mount(str(info)) == "/sys/fs/cgroup/unified"
+
+
+def test_cgroup2_mount_is_none_without_cgroup2(tmp_path):
+    info = tmp_path / "mountinfo"
+    info.write_text(MOUNTINFO.replace("cgroup2", "tmpfs"))
+    assert cgroup2_mount(str(info)) is None

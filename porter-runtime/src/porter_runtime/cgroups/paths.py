@@ -107,6 +107,19 @@ def v1_mounts(mountinfo: str = "/proc/self/mountinfo") -> dict[str, str]:
     return result
 
 
+def cgroup2_mount(mountinfo: str = "/proc/self/mountinfo") -> str | None:
+    """Where the unified hierarchy's root is mounted (/sys/fs/cgroup on v2 hosts), if at all."""
+    try:
+        with open(mountinfo, encoding="utf-8") as f:
+            for line in f:
+                fields = line.split()
+                if fields[fields.index("-") + 1] == "cgroup2" and fields[3] == "/":
+                    return _unescape(fields[4])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
 def _known_controllers() -> set[str]:
     names = {"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids"}
     names |= {"hugetlb", "net_cls", "net_prio", "perf_event", "rdma", "misc"}

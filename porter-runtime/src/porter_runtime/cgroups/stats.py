@@ -7,6 +7,7 @@ the same skeleton from its own files.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from porter_runtime.cgroups import files
@@ -55,6 +56,19 @@ def empty_stats() -> dict[str, Any]:
         "intel_rdt": {},
         "network_interfaces": None,
     }
+
+
+def hugetlb_sizes(directory: str, suffix: str) -> list[str]:
+    """Page sizes ("2MB", "1GB") for which `hugetlb.<size><suffix>` exists in the cgroup."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return []
+    return sorted(
+        n[len("hugetlb.") : -len(suffix)]
+        for n in names
+        if n.startswith("hugetlb.") and n.endswith(suffix) and ".rsvd." not in n
+    )
 
 
 def blkio_entries_v1(directory: str, name: str) -> list[dict[str, Any]]:

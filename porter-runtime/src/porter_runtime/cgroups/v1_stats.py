@@ -7,7 +7,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from porter_runtime.cgroups import files
-from porter_runtime.cgroups.stats import blkio_entries_v1, empty_stats, memory_entry
+from porter_runtime.cgroups.stats import (
+    blkio_entries_v1,
+    empty_stats,
+    hugetlb_sizes,
+    memory_entry,
+)
 
 NANOS_PER_SECOND = 1_000_000_000
 
@@ -101,21 +106,11 @@ def _blkio(d: str) -> dict[str, list[dict[str, Any]]]:
 
 
 def _hugetlb(d: str) -> dict[str, dict[str, int]]:
-    result = {}
-    try:
-        names = os.listdir(d)
-    except OSError:
-        return {}
-    for name in names:
-        if (
-            name.startswith("hugetlb.")
-            and name.endswith(".limit_in_bytes")
-            and ".rsvd." not in name
-        ):
-            size = name[len("hugetlb.") : -len(".limit_in_bytes")]
-            result[size] = {
-                "usage": files.read_uint(d, f"hugetlb.{size}.usage_in_bytes"),
-                "max": files.read_uint(d, f"hugetlb.{size}.max_usage_in_bytes"),
-                "failcnt": files.read_uint(d, f"hugetlb.{size}.failcnt"),
-            }
-    return result
+    return {
+        size: {
+            "usage": files.read_uint(d, f"hugetlb.{size}.usage_in_bytes"),
+            "max": files.read_uint(d, f"hugetlb.{size}.max_usage_in_bytes"),
+            "failcnt": files.read_uint(d, f"hugetlb.{size}.failcnt"),
+        }
+        for size in hugetlb_sizes(d, ".limit_in_bytes")
+    }

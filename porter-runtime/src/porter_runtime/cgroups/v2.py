@@ -17,7 +17,12 @@ from typing import Any
 from porter_runtime.cgroups import files, freezer, v2_resources
 from porter_runtime.cgroups.base import CGROUP_ROOT, CgroupError, rmdir_bounded
 from porter_runtime.cgroups.devices import emulate
-from porter_runtime.cgroups.stats import empty_stats, io_stat_entries_v2, memory_entry
+from porter_runtime.cgroups.stats import (
+    empty_stats,
+    hugetlb_sizes,
+    io_stat_entries_v2,
+    memory_entry,
+)
 
 log = logging.getLogger(__name__)
 
@@ -163,17 +168,11 @@ def _memory_stats(d: str) -> dict[str, Any]:
 
 
 def _hugetlb_stats(d: str) -> dict[str, dict[str, int]]:
-    result = {}
-    try:
-        names = os.listdir(d)
-    except OSError:
-        return {}
-    for name in names:
-        if name.startswith("hugetlb.") and name.endswith(".current") and ".rsvd." not in name:
-            size = name[len("hugetlb.") : -len(".current")]
-            result[size] = {
-                "usage": files.read_uint(d, name),
-                "max": 0,
-                "failcnt": files.read_keyed(d, f"hugetlb.{size}.events").get("max", 0),
-            }
-    return result
+    return {
+        size: {
+            "usage": files.read_uint(d, f"hugetlb.{size}.current"),
+            "max": 0,
+            "failcnt": files.read_keyed(d, f"hugetlb.{size}.events").get("max", 0),
+        }
+        for size in hugetlb_sizes(d, ".current")
+    }
