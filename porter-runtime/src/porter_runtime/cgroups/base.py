@@ -97,13 +97,14 @@ def cgroup_manager(
     if is_unified():
         from porter_runtime.cgroups.v2 import CgroupV2Manager
 
-        own = paths.own_cgroup("")
-        return CgroupV2Manager(paths.resolve(cgroups_path, container_id, own), rootless=rootless)
+        own_v2 = paths.own_cgroups().get(paths.UNIFIED, "/")
+        return CgroupV2Manager(paths.resolve(cgroups_path, container_id, own_v2), rootless=rootless)
     from porter_runtime.cgroups.v1 import CgroupV1Manager
 
     mounts = paths.v1_mounts()
+    own = paths.own_cgroups()
     resolved = {
-        name: paths.resolve(cgroups_path, container_id, paths.own_cgroup(name)) for name in mounts
+        name: paths.resolve(cgroups_path, container_id, own.get(name, "/")) for name in mounts
     }
     return CgroupV1Manager(resolved, mounts=mounts, rootless=rootless)
 
