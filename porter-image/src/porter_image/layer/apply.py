@@ -24,6 +24,7 @@ from porter_image.layer import tar_format as tf
 from porter_image.layer.errors import HostileLayerError, LayerError
 from porter_image.layer.options import ApplyOptions
 from porter_image.layer.paths import RootedTree, clean
+from porter_image.layer.prefetch import prefetch
 from porter_image.layer.tar_reader import TarReader
 
 WHITEOUT = ".wh."
@@ -58,9 +59,9 @@ def apply_layer(
     kind = compression.for_media_type(media_type)
     os.makedirs(dest, exist_ok=True)
     digester = Digester()
-    reader = TarReader(
-        _hashed(compression.decompressed_chunks(stream, kind), digester, options.max_size)
-    )
+    chunks = _hashed(compression.decompressed_chunks(stream, kind), digester, options.max_size)
+    ahead = prefetch(chunks)
+    reader = TarReader(ahead)
     applier = Applier(Path(dest), options)
     try:
         for entry in reader.entries():
@@ -74,6 +75,7 @@ def apply_layer(
             reader.current, f"layer exceeds the limit of {options.max_size} uncompressed bytes"
         ) from None
     finally:
+        ahead.close()  # stops the decompression thread now, even when unwinding an error
         applier.close()
     return digester.digest()
 
