@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from falcon import testing
-
 from porter_registry.app import create_app
 from porter_registry.auth import build_authorizer
 from porter_registry.config import build_config
@@ -35,8 +34,11 @@ def write_htpasswd(path: Path, users: dict[str, str] = PASSWORDS) -> Path:
         pytest.skip("htpasswd (apache2-utils) is not installed")
     create = ["-c"]
     for user, password in users.items():
-        subprocess.run([binary, "-B", "-b", *create, str(path), user, password], check=True,
-                       capture_output=True)  # fmt: skip
+        subprocess.run(
+            [binary, "-B", "-b", *create, str(path), user, password],
+            check=True,
+            capture_output=True,
+        )
         create = []
     return path
 
@@ -88,3 +90,19 @@ def _split_params(text: str) -> list[str]:
         else:
             current += char
     return [*parts, current] if current else parts
+
+
+class WithHeaders:
+    """A falcon test client that adds headers to every call (to push through `Pusher`)."""
+
+    def __init__(self, client: testing.TestClient, headers: dict[str, str]) -> None:
+        self.client = client
+        self.headers = headers
+
+    def __getattr__(self, name: str) -> Any:
+        call = getattr(self.client, name)
+
+        def with_headers(*args: Any, headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
+            return call(*args, headers={**self.headers, **(headers or {})}, **kwargs)
+
+        return with_headers

@@ -100,6 +100,8 @@ def create_app(
     }
     for key, (template, pattern) in ROUTES.items():
         router.add_route(template, resources[key], pattern=pattern)
+    for template, resource in getattr(authorizer, "routes", ()):
+        router.add_route(template, resource)  # e.g. the token endpoint of bearer auth
     app.add_error_handler(falcon.HTTPError, handle_falcon_error)
     app.add_error_handler(PorterError, handle_registry_error)
     return app

@@ -84,11 +84,19 @@ class AuthorizationMiddleware:
 
 
 def build_authorizer(auth: AuthConfig) -> Authorizer:
-    """The authorizer the `[auth]` config asks for. Only `none` exists in this build: any other
-    kind is refused at start-up rather than silently serving without the access control the
-    operator configured."""
+    """The authorizer the `[auth]` config asks for: `none`, `htpasswd` (Basic, see basic_auth)
+    or `token` (Bearer, see bearer_auth). An authorizer may carry `routes`, (path, resource)
+    pairs the app serves beside the API, such as the built-in token endpoint."""
     from porter_registry.config import ConfigError
 
     if auth.kind == "none":
         return AllowAll()
-    raise ConfigError(f"auth.kind {auth.kind!r} is configured but not available in this build")
+    if auth.kind == "htpasswd":
+        from porter_registry.basic_auth import build_basic_authorizer
+
+        return build_basic_authorizer(auth)
+    if auth.kind == "token":
+        from porter_registry.bearer_auth import build_bearer_authorizer
+
+        return build_bearer_authorizer(auth)
+    raise ConfigError(f"auth.kind {auth.kind!r}: use none, htpasswd or token")

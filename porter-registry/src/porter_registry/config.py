@@ -64,6 +64,10 @@ class AuthConfig:
     token_expiration_seconds: int = 300
     login_attempts_per_minute: int = 10
     policy: tuple[PolicyRule, ...] = ()
+    # `NAME=user1,user2` entries; policy rules name a group as `@NAME`.
+    groups: tuple[str, ...] = ()
+    # Where clients get tokens; empty: the built-in endpoint, `/token` on this registry.
+    token_realm: str = ""
 
 
 @dataclass(frozen=True)
