@@ -297,3 +297,23 @@ def test_truncated_tar_names_the_entry(tmp_path: Path) -> None:
 def test_entry_under_a_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(LayerError, match="'f/g': parent 'f' is not a directory"):
         _apply(tmp_path, file("f"), file("f/g"))
+
+
+def test_no_decompression_thread_outlives_a_failed_apply(tmp_path: Path) -> None:
+    import threading
+
+    members = [file(f"f{i}", os.urandom(300_000)) for i in range(20)] + [file("../escape")]
+    with pytest.raises(HostileLayerError):
+        _apply(tmp_path, file("../early"), *members, compression="gzip")
+    assert not [t for t in threading.enumerate() if t.name == "layer-prefetch"]
+
+
+def test_permission_error_on_a_parent_is_a_layer_error(tmp_path: Path) -> None:
+    if IS_ROOT:
+        pytest.skip("root is not stopped by directory permissions")
+    (tmp_path / "locked").mkdir(mode=0o000)
+    try:
+        with pytest.raises(LayerError, match="'locked/f': cannot open parent 'locked'"):
+            _apply(tmp_path, file("locked/f"))
+    finally:
+        os.chmod(tmp_path / "locked", 0o755)

@@ -104,7 +104,10 @@ class Applier:
             self._dirs[""] = entry
             return
         if base.startswith(WHITEOUT):
-            self._whiteout(name, parent, base)
+            try:
+                self._whiteout(name, parent, base)
+            except OSError as err:
+                raise LayerError(name, f"cannot apply whiteout: {err.strerror or err}") from err
             return
         if entry.type in _DEVICE_TYPES and not self.devices:
             raise HostileLayerError(name, "device nodes are not allowed (not running as root)")

@@ -104,6 +104,8 @@ class RootedTree:
                 st = os.lstat(name, dir_fd=at)
             except OSError:
                 raise LayerError(entry, f"cannot open parent {name!r}: {err.strerror}") from err
+            if stat.S_ISDIR(st.st_mode):
+                raise LayerError(entry, f"cannot open parent {name!r}: {err.strerror}") from err
             if not stat.S_ISLNK(st.st_mode):
                 raise LayerError(entry, f"parent {name!r} is not a directory") from err
             links[0] += 1

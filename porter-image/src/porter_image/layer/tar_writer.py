@@ -76,7 +76,10 @@ class TarWriter:
 
     def add(self, rel: str, path: str, st: os.stat_result) -> None:
         """Write the entry for one file on disk, with its content."""
-        entry = self.entry_for(rel, path, st)
+        try:
+            entry = self.entry_for(rel, path, st)
+        except OSError as err:
+            raise LayerError(rel, f"cannot read: {err.strerror}") from err
         if entry is None:
             return
         self.sink.write(tf.encode_header(entry))
