@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 import waitress
+from waitress.channel import HTTPChannel
 
 from porter_registry.config import ConfigError, RegistryConfig
 
@@ -108,6 +109,27 @@ class TlsFrontend:
             self.socket.close()
 
 
+_TLS_HANDSHAKE_RECORD = 0x16
+
+
+class PlainHttpChannel(HTTPChannel):
+    """Hangs up at once on a TLS ClientHello sent to the plain-HTTP port.
+
+    Clients told a registry is insecure (skopeo, podman, docker) try HTTPS first and fall back to
+    HTTP when that fails; without this they wait out a handshake timeout on every request.
+    """
+
+    _first_bytes = True
+
+    def received(self, data: bytes) -> bool:
+        if self._first_bytes and data:
+            self._first_bytes = False
+            if data[0] == _TLS_HANDSHAKE_RECORD:
+                self.will_close = True
+                return False
+        return bool(super().received(data))
+
+
 def _waitress_options(config: RegistryConfig) -> dict[str, Any]:
     limits = config.limits
     return {
@@ -152,6 +174,7 @@ def serve(
             server = waitress.create_server(app, host=host, port=port, **options)
         except OSError as exc:
             raise ConfigError(f"listen {config.listen}: {exc.strerror}") from exc
+        server.channel_class = PlainHttpChannel  # type: ignore[union-attr]
         url = f"http://{host}:{server.effective_port}"  # type: ignore[union-attr]
 
     def stop(signum: int, frame: object) -> None:
