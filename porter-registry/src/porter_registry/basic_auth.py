@@ -26,7 +26,9 @@ def client_address(req: falcon.Request) -> str:
 
 
 def basic_credentials(req: falcon.Request) -> tuple[str, str] | None:
-    """(user, password) of an `Authorization: Basic` header; None without one."""
+    """(user, password) of an `Authorization: Basic` header; None without one, or when it is
+    garbled or names no user (clients without credentials send `Basic Og==`, an empty pair):
+    such a request is anonymous, which never grants more than no header would."""
     header = req.get_header("Authorization")
     if not header:
         return None
@@ -36,9 +38,9 @@ def basic_credentials(req: falcon.Request) -> tuple[str, str] | None:
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
-        return ("", "")  # malformed: a failed login, not a crash
+        return None
     user, _, password = decoded.partition(":")
-    return user, password
+    return (user, password) if user else None
 
 
 def denied_detail(repository: str | None, actions: tuple[str, ...]) -> list[dict[str, str]]:

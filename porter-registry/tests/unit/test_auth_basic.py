@@ -39,7 +39,7 @@ def test_a_wrong_password_is_challenged_again(client) -> None:
     assert "WWW-Authenticate" in response.headers
 
 
-def test_a_garbled_authorization_header_is_a_failed_login(client) -> None:
+def test_a_garbled_authorization_header_counts_as_no_credentials(client) -> None:
     response = client.simulate_get("/v2/", headers={"Authorization": "Basic !!!"})
     assert response.status_code == 401
 
@@ -83,3 +83,10 @@ def test_repeated_failed_logins_are_answered_too_many_requests(client) -> None:
 def test_the_htpasswd_kind_without_a_file_is_refused() -> None:
     with pytest.raises(ConfigError, match=r"auth\.htpasswd: the htpasswd kind needs a users file"):
         build_authorizer(build_config({"auth": {"kind": "htpasswd"}}).auth)
+
+
+def test_an_empty_basic_pair_is_anonymous(client) -> None:
+    Pusher(WithHeaders(client, BOB)).blob("public/app", b"open")
+    empty = {"Authorization": "Basic Og=="}
+    response = client.simulate_get(f"/v2/public/app/blobs/{digest_of(b'open')}", headers=empty)
+    assert response.status_code == 200
