@@ -39,7 +39,8 @@ def open_registry(config: RegistryConfig) -> Any:
 
     policy = RegistryPolicy(
         delete_enabled=config.delete_enabled,
-        read_only=config.read_only,
+        # A pull-through cache takes no pushes.
+        read_only=config.read_only or bool(config.proxy.url),
         max_manifest_bytes=config.limits.max_manifest_bytes,
     )
     driver = FilesystemDriver(config.data)
@@ -81,6 +82,10 @@ def main() -> None:
     "--read-only/--read-write", "read_only", default=None, envvar=f"{ENV}READ_ONLY",
     help="Refuse every push (default: read-write).",
 )  # fmt: skip
+@click.option(
+    "--proxy", "proxy_url", envvar=f"{ENV}PROXY",
+    help="Serve as a read-only pull-through cache of the registry at this URL.",
+)  # fmt: skip
 @click.option("--threads", type=int, envvar=f"{ENV}THREADS", help="Worker threads (default 16).")
 @click.option(
     "--max-manifest-bytes", type=int, envvar=f"{ENV}MAX_MANIFEST_BYTES",
@@ -101,6 +106,7 @@ def serve(config_path: str | None, **flags: Any) -> None:
         "read_only": flags["read_only"],
         "log_level": flags["log_level"],
         "limits.threads": flags["threads"],
+        "proxy.url": flags["proxy_url"],
         "limits.max_manifest_bytes": flags["max_manifest_bytes"],
     }
     try:

@@ -50,10 +50,10 @@ class NoUpstream:
 
 
 def build_upstream(proxy: ProxyConfig) -> ContentSource:
-    """The content source `[proxy]` asks for. Without a URL, none; a proxy URL is refused
-    until a `ContentSource` over HTTP exists, rather than serving as a plain registry."""
-    from porter_registry.config import ConfigError
-
+    """The content source `[proxy]` asks for: without a URL none, with one the upstream
+    registry over HTTP (see proxy.py)."""
     if not proxy.url:
         return NoUpstream()
-    raise ConfigError(f"proxy.url {proxy.url!r}: the pull-through cache is not in this build")
+    from porter_registry.proxy import build_proxy
+
+    return build_proxy(proxy)
