@@ -2,7 +2,8 @@
 
   0  success
   1  any other error (bad input, I/O failure)
-  2  usage error (click)
+  2  usage error: a bad option or argument, an unknown command (one line, naming the
+     --help to read)
   3  not found: an unknown tag or a missing blob
   4  integrity: a digest or size mismatch, or problems found by fsck/validate
   5  a layer was refused (hostile entries, corrupt or truncated compression)
@@ -15,12 +16,14 @@ import sys
 from typing import Any, NoReturn
 
 import click
+from click.exceptions import NoArgsIsHelpError
 from porter_specs.errors import DigestMismatchError, PorterError, SizeMismatchError
 
 from porter_image.errors import BlobNotFoundError, ProblemsFoundError, TagNotFoundError
 from porter_image.layer.errors import LayerError
 
 PROG = "porter-image"
+USAGE_EXIT = 2
 
 EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (TagNotFoundError, 3),
@@ -54,12 +57,50 @@ def fail(error: BaseException) -> NoReturn:
     sys.exit(exit_code(error))
 
 
+def usage_message(error: click.UsageError) -> str:
+    """click's message as one line, pointing at the --help of the command it is about.
+
+    click's own rendering is a usage block, a "Try ... --help" line and the message; a
+    script reading stderr wants one line, like the rest of porter-image's errors.
+    """
+    text = " ".join(error.format_message().split()).rstrip(".")
+    if text[:1].isupper() and text[1:2].islower():
+        text = text[0].lower() + text[1:]
+    command = error.ctx.command_path if error.ctx is not None else PROG
+    return f"{text} (see '{command} --help')"
+
+
+def usage_fail(error: click.UsageError) -> NoReturn:
+    click.echo(f"{PROG}: error: {usage_message(error)}", err=True)
+    sys.exit(USAGE_EXIT)
+
+
 class ErrorMappingGroup(click.Group):
-    """A click group that turns Porter's errors into one line and the exit codes above."""
+    """A click group that turns every error into one line and the exit codes above.
+
+    Usage errors surface in two places: parsing the group's own options (`make_context`)
+    and everything after it, the subcommand's lookup, parsing and run (`invoke`).
+    """
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except NoArgsIsHelpError:
+            raise  # bare `porter-image`: click prints the help, which is what was asked for
+        except click.UsageError as error:
+            usage_fail(error)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as error:
+            usage_fail(error)
         except (PorterError, OSError) as error:
             fail(error)
         except KeyboardInterrupt:
