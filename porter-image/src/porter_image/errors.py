@@ -78,3 +78,7 @@ class ProblemsFoundError(PorterError):
         plural = "problem" if count == 1 else "problems"
         super().__init__(f"{what}: {count} {plural} found")
         self.count = count
+
+
+class RuntimeConfigError(ImageError):
+    """An image config cannot become a runtime config.json (an unknown user, a bad Env entry)."""
