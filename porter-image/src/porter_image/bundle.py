@@ -1,6 +1,7 @@
 """The bundle directory `unpack` writes and `repack` reads.
 
     DIR/rootfs/             the image's root filesystem, to run or to modify
+    DIR/config.json         the runtime config converted from the image (porter_image.convert)
     DIR/porter-base/        a pristine copy of the same tree (the base of the next repack)
     DIR/porter-image.json   which manifest the tree came from
 

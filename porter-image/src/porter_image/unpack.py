@@ -1,4 +1,6 @@
-"""`unpack`: apply an image's layers in order into DIR/rootfs (see `porter_image.bundle`).
+"""`unpack`: apply an image's layers in order into DIR/rootfs and write DIR/config.json.
+
+The result is an OCI runtime bundle (see `porter_image.bundle` and `porter_image.convert`).
 
 Layers stream from the layout through digest verification into `apply_layer`; each layer's
 diff_id is checked against the config. On any failure the target is emptied again (or
@@ -15,6 +17,7 @@ from porter_specs.digest import VerifyingReader
 from porter_specs.models import Descriptor, Platform
 
 from porter_image.bundle import BASE, ROOTFS, BundleRecord, check_empty_target, write_record
+from porter_image.convert import runtime_config, write_runtime_config
 from porter_image.errors import ImageError
 from porter_image.image import Image, load_image
 from porter_image.layer import ApplyOptions, apply_layer
@@ -32,13 +35,20 @@ def unpack_image(
     keep_base: bool = True,
     options: ApplyOptions = DEFAULT_APPLY,
     progress: Progress | None = None,
+    rootless_ids: tuple[int, int] | None = None,
 ) -> Image:
-    """Unpack image `tag` into `bundle`; returns the image that was unpacked."""
+    """Unpack image `tag` into the bundle `bundle`; returns the image that was unpacked.
+
+    With `rootless_ids` (host uid, gid) config.json is for a user namespace that maps
+    container root to that user (see `porter_image.convert.runtime_config`).
+    """
     image = load_image(layout, tag, platform)
     created = check_empty_target(bundle)
     bundle.mkdir(parents=True, exist_ok=True)
     try:
         apply_image(layout, image, bundle / ROOTFS, options, progress)
+        config = runtime_config(image.config, bundle / ROOTFS, rootless_ids)
+        write_runtime_config(bundle, config)
         if keep_base:
             apply_image(layout, image, bundle / BASE, options, None)
         write_record(bundle, BundleRecord(image.descriptor, tag, keep_base))

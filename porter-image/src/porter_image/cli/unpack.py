@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -21,20 +22,31 @@ from porter_image.ref import ImageRef
     is_flag=True,
     help="Do not keep the pristine copy DIR/porter-base (faster; repack is then impossible).",
 )
+@click.option(
+    "--rootless",
+    is_flag=True,
+    help="Write a config.json for a user namespace mapping container root to the calling "
+    "user (as umoci --rootless): no network namespace, the host's /sys bound, no cgroups.",
+)
 @progress_option
 def command(
     image: ImageRef,
     bundle: Path,
     platform: Platform | None,
     no_base: bool,
+    rootless: bool,
     progress: bool | None,
 ) -> None:
-    """Unpack an image's layers, in order, into DIR/rootfs.
+    """Unpack an image into DIR, an OCI runtime bundle: DIR/rootfs and DIR/config.json.
 
-    DIR must not exist or be empty (as with umoci). Whiteouts are applied; modes, owners
-    (when root), xattrs, links, device nodes (when root) and times are kept. Besides the
-    rootfs, DIR receives porter-image.json (which manifest was unpacked) and porter-base/,
-    the unmodified tree that `repack` diffs against.
+    DIR must not exist or be empty (as with umoci). The layers are applied in order with
+    their whiteouts; modes, owners (when root), xattrs, links, device nodes (when root) and
+    times are kept. config.json is converted from the image config as umoci does: args are
+    Entrypoint + Cmd, env and cwd come from the image, the user is resolved in the rootfs's
+    /etc/passwd and /etc/group, the config's fields become org.opencontainers.image.*
+    annotations, volumes become tmpfs mounts, and the rest is `runc spec`'s defaults.
+    `runc run -b DIR ID` runs it. DIR also receives porter-image.json (which manifest was
+    unpacked) and porter-base/, the unmodified tree that `repack` diffs against.
     """
     from porter_image.unpack import (
         unpack_image,
@@ -43,6 +55,12 @@ def command(
     layout = Layout.open(image.layout)
     assert image.tag is not None
     unpacked = unpack_image(
-        layout, image.tag, bundle, platform, keep_base=not no_base, progress=progress_for(progress)
+        layout,
+        image.tag,
+        bundle,
+        platform,
+        keep_base=not no_base,
+        progress=progress_for(progress),
+        rootless_ids=(os.geteuid(), os.getegid()) if rootless else None,
     )
     click.echo(f"unpacked {image} ({unpacked.descriptor.digest}) into {bundle / 'rootfs'}")
