@@ -29,7 +29,7 @@ from porter_registry.storage.driver import StorageDriver
 from porter_registry.storage.locks import PushLock
 from porter_registry.storage.manifests import ManifestStore, StoredManifest
 from porter_registry.storage.repositories import RepositoryStore
-from porter_registry.storage.uploads import UploadStatus, UploadStore, range_header
+from porter_registry.storage.uploads import UploadStatus, UploadStore
 from porter_registry.upstream import ContentSource, NoUpstream
 
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
@@ -174,14 +174,7 @@ class Registry:
             self._writable()
         with self.uploads.lock(name, upload_id):
             status = self.uploads.status(name, upload_id)
-            if start is not None and start != status.offset:
-                raise RegistryError(
-                    "BLOB_UPLOAD_INVALID",
-                    f"chunk starts at {start} but the upload has {status.offset} bytes",
-                    status=416,
-                    headers={"Range": range_header(status.offset)},
-                )
-            status = self.uploads.append_locked(status, chunks, length)
+            status = self.uploads.append_locked(status, chunks, start, length)
             data = self.uploads.verify(status, digest)
             with self.lock.shared():
                 if self.blobs.size(digest) == status.offset:

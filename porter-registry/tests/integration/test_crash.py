@@ -23,14 +23,14 @@ def _chunk(index: int) -> bytes:
     return hashlib.sha256(b"%d" % index).digest() * (CHUNK // 32)
 
 
-def _send_patch_without_waiting(
-    registry: RegistryProcess, location: str, body: bytes
+def _send_without_waiting(
+    registry: RegistryProcess, method: str, target: str, body: bytes
 ) -> socket.socket:
-    """Send a whole PATCH and return before the answer, so a kill can land mid-write."""
+    """Send a whole request and return before the answer, so a kill can land mid-write."""
     url = urlsplit(registry.url)
     sock = socket.create_connection((url.hostname, url.port), timeout=30)
     head = (
-        f"PATCH {location} HTTP/1.1\r\nHost: {url.netloc}\r\n"
+        f"{method} {target} HTTP/1.1\r\nHost: {url.netloc}\r\n"
         f"Content-Type: application/octet-stream\r\nContent-Length: {len(body)}\r\n\r\n"
     )
     sock.sendall(head.encode() + body)
@@ -51,7 +51,7 @@ def test_kill_during_chunks_then_resume_to_a_verified_blob(tmp_path: Path) -> No
         written: list[bytes] = []
         for index, delay in enumerate(KILL_DELAYS):
             body = _chunk(index)
-            sock = _send_patch_without_waiting(registry, location, body)
+            sock = _send_without_waiting(registry, "PATCH", location, body)
             time.sleep(delay)
             registry.kill()
             sock.close()
@@ -63,7 +63,6 @@ def test_kill_during_chunks_then_resume_to_a_verified_blob(tmp_path: Path) -> No
             end = int(status.headers["Range"].split("-")[1])
             offset = 0 if end == 0 else end + 1  # chunks are large: "0-0" means empty
             assert offset in (committed, committed + len(body))
-            print(f"kill after {delay}s: offset {committed} -> {offset}")
             if offset == committed + len(body):
                 written.append(body)
                 committed = offset
@@ -98,13 +97,8 @@ def test_kill_during_monolithic_upload_leaves_no_blob(tmp_path: Path) -> None:
     digest = "sha256:" + hashlib.sha256(body).hexdigest()
     try:
         for delay in (0.0, 0.05, 0.15):
-            url = urlsplit(registry.url)
-            sock = socket.create_connection((url.hostname, url.port), timeout=30)
-            head = (
-                f"POST /v2/mono/blobs/uploads/?digest={digest} HTTP/1.1\r\nHost: {url.netloc}\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n"
-            )
-            sock.sendall(head.encode() + body)
+            target = f"/v2/mono/blobs/uploads/?digest={digest}"
+            sock = _send_without_waiting(registry, "POST", target, body)
             time.sleep(delay)
             registry.kill()
             sock.close()

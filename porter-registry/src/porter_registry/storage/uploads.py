@@ -109,19 +109,23 @@ class UploadStore:
     ) -> UploadStatus:
         """Append a chunk; `start` (from Content-Range) must be the current offset, else 416."""
         with self._lock(name, upload_id):
-            status = self.status(name, upload_id)
-            if start is not None and start != status.offset:
-                raise RegistryError(
-                    "BLOB_UPLOAD_INVALID",
-                    f"chunk starts at {start} but the upload has {status.offset} bytes",
-                    status=416,
-                    headers={"Range": range_header(status.offset)},
-                )
-            return self._append_locked(status, chunks, length)
+            return self.append_locked(self.status(name, upload_id), chunks, start, length)
 
-    def _append_locked(
-        self, status: UploadStatus, chunks: Iterable[bytes], length: int | None
+    def append_locked(
+        self,
+        status: UploadStatus,
+        chunks: Iterable[bytes],
+        start: int | None = None,
+        length: int | None = None,
     ) -> UploadStatus:
+        """Append while the caller holds the session lock (see `lock`)."""
+        if start is not None and start != status.offset:
+            raise RegistryError(
+                "BLOB_UPLOAD_INVALID",
+                f"chunk starts at {start} but the upload has {status.offset} bytes",
+                status=416,
+                headers={"Range": range_header(status.offset)},
+            )
         key = (status.name, status.upload_id)
         hasher = self._hasher(status)
         data = paths.upload_data(status.name, status.upload_id)
@@ -201,12 +205,6 @@ class UploadStore:
             self.driver.delete(paths.upload_dir(name, upload_id))
         with self._locks_guard:
             self._session_locks.pop((name, upload_id), None)
-
-    def append_locked(
-        self, status: UploadStatus, chunks: Iterable[bytes], length: int | None = None
-    ) -> UploadStatus:
-        """Append while the caller already holds the session lock."""
-        return self._append_locked(status, chunks, length)
 
 
 def range_header(offset: int) -> str:
