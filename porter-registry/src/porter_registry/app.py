@@ -77,7 +77,8 @@ def create_app(
 ) -> falcon.App:
     """Build the WSGI app. `middleware` runs before authorization (rate limits, logging)."""
     router = RegexRouter()
-    app = falcon.App(
+    # falcon's type stubs admit only its own router class.
+    app = falcon.App(  # type: ignore[call-overload]
         router=router,
         middleware=[
             ApiVersionHeader(),

@@ -48,23 +48,24 @@ def _pump(client: ssl.SSLSocket, backend: socket.socket) -> None:
     """Copy bytes both ways until either side closes or the connection idles out."""
     try:
         while True:
+            ready: list[socket.socket]
             if client.pending():
                 ready = [client]
             else:
                 ready, _, _ = select.select([client, backend], [], [], _IDLE_TIMEOUT)
                 if not ready:
                     return
-            for sock in ready:
-                data = sock.recv(_PUMP_BYTES)
+            for source in ready:
+                data = source.recv(_PUMP_BYTES)
                 if not data:
                     return
-                (backend if sock is client else client).sendall(data)
+                (backend if source is client else client).sendall(data)
     except (OSError, ssl.SSLError):
         return
     finally:
-        for sock in (client, backend):
+        for end in (client, backend):
             with contextlib.suppress(OSError):
-                sock.close()
+                end.close()
 
 
 class TlsFrontend:

@@ -58,7 +58,7 @@ class BlobResource(Resource):
             file = self.registry.open_blob(name, parse_digest(digest), first)
             # A whole blob goes out as the file itself (waitress's file_wrapper reads it in
             # large blocks); a range is bounded so no server can send past its end.
-            resp.stream = file if requested is None else _Bounded(file, last - first + 1)
+            resp.stream = file if requested is None else _Bounded(file, last - first + 1)  # type: ignore[assignment]
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str, digest: str) -> None:
         self.registry.delete_blob(name, parse_digest(digest))
