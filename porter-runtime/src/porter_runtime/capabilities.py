@@ -1,0 +1,114 @@
+"""Linux capabilities by name, and applying the five sets of process.capabilities."""
+
+from __future__ import annotations
+
+from porter_runtime import syscalls as sc
+
+NAMES = (
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+)
+NUMBERS = {name: number for number, name in enumerate(NAMES)}
+SETS = ("bounding", "effective", "inheritable", "permitted", "ambient")
+
+
+def last_cap() -> int:
+    """The highest capability this kernel knows."""
+    try:
+        with open("/proc/sys/kernel/cap_last_cap") as f:
+            return int(f.read())
+    except OSError:
+        return len(NAMES) - 1
+
+
+def to_mask(names: list[str] | None, limit: int) -> int:
+    """A bit mask of the named capabilities; unknown names and ones the kernel lacks are
+    ignored, as runc does, so configs written for newer kernels still run."""
+    mask = 0
+    for name in names or []:
+        number = NUMBERS.get(
+            name.upper() if name.upper().startswith("CAP_") else "CAP_" + name.upper()
+        )
+        if number is not None and number <= limit:
+            mask |= 1 << number
+    return mask
+
+
+def has_capability(name: str) -> bool:
+    """Whether the calling process holds `name` in its effective set."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("CapEff:"):
+                return bool(int(line.split()[1], 16) >> NUMBERS[name] & 1)
+    return False
+
+
+class CapabilityPlan:
+    """The five masks to apply, computed once from the config."""
+
+    __slots__ = ("ambient", "bounding", "effective", "inheritable", "limit", "permitted")
+
+    def __init__(self, caps: dict | None) -> None:
+        self.limit = last_cap()
+        caps = caps or {}
+        self.bounding = to_mask(caps.get("bounding"), self.limit)
+        self.effective = to_mask(caps.get("effective"), self.limit)
+        self.inheritable = to_mask(caps.get("inheritable"), self.limit)
+        self.permitted = to_mask(caps.get("permitted"), self.limit)
+        self.ambient = to_mask(caps.get("ambient"), self.limit)
+
+    def drop_bounding(self, calls: object) -> None:
+        """Drop from the bounding set everything not asked for (needs CAP_SETPCAP: do first)."""
+        for number in range(self.limit + 1):
+            if not self.bounding >> number & 1:
+                calls.prctl(sc.PR_CAPBSET_DROP, number)
+
+    def apply(self, calls: object) -> None:
+        """Set effective/permitted/inheritable, then raise the ambient ones.
+
+        The kernel only lets a capability be ambient if it is permitted and inheritable;
+        like runc, ambient entries outside those sets are skipped rather than fatal."""
+        calls.capset(self.effective, self.permitted, self.inheritable)
+        raisable = self.ambient & self.permitted & self.inheritable
+        for number in range(self.limit + 1):
+            if raisable >> number & 1:
+                calls.prctl(sc.PR_CAP_AMBIENT, sc.PR_CAP_AMBIENT_RAISE, number)

@@ -1,0 +1,72 @@
+"""Checks of a config against this host, run before anything is created.
+
+Each impossible request fails here with one line, so a failed create has nothing to undo.
+"""
+
+from __future__ import annotations
+
+from porter_runtime import process
+from porter_runtime.errors import ConfigError
+from porter_runtime.namespaces import NamespacePlan
+
+_IPC_SYSCTLS = frozenset(
+    {
+        "kernel.msgmax",
+        "kernel.msgmnb",
+        "kernel.msgmni",
+        "kernel.sem",
+        "kernel.shmall",
+        "kernel.shmmax",
+        "kernel.shmmni",
+        "kernel.shm_rmid_forced",
+    }
+)
+
+
+def sysctl_namespace(key: str) -> str | None:
+    """The namespace type a sysctl belongs to, or None if it is not namespaced."""
+    if key in _IPC_SYSCTLS or key.startswith("fs.mqueue."):
+        return "ipc"
+    if key.startswith("net."):
+        return "network"
+    if key in ("kernel.hostname", "kernel.domainname"):
+        return "uts"
+    return None
+
+
+def check_config(config: dict, plan: NamespacePlan, console_socket: str | None) -> None:
+    linux = config.get("linux") or {}
+    proc = config.get("process")
+    if proc is None:
+        raise ConfigError("config.json /process", "is required to create a container")
+    if not proc.get("args"):
+        raise ConfigError("config.json /process/args", "must name the program to run")
+    if not proc.get("cwd", "").startswith("/"):
+        raise ConfigError("config.json /process/cwd", "must be an absolute path")
+    if "mount" not in plan.types:
+        raise ConfigError(
+            "linux.namespaces",
+            "a mount namespace is required (without one the "
+            "container's mounts would change the host's)",
+        )
+    if (config.get("hostname") or config.get("domainname")) and "uts" not in plan.types:
+        raise ConfigError("hostname", "setting it needs a uts namespace in linux.namespaces")
+    if ("uidMappings" in linux or "gidMappings" in linux) and not plan.has_new("user"):
+        raise ConfigError("linux.uidMappings", "mappings need a new user namespace")
+    if plan.has_new("user") and not (linux.get("uidMappings") and linux.get("gidMappings")):
+        raise ConfigError(
+            "linux.namespaces user", "a new user namespace needs uidMappings and gidMappings"
+        )
+    for key in linux.get("sysctl") or {}:
+        kind = sysctl_namespace(key)
+        if kind is None:
+            raise ConfigError(f"sysctl {key}", "is not namespaced: it would change the host")
+        if kind not in plan.types:
+            raise ConfigError(f"sysctl {key}", f"needs a {kind} namespace in linux.namespaces")
+    if proc.get("terminal") and not console_socket:
+        raise ConfigError("process.terminal", "a terminal needs --console-socket")
+    if not proc.get("terminal") and console_socket:
+        raise ConfigError("--console-socket", "given but process.terminal is false")
+    process.check_rlimits(proc.get("rlimits") or [])
+    process.check_lsm(proc, linux)
+    process.check_scheduling(proc)

@@ -1,7 +1,0 @@
-"""porter-runtime's entry point."""
-
-import sys
-
-
-def main() -> None:
-    sys.exit("porter-runtime: not built yet")

@@ -1,0 +1,1 @@
+"""One module per subcommand: its options (`COMMAND`) and `run(ctx, opts)`."""

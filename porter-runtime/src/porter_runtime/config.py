@@ -1,0 +1,231 @@
+"""Reading and validating a bundle's config.json.
+
+Two layers of validation. A structural check of every field the runtime reads (types,
+required members, enums) runs on every create: it is cheap and gives JSON-pointer errors.
+The full runtime-spec JSON Schema (porter_specs.validate, kind "runtime-config") runs too,
+but jsonschema costs tens of milliseconds to import, so the digests of documents it has
+accepted are remembered under <root>/.validated/ and an identical document is not checked
+twice. The schema is the same for every container, so this changes cost, not outcome.
+"""
+
+from __future__ import annotations
+
+import os
+
+from porter_runtime import jsonio
+from porter_runtime.errors import ConfigError
+
+_STR_LIST = [str]
+_INT_LIST = [int]
+_MAPPING = [
+    {"containerID": int, "hostID": int, "size": int, "!": ("containerID", "hostID", "size")}
+]
+_HOOK = [{"path": str, "args": _STR_LIST, "env": _STR_LIST, "timeout": int, "!": ("path",)}]
+_CAPS = {k: _STR_LIST for k in ("bounding", "effective", "inheritable", "permitted", "ambient")}
+
+SHAPE: dict = {
+    "!": ("ociVersion",),
+    "ociVersion": str,
+    "hostname": str,
+    "domainname": str,
+    "annotations": {"*": str},
+    "root": {"path": str, "readonly": bool, "!": ("path",)},
+    "mounts": [
+        {
+            "destination": str,
+            "source": str,
+            "type": str,
+            "options": _STR_LIST,
+            "uidMappings": _MAPPING,
+            "gidMappings": _MAPPING,
+            "!": ("destination",),
+        }
+    ],
+    "process": {
+        "!": ("cwd",),
+        "terminal": bool,
+        "cwd": str,
+        "env": _STR_LIST,
+        "args": _STR_LIST,
+        "commandLine": str,
+        "consoleSize": {"height": int, "width": int},
+        "rlimits": [{"type": str, "soft": int, "hard": int, "!": ("type", "soft", "hard")}],
+        "apparmorProfile": str,
+        "selinuxLabel": str,
+        "noNewPrivileges": bool,
+        "oomScoreAdj": int,
+        "capabilities": _CAPS,
+        "user": {
+            "uid": int,
+            "gid": int,
+            "umask": int,
+            "additionalGids": _INT_LIST,
+            "username": str,
+            "!": ("uid", "gid"),
+        },
+        "scheduler": {
+            "policy": str,
+            "nice": int,
+            "priority": int,
+            "flags": _STR_LIST,
+            "runtime": int,
+            "deadline": int,
+            "period": int,
+            "!": ("policy",),
+        },
+        "ioPriority": {"class": str, "priority": int, "!": ("class",)},
+        "execCPUAffinity": {"initial": str, "final": str},
+    },
+    "hooks": {
+        k: _HOOK
+        for k in (
+            "prestart",
+            "createRuntime",
+            "createContainer",
+            "startContainer",
+            "poststart",
+            "poststop",
+        )
+    },
+    "linux": {
+        "namespaces": [{"type": str, "path": str, "!": ("type",)}],
+        "uidMappings": _MAPPING,
+        "gidMappings": _MAPPING,
+        "timeOffsets": {"*": {"secs": int, "nanosecs": int}},
+        "devices": [
+            {
+                "type": str,
+                "path": str,
+                "major": int,
+                "minor": int,
+                "fileMode": int,
+                "uid": int,
+                "gid": int,
+                "!": ("type", "path"),
+            }
+        ],
+        "cgroupsPath": str,
+        "resources": {"*": object},
+        "rootfsPropagation": str,
+        "seccomp": {"*": object},
+        "sysctl": {"*": str},
+        "maskedPaths": _STR_LIST,
+        "readonlyPaths": _STR_LIST,
+        "mountLabel": str,
+        "intelRdt": {"*": object},
+        "personality": {"domain": str, "flags": _STR_LIST, "!": ("domain",)},
+    },
+}
+
+_TYPE_NAMES = {
+    str: "a string",
+    int: "an integer",
+    bool: "a boolean",
+    list: "an array",
+    dict: "an object",
+    object: "a value",
+}
+ENUMS = {
+    "/linux/rootfsPropagation": (
+        "private",
+        "shared",
+        "slave",
+        "unbindable",
+        "rprivate",
+        "rshared",
+        "rslave",
+        "runbindable",
+        "",
+    ),
+    "/linux/personality/domain": ("LINUX", "LINUX32"),
+    "/process/ioPriority/class": ("IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"),
+}
+
+
+def check_shape(value: object, shape: object, pointer: str = "") -> None:
+    """Raise ConfigError naming the JSON pointer of the first value of the wrong shape."""
+    if isinstance(shape, dict):
+        _check_object(value, shape, pointer)
+    elif isinstance(shape, list):
+        if not isinstance(value, list):
+            raise ConfigError(f"config.json {pointer}", "must be an array")
+        for index, item in enumerate(value):
+            check_shape(item, shape[0], f"{pointer}/{index}")
+    elif shape is int:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ConfigError(f"config.json {pointer}", "must be an integer")
+    elif shape is not object and not isinstance(value, shape):
+        raise ConfigError(f"config.json {pointer}", f"must be {_TYPE_NAMES[shape]}")
+    if pointer in ENUMS and value not in ENUMS[pointer]:
+        allowed = ", ".join(v for v in ENUMS[pointer] if v)
+        raise ConfigError(f"config.json {pointer}", f"{value!r} is not one of {allowed}")
+
+
+def _check_object(value: object, shape: dict, pointer: str) -> None:
+    if not isinstance(value, dict):
+        raise ConfigError(f"config.json {pointer or '/'}", "must be an object")
+    for key in shape.get("!", ()):
+        if key not in value:
+            raise ConfigError(f"config.json {pointer}/{key}", "is required")
+    every = shape.get("*")
+    for key, item in value.items():
+        sub = shape.get(key, every)
+        if sub is not None and key != "!":
+            check_shape(item, sub, f"{pointer}/{key}")
+
+
+def _digest(raw: bytes) -> str:
+    try:
+        from _sha256 import sha256  # the C module alone: hashlib imports OpenSSL bindings
+    except ImportError:  # pragma: no cover
+        from hashlib import sha256
+    return sha256(raw).hexdigest()
+
+
+def validate_schema(raw: bytes, document: dict, cache_dir: str | None) -> None:
+    """The full JSON Schema check (skipped for a document already accepted once)."""
+    marker = os.path.join(cache_dir, _digest(raw)) if cache_dir else None
+    if marker and os.path.exists(marker):
+        return
+    try:
+        from porter_specs.validate import validate
+    except ImportError:
+        return  # the schema library is not installed: the structural check stands alone
+    try:
+        validate(document, "runtime-config")
+    except Exception as exc:
+        raise ConfigError("config.json", f"violates the runtime-spec schema: {exc}") from exc
+    if marker:
+        try:
+            os.makedirs(cache_dir, exist_ok=True)
+            open(marker, "wb").close()
+        except OSError:
+            pass
+
+
+def load(bundle: str, cache_dir: str | None = None) -> dict:
+    """config.json of `bundle`, parsed and validated, or ConfigError saying why not."""
+    path = os.path.join(bundle, "config.json")
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as exc:
+        raise ConfigError(path, exc.strerror or "cannot be read") from exc
+    try:
+        document = jsonio.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, f"not valid JSON: {exc}") from exc
+    check_shape(document, SHAPE)
+    validate_schema(raw, document, cache_dir)
+    return document
+
+
+def rootfs_path(bundle: str, config: dict) -> str:
+    """root.path made absolute (relative paths are relative to the bundle), checked to exist."""
+    root = (config.get("root") or {}).get("path")
+    if not root:
+        raise ConfigError("config.json /root/path", "is required on Linux")
+    path = os.path.realpath(os.path.join(bundle, root))
+    if not os.path.isdir(path):
+        raise ConfigError(f"root filesystem {path}", "does not exist or is not a directory")
+    return path

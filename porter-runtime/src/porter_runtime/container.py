@@ -1,0 +1,417 @@
+"""The container lifecycle of the runtime-spec: create, start, state, kill, delete.
+
+Each operation checks the state it requires and raises WrongStateError otherwise; create
+undoes everything it did when any step fails, so a failed create leaves no process, cgroup,
+mount or state directory behind.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from porter_runtime import config as configs
+from porter_runtime import jsonio, state, sync
+from porter_runtime import syscalls as sc
+from porter_runtime.checks import check_config
+from porter_runtime.errors import ContainerNotFoundError, ContainerSetupError, WrongStateError
+from porter_runtime.hooks import run_hooks, run_warning
+from porter_runtime.namespaces import NamespacePlan, id_map_text
+
+_CREATE_HOOKS = ("prestart", "createRuntime")
+
+
+def _warn(message: str) -> None:
+    from porter_runtime.log import warning
+
+    warning(message)
+
+
+def cgroup_manager(config: dict, container_id: str) -> object | None:
+    """The cgroup manager for this container, or None where the cgroups package is absent."""
+    try:
+        from porter_runtime.cgroups import cgroup_manager as make
+    except ImportError:
+        return None
+    return make(config.get("linux") or {}, container_id, os.geteuid() != 0)
+
+
+def load_cgroup(saved: dict) -> object | None:
+    path = saved.get("cgroupPath")
+    if not path:
+        return None
+    try:
+        from porter_runtime.cgroups import load_cgroup_manager
+    except ImportError:
+        return None
+    return load_cgroup_manager(path)
+
+
+def _timestamp() -> str:
+    now = time.time_ns()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now // 10**9)) + f".{now % 10**9:09d}Z"
+
+
+def _owner() -> str:
+    import pwd
+
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        return str(os.geteuid())
+
+
+class Created:
+    """What create hands to `run`: the directory, the saved state, the cgroup."""
+
+    __slots__ = ("cdir", "cgroup", "state")
+
+    def __init__(self, cdir: state.ContainerDir, saved: dict, cgroup: object | None) -> None:
+        self.cdir = cdir
+        self.state = saved
+        self.cgroup = cgroup
+
+
+def create(
+    root: str,
+    container_id: str,
+    bundle: str,
+    *,
+    pid_file: str | None = None,
+    console_socket: str | None = None,
+    no_pivot: bool = False,
+    preserve_fds: int = 0,
+) -> Created:
+    """Set the container up and leave its init waiting on the exec fifo."""
+    cdir = state.ContainerDir(root, container_id)
+    bundle = os.path.abspath(bundle)
+    config = configs.load(bundle, os.path.join(root, ".validated"))
+    rootfs_path = configs.rootfs_path(bundle, config)
+    plan = NamespacePlan((config.get("linux") or {}).get("namespaces") or [])
+    plan.check_paths()
+    check_config(config, plan, console_socket)
+    seccomp = _compile_seccomp(config)
+    calls = sc.real()
+    calls.prctl(sc.PR_SET_CHILD_SUBREAPER, 1)
+    cdir.create()
+    undo = _Undo(cdir)
+    try:
+        os.mkfifo(cdir.fifo, 0o622)
+        undo.cgroup = cgroup_manager(config, container_id)
+        saved = {
+            "id": container_id,
+            "pid": 0,
+            "startTime": None,
+            "bundle": bundle,
+            "rootfs": rootfs_path,
+            "created": _timestamp(),
+            "owner": _owner(),
+            "annotations": config.get("annotations") or {},
+            "config": config,
+            "cgroupPath": getattr(undo.cgroup, "path", None),
+            "noPivot": no_pivot,
+        }
+        from porter_runtime.init import InitSpec
+
+        spec = InitSpec(
+            config,
+            config["process"],
+            bundle=bundle,
+            rootfs_path=rootfs_path,
+            new=plan.new,
+            join=plan.join,
+            no_pivot=no_pivot,
+            preserve_fds=preserve_fds + _listen_fds(),
+            seccomp=seccomp,
+            extra_env=_listen_env(),
+        )
+        spec.close_fds.append(cdir.lock_fd)
+        spec.state_dir_fd = os.open(cdir.path, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        if console_socket:
+            from porter_runtime.console import connect
+
+            spec.console_fd = connect(console_socket)
+        try:
+            _launch(spec, saved, undo)
+        finally:
+            for fd in (spec.state_dir_fd, spec.console_fd):
+                if fd >= 0:
+                    os.close(fd)
+        saved["startTime"] = state.process_start_time(saved["pid"])
+        cdir.save(saved)
+        if pid_file:
+            _write_pid_file(pid_file, saved["pid"])
+    except BaseException:
+        undo.run()
+        raise
+    cdir.unlock()
+    return Created(cdir, saved, undo.cgroup)
+
+
+def _compile_seccomp(config: dict) -> object | None:
+    seccomp = (config.get("linux") or {}).get("seccomp")
+    if not seccomp:
+        return None
+    from porter_runtime.seccomp import compile_seccomp
+
+    return compile_seccomp(seccomp)
+
+
+def _listen_fds() -> int:
+    """Socket activation (LISTEN_FDS) passes its descriptors on, as runc does."""
+    value = os.environ.get("LISTEN_FDS", "")
+    return int(value) if value.isdigit() else 0
+
+
+def _listen_env() -> list[str]:
+    count = _listen_fds()
+    return [f"LISTEN_FDS={count}", "LISTEN_PID=1"] if count else []
+
+
+def _write_pid_file(path: str, pid: int) -> None:
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w") as f:
+        f.write(str(pid))
+    os.rename(tmp, path)
+
+
+class _Undo:
+    """What a failing create must take back, in reverse order."""
+
+    def __init__(self, cdir: state.ContainerDir) -> None:
+        self.cdir = cdir
+        self.cgroup: object | None = None
+        self.pids: list[int] = []
+
+    def run(self) -> None:
+        for pid in reversed(self.pids):
+            _kill_and_reap(pid)
+        if self.cgroup is not None:
+            try:
+                self.cgroup.destroy()
+            except Exception as exc:  # the original error matters more
+                _warn(f"removing cgroup {getattr(self.cgroup, 'path', '')}: {exc}")
+        self.cdir.remove()
+
+
+def _kill_and_reap(pid: int, timeout: float = 10.0) -> None:
+    try:  # noqa: SIM105 (contextlib costs start-up time)
+        os.kill(pid, 9)
+    except ProcessLookupError:
+        pass
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:  # not our child: wait until it is gone
+            if state.process_start_time(pid) is None:
+                return
+            done = 0
+        if done:
+            return
+        time.sleep(0.002)
+
+
+def _launch(spec: object, saved: dict, undo: _Undo) -> None:
+    """Fork stage A and drive it (and then B) through setup until B is ready."""
+    from porter_runtime.init import child_main
+
+    parent, child = sync.pair()
+    pid = os.fork()
+    if pid == 0:
+        parent.close()
+        child_main(spec, child)
+    child.close()
+    undo.pids.append(pid)
+    try:
+        _drive(spec, saved, undo, parent, pid)
+    finally:
+        parent.close()
+
+
+def _drive(spec: object, saved: dict, undo: _Undo, chan: sync.Channel, stage_a: int) -> None:
+    config = spec.config
+    if undo.cgroup is not None:
+        undo.cgroup.apply(stage_a)
+        resources = (config.get("linux") or {}).get("resources")
+        if resources:
+            undo.cgroup.set(resources)
+    chan.send("go")
+    while True:
+        message = chan.recv()
+        if message is None:
+            raise ContainerSetupError("container init exited during setup")
+        kind = message["type"]
+        if kind == "usermap":
+            _write_id_maps(stage_a, config.get("linux") or {})
+            chan.send("usermap-done")
+        elif kind == "pid":
+            saved["pid"] = message["pid"]
+            undo.pids.append(message["pid"])
+            os.waitpid(stage_a, 0)
+            undo.pids.remove(stage_a)
+        elif kind == "mounted":
+            state_json = hook_state(saved, "creating")
+            hooks = config.get("hooks") or {}
+            for name in _CREATE_HOOKS:
+                run_hooks(name, hooks.get(name), state_json)
+            chan.send("resume", state=state_json)
+        elif kind == "ready":
+            return
+
+
+def _write_id_maps(pid: int, linux: dict) -> None:
+    if os.geteuid() != 0:
+        with open(f"/proc/{pid}/setgroups", "w") as f:
+            f.write("deny")
+    for name, key in (("uid_map", "uidMappings"), ("gid_map", "gidMappings")):
+        with open(f"/proc/{pid}/{name}", "w") as f:
+            f.write(id_map_text(linux.get(key) or []))
+
+
+def hook_state(saved: dict, status: str) -> str:
+    return jsonio.dumps(state.public_state(saved, status))
+
+
+def open_container(root: str, container_id: str, lock: bool = True) -> tuple:
+    """(dir, saved state, cgroup, status) of an existing container."""
+    cdir = state.ContainerDir(root, container_id)
+    if lock:
+        cdir.lock()
+    try:
+        saved = cdir.load()
+    except ContainerNotFoundError:
+        cdir.unlock()
+        raise
+    cgroup = load_cgroup(saved)
+    return cdir, saved, cgroup, state.status(saved, cdir, cgroup)
+
+
+def start(root: str, container_id: str) -> dict:
+    """Let the created init exec the user process; poststart hooks follow."""
+    cdir, saved, _, current = open_container(root, container_id)
+    try:
+        if current != "created":
+            raise WrongStateError(container_id, current, "start", "created")
+        _open_fifo(cdir, saved)
+        config = saved.get("config") or {}
+        run_warning(
+            "poststart",
+            (config.get("hooks") or {}).get("poststart"),
+            hook_state(saved, "running"),
+            _warn,
+        )
+        return saved
+    finally:
+        cdir.unlock()
+
+
+def _open_fifo(cdir: state.ContainerDir, saved: dict, timeout: float = 30.0) -> None:
+    import select
+
+    fd = os.open(cdir.fifo, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        deadline = time.monotonic() + timeout
+        while not poller.poll(100):
+            if state.process_start_time(saved["pid"]) != saved["startTime"]:
+                raise ContainerSetupError(f"container {saved['id']!r}: init exited before start")
+            if time.monotonic() > deadline:
+                raise ContainerSetupError(f"container {saved['id']!r}: init did not start")
+        if os.read(fd, 1) != b"0":
+            raise ContainerSetupError(f"container {saved['id']!r}: init exited before start")
+    finally:
+        os.close(fd)
+        try:  # noqa: SIM105 (contextlib costs start-up time)
+            os.unlink(cdir.fifo)
+        except FileNotFoundError:
+            pass
+
+
+def kill(root: str, container_id: str, signal: int, all_processes: bool = False) -> None:
+    cdir, saved, cgroup, current = open_container(root, container_id)
+    try:
+        if current == "stopped":
+            raise WrongStateError(container_id, current, "kill", "created or running")
+        targets = container_pids(saved, cgroup) if all_processes else [saved["pid"]]
+        for pid in targets:
+            try:  # noqa: SIM105 (contextlib costs start-up time)
+                os.kill(pid, signal)
+            except ProcessLookupError:
+                pass
+    finally:
+        cdir.unlock()
+
+
+def container_pids(saved: dict, cgroup: object | None) -> list[int]:
+    """Every process of the container: from its cgroup, else by its pid namespace."""
+    if cgroup is not None:
+        return list(cgroup.pids())
+    pid = saved["pid"]
+    try:
+        target = os.readlink(f"/proc/{pid}/ns/pid")
+    except OSError:
+        return []
+    if target == os.readlink("/proc/self/ns/pid"):
+        return [pid]  # no pid namespace of its own: only the init is known to be its
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if os.readlink(f"/proc/{name}/ns/pid") == target:
+                    found.append(int(name))
+            except OSError:
+                continue
+    return found
+
+
+def delete(root: str, container_id: str, force: bool = False) -> None:
+    """Remove a stopped container (with --force, kill it first); poststop hooks run."""
+    cdir = state.ContainerDir(root, container_id)
+    try:
+        cdir_, saved, cgroup, current = open_container(root, container_id)
+    except ContainerNotFoundError:
+        if force and os.path.isdir(cdir.path):  # a create that died half-way
+            cdir.remove()
+            return
+        raise
+    cdir = cdir_
+    try:
+        if current != "stopped":
+            if not force:
+                raise WrongStateError(
+                    container_id, current, "delete", "stopped (use --force to kill it first)"
+                )
+            _stop_all(saved, cgroup)
+        config = saved.get("config") or {}
+        run_warning(
+            "poststop",
+            (config.get("hooks") or {}).get("poststop"),
+            hook_state(saved, "stopped"),
+            _warn,
+        )
+        if cgroup is not None:
+            cgroup.destroy()
+    finally:
+        cdir.remove()
+
+
+def _stop_all(saved: dict, cgroup: object | None) -> None:
+    if cgroup is not None and cgroup.state() == "paused":
+        cgroup.thaw()
+    pids = container_pids(saved, cgroup) or [saved["pid"]]
+    for pid in pids:
+        try:  # noqa: SIM105 (contextlib costs start-up time)
+            os.kill(pid, 9)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + 10
+    while state.process_start_time(saved["pid"]) == saved.get("startTime"):
+        try:  # noqa: SIM105 (contextlib costs start-up time)
+            os.waitpid(saved["pid"], os.WNOHANG)
+        except ChildProcessError:
+            pass
+        if time.monotonic() > deadline:
+            raise ContainerSetupError(f"container {saved['id']!r} did not die after SIGKILL")
+        time.sleep(0.005)

@@ -1,0 +1,50 @@
+"""Running the config's hooks: the state on stdin, their own args and env, their timeout."""
+
+from __future__ import annotations
+
+from porter_runtime.errors import HookError
+
+KINDS = ("prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop")
+
+
+def run_hooks(kind: str, hooks: list[dict], state_json: str) -> None:
+    """Run each hook in order; the first failure raises HookError (for the caller to treat
+    as fatal or as a warning, as the spec says for its kind)."""
+    if not hooks:
+        return
+    import subprocess
+
+    for hook in hooks:
+        path = hook["path"]
+        args = hook.get("args") or [path]
+        env = dict(e.split("=", 1) for e in hook.get("env") or [] if "=" in e)
+        timeout = hook.get("timeout")
+        if timeout is not None and timeout <= 0:
+            raise HookError(kind, path, "timeout must be greater than zero")
+        try:
+            result = subprocess.run(
+                args,
+                executable=path,
+                input=state_json.encode(),
+                env=env,
+                capture_output=True,
+                timeout=timeout,
+                check=False,
+                close_fds=True,
+            )
+        except subprocess.TimeoutExpired:
+            raise HookError(kind, path, f"timed out after {timeout} s") from None
+        except OSError as exc:
+            raise HookError(kind, path, exc.strerror or str(exc)) from exc
+        if result.returncode != 0:
+            detail = result.stderr.decode(errors="replace").strip().splitlines()
+            why = f"exited with status {result.returncode}"
+            raise HookError(kind, path, f"{why}: {detail[-1]}" if detail else why)
+
+
+def run_warning(kind: str, hooks: list[dict], state_json: str, warn: object) -> None:
+    """poststart/poststop: a failure is logged as a warning and the lifecycle continues."""
+    try:
+        run_hooks(kind, hooks, state_json)
+    except HookError as exc:
+        warn(str(exc))

@@ -1,0 +1,290 @@
+"""The container's side of create and exec: two forked stages of the runtime process.
+
+Stage A enters the namespaces (joins by path, creates the rest with unshare; the runtime
+writes the uid/gid maps of a new user namespace in between) and forks stage B, which is
+pid 1 of a new pid namespace; A reports B's pid and exits, so B outlives the runtime.
+For create, B builds the root filesystem, applies the process attributes, reports ready and
+blocks on the exec fifo until `start`; for exec, B applies the attributes and execs at once.
+
+Both stages are non-dumpable from their first instruction until execve, so no process in the
+container can open /proc/<pid>/exe of the runtime's interpreter (runc's CVE-2019-5736).
+Nothing here returns to the caller: each stage ends in os._exit or os.execve.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from porter_runtime import namespaces, process, rootfs
+from porter_runtime import syscalls as sc
+from porter_runtime.capabilities import CapabilityPlan
+from porter_runtime.errors import PorterError
+
+# signals that end a created container's init while it waits for start
+_EXIT_SIGNALS = (1, 2, 3, 10, 12, 15)
+
+
+class InitSpec:
+    """Everything the forked stages need (they share the runtime's memory: no encoding)."""
+
+    __slots__ = (
+        "bundle",
+        "close_fds",
+        "config",
+        "console_fd",
+        "exec_mode",
+        "extra_env",
+        "join",
+        "new",
+        "no_pivot",
+        "preserve_fds",
+        "process",
+        "rootfs",
+        "seccomp",
+        "state_dir_fd",
+    )
+
+    def __init__(
+        self,
+        config: dict,
+        process_config: dict,
+        *,
+        exec_mode: bool = False,
+        bundle: str = "",
+        rootfs_path: str = "",
+        new: int = 0,
+        join: list[tuple[str, str]] | None = None,
+        state_dir_fd: int = -1,
+        console_fd: int = -1,
+        no_pivot: bool = False,
+        preserve_fds: int = 0,
+        seccomp: object = None,
+        extra_env: list[str] | None = None,
+    ) -> None:
+        self.config = config
+        self.process = process_config
+        self.exec_mode = exec_mode
+        self.bundle = bundle
+        self.rootfs = rootfs_path
+        self.new = new
+        self.join = join or []
+        self.state_dir_fd = state_dir_fd
+        self.console_fd = console_fd
+        self.no_pivot = no_pivot
+        self.preserve_fds = preserve_fds
+        self.seccomp = seccomp
+        self.extra_env = extra_env or []
+        # the runtime's own descriptors the stages must not keep (the container lock: a
+        # flock lives as long as any process holds its descriptor)
+        self.close_fds: list[int] = []
+
+
+def child_main(spec: InitSpec, chan: object) -> None:
+    """Entry of the forked stage A; reports any failure through the channel, never returns."""
+    code = 1
+    try:
+        for fd in spec.close_fds:
+            os.close(fd)
+        _stage_a(spec, chan)
+    except PorterError as exc:
+        _report(chan, str(exc))
+    except OSError as exc:
+        _report(chan, f"{exc.filename or 'container setup'}: {exc.strerror or exc}")
+    except BaseException as exc:
+        _report(chan, f"container setup failed: {type(exc).__name__}: {exc}")
+    os._exit(code)
+
+
+def _report(chan: object, message: str) -> None:
+    try:
+        chan.send("error", message=message)
+    except OSError:
+        sys.stderr.write(f"porter-runtime: error: {message}\n")
+
+
+def _stage_a(spec: InitSpec, chan: object) -> None:
+    from porter_runtime.syscalls.linux import LinuxSyscalls
+
+    calls = LinuxSyscalls()
+    calls.prctl(sc.PR_SET_DUMPABLE, 0)
+    chan.expect("go")
+    fds = namespaces.open_join_fds(spec.join)
+    namespaces.join_all(calls, [f for f in fds if f[1] == sc.CLONE_NEWUSER])
+    if spec.new & sc.CLONE_NEWUSER:
+        calls.unshare(sc.CLONE_NEWUSER)
+        chan.send("usermap")
+        chan.expect("usermap-done")
+        _become_root()
+    namespaces.join_all(calls, [f for f in fds if f[1] != sc.CLONE_NEWUSER])
+    rest = spec.new & ~sc.CLONE_NEWUSER
+    if rest:
+        calls.unshare(rest)
+    if rest & sc.CLONE_NEWTIME:
+        _time_offsets((spec.config.get("linux") or {}).get("timeOffsets") or {})
+    pid = os.fork()
+    if pid:
+        chan.send("pid", pid=pid)
+        os._exit(0)
+    _stage_b(spec, chan, calls)
+
+
+def _become_root() -> None:
+    try:
+        os.setresgid(0, 0, 0)
+        os.setresuid(0, 0, 0)
+    except OSError:
+        pass  # root is not mapped: stay the mapped user
+
+
+def _time_offsets(offsets: dict) -> None:
+    lines = "".join(
+        f"{clock} {v.get('secs', 0)} {v.get('nanosecs', 0)}\n" for clock, v in offsets.items()
+    )
+    if lines:
+        with open("/proc/self/timens_offsets", "w") as f:
+            f.write(lines)
+
+
+def _stage_b(spec: InitSpec, chan: object, calls: object) -> None:
+    if spec.exec_mode:
+        process.set_descriptors(spec.preserve_fds)
+        if spec.process.get("terminal"):
+            from porter_runtime.console import setup_terminal
+
+            os.setsid()
+            setup_terminal(calls, spec.console_fd, spec.process.get("consoleSize"), False)
+        _finish_process(spec, chan, calls, state_json="")
+        return
+    os.setsid()
+    os.umask(0)
+    process.set_descriptors(spec.preserve_fds)
+    state_json = _build_rootfs(spec, chan, calls)
+    _finish_process(spec, chan, calls, state_json)
+
+
+def _build_rootfs(spec: InitSpec, chan: object, calls: object) -> str:
+    """Mounts, devices, createContainer hooks, pivot_root, masks: the container's filesystem."""
+    from porter_runtime.hooks import run_hooks
+
+    config = spec.config
+    linux = config.get("linux") or {}
+    mounts = config.get("mounts") or []
+    ctx = rootfs.MountContext(
+        spec.rootfs,
+        spec.bundle,
+        bool(_has_ns(linux, "user")),
+        bool(_has_ns(linux, "cgroup")),
+        linux.get("mountLabel") or "",
+    )
+    rootfs.prepare_root(calls, spec.rootfs, linux.get("rootfsPropagation") or "")
+    rootfs.mount_all(calls, ctx, mounts)
+    if rootfs.needs_dev_setup(mounts):
+        rootfs.setup_dev(calls, ctx, linux.get("devices") or [])
+    chan.send("mounted")
+    state_json = chan.expect("resume")["state"]
+    run_hooks("createContainer", (config.get("hooks") or {}).get("createContainer"), state_json)
+    rootfs.pivot(calls, spec.rootfs, spec.no_pivot)
+    if spec.process.get("terminal"):
+        from porter_runtime.console import setup_terminal
+
+        setup_terminal(calls, spec.console_fd, spec.process.get("consoleSize"))
+    _sysctl(linux.get("sysctl") or {})
+    rootfs.readonly_paths(calls, linux.get("readonlyPaths") or [])
+    rootfs.mask_paths(calls, linux.get("maskedPaths") or [])
+    if (config.get("root") or {}).get("readonly"):
+        rootfs.readonly_root(calls)
+    if config.get("hostname"):
+        calls.sethostname(config["hostname"])
+    if config.get("domainname"):
+        calls.setdomainname(config["domainname"])
+    return state_json
+
+
+def _has_ns(linux: dict, kind: str) -> bool:
+    return any(n.get("type") == kind for n in linux.get("namespaces") or [])
+
+
+def _sysctl(values: dict[str, str]) -> None:
+    from porter_runtime.errors import ConfigError
+
+    for key, value in values.items():
+        path = "/proc/sys/" + key.replace(".", "/")
+        try:
+            with open(path, "w") as f:
+                f.write(value)
+        except OSError as exc:
+            raise ConfigError(f"sysctl {key}", exc.strerror or str(exc)) from exc
+
+
+def _finish_process(spec: InitSpec, chan: object, calls: object, state_json: str) -> None:
+    """Process attributes in runc's order, then ready, the exec fifo, and execve."""
+    proc = spec.process
+    linux = spec.config.get("linux") or {}
+    process.apply_lsm_labels(proc)
+    process.apply_rlimits(proc.get("rlimits") or [])
+    process.apply_oom_score(proc.get("oomScoreAdj"))
+    process.apply_scheduling(calls, proc)
+    process.apply_affinity(proc, "initial")
+    os.umask((proc.get("user") or {}).get("umask", 0o022))
+    nnp = bool(proc.get("noNewPrivileges"))
+    if spec.seccomp is not None and not nnp:
+        _install_seccomp(spec.seccomp)
+    process.apply_nnp(calls, proc)
+    process.apply_identity(calls, proc, CapabilityPlan(proc.get("capabilities")))
+    cwd = proc.get("cwd") or "/"
+    try:
+        os.chdir(cwd)
+    except OSError as exc:
+        from porter_runtime.errors import ConfigError
+
+        raise ConfigError(f"process cwd {cwd}", exc.strerror or str(exc)) from exc
+    env = process.container_env(proc, spec.extra_env)
+    args = proc.get("args") or []
+    executable = process.find_executable(args[0], env)
+    if not spec.exec_mode:
+        _wait_for_start(spec, chan)
+        _start_hooks(spec, state_json)
+    if spec.seccomp is not None and nnp:
+        _install_seccomp(spec.seccomp)
+    process.apply_affinity(proc, "final")
+    process.apply_personality(calls, linux)
+    os.execve(executable, args, env)
+
+
+def _wait_for_start(spec: InitSpec, chan: object) -> None:
+    """Report ready, then block on the exec fifo until `start` opens it."""
+    import _signal
+
+    def _leave(signum: int, _frame: object) -> None:
+        os._exit(128 + signum)
+
+    for signum in _EXIT_SIGNALS:
+        _signal.signal(signum, _leave)
+    chan.send("ready")
+    chan.close()
+    fd = os.open("exec.fifo", os.O_WRONLY | os.O_CLOEXEC, dir_fd=spec.state_dir_fd)
+    os.write(fd, b"0")
+    os.close(fd)
+    os.close(spec.state_dir_fd)
+    for signum in _EXIT_SIGNALS:
+        _signal.signal(signum, _signal.SIG_DFL)
+
+
+def _start_hooks(spec: InitSpec, state_json: str) -> None:
+    hooks = (spec.config.get("hooks") or {}).get("startContainer")
+    if not hooks:
+        return
+    from porter_runtime.hooks import run_hooks
+
+    try:
+        run_hooks("startContainer", hooks, state_json)
+    except PorterError as exc:
+        sys.stderr.write(f"porter-runtime: error: {exc}\n")
+        os._exit(1)
+
+
+def _install_seccomp(program: object) -> None:
+    from porter_runtime.seccomp import install_seccomp
+
+    install_seccomp(program)

@@ -1,0 +1,355 @@
+"""Building the container's filesystem: root propagation, mounts, /dev, pivot_root, masks.
+
+Every mount lands on an O_PATH descriptor obtained by `securejoin.open_in_root`, never on a
+path string, so mounts stay inside the rootfs. All calls go through a syscall object (real or
+recording) so that this module is unit-tested without root.
+"""
+
+from __future__ import annotations
+
+import os
+
+from porter_runtime import devices, mountopts
+from porter_runtime import syscalls as sc
+from porter_runtime.errors import ConfigError, SyscallError
+from porter_runtime.securejoin import open_in_root
+
+_ST_TO_MS = (
+    (0x2, sc.MS_NOSUID),
+    (0x4, sc.MS_NODEV),
+    (0x8, sc.MS_NOEXEC),
+    (0x400, sc.MS_NOATIME),
+    (0x800, sc.MS_NODIRATIME),
+    (0x1000, sc.MS_RELATIME),
+)
+_EPERM = 1
+
+
+class MountContext:
+    """What mount setup needs to know about the container beyond each mount."""
+
+    __slots__ = ("bundle", "cgroupns", "mount_label", "rootfs", "userns")
+
+    def __init__(
+        self,
+        rootfs: str,
+        bundle: str,
+        userns: bool = False,
+        cgroupns: bool = False,
+        mount_label: str = "",
+    ) -> None:
+        self.rootfs = rootfs
+        self.bundle = bundle
+        self.userns = userns
+        self.cgroupns = cgroupns
+        self.mount_label = mount_label
+
+
+def _fdpath(fd: int) -> str:
+    return f"/proc/self/fd/{fd}"
+
+
+def prepare_root(calls: object, rootfs: str, propagation: str) -> None:
+    """Stop mounts leaking to the host, then make the rootfs a mount point of its own."""
+    flags = (
+        mountopts.PROPAGATION.get(propagation, sc.MS_SLAVE | sc.MS_REC)
+        if propagation
+        else sc.MS_SLAVE | sc.MS_REC
+    )
+    calls.mount("", "/", "", flags, "")
+    if flags & sc.MS_SHARED:
+        _make_parent_private(calls, rootfs)
+    calls.mount(rootfs, rootfs, "bind", sc.MS_BIND | sc.MS_REC, "")
+
+
+def _make_parent_private(calls: object, rootfs: str) -> None:
+    """pivot_root refuses a shared parent mount: make the mount holding rootfs private."""
+    best = "/"
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            point = line.split()[4]
+            if (rootfs == point or rootfs.startswith(point.rstrip("/") + "/")) and len(point) > len(
+                best
+            ):
+                best = point
+    calls.mount("", best, "", sc.MS_PRIVATE, "")
+
+
+def mount_all(calls: object, ctx: MountContext, mounts: list[dict]) -> None:
+    for entry in mounts:
+        try:
+            mount_one(calls, ctx, entry)
+        except SyscallError as exc:
+            raise ConfigError(f"mount {entry.get('destination')}", str(exc)) from exc
+
+
+def _source(ctx: MountContext, entry: dict, is_bind: bool) -> str:
+    source = entry.get("source") or ""
+    if is_bind and source and not source.startswith("/"):
+        source = os.path.join(ctx.bundle, source)
+    if is_bind and not os.path.exists(source):
+        raise ConfigError(f"mount {entry.get('destination')}", f"source {source!r} does not exist")
+    return source
+
+
+def mount_one(calls: object, ctx: MountContext, entry: dict) -> None:
+    """One mount of config.json's `mounts`, with every option applied."""
+    dest = entry.get("destination")
+    if not dest:
+        raise ConfigError("mount", "destination is required")
+    opts = mountopts.parse(entry.get("options") or [])
+    fstype = entry.get("type") or ""
+    is_bind = bool(opts.flags & sc.MS_BIND) or fstype in ("bind", "rbind")
+    if fstype == "rbind":
+        opts.flags |= sc.MS_BIND | sc.MS_REC
+    if fstype == "cgroup" or fstype == "cgroup2":
+        return mount_cgroup(calls, ctx, dest, opts)
+    source = _source(ctx, entry, is_bind)
+    kind = "file" if is_bind and not os.path.isdir(source) else "dir"
+    fd = open_in_root(ctx.rootfs, dest, create=kind)
+    copyup = -1
+    try:
+        if "tmpcopyup" in opts.extensions and fstype == "tmpfs":
+            copyup = os.open(_fdpath(fd), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        flags = opts.flags & ~sc.PROPAGATION_FLAGS
+        if is_bind:
+            calls.mount(source, _fdpath(fd), "", sc.MS_BIND | (flags & sc.MS_REC), "")
+        else:
+            data = _with_label(opts.data, ctx.mount_label, fstype)
+            _mount_fs(calls, ctx, source or fstype, fd, fstype, flags, data)
+    finally:
+        os.close(fd)
+    _finish(calls, ctx, dest, opts, is_bind, copyup)
+
+
+def _mount_fs(
+    calls: object, ctx: MountContext, source: str, fd: int, fstype: str, flags: int, data: str
+) -> None:
+    """A filesystem mount; sysfs and mqueue fall back to binding the host's when not allowed."""
+    try:
+        calls.mount(source, _fdpath(fd), fstype, flags, data)
+    except SyscallError as exc:
+        fallback = {"sysfs": "/sys", "mqueue": "/dev/mqueue"}.get(fstype)
+        if exc.errno != _EPERM or fallback is None:
+            raise
+        calls.mount(fallback, _fdpath(fd), "", sc.MS_BIND | sc.MS_REC, "")
+        _remount(calls, fd, flags & ~sc.MS_REC, True)
+
+
+def _finish(
+    calls: object,
+    ctx: MountContext,
+    dest: str,
+    opts: mountopts.MountOptions,
+    is_bind: bool,
+    copyup: int,
+) -> None:
+    """Steps on the new mount itself: remount flags, copy-up, propagation, recursive attrs."""
+    fd = open_in_root(ctx.rootfs, dest)
+    try:
+        if copyup >= 0:
+            _copy_up(copyup, fd)
+        extra = opts.flags & ~(sc.MS_BIND | sc.MS_REC | sc.MS_REMOUNT | sc.PROPAGATION_FLAGS)
+        if is_bind and extra:
+            _remount(calls, fd, extra, ctx.userns)
+        for flag in opts.propagation:
+            calls.mount("", _fdpath(fd), "", flag, "")
+        if opts.attr_set or opts.attr_clear:
+            calls.mount_setattr(fd, opts.attr_set, opts.attr_clear, True)
+    finally:
+        os.close(fd)
+
+
+def _copy_up(source_fd: int, target_fd: int) -> None:
+    """tmpcopyup: what the directory held before the tmpfs covered it is copied into it."""
+    import shutil
+
+    try:
+        shutil.copytree(_fdpath(source_fd), _fdpath(target_fd), symlinks=True, dirs_exist_ok=True)
+    finally:
+        os.close(source_fd)
+
+
+def _remount(calls: object, fd: int, flags: int, userns: bool) -> None:
+    """Apply flags to a bind mount; in a user namespace keep the flags the kernel locked."""
+    try:
+        calls.mount("", _fdpath(fd), "", sc.MS_BIND | sc.MS_REMOUNT | flags, "")
+    except SyscallError as exc:
+        if exc.errno != _EPERM:
+            raise
+        calls.mount("", _fdpath(fd), "", sc.MS_BIND | sc.MS_REMOUNT | flags | _locked(fd), "")
+
+
+def _locked(fd: int) -> int:
+    current = os.statvfs(_fdpath(fd)).f_flag
+    return sum(ms for st, ms in _ST_TO_MS if current & st)
+
+
+def _with_label(data: str, label: str, fstype: str) -> str:
+    if not label or fstype in ("proc", "sysfs") or not os.path.isdir("/sys/fs/selinux"):
+        return data
+    context = f'context="{label}"'
+    return f"{data},{context}" if data else context
+
+
+def _host_cgroups() -> list[tuple[str, str, str]]:
+    """(mount point, fstype, super options) of the host's cgroup hierarchies."""
+    found = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            fields = right.split()
+            if fields and fields[0] in ("cgroup", "cgroup2"):
+                found.append((left.split()[4], fields[0], fields[2] if len(fields) > 2 else ""))
+    return found
+
+
+def _own_cgroups() -> dict[str, str]:
+    """controller (or name=..., or "" for cgroup2) -> this process's cgroup path."""
+    paths = {}
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            _, controllers, path = line.rstrip("\n").split(":", 2)
+            for c in controllers.split(",") if controllers else [""]:
+                paths[c] = path
+    return paths
+
+
+def mount_cgroup(calls: object, ctx: MountContext, dest: str, opts: mountopts.MountOptions) -> None:
+    """The container's view of its cgroups: cgroup2 directly, or v1 hierarchies on a tmpfs."""
+    flags = opts.flags & ~(sc.MS_BIND | sc.MS_REC | sc.PROPAGATION_FLAGS)
+    hierarchies = _host_cgroups()
+    own = _own_cgroups()
+    unified_only = any(p == "/sys/fs/cgroup" and t == "cgroup2" for p, t, _ in hierarchies)
+    if unified_only:
+        _mount_hierarchy(calls, ctx, dest, "/sys/fs/cgroup", "cgroup2", "", own.get("", "/"), flags)
+        return
+    fd = open_in_root(ctx.rootfs, dest, create="dir")
+    try:
+        calls.mount("tmpfs", _fdpath(fd), "tmpfs", flags & ~sc.MS_RDONLY, "mode=755")
+    finally:
+        os.close(fd)
+    for point, fstype, superopts in hierarchies:
+        if not point.startswith("/sys/fs/cgroup/"):
+            continue
+        names = [o for o in superopts.split(",") if o in own] if fstype == "cgroup" else [""]
+        path = own.get(names[0], "/") if names else "/"
+        sub = dest.rstrip("/") + "/" + os.path.basename(point)
+        options = ",".join(names) if fstype == "cgroup" else ""
+        _mount_hierarchy(calls, ctx, sub, point, fstype, options, path, flags)
+    if flags & sc.MS_RDONLY:
+        fd = open_in_root(ctx.rootfs, dest)
+        try:
+            calls.mount("", _fdpath(fd), "", sc.MS_REMOUNT | flags, "mode=755")
+        finally:
+            os.close(fd)
+
+
+def _mount_hierarchy(
+    calls: object,
+    ctx: MountContext,
+    dest: str,
+    host_point: str,
+    fstype: str,
+    options: str,
+    path: str,
+    flags: int,
+) -> None:
+    """One hierarchy: mounted afresh in a cgroup namespace, else the container's subtree bound."""
+    fd = open_in_root(ctx.rootfs, dest, create="dir")
+    try:
+        if ctx.cgroupns:
+            calls.mount(fstype, _fdpath(fd), fstype, flags, options)
+            return
+        source = host_point + path if os.path.isdir(host_point + path) else host_point
+        calls.mount(source, _fdpath(fd), "", sc.MS_BIND | sc.MS_REC, "")
+    finally:
+        os.close(fd)
+    extra = flags & ~sc.MS_REMOUNT
+    if extra:
+        fd = open_in_root(ctx.rootfs, dest)
+        try:
+            _remount(calls, fd, extra, ctx.userns)
+        finally:
+            os.close(fd)
+
+
+def setup_dev(calls: object, ctx: MountContext, config_devices: list[dict]) -> None:
+    """Default and configured device nodes, then the /dev symlinks."""
+    devices.create_devices(calls, ctx.rootfs, devices.device_list(config_devices), ctx.userns)
+    devices.create_symlinks(ctx.rootfs, with_ptmx=True)
+
+
+def needs_dev_setup(mounts: list[dict]) -> bool:
+    """False when the config binds a whole /dev from elsewhere (then it is left alone)."""
+    for entry in mounts:
+        if entry.get("destination", "").rstrip("/") == "/dev" and (
+            entry.get("type") == "bind"
+            or "bind" in (entry.get("options") or [])
+            or "rbind" in (entry.get("options") or [])
+        ):
+            return False
+    return True
+
+
+def pivot(calls: object, rootfs: str, no_pivot: bool) -> None:
+    """Make rootfs the root: pivot_root(".", ".") and detach the old root, or MS_MOVE+chroot."""
+    os.chdir(rootfs)
+    if no_pivot:
+        calls.mount(rootfs, "/", "", sc.MS_MOVE, "")
+        os.chroot(".")
+        os.chdir("/")
+        return
+    oldroot = os.open("/", os.O_DIRECTORY | os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        calls.pivot_root(".", ".")
+        os.fchdir(oldroot)
+        calls.mount("", ".", "", sc.MS_SLAVE | sc.MS_REC, "")
+        calls.umount2(".", sc.MNT_DETACH)
+    finally:
+        os.close(oldroot)
+    os.chdir("/")
+
+
+def readonly_root(calls: object) -> None:
+    fd = os.open("/", os.O_PATH | os.O_CLOEXEC)
+    try:
+        _remount(calls, fd, sc.MS_RDONLY, True)
+    finally:
+        os.close(fd)
+
+
+def mask_paths(calls: object, paths: list[str]) -> None:
+    """Hide each path: /dev/null over files, an empty read-only tmpfs over directories."""
+    for path in paths:
+        try:
+            fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise ConfigError(f"masked path {path}", exc.strerror or "cannot open") from exc
+        try:
+            if os.path.isdir(_fdpath(fd)):
+                calls.mount("tmpfs", _fdpath(fd), "tmpfs", sc.MS_RDONLY, "")
+            else:
+                calls.mount("/dev/null", _fdpath(fd), "", sc.MS_BIND, "")
+        finally:
+            os.close(fd)
+
+
+def readonly_paths(calls: object, paths: list[str]) -> None:
+    """Bind each path onto itself and remount it read-only (recursively)."""
+    for path in paths:
+        try:
+            fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+        except FileNotFoundError:
+            continue
+        try:
+            calls.mount(_fdpath(fd), _fdpath(fd), "", sc.MS_BIND | sc.MS_REC, "")
+        finally:
+            os.close(fd)
+        fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+        try:
+            _remount(calls, fd, sc.MS_RDONLY | sc.MS_REC, True)
+        finally:
+            os.close(fd)

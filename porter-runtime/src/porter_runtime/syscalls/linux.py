@@ -1,0 +1,169 @@
+"""The real system calls, through ctypes against the C library (x86_64 and aarch64)."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+
+from porter_runtime.errors import SyscallError
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
+_libc.prctl.restype = ctypes.c_int
+
+# syscall numbers the C library has no wrapper for
+_NUMBERS = {
+    "x86_64": {"pivot_root": 155, "ioprio_set": 251, "sched_setattr": 314, "mount_setattr": 442},
+    "aarch64": {"pivot_root": 41, "ioprio_set": 30, "sched_setattr": 274, "mount_setattr": 442},
+}
+_SYS = _NUMBERS.get(os.uname().machine, _NUMBERS["x86_64"])
+_CAP_V3 = 0x20080522
+_AT_EMPTY_PATH = 0x1000
+_AT_RECURSIVE = 0x8000
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    ]
+
+
+class _SchedAttr(ctypes.Structure):
+    _fields_ = [
+        ("size", ctypes.c_uint32),
+        ("policy", ctypes.c_uint32),
+        ("flags", ctypes.c_uint64),
+        ("nice", ctypes.c_int32),
+        ("priority", ctypes.c_uint32),
+        ("runtime", ctypes.c_uint64),
+        ("deadline", ctypes.c_uint64),
+        ("period", ctypes.c_uint64),
+    ]
+
+
+class _MountAttr(ctypes.Structure):
+    _fields_ = [
+        ("attr_set", ctypes.c_uint64),
+        ("attr_clr", ctypes.c_uint64),
+        ("propagation", ctypes.c_uint64),
+        ("userns_fd", ctypes.c_uint64),
+    ]
+
+
+def _check(result: int, call: str, obj: str) -> int:
+    if result < 0:
+        raise SyscallError(call, obj, ctypes.get_errno())
+    return result
+
+
+def _b(text: str | None) -> bytes | None:
+    return None if text is None else os.fsencode(text)
+
+
+class LinuxSyscalls:
+    """Makes each call for real; failures raise SyscallError(call, object, errno)."""
+
+    def mount(self, source: str, target: str, fstype: str, flags: int, data: str) -> None:
+        _check(
+            _libc.mount(
+                _b(source), _b(target), _b(fstype), ctypes.c_ulong(flags), _b(data or None)
+            ),
+            "mount",
+            f"{source or fstype or 'none'} on {target}",
+        )
+
+    def umount2(self, target: str, flags: int) -> None:
+        _check(_libc.umount2(_b(target), flags), "umount", target)
+
+    def mount_setattr(self, fd: int, set_attrs: int, clear_attrs: int, recursive: bool) -> None:
+        attr = _MountAttr(set_attrs, clear_attrs, 0, 0)
+        flags = _AT_EMPTY_PATH | (_AT_RECURSIVE if recursive else 0)
+        _check(
+            _libc.syscall(
+                _SYS["mount_setattr"], fd, b"", flags, ctypes.byref(attr), ctypes.sizeof(attr)
+            ),
+            "mount_setattr",
+            os.readlink(f"/proc/self/fd/{fd}"),
+        )
+
+    def pivot_root(self, new_root: str, put_old: str) -> None:
+        _check(_libc.syscall(_SYS["pivot_root"], _b(new_root), _b(put_old)), "pivot_root", new_root)
+
+    def unshare(self, flags: int) -> None:
+        _check(_libc.unshare(flags), "unshare", hex(flags))
+
+    def setns(self, fd: int, nstype: int) -> None:
+        _check(_libc.setns(fd, nstype), "setns", os.readlink(f"/proc/self/fd/{fd}"))
+
+    def sethostname(self, name: str) -> None:
+        raw = name.encode()
+        _check(_libc.sethostname(raw, len(raw)), "sethostname", name)
+
+    def setdomainname(self, name: str) -> None:
+        raw = name.encode()
+        _check(_libc.setdomainname(raw, len(raw)), "setdomainname", name)
+
+    def capset(self, effective: int, permitted: int, inheritable: int) -> None:
+        header = _CapHeader(_CAP_V3, 0)
+        data = (_CapData * 2)()
+        for i in range(2):
+            shift = 32 * i
+            data[i].effective = (effective >> shift) & 0xFFFFFFFF
+            data[i].permitted = (permitted >> shift) & 0xFFFFFFFF
+            data[i].inheritable = (inheritable >> shift) & 0xFFFFFFFF
+        _check(_libc.capset(ctypes.byref(header), data), "capset", "process capabilities")
+
+    def prctl(self, option: int, arg2: int = 0, arg3: int = 0) -> int:
+        return _check(
+            _libc.prctl(
+                option,
+                ctypes.c_ulong(arg2),
+                ctypes.c_ulong(arg3),
+                ctypes.c_ulong(0),
+                ctypes.c_ulong(0),
+            ),
+            "prctl",
+            f"option {option}",
+        )
+
+    def personality(self, persona: int) -> None:
+        _check(_libc.personality(ctypes.c_ulong(persona)), "personality", hex(persona))
+
+    def ioprio_set(self, ioclass: int, priority: int) -> None:
+        value = (ioclass << 13) | priority
+        _check(
+            _libc.syscall(_SYS["ioprio_set"], 1, 0, value),
+            "ioprio_set",
+            f"class {ioclass} priority {priority}",
+        )
+
+    def sched_setattr(
+        self,
+        policy: int,
+        nice: int,
+        priority: int,
+        flags: int,
+        runtime: int,
+        deadline: int,
+        period: int,
+    ) -> None:
+        attr = _SchedAttr(
+            ctypes.sizeof(_SchedAttr), policy, flags, nice, priority, runtime, deadline, period
+        )
+        _check(
+            _libc.syscall(_SYS["sched_setattr"], 0, ctypes.byref(attr), 0),
+            "sched_setattr",
+            f"policy {policy}",
+        )
+
+    def mknod(self, path: str, mode: int, major: int, minor: int) -> None:
+        try:
+            os.mknod(path, mode, os.makedev(major, minor))
+        except OSError as exc:
+            raise SyscallError("mknod", path, exc.errno or 0) from exc
