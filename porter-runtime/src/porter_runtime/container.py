@@ -152,9 +152,13 @@ def _compile_seccomp(config: dict) -> object | None:
     seccomp = (config.get("linux") or {}).get("seccomp")
     if not seccomp:
         return None
+    from porter_runtime.errors import ConfigError
     from porter_runtime.seccomp import compile_seccomp
 
-    return compile_seccomp(seccomp)
+    program = compile_seccomp(seccomp)
+    if getattr(program, "uses_notify", False):
+        raise ConfigError("linux.seccomp", "SCMP_ACT_NOTIFY (a seccomp agent) is not supported")
+    return program
 
 
 def _listen_fds() -> int:
@@ -178,14 +182,17 @@ def _write_pid_file(path: str, pid: int) -> None:
 class _Undo:
     """What a failing create must take back, in reverse order."""
 
-    def __init__(self, cdir: state.ContainerDir) -> None:
+    def __init__(self, cdir: state.ContainerDir, owned: bool = True) -> None:
         self.cdir = cdir
+        self.owned = owned  # create owns the directory and cgroup; exec only its processes
         self.cgroup: object | None = None
         self.pids: list[int] = []
 
     def run(self) -> None:
         for pid in reversed(self.pids):
             _kill_and_reap(pid)
+        if not self.owned:
+            return
         if self.cgroup is not None:
             try:
                 self.cgroup.destroy()
@@ -213,7 +220,7 @@ def _kill_and_reap(pid: int, timeout: float = 10.0) -> None:
 
 
 def _launch(spec: object, saved: dict, undo: _Undo) -> None:
-    """Fork stage A and drive it (and then B) through setup until B is ready."""
+    """Fork stage A and drive it (and then B) until B is ready (create) or has exec'd."""
     from porter_runtime.init import child_main
 
     parent, child = sync.pair()
@@ -234,12 +241,14 @@ def _drive(spec: object, saved: dict, undo: _Undo, chan: sync.Channel, stage_a: 
     if undo.cgroup is not None:
         undo.cgroup.apply(stage_a)
         resources = (config.get("linux") or {}).get("resources")
-        if resources:
+        if resources and not spec.exec_mode:
             undo.cgroup.set(resources)
     chan.send("go")
     while True:
         message = chan.recv()
         if message is None:
+            if spec.exec_mode and saved.get("pid"):
+                return  # every descriptor closed on execve: the process runs
             raise ContainerSetupError("container init exited during setup")
         kind = message["type"]
         if kind == "usermap":
@@ -384,6 +393,10 @@ def delete(root: str, container_id: str, force: bool = False) -> None:
                     container_id, current, "delete", "stopped (use --force to kill it first)"
                 )
             _stop_all(saved, cgroup)
+    except BaseException:
+        cdir.unlock()
+        raise
+    try:
         config = saved.get("config") or {}
         run_warning(
             "poststop",

@@ -276,8 +276,11 @@ def set_descriptors(preserve: int) -> None:
     """Only 0-2 and the preserved 3..3+N-1 may reach the container: mark the rest
     close-on-exec (and the preserved ones inheritable)."""
     keep = 3 + preserve
-    for name in os.listdir("/proc/self/fd"):
-        fd = int(name)
+    try:
+        fds = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:  # no /proc here: cover the usual range
+        fds = list(range(1024))
+    for fd in fds:
         try:  # noqa: SIM105 (contextlib costs start-up time)
             os.set_inheritable(fd, 3 <= fd < keep or fd < 3)
         except OSError:

@@ -56,10 +56,23 @@ class _MountAttr(ctypes.Structure):
     ]
 
 
-def _check(result: int, call: str, obj: str) -> int:
+def _check(result: int, call: str, obj: object) -> int:
+    """Raise on failure; `obj` may be a callable, evaluated only then (it may read /proc,
+    which after setns can be another namespace's)."""
     if result < 0:
-        raise SyscallError(call, obj, ctypes.get_errno())
+        errno = ctypes.get_errno()
+        raise SyscallError(call, obj() if callable(obj) else obj, errno)
     return result
+
+
+def _fd_name(fd: int) -> object:
+    def name() -> str:
+        try:
+            return os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            return f"descriptor {fd}"
+
+    return name
 
 
 def _b(text: str | None) -> bytes | None:
@@ -89,7 +102,7 @@ class LinuxSyscalls:
                 _SYS["mount_setattr"], fd, b"", flags, ctypes.byref(attr), ctypes.sizeof(attr)
             ),
             "mount_setattr",
-            os.readlink(f"/proc/self/fd/{fd}"),
+            _fd_name(fd),
         )
 
     def pivot_root(self, new_root: str, put_old: str) -> None:
@@ -99,7 +112,7 @@ class LinuxSyscalls:
         _check(_libc.unshare(flags), "unshare", hex(flags))
 
     def setns(self, fd: int, nstype: int) -> None:
-        _check(_libc.setns(fd, nstype), "setns", os.readlink(f"/proc/self/fd/{fd}"))
+        _check(_libc.setns(fd, nstype), "setns", _fd_name(fd))
 
     def sethostname(self, name: str) -> None:
         raw = name.encode()
