@@ -59,7 +59,7 @@ def update(root: str, container_id: str, resources: dict) -> None:
 def events(root: str, container_id: str, once: bool, interval: float) -> None:
     """runc's stats events: {"type": "stats", "id": ..., "data": {...}} per line."""
     while True:
-        _, saved, cgroup, current = open_container(root, container_id, lock=False)
+        _, _, cgroup, current = open_container(root, container_id, lock=False)
         if current == "stopped":
             if once:
                 raise WrongStateError(container_id, current, "read statistics of", "running")

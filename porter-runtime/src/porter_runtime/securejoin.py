@@ -67,11 +67,13 @@ def open_in_root(root: str, unsafe: str, create: str | None = None, mode: int = 
     try:
         for index, part in enumerate(relative):
             last = index == len(relative) - 1
-            fd = _step(fd, part, create if last else "dir", mode, unsafe)
+            dirfd, fd = fd, -1  # _step always closes the directory it is given
+            fd = _step(dirfd, part, create if last else "dir", mode, unsafe)
         _check_inside(fd, root, unsafe)
         return fd
     except BaseException:
-        os.close(fd)
+        if fd >= 0:
+            os.close(fd)
         raise
 
 

@@ -15,7 +15,9 @@ from porter_runtime.errors import SyscallError
 
 def _real_path(path: str) -> str:
     if path.startswith("/proc/self/fd/"):
-        return os.readlink(path)
+        number, _, rest = path[len("/proc/self/fd/") :].partition("/")
+        real = os.readlink(f"/proc/self/fd/{number}")
+        return f"{real}/{rest}" if rest else real
     return path
 
 
@@ -85,4 +87,4 @@ class RecordingSyscalls:
         self._record("sched_setattr", policy, nice, priority, flags, runtime, deadline, period)
 
     def mknod(self, path: str, mode: int, major: int, minor: int) -> None:
-        self._record("mknod", path, mode, major, minor)
+        self._record("mknod", _real_path(path), mode, major, minor)
