@@ -22,7 +22,7 @@ from conformance.runtime import hostfs
 from conformance.runtime.known_failures import KNOWN_FAILURES
 from conformance.runtime.lab import Lab
 from conformance.runtime.report import SideBySide
-from conformance.runtime.runtimes import Runtime, Target, discover_targets
+from conformance.runtime.runtimes import HANG_LIMIT, Runtime, Target, discover_targets
 
 HERE = Path(__file__).resolve().parent
 TARGETS = discover_targets()
@@ -109,6 +109,8 @@ def runtime(request, session_dir: Path):
 
 @pytest.fixture
 def lab(runtime: Runtime, session_dir: Path, probe_binary: Path, busybox_binary: Path):
+    if runtime.hangs >= HANG_LIMIT:
+        pytest.fail(f"not run: {runtime.name} already hung {runtime.hangs} times in this run")
     workdir = Path(tempfile.mkdtemp(prefix=f"{runtime.name}-", dir=session_dir))
     workdir.chmod(0o755)
     bench = Lab(runtime, workdir, probe_binary, busybox_binary, SESSION_TAG)

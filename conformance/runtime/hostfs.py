@@ -84,6 +84,33 @@ def reap(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
 
 
+def kill_and_reap(pid: int) -> None:
+    """Last resort for a container process the runtime failed to delete.
+
+    Only a child of ours (orphans come to us, the subreaper) is killed: its pid
+    cannot have been reused while it waits for us to reap it.
+    """
+    if pid <= 0 or _parent_of(pid) != os.getpid():
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, signal.SIGKILL)
+    for _ in range(100):
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                return
+        except ChildProcessError:
+            return
+        time.sleep(0.01)
+
+
+def _parent_of(pid: int) -> int:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
 def cgroup_mounts() -> dict[str, Path]:
     """Controller name ("memory", ...; "" for cgroup v2) -> its mount point on the host."""
     mounts: dict[str, Path] = {}

@@ -26,6 +26,7 @@ class Container:
         self.id = container_id
         self.bundle = bundle
         self.stdout_path = lab.workdir / f"{container_id}.stdout"
+        self.stderr_path = lab.workdir / f"{container_id}.stderr"
         self.pid = 0
 
     @property
@@ -35,8 +36,10 @@ class Container:
     def create(self, *extra: str) -> Outcome:
         """`create`; the container's stdout is our file (the runtime passes it through)."""
         self.bundle.write()
-        with self.stdout_path.open("ab") as stdout:
-            outcome = self.runtime.create(self.id, self.bundle.path, *extra, stdout=stdout)
+        with self.stdout_path.open("ab") as stdout, self.stderr_path.open("w+b") as stderr:
+            outcome = self.runtime.create(
+                self.id, self.bundle.path, *extra, stdout=stdout, stderr=stderr
+            )
         if outcome.ok:
             state = self.runtime.try_state(self.id) or {}
             self.pid = int(state.get("pid") or 0)
@@ -61,17 +64,26 @@ class Container:
         return outcome
 
     def wait(self, status: str = "stopped", timeout: float = 10.0) -> dict:
-        return self.runtime.wait_status(self.id, status, timeout)
+        try:
+            return self.runtime.wait_status(self.id, status, timeout)
+        except AssertionError as error:
+            raise AssertionError(f"{error}; container stderr: {self.errors()!r}") from None
 
     def output(self) -> str:
         return self.stdout_path.read_text() if self.stdout_path.exists() else ""
+
+    def errors(self) -> str:
+        """What the runtime's create and then the container wrote to stderr."""
+        return self.stderr_path.read_text() if self.stderr_path.exists() else ""
 
     def report(self) -> dict:
         text = self.output()
         try:
             return json.loads(text)
         except ValueError as error:
-            raise AssertionError(f"probe printed no report: {text!r}") from error
+            raise AssertionError(
+                f"probe printed no report: {text!r}; stderr: {self.errors()!r}"
+            ) from error
 
     def run_to_exit(self, *create_args: str) -> Container:
         """create, start, wait until stopped, delete: the whole lifecycle, checked."""
@@ -137,7 +149,7 @@ class Lab:
         for container in reversed(self.containers):
             if container.try_state() is not None:
                 container.delete(force=True)
-            hostfs.reap(container.pid)
+            hostfs.kill_and_reap(container.pid)
         for finalizer in reversed(self.finalizers):
             finalizer()
         for bundle_cgroup in self.cgroups:

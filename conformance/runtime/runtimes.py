@@ -8,9 +8,11 @@ OCI runtime named in the RUNTIME environment variable.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -18,7 +20,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-CALL_TIMEOUT = 30.0
+CALL_TIMEOUT = 10.0
+HUNG = -999
+# After this many commands of one runtime hang, its remaining checks fail at once:
+# a runtime that hangs must not stretch the run past its few minutes.
+HANG_LIMIT = 3
 
 
 @dataclass(frozen=True)
@@ -102,26 +108,52 @@ class Runtime:
         self.target = target
         self.name = target.name
         self.root = root
+        self.hangs = 0
 
     def call(
-        self, *args: str, stdout=None, stdin=subprocess.DEVNULL, timeout=CALL_TIMEOUT
+        self, *args: str, stdout=None, stderr=None, stdin=subprocess.DEVNULL, timeout=CALL_TIMEOUT
     ) -> Outcome:
-        """Runs `RUNTIME --root ROOT args...`; with `stdout` given, the container inherits it.
+        """Runs `RUNTIME --root ROOT args...`; a container it starts inherits `stdout`/`stderr`.
 
         Output goes through files, never pipes: a container started by the command
         inherits its stdio and would hold a pipe open long after the command exits.
         """
         argv = (self.target.path, "--root", str(self.root), *args)
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            done = subprocess.run(
-                argv, stdin=stdin, stdout=stdout or out, stderr=err, timeout=timeout
+            process = subprocess.Popen(
+                argv,
+                stdin=stdin,
+                stdout=stdout or out,
+                stderr=stderr or err,
+                start_new_session=True,
             )
+            try:
+                returncode = process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                returncode = self._hung(process, timeout)
             out.seek(0)
             err.seek(0)
-            return Outcome(argv, done.returncode, _text(out.read()), _text(err.read()))
+            said = _text(err.read())
+            if stderr is not None:
+                stderr.seek(0)
+                said = _text(stderr.read())
+            if returncode == HUNG:
+                said += f"\n(killed: no answer within {timeout:.0f}s)"
+            return Outcome(argv, returncode, _text(out.read()), said)
 
-    def create(self, container_id: str, bundle: Path, *extra: str, stdout=None) -> Outcome:
-        return self.call("create", "--bundle", str(bundle), *extra, container_id, stdout=stdout)
+    def _hung(self, process: subprocess.Popen, timeout: float) -> int:
+        """Kills a command that did not answer (its whole process group) and counts it."""
+        self.hangs += 1
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        return HUNG
+
+    def create(
+        self, container_id: str, bundle: Path, *extra: str, stdout=None, stderr=None
+    ) -> Outcome:
+        argv = ("create", "--bundle", str(bundle), *extra, container_id)
+        return self.call(*argv, stdout=stdout, stderr=stderr)
 
     def start(self, container_id: str) -> Outcome:
         return self.call("start", container_id)
@@ -147,6 +179,8 @@ class Runtime:
             last = self.try_state(container_id)
             if last is not None and last.get("status") == wanted:
                 return last
+            if last is not None and last.get("status") == "stopped":
+                break  # stopped is final: no use waiting any longer
             time.sleep(0.02)
         raise AssertionError(f"{container_id} never reached {wanted!r}; last state {last}")
 

@@ -59,6 +59,13 @@ def test_default_device_exists(lab, default_report, path):
     assert (device["type"], device["major"], device["minor"]) == ("c", *DEFAULT_DEVICES[path])
 
 
+@pytest.mark.parametrize("path", ["/dev/null", "/dev/zero", "/dev/full", "/dev/urandom"])
+def test_default_device_is_usable(lab, path):
+    """The device cgroup must let the default devices through even under a deny-all rule."""
+    access = lab.probe(lab.bundle(), "--access", path)["access"][path]
+    assert (access["read_errno"], access["write_errno"]) == (0, 0)
+
+
 @pytest.mark.parametrize("path", list(DEFAULT_SYMLINKS))
 def test_default_dev_symlink_exists(lab, default_report, path):
     entry = _default(lab, default_report)["dev"].get(path)
