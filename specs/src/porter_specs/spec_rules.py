@@ -91,8 +91,10 @@ def _data(data: str, digest: Digest | None, size: Any, path: Path) -> Iterator[P
         yield _problem(path, f"does not match digest {digest}")
 
 
-def _media_type(document: Any) -> Any:
-    return document.get("mediaType") if isinstance(document, dict) else None
+def _media_type(document: Any) -> str | None:
+    # A non-string mediaType is the schema's problem to report; the rules only compare strings.
+    value = document.get("mediaType") if isinstance(document, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def _manifest(document: dict[str, Any], layer_types: frozenset[str]) -> Iterator[Problem]:
