@@ -97,6 +97,7 @@ def create(
     undo = _Undo(cdir)
     try:
         os.mkfifo(cdir.fifo, 0o622)
+        os.chmod(cdir.fifo, 0o622)  # past the umask: the init may run as any user
         undo.cgroup = cgroup_manager(config, container_id)
         saved = {
             "id": container_id,
@@ -221,8 +222,9 @@ def _kill_and_reap(pid: int, timeout: float = 10.0) -> None:
 
 def _launch(spec: object, saved: dict, undo: _Undo) -> None:
     """Fork stage A and drive it (and then B) until B is ready (create) or has exec'd."""
-    from porter_runtime.init import child_main
+    from porter_runtime.init import child_main, preload
 
+    preload(spec)
     parent, child = sync.pair()
     pid = os.fork()
     if pid == 0:
@@ -242,7 +244,7 @@ def _drive(spec: object, saved: dict, undo: _Undo, chan: sync.Channel, stage_a: 
         undo.cgroup.apply(stage_a)
         resources = (config.get("linux") or {}).get("resources")
         if resources and not spec.exec_mode:
-            undo.cgroup.set(resources)
+            undo.cgroup.set(with_default_devices(resources, config))
     chan.send("go")
     while True:
         message = chan.recv()
@@ -267,6 +269,27 @@ def _drive(spec: object, saved: dict, undo: _Undo, chan: sync.Channel, stage_a: 
             chan.send("resume", state=state_json)
         elif kind == "ready":
             return
+
+
+def with_default_devices(resources: dict, config: dict) -> dict:
+    """The device rules runc applies: the config's, then the devices every container gets
+    (null, zero, ptys, ...), then the config's own linux.devices."""
+    if "devices" not in resources:
+        return resources
+    from porter_runtime.cgroups import DEFAULT_ALLOWED_DEVICES
+
+    own = [
+        {
+            "allow": True,
+            "type": "c" if d.get("type") == "u" else d.get("type"),
+            "major": d.get("major"),
+            "minor": d.get("minor"),
+            "access": "rwm",
+        }
+        for d in (config.get("linux") or {}).get("devices") or []
+        if d.get("type") != "p"
+    ]
+    return {**resources, "devices": [*resources["devices"], *DEFAULT_ALLOWED_DEVICES, *own]}
 
 
 def _write_id_maps(pid: int, linux: dict) -> None:

@@ -80,6 +80,26 @@ class InitSpec:
         self.close_fds: list[int] = []
 
 
+def preload(spec: InitSpec) -> None:
+    """Import, in the runtime, every module the stages may need later: once B has pivoted
+    (or joined the container's mount namespace) the host's Python library is out of sight."""
+    import resource  # noqa: F401
+    import select  # noqa: F401
+
+    from porter_runtime import hooks  # noqa: F401
+
+    if spec.process.get("terminal"):
+        import fcntl  # noqa: F401
+        import socket  # noqa: F401
+        import struct  # noqa: F401
+
+        from porter_runtime import console  # noqa: F401
+    if spec.config.get("hooks"):
+        import subprocess  # noqa: F401
+    if spec.seccomp is not None:
+        import porter_runtime.seccomp  # noqa: F401
+
+
 def child_main(spec: InitSpec, chan: object) -> None:
     """Entry of the forked stage A; reports any failure through the channel, never returns."""
     code = 1
