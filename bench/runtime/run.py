@@ -1,0 +1,180 @@
+"""porter-runtime against runc and crun: lifecycle times and the memory of a created container.
+
+    .venv/bin/python bench/runtime/run.py [--rounds 30] [--json]
+
+Builds a busybox-static bundle running `true` in a temporary directory, then for each
+runtime, in one run on this machine:
+  run      `run <id>`: create + start + wait + delete in one command (the headline number)
+  create   `create <id>` alone;  start  `start <id>`;  delete  `delete <id>` of the stopped one
+  rss      VmRSS of the container's init while created (waiting to be started)
+Times are medians over --rounds after two warm-up rounds; ratios are porter-runtime / peer
+(below 1.0: porter-runtime is faster). A runtime that cannot run here (crun refuses this
+host's hybrid cgroups) is reported with its error, and retried with cgroups disabled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PORTER = os.path.join(os.path.dirname(sys.executable), "porter-runtime")
+
+
+def make_bundle(base: str) -> str:
+    bundle = os.path.join(base, "bundle")
+    rootfs = os.path.join(bundle, "rootfs", "bin")
+    os.makedirs(rootfs)
+    shutil.copy2(shutil.which("busybox") or "/bin/busybox", os.path.join(rootfs, "busybox"))
+    for applet in ("sh", "true", "sleep"):
+        os.symlink("busybox", os.path.join(rootfs, applet))
+    subprocess.run(["runc", "spec", "--bundle", bundle], check=True)
+    path = os.path.join(bundle, "config.json")
+    with open(path) as f:
+        config = json.load(f)
+    config["process"]["terminal"] = False
+    config["process"]["args"] = ["true"]
+    with open(path, "w") as f:
+        json.dump(config, f)
+    return bundle
+
+
+def timed(argv: list[str]) -> tuple[float, subprocess.CompletedProcess]:
+    # stderr to a file: a created container keeps the runtime's stdio open, so a pipe
+    # would not reach end-of-file
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        result = subprocess.run(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, timeout=60
+        )
+        elapsed = time.perf_counter() - start
+        err.seek(0)
+        result.stderr = err.read().decode(errors="replace")
+    return elapsed, result
+
+
+def wait_stopped(base: list[str], cid: str) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        out = subprocess.run([*base, "state", cid], capture_output=True, text=True)
+        if '"stopped"' in out.stdout:
+            return
+        time.sleep(0.005)
+
+
+def rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def measure(base: list[str], bundle: str, rounds: int) -> dict:
+    """Median seconds of run/create/start/delete, and the created init's RSS in KiB."""
+    samples: dict[str, list[float]] = {"run": [], "create": [], "start": [], "delete": []}
+    rss: list[int] = []
+    for index in range(rounds + 2):
+        cid = f"bench-{uuid.uuid4().hex[:8]}"
+        elapsed, result = timed([*base, "run", "--bundle", bundle, cid])
+        if result.returncode != 0:
+            return {
+                "error": result.stderr.strip().splitlines()[-1]
+                if result.stderr
+                else f"exit {result.returncode}"
+            }
+        cid = f"bench-{uuid.uuid4().hex[:8]}"
+        pid_file = os.path.join(os.path.dirname(bundle), f"{cid}.pid")
+        created, result = timed([*base, "create", "--bundle", bundle, "--pid-file", pid_file, cid])
+        if result.returncode != 0:
+            return {"error": result.stderr.strip()}
+        with open(pid_file) as f:
+            kib = rss_kib(int(f.read()))
+        started, _ = timed([*base, "start", cid])
+        wait_stopped(base, cid)
+        deleted, _ = timed([*base, "delete", cid])
+        if index >= 2:  # warm-up rounds fill the page cache (and porter's schema cache)
+            samples["run"].append(elapsed)
+            samples["create"].append(created)
+            samples["start"].append(started)
+            samples["delete"].append(deleted)
+            rss.append(kib)
+    report = {k: statistics.median(v) for k, v in samples.items()}
+    report["rss_kib"] = int(statistics.median(rss))
+    return report
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("bench/runtime: run as root (containers need namespaces)")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "compileall",
+            "-q",
+            os.path.join(HERE, "..", "..", "porter-runtime", "src"),
+            os.path.join(HERE, "..", "..", "specs", "src"),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    results: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="porter-bench-") as base:
+        bundle = make_bundle(base)
+        peers = {
+            "porter-runtime": [PORTER, "--root", os.path.join(base, "porter")],
+            "runc": ["runc", "--root", os.path.join(base, "runc")],
+            "crun": ["crun", "--root", os.path.join(base, "crun")],
+        }
+        for name, base_argv in peers.items():
+            if shutil.which(base_argv[0]) is None:
+                results[name] = {"error": "not installed"}
+                continue
+            results[name] = measure(base_argv, bundle, args.rounds)
+        if "error" in results.get("crun", {}) and shutil.which("crun"):
+            results["crun (cgroups disabled)"] = measure(
+                ["crun", "--cgroup-manager=disabled", "--root", os.path.join(base, "crun-nocg")],
+                bundle,
+                args.rounds,
+            )
+    ratios = {}
+    ours = results["porter-runtime"]
+    for peer, data in results.items():
+        if peer == "porter-runtime" or "error" in data or "error" in ours:
+            continue
+        ratios[peer] = {k: round(ours[k] / data[k], 2) for k in data if data[k]}
+    if args.json:
+        print(json.dumps({"results": results, "ratios": ratios}, indent=2))
+        return 0
+    print(
+        f"{'runtime':<26}{'run ms':>9}{'create ms':>11}{'start ms':>10}{'delete ms':>11}"
+        f"{'init RSS KiB':>14}"
+    )
+    for name, data in results.items():
+        if "error" in data:
+            print(f"{name:<26}error: {data['error']}")
+            continue
+        print(
+            f"{name:<26}{data['run'] * 1000:>9.1f}{data['create'] * 1000:>11.1f}"
+            f"{data['start'] * 1000:>10.1f}{data['delete'] * 1000:>11.1f}"
+            f"{data['rss_kib']:>14}"
+        )
+    for peer, ratio in ratios.items():
+        print(f"porter-runtime / {peer}: " + ", ".join(f"{k} {v}" for k, v in ratio.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
