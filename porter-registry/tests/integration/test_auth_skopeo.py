@@ -82,32 +82,33 @@ def docker(registry: RegistryProcess, repository: str) -> str:
     return f"docker://{registry.url.split('://', 1)[1]}/{repository}:v1"
 
 
+def push(registry: RegistryProcess, tmp_path: Path, repository: str, creds: str | None):
+    """skopeo copy of a fresh layout to `repository`, logging in with USER:PASSWORD if given."""
+    login = ["--dest-creds", creds] if creds else []
+    source = oci_layout(tmp_path / "layout")
+    return skopeo(
+        "--dest-tls-verify=false", *login, f"oci:{source}:v1", docker(registry, repository)
+    )
+
+
+def pull(registry: RegistryProcess, tmp_path: Path, repository: str, creds: str | None):
+    login = ["--src-creds", creds] if creds else []
+    target = f"oci:{tmp_path / 'out'}:v1"
+    return skopeo("--src-tls-verify=false", *login, docker(registry, repository), target)
+
+
 def test_skopeo_pushes_with_credentials_and_pulls_them_back(
     registry: RegistryProcess, tmp_path: Path
 ) -> None:
-    source = oci_layout(tmp_path / "layout")
-    pushed = skopeo(
-        "--dest-tls-verify=false",
-        "--dest-creds",
-        "alice:alice-secret",
-        f"oci:{source}:v1",
-        docker(registry, "team/app"),
-    )
+    pushed = push(registry, tmp_path, "team/app", "alice:alice-secret")
     assert pushed.returncode == 0, pushed.stderr
-    pulled = skopeo(
-        "--src-tls-verify=false",
-        "--src-creds",
-        "bob:bob-secret",
-        docker(registry, "team/app"),
-        f"oci:{tmp_path / 'out'}:v1",
-    )
+    pulled = pull(registry, tmp_path, "team/app", "bob:bob-secret")
     assert pulled.returncode == 0, pulled.stderr
     assert (tmp_path / "out" / "blobs" / "sha256" / digest_of(LAYER).split(":")[1]).exists()
 
 
 def test_skopeo_cannot_push_anonymously(registry: RegistryProcess, tmp_path: Path) -> None:
-    source = oci_layout(tmp_path / "layout")
-    pushed = skopeo("--dest-tls-verify=false", f"oci:{source}:v1", docker(registry, "team/app"))
+    pushed = push(registry, tmp_path, "team/app", None)
     assert pushed.returncode != 0
     assert any(word in pushed.stderr.lower() for word in ("unauthorized", "denied"))
     assert not list((registry.data).rglob(digest_of(LAYER).split(":")[1]))
@@ -116,32 +117,16 @@ def test_skopeo_cannot_push_anonymously(registry: RegistryProcess, tmp_path: Pat
 def test_skopeo_cannot_push_with_pull_only_credentials(
     registry: RegistryProcess, tmp_path: Path
 ) -> None:
-    source = oci_layout(tmp_path / "layout")
-    pushed = skopeo(
-        "--dest-tls-verify=false",
-        "--dest-creds",
-        "bob:bob-secret",
-        f"oci:{source}:v1",
-        docker(registry, "team/app"),
-    )
-    assert pushed.returncode != 0
+    assert push(registry, tmp_path, "team/app", "bob:bob-secret").returncode != 0
+    assert not list((registry.data).rglob(digest_of(LAYER).split(":")[1]))
 
 
 def test_skopeo_pulls_anonymously_where_the_policy_allows(
     registry: RegistryProcess, tmp_path: Path
 ) -> None:
-    source = oci_layout(tmp_path / "layout")
-    pushed = skopeo(
-        "--dest-tls-verify=false",
-        "--dest-creds",
-        "bob:bob-secret",
-        f"oci:{source}:v1",
-        docker(registry, "public/app"),
-    )
+    pushed = push(registry, tmp_path, "public/app", "bob:bob-secret")
     assert pushed.returncode == 0, pushed.stderr
-    pulled = skopeo(
-        "--src-tls-verify=false", docker(registry, "public/app"), f"oci:{tmp_path / 'out'}:v1"
-    )
+    pulled = pull(registry, tmp_path, "public/app", None)
     assert pulled.returncode == 0, pulled.stderr
 
 
