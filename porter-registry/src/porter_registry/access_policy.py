@@ -53,7 +53,7 @@ def _escape_glob(text: str) -> str:
 
 
 def _actions(values: Iterable[str], where: str) -> frozenset[str]:
-    actions = set()
+    actions: set[str] = set()
     for value in values:
         if value not in KNOWN_ACTIONS:
             known = ", ".join(sorted(KNOWN_ACTIONS))
