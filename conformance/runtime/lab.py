@@ -146,12 +146,24 @@ class Lab:
         self.finalizers.append(finalizer)
 
     def cleanup(self) -> None:
-        for container in reversed(self.containers):
-            if container.try_state() is not None:
-                container.delete(force=True)
-            hostfs.kill_and_reap(container.pid)
-        for finalizer in reversed(self.finalizers):
-            finalizer()
-        for bundle_cgroup in self.cgroups:
-            hostfs.remove_cgroup(bundle_cgroup)
-        hostfs.remove_tree(self.workdir)
+        """Every step runs even if an earlier one failed; the first error is raised at the end."""
+        steps: list[Callable[[], object]] = [
+            *(lambda c=container: self._discard(c) for container in reversed(self.containers)),
+            *reversed(self.finalizers),
+            *(lambda p=path: hostfs.remove_cgroup(p) for path in self.cgroups),
+            lambda: hostfs.remove_tree(self.workdir),
+        ]
+        errors: list[Exception] = []
+        for step in steps:
+            try:
+                step()
+            except Exception as error:  # collected, re-raised below
+                errors.append(error)
+        if errors:
+            raise errors[0]
+
+    @staticmethod
+    def _discard(container: Container) -> None:
+        if container.try_state() is not None:
+            container.delete(force=True)
+        hostfs.kill_and_reap(container.pid)
