@@ -8,12 +8,20 @@ The backends are imported only when a manager is built.
 
 from porter_runtime.cgroups.base import (
     CgroupError,
-    CgroupManager,
     cgroup_manager,
     is_unified,
     load_cgroup_manager,
 )
 from porter_runtime.cgroups.devices import DEFAULT_ALLOWED_DEVICES
+
+
+def __getattr__(name: str) -> object:
+    if name == "CgroupManager":  # the Protocol (typing) is imported on first use only
+        from porter_runtime.cgroups.protocol import CgroupManager
+
+        return CgroupManager
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_ALLOWED_DEVICES",

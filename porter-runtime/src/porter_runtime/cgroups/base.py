@@ -9,10 +9,15 @@ for a `CgroupManager` and calls the same methods on either backend. Backends liv
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import Any, Protocol, runtime_checkable
 
 from porter_specs.errors import PorterError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds at every runtime start
+    from collections.abc import Mapping
+    from typing import Any
+
+    from porter_runtime.cgroups.protocol import CgroupManager
 
 CGROUP_ROOT = "/sys/fs/cgroup"
 CGROUP2_SUPER_MAGIC = 0x63677270
@@ -32,38 +37,11 @@ class CgroupError(PorterError):
         self.reason = reason
 
 
-@runtime_checkable
-class CgroupManager(Protocol):
-    """One container's cgroup, on whichever hierarchy the host uses."""
+def warn(logger: str, message: str, *args: object) -> None:
+    """A warning through `logging`, imported only when there is something to say."""
+    import logging
 
-    path: str
-
-    def apply(self, pid: int) -> None:
-        """Create the cgroup (every controller) and move `pid` into it."""
-
-    def set(self, resources: Mapping[str, Any]) -> None:
-        """Write `linux.resources`; used on create and by `update`."""
-
-    def freeze(self) -> None:
-        """Freeze every process; returns once the kernel reports the cgroup frozen."""
-
-    def thaw(self) -> None:
-        """Undo `freeze`."""
-
-    def state(self) -> str:
-        """ "paused" when frozen, else "running"."""
-
-    def pids(self) -> list[int]:
-        """Every process in the cgroup."""
-
-    def stats(self) -> dict[str, Any]:
-        """The "data" object of runc's `events --stats`."""
-
-    def destroy(self) -> None:
-        """Remove the cgroup directories; kills nothing; safe to call twice."""
-
-    def is_empty(self) -> bool:
-        """True when no process is left in the cgroup."""
+    logging.getLogger(logger).warning(message, *args)
 
 
 def is_unified(root: str = CGROUP_ROOT) -> bool:

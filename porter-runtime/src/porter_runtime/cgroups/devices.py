@@ -9,11 +9,12 @@ compiles it into an eBPF program, so a config means the same thing on either.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
-
 from porter_runtime.cgroups.base import CgroupError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing and dataclasses cost milliseconds at every runtime start
+    from collections.abc import Iterable, Mapping
+    from typing import Any
 
 WILDCARD = -1
 ACCESS_BITS = {"m": 1, "r": 2, "w": 4}  # the kernel's BPF_DEVCG_ACC_* values
@@ -34,14 +35,46 @@ DEFAULT_ALLOWED_DEVICES: tuple[dict[str, Any], ...] = (
 )
 
 
-@dataclass(frozen=True)
-class DeviceRule:
+class _Frozen:
+    """Immutable value with equality by fields: a frozen dataclass without importing
+    dataclasses (and inspect, re, ...) on the runtime's start-up path."""
+
+    __slots__ = ()
+    _FIELDS: tuple[str, ...] = ()  # in constructor order
+
+    def __init__(self, *values: object) -> None:
+        for name, value in zip(self._FIELDS, values, strict=True):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def _fields(self) -> tuple:
+        return tuple(getattr(self, name) for name in self._FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other._fields() == self._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._FIELDS)
+        return f"{type(self).__name__}({inner})"
+
+
+class DeviceRule(_Frozen):
     """One exception to the default: a device type and number with some access bits."""
 
+    __slots__ = ("access", "major", "minor", "type")
+    _FIELDS = ("type", "major", "minor", "access")
     type: str  # "c" or "b"
     major: int
     minor: int
     access: str  # subset of "rwm", in that order
+
+    def __init__(self, type: str, major: int, minor: int, access: str) -> None:
+        super().__init__(type, major, minor, access)
 
     def v1_entry(self) -> str:
         """The line devices.allow / devices.deny take: "c 1:3 rwm"."""
@@ -53,17 +86,21 @@ class DeviceRule:
         return sum(ACCESS_BITS[c] for c in self.access)
 
 
-@dataclass(frozen=True)
-class DevicePolicy:
+class DevicePolicy(_Frozen):
     """The outcome of a rule list: a default plus the exceptions to it."""
 
+    __slots__ = ("default_allow", "exceptions")
+    _FIELDS = ("default_allow", "exceptions")
     default_allow: bool
     exceptions: tuple[DeviceRule, ...]
+
+    def __init__(self, default_allow: bool, exceptions: tuple[DeviceRule, ...]) -> None:
+        super().__init__(default_allow, exceptions)
 
 
 def parse_rule(raw: Mapping[str, Any], path: str) -> tuple[bool, DeviceRule | None]:
     """Validate one spec rule; returns (allow, rule) with rule None for a type "a" reset."""
-    if not isinstance(raw, Mapping) or not isinstance(raw.get("allow"), bool):
+    if not isinstance(raw, dict) or not isinstance(raw.get("allow"), bool):
         raise CgroupError(path, "devices", f"rule {raw!r} needs a boolean 'allow'")
     allow = raw["allow"]
     typ = raw.get("type") or "a"

@@ -8,9 +8,12 @@ the same skeleton from its own files.
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from porter_runtime.cgroups import files
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds at every runtime start
+    from typing import Any
 
 BLKIO_KEYS = (
     "ioServiceBytesRecursive",

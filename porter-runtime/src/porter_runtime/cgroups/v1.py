@@ -9,16 +9,16 @@ statistics gives zeros.
 from __future__ import annotations
 
 import errno
-import logging
 import os
-from collections.abc import Mapping
-from typing import Any
 
-from porter_runtime.cgroups import files, freezer, v1_resources, v1_stats
-from porter_runtime.cgroups.base import CgroupError, rmdir_bounded
+from porter_runtime.cgroups import files, freezer, v1_resources
+from porter_runtime.cgroups.base import CgroupError, rmdir_bounded, warn
 from porter_runtime.cgroups.paths import UNIFIED, v1_mounts
 
-log = logging.getLogger(__name__)
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds at every runtime start
+    from collections.abc import Mapping
+    from typing import Any
 
 # which hierarchy answers "who is in this cgroup" and names the manager's path
 PREFERRED = ("pids", "freezer", "devices", "memory", "cpu", "cpuacct", "blkio", "name=systemd")
@@ -92,7 +92,9 @@ class CgroupV1Manager:
                 continue
             if controller not in self.dirs:
                 if self.rootless:
-                    log.warning("cgroup %s: %s unavailable; limits ignored", self.path, controller)
+                    warn(
+                        __name__, "cgroup %s: %s unavailable; limits ignored", self.path, controller
+                    )
                     continue
                 raise CgroupError(self.path, controller, "controller not mounted on this host")
             setter(self.dirs[controller], resources)
@@ -138,6 +140,8 @@ class CgroupV1Manager:
         return not self.pids()
 
     def stats(self) -> dict[str, Any]:
+        from porter_runtime.cgroups import v1_stats
+
         return v1_stats.collect(self.dirs)
 
     def destroy(self) -> None:

@@ -8,17 +8,16 @@ controller is missing is an error, because silently ignoring a limit is worse.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Mapping
-from typing import Any
-
 from porter_runtime.cgroups import files
-from porter_runtime.cgroups.base import CgroupError
+from porter_runtime.cgroups.base import CgroupError, warn
 from porter_runtime.cgroups.devices import emulate
 
-log = logging.getLogger(__name__)
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds at every runtime start
+    from collections.abc import Callable, Mapping
+    from typing import Any
 
-Setter = Callable[[str, Mapping[str, Any]], None]
+    Setter = Callable[[str, Mapping[str, Any]], None]
 
 
 def _memory(d: str, r: Mapping[str, Any]) -> None:
@@ -37,7 +36,7 @@ def _memory(d: str, r: Mapping[str, Any]) -> None:
     if mem.get("reservation"):
         files.write(d, "memory.soft_limit_in_bytes", mem["reservation"])
     if mem.get("kernel"):
-        log.warning("cgroup %s: memory.kernel is deprecated by the kernel; ignored", d)
+        warn(__name__, "cgroup %s: memory.kernel is deprecated by the kernel; ignored", d)
     if mem.get("kernelTCP"):
         files.write(d, "memory.kmem.tcp.limit_in_bytes", mem["kernelTCP"])
     if mem.get("swappiness") is not None:
@@ -220,7 +219,7 @@ def requested(r: Mapping[str, Any], keys: tuple[str, ...]) -> bool:
     for key in keys:
         top, _, sub = key.partition(".")
         value = r.get(top)
-        if sub and isinstance(value, Mapping):
+        if sub and isinstance(value, dict):
             value = value.get(sub)
         elif sub:
             value = None

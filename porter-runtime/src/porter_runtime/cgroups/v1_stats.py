@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import Any
 
 from porter_runtime.cgroups import files
 from porter_runtime.cgroups.stats import (
@@ -13,6 +11,11 @@ from porter_runtime.cgroups.stats import (
     hugetlb_sizes,
     memory_entry,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds at every runtime start
+    from collections.abc import Mapping
+    from typing import Any
 
 NANOS_PER_SECOND = 1_000_000_000
 

@@ -9,10 +9,7 @@ manager at a directory that mimics cgroupfs.
 
 from __future__ import annotations
 
-import logging
 import os
-from collections.abc import Mapping
-from typing import Any
 
 from porter_runtime.cgroups import files, freezer, v2_resources
 from porter_runtime.cgroups.base import CGROUP_ROOT, CgroupError, rmdir_bounded
@@ -24,7 +21,10 @@ from porter_runtime.cgroups.stats import (
     memory_entry,
 )
 
-log = logging.getLogger(__name__)
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds at every runtime start
+    from collections.abc import Mapping
+    from typing import Any
 
 
 class CgroupV2Manager:
@@ -138,8 +138,8 @@ def _enable_controllers(directory: str) -> None:
         for controller in wanted:
             try:
                 files.write(directory, "cgroup.subtree_control", "+" + controller)
-            except CgroupError as e:
-                log.debug("cannot enable %s in %s: %s", controller, directory, e)
+            except CgroupError:
+                continue  # one the kernel refuses here (e.g. cpu with realtime tasks)
 
 
 def _memory_stats(d: str) -> dict[str, Any]:

@@ -8,18 +8,30 @@ either error (a limit the user expects to hold) or are ignored with a warning (h
 
 from __future__ import annotations
 
-import logging
-import re
-from collections.abc import Mapping
-from typing import Any
-
 from porter_runtime.cgroups import files
-from porter_runtime.cgroups.base import CgroupError
+from porter_runtime.cgroups.base import CgroupError, warn
 from porter_runtime.cgroups.v1_resources import set_cpuset, set_pids, set_rdma
 
-log = logging.getLogger(__name__)
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds at every runtime start
+    from collections.abc import Mapping
+    from typing import Any
 
-UNIFIED_KEY = re.compile(r"^[a-z][a-z0-9_]*\.[A-Za-z0-9_.]+$")
+_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
+_CONTROLLER_CHARS = _LOWER | frozenset("0123456789_")
+_FILE_CHARS = _CONTROLLER_CHARS | frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ.")
+
+
+def is_controller_file(key: str) -> bool:
+    """`controller.file` as cgroupfs names them (memory.high, io.bfq.weight); no `re`,
+    which the runtime does not import on its hot path."""
+    controller, dot, rest = key.partition(".")
+    return (
+        bool(dot and rest and controller)
+        and controller[0] in _LOWER
+        and set(controller) <= _CONTROLLER_CHARS
+        and set(rest) <= _FILE_CHARS
+    )
 
 
 def shares_to_weight(shares: int) -> int:
@@ -69,7 +81,7 @@ def _memory(d: str, r: Mapping[str, Any]) -> None:
         files.write(d, "memory.low", _limit(mem["reservation"]))
     for key in ("kernel", "kernelTCP", "swappiness", "disableOOMKiller"):
         if mem.get(key):
-            log.warning("cgroup %s: memory.%s has no cgroup v2 equivalent; ignored", d, key)
+            warn(__name__, "cgroup %s: memory.%s has no cgroup v2 equivalent; ignored", d, key)
 
 
 def _cpu(d: str, r: Mapping[str, Any]) -> None:
@@ -113,7 +125,7 @@ def _io(d: str, r: Mapping[str, Any]) -> None:
             weight = dev["weight"] if bfq else blkio_weight_to_io_weight(dev["weight"])
             files.write(d, name, f"{dev['major']}:{dev['minor']} {weight}")
     if bio.get("leafWeight"):
-        log.warning("cgroup %s: blockIO.leafWeight has no cgroup v2 equivalent; ignored", d)
+        warn(__name__, "cgroup %s: blockIO.leafWeight has no cgroup v2 equivalent; ignored", d)
     for key, word in IO_MAX_KEYS.items():
         for dev in bio.get(key) or []:
             files.write(d, "io.max", f"{dev['major']}:{dev['minor']} {word}={dev['rate']}")
@@ -138,7 +150,7 @@ def _network(d: str, r: Mapping[str, Any]) -> None:
 def _unified(d: str, r: Mapping[str, Any]) -> None:
     """Written verbatim, after everything else, so they win over converted values."""
     for key, value in (r.get("unified") or {}).items():
-        if not UNIFIED_KEY.match(key) or key.startswith("cgroup."):
+        if not is_controller_file(key) or key.startswith("cgroup."):
             raise CgroupError(d, f"unified {key!r}", "not the name of a controller file")
         if not files.exists(d, key):
             controller = key.split(".", 1)[0]
