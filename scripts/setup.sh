@@ -40,3 +40,31 @@ purelib=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["pu
 printf '%s\n' "$PWD"/specs/src "$PWD"/porter-image/src "$PWD"/porter-registry/src \
     "$PWD"/porter-runtime/src "$PWD"/porterd/src > "$purelib/porter-src.pth"
 rm -f "$purelib"/__editable__.porter-*.pth
+
+# Bytecode for every src folder, so that imports never compile even where
+# PYTHONDONTWRITEBYTECODE is set (as in CI).
+.venv/bin/python -m compileall -q specs/src porter-image/src porter-registry/src \
+    porter-runtime/src porterd/src >/dev/null
+
+# porter-runtime runs once per container operation, so its start-up is on everyone's hot
+# path: this launcher replaces pip's console script with `python -I -S` (no site module,
+# no .pth processing, no sitecustomize) and the src folders added by hand, and leaves
+# through os._exit once its output is flushed (interpreter teardown costs milliseconds
+# and there is nothing to tear down).
+cat > .venv/bin/porter-runtime <<LAUNCHER
+#!$PWD/.venv/bin/python -IS
+import os
+import sys
+
+sys.path += ["$PWD/specs/src", "$PWD/porter-runtime/src", "$purelib"]
+from porter_runtime.cli import main
+
+code = main()
+try:
+    sys.stdout.flush()
+    sys.stderr.flush()
+except OSError:
+    code = code or 1
+os._exit(code)
+LAUNCHER
+chmod 755 .venv/bin/porter-runtime
