@@ -6,6 +6,7 @@ Each impossible request fails here with one line, so a failed create has nothing
 from __future__ import annotations
 
 from porter_runtime import process
+from porter_runtime.capabilities import check_names
 from porter_runtime.errors import ConfigError
 from porter_runtime.namespaces import NamespacePlan
 
@@ -67,6 +68,7 @@ def check_config(config: dict, plan: NamespacePlan, console_socket: str | None) 
         raise ConfigError("process.terminal", "a terminal needs --console-socket")
     if not proc.get("terminal") and console_socket:
         raise ConfigError("--console-socket", "given but process.terminal is false")
+    check_names(proc.get("capabilities"))
     process.check_rlimits(proc.get("rlimits") or [])
     process.check_lsm(proc, linux)
     process.check_scheduling(proc)

@@ -90,11 +90,13 @@ def exec_process(
 
 def _check_process(process_config: dict, console_socket: str | None) -> None:
     from porter_runtime import process
+    from porter_runtime.capabilities import check_names
 
     if not process_config.get("args"):
         raise ConfigError("exec process", "args must name the program to run")
     if process_config.get("terminal") and not console_socket:
         raise ConfigError("exec process.terminal", "a terminal needs --console-socket")
+    check_names(process_config.get("capabilities"), "exec process.capabilities")
     process.check_rlimits(process_config.get("rlimits") or [])
     process.check_lsm(process_config, {})
     process.check_scheduling(process_config)

@@ -99,3 +99,19 @@ def test_nothing_is_left_after_delete_of_a_created_container(runtime, bundle, le
     runtime("delete", "--force", cid)
     assert leftovers(cid, runtime.root, bundle.path / "rootfs") == []
     assert not os.path.exists(os.path.join(runtime.root, cid))
+
+
+def test_unknown_capability_fails_create_with_one_line(runtime, bundle, leftovers):
+    cid = runtime.new_id()
+    bundle.config["process"]["capabilities"]["effective"].append("CAP_TEST")
+    bundle.write()
+    result = runtime("create", "--bundle", str(bundle), cid, check=False)
+    assert_clean_failure(result, runtime, cid, leftovers, bundle, "unknown capability 'CAP_TEST'")
+
+
+def test_unknown_capability_fails_exec(runtime, bundle):
+    cid = runtime.new_id()
+    bundle.run_args("sleep", "30")
+    runtime("run", "-d", "--bundle", str(bundle), cid)
+    result = runtime("exec", "--cap", "CAP_TEST", cid, "true", check=False)
+    assert result.returncode != 0 and "unknown capability 'CAP_TEST'" in result.stderr

@@ -1,8 +1,10 @@
 """Capability names to masks, and the order of the calls that apply them."""
 
+import pytest
 from porter_runtime import capabilities
 from porter_runtime import syscalls as sc
 from porter_runtime.capabilities import CapabilityPlan
+from porter_runtime.errors import ConfigError
 from porter_runtime.syscalls.fake import RecordingSyscalls
 
 
@@ -10,9 +12,26 @@ def test_names_map_to_kernel_numbers():
     assert capabilities.to_mask(["CAP_CHOWN", "CAP_KILL"], 40) == 1 << 0 | 1 << 5
 
 
-def test_unknown_and_too_new_capabilities_are_ignored():
-    assert capabilities.to_mask(["CAP_NOT_A_THING"], 40) == 0
+def test_mask_skips_capabilities_beyond_the_limit():
     assert capabilities.to_mask(["CAP_CHECKPOINT_RESTORE"], 39) == 0
+
+
+@pytest.mark.parametrize("kind", capabilities.SETS)
+def test_unknown_capability_in_any_set_is_refused_by_name(kind):
+    with pytest.raises(ConfigError) as info:
+        capabilities.check_names({kind: ["CAP_KILL", "CAP_TEST"]})
+    assert str(info.value) == f"process.capabilities.{kind}: unknown capability 'CAP_TEST'"
+
+
+def test_capability_the_kernel_does_not_know_is_refused(monkeypatch):
+    monkeypatch.setattr(capabilities, "last_cap", lambda: 37)
+    with pytest.raises(ConfigError, match="CAP_PERFMON is not known to this kernel"):
+        capabilities.check_names({"bounding": ["CAP_AUDIT_READ", "CAP_PERFMON"]})
+
+
+def test_known_capabilities_pass_the_check():
+    capabilities.check_names({"bounding": ["CAP_KILL", "kill", "cap_chown"], "ambient": []})
+    capabilities.check_names(None)
 
 
 def test_bounding_set_drops_every_capability_not_listed():
