@@ -1,10 +1,13 @@
 """The state directory of one container: <root>/<id>/state.json, exec.fifo, and its lock.
 
-state.json is written to a temporary file, fsynced and renamed, so a reader sees the old
-state or the new one. Commands that change a container hold an exclusive flock on its
-directory. The status is not stored but derived, as runc does: the init process gone (or a
-different process wearing its pid, told apart by its start time) means stopped; the exec
-fifo still present means created; a frozen cgroup means paused; otherwise running.
+state.json is written to a temporary file and renamed, so a reader sees the old state or the
+new one. It is not fsynced (runc does not either): it describes processes, and a machine crash
+that could lose the write ends those processes too, so durability buys nothing but a disk
+flush on every create when --root is not on tmpfs. Commands that change a container hold an
+exclusive flock on its directory. The status is not stored but derived, as runc does: the init
+process gone (or a different process wearing its pid, told apart by its start time) means
+stopped; the exec fifo still present means created; a frozen cgroup means paused; otherwise
+running.
 """
 
 from __future__ import annotations
@@ -94,7 +97,6 @@ class ContainerDir:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
         try:
             os.write(fd, jsonio.dumps(state).encode())
-            os.fsync(fd)
         finally:
             os.close(fd)
         os.rename(tmp, os.path.join(self.path, STATE_FILE))
