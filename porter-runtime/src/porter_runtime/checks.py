@@ -38,12 +38,10 @@ def sysctl_namespace(key: str) -> str | None:
 def check_config(config: dict, plan: NamespacePlan, console_socket: str | None) -> None:
     linux = config.get("linux") or {}
     proc = config.get("process")
-    if proc is None:
-        raise ConfigError("config.json /process", "is required to create a container")
-    if not proc.get("args"):
-        raise ConfigError("config.json /process/args", "must name the program to run")
-    if not proc.get("cwd", "").startswith("/"):
-        raise ConfigError("config.json /process/cwd", "must be an absolute path")
+    if proc is not None:
+        _check_process(proc, linux, console_socket)
+    elif console_socket:
+        raise ConfigError("--console-socket", "given but config.json has no process")
     if "mount" not in plan.types:
         raise ConfigError(
             "linux.namespaces",
@@ -64,6 +62,15 @@ def check_config(config: dict, plan: NamespacePlan, console_socket: str | None) 
             raise ConfigError(f"sysctl {key}", "is not namespaced: it would change the host")
         if kind not in plan.types:
             raise ConfigError(f"sysctl {key}", f"needs a {kind} namespace in linux.namespaces")
+
+
+def _check_process(proc: dict, linux: dict, console_socket: str | None) -> None:
+    """The container process, when the config has one (without, create still succeeds and
+    only start fails, as the runtime-spec says)."""
+    if not proc.get("args"):
+        raise ConfigError("config.json /process/args", "must name the program to run")
+    if not proc.get("cwd", "").startswith("/"):
+        raise ConfigError("config.json /process/cwd", "must be an absolute path")
     if proc.get("terminal") and not console_socket:
         raise ConfigError("process.terminal", "a terminal needs --console-socket")
     if not proc.get("terminal") and console_socket:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 import time
 
-from porter_runtime import config as configs
-from porter_runtime import jsonio, state, sync
+from porter_runtime import jsonio, state
 from porter_runtime import syscalls as sc
-from porter_runtime.checks import check_config
 from porter_runtime.errors import ContainerNotFoundError, ContainerSetupError, WrongStateError
 from porter_runtime.hooks import run_hooks, run_warning
-from porter_runtime.namespaces import NamespacePlan, id_map_text
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # create-only modules are imported where used: start and delete skip them
+    from porter_runtime import sync
 
 _CREATE_HOOKS = ("prestart", "createRuntime")
 
@@ -40,11 +41,30 @@ def load_cgroup(saved: dict) -> object | None:
     path = saved.get("cgroupPath")
     if not path:
         return None
-    try:
-        from porter_runtime.cgroups import load_cgroup_manager
-    except ImportError:
-        return None
-    return load_cgroup_manager(path)
+    return _SavedCgroup(path)
+
+
+class _SavedCgroup:
+    """A container's saved cgroup, opened on first use: building a manager reads the host's
+    mounts, and `start`, `delete` of a stopped container or `state` of a created one never
+    need it."""
+
+    __slots__ = ("_manager", "_path")
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._manager: object | None = None
+
+    def __getattr__(self, name: str) -> object:
+        if self._manager is None:
+            try:
+                from porter_runtime.cgroups import load_cgroup_manager
+            except ImportError as exc:
+                from porter_runtime.errors import CgroupsUnavailableError
+
+                raise CgroupsUnavailableError(f"cgroup {self._path}: no cgroups package") from exc
+            self._manager = load_cgroup_manager(self._path)
+        return getattr(self._manager, name)
 
 
 def _timestamp() -> str:
@@ -83,6 +103,10 @@ def create(
     preserve_fds: int = 0,
 ) -> Created:
     """Set the container up and leave its init waiting on the exec fifo."""
+    from porter_runtime import config as configs
+    from porter_runtime.checks import check_config
+    from porter_runtime.namespaces import NamespacePlan
+
     cdir = state.ContainerDir(root, container_id)
     bundle = os.path.abspath(bundle)
     config = configs.load(bundle, os.path.join(root, ".validated"))
@@ -116,7 +140,7 @@ def create(
 
         spec = InitSpec(
             config,
-            config["process"],
+            config.get("process"),  # None: the init waits, start fails (runtime-spec)
             bundle=bundle,
             rootfs_path=rootfs_path,
             new=plan.new,
@@ -222,6 +246,7 @@ def _kill_and_reap(pid: int, timeout: float = 10.0) -> None:
 
 def _launch(spec: object, saved: dict, undo: _Undo) -> None:
     """Fork stage A and drive it (and then B) until B is ready (create) or has exec'd."""
+    from porter_runtime import sync
     from porter_runtime.init import child_main, preload
 
     preload(spec)
@@ -293,6 +318,8 @@ def with_default_devices(resources: dict, config: dict) -> dict:
 
 
 def _write_id_maps(pid: int, linux: dict) -> None:
+    from porter_runtime.namespaces import id_map_text
+
     if os.geteuid() != 0:
         with open(f"/proc/{pid}/setgroups", "w") as f:
             f.write("deny")
@@ -325,8 +352,15 @@ def start(root: str, container_id: str) -> dict:
     try:
         if current != "created":
             raise WrongStateError(container_id, current, "start", "created")
-        _open_fifo(cdir, saved)
         config = saved.get("config") or {}
+        if config.get("process") is None:
+            from porter_runtime.errors import ConfigError
+
+            raise ConfigError(
+                f"cannot start container {container_id!r}",
+                "its config.json has no process to run",
+            )
+        _open_fifo(cdir, saved)
         run_warning(
             "poststart",
             (config.get("hooks") or {}).get("poststart"),

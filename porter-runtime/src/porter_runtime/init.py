@@ -48,7 +48,7 @@ class InitSpec:
     def __init__(
         self,
         config: dict,
-        process_config: dict,
+        process_config: dict | None,
         *,
         exec_mode: bool = False,
         bundle: str = "",
@@ -88,7 +88,7 @@ def preload(spec: InitSpec) -> None:
 
     from porter_runtime import hooks  # noqa: F401
 
-    if spec.process.get("terminal"):
+    if (spec.process or {}).get("terminal"):
         import fcntl  # noqa: F401
         import socket  # noqa: F401
         import struct  # noqa: F401
@@ -180,6 +180,9 @@ def _stage_b(spec: InitSpec, chan: object, calls: object) -> None:
     os.umask(0)
     process.set_descriptors(spec.preserve_fds)
     state_json = _build_rootfs(spec, chan, calls)
+    if spec.process is None:
+        _wait_for_start(spec, chan)  # start refuses: the init waits until killed
+        os._exit(1)
     _finish_process(spec, chan, calls, state_json)
 
 
@@ -205,7 +208,7 @@ def _build_rootfs(spec: InitSpec, chan: object, calls: object) -> str:
     state_json = chan.expect("resume")["state"]
     run_hooks("createContainer", (config.get("hooks") or {}).get("createContainer"), state_json)
     rootfs.pivot(calls, spec.rootfs, spec.no_pivot)
-    if spec.process.get("terminal"):
+    if (spec.process or {}).get("terminal"):
         from porter_runtime.console import setup_terminal
 
         setup_terminal(calls, spec.console_fd, spec.process.get("consoleSize"))

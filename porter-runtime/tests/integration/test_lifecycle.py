@@ -177,3 +177,29 @@ def test_concurrent_commands_on_one_container_are_serialised(runtime, bundle, ru
     codes = [p.wait(timeout=30) for p in procs]
     assert sorted(codes) == [0, 1, 1]
     assert runtime.state(cid)["status"] == "running"
+
+
+def test_create_without_a_process_succeeds_and_only_start_fails(runtime, bundle, leftovers):
+    cid = runtime.new_id()
+    del bundle.config["process"]
+    bundle.write()
+    runtime("create", "--bundle", str(bundle), cid)
+    assert runtime.state(cid)["status"] == "created"
+    result = runtime("start", cid, check=False)
+    lines = result.stderr.splitlines()
+    assert result.returncode != 0 and len(lines) == 1, result.stderr
+    assert "has no process" in lines[0] and cid in lines[0]
+    assert runtime.state(cid)["status"] == "created"
+    runtime("kill", cid, "KILL")
+    runtime.wait_status(cid, "stopped")
+    runtime("delete", cid)
+    assert leftovers(cid, runtime.root, bundle.path / "rootfs") == []
+
+
+def test_container_without_a_process_is_deleted_with_force(runtime, bundle, leftovers):
+    cid = runtime.new_id()
+    del bundle.config["process"]
+    bundle.write()
+    runtime("create", "--bundle", str(bundle), cid)
+    runtime("delete", "--force", cid)
+    assert leftovers(cid, runtime.root, bundle.path / "rootfs") == []

@@ -62,6 +62,19 @@ def test_mount_namespace_is_required():
         check(doc)
 
 
+def test_config_without_a_process_passes():
+    doc = config()
+    del doc["process"]
+    check(doc)
+
+
+def test_console_socket_without_a_process_is_refused():
+    doc = config()
+    del doc["process"]
+    with pytest.raises(ConfigError, match="no process"):
+        check(doc, console="/tmp/x.sock")
+
+
 def test_terminal_needs_a_console_socket():
     with pytest.raises(ConfigError, match="console-socket"):
         check(config(terminal=True))
