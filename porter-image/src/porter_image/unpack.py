@@ -21,6 +21,7 @@ from porter_image.convert import runtime_config, write_runtime_config
 from porter_image.errors import ImageError
 from porter_image.image import Image, load_image
 from porter_image.layer import ApplyOptions, apply_layer
+from porter_image.layer.compression import for_media_type
 from porter_image.layout import Layout
 from porter_image.progress import Progress, counting_reader
 
@@ -94,7 +95,15 @@ def apply_blob(
     with layout.open_blob(layer.digest) as raw:
         stream = counting_reader(raw, progress) if progress else raw
         reader = VerifyingReader(stream, layer.digest, layer.size, f"layer {layer.digest}")
-        diff_id = apply_layer(cast(BinaryIO, reader), layer.media_type, dest, options)
+        # An uncompressed blob's digest is its diff_id: the reader's check covers both.
+        plain = for_media_type(layer.media_type) == "none"
+        diff_id = apply_layer(
+            cast(BinaryIO, reader),
+            layer.media_type,
+            dest,
+            options,
+            verified_diff_id=layer.digest if plain else None,
+        )
         while reader.read(1 << 20):  # the tail (padding, compression trailer) is hashed too
             pass
     return diff_id

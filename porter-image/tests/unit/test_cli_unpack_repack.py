@@ -83,6 +83,19 @@ def test_unpack_of_a_corrupt_layer_fails_and_removes_the_bundle(
     assert snapshot(imported.path) == before
 
 
+def test_unpack_of_a_corrupt_uncompressed_layer_fails_on_its_digest(
+    tmp_path: Path, layout: Layout
+) -> None:
+    make_image(layout, "v1", {"a": b"a" * 3000})
+    path = layout.blob_path(load_image(layout, "v1").manifest.layers[0].digest)
+    data = bytearray(path.read_bytes())
+    data[600] ^= 0x01  # inside a's content: still a valid tar, but not the blob's bytes
+    path.write_bytes(bytes(data))
+    result = run("unpack", f"{layout.path}:v1", tmp_path / "b")
+    assert result.exit_code == 4 and "digest" in result.stderr, result.stderr
+    assert not (tmp_path / "b").exists()
+
+
 def test_unpack_of_truncated_gzip_layer_is_refused(tmp_path: Path, layout: Layout) -> None:
     data = gzip.compress(tar_bytes({"big": b"x" * 200000}))
     make_image(

@@ -184,6 +184,47 @@ def test_modes_including_special_bits_are_kept(tmp_path: Path) -> None:
     assert stat.S_IMODE(os.stat(tmp_path / "sticky").st_mode) == 0o1777
 
 
+def test_modes_the_umask_would_narrow_are_kept(tmp_path: Path) -> None:
+    old = os.umask(0o077)
+    try:
+        _apply(tmp_path, file("open", mode=0o666), file("exec", mode=0o775))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "open").st_mode) == 0o666
+    assert stat.S_IMODE(os.stat(tmp_path / "exec").st_mode) == 0o775
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="owners need root")
+def test_file_in_a_setgid_directory_gets_the_entry_group(tmp_path: Path) -> None:
+    (tmp_path / "shared").mkdir()
+    os.chown(tmp_path / "shared", 0, 4321)
+    os.chmod(tmp_path / "shared", 0o2775)
+    _apply(tmp_path, file("shared/f", uid=0, gid=0))
+    assert os.stat(tmp_path / "shared" / "f").st_gid == 0
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="owners need root")
+def test_directory_kept_from_a_lower_layer_takes_the_entry_owner(tmp_path: Path) -> None:
+    _apply(tmp_path, directory("d/", uid=1234, gid=4321))
+    _apply(tmp_path, directory("d/", uid=0, gid=0))
+    assert (os.stat(tmp_path / "d").st_uid, os.stat(tmp_path / "d").st_gid) == (0, 0)
+
+
+def test_a_verified_diff_id_is_returned_without_hashing_again(tmp_path: Path) -> None:
+    data = archive(file("a", b"1"))
+    claimed = from_bytes(b"not the layer")  # returned as given: the caller vouches for it
+    got = apply_layer(io.BytesIO(data), media_types.LAYER_TAR, tmp_path, verified_diff_id=claimed)
+    assert got == claimed and (tmp_path / "a").read_bytes() == b"1"
+
+
+def test_a_verified_diff_id_for_a_compressed_layer_is_refused(tmp_path: Path) -> None:
+    blob = compress(archive(file("a", b"1")), "gzip")
+    with pytest.raises(LayerError, match="only known for an uncompressed layer"):
+        apply_layer(
+            io.BytesIO(blob), media_types.LAYER_TAR_GZIP, tmp_path, verified_diff_id=from_bytes(b"")
+        )
+
+
 def test_times_are_kept_with_atime_from_pax(tmp_path: Path) -> None:
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:

@@ -37,7 +37,16 @@ class _SizeLimitExceeded(Exception):
     """Raised inside the chunk stream; turned into a HostileLayerError naming the entry."""
 
 
-def _hashed(chunks: Iterator[bytes], digester: Digester, limit: int) -> Iterator[bytes]:
+class _Counter:
+    """Counts like a Digester, without hashing (the stream is verified elsewhere)."""
+
+    size = 0
+
+    def update(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+
+
+def _hashed(chunks: Iterator[bytes], digester: Digester | _Counter, limit: int) -> Iterator[bytes]:
     for chunk in chunks:
         digester.update(chunk)
         if digester.size > limit + len(chunk):  # entries are checked exactly, below
@@ -50,15 +59,22 @@ def apply_layer(
     media_type: str,
     dest: Path,
     options: ApplyOptions = ApplyOptions(),  # noqa: B008 - frozen, so a shared default is safe
+    verified_diff_id: Digest | None = None,
 ) -> Digest:
     """Decompress by media type, apply the entries into `dest`, return the diff_id.
 
     Raises LayerError subclasses (HostileLayerError, CompressionError); never writes outside
     `dest`. On error, `dest` holds the entries applied before the failing one.
+
+    `verified_diff_id` is for an uncompressed layer whose `stream` already checks its bytes
+    against their digest (a VerifyingReader over the blob): that digest is the diff_id, so
+    the bytes are not hashed a second time and it is returned as is.
     """
     kind = compression.for_media_type(media_type)
+    if verified_diff_id is not None and kind != "none":
+        raise LayerError("", "a verified diff_id is only known for an uncompressed layer")
     os.makedirs(dest, exist_ok=True)
-    digester = Digester()
+    digester = Digester() if verified_diff_id is None else _Counter()
     chunks = _hashed(compression.decompressed_chunks(stream, kind), digester, options.max_size)
     ahead = prefetch(chunks)
     reader = TarReader(ahead)
@@ -77,7 +93,7 @@ def apply_layer(
     finally:
         ahead.close()  # stops the decompression thread now, even when unwinding an error
         applier.close()
-    return digester.digest()
+    return verified_diff_id or digester.digest()
 
 
 class Applier:
@@ -89,6 +105,9 @@ class Applier:
         root = os.geteuid() == 0
         self.chown = options.preserve_owners and root
         self.devices = root if options.allow_devices is None else options.allow_devices
+        self.euid, self.egid = os.geteuid(), os.getegid()
+        # mode bits a new file cannot get from open(2) alone: set-id/sticky, and the umask's
+        self._mode_fixup = 0o7000 | _umask()
         self._dirs: dict[str, tf.TarEntry] = {}  # deferred mode and times, by clean path
         self._created: set[tuple[int, str]] = set()  # (parent inode, name) made by this layer
 
@@ -158,10 +177,17 @@ class Applier:
 
     # ------------------------------------------------------------ creation
 
-    def _parent(self, parent: str, name: str) -> tuple[int, int]:
+    def _parent(self, parent: str, name: str) -> tuple[int, int, bool]:
         found = self.tree.directory(parent, create=True, entry=name)
         assert found is not None  # create=True either returns or raises
         return found
+
+    def _replace(self, dir_fd: int, parent: str, base: str, name: str) -> int:
+        """Remove what is at `base` (the create found it there); the parent's descriptor,
+        opened again if the removal invalidated the cached one."""
+        if self._remove(dir_fd, base, name):
+            return self._parent(parent, name)[0]
+        return dir_fd
 
     def _create(
         self,
@@ -172,47 +198,80 @@ class Applier:
         reader: TarReader,
         link_target: str,
     ) -> None:
-        fd, ino = self._parent(parent, name)
-        try:
-            existing = os.lstat(base, dir_fd=fd)
-        except FileNotFoundError:
-            existing = None
-        keep_dir = (
-            existing is not None and stat.S_ISDIR(existing.st_mode) and entry.type == tf.DIRECTORY
-        )
-        if existing is not None and not keep_dir and self._remove(fd, base, name):
-            fd, ino = self._parent(parent, name)
+        """Create first and deal with what was there only on EEXIST: one system call for the
+        common case of a new name, instead of an lstat before every entry."""
+        fd, ino, plain = self._parent(parent, name)
         self._created.add((ino, base))
-        if entry.type == tf.DIRECTORY:
-            if not keep_dir:
-                os.mkdir(base, 0o700, dir_fd=fd)
-            self._dirs[name] = entry
-            self._attributes(fd, base, entry, mode=False, times=False)
-        elif entry.type in (tf.REGULAR, tf.CONTIGUOUS):
-            self._write_file(fd, base, entry, reader)
-        elif entry.type == tf.HARDLINK:
+        kind = entry.type
+        if kind == tf.REGULAR or kind == tf.CONTIGUOUS:
+            self._write_file(fd, parent, base, name, entry, reader, plain)
+        elif kind == tf.DIRECTORY:
+            self._directory(fd, parent, base, name, entry, plain)
+        elif kind == tf.HARDLINK:
             self._hardlink(name, parent, base, link_target)
-        elif entry.type == tf.SYMLINK:
-            os.symlink(entry.linkname, base, dir_fd=fd)
-            self._attributes(fd, base, entry, mode=False)
-        elif entry.type == tf.FIFO:
-            os.mkfifo(base, 0o600, dir_fd=fd)
-            self._attributes(fd, base, entry)
+        elif kind == tf.SYMLINK:
+            try:
+                os.symlink(entry.linkname, base, dir_fd=fd)
+            except FileExistsError:
+                fd = self._replace(fd, parent, base, name)
+                os.symlink(entry.linkname, base, dir_fd=fd)
+            self._attributes(fd, base, entry, plain, mode=False)
         else:
-            device = os.makedev(entry.devmajor, entry.devminor)
-            os.mknod(base, 0o600 | _DEVICE_TYPES[entry.type], device, dir_fd=fd)
-            self._attributes(fd, base, entry)
+            if kind == tf.FIFO:
+                mode, device = stat.S_IFIFO | 0o600, 0
+            else:
+                mode = _DEVICE_TYPES[kind] | 0o600
+                device = os.makedev(entry.devmajor, entry.devminor)
+            try:
+                os.mknod(base, mode, device, dir_fd=fd)
+            except FileExistsError:
+                fd = self._replace(fd, parent, base, name)
+                os.mknod(base, mode, device, dir_fd=fd)
+            self._attributes(fd, base, entry, plain)
 
-    def _write_file(self, dir_fd: int, base: str, entry: tf.TarEntry, reader: TarReader) -> None:
-        fd = os.open(base, _FILE_FLAGS, 0o600, dir_fd=dir_fd)
+    def _directory(
+        self, fd: int, parent: str, base: str, name: str, entry: tf.TarEntry, plain: bool
+    ) -> None:
         try:
-            for chunk in reader.data():
-                while chunk:
-                    chunk = chunk[os.write(fd, chunk) :]
-            if self.chown:
+            os.mkdir(base, 0o700, dir_fd=fd)
+        except FileExistsError:
+            if stat.S_ISDIR(os.lstat(base, dir_fd=fd).st_mode):
+                plain = False  # kept from a lower layer: its owner is not ours to assume
+            else:
+                fd = self._replace(fd, parent, base, name)
+                os.mkdir(base, 0o700, dir_fd=fd)
+        self._dirs[name] = entry
+        self._attributes(fd, base, entry, plain, mode=False, times=False)
+
+    def _needs_chown(self, entry: tf.TarEntry, plain: bool) -> bool:
+        """A file created by us in a plain directory already has our uid and gid."""
+        return self.chown and (entry.uid != self.euid or entry.gid != self.egid or not plain)
+
+    def _write_file(
+        self,
+        dir_fd: int,
+        parent: str,
+        base: str,
+        name: str,
+        entry: tf.TarEntry,
+        reader: TarReader,
+        plain: bool,
+    ) -> None:
+        mode = entry.mode
+        try:
+            fd = os.open(base, _FILE_FLAGS, mode & 0o777, dir_fd=dir_fd)
+        except FileExistsError:
+            dir_fd = self._replace(dir_fd, parent, base, name)
+            fd = os.open(base, _FILE_FLAGS, mode & 0o777, dir_fd=dir_fd)
+        try:
+            reader.write_data(fd)
+            if self._needs_chown(entry, plain):
                 os.fchown(fd, entry.uid, entry.gid)
-            os.fchmod(fd, entry.mode)
-            self._xattrs(fd, entry)
+                os.fchmod(fd, mode)  # chown cleared any set-id bits
+            elif mode & self._mode_fixup or not plain:  # special bits, umask, default ACL
+                os.fchmod(fd, mode)
+            if entry.xattrs:
+                self._xattrs(fd, entry)
             os.utime(fd, ns=_times(entry))
         finally:
             os.close(fd)
@@ -224,20 +283,28 @@ class Applier:
             raise LayerError(name, f"hardlink target {target!r} does not exist")
         source_fd = os.dup(found[0])  # resolving the parent below may evict it from the cache
         try:
-            dir_fd, _ino = self._parent(parent, name)
-            os.link(
-                target_base, base, src_dir_fd=source_fd, dst_dir_fd=dir_fd, follow_symlinks=False
-            )
+            dir_fd = self._parent(parent, name)[0]
+            try:
+                _link(source_fd, target_base, dir_fd, base)
+            except FileExistsError:
+                dir_fd = self._replace(dir_fd, parent, base, name)
+                _link(source_fd, target_base, dir_fd, base)
         except FileNotFoundError:
             raise LayerError(name, f"hardlink target {target!r} does not exist") from None
         finally:
             os.close(source_fd)
 
     def _attributes(
-        self, dir_fd: int, base: str, entry: tf.TarEntry, mode: bool = True, times: bool = True
+        self,
+        dir_fd: int,
+        base: str,
+        entry: tf.TarEntry,
+        plain: bool,
+        mode: bool = True,
+        times: bool = True,
     ) -> None:
         """Owner, then mode (chown clears set-id bits), xattrs and times of a non-file entry."""
-        if self.chown:
+        if self._needs_chown(entry, plain):
             os.chown(base, entry.uid, entry.gid, dir_fd=dir_fd, follow_symlinks=False)
         if mode:
             os.chmod(base, entry.mode, dir_fd=dir_fd)  # never a symlink: fifos and devices only
@@ -292,6 +359,22 @@ class Applier:
             )
         except OSError:
             return None  # replaced by a non-directory later in the layer
+
+
+def _link(source_fd: int, source: str, dir_fd: int, base: str) -> None:
+    os.link(source, base, src_dir_fd=source_fd, dst_dir_fd=dir_fd, follow_symlinks=False)
+
+
+def _umask() -> int:
+    """The process umask, read without changing it (os.umask would, for every thread)."""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o777  # unknown: treat every bit as masked, so modes are always set explicitly
 
 
 def _times(entry: tf.TarEntry) -> tuple[int, int]:

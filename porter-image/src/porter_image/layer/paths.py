@@ -11,6 +11,7 @@ relative to a directory descriptor on a single name, so the kernel never follows
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections import OrderedDict
@@ -25,6 +26,9 @@ _CACHE_SIZE = 64
 
 def clean(name: str, entry: str | None = None) -> str:
     """`name` as a clean relative path ("" for the root); hostile when it escapes the root."""
+    rel = name[2:] if name.startswith("./") else name
+    if not ("//" in rel or "/." in rel or "\0" in rel or rel.startswith((".", "/"))):
+        return rel[:-1] if rel.endswith("/") else rel  # already clean: the common case
     parts: list[str] = []
     for part in name.split("/"):
         if part in ("", "."):
@@ -40,6 +44,17 @@ def clean(name: str, entry: str | None = None) -> str:
     return "/".join(parts)
 
 
+def _plain(fd: int, st: os.stat_result) -> bool:
+    """Whether files created in directory `fd` get no group or mode from it."""
+    if st.st_mode & stat.S_ISGID:
+        return False
+    try:
+        os.getxattr(fd, "system.posix_acl_default")
+    except OSError as err:
+        return err.errno in (errno.ENODATA, errno.ENOTSUP)
+    return False
+
+
 class RootedTree:
     """Directory descriptors for paths inside `root`, resolved as if `root` were "/".
 
@@ -52,7 +67,8 @@ class RootedTree:
         self.root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         root_stat = os.fstat(self.root_fd)
         self.root_id = (root_stat.st_dev, root_stat.st_ino)
-        self._cache: OrderedDict[str, tuple[int, int]] = OrderedDict()
+        self._root = (self.root_fd, root_stat.st_ino, _plain(self.root_fd, root_stat))
+        self._cache: OrderedDict[str, tuple[int, int, bool]] = OrderedDict()
 
     def close(self) -> None:
         self.forget()
@@ -60,15 +76,18 @@ class RootedTree:
 
     def forget(self) -> None:
         """Close every cached descriptor (the tree changed shape)."""
-        for fd, _ino in self._cache.values():
+        for fd, _ino, _plain_dir in self._cache.values():
             os.close(fd)
         self._cache.clear()
 
-    def directory(self, rel: str, create: bool, entry: str) -> tuple[int, int] | None:
-        """(descriptor, inode) of directory `rel`, creating missing ones when `create`;
-        None when it does not exist and `create` is false. The descriptor is borrowed."""
+    def directory(self, rel: str, create: bool, entry: str) -> tuple[int, int, bool] | None:
+        """(descriptor, inode, plain) of directory `rel`, creating missing ones when `create`;
+        None when it does not exist and `create` is false. The descriptor is borrowed.
+
+        `plain` says that a file created in it gets exactly our uid, gid and its mode minus
+        the umask (no setgid bit, no default ACL), so an applier may skip chown and chmod."""
         if not rel:
-            return self.root_fd, self.root_id[1]
+            return self._root
         cached = self._cache.get(rel)
         if cached is not None:
             self._cache.move_to_end(rel)
@@ -80,10 +99,11 @@ class RootedTree:
         fd = self._step(found[0], name, create, entry, [0])
         if fd is None:
             return None
-        result = (fd, os.fstat(fd).st_ino)
+        st = os.fstat(fd)
+        result = (fd, st.st_ino, _plain(fd, st))
         self._cache[rel] = result
         if len(self._cache) > _CACHE_SIZE:
-            _old, (old_fd, _ino) = self._cache.popitem(last=False)
+            _old, (old_fd, _ino, _plain_dir) = self._cache.popitem(last=False)
             os.close(old_fd)
         return result
 

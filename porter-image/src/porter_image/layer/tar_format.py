@@ -9,6 +9,7 @@ per-entry overhead of `tarfile`.
 from __future__ import annotations
 
 import os
+import struct
 from dataclasses import dataclass, field
 
 BLOCK = 512
@@ -173,7 +174,7 @@ def _cstring(field_bytes: bytes) -> bytes:
 def check_checksum(block: bytes) -> None:
     """Refuse a header whose checksum (unsigned or historic signed sum) does not match."""
     stored = parse_number(block[148:156])
-    unsigned = sum(block[:148]) + 256 + sum(block[156:])
+    unsigned = sum(block) - sum(block[148:156]) + 256
     if stored == unsigned:
         return
     signed = sum((b - 256 if b > 127 else b) for b in block[:148] + block[156:]) + 256
@@ -181,25 +182,44 @@ def check_checksum(block: bytes) -> None:
         raise HeaderError("header checksum mismatch (not a tar archive, or corrupt)")
 
 
+# name, mode, uid, gid, size, mtime, (checksum), typeflag, linkname, magic+version, (owner
+# names), devmajor, devminor, prefix: one C-level unpack instead of a slice per field.
+_HEADER = struct.Struct("100s8s8s8s12s12s8x1s100s8s64x8s8s155s12x")
+
+
+def _number(field_bytes: bytes) -> int:
+    """parse_number's common case (plain octal text) inline, the rest handed to it."""
+    if field_bytes[0] < 0x80:
+        text = field_bytes.partition(b"\0")[0]
+        if text.isdigit():
+            try:
+                return int(text, 8)
+            except ValueError:
+                pass  # an 8 or 9: parse_number raises the HeaderError
+    return parse_number(field_bytes)
+
+
 def decode_header(block: bytes) -> TarEntry:
     """A TarEntry from one ustar/GNU/v7 header block (PAX records are merged by the reader)."""
     check_checksum(block)
-    name = _cstring(block[0:100])
-    magic = block[257:265]
-    if magic == b"ustar\x0000" and block[345] != 0:
-        name = _cstring(block[345:500]) + b"/" + name
-    typeflag = chr(block[156]) if block[156] else REGULAR
+    name, mode, uid, gid, size, mtime, kind, link, magic, major, minor, prefix = _HEADER.unpack(
+        block
+    )
+    name = name.partition(b"\0")[0]
+    if magic == b"ustar\x0000" and prefix[0]:
+        name = prefix.partition(b"\0")[0] + b"/" + name
+    ustar = magic.startswith(b"ustar")
     return TarEntry(
-        name=os.fsdecode(name),
-        type=typeflag,
-        mode=parse_number(block[100:108]) & 0o7777,
-        uid=parse_number(block[108:116]),
-        gid=parse_number(block[116:124]),
-        size=parse_number(block[124:136]),
-        mtime_ns=parse_number(block[136:148]) * 1_000_000_000,
-        linkname=os.fsdecode(_cstring(block[157:257])),
-        devmajor=parse_number(block[329:337]) if magic.startswith(b"ustar") else 0,
-        devminor=parse_number(block[337:345]) if magic.startswith(b"ustar") else 0,
+        name=name.decode() if name.isascii() else os.fsdecode(name),
+        type=kind.decode("latin-1") if kind != b"\0" else REGULAR,
+        mode=_number(mode) & 0o7777,
+        uid=_number(uid),
+        gid=_number(gid),
+        size=_number(size),
+        mtime_ns=_number(mtime) * 1_000_000_000,
+        linkname=os.fsdecode(link.partition(b"\0")[0]) if link[0] else "",
+        devmajor=_number(major) if ustar and major[0] else 0,
+        devminor=_number(minor) if ustar and minor[0] else 0,
     )
 
 

@@ -108,6 +108,24 @@ class TarReader:
             self._skip -= step
             yield self._view[start : start + step]
 
+    def write_data(self, fd: int) -> None:
+        """Write the current entry's data to file descriptor `fd`, straight from the buffer."""
+        left = self._data_left
+        while left:
+            avail = len(self._buf) - self._pos
+            if not avail:
+                if not self._fill():
+                    raise self._truncated()
+                continue
+            start = self._pos
+            step = avail if avail < left else left
+            self._pos += step
+            self._data_left = left = left - step
+            self._skip -= step
+            view = self._view[start : start + step]
+            while view:
+                view = view[os.write(fd, view) :]
+
     def _meta(self, entry: TarEntry) -> bytes:
         if entry.size > MAX_META_SIZE:
             raise LayerError(self.current, f"{entry.size}-byte metadata record is too large")
