@@ -231,17 +231,32 @@ def _kill_and_reap(pid: int, timeout: float = 10.0) -> None:
         os.kill(pid, 9)
     except ProcessLookupError:
         pass
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            done, _ = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:  # not our child: wait until it is gone
-            if state.process_start_time(pid) is None:
-                return
-            done = 0
-        if done:
-            return
-        time.sleep(0.002)
+    _wait_gone(pid, None, timeout)
+    try:  # noqa: SIM105 (contextlib costs start-up time)
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:  # not our child: its parent reaps it
+        pass
+
+
+def _wait_gone(pid: int, start_time: int | None, timeout: float) -> bool:
+    """Block until `pid` has exited (a zombie counts), at most `timeout` seconds; False if it
+    still runs. A pidfd becomes readable the moment the process ends, so no polling interval
+    adds to the latency. With `start_time`, a different process wearing the pid counts as
+    gone."""
+    import select
+
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        if start_time is not None and state.process_start_time(pid) != start_time:
+            return True
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        return bool(poller.poll(int(timeout * 1000)))
+    finally:
+        os.close(fd)
 
 
 def _launch(spec: object, saved: dict, undo: _Undo) -> None:
@@ -476,12 +491,9 @@ def _stop_all(saved: dict, cgroup: object | None) -> None:
             os.kill(pid, 9)
         except ProcessLookupError:
             pass
-    deadline = time.monotonic() + 10
-    while state.process_start_time(saved["pid"]) == saved.get("startTime"):
-        try:  # noqa: SIM105 (contextlib costs start-up time)
-            os.waitpid(saved["pid"], os.WNOHANG)
-        except ChildProcessError:
-            pass
-        if time.monotonic() > deadline:
-            raise ContainerSetupError(f"container {saved['id']!r} did not die after SIGKILL")
-        time.sleep(0.005)
+    if not _wait_gone(saved["pid"], saved.get("startTime"), 10.0):
+        raise ContainerSetupError(f"container {saved['id']!r} did not die after SIGKILL")
+    try:  # noqa: SIM105 (contextlib costs start-up time)
+        os.waitpid(saved["pid"], os.WNOHANG)
+    except ChildProcessError:
+        pass
