@@ -42,12 +42,6 @@ def check_config(config: dict, plan: NamespacePlan, console_socket: str | None) 
         _check_process(proc, linux, console_socket)
     elif console_socket:
         raise ConfigError("--console-socket", "given but config.json has no process")
-    if "mount" not in plan.types:
-        raise ConfigError(
-            "linux.namespaces",
-            "a mount namespace is required (without one the "
-            "container's mounts would change the host's)",
-        )
     if (config.get("hostname") or config.get("domainname")) and "uts" not in plan.types:
         raise ConfigError("hostname", "setting it needs a uts namespace in linux.namespaces")
     if ("uidMappings" in linux or "gidMappings" in linux) and not plan.has_new("user"):

@@ -120,6 +120,11 @@ def create(
     cdir.create()
     undo = _Undo(cdir)
     try:
+        if "mount" not in plan.types:  # its mounts land in ours: note what is there now
+            from porter_runtime import hostmounts
+
+            undo.host_rootfs = rootfs_path
+            undo.host_before = hostmounts.current_ids(rootfs_path)
         os.mkfifo(cdir.fifo, 0o622)
         os.chmod(cdir.fifo, 0o622)  # past the umask: the init may run as any user
         undo.cgroup = cgroup_manager(config, container_id)
@@ -163,6 +168,8 @@ def create(
                 if fd >= 0:
                     os.close(fd)
         saved["startTime"] = state.process_start_time(saved["pid"])
+        if undo.host_rootfs:
+            saved["hostMount"] = hostmounts.new_since(rootfs_path, undo.host_before)
         cdir.save(saved)
         if pid_file:
             _write_pid_file(pid_file, saved["pid"])
@@ -212,12 +219,21 @@ class _Undo:
         self.owned = owned  # create owns the directory and cgroup; exec only its processes
         self.cgroup: object | None = None
         self.pids: list[int] = []
+        self.host_rootfs = ""  # no mount namespace: the rootfs whose new mounts are ours
+        self.host_before: set[int] = set()
 
     def run(self) -> None:
         for pid in reversed(self.pids):
             _kill_and_reap(pid)
         if not self.owned:
             return
+        if self.host_rootfs:
+            from porter_runtime.hostmounts import detach_new
+
+            try:
+                detach_new(self.host_rootfs, self.host_before)
+            except Exception as exc:  # the original error matters more
+                _warn(f"unmounting {self.host_rootfs}: {exc}")
         if self.cgroup is not None:
             try:
                 self.cgroup.destroy()
@@ -476,10 +492,20 @@ def delete(root: str, container_id: str, force: bool = False) -> None:
             hook_state(saved, "stopped"),
             _warn,
         )
+        if saved.get("hostMount"):
+            _unmount_rootfs(saved)
         if cgroup is not None:
             cgroup.destroy()
     finally:
         cdir.remove()
+
+
+def _unmount_rootfs(saved: dict) -> None:
+    """A container without a mount namespace: detach the rootfs bind holding its mounts."""
+    from porter_runtime.hostmounts import detach
+
+    if not detach(saved["rootfs"], saved["hostMount"]):
+        _warn(f"{saved['rootfs']}: not unmounted, another mount covers the container's")
 
 
 def _stop_all(saved: dict, cgroup: object | None) -> None:

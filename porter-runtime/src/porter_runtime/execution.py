@@ -17,12 +17,14 @@ from porter_runtime.errors import ConfigError, WrongStateError
 from porter_runtime.namespaces import JOIN_ORDER, PROC_NAMES
 
 
+def _namespace_types(config: dict) -> set[str]:
+    return {n["type"] for n in (config.get("linux") or {}).get("namespaces") or []}
+
+
 def join_list(saved: dict) -> list[tuple[str, str]]:
     """The container init's namespaces that differ from ours, in joining order."""
     pid = saved["pid"]
-    kinds = {
-        n["type"] for n in ((saved.get("config") or {}).get("linux") or {}).get("namespaces") or []
-    }
+    kinds = _namespace_types(saved.get("config") or {})
     join = []
     for kind in JOIN_ORDER:
         if kind not in kinds:
@@ -66,6 +68,8 @@ def exec_process(
             seccomp=seccomp,
         )
         spec.close_fds.append(cdir.lock_fd)
+        if not any(kind == "mount" for kind in _namespace_types(config)):
+            spec.root_fd = os.open(f"/proc/{saved['pid']}/root", os.O_PATH | os.O_CLOEXEC)
         if console_socket:
             from porter_runtime.console import connect
 
@@ -79,8 +83,9 @@ def exec_process(
             undo.run()
             raise
         finally:
-            if spec.console_fd >= 0:
-                os.close(spec.console_fd)
+            for fd in (spec.console_fd, spec.root_fd):
+                if fd >= 0:
+                    os.close(fd)
         if pid_file:
             container._write_pid_file(pid_file, launched["pid"])
         return launched["pid"]

@@ -40,6 +40,7 @@ class InitSpec:
         "no_pivot",
         "preserve_fds",
         "process",
+        "root_fd",
         "rootfs",
         "seccomp",
         "state_dir_fd",
@@ -75,6 +76,8 @@ class InitSpec:
         self.preserve_fds = preserve_fds
         self.seccomp = seccomp
         self.extra_env = extra_env or []
+        # exec into a container without a mount namespace: its init's root, to chroot into
+        self.root_fd = -1
         # the runtime's own descriptors the stages must not keep (the container lock: a
         # flock lives as long as any process holds its descriptor)
         self.close_fds: list[int] = []
@@ -168,6 +171,10 @@ def _time_offsets(offsets: dict) -> None:
 
 def _stage_b(spec: InitSpec, chan: object, calls: object) -> None:
     if spec.exec_mode:
+        if spec.root_fd >= 0:  # the container shares our mount namespace: enter its root
+            os.fchdir(spec.root_fd)
+            os.chroot(".")
+            os.close(spec.root_fd)
         process.set_descriptors(spec.preserve_fds)
         if spec.process.get("terminal"):
             from porter_runtime.console import setup_terminal
@@ -200,14 +207,15 @@ def _build_rootfs(spec: InitSpec, chan: object, calls: object) -> str:
         bool(_has_ns(linux, "cgroup")),
         linux.get("mountLabel") or "",
     )
-    rootfs.prepare_root(calls, spec.rootfs, linux.get("rootfsPropagation") or "")
+    host_ns = not _has_ns(linux, "mount")
+    rootfs.prepare_root(calls, spec.rootfs, linux.get("rootfsPropagation") or "", host_ns)
     rootfs.mount_all(calls, ctx, mounts)
     if rootfs.needs_dev_setup(mounts):
         rootfs.setup_dev(calls, ctx, linux.get("devices") or [])
     chan.send("mounted")
     state_json = chan.expect("resume")["state"]
     run_hooks("createContainer", (config.get("hooks") or {}).get("createContainer"), state_json)
-    rootfs.pivot(calls, spec.rootfs, spec.no_pivot)
+    rootfs.pivot(calls, spec.rootfs, spec.no_pivot, host_ns)
     if (spec.process or {}).get("terminal"):
         from porter_runtime.console import setup_terminal
 

@@ -49,13 +49,18 @@ def _fdpath(fd: int) -> str:
     return f"/proc/self/fd/{fd}"
 
 
-def prepare_root(calls: object, rootfs: str, propagation: str) -> None:
-    """Stop mounts leaking to the host, then make the rootfs a mount point of its own."""
-    flags = (
-        mountopts.PROPAGATION.get(propagation, sc.MS_SLAVE | sc.MS_REC)
-        if propagation
-        else sc.MS_SLAVE | sc.MS_REC
-    )
+def prepare_root(calls: object, rootfs: str, propagation: str, host_ns: bool = False) -> None:
+    """Stop mounts leaking to the host, then make the rootfs a mount point of its own.
+
+    With `host_ns` (no mount namespace of the container's own) the host's "/" is left as
+    it is: the rootfs is bound onto itself and made private (or given rootfsPropagation),
+    so every later mount sits beneath that one bind mount and `delete` detaches them all."""
+    default = sc.MS_PRIVATE | sc.MS_REC if host_ns else sc.MS_SLAVE | sc.MS_REC
+    flags = mountopts.PROPAGATION.get(propagation, default) if propagation else default
+    if host_ns:
+        calls.mount(rootfs, rootfs, "bind", sc.MS_BIND | sc.MS_REC, "")
+        calls.mount("", rootfs, "", flags, "")
+        return
     calls.mount("", "/", "", flags, "")
     if flags & sc.MS_SHARED:
         _make_parent_private(calls, rootfs)
@@ -292,9 +297,16 @@ def needs_dev_setup(mounts: list[dict]) -> bool:
     return True
 
 
-def pivot(calls: object, rootfs: str, no_pivot: bool) -> None:
-    """Make rootfs the root: pivot_root(".", ".") and detach the old root, or MS_MOVE+chroot."""
+def pivot(calls: object, rootfs: str, no_pivot: bool, host_ns: bool = False) -> None:
+    """Make rootfs the root: pivot_root(".", ".") and detach the old root, or MS_MOVE+chroot.
+
+    In the host's mount namespace only chroot is safe: pivot_root would move the root of
+    every host process, MS_MOVE would cover the host's "/"."""
     os.chdir(rootfs)
+    if host_ns:
+        os.chroot(".")
+        os.chdir("/")
+        return
     if no_pivot:
         calls.mount(rootfs, "/", "", sc.MS_MOVE, "")
         os.chroot(".")

@@ -34,6 +34,21 @@ def test_rootfs_propagation_private_is_applied_to_root(root):
     assert calls.calls[0][4] == sc.MS_PRIVATE
 
 
+def test_without_a_mount_namespace_the_host_root_is_left_alone(root):
+    calls = RecordingSyscalls()
+    rootfs.prepare_root(calls, str(root), "", host_ns=True)
+    assert calls.calls == [
+        ("mount", str(root), str(root), "bind", sc.MS_BIND | sc.MS_REC, ""),
+        ("mount", "", str(root), "", sc.MS_PRIVATE | sc.MS_REC, ""),
+    ]
+
+
+def test_without_a_mount_namespace_rootfs_propagation_applies_to_the_rootfs(root):
+    calls = RecordingSyscalls()
+    rootfs.prepare_root(calls, str(root), "rslave", host_ns=True)
+    assert calls.calls[1] == ("mount", "", str(root), "", sc.MS_SLAVE | sc.MS_REC, "")
+
+
 def test_tmpfs_mount_gets_flags_and_data_on_the_resolved_destination(root):
     calls = RecordingSyscalls()
     rootfs.mount_one(
