@@ -112,11 +112,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_command(name: str, ctx: object, rest: list[str]) -> int:
-    from importlib import import_module
-
     from porter_runtime.errors import UsageError
 
-    module = import_module(f"porter_runtime.commands.{name}")
+    # __import__ rather than importlib.import_module: the importlib package costs start-up time
+    module = __import__(f"porter_runtime.commands.{name}", fromlist=["COMMAND"])
     command = module.COMMAND
     if "-h" in rest[:1] or "--help" in rest[: len(rest) if command.interspersed else 1]:
         sys.stdout.write(help_text("porter-runtime", command, command.options, ""))
