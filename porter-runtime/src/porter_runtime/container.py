@@ -329,23 +329,24 @@ def _drive(spec: object, saved: dict, undo: _Undo, chan: sync.Channel, stage_a: 
 
 def with_default_devices(resources: dict, config: dict) -> dict:
     """The device rules runc applies: the config's, then the devices every container gets
-    (null, zero, ptys, ...), then the config's own linux.devices."""
+    (null, zero, ptys, ...), so a config cannot take those away.
+
+    linux.devices only creates nodes; access to them is the config's rules' business, so an
+    explicit deny of one of them holds. As in runc, a default whose path linux.devices
+    redefines is left to the config's rules too (runc's specconv createDevices)."""
     if "devices" not in resources:
         return resources
     from porter_runtime.cgroups import DEFAULT_ALLOWED_DEVICES
+    from porter_runtime.devices import DEFAULT_DEVICES
 
-    own = [
-        {
-            "allow": True,
-            "type": "c" if d.get("type") == "u" else d.get("type"),
-            "major": d.get("major"),
-            "minor": d.get("minor"),
-            "access": "rwm",
-        }
-        for d in (config.get("linux") or {}).get("devices") or []
-        if d.get("type") != "p"
+    paths = {d.get("path") for d in (config.get("linux") or {}).get("devices") or []}
+    redefined = {(t, ma, mi) for path, t, ma, mi in DEFAULT_DEVICES if path in paths}
+    defaults = [
+        rule
+        for rule in DEFAULT_ALLOWED_DEVICES
+        if (rule["type"], rule["major"], rule["minor"]) not in redefined
     ]
-    return {**resources, "devices": [*resources["devices"], *DEFAULT_ALLOWED_DEVICES, *own]}
+    return {**resources, "devices": [*resources["devices"], *defaults]}
 
 
 def _write_id_maps(pid: int, linux: dict) -> None:
