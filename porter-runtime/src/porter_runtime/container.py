@@ -101,6 +101,7 @@ def create(
     console_socket: str | None = None,
     no_pivot: bool = False,
     preserve_fds: int = 0,
+    no_new_keyring: bool = False,
 ) -> Created:
     """Set the container up and leave its init waiting on the exec fifo."""
     from porter_runtime import config as configs
@@ -140,6 +141,7 @@ def create(
             "config": config,
             "cgroupPath": getattr(undo.cgroup, "path", None),
             "noPivot": no_pivot,
+            "noNewKeyring": no_new_keyring,
         }
         from porter_runtime.init import InitSpec
 
@@ -156,6 +158,7 @@ def create(
             extra_env=_listen_env(),
         )
         spec.close_fds.append(cdir.lock_fd)
+        spec.keyring = "" if no_new_keyring else session_keyring_name(container_id)
         spec.state_dir_fd = os.open(cdir.path, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
         if console_socket:
             from porter_runtime.console import connect
@@ -178,6 +181,11 @@ def create(
         raise
     cdir.unlock()
     return Created(cdir, saved, undo.cgroup)
+
+
+def session_keyring_name(container_id: str) -> str:
+    """The session keyring the container's processes share (runc's name for it)."""
+    return f"_ses.{container_id}"
 
 
 def _compile_seccomp(config: dict) -> object | None:

@@ -213,7 +213,7 @@ def _build_rootfs(spec: InitSpec, chan: object, calls: object) -> str:
     if rootfs.needs_dev_setup(mounts):
         rootfs.setup_dev(calls, ctx, linux.get("devices") or [])
     chan.send("mounted")
-    state_json = chan.expect("resume")["state"]
+    state_json = _as_seen_inside(chan.expect("resume")["state"])
     run_hooks("createContainer", (config.get("hooks") or {}).get("createContainer"), state_json)
     rootfs.pivot(calls, spec.rootfs, spec.no_pivot, host_ns)
     if (spec.process or {}).get("terminal"):
@@ -230,6 +230,17 @@ def _build_rootfs(spec: InitSpec, chan: object, calls: object) -> str:
     if config.get("domainname"):
         calls.setdomainname(config["domainname"])
     return state_json
+
+
+def _as_seen_inside(state_json: str) -> str:
+    """The state for createContainer and startContainer, which run in the container's
+    namespaces: runtime.md "State" says their pid is "the pid as seen by the container"
+    (1 in a pid namespace of its own), where the runtime's hooks get the host's."""
+    from porter_runtime import jsonio
+
+    state = jsonio.loads(state_json)
+    state["pid"] = os.getpid()
+    return jsonio.dumps(state)
 
 
 def _has_ns(linux: dict, kind: str) -> bool:

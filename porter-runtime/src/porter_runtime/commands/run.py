@@ -34,6 +34,7 @@ def run(ctx: object, opts: object) -> int:
         console_socket=opts.console_socket,
         no_pivot=opts.no_pivot,
         preserve_fds=opts.preserve_fds,
+        no_new_keyring=opts.no_new_keyring,
     )
     pid = created.state["pid"]
     if opts.detach:
