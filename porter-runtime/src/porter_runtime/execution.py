@@ -68,6 +68,8 @@ def exec_process(
             seccomp=seccomp,
         )
         spec.close_fds.append(cdir.lock_fd)
+        if not saved.get("noNewKeyring"):
+            spec.keyring = container.session_keyring_name(container_id)
         if not any(kind == "mount" for kind in _namespace_types(config)):
             spec.root_fd = os.open(f"/proc/{saved['pid']}/root", os.O_PATH | os.O_CLOEXEC)
         if console_socket:

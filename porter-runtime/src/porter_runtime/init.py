@@ -36,6 +36,7 @@ class InitSpec:
         "exec_mode",
         "extra_env",
         "join",
+        "keyring",
         "new",
         "no_pivot",
         "preserve_fds",
@@ -78,6 +79,8 @@ class InitSpec:
         self.extra_env = extra_env or []
         # exec into a container without a mount namespace: its init's root, to chroot into
         self.root_fd = -1
+        # the session keyring to join ("_ses.<id>"), or "" to keep the caller's
+        self.keyring = ""
         # the runtime's own descriptors the stages must not keep (the container lock: a
         # flock lives as long as any process holds its descriptor)
         self.close_fds: list[int] = []
@@ -170,6 +173,9 @@ def _time_offsets(offsets: dict) -> None:
 
 
 def _stage_b(spec: InitSpec, chan: object, calls: object) -> None:
+    if spec.keyring:
+        linux = spec.config.get("linux") or {}
+        process.join_session_keyring(calls, spec.keyring, _has_ns(linux, "user"))
     if spec.exec_mode:
         if spec.root_fd >= 0:  # the container shares our mount namespace: enter its root
             os.fchdir(spec.root_fd)

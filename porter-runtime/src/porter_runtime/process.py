@@ -232,6 +232,28 @@ def _setgroups(groups: list[int]) -> None:
             raise
 
 
+_ENOSYS = 38
+KEY_USR_SEARCH = 0x00080000
+KEY_OTH_SEARCH = 0x00000008
+
+
+def join_session_keyring(calls: object, name: str, userns: bool) -> None:
+    """A session keyring of the container's own, so that it cannot use the keys of the
+    session that started the runtime (runc's default; --no-new-keyring keeps the caller's).
+
+    Named `_ses.<id>` and made searchable by its owner uid ("other" in a user namespace, as
+    runc does) so that exec'd processes join the same keyring by name. A kernel without
+    keyrings (ENOSYS) has nothing to share either."""
+    try:
+        serial = calls.join_session_keyring(name)
+    except SyscallError as exc:
+        if exc.errno == _ENOSYS:
+            return
+        raise
+    perm = calls.keyring_permissions(serial)
+    calls.set_keyring_permissions(serial, perm | (KEY_OTH_SEARCH if userns else KEY_USR_SEARCH))
+
+
 def container_env(process: dict, extra: list[str] | None = None) -> dict[str, str]:
     env: dict[str, str] = {}
     for item in [*(process.get("env") or []), *(extra or [])]:

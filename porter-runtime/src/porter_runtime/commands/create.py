@@ -20,7 +20,7 @@ CREATE_OPTIONS = (
         "no_new_keyring",
         ("--no-new-keyring",),
         FLAG,
-        help="accepted: no session keyring is created",
+        help="keep the caller's session keyring (default: a new one per container)",
     ),
     Option(
         "preserve_fds",
@@ -48,5 +48,6 @@ def run(ctx: object, opts: object) -> int:
         console_socket=opts.console_socket,
         no_pivot=opts.no_pivot,
         preserve_fds=opts.preserve_fds,
+        no_new_keyring=opts.no_new_keyring,
     )
     return 0

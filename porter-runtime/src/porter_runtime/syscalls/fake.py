@@ -86,5 +86,16 @@ class RecordingSyscalls:
     ) -> None:
         self._record("sched_setattr", policy, nice, priority, flags, runtime, deadline, period)
 
+    def join_session_keyring(self, name: str) -> int:
+        self._record("join_session_keyring", name)
+        return 1234
+
+    def keyring_permissions(self, serial: int) -> int:
+        self._record("keyring_permissions", serial)
+        return 0x3F010000
+
+    def set_keyring_permissions(self, serial: int, perm: int) -> None:
+        self._record("set_keyring_permissions", serial, perm)
+
     def mknod(self, path: str, mode: int, major: int, minor: int) -> None:
         self._record("mknod", _real_path(path), mode, major, minor)

@@ -13,11 +13,26 @@ _libc.prctl.restype = ctypes.c_int
 
 # syscall numbers the C library has no wrapper for
 _NUMBERS = {
-    "x86_64": {"pivot_root": 155, "ioprio_set": 251, "sched_setattr": 314, "mount_setattr": 442},
-    "aarch64": {"pivot_root": 41, "ioprio_set": 30, "sched_setattr": 274, "mount_setattr": 442},
+    "x86_64": {
+        "pivot_root": 155,
+        "ioprio_set": 251,
+        "sched_setattr": 314,
+        "mount_setattr": 442,
+        "keyctl": 250,
+    },
+    "aarch64": {
+        "pivot_root": 41,
+        "ioprio_set": 30,
+        "sched_setattr": 274,
+        "mount_setattr": 442,
+        "keyctl": 219,
+    },
 }
 _SYS = _NUMBERS.get(os.uname().machine, _NUMBERS["x86_64"])
 _CAP_V3 = 0x20080522
+_KEYCTL_SETPERM = 5
+_KEYCTL_DESCRIBE = 6
+_KEYCTL_JOIN_SESSION_KEYRING = 1
 _AT_EMPTY_PATH = 0x1000
 _AT_RECURSIVE = 0x8000
 
@@ -173,6 +188,33 @@ class LinuxSyscalls:
             _libc.syscall(_SYS["sched_setattr"], 0, ctypes.byref(attr), 0),
             "sched_setattr",
             f"policy {policy}",
+        )
+
+    def join_session_keyring(self, name: str) -> int:
+        """keyctl(KEYCTL_JOIN_SESSION_KEYRING, name): a new (or the named) session keyring."""
+        if os.uname().machine not in _NUMBERS:
+            raise SyscallError("keyctl", f"join session keyring {name}", 38)  # ENOSYS
+        return _check(
+            _libc.syscall(_SYS["keyctl"], _KEYCTL_JOIN_SESSION_KEYRING, _b(name)),
+            "keyctl",
+            f"join session keyring {name}",
+        )
+
+    def keyring_permissions(self, serial: int) -> int:
+        """The permission mask of a key, from KEYCTL_DESCRIBE ("type;uid;gid;perm;desc")."""
+        buf = ctypes.create_string_buffer(512)
+        _check(
+            _libc.syscall(_SYS["keyctl"], _KEYCTL_DESCRIBE, serial, buf, len(buf)),
+            "keyctl",
+            f"describe key {serial}",
+        )
+        return int(buf.value.split(b";")[3], 16)
+
+    def set_keyring_permissions(self, serial: int, perm: int) -> None:
+        _check(
+            _libc.syscall(_SYS["keyctl"], _KEYCTL_SETPERM, serial, ctypes.c_uint32(perm)),
+            "keyctl",
+            f"set permissions of key {serial}",
         )
 
     def mknod(self, path: str, mode: int, major: int, minor: int) -> None:
