@@ -1,14 +1,14 @@
 """The bundle directory `unpack` writes and `repack` reads.
 
-    DIR/rootfs/             the image's root filesystem, to run or to modify
-    DIR/config.json         the runtime config converted from the image (porter_image.convert)
-    DIR/porter-base/        a pristine copy of the same tree (the base of the next repack)
-    DIR/porter-image.json   which manifest the tree came from
+    DIR/rootfs/                    the image's root filesystem, to run or to modify
+    DIR/config.json                the runtime config converted from the image
+    DIR/porter-image.mtree.json.gz the listing of rootfs as the image left it
+    DIR/porter-image.json          which manifest the tree came from, and which listing
 
-`repack` needs the unmodified tree to compute the diff. umoci records an mtree manifest of
-the unpacked tree instead; Porter keeps the tree itself, because its diff then compares
-real files (contents, xattrs, owners, links) with one code path, `write_diff_layer`, at the
-cost of the disk space of a second copy (`unpack --no-base` skips it for read-only use).
+`repack` compares rootfs with the listing (`porter_image.layer.listing`), as umoci compares
+it with its mtree manifest. The record names the listing file, and is replaced atomically
+after a repack has written a new one, so the record and the listing always agree: a repack
+interrupted before that point leaves the bundle as it was.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from porter_image.errors import BundleError
 from porter_image.layout.atomic import write_file_atomic
 
 ROOTFS = "rootfs"
-BASE = "porter-base"
+LISTING = "porter-image.mtree.json.gz"
 RECORD = "porter-image.json"
 
 
@@ -35,14 +35,10 @@ class BundleRecord:
 
     manifest: Descriptor
     tag: str
-    has_base: bool
+    listing: str  # file name in the bundle; "" for a bundle of an older porter-image
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "manifest": self.manifest.to_json(),
-            "tag": self.tag,
-            "base": BASE if self.has_base else None,
-        }
+        return {"manifest": self.manifest.to_json(), "tag": self.tag, "listing": self.listing}
 
 
 def write_record(bundle: Path, record: BundleRecord) -> None:
@@ -60,7 +56,7 @@ def read_record(bundle: Path) -> BundleRecord:
         return BundleRecord(
             manifest=Descriptor.from_json(document["manifest"]),
             tag=str(document.get("tag", "")),
-            has_base=bool(document.get("base")),
+            listing=str(document.get("listing") or ""),
         )
     except (ValueError, KeyError, TypeError, AttributeError, PorterError) as exc:
         raise BundleError(bundle, f"{RECORD} is invalid: {exc}") from exc

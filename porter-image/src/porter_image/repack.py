@@ -1,27 +1,28 @@
 """`repack`: the changes made to DIR/rootfs since `unpack`, as a new layer on top of the image.
 
-Like `umoci repack`: the diff against the pristine base tree (with `.wh.` whiteouts for
-deletions) is appended to the image's layers, its diff_id to the config's rootfs, and a
-history entry is added. Afterwards the bundle is refreshed (the new layer is applied to the
-base copy and the record points at the new manifest), so repack can be repeated after
-further changes, which is how the builder commits one RUN step after another.
+Like `umoci repack`: the tree is compared with the listing recorded at unpack (deletions
+become `.wh.` whiteouts), the layer is appended to the image's layers, its diff_id to the
+config's rootfs, and a history entry is added. The same walk writes the listing of the tree
+as it is now; once the new image is committed, the bundle's record is switched to it and
+the new listing, so repack can be repeated after further changes and each layer holds only
+its own (which is how the builder commits one RUN step after another).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from dataclasses import dataclass
 from pathlib import Path
 
 from porter_specs.models import Descriptor
 
-from porter_image.bundle import BASE, ROOTFS, BundleRecord, read_record, write_record
+from porter_image.bundle import LISTING, ROOTFS, BundleRecord, read_record, write_record
 from porter_image.errors import BundleError
 from porter_image.image import commit_image, load_descriptor, timestamp
-from porter_image.layer import TarOptions, write_diff_layer
+from porter_image.layer import ListingWriter, TarOptions, read_listing, write_changes
 from porter_image.layout import Layout, check_tag
 from porter_image.progress import Progress, counting_writer
-from porter_image.unpack import apply_blob
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,20 @@ class RepackOptions:
     refresh: bool = True
 
 
+def _checked_listing(bundle: Path) -> tuple[BundleRecord, Path]:
+    record = read_record(bundle)
+    if not record.listing or "/" in record.listing:
+        raise BundleError(
+            bundle, "has no listing of its tree (unpacked by an older porter-image); unpack again"
+        )
+    listing = bundle / record.listing
+    if not listing.is_file():
+        raise BundleError(bundle, f"{record.listing} is missing")
+    if not (bundle / ROOTFS).is_dir():
+        raise BundleError(bundle, f"{ROOTFS}/ is missing")
+    return record, listing
+
+
 def repack_image(
     layout: Layout,
     tag: str,
@@ -44,39 +59,50 @@ def repack_image(
 ) -> Descriptor:
     """Commit the changes in `bundle`/rootfs as a new image tagged `tag`; returns its manifest."""
     check_tag(tag)
-    record = read_record(bundle)
-    if not record.has_base:
-        raise BundleError(
-            bundle, "was unpacked with --no-base, so there is nothing to diff against"
-        )
-    for part in (ROOTFS, BASE):
-        if not (bundle / part).is_dir():
-            raise BundleError(bundle, f"{part}/ is missing")
+    record, listing = _checked_listing(bundle)
     progress = progress or Progress(False)
-    with layout.writing():
-        image = load_descriptor(layout, record.manifest, None, f"bundle {bundle} base image")
-        progress.start(f"repack {bundle / ROOTFS}")
-        with layout.blob_writer() as out:
-            counted = counting_writer(out, progress)
-            result = write_diff_layer(
-                bundle / BASE,
-                bundle / ROOTFS,
-                counted,
-                options.compression,
-                TarOptions(mtime=options.mtime),
-            )
-        progress.finish()
-        layer = Descriptor(result.media_type, result.digest, result.size)
-        created = timestamp(options.mtime)
-        config = copy.deepcopy(image.config_json)
-        config["created"] = created
-        config["rootfs"]["diff_ids"] = [*config["rootfs"].get("diff_ids", []), str(result.diff_id)]
-        entry = {"created": created, "created_by": options.created_by}
-        if options.comment:
-            entry["comment"] = options.comment
-        config["history"] = [*(config.get("history") or []), entry]
-        descriptor = commit_image(layout, tag, config, (*image.manifest.layers, layer), base=image)
-    if options.refresh:
-        apply_blob(layout, layer, bundle / BASE)
-        write_record(bundle, BundleRecord(descriptor, tag, True))
+    recorder = ListingWriter(bundle / LISTING)
+    try:
+        with layout.writing():
+            image = load_descriptor(layout, record.manifest, None, f"bundle {bundle} base image")
+            progress.start(f"repack {bundle / ROOTFS}")
+            with layout.blob_writer() as out:
+                result = write_changes(
+                    bundle / ROOTFS,
+                    read_listing(listing),
+                    counting_writer(out, progress),
+                    options.compression,
+                    TarOptions(mtime=options.mtime),
+                    recorder,
+                )
+            progress.finish()
+            layer = Descriptor(result.media_type, result.digest, result.size)
+            created = timestamp(options.mtime)
+            config = copy.deepcopy(image.config_json)
+            config["created"] = created
+            diff_ids = [*config["rootfs"].get("diff_ids", []), str(result.diff_id)]
+            config["rootfs"]["diff_ids"] = diff_ids
+            entry = {"created": created, "created_by": options.created_by}
+            if options.comment:
+                entry["comment"] = options.comment
+            config["history"] = [*(config.get("history") or []), entry]
+            layers = (*image.manifest.layers, layer)
+            descriptor = commit_image(layout, tag, config, layers, base=image)
+        if options.refresh:
+            _refresh(bundle, recorder, descriptor, tag, listing)
+    finally:
+        recorder.discard()  # a no-op once committed
     return descriptor
+
+
+def _refresh(
+    bundle: Path, recorder: ListingWriter, descriptor: Descriptor, tag: str, old: Path
+) -> None:
+    """Switch the bundle to the new image: a new listing file, then the record naming it."""
+    name = f"porter-image.mtree.{descriptor.digest.encoded[:16]}.json.gz"
+    if bundle / name == old:
+        name = LISTING
+    recorder.commit(bundle / name)
+    write_record(bundle, BundleRecord(descriptor, tag, name))
+    with contextlib.suppress(FileNotFoundError):
+        old.unlink()

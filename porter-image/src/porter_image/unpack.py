@@ -1,5 +1,7 @@
 """`unpack`: apply an image's layers in order into DIR/rootfs and write DIR/config.json.
 
+Then the tree is listed (DIR/porter-image.mtree.json.gz) for a later `repack`.
+
 The result is an OCI runtime bundle (see `porter_image.bundle` and `porter_image.convert`).
 
 Layers stream from the layout through digest verification into `apply_layer`; each layer's
@@ -16,11 +18,11 @@ from typing import BinaryIO, cast
 from porter_specs.digest import VerifyingReader
 from porter_specs.models import Descriptor, Platform
 
-from porter_image.bundle import BASE, ROOTFS, BundleRecord, check_empty_target, write_record
+from porter_image.bundle import LISTING, ROOTFS, BundleRecord, check_empty_target, write_record
 from porter_image.convert import runtime_config, write_runtime_config
 from porter_image.errors import ImageError
 from porter_image.image import Image, load_image
-from porter_image.layer import ApplyOptions, apply_layer
+from porter_image.layer import ApplyOptions, apply_layer, record_tree
 from porter_image.layer.compression import for_media_type
 from porter_image.layout import Layout
 from porter_image.progress import Progress, counting_reader
@@ -33,7 +35,6 @@ def unpack_image(
     tag: str,
     bundle: Path,
     platform: Platform | None = None,
-    keep_base: bool = True,
     options: ApplyOptions = DEFAULT_APPLY,
     progress: Progress | None = None,
     rootless_ids: tuple[int, int] | None = None,
@@ -50,9 +51,8 @@ def unpack_image(
         apply_image(layout, image, bundle / ROOTFS, options, progress)
         config = runtime_config(image.config, bundle / ROOTFS, rootless_ids)
         write_runtime_config(bundle, config)
-        if keep_base:
-            apply_image(layout, image, bundle / BASE, options, None)
-        write_record(bundle, BundleRecord(image.descriptor, tag, keep_base))
+        record_tree(bundle / ROOTFS, bundle / LISTING)
+        write_record(bundle, BundleRecord(image.descriptor, tag, LISTING))
     except BaseException:
         _undo(bundle, created)
         raise

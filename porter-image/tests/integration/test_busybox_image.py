@@ -56,7 +56,7 @@ def test_busybox_unpacks_with_applet_links(busybox_image: tuple[Path, str], tmp_
 @pytest.mark.skipif(os.geteuid() != 0, reason="chroot needs root")
 def test_unpacked_busybox_runs_a_shell(busybox_image: tuple[Path, str], tmp_path: Path) -> None:
     layout, tag = busybox_image
-    assert porter("unpack", "--no-base", f"{layout}:{tag}", tmp_path / "b").returncode == 0
+    assert porter("unpack", f"{layout}:{tag}", tmp_path / "b").returncode == 0
     result = subprocess.run(
         ["chroot", str(tmp_path / "b" / "rootfs"), "/bin/sh", "-c", "echo hello; ls /bin | wc -l"],
         capture_output=True,

@@ -64,8 +64,8 @@ def test_we_unpack_what_skopeo_copied_to_the_same_tree(
 ) -> None:
     layout, tag = busybox_image
     skopeo("copy", f"oci:{layout}:{tag}", f"oci:{tmp_path / 'copy'}:copied")
-    porter("unpack", "--no-base", f"{layout}:{tag}", tmp_path / "a")
-    porter("unpack", "--no-base", f"{tmp_path / 'copy'}:copied", tmp_path / "b")
+    porter("unpack", f"{layout}:{tag}", tmp_path / "a")
+    porter("unpack", f"{tmp_path / 'copy'}:copied", tmp_path / "b")
     assert tree_digest(tmp_path / "a" / "rootfs") == tree_digest(tmp_path / "b" / "rootfs")
 
 

@@ -56,7 +56,7 @@ def test_umoci_unpacks_our_image_to_our_tree(
 ) -> None:
     layout, tag = busybox_image
     umoci("unpack", "--image", f"{layout}:{tag}", tmp_path / "umoci")
-    porter("unpack", "--no-base", f"{layout}:{tag}", tmp_path / "porter")
+    porter("unpack", f"{layout}:{tag}", tmp_path / "porter")
     assert tree_digest(tmp_path / "umoci" / "rootfs") == tree_digest(tmp_path / "porter" / "rootfs")
 
 
@@ -71,6 +71,31 @@ def test_umoci_unpacks_our_repacked_image_to_our_tree(
     umoci("unpack", "--image", f"{layout}:modified", tmp_path / "umoci")
     expected = tree_digest(tmp_path / "work" / "rootfs")
     assert tree_digest(tmp_path / "umoci" / "rootfs") == expected
+
+
+def test_umoci_unpacks_each_of_our_successive_repacks_to_our_tree(
+    busybox_image: tuple[Path, str], tmp_path: Path
+) -> None:
+    layout = tmp_path / "layout"
+    shutil.copytree(busybox_image[0], layout)
+    porter("unpack", f"{layout}:busybox", tmp_path / "work")
+    rootfs = tmp_path / "work" / "rootfs"
+    modify(rootfs)
+    porter("repack", f"{layout}:step1", tmp_path / "work")
+    passwd = rootfs / "etc" / "passwd"
+    st = os.stat(passwd)
+    edited = passwd.read_bytes().replace(b"root", b"ROOT", 1)  # same size
+    passwd.write_bytes(edited)
+    os.utime(passwd, ns=(st.st_atime_ns, st.st_mtime_ns))  # mtime restored, as touch -d
+    shutil.rmtree(rootfs / "srv" / "data")
+    (rootfs / "srv" / "data").symlink_to("/tmp")
+    porter("repack", f"{layout}:step2", tmp_path / "work")
+    for step in ("step1", "step2"):
+        umoci("unpack", "--image", f"{layout}:{step}", tmp_path / f"umoci-{step}")
+    assert (tmp_path / "umoci-step2" / "rootfs" / "etc" / "passwd").read_bytes() == edited
+    assert tree_digest(tmp_path / "umoci-step2" / "rootfs") == tree_digest(rootfs)
+    step1 = Layout.open(layout).resolve("step1")
+    assert step1.digest != Layout.open(layout).resolve("step2").digest
 
 
 def test_we_unpack_an_image_umoci_built_and_repacked(tmp_path: Path) -> None:
@@ -88,7 +113,7 @@ def test_we_unpack_an_image_umoci_built_and_repacked(tmp_path: Path) -> None:
     modify(rootfs)  # deletions become umoci's whiteouts in the second layer
     umoci("repack", "--image", f"{layout}:step2", tmp_path / "bundle")
     porter("validate", f"{layout}:step2")
-    porter("unpack", "--no-base", f"{layout}:step2", tmp_path / "porter")
+    porter("unpack", f"{layout}:step2", tmp_path / "porter")
     assert tree_digest(tmp_path / "porter" / "rootfs") == tree_digest(rootfs)
 
 

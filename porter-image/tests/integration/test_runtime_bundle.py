@@ -69,7 +69,7 @@ def test_runc_runs_the_unpacked_busybox_bundle(
     busybox_image: tuple[Path, str], tmp_path: Path
 ) -> None:
     layout, tag = busybox_image
-    porter("unpack", "--no-base", f"{layout}:{tag}", tmp_path / "bundle")
+    porter("unpack", f"{layout}:{tag}", tmp_path / "bundle")
     set_process(tmp_path / "bundle", ["sh", "-c", "echo hello; id -u"])
     assert runc_run(tmp_path / "bundle", tmp_path / "runc") == "hello\n0\n"
 
@@ -95,7 +95,7 @@ def test_an_unprivileged_user_runs_its_rootless_bundle(
     subprocess.run(["chown", "-R", f"{NOBODY}:{NOBODY}", shared_dir / "layout"], check=True)
     as_nobody = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
     image = f"{shared_dir / 'layout'}:{busybox_image[1]}"
-    unpack = [*as_nobody, str(PORTER_IMAGE), "unpack", "--rootless", "--no-base"]
+    unpack = [*as_nobody, str(PORTER_IMAGE), "unpack", "--rootless"]
     result = subprocess.run(
         [*unpack, image, shared_dir / "bundle"], capture_output=True, text=True, timeout=120
     )
@@ -136,7 +136,7 @@ def unpack_both(layout: Path, tag: str, out: Path, rootless: bool) -> tuple[dict
     umoci = ["umoci", "unpack", *flag, "--image", f"{layout}:{tag}", str(out / "umoci")]
     result = subprocess.run(umoci, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    porter("unpack", *flag, "--no-base", f"{layout}:{tag}", out / "porter")
+    porter("unpack", *flag, f"{layout}:{tag}", out / "porter")
     sections = []
     for name in ("umoci", "porter"):
         process = json.loads((out / name / "config.json").read_text())["process"]
@@ -162,6 +162,6 @@ def test_rootless_process_section_matches_umoci(variants: Path, tmp_path: Path) 
 
 def test_supplementary_groups_come_from_group_membership(variants: Path, tmp_path: Path) -> None:
     porter("config", "--tag", "members", "--user", "nobody", f"{variants}:groups")
-    porter("unpack", "--no-base", f"{variants}:members", tmp_path / "bundle")
+    porter("unpack", f"{variants}:members", tmp_path / "bundle")
     user = json.loads((tmp_path / "bundle" / "config.json").read_text())["process"]["user"]
     assert user == {"uid": NOBODY, "gid": NOBODY, "additionalGids": [10, 29]}

@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 from image_test_support import make_image, snapshot, tar_bytes
 from porter_image.cli.main import cli
 from porter_image.image import load_image
-from porter_image.layer import tree_digest
+from porter_image.layer import read_listing, tree_digest
 from porter_image.layout import Layout, check_layout
 from porter_specs import media_types
 
@@ -37,18 +37,26 @@ def test_unpack_reproduces_the_imported_tree(tmp_path: Path, imported: Layout) -
     result = run("unpack", f"{imported.path}:base", tmp_path / "b")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "b" / "rootfs" / "etc" / "motd").read_text() == "welcome\n"
-    assert tree_digest(tmp_path / "b" / "rootfs") == tree_digest(tmp_path / "b" / "porter-base")
+    assert tree_digest(tmp_path / "b" / "rootfs") == tree_digest(tmp_path / "tree")
 
 
 def test_unpack_writes_a_record_of_the_manifest(tmp_path: Path, imported: Layout) -> None:
     run("unpack", f"{imported.path}:base", tmp_path / "b")
     record = json.loads((tmp_path / "b" / "porter-image.json").read_text())
     assert record["manifest"]["digest"] == str(imported.resolve("base").digest)
+    assert record["listing"] == "porter-image.mtree.json.gz"
 
 
-def test_unpack_no_base_skips_the_copy(tmp_path: Path, imported: Layout) -> None:
-    run("unpack", "--no-base", f"{imported.path}:base", tmp_path / "b")
-    assert not (tmp_path / "b" / "porter-base").exists()
+def test_unpack_lists_the_tree_instead_of_copying_it(tmp_path: Path, imported: Layout) -> None:
+    run("unpack", f"{imported.path}:base", tmp_path / "b")
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == [
+        "config.json",
+        "porter-image.json",
+        "porter-image.mtree.json.gz",
+        "rootfs",
+    ]
+    listed = [r.path for r in read_listing(tmp_path / "b" / "porter-image.mtree.json.gz")]
+    assert listed == ["dir", "dir/inner", "etc", "etc/motd", "keep"]
 
 
 def test_unpack_refuses_a_non_empty_directory(tmp_path: Path, imported: Layout) -> None:
@@ -167,10 +175,47 @@ def test_repack_of_a_directory_not_made_by_unpack_fails(tmp_path: Path, imported
     assert snapshot(imported.path) == before
 
 
-def test_repack_after_unpack_no_base_fails(tmp_path: Path, imported: Layout) -> None:
-    run("unpack", "--no-base", f"{imported.path}:base", tmp_path / "b")
-    result = run("repack", f"{imported.path}:next", tmp_path / "b")
-    assert result.exit_code == 1 and "--no-base" in result.stderr
+def test_repack_of_a_bundle_without_a_listing_fails(tmp_path: Path, imported: Layout) -> None:
+    bundle = _unpacked(tmp_path, imported)
+    record = json.loads((bundle / "porter-image.json").read_text())
+    del record["listing"]  # as an older porter-image wrote it
+    (bundle / "porter-image.json").write_text(json.dumps(record))
+    before = snapshot(imported.path)
+    result = run("repack", f"{imported.path}:next", bundle)
+    assert result.exit_code == 1 and "has no listing of its tree" in result.stderr
+    assert snapshot(imported.path) == before
+
+
+def test_repack_with_a_corrupt_listing_fails_and_changes_nothing(
+    tmp_path: Path, imported: Layout
+) -> None:
+    bundle = _unpacked(tmp_path, imported)
+    (bundle / "porter-image.mtree.json.gz").write_bytes(b"garbage")
+    before = snapshot(imported.path)
+    result = run("repack", f"{imported.path}:next", bundle)
+    assert result.exit_code != 0 and "listing" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert snapshot(imported.path) == before
+    assert not list(bundle.glob(".porter-listing-*"))
+
+
+def test_repack_moves_the_bundle_to_a_new_listing(tmp_path: Path, imported: Layout) -> None:
+    bundle = _unpacked(tmp_path, imported)
+    (bundle / "rootfs" / "new").write_text("new\n")
+    run("repack", f"{imported.path}:next", bundle)
+    record = json.loads((bundle / "porter-image.json").read_text())
+    assert record["manifest"]["digest"] == str(imported.resolve("next").digest)
+    listings = sorted(p.name for p in bundle.glob("porter-image.mtree*"))
+    assert listings == [record["listing"]] and record["listing"] != "porter-image.mtree.json.gz"
+
+
+def test_repack_no_refresh_keeps_the_old_listing(tmp_path: Path, imported: Layout) -> None:
+    bundle = _unpacked(tmp_path, imported)
+    (bundle / "rootfs" / "one").write_text("1")
+    run("repack", "--no-refresh", f"{imported.path}:step1", bundle)
+    run("repack", f"{imported.path}:again", bundle)
+    step1, again = load_image(imported, "step1"), load_image(imported, "again")
+    assert len(again.manifest.layers) == len(step1.manifest.layers) == 2
 
 
 def test_repack_into_a_layout_without_the_base_image_fails(

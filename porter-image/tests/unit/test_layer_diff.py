@@ -1,22 +1,33 @@
-"""write_diff_layer: base + diff == modified, with whiteouts for what was deleted."""
+"""write_changes: lower layers + the diff == the changed tree, whiteouts for what was deleted.
+
+Each test unpacks a tree, records its listing, changes the tree, and applies the diff onto a
+second unpack of the same layer, which must then equal the changed tree.
+"""
 
 from __future__ import annotations
 
+import gzip
 import io
 import os
 import shutil
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from porter_image.layer import (
     LayerError,
+    ListingWriter,
     TarOptions,
     apply_layer,
+    read_listing,
+    record_tree,
     tree_digest,
-    write_diff_layer,
+    write_changes,
     write_layer,
 )
+
+IS_ROOT = os.geteuid() == 0
 
 
 def _base(root: Path) -> Path:
@@ -32,32 +43,52 @@ def _base(root: Path) -> Path:
     return root
 
 
-def _unpack_copy(src: Path, dest: Path) -> None:
-    """dest as an unpack of src would be (whole-second times), via a real layer."""
-    out = io.BytesIO()
-    result = write_layer(src, out, "none")
-    out.seek(0)
-    apply_layer(out, result.media_type, dest)
+class Bundle:
+    """`tree` as unpack leaves it (with its listing) and `lower`, the same layer applied
+    again, standing for the image's layers under the diff."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp = tmp_path
+        layer = io.BytesIO()
+        self.media_type = write_layer(_base(tmp_path / "orig"), layer, "none").media_type
+        self.blob = layer.getvalue()
+        self.tree = self._unpack(tmp_path / "tree")
+        self.lower = self._unpack(tmp_path / "lower")
+        self.listing = record_tree(self.tree, tmp_path / "listing.gz")
+        self.generation = 0
+
+    def _unpack(self, dest: Path) -> Path:
+        apply_layer(io.BytesIO(self.blob), self.media_type, dest)
+        return dest
+
+    def diff(self, options: TarOptions = TarOptions()) -> list[str]:  # noqa: B008
+        """Write the diff, apply it onto `lower`, move on to the new listing; entry names."""
+        self.generation += 1
+        recorder = ListingWriter(self.tmp / f"listing-{self.generation}.gz")
+        out = io.BytesIO()
+        result = write_changes(
+            self.tree, read_listing(self.listing), out, "gzip", options, recorder
+        )
+        self.listing = recorder.commit()
+        with tarfile.open(fileobj=io.BytesIO(out.getvalue())) as archive:
+            names = archive.getnames()
+        out.seek(0)
+        apply_layer(out, result.media_type, self.lower)
+        return names
 
 
-def _round_trip(tmp_path: Path, change) -> tuple[Path, Path, list[str]]:
-    base = tmp_path / "base"
-    _unpack_copy(_base(tmp_path / "orig"), base)
-    modified = tmp_path / "modified"
-    shutil.copytree(base, modified, symlinks=True)
-    change(modified)
-    out = io.BytesIO()
-    result = write_diff_layer(base, modified, out, "gzip")
-    out.seek(0)
-    with tarfile.open(fileobj=io.BytesIO(out.getvalue())) as archive:
-        names = archive.getnames()
-    out.seek(0)
-    apply_layer(out, result.media_type, base)
-    return base, modified, names
+def _round_trip(tmp_path: Path, change: Callable[[Path], None]) -> tuple[Bundle, list[str]]:
+    bundle = Bundle(tmp_path)
+    change(bundle.tree)
+    return bundle, bundle.diff()
+
+
+def _same(bundle: Bundle) -> bool:
+    return tree_digest(bundle.lower, mtimes=True) == tree_digest(bundle.tree, mtimes=True)
 
 
 def test_unchanged_tree_gives_an_empty_diff(tmp_path: Path) -> None:
-    _base_tree, _modified, names = _round_trip(tmp_path, lambda root: None)
+    _bundle, names = _round_trip(tmp_path, lambda root: None)
     assert names == []
 
 
@@ -66,9 +97,21 @@ def test_added_and_modified_files_are_written_with_their_parents(tmp_path: Path)
         (root / "etc" / "conf.d" / "b.conf").write_bytes(b"b=2\n")
         (root / "etc" / "passwd").write_bytes(b"root:x:0:0\nuser:x:1000:1000\n")
 
-    base, modified, names = _round_trip(tmp_path, change)
+    bundle, names = _round_trip(tmp_path, change)
     assert names == ["etc", "etc/conf.d", "etc/conf.d/b.conf", "etc/passwd"]
-    assert tree_digest(base, mtimes=True) == tree_digest(modified, mtimes=True)
+    assert _same(bundle)
+
+
+def test_edit_with_same_size_and_restored_mtime_is_detected(tmp_path: Path) -> None:
+    def change(root: Path) -> None:
+        target = root / "etc" / "passwd"
+        st = os.stat(target)
+        target.write_bytes(b"ROOT:X:0:0\n")  # same size
+        os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))  # as `touch -d` would
+
+    bundle, names = _round_trip(tmp_path, change)
+    assert names == ["etc", "etc/passwd"]
+    assert (bundle.lower / "etc" / "passwd").read_bytes() == b"ROOT:X:0:0\n"
 
 
 def test_deletions_become_whiteouts(tmp_path: Path) -> None:
@@ -76,10 +119,10 @@ def test_deletions_become_whiteouts(tmp_path: Path) -> None:
         (root / "bin" / "alias").unlink()
         shutil.rmtree(root / "var" / "cache")
 
-    base, modified, names = _round_trip(tmp_path, change)
+    bundle, names = _round_trip(tmp_path, change)
     assert "bin/.wh.alias" in names and "var/.wh.cache" in names
     assert not any(name.startswith("var/cache/") for name in names)
-    assert tree_digest(base) == tree_digest(modified)
+    assert _same(bundle)
 
 
 def test_directory_replaced_by_a_file_and_file_by_a_directory(tmp_path: Path) -> None:
@@ -90,58 +133,104 @@ def test_directory_replaced_by_a_file_and_file_by_a_directory(tmp_path: Path) ->
         (root / "data" / "inner").mkdir(parents=True)
         (root / "data" / "inner" / "f").write_bytes(b"inside")
 
-    base, modified, names = _round_trip(tmp_path, change)
-    assert "data/inner/f" in names
-    assert tree_digest(base, mtimes=True) == tree_digest(modified, mtimes=True)
+    bundle, names = _round_trip(tmp_path, change)
+    assert {"var", "data/inner/f"} <= set(names)
+    assert not any(name.startswith("var/") for name in names)
+    assert _same(bundle)
 
 
-def test_metadata_changes_are_detected(tmp_path: Path) -> None:
+def test_mode_change_and_symlink_retarget_are_detected(tmp_path: Path) -> None:
     def change(root: Path) -> None:
         os.chmod(root / "bin" / "tool", 0o755)
         (root / "bin" / "alias").unlink()
         (root / "bin" / "alias").symlink_to("elsewhere")
 
-    base, modified, names = _round_trip(tmp_path, change)
+    bundle, names = _round_trip(tmp_path, change)
     assert {"bin/tool", "bin/alias"} <= set(names)
-    assert tree_digest(base) == tree_digest(modified)
+    assert os.readlink(bundle.lower / "bin" / "alias") == "elsewhere"
+    assert _same(bundle)
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="chown needs root")
+def test_owner_change_is_detected(tmp_path: Path) -> None:
+    bundle, names = _round_trip(tmp_path, lambda root: os.chown(root / "bin" / "tool", 7, 8))
+    assert "bin/tool" in names
+    assert (
+        os.stat(bundle.lower / "bin" / "tool").st_uid,
+        os.stat(bundle.lower / "bin" / "tool").st_gid,
+    ) == (7, 8)
 
 
 def test_xattr_change_is_detected(tmp_path: Path) -> None:
-    def change(root: Path) -> None:
-        os.setxattr(root / "etc" / "passwd", "user.label", b"v")
-
     try:
         os.setxattr(tmp_path, "user.probe", b"1")
     except OSError as err:
         pytest.skip(f"user xattrs unsupported here: {err}")
-    base, modified, names = _round_trip(tmp_path, change)
+    bundle, names = _round_trip(
+        tmp_path, lambda root: os.setxattr(root / "etc" / "passwd", "user.label", b"v")
+    )
     assert "etc/passwd" in names
-    assert tree_digest(base) == tree_digest(modified)
+    assert os.getxattr(bundle.lower / "etc" / "passwd", "user.label") == b"v"
 
 
-def test_new_hardlink_to_an_unchanged_file_links_into_the_lower_layer(tmp_path: Path) -> None:
+def test_new_hardlink_to_an_unchanged_file_shares_its_inode(tmp_path: Path) -> None:
     def change(root: Path) -> None:
         os.link(root / "etc" / "passwd", root / "etc" / "zz-passwd-link")
 
-    base, _modified, names = _round_trip(tmp_path, change)
+    bundle, names = _round_trip(tmp_path, change)
     assert "etc/zz-passwd-link" in names
-    assert (
-        os.stat(base / "etc" / "passwd").st_ino == os.stat(base / "etc" / "zz-passwd-link").st_ino
-    )
+    lower = bundle.lower / "etc"
+    assert os.stat(lower / "passwd").st_ino == os.stat(lower / "zz-passwd-link").st_ino
+
+
+def test_hardlinks_in_a_new_directory_stay_one_inode(tmp_path: Path) -> None:
+    def change(root: Path) -> None:
+        (root / "srv").mkdir()
+        (root / "srv" / "a").write_bytes(b"shared")
+        os.link(root / "srv" / "a", root / "srv" / "b")
+
+    bundle, _names = _round_trip(tmp_path, change)
+    srv = bundle.lower / "srv"
+    assert os.stat(srv / "a").st_ino == os.stat(srv / "b").st_ino
+    assert _same(bundle)
+
+
+def test_second_diff_holds_only_the_second_change(tmp_path: Path) -> None:
+    bundle, first = _round_trip(tmp_path, lambda root: (root / "one").write_bytes(b"1"))
+    (bundle.tree / "two").write_bytes(b"2")
+    (bundle.tree / "etc" / "passwd").unlink()
+    second = bundle.diff()
+    assert first == ["one"]
+    assert second == ["etc", "etc/.wh.passwd", "two"]
+    assert _same(bundle)
+
+
+def test_listing_after_a_diff_equals_a_fresh_listing(tmp_path: Path) -> None:
+    bundle, _names = _round_trip(tmp_path, lambda root: (root / "bin" / "new").write_bytes(b"n"))
+    fresh = record_tree(bundle.tree, tmp_path / "fresh.gz")
+    assert list(read_listing(bundle.listing)) == list(read_listing(fresh))
 
 
 def test_fixed_mtime_makes_the_diff_reproducible(tmp_path: Path) -> None:
-    base = _base(tmp_path / "base")
-    modified = tmp_path / "modified"
-    shutil.copytree(base, modified, symlinks=True)
-    (modified / "new").write_bytes(b"n")
+    bundle = Bundle(tmp_path)
+    (bundle.tree / "new").write_bytes(b"n")
     first, second = io.BytesIO(), io.BytesIO()
     options = TarOptions(mtime=0)
-    assert write_diff_layer(base, modified, first, options=options) == write_diff_layer(
-        base, modified, second, options=options
-    )
+    one = write_changes(bundle.tree, read_listing(bundle.listing), first, options=options)
+    two = write_changes(bundle.tree, read_listing(bundle.listing), second, options=options)
+    assert one == two
 
 
 def test_missing_tree_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(LayerError, match="not a directory"):
-        write_diff_layer(tmp_path, tmp_path / "nope", io.BytesIO())
+        write_changes(tmp_path / "nope", iter(()), io.BytesIO())
+
+
+def test_corrupt_listing_is_an_error_naming_it(tmp_path: Path) -> None:
+    bad = tmp_path / "listing.gz"
+    bad.write_bytes(gzip.compress(b'{"format": "something else"}\n'))
+    with pytest.raises(LayerError, match="not a listing"):
+        list(read_listing(bad))
+    bad.write_bytes(b"not gzip")
+    with pytest.raises(LayerError, match="cannot read listing"):
+        list(read_listing(bad))

@@ -27,7 +27,7 @@ from porter_image.ref import ImageRef
 @click.option(
     "--no-refresh",
     is_flag=True,
-    help="Leave DIR's base as it was (the next repack diffs against the old image again).",
+    help="Leave DIR's listing as it was (the next repack diffs against the old image again).",
 )
 @progress_option
 def command(
@@ -43,10 +43,12 @@ def command(
 ) -> None:
     """Commit the changes made in DIR/rootfs as a new layer, tagged TAG.
 
-    DIR is a directory made by `porter-image unpack`. The diff against its pristine base
-    (deletions as .wh. whiteouts) is appended to the image it was unpacked from, with the
-    config's diff_ids and history updated, like `umoci repack`. Afterwards DIR's base is
-    brought up to date, so repack can be run again after further changes.
+    DIR is a directory made by `porter-image unpack`. What changed since the listing of the
+    tree recorded there (any path whose type, mode, owner, size, mtime, link target, device,
+    inode or ctime differs; deletions as .wh. whiteouts) is appended to the image it was
+    unpacked from, with the config's diff_ids and history updated, like `umoci repack`.
+    Afterwards DIR's listing is brought up to date, so repack can be run again after
+    further changes.
     Prints the new manifest's digest.
     """
     from porter_image.repack import (

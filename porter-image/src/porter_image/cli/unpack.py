@@ -18,11 +18,6 @@ from porter_image.ref import ImageRef
 @click.argument("bundle", type=click.Path(path_type=Path), metavar="DIR")
 @platform_option
 @click.option(
-    "--no-base",
-    is_flag=True,
-    help="Do not keep the pristine copy DIR/porter-base (faster; repack is then impossible).",
-)
-@click.option(
     "--rootless",
     is_flag=True,
     help="Write a config.json for a user namespace mapping container root to the calling "
@@ -33,7 +28,6 @@ def command(
     image: ImageRef,
     bundle: Path,
     platform: Platform | None,
-    no_base: bool,
     rootless: bool,
     progress: bool | None,
 ) -> None:
@@ -46,7 +40,8 @@ def command(
     /etc/passwd and /etc/group, the config's fields become org.opencontainers.image.*
     annotations, volumes become tmpfs mounts, and the rest is `runc spec`'s defaults.
     `runc run -b DIR ID` runs it. DIR also receives porter-image.json (which manifest was
-    unpacked) and porter-base/, the unmodified tree that `repack` diffs against.
+    unpacked) and porter-image.mtree.json.gz, the listing of the tree (types, modes, owners,
+    sizes, times, links, inodes) that `repack` compares the modified tree with.
     """
     from porter_image.unpack import (
         unpack_image,
@@ -59,7 +54,6 @@ def command(
         image.tag,
         bundle,
         platform,
-        keep_base=not no_base,
         progress=progress_for(progress),
         rootless_ids=(os.geteuid(), os.getegid()) if rootless else None,
     )
