@@ -234,3 +234,11 @@ def test_corrupt_listing_is_an_error_naming_it(tmp_path: Path) -> None:
     bad.write_bytes(b"not gzip")
     with pytest.raises(LayerError, match="cannot read listing"):
         list(read_listing(bad))
+
+
+def test_names_that_are_not_utf8_survive_the_listing(tmp_path: Path) -> None:
+    bundle = Bundle(tmp_path)
+    name = os.fsdecode(b"caf\xe9")
+    (bundle.tree / name).write_bytes(b"x")
+    assert bundle.diff() == [name]
+    assert bundle.diff() == []
