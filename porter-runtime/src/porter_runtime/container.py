@@ -192,13 +192,9 @@ def _compile_seccomp(config: dict) -> object | None:
     seccomp = (config.get("linux") or {}).get("seccomp")
     if not seccomp:
         return None
-    from porter_runtime.errors import ConfigError
     from porter_runtime.seccomp import compile_seccomp
 
-    program = compile_seccomp(seccomp)
-    if getattr(program, "uses_notify", False):
-        raise ConfigError("linux.seccomp", "SCMP_ACT_NOTIFY (a seccomp agent) is not supported")
-    return program
+    return compile_seccomp(seccomp)
 
 
 def _listen_fds() -> int:
@@ -331,8 +327,27 @@ def _drive(spec: object, saved: dict, undo: _Undo, chan: sync.Channel, stage_a: 
             for name in _CREATE_HOOKS:
                 run_hooks(name, hooks.get(name), state_json)
             chan.send("resume", state=state_json)
+        elif kind == "seccomp":
+            _send_to_agent(spec, saved, chan)
         elif kind == "ready":
             return
+
+
+def _send_to_agent(spec: object, saved: dict, chan: sync.Channel) -> None:
+    """The init's seccomp notify fd, on to the agent at listenerPath with the container's
+    state (runtime-spec ContainerProcessState); the init waits for "seccomp-done"."""
+    from porter_runtime.seccomp import send_seccomp_fd
+
+    notify_fd = chan.take_fd()
+    try:
+        container = saved.get("container") or saved  # exec: the container's, not the process's
+        status = saved.get("status", "creating")
+        send_seccomp_fd(
+            spec.seccomp, notify_fd, saved["pid"], state.public_state(container, status)
+        )
+    finally:
+        os.close(notify_fd)
+    chan.send("seccomp-done")
 
 
 def with_default_devices(resources: dict, config: dict) -> dict:

@@ -78,7 +78,7 @@ def exec_process(
             spec.console_fd = connect(console_socket)
         undo = container._Undo(cdir, owned=False)
         undo.cgroup = cgroup
-        launched = {"pid": 0}
+        launched = {"pid": 0, "container": saved, "status": current}
         try:
             container._launch(spec, launched, undo)
         except BaseException:

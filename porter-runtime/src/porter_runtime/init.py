@@ -277,7 +277,7 @@ def _finish_process(spec: InitSpec, chan: object, calls: object, state_json: str
     os.umask((proc.get("user") or {}).get("umask", 0o022))
     nnp = bool(proc.get("noNewPrivileges"))
     if spec.seccomp is not None and not nnp:
-        _install_seccomp(spec.seccomp)
+        _install_seccomp(spec.seccomp, chan)
     process.apply_nnp(calls, proc)
     process.apply_identity(calls, proc, CapabilityPlan(proc.get("capabilities")))
     cwd = proc.get("cwd") or "/"
@@ -290,11 +290,17 @@ def _finish_process(spec: InitSpec, chan: object, calls: object, state_json: str
     env = process.container_env(proc, spec.extra_env)
     args = proc.get("args") or []
     executable = process.find_executable(args[0], env)
+    late_seccomp = spec.seccomp is not None and nnp
+    if late_seccomp and not spec.exec_mode and getattr(spec.seccomp, "uses_notify", False):
+        # the notify fd travels over the channel, which closes when the init is ready: install
+        # now, before start, as runc does (late enough that only the runtime's waiting remains)
+        _install_seccomp(spec.seccomp, chan)
+        late_seccomp = False
     if not spec.exec_mode:
         _wait_for_start(spec, chan)
         _start_hooks(spec, state_json)
-    if spec.seccomp is not None and nnp:
-        _install_seccomp(spec.seccomp)
+    if late_seccomp:
+        _install_seccomp(spec.seccomp, chan)
     process.apply_affinity(proc, "final")
     process.apply_personality(calls, linux)
     os.execve(executable, args, env)
@@ -332,7 +338,14 @@ def _start_hooks(spec: InitSpec, state_json: str) -> None:
         os._exit(1)
 
 
-def _install_seccomp(program: object) -> None:
+def _install_seccomp(program: object, chan: object) -> None:
+    """Load the filter; a notify fd goes to the runtime (which sends it to the agent at
+    listenerPath: the init cannot reach a host path once it has pivoted) and is closed
+    here, so the container process never holds its own listener."""
     from porter_runtime.seccomp import install_seccomp
 
-    install_seccomp(program)
+    notify_fd = install_seccomp(program)
+    if notify_fd is not None:
+        chan.send("seccomp", _fds=(notify_fd,))
+        chan.expect("seccomp-done")
+        os.close(notify_fd)
