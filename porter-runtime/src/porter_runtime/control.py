@@ -57,16 +57,51 @@ def update(root: str, container_id: str, resources: dict) -> None:
 
 
 def events(root: str, container_id: str, once: bool, interval: float) -> None:
-    """runc's stats events: {"type": "stats", "id": ..., "data": {...}} per line."""
-    while True:
-        _, _, cgroup, current = open_container(root, container_id, lock=False)
-        if current == "stopped":
-            if once:
-                raise WrongStateError(container_id, current, "read statistics of", "running")
-            return
-        data = _require_cgroup(container_id, cgroup, "read statistics of").stats()
-        sys.stdout.write(jsonio.dumps({"type": "stats", "id": container_id, "data": data}) + "\n")
-        sys.stdout.flush()
+    """runc's events, one JSON object per line: {"type": "stats", "id", "data"} every
+    `interval` (once with --stats), and {"type": "oom", "id"} each time the container's
+    memory cgroup runs out of memory, until the container stops."""
+    _, _, cgroup, current = open_container(root, container_id, lock=False)
+    if current == "stopped":
         if once:
+            raise WrongStateError(container_id, current, "read statistics of", "running")
+        return
+    cgroup = _require_cgroup(container_id, cgroup, "read statistics of")
+    if once:
+        _emit(container_id, "stats", cgroup.stats())
+        return
+    from porter_runtime.cgroups.oom import watch
+
+    watcher = watch(cgroup)
+    try:
+        _stream(root, container_id, cgroup, watcher, interval)
+    finally:
+        if watcher is not None:
+            watcher.close()
+
+
+def _stream(root: str, container_id: str, cgroup: object, watcher: object, interval: float) -> None:
+    next_stats = time.monotonic()
+    while True:
+        _, _, _, current = open_container(root, container_id, lock=False)
+        if current == "stopped":
+            for _ in range(watcher.pending() if watcher is not None else 0):
+                _emit(container_id, "oom")  # the OOM that ended it, signalled just before
             return
-        time.sleep(interval)
+        now = time.monotonic()
+        if now >= next_stats:
+            _emit(container_id, "stats", cgroup.stats())
+            next_stats = now + interval
+        tick = min(next_stats - now, 0.25)  # also how soon a stopped container is noticed
+        if watcher is None:
+            time.sleep(max(tick, 0))
+            continue
+        for _ in range(watcher.wait(tick)):
+            _emit(container_id, "oom")
+
+
+def _emit(container_id: str, kind: str, data: dict | None = None) -> None:
+    event: dict = {"type": kind, "id": container_id}
+    if data is not None:
+        event["data"] = data
+    sys.stdout.write(jsonio.dumps(event) + "\n")
+    sys.stdout.flush()

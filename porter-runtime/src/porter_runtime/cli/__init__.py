@@ -26,7 +26,7 @@ COMMANDS = {
     "pause": "freeze every process of a container",
     "resume": "thaw a paused container",
     "update": "change a container's cgroup resources",
-    "events": "print a container's resource statistics",
+    "events": "print a container's statistics and out-of-memory events",
     "spec": "write a default config.json",
     "features": "print the runtime-spec features document",
 }

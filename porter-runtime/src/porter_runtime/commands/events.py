@@ -6,7 +6,8 @@ from porter_runtime.cli.args import FLAG, VALUE, Command, Option
 
 COMMAND = Command(
     "events",
-    "Print statistics events of a running container as JSON lines.",
+    "Print a container's events as JSON lines: statistics every --interval and "
+    "out-of-memory events as they happen, until it stops (--stats: one statistics event).",
     (
         Option("stats", ("--stats",), FLAG, help="print one statistics event and exit"),
         Option(
