@@ -229,6 +229,8 @@ def _build_rootfs(spec: InitSpec, chan: object, calls: object) -> str:
     _sysctl(linux.get("sysctl") or {})
     rootfs.readonly_paths(calls, linux.get("readonlyPaths") or [])
     rootfs.mask_paths(calls, linux.get("maskedPaths") or [])
+    if not host_ns:
+        rootfs.apply_root_propagation(calls, linux.get("rootfsPropagation") or "")
     if (config.get("root") or {}).get("readonly"):
         rootfs.readonly_root(calls)
     if config.get("hostname"):

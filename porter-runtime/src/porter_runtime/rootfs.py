@@ -49,35 +49,37 @@ def _fdpath(fd: int) -> str:
     return f"/proc/self/fd/{fd}"
 
 
+# rootfsPropagation that is applied to the container's "/" only once it is the root:
+# pivot_root refuses a shared new root or parent, and nothing can be bound from an unbindable
+# mount, so applying these to the namespace's "/" first (as runc 1.1 does) leaves the
+# container's "/" private, or fails the rootfs bind with EINVAL.
+_AFTER_PIVOT = sc.MS_SHARED | sc.MS_UNBINDABLE
+
+
 def prepare_root(calls: object, rootfs: str, propagation: str, host_ns: bool = False) -> None:
     """Stop mounts leaking to the host, then make the rootfs a mount point of its own.
 
     With `host_ns` (no mount namespace of the container's own) the host's "/" is left as
     it is: the rootfs is bound onto itself and made private (or given rootfsPropagation),
-    so every later mount sits beneath that one bind mount and `delete` detaches them all."""
+    so every later mount sits beneath that one bind mount and `delete` detaches them all.
+    Shared and unbindable wait for `apply_root_propagation`; until then the namespace
+    stays a slave of the host's, which pivot_root accepts."""
     default = sc.MS_PRIVATE | sc.MS_REC if host_ns else sc.MS_SLAVE | sc.MS_REC
     flags = mountopts.PROPAGATION.get(propagation, default) if propagation else default
     if host_ns:
         calls.mount(rootfs, rootfs, "bind", sc.MS_BIND | sc.MS_REC, "")
         calls.mount("", rootfs, "", flags, "")
         return
-    calls.mount("", "/", "", flags, "")
-    if flags & sc.MS_SHARED:
-        _make_parent_private(calls, rootfs)
+    calls.mount("", "/", "", default if flags & _AFTER_PIVOT else flags, "")
     calls.mount(rootfs, rootfs, "bind", sc.MS_BIND | sc.MS_REC, "")
 
 
-def _make_parent_private(calls: object, rootfs: str) -> None:
-    """pivot_root refuses a shared parent mount: make the mount holding rootfs private."""
-    best = "/"
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            point = line.split()[4]
-            if (rootfs == point or rootfs.startswith(point.rstrip("/") + "/")) and len(point) > len(
-                best
-            ):
-                best = point
-    calls.mount("", best, "", sc.MS_PRIVATE, "")
+def apply_root_propagation(calls: object, propagation: str) -> None:
+    """rootfsPropagation shared or unbindable, on "/" after pivot_root and after the last
+    bind mount of the container's own filesystem (masked and read-only paths bind too)."""
+    flags = mountopts.PROPAGATION.get(propagation, 0) if propagation else 0
+    if flags & _AFTER_PIVOT:
+        calls.mount("", "/", "", flags, "")
 
 
 def mount_all(calls: object, ctx: MountContext, mounts: list[dict]) -> None:

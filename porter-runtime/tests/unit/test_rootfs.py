@@ -34,6 +34,32 @@ def test_rootfs_propagation_private_is_applied_to_root(root):
     assert calls.calls[0][4] == sc.MS_PRIVATE
 
 
+@pytest.mark.parametrize("propagation", ["shared", "unbindable"])
+def test_shared_and_unbindable_leave_the_namespace_rslave_until_after_pivot(root, propagation):
+    calls = RecordingSyscalls()
+    rootfs.prepare_root(calls, str(root), propagation)
+    assert calls.calls == [
+        ("mount", "", "/", "", sc.MS_SLAVE | sc.MS_REC, ""),
+        ("mount", str(root), str(root), "bind", sc.MS_BIND | sc.MS_REC, ""),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("propagation", "flag"), [("shared", sc.MS_SHARED), ("unbindable", sc.MS_UNBINDABLE)]
+)
+def test_shared_and_unbindable_are_applied_to_the_new_root(propagation, flag):
+    calls = RecordingSyscalls()
+    rootfs.apply_root_propagation(calls, propagation)
+    assert calls.calls == [("mount", "", "/", "", flag, "")]
+
+
+@pytest.mark.parametrize("propagation", ["", "private", "slave"])
+def test_other_propagations_are_done_before_pivot(propagation):
+    calls = RecordingSyscalls()
+    rootfs.apply_root_propagation(calls, propagation)
+    assert calls.calls == []
+
+
 def test_without_a_mount_namespace_the_host_root_is_left_alone(root):
     calls = RecordingSyscalls()
     rootfs.prepare_root(calls, str(root), "", host_ns=True)
