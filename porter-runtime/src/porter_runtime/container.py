@@ -301,10 +301,7 @@ def _launch(spec: object, saved: dict, undo: _Undo) -> None:
 def _drive(spec: object, saved: dict, undo: _Undo, chan: sync.Channel, stage_a: int) -> None:
     config = spec.config
     if undo.cgroup is not None:
-        undo.cgroup.apply(stage_a)
-        resources = (config.get("linux") or {}).get("resources")
-        if resources and not spec.exec_mode:
-            undo.cgroup.set(with_default_devices(resources, config))
+        _join_cgroup(spec, saved, undo, stage_a)
     chan.send("go")
     while True:
         message = chan.recv()
@@ -348,6 +345,42 @@ def _send_to_agent(spec: object, saved: dict, chan: sync.Channel) -> None:
     finally:
         os.close(notify_fd)
     chan.send("seccomp-done")
+
+
+def _join_cgroup(spec: object, saved: dict, undo: _Undo, pid: int) -> None:
+    """Move stage A into the container's cgroup and apply linux.resources.
+
+    An unprivileged runtime (rootless) may not be allowed to create the cgroup at all. As
+    runc does, the container then runs without one, unless the config asked for resources:
+    those cannot be honoured, which is an error."""
+    config = spec.config
+    resources = (config.get("linux") or {}).get("resources")
+    try:
+        undo.cgroup.apply(pid)
+        usable = getattr(undo.cgroup, "dirs", None) != {}  # v1 drops what it may not create
+    except Exception as exc:
+        if os.geteuid() == 0 or getattr(exc.__cause__, "errno", 0) not in (1, 13, 30):
+            raise  # only EPERM, EACCES, EROFS mean "not allowed"
+        usable = False
+    if usable:
+        if resources and not spec.exec_mode:
+            undo.cgroup.set(with_default_devices(resources, config))
+        return
+    if resources and not spec.exec_mode:
+        from porter_runtime.errors import ConfigError
+
+        raise ConfigError(
+            "linux.resources",
+            f"cannot be applied: uid {os.geteuid()} may not create cgroup "
+            f"{undo.cgroup.path} (leave resources out, or delegate a cgroup to this user)",
+        )
+    if not spec.exec_mode:
+        try:  # noqa: SIM105 (contextlib costs start-up time)
+            undo.cgroup.destroy()
+        except Exception:
+            pass
+        undo.cgroup = None
+        saved["cgroupPath"] = None
 
 
 def with_default_devices(resources: dict, config: dict) -> dict:

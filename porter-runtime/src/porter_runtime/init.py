@@ -138,9 +138,14 @@ def _stage_a(spec: InitSpec, chan: object) -> None:
     fds = namespaces.open_join_fds(spec.join)
     namespaces.join_all(calls, [f for f in fds if f[1] == sc.CLONE_NEWUSER])
     if spec.new & sc.CLONE_NEWUSER:
+        unprivileged = os.geteuid() != 0
         calls.unshare(sc.CLONE_NEWUSER)
+        if unprivileged:  # /proc/<pid>/uid_map of a non-dumpable process is root's to write
+            calls.prctl(sc.PR_SET_DUMPABLE, 1)
         chan.send("usermap")
         chan.expect("usermap-done")
+        if unprivileged:  # nothing of the container runs yet: back to non-dumpable at once
+            calls.prctl(sc.PR_SET_DUMPABLE, 0)
         _become_root()
     namespaces.join_all(calls, [f for f in fds if f[1] != sc.CLONE_NEWUSER])
     rest = spec.new & ~sc.CLONE_NEWUSER

@@ -32,7 +32,15 @@ COMMANDS = {
 }
 
 GLOBAL_OPTIONS = (
-    Option("root", ("--root",), VALUE, "/run/porter-runtime", "state directory", "dir"),
+    Option(
+        "root",
+        ("--root",),
+        VALUE,
+        None,
+        "state directory (default /run/porter-runtime; for other users than root "
+        "$XDG_RUNTIME_DIR/porter-runtime, else /tmp/porter-runtime-<uid>)",
+        "dir",
+    ),
     Option("log", ("--log",), VALUE, None, "write errors and warnings to this file", "file"),
     Option("log_format", ("--log-format",), VALUE, "text", "text or json", "format"),
     Option("debug", ("--debug",), FLAG, help="log debug messages"),
@@ -59,6 +67,32 @@ def exit_code(exc: BaseException) -> int:
         if cls.__name__ in EXIT_CODES:
             return EXIT_CODES[cls.__name__]
     return 1
+
+
+def default_root() -> str:
+    """Where state lives without --root: /run/porter-runtime for root, and for any other user
+    a directory of their own, as runc does ($XDG_RUNTIME_DIR/porter-runtime, else
+    /tmp/porter-runtime-<uid>, which must be theirs: /tmp is shared)."""
+    import os
+
+    uid = os.geteuid()
+    if uid == 0:
+        return "/run/porter-runtime"
+    xdg = os.environ.get("XDG_RUNTIME_DIR")
+    if xdg and os.path.isabs(xdg):
+        return os.path.join(xdg, "porter-runtime")
+    path = f"/tmp/porter-runtime-{uid}"
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        info = os.lstat(path)
+        if info.st_uid != uid or (info.st_mode & 0o170000) != 0o040000 or info.st_mode & 0o022:
+            from porter_runtime.errors import UsageError
+
+            raise UsageError(
+                f"{path}: not a directory of uid {uid} writable only by it; pass --root"
+            ) from None
+    return path
 
 
 def _split_globals(argv: list[str]) -> tuple[list[str], str | None, list[str]]:
@@ -103,10 +137,15 @@ def main(argv: list[str] | None = None) -> int:
             from porter_runtime.errors import UsageError
 
             raise UsageError(f"unknown command {name!r} (see porter-runtime --help)")
+        if ctx.root is None:
+            ctx.root = default_root()
         return _run_command(name, ctx, rest)
     except PorterError as exc:
         log.error(str(exc))
         return exit_code(exc)
+    except OSError as exc:  # what no check foresaw (often: no permission as a user)
+        log.error(f"{exc.filename or 'porter-runtime'}: {exc.strerror or exc}")
+        return 1
     except KeyboardInterrupt:
         return 130
 

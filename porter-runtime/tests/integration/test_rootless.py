@@ -1,0 +1,185 @@
+"""Rootless: porter-runtime run by an unprivileged user, with the `spec --rootless` config (a
+user namespace mapping only that user's uid and gid, no cgroup, binds for /sys and devices).
+
+A system user is created for the module and removed afterwards; every container of it is
+killed by its pid and its state directories are removed, even when a test fails."""
+
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+import uuid
+
+import pytest
+
+from .conftest import APPLETS, BUSYBOX, RUNTIME
+
+
+class User:
+    def __init__(self, name):
+        entry = pwd.getpwnam(name)
+        self.name, self.uid, self.gid = name, entry.pw_uid, entry.pw_gid
+        self.home = tempfile.mkdtemp(prefix=f"porter-rootless-{name}-")
+        os.chmod(self.home, 0o755)
+        os.chown(self.home, self.uid, self.gid)
+        self.pids = []
+
+    def run(self, *args, cwd=None, check=True, env=None):
+        """porter-runtime as this user, with an environment of its own (output through files:
+        a created container holds the runtime's stdio open)."""
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            proc = subprocess.run(
+                [RUNTIME, *args],
+                user=self.uid,
+                group=self.gid,
+                extra_groups=[],
+                env={"PATH": "/usr/bin:/bin", "HOME": self.home, **(env or {})},
+                cwd=cwd or self.home,
+                stdout=out,
+                stderr=err,
+                timeout=30,
+            )
+            out.seek(0)
+            err.seek(0)
+            result = subprocess.CompletedProcess(
+                proc.args, proc.returncode, out.read().decode(), err.read().decode()
+            )
+        if check and result.returncode != 0:
+            raise AssertionError(f"porter-runtime {' '.join(args)}: {result.stderr}")
+        return result
+
+    @property
+    def default_root(self):
+        return f"/tmp/porter-runtime-{self.uid}"
+
+
+@pytest.fixture(scope="module")
+def user():
+    if os.geteuid() != 0 or not shutil.which("useradd"):
+        pytest.skip("needs root to create an unprivileged user")
+    name = f"ptrl{uuid.uuid4().hex[:8]}"
+    subprocess.run(
+        ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+        check=True,
+        capture_output=True,
+    )
+    made = None
+    try:
+        made = User(name)
+        yield made
+    finally:
+        if made is not None:
+            for pid in made.pids:
+                try:  # noqa: SIM105
+                    os.kill(pid, 9)
+                except ProcessLookupError:
+                    pass
+            shutil.rmtree(made.home, ignore_errors=True)
+            shutil.rmtree(made.default_root, ignore_errors=True)
+        subprocess.run(["userdel", name], check=False, capture_output=True)
+
+
+@pytest.fixture
+def rootless_bundle(user):
+    """A busybox bundle owned by the user, with the config `spec --rootless` writes."""
+    bundle = os.path.join(user.home, f"bundle-{uuid.uuid4().hex[:8]}")
+    rootfs = os.path.join(bundle, "rootfs")
+    os.makedirs(os.path.join(rootfs, "bin"))
+    for d in ("proc", "sys", "dev", "tmp", "etc"):
+        os.mkdir(os.path.join(rootfs, d))
+    shutil.copy2(BUSYBOX, os.path.join(rootfs, "bin", "busybox"))
+    for applet in APPLETS:
+        os.symlink("busybox", os.path.join(rootfs, "bin", applet))
+    for path in [bundle, *(os.path.join(r, n) for r, ds, fs in os.walk(bundle) for n in ds + fs)]:
+        os.chown(path, user.uid, user.gid, follow_symlinks=False)
+    user.run("spec", "--rootless", cwd=bundle)
+    return bundle
+
+
+def set_process(bundle, *args):
+    path = os.path.join(bundle, "config.json")
+    with open(path) as f:
+        config = json.load(f)
+    config["process"]["terminal"] = False
+    config["process"]["args"] = list(args)
+    with open(path, "w") as f:
+        json.dump(config, f)
+    return config
+
+
+def test_rootless_container_is_root_inside(user, rootless_bundle):
+    set_process(rootless_bundle, "sh", "-c", "id -u; id -g")
+    cid = f"rl-{uuid.uuid4().hex[:8]}"
+    root = os.path.join(user.home, "state")
+    result = user.run("--root", root, "run", "--bundle", rootless_bundle, cid)
+    assert result.stdout.split() == ["0", "0"]
+    assert not os.path.exists(os.path.join(root, cid))
+
+
+def test_rootless_container_runs_as_the_user_outside(user, rootless_bundle):
+    set_process(rootless_bundle, "sleep", "30")
+    cid = f"rl-{uuid.uuid4().hex[:8]}"
+    root = os.path.join(user.home, "state")
+    user.run("--root", root, "create", "--bundle", rootless_bundle, cid)
+    try:
+        pid = json.loads(user.run("--root", root, "state", cid).stdout)["pid"]
+        user.pids.append(pid)
+        with open(f"/proc/{pid}/status") as f:
+            ids = {line.split(":")[0]: line.split()[1:] for line in f if ":" in line}
+        assert ids["Uid"] == [str(user.uid)] * 4 and ids["Gid"] == [str(user.gid)] * 4
+        user.run("--root", root, "start", cid)
+        assert user.run("--root", root, "exec", cid, "id", "-u").stdout.strip() == "0"
+    finally:
+        user.run("--root", root, "delete", "--force", cid, check=False)
+    assert not alive(pid)
+
+
+def alive(pid):
+    """Running, not a zombie (this host's pid 1 does not reap orphans)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_rootless_default_root_is_the_users_own(user, rootless_bundle):
+    set_process(rootless_bundle, "true")
+    cid = f"rl-{uuid.uuid4().hex[:8]}"
+    user.run("run", "--bundle", rootless_bundle, "--keep", cid)
+    try:
+        info = os.stat(user.default_root)
+        assert (info.st_uid, info.st_mode & 0o777) == (user.uid, 0o700)
+        assert os.path.isdir(os.path.join(user.default_root, cid))
+    finally:
+        user.run("delete", "--force", cid, check=False)
+
+
+def test_rootless_default_root_follows_xdg_runtime_dir(user, rootless_bundle):
+    set_process(rootless_bundle, "true")
+    cid = f"rl-{uuid.uuid4().hex[:8]}"
+    xdg = os.path.join(user.home, "xdg")
+    os.mkdir(xdg, 0o700)
+    os.chown(xdg, user.uid, user.gid)
+    env = {"XDG_RUNTIME_DIR": xdg}
+    user.run("run", "--bundle", rootless_bundle, "--keep", cid, env=env)
+    try:
+        assert os.path.isdir(os.path.join(xdg, "porter-runtime", cid))
+    finally:
+        user.run("delete", "--force", cid, check=False, env=env)
+
+
+def test_rootless_resources_without_a_cgroup_are_a_clear_error(user, rootless_bundle):
+    config = set_process(rootless_bundle, "true")
+    config["linux"]["resources"] = {"pids": {"limit": 10}}
+    with open(os.path.join(rootless_bundle, "config.json"), "w") as f:
+        json.dump(config, f)
+    cid = f"rl-{uuid.uuid4().hex[:8]}"
+    root = os.path.join(user.home, "state")
+    result = user.run("--root", root, "create", "--bundle", rootless_bundle, cid, check=False)
+    lines = result.stderr.splitlines()
+    assert result.returncode != 0 and len(lines) == 1, result.stderr
+    assert "linux.resources" in lines[0] and "may not create cgroup" in lines[0]
+    assert not os.path.exists(os.path.join(root, cid))
