@@ -20,39 +20,12 @@ def start_events(runtime_binary, runtime, cid, out):
     return proc
 
 
-def read_events(path):
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
-def test_events_reports_oom_of_a_memory_limited_container(
-    runtime, bundle, runtime_binary, tmp_path
-):
-    bundle.config["linux"]["resources"]["memory"] = {"limit": 8 << 20}
-    bundle.run_args("/bin/busybox", "tail", "/dev/zero")  # keeps one endless "line": grows
-    bundle.write()
+def events_of_a_run(runtime, bundle, runtime_binary, path):
+    """Create the container, stream its events into `path`, start it, and return every event
+    once it has stopped (events ends with it)."""
     cid = runtime.new_id()
     runtime("create", "--bundle", str(bundle), cid)
-    with open(tmp_path / "events.jsonl", "wb") as out:
-        proc = start_events(runtime_binary, runtime, cid, out)
-        try:
-            runtime("start", cid)
-            proc.wait(timeout=30)  # the OOM kill stops the container; events ends with it
-        finally:
-            proc.kill()
-            proc.wait()
-    events = read_events(tmp_path / "events.jsonl")
-    assert events[0]["type"] == "stats" and events[0]["id"] == cid
-    assert {"type": "oom", "id": cid} in events
-
-
-def test_events_without_oom_reports_only_statistics(runtime, bundle, runtime_binary, tmp_path):
-    bundle.config["linux"]["resources"]["memory"] = {"limit": 64 << 20}
-    bundle.run_args("sleep", "1")
-    bundle.write()
-    cid = runtime.new_id()
-    runtime("create", "--bundle", str(bundle), cid)
-    with open(tmp_path / "events.jsonl", "wb") as out:
+    with open(path, "wb") as out:
         proc = start_events(runtime_binary, runtime, cid, out)
         try:
             runtime("start", cid)
@@ -60,4 +33,22 @@ def test_events_without_oom_reports_only_statistics(runtime, bundle, runtime_bin
         finally:
             proc.kill()
             proc.wait()
-    assert {e["type"] for e in read_events(tmp_path / "events.jsonl")} == {"stats"}
+    with open(path) as f:
+        return cid, [json.loads(line) for line in f if line.strip()]
+
+
+def test_events_reports_oom_of_a_memory_limited_container(
+    runtime, bundle, runtime_binary, tmp_path
+):
+    bundle.config["linux"]["resources"]["memory"] = {"limit": 8 << 20}
+    bundle.run_args("/bin/busybox", "tail", "/dev/zero")  # keeps one endless "line": grows
+    cid, events = events_of_a_run(runtime, bundle, runtime_binary, tmp_path / "events.jsonl")
+    assert events[0]["type"] == "stats" and events[0]["id"] == cid
+    assert {"type": "oom", "id": cid} in events
+
+
+def test_events_without_oom_reports_only_statistics(runtime, bundle, runtime_binary, tmp_path):
+    bundle.config["linux"]["resources"]["memory"] = {"limit": 64 << 20}
+    bundle.run_args("sleep", "1")
+    _, events = events_of_a_run(runtime, bundle, runtime_binary, tmp_path / "events.jsonl")
+    assert {e["type"] for e in events} == {"stats"}
