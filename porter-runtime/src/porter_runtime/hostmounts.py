@@ -55,9 +55,10 @@ def detach(path: str, mount_id: int) -> bool:
     take theirs instead of ours."""
     if topmost(path) != mount_id:
         return False
-    from porter_runtime import syscalls as sc
+    from porter_runtime.syscalls import MNT_DETACH
+    from porter_runtime.syscalls.linux import LinuxSyscalls
 
-    sc.real().umount2(path, sc.MNT_DETACH)
+    LinuxSyscalls().umount2(path, MNT_DETACH)
     return True
 
 
