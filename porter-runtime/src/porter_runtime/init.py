@@ -336,10 +336,15 @@ def _start_hooks(spec: InitSpec, state_json: str) -> None:
     hooks = (spec.config.get("hooks") or {}).get("startContainer")
     if not hooks:
         return
+    from porter_runtime import jsonio
     from porter_runtime.hooks import run_hooks
 
+    # The create operation has finished by the time `start` runs these: the container is
+    # "created" (runtime.md), no longer "creating" as the createContainer hooks saw it.
+    state = jsonio.loads(state_json)
+    state["status"] = "created"
     try:
-        run_hooks("startContainer", hooks, state_json)
+        run_hooks("startContainer", hooks, jsonio.dumps(state))
     except PorterError as exc:
         sys.stderr.write(f"porter-runtime: error: {exc}\n")
         os._exit(1)
