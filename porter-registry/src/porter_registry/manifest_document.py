@@ -66,8 +66,8 @@ def _schema_check(document: dict[str, Any], is_index: bool) -> None:
     except ImportError:  # pragma: no cover - porter_specs without validate
         return
     layers = document.get("layers")
-    layer_types = {
-        layer.get("mediaType")
+    layer_types: set[str] = {
+        layer["mediaType"]
         for layer in (layers if isinstance(layers, list) else ())
         if isinstance(layer, dict) and isinstance(layer.get("mediaType"), str)
     }

@@ -60,7 +60,10 @@ def test_no_request_gets_a_server_error(case, registry: RegistryProcess, kept: b
 content_ranges = st.one_of(
     st.none(),
     st.builds(lambda a, b: f"{a}-{b}", st.integers(0, 40), st.integers(-2, 40)),
-    st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=20),
+    # Header values with leading or trailing blanks never leave requests, so none are generated.
+    st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=20).filter(
+        lambda text: text == text.strip()
+    ),
 )
 
 
