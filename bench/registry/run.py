@@ -1,6 +1,7 @@
 """porter-registry against Debian's docker-registry (CNCF distribution), side by side in one run.
 
     .venv/bin/python bench/registry/run.py [--blob-mib 512] [--seconds 10] [--format json]
+                                          [--only upload|download|requests ...]
 
 For each registry, started here on a free loopback port with its data in a temporary folder:
   - upload: a BLOB_MIB MiB random blob, POST to open a session then PUT ?digest= with the body
@@ -9,6 +10,7 @@ For each registry, started here on a free loopback port with its data in a tempo
   - manifest GET and blob HEAD requests per second, wrk with 16 connections for SECONDS each
     (the HEAD of a zero-byte blob: wrk cannot take HEAD answers with a Content-Length);
   - peak RSS of the registry process (sampled every 20 ms) during each phase, and overall.
+`--only` (repeatable) runs only the phases named (download includes the upload it needs).
 Then the ratios porter-registry / docker-registry (above 1 means porter is faster; for RSS,
 above 1 means porter uses more memory). Needs curl and wrk (scripts/setup.sh installs wrk).
 """
@@ -41,6 +43,7 @@ DOCKER_REGISTRY = Path("/usr/bin/docker-registry")
 CONNECTIONS = 16
 REPOSITORY = "bench/app"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+PHASES = ("upload", "download", "requests")
 
 
 @dataclass
@@ -272,32 +275,40 @@ def wrk_script(workdir: Path, method: str, headers: dict[str, str]) -> Path:
 def measure(name: str, start: Callable, workdir: Path, blob: Path, digest: str, args) -> Result:
     result = Result(name)
     mib = blob.stat().st_size / (1 << 20)
+    phases = set(args.only or PHASES)
     with start(workdir) as (url, pid):
-        with RssSampler(pid) as rss:
-            result.upload_mib_s = mib / upload(url, blob, digest)
-        result.peak_rss_mib["upload"] = rss.mib
-        with RssSampler(pid) as rss:
-            result.download_mib_s = mib / curl_seconds(f"{url}/v2/{REPOSITORY}/blobs/{digest}")
-        result.peak_rss_mib["download"] = rss.mib
-        push_small_image(url)
-        # wrk waits for a body after a HEAD answer that has a Content-Length, so the HEAD phase
-        # asks for a zero-byte blob: the server does the same lookup whatever the size.
-        empty_digest = push_blob(url, b"")
-        get = wrk_script(workdir, "GET", {"Accept": OCI_MANIFEST})
-        head = wrk_script(workdir, "HEAD", {})
-        with RssSampler(pid) as rss:
-            result.manifest_get_rps = wrk_rps(
-                f"{url}/v2/{REPOSITORY}/manifests/latest", args.seconds, get
-            )
-            result.blob_head_rps = wrk_rps(
-                f"{url}/v2/{REPOSITORY}/blobs/{empty_digest}", args.seconds, head
-            )
-        result.peak_rss_mib["requests"] = rss.mib
+        if phases & {"upload", "download"}:
+            with RssSampler(pid) as rss:
+                result.upload_mib_s = mib / upload(url, blob, digest)
+            result.peak_rss_mib["upload"] = rss.mib
+        if "download" in phases:
+            with RssSampler(pid) as rss:
+                seconds = curl_seconds(f"{url}/v2/{REPOSITORY}/blobs/{digest}")
+                result.download_mib_s = mib / seconds
+            result.peak_rss_mib["download"] = rss.mib
+        if "requests" in phases:
+            rates = request_rates(url, pid, workdir, args.seconds)
+            result.manifest_get_rps, result.blob_head_rps, result.peak_rss_mib["requests"] = rates
     result.peak_rss_mib["overall"] = max(result.peak_rss_mib.values())
     return result
 
 
+def request_rates(url: str, pid: int, workdir: Path, seconds: int) -> tuple[float, float, float]:
+    """Manifest GET and blob HEAD requests per second, and the peak RSS (MiB) meanwhile."""
+    push_small_image(url)
+    # wrk waits for a body after a HEAD answer that has a Content-Length, so the HEAD phase
+    # asks for a zero-byte blob: the server does the same lookup whatever the size.
+    empty_digest = push_blob(url, b"")
+    get = wrk_script(workdir, "GET", {"Accept": OCI_MANIFEST})
+    head = wrk_script(workdir, "HEAD", {})
+    with RssSampler(pid) as rss:
+        manifest_rps = wrk_rps(f"{url}/v2/{REPOSITORY}/manifests/latest", seconds, get)
+        head_rps = wrk_rps(f"{url}/v2/{REPOSITORY}/blobs/{empty_digest}", seconds, head)
+    return manifest_rps, head_rps, rss.mib
+
+
 def report(porter_result: Result, peer: Result) -> str:
+    measured = porter_result.peak_rss_mib
     rows = [
         ("blob upload (MiB/s)", porter_result.upload_mib_s, peer.upload_mib_s),
         ("blob download (MiB/s)", porter_result.download_mib_s, peer.download_mib_s),
@@ -310,9 +321,12 @@ def report(porter_result: Result, peer: Result) -> str:
     ] + [
         (f"peak RSS {phase} (MiB)", porter_result.peak_rss_mib[phase], peer.peak_rss_mib[phase])
         for phase in ("upload", "download", "requests", "overall")
+        if phase in measured
     ]
     lines = [f"{'':38} {'porter-registry':>16} {'docker-registry':>16} {'ratio':>7}"]
     for label, ours, theirs in rows:
+        if not ours and not theirs:
+            continue  # a phase left out with --only
         ratio = ours / theirs if theirs else float("nan")
         lines.append(f"{label:38} {ours:16.1f} {theirs:16.1f} {ratio:7.2f}")
     return "\n".join(lines)
@@ -323,6 +337,9 @@ def main() -> None:
     parser.add_argument("--blob-mib", type=int, default=512, help="Blob size in MiB.")
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per phase.")
     parser.add_argument("--format", choices=["text", "json"], default="text")
+    parser.add_argument(
+        "--only", action="append", choices=PHASES, help="Run only this phase (repeatable)."
+    )
     args = parser.parse_args()
     for tool in ("curl", "wrk"):
         if shutil.which(tool) is None:

@@ -26,6 +26,7 @@ import waitress
 from waitress.channel import HTTPChannel
 
 from porter_registry.config import ConfigError, RegistryConfig
+from porter_registry.spool import prepare_spool, spooling_parser
 
 log = logging.getLogger("porter_registry")
 
@@ -131,6 +132,13 @@ class PlainHttpChannel(HTTPChannel):
         return bool(super().received(data))
 
 
+def _channel_class(config: RegistryConfig, plain: bool) -> type[HTTPChannel]:
+    """waitress's channel, spooling request bodies into the data folder (see spool.py)."""
+    parser = spooling_parser(prepare_spool(config.data))
+    base = PlainHttpChannel if plain else HTTPChannel
+    return type("RegistryChannel", (base,), {"parser_class": parser})
+
+
 def _waitress_options(config: RegistryConfig) -> dict[str, Any]:
     limits = config.limits
     return {
@@ -171,6 +179,7 @@ def serve(
             frontend = TlsFrontend((host, port), context, backend_path)
         except OSError as exc:
             raise ConfigError(f"listen {config.listen}: {exc.strerror}") from exc
+        server.channel_class = _channel_class(config, plain=False)  # type: ignore[union-attr]
         threading.Thread(target=frontend.serve_forever, daemon=True).start()
         url = f"https://{host}:{frontend.port}"
     else:
@@ -178,7 +187,7 @@ def serve(
             server = waitress.create_server(app, host=host, port=port, **options)
         except OSError as exc:
             raise ConfigError(f"listen {config.listen}: {exc.strerror}") from exc
-        server.channel_class = PlainHttpChannel  # type: ignore[union-attr]
+        server.channel_class = _channel_class(config, plain=True)  # type: ignore[union-attr]
         url = f"http://{host}:{server.effective_port}"  # type: ignore[union-attr]
 
     def stop(signum: int, frame: object) -> None:

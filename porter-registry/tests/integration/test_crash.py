@@ -102,6 +102,7 @@ def test_kill_during_monolithic_upload_leaves_no_blob(tmp_path: Path) -> None:
             time.sleep(delay)
             registry.kill()
             sock.close()
+            assert list((data / "_spool").iterdir()) == []  # spools are unnamed files
             registry = start_registry(data)
             head_response = requests.head(f"{registry.url}/v2/mono/blobs/{digest}", timeout=10)
             if head_response.status_code == 200:

@@ -70,6 +70,21 @@ def test_chunked_transfer_patch_then_put_and_pull(server: RegistryProcess) -> No
     assert pulled.hexdigest() == expected
 
 
+def test_large_monolithic_upload_is_stored_whole_from_the_spool(server: RegistryProcess) -> None:
+    body = b"".join(_chunks(9 * CHUNK + 5, seed=b"spool"))  # past waitress's in-memory limit
+    digest = f"sha256:{hashlib.sha256(body).hexdigest()}"
+    start = requests.post(f"{server.url}/v2/spool/blobs/uploads/", timeout=10)
+    done = requests.put(
+        server.url + start.headers["Location"], params={"digest": digest}, data=body, timeout=60
+    )
+    assert done.status_code == 201
+    blob = server.data / "blobs/sha256" / digest[7:9] / digest[7:] / "data"
+    assert blob.read_bytes() == body
+    assert blob.stat().st_nlink == 1
+    assert list((server.data / "_spool").iterdir()) == []
+    assert list((server.data / "repositories/spool/_uploads").iterdir()) == []
+
+
 def test_range_request_over_http(server: RegistryProcess) -> None:
     data = os.urandom(100_000)
     digest = digest_of(data)

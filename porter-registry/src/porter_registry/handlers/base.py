@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from urllib.parse import urlencode
 
 import falcon
 
 from porter_registry.errors import RegistryError
 from porter_registry.registry import Registry
+from porter_registry.spool import spooled_body
 
 BODY_CHUNK = 1 << 20
 
@@ -38,6 +39,12 @@ def body_chunks(req: falcon.Request) -> Iterator[bytes]:
     stream = req.bounded_stream
     while chunk := stream.read(BODY_CHUNK):
         yield chunk
+
+
+def upload_body(req: falcon.Request) -> Iterable[bytes]:
+    """An upload's body: waitress's spool file itself when the body was large enough to be
+    spooled (the upload store may link it instead of copying), else `body_chunks`."""
+    return spooled_body(req.env.get("wsgi.input")) or body_chunks(req)
 
 
 def page_size(req: falcon.Request) -> int | None:

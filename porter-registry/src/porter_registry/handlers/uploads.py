@@ -8,7 +8,7 @@ import falcon
 
 from porter_registry.auth import PULL, PUSH
 from porter_registry.errors import RegistryError
-from porter_registry.handlers.base import Resource, body_chunks
+from porter_registry.handlers.base import Resource, upload_body
 from porter_registry.names import parse_digest
 from porter_registry.storage.uploads import UploadStatus, range_header
 
@@ -67,7 +67,7 @@ class UploadStartResource(_UploadActions, Resource):
             status = self.registry.start_upload(name)
             try:
                 self.registry.finish_upload(
-                    name, status.upload_id, digest, body_chunks(req), length=req.content_length
+                    name, status.upload_id, digest, upload_body(req), length=req.content_length
                 )
             except BaseException:
                 self.registry.uploads.remove(name, status.upload_id)
@@ -97,7 +97,7 @@ class UploadResource(_UploadActions, Resource):
                 f"Content-Range covers {length} bytes, Content-Length says {req.content_length}",
                 status=416,
             )
-        status = self.registry.append_upload(name, upload_id, body_chunks(req), start, length)
+        status = self.registry.append_upload(name, upload_id, upload_body(req), start, length)
         resp.status = falcon.HTTP_202
         _session_headers(resp, status)
 
@@ -107,7 +107,7 @@ class UploadResource(_UploadActions, Resource):
             raise RegistryError("DIGEST_INVALID", "the digest query parameter is required")
         digest = parse_digest(expected)
         start, length = _content_range(req)
-        self.registry.finish_upload(name, upload_id, digest, body_chunks(req), start, length)
+        self.registry.finish_upload(name, upload_id, digest, upload_body(req), start, length)
         _blob_created(resp, name, str(digest))
 
     def on_delete(

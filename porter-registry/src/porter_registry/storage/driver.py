@@ -98,3 +98,18 @@ class StorageDriver(Protocol):
     def touch(self, path: str) -> None:
         """Set a path's modification time to now (gc's grace period counts from it)."""
         ...
+
+
+@runtime_checkable
+class LocalFileLinker(Protocol):
+    """What a driver on the local filesystem can also do: name an open file without copying it.
+
+    waitress spools a large request body into a file in the data folder; a driver that can link
+    that file into place saves writing the body a second time. Drivers that cannot simply lack
+    this method, and uploads copy the body through `writer` instead.
+    """
+
+    def link_file(self, fd: int, path: str) -> bool:
+        """Make the file open as `fd` durable at `path`, replacing it; False when it cannot be
+        linked there (another filesystem, no /proc), leaving `path` unchanged."""
+        ...

@@ -125,6 +125,31 @@ class FilesystemDriver:
             return FilesystemWriter(target, file, start)
         return FilesystemWriter(target, open(target, "wb"), 0)
 
+    def link_file(self, fd: int, path: str) -> bool:
+        target = self._full(path)
+        self._makedirs(target.parent)
+        temp = f".tmp-{uuid.uuid4().hex}"
+        folder = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            try:
+                # linkat(AT_SYMLINK_FOLLOW) of /proc/self/fd/N names even an O_TMPFILE file with
+                # no privilege (AT_EMPTY_PATH needs one). A dir fd makes Python call linkat:
+                # plain link(2) would try to link the /proc symlink itself.
+                os.link(f"/proc/self/fd/{fd}", temp, dst_dir_fd=folder, follow_symlinks=True)
+            except OSError:
+                return False
+            try:
+                os.fsync(fd)
+                os.replace(temp, target.name, src_dir_fd=folder, dst_dir_fd=folder)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(temp, dir_fd=folder)
+                raise
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+        return True
+
     def stat(self, path: str) -> FileInfo:
         try:
             st = self._full(path).stat()

@@ -18,14 +18,15 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from porter_specs.digest import CANONICAL_ALGORITHM, Digest
 
 from porter_registry.errors import RegistryError
 from porter_registry.storage import paths
-from porter_registry.storage.driver import PathNotFoundError, StorageDriver
+from porter_registry.storage.driver import LocalFileLinker, PathNotFoundError, StorageDriver
 
 _UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 _HASHER_CACHE_SIZE = 4096
@@ -40,6 +41,28 @@ class UploadStatus:
     upload_id: str
     offset: int
     started_at: float
+
+
+@runtime_checkable
+class LocalFileBody(Protocol):
+    """A chunk already whole in a local file (waitress's spool), maybe with its sha256 known.
+
+    Iterating yields its bytes; a session at offset 0 on a `LocalFileLinker` driver instead
+    links the file as its data, keeping the hash computed while the body arrived.
+    """
+
+    size: int
+
+    @property
+    def linkable(self) -> bool: ...
+
+    def fileno(self) -> int: ...
+
+    def sha256(self) -> object | None:
+        """The running sha256 of the whole file (a copy), or None when not known."""
+        ...
+
+    def __iter__(self) -> Iterator[bytes]: ...
 
 
 class _HasherCache:
@@ -126,6 +149,10 @@ class UploadStore:
                 status=416,
                 headers={"Range": range_header(status.offset)},
             )
+        if isinstance(chunks, LocalFileBody):
+            linked = self._link_body(status, chunks, length)
+            if linked is not None:
+                return linked
         key = (status.name, status.upload_id)
         hasher = self._hasher(status)
         data = paths.upload_data(status.name, status.upload_id)
@@ -149,6 +176,30 @@ class UploadStore:
         self.driver.put_content(paths.upload_offset(status.name, status.upload_id), b"%d" % offset)
         self._hashers.put(key, offset, hasher)
         return UploadStatus(status.name, status.upload_id, offset, status.started_at)
+
+    def _link_body(
+        self, status: UploadStatus, body: LocalFileBody, length: int | None
+    ) -> UploadStatus | None:
+        """Make a spooled body that starts the session its data, without copying; None when
+        it cannot be (not at offset 0, hash unknown, driver or file cannot link)."""
+        if status.offset != 0 or not body.linkable or not isinstance(self.driver, LocalFileLinker):
+            return None
+        hasher = body.sha256()
+        if hasher is None:
+            return None
+        if length is not None and body.size != length:
+            raise RegistryError(
+                "SIZE_INVALID", f"chunk declared {length} bytes but carried {body.size}"
+            )
+        data = paths.upload_data(status.name, status.upload_id)
+        # Durable under its name before `offset` claims it, as an appended chunk would be.
+        if not self.driver.link_file(body.fileno(), data):
+            return None
+        self.driver.put_content(
+            paths.upload_offset(status.name, status.upload_id), b"%d" % body.size
+        )
+        self._hashers.put((status.name, status.upload_id), body.size, hasher)
+        return UploadStatus(status.name, status.upload_id, body.size, status.started_at)
 
     def _hasher(self, status: UploadStatus) -> object:
         """The running sha256 at the committed offset: cached, or rebuilt from `data`."""
