@@ -1,8 +1,9 @@
 """No write reaches storage without the right credentials, whichever auth kind is configured.
 
 Every write endpoint (upload start, monolithic upload, PATCH, PUT, cancel, manifest PUT, the
-DELETEs, and a mount from a repository the client cannot pull) is tried anonymously, with bad
-credentials and as a user who may only pull; each is refused and the content is left as it was.
+DELETEs) is tried anonymously, with bad credentials and as a user who may only pull; each is
+refused and the content is left as it was. A mount from a repository the client cannot pull
+links nothing and opens an ordinary upload session instead, as CNCF distribution does.
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ def test_a_write_without_push_rights_is_refused_and_changes_nothing(
     assert_intact(world)
 
 
-def test_a_mount_from_a_repository_the_user_cannot_pull_links_nothing(world: World) -> None:
+def test_a_mount_from_a_repository_the_user_cannot_pull_opens_a_plain_session(world: World) -> None:
     if world.kind == "htpasswd":
         headers = basic("bob", "bob-secret")
     else:
@@ -123,7 +124,25 @@ def test_a_mount_from_a_repository_the_user_cannot_pull_links_nothing(world: Wor
         params={"mount": digest_of(SECRET), "from": "secret/x"},
         headers=headers,
     )
-    assert response.status_code != 201
+    assert response.status_code == 202, response.text
+    assert response.headers["location"].startswith("/v2/public/app/blobs/uploads/")
     assert not world.registry.repositories.has_blob(
+        "public/app", world.registry.resolve("secret/x", digest_of(SECRET))
+    )
+
+
+def test_a_mount_from_a_repository_the_user_may_pull_links_the_blob(world: World) -> None:
+    if world.kind == "htpasswd":
+        headers = basic("alice", "alice-secret")
+    else:
+        scope = "repository:public/app:pull,push repository:secret/x:pull"
+        headers = bearer(get_token(world.client, scope, basic("alice", "alice-secret")))
+    response = world.client.simulate_post(
+        "/v2/public/app/blobs/uploads/",
+        params={"mount": digest_of(SECRET), "from": "secret/x"},
+        headers=headers,
+    )
+    assert response.status_code == 201, response.text
+    assert world.registry.repositories.has_blob(
         "public/app", world.registry.resolve("secret/x", digest_of(SECRET))
     )
