@@ -11,7 +11,6 @@ import os
 import time
 
 from porter_runtime import jsonio, state
-from porter_runtime import syscalls as sc
 from porter_runtime.errors import ContainerNotFoundError, ContainerSetupError, WrongStateError
 from porter_runtime.hooks import run_hooks, run_warning
 
@@ -116,8 +115,9 @@ def create(
     plan.check_paths()
     check_config(config, plan, console_socket)
     seccomp = _compile_seccomp(config)
-    calls = sc.real()
-    calls.prctl(sc.PR_SET_CHILD_SUBREAPER, 1)
+    # not a child subreaper here: a created init outlives the runtime anyway, and leaving out
+    # ctypes lets stage A import it while the runtime sets up the cgroup (`run`, which waits
+    # for the init as its child, makes itself the subreaper before calling create)
     cdir.create()
     undo = _Undo(cdir)
     try:

@@ -23,8 +23,11 @@ FORWARDED = (1, 2, 3, 10, 12, 15, 28)
 
 
 def run(ctx: object, opts: object) -> int:
+    from porter_runtime import syscalls
     from porter_runtime.container import create, delete, start
 
+    if not opts.detach:  # the init becomes our child when stage A exits: wait_exit reaps it
+        syscalls.real().prctl(syscalls.PR_SET_CHILD_SUBREAPER, 1)
     container_id = opts.args[0]
     created = create(
         ctx.root,
