@@ -155,9 +155,11 @@ def main() -> int:
         if peer == "porter-runtime" or "error" in data or "error" in ours:
             continue
         ratios[peer] = {k: round(ours[k] / data[k], 2) for k in data if data[k]}
+    load = f"load average {os.getloadavg()[0]:.2f} (1 min) on {os.cpu_count()} CPUs"
     if args.json:
-        print(json.dumps({"results": results, "ratios": ratios}, indent=2))
+        print(json.dumps({"results": results, "ratios": ratios, "load": load}, indent=2))
         return 0
+    print(f"{args.rounds} rounds after 2 warm-up rounds; {load}")
     print(
         f"{'runtime':<26}{'run ms':>9}{'create ms':>11}{'start ms':>10}{'delete ms':>11}"
         f"{'init RSS KiB':>14}"
