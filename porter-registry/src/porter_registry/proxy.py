@@ -1,7 +1,8 @@
 """A `ContentSource` over HTTP: the upstream registry of a pull-through cache.
 
-The registry asks it only on a local miss; what it returns is verified and stored like a push,
-so later pulls (by digest, even with the upstream gone) are served from the cache. It logs in
+The registry asks it on a local miss, and where a pulled tag points now (a HEAD; see
+pull_through.py); what it returns is verified and stored like a push, so later pulls (even with
+the upstream gone) are served from the cache. It logs in
 to the upstream as clients do: on a 401 it reads the `WWW-Authenticate` challenge, and for
 `Bearer` fetches a token from the realm for the request's scope (with the configured user and
 password, or anonymously), caching it until shortly before it expires; for `Basic` it sends the
@@ -23,7 +24,7 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import requests
-from porter_specs.digest import Digest, Digester
+from porter_specs.digest import Digest, Digester, from_bytes, is_digest
 from porter_specs.errors import DigestMismatchError
 
 from porter_registry.config import ConfigError, ProxyConfig
@@ -37,6 +38,7 @@ log = logging.getLogger("porter_registry")
 CHUNK = 1 << 20
 TIMEOUT = (10.0, 300.0)  # connect, read
 _TOKEN_MARGIN = 10.0
+_ACCEPT = {"Accept": ", ".join(sorted(MANIFEST_TYPES))}
 _PARAM = re.compile(r'\s*([\w-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))\s*,?')
 
 
@@ -67,8 +69,7 @@ class UpstreamRegistry:
     # -- ContentSource -----------------------------------------------------------------------
 
     def fetch_manifest(self, name: str, reference: str) -> FetchedManifest | None:
-        accept = ", ".join(sorted(MANIFEST_TYPES))
-        response = self._get(name, f"/v2/{name}/manifests/{reference}", {"Accept": accept})
+        response = self._request("GET", name, f"/v2/{name}/manifests/{reference}", _ACCEPT)
         if response is None:
             return None
         with response:
@@ -79,10 +80,31 @@ class UpstreamRegistry:
         return FetchedManifest(content, media_type)
 
     def fetch_blob(self, name: str, digest: Digest) -> Iterator[bytes] | None:
-        response = self._get(name, f"/v2/{name}/blobs/{digest}", {})
+        response = self._request("GET", name, f"/v2/{name}/blobs/{digest}", {})
         if response is None:
             return None
         return self._verified_chunks(response, digest)
+
+    def tag_digest(self, name: str, tag: str) -> Digest | None:
+        """A HEAD of the manifest, as CNCF distribution's proxy does; a GET when the upstream's
+        HEAD names no digest."""
+        response = self._request("HEAD", name, f"/v2/{name}/manifests/{tag}", _ACCEPT)
+        if response is None:
+            return None
+        response.close()
+        header = response.headers.get("Docker-Content-Digest", "").strip()
+        if is_digest(header):
+            return Digest.parse(header)
+        fetched = self.fetch_manifest(name, tag)
+        return None if fetched is None else from_bytes(fetched.content)
+
+    def blob_size(self, name: str, digest: Digest) -> int | None:
+        response = self._request("HEAD", name, f"/v2/{name}/blobs/{digest}", {})
+        if response is None:
+            return None
+        response.close()
+        length = response.headers.get("Content-Length", "")
+        return int(length) if length.isdigit() else None
 
     # -- HTTP --------------------------------------------------------------------------------
 
@@ -100,14 +122,17 @@ class UpstreamRegistry:
         if actual != digest:
             raise DigestMismatchError(str(digest), str(actual), f"upstream blob {digest}")
 
-    def _get(self, name: str, path: str, headers: dict[str, str]) -> requests.Response | None:
+    def _request(
+        self, method: str, name: str, path: str, headers: dict[str, str]
+    ) -> requests.Response | None:
         """The upstream's 200 response (streaming), or None for a miss."""
         scope = f"repository:{name}:pull"
         try:
-            response = self._send(path, headers, scope)
+            response = self._send(method, path, headers, scope)
             if response.status_code == 401:
                 response.close()
-                response = self._send(path, headers, scope, self._login(response, scope))
+                authorization = self._login(response, scope)
+                response = self._send(method, path, headers, scope, authorization)
         except requests.RequestException as exc:
             log.warning("proxy: upstream %s unreachable for %s: %s", self.url, path, exc)
             return None
@@ -123,13 +148,21 @@ class UpstreamRegistry:
         return None
 
     def _send(
-        self, path: str, headers: dict[str, str], scope: str, authorization: str | None = None
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        scope: str,
+        authorization: str | None = None,
     ) -> requests.Response:
         headers = dict(headers)
         authorization = authorization or self._cached_token(scope)
         if authorization:
             headers["Authorization"] = authorization
-        return self.session.get(self.url + path, headers=headers, stream=True, timeout=self.timeout)
+        # Session.request follows redirects for HEAD too (blobs often live behind one).
+        return self.session.request(
+            method, self.url + path, headers=headers, stream=True, timeout=self.timeout
+        )
 
     def _cached_token(self, scope: str) -> str | None:
         with self._lock:

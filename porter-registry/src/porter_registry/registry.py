@@ -24,6 +24,7 @@ from porter_registry.names import (
     is_valid_tag,
     parse_digest,
 )
+from porter_registry.pull_through import PullThrough
 from porter_registry.storage.blobs import BlobStore
 from porter_registry.storage.driver import StorageDriver
 from porter_registry.storage.locks import PushLock
@@ -68,6 +69,7 @@ class Registry:
         self.uploads = UploadStore(driver)
         self.repositories = RepositoryStore(driver)
         self.manifests = ManifestStore(driver, self.blobs)
+        self.pull_through = PullThrough(self)
 
     # -- rules -------------------------------------------------------------------------------
 
@@ -89,11 +91,19 @@ class Registry:
             size = self.blobs.size(digest)
             if size is not None:
                 return size
-        if self._fill_blob(name, digest):
+        if self.pull_through.fill_blob(name, digest):
             size = self.blobs.size(digest)
             if size is not None:
                 return size
         raise RegistryError("BLOB_UNKNOWN", {"digest": str(digest)})
+
+    def head_blob(self, name: str, digest: Digest) -> int:
+        """Like `blob_size`, but a blob only the upstream holds is not downloaded for it."""
+        check_name(name)
+        size = self.pull_through.head_blob(name, digest)
+        if size is None:
+            raise RegistryError("BLOB_UNKNOWN", {"digest": str(digest)})
+        return size
 
     def open_blob(self, name: str, digest: Digest, offset: int = 0) -> BinaryIO:
         return self.blobs.open(digest, offset)
@@ -103,17 +113,6 @@ class Registry:
         self._deletable()
         if not self.repositories.unlink_blob(name, digest):
             raise RegistryError("BLOB_UNKNOWN", {"digest": str(digest)})
-
-    def _fill_blob(self, name: str, digest: Digest) -> bool:
-        chunks = self.upstream.fetch_blob(name, digest)
-        if chunks is None:
-            return False
-        status = self.uploads.start(name)
-        try:
-            self.finish_upload(name, status.upload_id, digest, chunks, allow_read_only=True)
-        finally:
-            self.uploads.remove(name, status.upload_id)
-        return True
 
     def mount_blob(self, name: str, digest: Digest, source: str | None) -> bool:
         """Link a known blob into `name`; False when it cannot (the client then uploads).
@@ -199,19 +198,25 @@ class Registry:
         return self.manifests.resolve_tag(name, reference)
 
     def get_manifest(self, name: str, reference: str) -> StoredManifest:
+        """A manifest by tag or digest; a tag is first brought in line with the upstream's."""
         check_name(name)
+        by_digest = is_digest_reference(reference)
+        if not by_digest and is_valid_tag(reference):
+            self.pull_through.refresh_tag(name, reference)
         try:
             return self.manifests.get(name, self.resolve(name, reference))
         except RegistryError as exc:
-            if exc.error_code.code != "MANIFEST_UNKNOWN":
+            # A tag's miss was the upstream's too (refresh_tag asked it); a digest is asked now.
+            if exc.error_code.code != "MANIFEST_UNKNOWN" or not by_digest:
                 raise
             fetched = self.upstream.fetch_manifest(name, reference)
             if fetched is None:
                 raise
-        self._cache_manifest(name, reference, fetched.content, fetched.media_type)
+        self.cache_manifest(name, reference, fetched.content, fetched.media_type)
         return self.manifests.get(name, self.resolve(name, reference))
 
-    def _cache_manifest(self, name: str, reference: str, content: bytes, media_type: str) -> None:
+    def cache_manifest(self, name: str, reference: str, content: bytes, media_type: str) -> None:
+        """Store a manifest from the upstream (checked against `reference` when a digest)."""
         document = parse_manifest(content, media_type)
         digest = self._manifest_digest(reference, content)
         stored = StoredManifest(digest, document.media_type, content)

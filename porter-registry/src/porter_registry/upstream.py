@@ -1,7 +1,8 @@
 """The seam for a pull-through cache: where content missing locally may be fetched from.
 
-The registry asks its `ContentSource` only when a repository lacks a manifest or blob a client
-pulls. Whatever it returns is verified and stored like a push (blobs by digest through an
+The registry asks its `ContentSource` when a repository lacks a manifest or blob a client
+pulls, and where a pulled tag points now (see pull_through.py for when). Whatever it returns
+is verified and stored like a push (blobs by digest through an
 upload session, manifests checked against the requested digest), then served. The default,
 `NoUpstream`, has nothing. A proxy implements `ContentSource` over HTTP to another registry.
 """
@@ -38,6 +39,14 @@ class ContentSource(Protocol):
         """The blob's bytes in chunks, or None when upstream lacks it."""
         ...
 
+    def tag_digest(self, name: str, tag: str) -> Digest | None:
+        """The digest `tag` of `name` points to upstream now, or None when it cannot say."""
+        ...
+
+    def blob_size(self, name: str, digest: Digest) -> int | None:
+        """The blob's size upstream (without its bytes), or None when upstream lacks it."""
+        ...
+
 
 class NoUpstream:
     """No upstream: a miss is a miss."""
@@ -46,6 +55,12 @@ class NoUpstream:
         return None
 
     def fetch_blob(self, name: str, digest: Digest) -> Iterable[bytes] | None:
+        return None
+
+    def tag_digest(self, name: str, tag: str) -> Digest | None:
+        return None
+
+    def blob_size(self, name: str, digest: Digest) -> int | None:
         return None
 
 

@@ -68,6 +68,34 @@ def test_pulled_content_is_served_from_the_cache_after_the_upstream_stops(pair: 
         assert pair.get(f"/v2/team/app/blobs/{digest_of(blob)}").content == blob
 
 
+def test_a_retagged_upstream_image_is_served_by_its_new_digest(pair: Pair) -> None:
+    assert pair.get("/v2/team/app/manifests/v1").content == pair.manifest
+    newer = Pusher(HttpClient(pair.upstream.url)).image("team/app", "v1", (b"a newer layer",))
+    response = pair.get("/v2/team/app/manifests/v1", Accept=OCI_MANIFEST)
+    assert response.status_code == 200
+    assert response.headers["Docker-Content-Digest"] == digest_of(newer)
+    assert response.content == newer
+    head = requests.head(f"{pair.proxy.url}/v2/team/app/manifests/v1", timeout=30)
+    assert head.headers["Docker-Content-Digest"] == digest_of(newer)
+
+
+def test_a_cached_tag_is_served_while_the_upstream_is_down(pair: Pair) -> None:
+    pair.get("/v2/team/app/manifests/v1")
+    pair.upstream.stop()
+    response = pair.get("/v2/team/app/manifests/v1")
+    assert response.status_code == 200
+    assert response.content == pair.manifest
+
+
+def test_head_of_an_uncached_blob_answers_without_caching_it(pair: Pair) -> None:
+    digest = digest_of(LAYERS[1])
+    response = requests.head(f"{pair.proxy.url}/v2/team/app/blobs/{digest}", timeout=30)
+    assert response.status_code == 200
+    assert response.headers["Content-Length"] == str(len(LAYERS[1]))
+    assert response.headers["Docker-Content-Digest"] == digest
+    assert not (pair.proxy.data / "blobs/sha256" / digest[7:9] / digest[7:]).exists()
+
+
 def test_an_uncached_pull_with_the_upstream_stopped_is_a_miss(pair: Pair) -> None:
     pair.upstream.stop()
     response = pair.get(f"/v2/team/app/blobs/{digest_of(LAYERS[0])}")

@@ -26,7 +26,10 @@ class Script(BaseHTTPRequestHandler):
         for key, value in {**headers, "Content-Length": str(len(body))}.items():
             self.send_header(key, value)
         self.end_headers()
-        self.wfile.write(body)
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    do_HEAD = do_GET
 
     def log_message(self, *args: object) -> None:
         pass
@@ -80,6 +83,32 @@ def test_a_bearer_challenge_is_answered_with_a_token_reused_for_the_scope(server
     assert len(token_requests) == 1
     assert "scope=repository%3Aapp%3Apull" in token_requests[0]
     assert "service=up" in token_requests[0]
+
+
+def test_a_tag_digest_comes_from_a_head_of_the_manifest(server) -> None:
+    digest = digest_of(b"manifest")
+    server.routes = lambda request: (200, {"Docker-Content-Digest": digest}, b"manifest")
+    assert UpstreamRegistry(url(server)).tag_digest("app", "v1") == Digest.parse(digest)
+    assert [path for path, _ in server.seen] == ["/v2/app/manifests/v1"]
+
+
+def test_a_tag_digest_is_computed_when_the_upstream_head_names_none(server) -> None:
+    server.routes = lambda request: (200, {}, b"manifest")
+    assert UpstreamRegistry(url(server)).tag_digest("app", "v1") == Digest.parse(
+        digest_of(b"manifest")
+    )
+
+
+def test_a_blob_size_comes_from_a_head_of_the_blob(server) -> None:
+    server.routes = lambda request: (200, {}, b"x" * 1234)
+    size = UpstreamRegistry(url(server)).blob_size("app", Digest.parse(digest_of(b"x" * 1234)))
+    assert size == 1234
+
+
+def test_an_unreachable_upstream_knows_no_tag_and_no_blob() -> None:
+    upstream = UpstreamRegistry("http://127.0.0.1:9")
+    assert upstream.tag_digest("app", "v1") is None
+    assert upstream.blob_size("app", Digest.parse(digest_of(b"x"))) is None
 
 
 def test_an_upstream_refusing_the_credentials_is_denied(server) -> None:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 
 import falcon
 from falcon import testing
 from porter_registry.app import create_app
 from porter_registry.errors import RegistryError
-from porter_registry.upstream import FetchedManifest
-from porter_specs.digest import Digest
-from registry_support import EMPTY_CONFIG, Pusher, digest_of, manifest_bytes
+from registry_support import Pusher, digest_of
 from tests_common import make_registry
+from upstream_support import FakeUpstream
 
 
 class RecordingAuthorizer:
@@ -67,29 +65,6 @@ def test_cross_repository_mount_asks_pull_on_the_source(tmp_path: Path) -> None:
     assert authorizer.calls == [("dst", ("pull", "push")), ("src", ("pull",))]
 
 
-class FakeUpstream:
-    """An upstream holding one image; counts what it was asked."""
-
-    def __init__(self) -> None:
-        self.manifest = manifest_bytes(EMPTY_CONFIG, (b"upstream layer",))
-        self.blobs = {
-            digest_of(EMPTY_CONFIG): EMPTY_CONFIG,
-            digest_of(b"upstream layer"): b"upstream layer",
-        }
-        self.requests: list[str] = []
-
-    def fetch_manifest(self, name: str, reference: str) -> FetchedManifest | None:
-        self.requests.append(f"manifest {reference}")
-        if reference in ("v1", digest_of(self.manifest)):
-            return FetchedManifest(self.manifest, "application/vnd.oci.image.manifest.v1+json")
-        return None
-
-    def fetch_blob(self, name: str, digest: Digest) -> Iterable[bytes] | None:
-        self.requests.append(f"blob {digest}")
-        data = self.blobs.get(str(digest))
-        return None if data is None else [data]
-
-
 def _proxy_client(tmp_path: Path, upstream: FakeUpstream) -> testing.TestClient:
     registry = make_registry(tmp_path / "cache", read_only=True)
     registry.upstream = upstream
@@ -99,10 +74,11 @@ def _proxy_client(tmp_path: Path, upstream: FakeUpstream) -> testing.TestClient:
 def test_missing_manifest_is_fetched_upstream_then_cached(tmp_path: Path) -> None:
     upstream = FakeUpstream()
     client = _proxy_client(tmp_path, upstream)
-    first = client.simulate_get("/v2/lib/img/manifests/v1")
-    second = client.simulate_get("/v2/lib/img/manifests/v1")
+    digest = digest_of(upstream.manifest)
+    first = client.simulate_get(f"/v2/lib/img/manifests/{digest}")
+    second = client.simulate_get(f"/v2/lib/img/manifests/{digest}")
     assert first.content == second.content == upstream.manifest
-    assert upstream.requests == ["manifest v1"]
+    assert upstream.requests == [f"manifest {digest}"]
 
 
 def test_missing_blob_is_fetched_upstream_verified_and_cached(tmp_path: Path) -> None:

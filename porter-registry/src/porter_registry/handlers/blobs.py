@@ -32,9 +32,14 @@ def _byte_range(header: str, size: int) -> tuple[int, int]:
 
 
 class BlobResource(Resource):
-    def _head(self, resp: falcon.Response, name: str, digest: str) -> tuple[int, str]:
+    def _head(
+        self, resp: falcon.Response, name: str, digest: str, fetch: bool = True
+    ) -> tuple[int, str]:
         parsed = parse_digest(digest)
-        size = self.registry.blob_size(name, parsed)
+        if fetch:
+            size = self.registry.blob_size(name, parsed)
+        else:
+            size = self.registry.head_blob(name, parsed)
         resp.set_header("Docker-Content-Digest", str(parsed))
         resp.set_header("Accept-Ranges", "bytes")
         resp.set_header("ETag", f'"{parsed}"')
@@ -42,7 +47,7 @@ class BlobResource(Resource):
         return size, str(parsed)
 
     def on_head(self, req: falcon.Request, resp: falcon.Response, name: str, digest: str) -> None:
-        size, _ = self._head(resp, name, digest)
+        size, _ = self._head(resp, name, digest, fetch=False)
         resp.content_length = size
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str, digest: str) -> None:
