@@ -5,10 +5,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
+from falcon import testing
+from porter_registry.app import create_app
 from porter_registry.upstream import FetchedManifest
 from porter_specs.digest import Digest
 from registry_support import EMPTY_CONFIG, digest_of, manifest_bytes
+from tests_common import make_registry
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 
@@ -65,3 +69,10 @@ class FakeUpstream:
             return None
         data = self.blobs.get(str(digest))
         return None if data is None else len(data)
+
+
+def proxy_client(tmp_path: Path, upstream: FakeUpstream) -> testing.TestClient:
+    """A read-only registry in `tmp_path` caching `upstream`, behind falcon's test client."""
+    registry = make_registry(tmp_path / "cache", read_only=True)
+    registry.upstream = upstream
+    return testing.TestClient(create_app(registry))

@@ -113,36 +113,34 @@ def test_a_write_without_push_rights_is_refused_and_changes_nothing(
     assert_intact(world)
 
 
-def test_a_mount_from_a_repository_the_user_cannot_pull_opens_a_plain_session(world: World) -> None:
+def _mount_secret(world: World, user: str) -> testing.Result:
+    """`user` mounts secret/x's blob into public/app (where everyone may push)."""
+    login = basic(user, f"{user}-secret")
     if world.kind == "htpasswd":
-        headers = basic("bob", "bob-secret")
+        headers = login
     else:
         scope = "repository:public/app:pull,push repository:secret/x:pull"
-        headers = bearer(get_token(world.client, scope, basic("bob", "bob-secret")))
-    response = world.client.simulate_post(
+        headers = bearer(get_token(world.client, scope, login))
+    return world.client.simulate_post(
         "/v2/public/app/blobs/uploads/",
         params={"mount": digest_of(SECRET), "from": "secret/x"},
         headers=headers,
     )
+
+
+def _linked(world: World) -> bool:
+    digest = world.registry.resolve("secret/x", digest_of(SECRET))
+    return world.registry.repositories.has_blob("public/app", digest)
+
+
+def test_a_mount_from_a_repository_the_user_cannot_pull_opens_a_plain_session(world: World) -> None:
+    response = _mount_secret(world, "bob")
     assert response.status_code == 202, response.text
     assert response.headers["location"].startswith("/v2/public/app/blobs/uploads/")
-    assert not world.registry.repositories.has_blob(
-        "public/app", world.registry.resolve("secret/x", digest_of(SECRET))
-    )
+    assert not _linked(world)
 
 
 def test_a_mount_from_a_repository_the_user_may_pull_links_the_blob(world: World) -> None:
-    if world.kind == "htpasswd":
-        headers = basic("alice", "alice-secret")
-    else:
-        scope = "repository:public/app:pull,push repository:secret/x:pull"
-        headers = bearer(get_token(world.client, scope, basic("alice", "alice-secret")))
-    response = world.client.simulate_post(
-        "/v2/public/app/blobs/uploads/",
-        params={"mount": digest_of(SECRET), "from": "secret/x"},
-        headers=headers,
-    )
+    response = _mount_secret(world, "alice")
     assert response.status_code == 201, response.text
-    assert world.registry.repositories.has_blob(
-        "public/app", world.registry.resolve("secret/x", digest_of(SECRET))
-    )
+    assert _linked(world)

@@ -6,24 +6,15 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from falcon import testing
-from porter_registry.app import create_app
 from registry_support import EMPTY_CONFIG, digest_of, manifest_bytes
-from tests_common import make_registry
-from upstream_support import FakeUpstream
+from upstream_support import FakeUpstream, proxy_client
 
 LAYER = b"upstream layer"
 
 
-def _proxy(tmp_path: Path, upstream: FakeUpstream) -> testing.TestClient:
-    registry = make_registry(tmp_path / "cache", read_only=True)
-    registry.upstream = upstream
-    return testing.TestClient(create_app(registry))
-
-
 def test_a_retagged_upstream_manifest_is_served_on_the_next_pull(tmp_path: Path) -> None:
     upstream = FakeUpstream()
-    client = _proxy(tmp_path, upstream)
+    client = proxy_client(tmp_path, upstream)
     assert client.simulate_get("/v2/lib/img/manifests/v1").content == upstream.manifest
     newer = manifest_bytes(EMPTY_CONFIG, (LAYER,), annotations={"v": "2"})
     upstream.retag("v1", newer)
@@ -35,7 +26,7 @@ def test_a_retagged_upstream_manifest_is_served_on_the_next_pull(tmp_path: Path)
 
 def test_an_unchanged_tag_is_checked_but_not_fetched_again(tmp_path: Path) -> None:
     upstream = FakeUpstream()
-    client = _proxy(tmp_path, upstream)
+    client = proxy_client(tmp_path, upstream)
     client.simulate_get("/v2/lib/img/manifests/v1")
     upstream.requests.clear()
     assert client.simulate_head("/v2/lib/img/manifests/v1").status_code == 200
@@ -44,7 +35,7 @@ def test_an_unchanged_tag_is_checked_but_not_fetched_again(tmp_path: Path) -> No
 
 def test_a_cached_tag_is_served_while_the_upstream_is_unreachable(tmp_path: Path) -> None:
     upstream = FakeUpstream()
-    client = _proxy(tmp_path, upstream)
+    client = proxy_client(tmp_path, upstream)
     client.simulate_get("/v2/lib/img/manifests/v1")
     upstream.reachable = False
     response = client.simulate_get("/v2/lib/img/manifests/v1")
@@ -54,7 +45,7 @@ def test_a_cached_tag_is_served_while_the_upstream_is_unreachable(tmp_path: Path
 
 def test_a_manifest_by_digest_is_never_rechecked(tmp_path: Path) -> None:
     upstream = FakeUpstream()
-    client = _proxy(tmp_path, upstream)
+    client = proxy_client(tmp_path, upstream)
     digest = digest_of(upstream.manifest)
     client.simulate_get(f"/v2/lib/img/manifests/{digest}")
     upstream.requests.clear()
@@ -65,7 +56,7 @@ def test_a_manifest_by_digest_is_never_rechecked(tmp_path: Path) -> None:
 
 def test_head_of_an_uncached_blob_downloads_nothing(tmp_path: Path) -> None:
     upstream = FakeUpstream()
-    client = _proxy(tmp_path, upstream)
+    client = proxy_client(tmp_path, upstream)
     response = client.simulate_head(f"/v2/lib/img/blobs/{digest_of(LAYER)}")
     assert response.status_code == 200
     assert response.headers["content-length"] == str(len(LAYER))
@@ -75,7 +66,7 @@ def test_head_of_an_uncached_blob_downloads_nothing(tmp_path: Path) -> None:
 
 
 def test_head_of_a_blob_upstream_lacks_is_blob_unknown(tmp_path: Path) -> None:
-    client = _proxy(tmp_path, FakeUpstream())
+    client = proxy_client(tmp_path, FakeUpstream())
     response = client.simulate_head(f"/v2/lib/img/blobs/{digest_of(b'nope')}")
     assert response.status_code == 404
 
@@ -83,7 +74,7 @@ def test_head_of_a_blob_upstream_lacks_is_blob_unknown(tmp_path: Path) -> None:
 def test_clients_missing_one_blob_together_fetch_it_once(tmp_path: Path) -> None:
     upstream = FakeUpstream()
     upstream.blob_delay = 0.3
-    client = _proxy(tmp_path, upstream)
+    client = proxy_client(tmp_path, upstream)
     path = f"/v2/lib/img/blobs/{digest_of(LAYER)}"
     with ThreadPoolExecutor(4) as pool:
         answers = list(pool.map(lambda _: client.simulate_get(path), range(4)))
@@ -95,7 +86,7 @@ def test_a_blob_cached_for_another_repository_is_linked_without_download(
     tmp_path: Path,
 ) -> None:
     upstream = FakeUpstream()
-    client = _proxy(tmp_path, upstream)
+    client = proxy_client(tmp_path, upstream)
     client.simulate_get(f"/v2/lib/img/blobs/{digest_of(LAYER)}")
     upstream.requests.clear()
     response = client.simulate_get(f"/v2/lib/other/blobs/{digest_of(LAYER)}")

@@ -10,7 +10,7 @@ from porter_registry.app import create_app
 from porter_registry.errors import RegistryError
 from registry_support import Pusher, digest_of
 from tests_common import make_registry
-from upstream_support import FakeUpstream
+from upstream_support import FakeUpstream, proxy_client
 
 
 class RecordingAuthorizer:
@@ -65,15 +65,9 @@ def test_cross_repository_mount_asks_pull_on_the_source(tmp_path: Path) -> None:
     assert authorizer.calls == [("dst", ("pull", "push")), ("src", ("pull",))]
 
 
-def _proxy_client(tmp_path: Path, upstream: FakeUpstream) -> testing.TestClient:
-    registry = make_registry(tmp_path / "cache", read_only=True)
-    registry.upstream = upstream
-    return testing.TestClient(create_app(registry))
-
-
 def test_missing_manifest_is_fetched_upstream_then_cached(tmp_path: Path) -> None:
     upstream = FakeUpstream()
-    client = _proxy_client(tmp_path, upstream)
+    client = proxy_client(tmp_path, upstream)
     digest = digest_of(upstream.manifest)
     first = client.simulate_get(f"/v2/lib/img/manifests/{digest}")
     second = client.simulate_get(f"/v2/lib/img/manifests/{digest}")
@@ -83,7 +77,7 @@ def test_missing_manifest_is_fetched_upstream_then_cached(tmp_path: Path) -> Non
 
 def test_missing_blob_is_fetched_upstream_verified_and_cached(tmp_path: Path) -> None:
     upstream = FakeUpstream()
-    client = _proxy_client(tmp_path, upstream)
+    client = proxy_client(tmp_path, upstream)
     digest = digest_of(b"upstream layer")
     assert client.simulate_get(f"/v2/lib/img/blobs/{digest}").content == b"upstream layer"
     assert client.simulate_get(f"/v2/lib/img/blobs/{digest}").status_code == 200
@@ -94,7 +88,7 @@ def test_upstream_content_with_the_wrong_digest_is_refused(tmp_path: Path) -> No
     upstream = FakeUpstream()
     digest = digest_of(b"honest")
     upstream.blobs[digest] = b"tampered"
-    client = _proxy_client(tmp_path, upstream)
+    client = proxy_client(tmp_path, upstream)
     response = client.simulate_get(f"/v2/lib/img/blobs/{digest}")
     assert response.status_code == 400
     assert response.json["errors"][0]["code"] == "DIGEST_INVALID"
@@ -102,6 +96,6 @@ def test_upstream_content_with_the_wrong_digest_is_refused(tmp_path: Path) -> No
 
 
 def test_upstream_miss_is_a_plain_miss(tmp_path: Path) -> None:
-    client = _proxy_client(tmp_path, FakeUpstream())
+    client = proxy_client(tmp_path, FakeUpstream())
     assert client.simulate_get("/v2/lib/img/manifests/v9").status_code == 404
     assert client.simulate_get(f"/v2/lib/img/blobs/{digest_of(b'?')}").status_code == 404
