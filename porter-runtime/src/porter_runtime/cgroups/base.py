@@ -118,6 +118,13 @@ def rmdir_bounded(directory: str, attempts: int = 10) -> None:
     """
     import time
 
+    try:  # the usual case, a leaf: no need to list its (many) interface files first
+        os.rmdir(directory)
+        return
+    except FileNotFoundError:
+        return
+    except OSError:
+        pass
     try:
         children = [e.path for e in os.scandir(directory) if e.is_dir(follow_symlinks=False)]
     except FileNotFoundError:
