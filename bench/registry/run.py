@@ -3,7 +3,8 @@
     .venv/bin/python bench/registry/run.py [--blob-mib 512] [--seconds 10] [--format json]
                                           [--only upload|download|requests ...]
 
-For each registry, started here on a free loopback port with its data in a temporary folder:
+For each registry, started here on a free loopback port with its data in a temporary folder
+(dirty pages written back first, so that neither pays for the other's writeback):
   - upload: a BLOB_MIB MiB random blob, POST to open a session then PUT ?digest= with the body
     streamed by curl (`-T`), in MiB/s;
   - download: GET of that blob by curl into /dev/null, in MiB/s;
@@ -177,6 +178,8 @@ def make_blob(path: Path, mib: int) -> str:
             chunk = os.urandom(1 << 20)
             digest.update(chunk)
             out.write(chunk)
+        out.flush()
+        os.fsync(out.fileno())
     return f"sha256:{digest.hexdigest()}"
 
 
@@ -352,6 +355,8 @@ def main() -> None:
         digest = make_blob(blob, args.blob_mib)
         results = []
         for name, start in (("porter-registry", porter), ("docker-registry", distribution)):
+            # Neither registry pays for the other's (or the blob file's) pending writeback.
+            os.sync()
             (root / name).mkdir()
             results.append(measure(name, start, root / name, blob, digest, args))
     if args.format == "json":
