@@ -10,6 +10,7 @@ compiles it into an eBPF program, so a config means the same thing on either.
 from __future__ import annotations
 
 from porter_runtime.cgroups.base import CgroupError
+from porter_runtime.frozen import Frozen
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing and dataclasses cost milliseconds at every runtime start
@@ -35,35 +36,7 @@ DEFAULT_ALLOWED_DEVICES: tuple[dict[str, Any], ...] = (
 )
 
 
-class _Frozen:
-    """Immutable value with equality by fields: a frozen dataclass without importing
-    dataclasses (and inspect, re, ...) on the runtime's start-up path."""
-
-    __slots__ = ()
-    _FIELDS: tuple[str, ...] = ()  # in constructor order
-
-    def __init__(self, *values: object) -> None:
-        for name, value in zip(self._FIELDS, values, strict=True):
-            object.__setattr__(self, name, value)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable")
-
-    def _fields(self) -> tuple:
-        return tuple(getattr(self, name) for name in self._FIELDS)
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other._fields() == self._fields()
-
-    def __hash__(self) -> int:
-        return hash(self._fields())
-
-    def __repr__(self) -> str:
-        inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._FIELDS)
-        return f"{type(self).__name__}({inner})"
-
-
-class DeviceRule(_Frozen):
+class DeviceRule(Frozen):
     """One exception to the default: a device type and number with some access bits."""
 
     __slots__ = ("access", "major", "minor", "type")
@@ -86,7 +59,7 @@ class DeviceRule(_Frozen):
         return sum(ACCESS_BITS[c] for c in self.access)
 
 
-class DevicePolicy(_Frozen):
+class DevicePolicy(Frozen):
     """The outcome of a rule list: a default plus the exceptions to it."""
 
     __slots__ = ("default_allow", "exceptions")

@@ -9,48 +9,56 @@ container's init only has to hand them to the kernel.
 
 from __future__ import annotations
 
-import logging
 import os
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
 
+from porter_runtime.frozen import Frozen
 from porter_runtime.seccomp import tables
 from porter_runtime.seccomp.errors import SeccompError
 
-log = logging.getLogger(__name__)
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing, dataclasses and logging cost milliseconds at every create
+    from collections.abc import Mapping, Sequence
+    from typing import Any
 
 MAX_ARGS = 6
 
 
-@dataclass(frozen=True)
-class SeccompProgram:
+class SeccompProgram(Frozen):
     """A compiled filter: `struct sock_filter` bytes and seccomp(2) flags.
 
     `listener_path` is set when a rule uses SCMP_ACT_NOTIFY; install then asks the
     kernel for a notification fd, which the runtime sends to that socket.
     """
 
+    __slots__ = ("bpf", "flags", "listener_metadata", "listener_path")
+    _FIELDS = ("bpf", "flags", "listener_path", "listener_metadata")
     bpf: bytes
     flags: int
-    listener_path: str | None = None
-    listener_metadata: str = ""
+    listener_path: str | None
+    listener_metadata: str
+
+    def __init__(
+        self, bpf: bytes, flags: int, listener_path: str | None = None, listener_metadata: str = ""
+    ) -> None:
+        super().__init__(bpf, flags, listener_path, listener_metadata)
 
     @property
     def uses_notify(self) -> bool:
         return self.listener_path is not None
 
 
-@dataclass(frozen=True)
-class Condition:
+class Condition(Frozen):
+    __slots__ = ("index", "op", "value", "value_two")
+    _FIELDS = ("index", "op", "value", "value_two")
     index: int
     op: int
     value: int
     value_two: int
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(Frozen):
+    __slots__ = ("action", "conditions", "names", "where")
+    _FIELDS = ("names", "action", "conditions", "where")
     names: tuple[str, ...]
     action: int
     conditions: tuple[Condition, ...]
@@ -72,7 +80,7 @@ def _action(name: Any, errno_ret: Any, where: str, errno_where: str) -> int:
 
 
 def _condition(raw: Any, where: str) -> Condition:
-    if not isinstance(raw, Mapping):
+    if not isinstance(raw, dict):
         raise SeccompError(where, "must be an object with index, value and op")
     index = _int(raw.get("index"), f"{where}.index", 0, MAX_ARGS - 1)
     op = raw.get("op")
@@ -84,7 +92,7 @@ def _condition(raw: Any, where: str) -> Condition:
 
 
 def _rule(raw: Any, where: str) -> Rule:
-    if not isinstance(raw, Mapping):
+    if not isinstance(raw, dict):
         raise SeccompError(where, "must be an object")
     names = raw.get("names")
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
@@ -131,7 +139,7 @@ def _arches(raw: Any) -> list[str]:
 
 def validate(seccomp: Any) -> tuple[int, list[str], int, list[Rule]]:
     """Check the whole profile: (default action, arch names, flags, rules)."""
-    if not isinstance(seccomp, Mapping):
+    if not isinstance(seccomp, dict):
         raise SeccompError("linux.seccomp", "must be an object")
     if "defaultAction" not in seccomp:
         raise SeccompError("defaultAction", "is required")
@@ -162,7 +170,11 @@ def compile_seccomp(seccomp: Mapping[str, Any]) -> SeccompProgram:
         for name in arches:
             token = libseccomp.arch_token(name)
             if token == 0:
-                log.warning("seccomp: this libseccomp does not know %s; skipped", name)
+                import logging
+
+                logging.getLogger(__name__).warning(
+                    "seccomp: this libseccomp does not know %s; skipped", name
+                )
                 continue
             filt.add_arch(token)
         for rule in rules:
@@ -195,8 +207,7 @@ def _add_rule(filt: Any, rule: Rule) -> None:
     for name in rule.names:
         nr = syscall_number(name)
         if nr is None:
-            log.debug("seccomp: unknown syscall %s skipped", name)
-            continue
+            continue  # a syscall of a newer kernel: skipped, as runc does
         for group in groups:
             rc = filt.add_rule(rule.action, nr, group)
             if rc < 0:

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import json
 import os
-import socket
-from typing import Any
 
 from porter_runtime.seccomp import tables
 from porter_runtime.seccomp.compile import SeccompProgram
 from porter_runtime.seccomp.errors import SeccompError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 SOCK_FILTER_SIZE = 8
 
@@ -76,6 +77,9 @@ def send_seccomp_fd(
     The message is the spec's ContainerProcessState JSON with the fd attached by
     SCM_RIGHTS; `state` is the container's state document.
     """
+    import json  # here, in the runtime: only a profile with a notify rule needs them
+    import socket
+
     if program.listener_path is None:
         raise SeccompError("listenerPath", "the profile has no SCMP_ACT_NOTIFY rule")
     message = {

@@ -9,12 +9,13 @@ needs no library at all: only the bytes, computed before the fork.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
-from collections.abc import Sequence
-from functools import lru_cache
 
 from porter_runtime.seccomp.errors import SeccompError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 NR_SCMP_ERROR = -1
 ATTR_CTL_NNP = 3
@@ -32,14 +33,27 @@ class ArgCmp(ctypes.Structure):
     ]
 
 
-@lru_cache(maxsize=1)
+_loaded: list[ctypes.CDLL] = []
+
+
 def library() -> ctypes.CDLL:
-    """Load libseccomp.so.2 once and declare the signatures we call."""
-    name = ctypes.util.find_library("seccomp") or "libseccomp.so.2"
+    """Load libseccomp.so.2 once and declare the signatures we call.
+
+    The soname is tried first: ctypes.util.find_library runs ldconfig in a subprocess,
+    tens of milliseconds on every create with a seccomp profile."""
+    if _loaded:
+        return _loaded[0]
+    name = "libseccomp.so.2"
     try:
         lib = ctypes.CDLL(name, use_errno=True)
-    except OSError as e:
-        raise SeccompError("libseccomp", f"cannot load {name}: {e}") from e
+    except OSError:
+        from ctypes.util import find_library
+
+        name = find_library("seccomp") or name
+        try:
+            lib = ctypes.CDLL(name, use_errno=True)
+        except OSError as e:
+            raise SeccompError("libseccomp", f"cannot load {name}: {e}") from e
     lib.seccomp_init.restype = ctypes.c_void_p
     lib.seccomp_init.argtypes = [ctypes.c_uint32]
     lib.seccomp_release.argtypes = [ctypes.c_void_p]
@@ -56,6 +70,7 @@ def library() -> ctypes.CDLL:
     ]
     lib.seccomp_attr_set.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_uint32]
     lib.seccomp_export_bpf.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    _loaded.append(lib)
     return lib
 
 
