@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -155,6 +156,11 @@ static void report_identity(void)
     field_str("cwd", getcwd(cwd, sizeof(cwd)) ? cwd : NULL);
     field_int("stdin_tty", isatty(0));
     field_int("stdout_tty", isatty(1));
+    field_str("tty_name", ttyname(0));
+    struct winsize size;
+    int sized = ioctl(0, TIOCGWINSZ, &size) == 0;
+    field_int("tty_rows", sized ? size.ws_row : -1);
+    field_int("tty_cols", sized ? size.ws_col : -1);
 }
 
 static void report_strings(const char *name, char **list, int count)
