@@ -135,6 +135,20 @@ def process_cgroups(pid: int | str) -> dict[str, str]:
     return paths
 
 
+def cgroup_dir(pid: int, controller: str) -> Path:
+    """The host directory of `pid`'s cgroup for `controller` (its v2 cgroup if v1 lacks it)."""
+    mounts = cgroup_mounts()
+    paths = process_cgroups(pid)
+    key = controller if controller in mounts and controller in paths else ""
+    assert key in mounts and key in paths, f"no {controller} hierarchy for pid {pid}"
+    return mounts[key] / paths[key].lstrip("/")
+
+
+def read_cgroup(pid: int, controller: str, name: str) -> str:
+    """One cgroup file of `pid`'s `controller` cgroup, read on the host, stripped."""
+    return (cgroup_dir(pid, controller) / name).read_text().strip()
+
+
 def remove_cgroup(relative: str) -> None:
     """Removes our own leftover cgroup (and kills what is still in it) in every hierarchy."""
     if CLEANUP_MARKER not in relative:

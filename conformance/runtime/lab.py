@@ -9,13 +9,24 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import secrets
+import signal
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 from conformance.runtime import hostfs
 from conformance.runtime.bundle import Bundle, default_config, make_rootfs
 from conformance.runtime.runtimes import Outcome, Runtime
+
+
+def _end(process: subprocess.Popen) -> None:
+    """Kills a runtime command we started and left running (its whole process group)."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
 
 
 class Container:
@@ -41,13 +52,36 @@ class Container:
                 self.id, self.bundle.path, *extra, stdout=stdout, stderr=stderr
             )
         if outcome.ok:
-            state = self.runtime.try_state(self.id) or {}
-            self.pid = int(state.get("pid") or 0)
-            self.lab.note_cgroups(self.pid)
+            self.note_process()
         return outcome
 
     def start(self) -> Outcome:
         return self.runtime.start(self.id)
+
+    def run_detached(self, *extra: str) -> Outcome:
+        """`run -d`: create and start, returning while the process runs."""
+        self.bundle.write()
+        with self.stdout_path.open("ab") as stdout, self.stderr_path.open("w+b") as stderr:
+            argv = ("run", "-d", "--bundle", str(self.bundle.path), *extra, self.id)
+            outcome = self.runtime.call(*argv, stdout=stdout, stderr=stderr)
+        if outcome.ok:
+            self.note_process()
+        return outcome
+
+    def run_in_foreground(self) -> subprocess.Popen:
+        """`run` left running: the caller waits for its exit status (killed at cleanup)."""
+        self.bundle.write()
+        with self.stdout_path.open("ab") as stdout, self.stderr_path.open("w+b") as stderr:
+            argv = ("run", "--bundle", str(self.bundle.path), self.id)
+            process = self.runtime.spawn(*argv, stdout=stdout, stderr=stderr)
+        self.lab.defer(lambda: _end(process))
+        return process
+
+    def note_process(self) -> None:
+        """Takes the pid from `state` (for cleanup) and remembers its cgroups."""
+        state = self.runtime.try_state(self.id) or {}
+        self.pid = int(state.get("pid") or 0)
+        self.lab.note_cgroups(self.pid)
 
     def state(self) -> dict:
         return self.runtime.state(self.id)
@@ -106,6 +140,7 @@ class Lab:
         self.containers: list[Container] = []
         self.cgroups: set[str] = set()
         self.finalizers: list[Callable[[], object]] = []
+        self.adopted: list[int] = []
         self._bundles = 0
 
     def new_id(self) -> str:
@@ -142,12 +177,21 @@ class Lab:
         with contextlib.suppress(OSError, ValueError):
             self.cgroups.update(hostfs.process_cgroups(pid).values())
 
+    def adopt(self, pid: int) -> None:
+        """A process outside the container's init that ends up our child (exec -d, orphans).
+
+        It is killed and reaped before the containers are deleted: a zombie nobody
+        reaps stays in the container's cgroup, and `delete --force` waits for it.
+        """
+        self.adopted.append(pid)
+
     def defer(self, finalizer: Callable[[], object]) -> None:
         self.finalizers.append(finalizer)
 
     def cleanup(self) -> None:
         """Every step runs even if an earlier one failed; the first error is raised at the end."""
         steps: list[Callable[[], object]] = [
+            *(lambda p=pid: hostfs.kill_and_reap(p) for pid in self.adopted),
             *(lambda c=container: self._discard(c) for container in reversed(self.containers)),
             *reversed(self.finalizers),
             *(lambda p=path: hostfs.remove_cgroup(p) for path in self.cgroups),

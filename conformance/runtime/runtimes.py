@@ -141,6 +141,13 @@ class Runtime:
                 said += f"\n(killed: no answer within {timeout:.0f}s)"
             return Outcome(argv, returncode, _text(out.read()), said)
 
+    def spawn(self, *args: str, stdout, stderr) -> subprocess.Popen:
+        """Starts `RUNTIME --root ROOT args...` without waiting for it (a foreground `run`)."""
+        argv = (self.target.path, "--root", str(self.root), *args)
+        return subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, start_new_session=True
+        )
+
     def _hung(self, process: subprocess.Popen, timeout: float) -> int:
         """Kills a command that did not answer (its whole process group) and counts it."""
         self.hangs += 1

@@ -21,18 +21,6 @@ V1 = "memory" in hostfs.cgroup_mounts()
 needs_v1 = pytest.mark.skipif(not V1, reason="these file names are cgroup v1's; host is v2-only")
 
 
-def _cgroup_dir(pid: int, controller: str) -> Path:
-    mounts = hostfs.cgroup_mounts()
-    paths = hostfs.process_cgroups(pid)
-    key = controller if controller in mounts and controller in paths else ""
-    assert key in mounts and key in paths, f"no {controller} hierarchy for pid {pid}"
-    return mounts[key] / paths[key].lstrip("/")
-
-
-def _read(pid: int, controller: str, name: str) -> str:
-    return (_cgroup_dir(pid, controller) / name).read_text().strip()
-
-
 def _created(lab, resources: dict, cgroups_path: str | None = None):
     bundle = lab.bundle(["sleep", "30"])
     bundle.resources().update(resources)
@@ -65,19 +53,21 @@ MEMORY = {
 )
 def test_memory_resource_is_set(lab, name, expected):
     container = _created(lab, {"memory": dict(MEMORY)})
-    assert _read(container.pid, "memory", name) == expected
+    assert hostfs.read_cgroup(container.pid, "memory", name) == expected
 
 
 @needs_v1
 def test_memory_oom_killer_disabled(lab):
     container = _created(lab, {"memory": dict(MEMORY)})
-    assert "oom_kill_disable 1" in _read(container.pid, "memory", "memory.oom_control")
+    assert "oom_kill_disable 1" in hostfs.read_cgroup(container.pid, "memory", "memory.oom_control")
 
 
 @needs_v1
 def test_memory_kernel_tcp_limit_is_set(lab):
     container = _created(lab, {"memory": {"limit": 50593792, "kernelTCP": 20971520}})
-    assert _read(container.pid, "memory", "memory.kmem.tcp.limit_in_bytes") == "20971520"
+    assert (
+        hostfs.read_cgroup(container.pid, "memory", "memory.kmem.tcp.limit_in_bytes") == "20971520"
+    )
 
 
 def test_memory_limit_is_visible_inside(lab):
@@ -106,15 +96,15 @@ CPU = {"shares": 2048, "quota": 50000, "period": 100000, "cpus": "0", "mems": "0
 )
 def test_cpu_resource_is_set(lab, controller, name, expected):
     container = _created(lab, {"cpu": dict(CPU)})
-    assert _read(container.pid, controller, name) == expected
+    assert hostfs.read_cgroup(container.pid, controller, name) == expected
 
 
 @needs_v1
 def test_cpu_realtime_resources_are_set(lab):
     cpu = {"realtimePeriod": 1000000, "realtimeRuntime": 0}
     container = _created(lab, {"cpu": cpu})
-    assert _read(container.pid, "cpu", "cpu.rt_period_us") == "1000000"
-    assert _read(container.pid, "cpu", "cpu.rt_runtime_us") == "0"
+    assert hostfs.read_cgroup(container.pid, "cpu", "cpu.rt_period_us") == "1000000"
+    assert hostfs.read_cgroup(container.pid, "cpu", "cpu.rt_runtime_us") == "0"
 
 
 def test_cpuset_restricts_affinity(lab):
@@ -125,7 +115,7 @@ def test_cpuset_restricts_affinity(lab):
 
 def test_pids_limit_is_set(lab):
     container = _created(lab, {"pids": {"limit": 1000}})
-    assert _read(container.pid, "pids", "pids.max") == "1000"
+    assert hostfs.read_cgroup(container.pid, "pids", "pids.max") == "1000"
 
 
 def _block_device() -> tuple[int, int]:
@@ -149,13 +139,15 @@ def test_blkio_throttle_is_set(lab, field, name):
     major, minor = _block_device()
     rule = {"major": major, "minor": minor, "rate": 102400}
     container = _created(lab, {"blockIO": {field: [rule]}})
-    assert f"{major}:{minor} 102400" in _read(container.pid, "blkio", name).splitlines()
+    assert (
+        f"{major}:{minor} 102400" in hostfs.read_cgroup(container.pid, "blkio", name).splitlines()
+    )
 
 
 @needs_v1
 def test_blkio_weight_is_set(lab):
     container = _created(lab, {"blockIO": {"weight": 500}})
-    directory = _cgroup_dir(container.pid, "blkio")
+    directory = hostfs.cgroup_dir(container.pid, "blkio")
     names = [name for name in ("blkio.weight", "blkio.bfq.weight") if (directory / name).exists()]
     values = {name: (directory / name).read_text().split() for name in names}
     assert any("500" in value for value in values.values()), values
@@ -171,7 +163,7 @@ def test_blkio_weight_device_is_applied_or_refused(lab):
     container = lab.container(bundle)
     if not container.create().ok:
         return
-    directory = _cgroup_dir(container.pid, "blkio")
+    directory = hostfs.cgroup_dir(container.pid, "blkio")
     texts = [
         (directory / name).read_text()
         for name in ("blkio.weight_device", "blkio.bfq.weight_device")
@@ -187,7 +179,7 @@ def _refused_or_applied(lab, resources: dict, controller: str, name: str, expect
     container = lab.container(bundle)
     if not container.create().ok:
         return
-    directory = _cgroup_dir(container.pid, controller)
+    directory = hostfs.cgroup_dir(container.pid, controller)
     assert (directory / name).exists(), f"{name} not set and no error from create"
     assert (directory / name).read_text().strip() == expected
 
@@ -222,7 +214,7 @@ def test_network_priority_is_applied_or_refused(lab):
     container = lab.container(bundle)
     if not container.create().ok:
         return
-    map_file = _cgroup_dir(container.pid, "net_prio") / "net_prio.ifpriomap"
+    map_file = hostfs.cgroup_dir(container.pid, "net_prio") / "net_prio.ifpriomap"
     assert map_file.exists(), "net_prio.ifpriomap not set and no error from create"
     assert "lo 10" in map_file.read_text().splitlines()
 
@@ -235,7 +227,7 @@ def test_device_rules_are_in_devices_list(lab):
         {"allow": True, "type": "b", "major": 8, "minor": 20, "access": "rw"},
     ]
     container = _created(lab, {"devices": rules})
-    listed = _read(container.pid, "devices", "devices.list").splitlines()
+    listed = hostfs.read_cgroup(container.pid, "devices", "devices.list").splitlines()
     assert "c 10:229 rwm" in listed
     assert "b 8:20 rw" in listed
 
@@ -255,19 +247,19 @@ def test_absolute_cgroups_path_is_used(lab):
     path = f"/{hostfs.CLEANUP_MARKER}-{lab.tag}/abs-{secrets.token_hex(4)}"
     container = _created(lab, {"pids": {"limit": 1000}}, cgroups_path=path)
     assert hostfs.process_cgroups(container.pid)["pids" if V1 else ""] == path
-    assert _read(container.pid, "pids", "pids.max") == "1000"
+    assert hostfs.read_cgroup(container.pid, "pids", "pids.max") == "1000"
 
 
 def test_relative_cgroups_path_is_used(lab):
     relative = f"{hostfs.CLEANUP_MARKER}-{lab.tag}/rel-{secrets.token_hex(4)}"
     container = _created(lab, {"pids": {"limit": 1000}}, cgroups_path=relative)
     assert hostfs.process_cgroups(container.pid)["pids" if V1 else ""].endswith("/" + relative)
-    assert _read(container.pid, "pids", "pids.max") == "1000"
+    assert hostfs.read_cgroup(container.pid, "pids", "pids.max") == "1000"
 
 
 def test_delete_removes_the_cgroup_it_created(lab):
     container = _created(lab, {"pids": {"limit": 1000}})
-    directory = _cgroup_dir(container.pid, "pids")
+    directory = hostfs.cgroup_dir(container.pid, "pids")
     container.kill("KILL").check()
     container.wait("stopped")
     container.delete().check()
@@ -276,7 +268,7 @@ def test_delete_removes_the_cgroup_it_created(lab):
 
 def test_delete_keeps_cgroups_it_did_not_create(lab):
     container = _created(lab, {})
-    own_cgroup = _cgroup_dir(container.pid, "pids")
+    own_cgroup = hostfs.cgroup_dir(container.pid, "pids")
     foreign = own_cgroup.parent / f"foreign-{secrets.token_hex(4)}"
     foreign.mkdir()
     lab.defer(lambda: foreign.rmdir() if foreign.exists() else None)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
+from pathlib import Path
 
 import pytest
 
@@ -42,11 +44,18 @@ def test_exec_returns_process_exit_status(lab):
     assert outcome.returncode == 7
 
 
-def test_exec_with_cwd_env_and_user(lab):
-    container = _running(lab)
-    report = _exec_report(lab, container, "--cwd", "/tmp", "-e", "EXTRA=1", "--user", "1000:1000")
+def test_exec_cwd_option_sets_working_directory(lab):
+    report = _exec_report(lab, _running(lab), "--cwd", "/tmp")
     assert report["cwd"] == "/tmp"
+
+
+def test_exec_env_option_adds_variable(lab):
+    report = _exec_report(lab, _running(lab), "-e", "EXTRA=1")
     assert "EXTRA=1" in report["env"]
+
+
+def test_exec_user_option_sets_uid_and_gid(lab):
+    report = _exec_report(lab, _running(lab), "--user", "1000:1000")
     assert (report["uid"], report["gid"]) == (1000, 1000)
 
 
@@ -78,3 +87,27 @@ def test_exec_leaves_init_running(lab):
     container = _running(lab)
     lab.runtime.call("exec", container.id, "true").check()
     assert container.state()["status"] == "running"
+
+
+def _detached(lab, container, *args: str) -> int:
+    """`exec -d --pid-file`; returns the pid from the file (reaped at cleanup)."""
+    pid_file = lab.workdir / f"exec-{secrets.token_hex(3)}.pid"
+    lab.runtime.call("exec", "-d", "--pid-file", str(pid_file), container.id, *args).check()
+    pid = int(pid_file.read_text().strip())
+    lab.adopt(pid)
+    return pid
+
+
+def test_exec_detached_returns_while_process_runs(lab):
+    container = _running(lab)
+    pid = _detached(lab, container, "sleep", "30")
+    assert Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:2] == [b"sleep", b"30"]
+
+
+def test_exec_pid_file_names_process_in_container(lab):
+    container = _running(lab)
+    pid = _detached(lab, container, "sleep", "30")
+    for kind in ("pid", "mnt"):
+        assert os.readlink(f"/proc/{pid}/ns/{kind}") == os.readlink(
+            f"/proc/{container.pid}/ns/{kind}"
+        )

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import signal as signals
 import time
 from pathlib import Path
 
 import pytest
+
+from conformance.runtime import hostfs
 
 pytestmark = pytest.mark.integration
 
@@ -281,3 +284,53 @@ def _alive(pid: int) -> bool:
             return stat.read().split(") ", 1)[1][0] not in "ZX"
     except (OSError, IndexError):
         return False
+
+
+def test_run_detached_leaves_container_running(lab):
+    container = _sleeper(lab)
+    container.run_detached().check()
+    assert container.state()["status"] == "running"
+
+
+def _without_pid_namespace(bundle) -> None:
+    """The host's pid namespace: no init of a namespace, so no signal is ignored by default."""
+    bundle.linux["namespaces"] = [ns for ns in bundle.linux["namespaces"] if ns["type"] != "pid"]
+
+
+@pytest.mark.parametrize("signal", ["KILL", "TERM", "HUP", "USR1"])
+def test_run_exit_status_of_killed_process_is_128_plus_signal(lab, signal):
+    bundle = lab.bundle(["sleep", "30"])
+    _without_pid_namespace(bundle)
+    container = lab.container(bundle)
+    process = container.run_in_foreground()
+    container.wait("running")
+    container.note_process()
+    container.kill(signal).check()
+    assert process.wait(timeout=10) == 128 + getattr(signals.Signals, f"SIG{signal}")
+
+
+def _cgroup_members(pid: int, count: int) -> list[int]:
+    """The pids in `pid`'s cgroup, once there are `count` of them (bounded wait)."""
+    deadline = time.monotonic() + 5
+    while True:
+        members = [int(p) for p in hostfs.read_cgroup(pid, "pids", "cgroup.procs").split()]
+        if len(members) >= count or time.monotonic() > deadline:
+            return members
+        time.sleep(0.02)
+
+
+def test_kill_all_signals_every_process(lab):
+    bundle = lab.bundle(["sh", "-c", "sleep 30 & sleep 30 & wait"])
+    _without_pid_namespace(bundle)  # killing the init alone would leave its children alive
+    container = lab.container(bundle)
+    container.create().check()
+    container.start().check()
+    members = _cgroup_members(container.pid, 3)
+    for pid in members:
+        lab.adopt(pid)
+    lab.runtime.call("kill", "--all", container.id, "KILL").check()
+    deadline = time.monotonic() + 5
+    while any(_alive(pid) for pid in members) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(members) == 3
+    assert [pid for pid in members if _alive(pid)] == []
