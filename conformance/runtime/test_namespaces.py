@@ -171,3 +171,46 @@ def test_user_namespace_process_is_mapped_outside(lab):
     status = Path(f"/proc/{container.pid}/status").read_text()
     uid_line = next(line for line in status.splitlines() if line.startswith("Uid:"))
     assert uid_line.split()[1] == "100000"
+
+
+def _holding(lab, *unshare_flags: str) -> int:
+    """A `sleep` in namespaces of its own made by unshare(1); killed when the test ends."""
+    process = subprocess.Popen(["unshare", *unshare_flags, "sleep", "300"], start_new_session=True)
+    lab.defer(lambda: _stop(process))
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if Path(f"/proc/{process.pid}/cmdline").read_bytes().startswith(b"sleep"):
+            return process.pid
+        time.sleep(0.02)
+    raise AssertionError(f"unshare {' '.join(unshare_flags)} never ran its command")
+
+
+def _joining(bundle, kind: str, path: str) -> None:
+    """Replaces (or adds) the `kind` namespace of the config with a join of `path`."""
+    namespaces = [entry for entry in bundle.linux["namespaces"] if entry["type"] != kind]
+    bundle.linux["namespaces"] = [*namespaces, {"type": kind, "path": path}]
+
+
+def test_mount_namespace_is_joined_by_path(lab):
+    holder_pid = _holding(lab, "--mount")
+    path = f"/proc/{holder_pid}/ns/mnt"
+    wanted = os.readlink(path)
+    bundle = lab.bundle()
+    _joining(bundle, "mount", path)
+    assert lab.probe(bundle)["namespaces"]["mnt"] == wanted
+
+
+@pytest.mark.parametrize("mappings", ["without-mappings", "with-its-mappings"])
+def test_user_namespace_is_joined_by_path(lab, mappings):
+    """A joined user namespace keeps its own mappings; a config may repeat them (podman does)."""
+    holder_pid = _holding(lab, "--user", "--map-root-user")
+    path = f"/proc/{holder_pid}/ns/user"
+    wanted = os.readlink(path)
+    bundle = lab.bundle()
+    _joining(bundle, "user", path)
+    if mappings == "with-its-mappings":
+        bundle.linux["uidMappings"] = [{"containerID": 0, "hostID": 0, "size": 1}]
+        bundle.linux["gidMappings"] = [{"containerID": 0, "hostID": 0, "size": 1}]
+    report = lab.probe(bundle)
+    assert report["namespaces"]["user"] == wanted
+    assert _mapping(report["uid_map"]) == [[0, 0, 1]]
