@@ -38,16 +38,22 @@ COMMAND = Command(
 
 
 def run(ctx: object, opts: object) -> int:
-    from porter_runtime.container import create
+    from porter_runtime.cgroups import attach_lock
 
-    create(
-        ctx.root,
-        opts.args[0],
-        opts.bundle,
-        pid_file=opts.pid_file,
-        console_socket=opts.console_socket,
-        no_pivot=opts.no_pivot,
-        preserve_fds=opts.preserve_fds,
-        no_new_keyring=opts.no_new_keyring,
-    )
+    waiter = attach_lock.prime()  # first: the kernel's wait overlaps our imports
+    try:
+        from porter_runtime.container import create
+
+        create(
+            ctx.root,
+            opts.args[0],
+            opts.bundle,
+            pid_file=opts.pid_file,
+            console_socket=opts.console_socket,
+            no_pivot=opts.no_pivot,
+            preserve_fds=opts.preserve_fds,
+            no_new_keyring=opts.no_new_keyring,
+        )
+    finally:
+        attach_lock.reap(waiter)
     return 0

@@ -23,22 +23,28 @@ FORWARDED = (1, 2, 3, 10, 12, 15, 28)
 
 
 def run(ctx: object, opts: object) -> int:
+    from porter_runtime.cgroups import attach_lock
+
+    waiter = attach_lock.prime()  # first: the kernel's wait overlaps our imports
     from porter_runtime import syscalls
     from porter_runtime.container import create, delete, start
 
     if not opts.detach:  # the init becomes our child when stage A exits: wait_exit reaps it
         syscalls.real().prctl(syscalls.PR_SET_CHILD_SUBREAPER, 1)
     container_id = opts.args[0]
-    created = create(
-        ctx.root,
-        container_id,
-        opts.bundle,
-        pid_file=opts.pid_file,
-        console_socket=opts.console_socket,
-        no_pivot=opts.no_pivot,
-        preserve_fds=opts.preserve_fds,
-        no_new_keyring=opts.no_new_keyring,
-    )
+    try:
+        created = create(
+            ctx.root,
+            container_id,
+            opts.bundle,
+            pid_file=opts.pid_file,
+            console_socket=opts.console_socket,
+            no_pivot=opts.no_pivot,
+            preserve_fds=opts.preserve_fds,
+            no_new_keyring=opts.no_new_keyring,
+        )
+    finally:
+        attach_lock.reap(waiter)
     pid = created.state["pid"]
     if opts.detach:
         start(ctx.root, container_id)
