@@ -93,7 +93,10 @@ def apply_layer(
     finally:
         ahead.close()  # stops the decompression thread now, even when unwinding an error
         applier.close()
-    return verified_diff_id or digester.digest()
+    if verified_diff_id is not None:
+        return verified_diff_id
+    assert isinstance(digester, Digester)
+    return digester.digest()
 
 
 class Applier:

@@ -36,19 +36,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from porter_image.layer.errors import LayerError
+from porter_image.layer.tree_walk import KINDS as _KINDS
 from porter_image.layer.tree_walk import walk
 
 FORMAT = "porter-image.listing/v1"
 KEYWORDS = ("type", "mode", "uid", "gid", "size", "mtime", "link", "rdev", "ino", "nlink", "ctime")
-_KINDS = {
-    stat.S_IFREG: "file",
-    stat.S_IFDIR: "dir",
-    stat.S_IFLNK: "symlink",
-    stat.S_IFCHR: "char",
-    stat.S_IFBLK: "block",
-    stat.S_IFIFO: "fifo",
-    stat.S_IFSOCK: "socket",
-}
 _COARSE_CLOCK = getattr(time, "CLOCK_REALTIME_COARSE", 5)  # Linux's id, absent from `time`
 _MAX_SETTLE_S = 0.1
 _BATCH = 256  # lines handed to gzip at once

@@ -14,17 +14,8 @@ from pathlib import Path
 
 from porter_specs.digest import from_bytes
 
+from porter_image.layer.tree_walk import KINDS as _KINDS
 from porter_image.layer.tree_walk import read_xattrs, walk
-
-_KINDS = {
-    stat.S_IFREG: "file",
-    stat.S_IFDIR: "dir",
-    stat.S_IFLNK: "symlink",
-    stat.S_IFCHR: "char",
-    stat.S_IFBLK: "block",
-    stat.S_IFIFO: "fifo",
-    stat.S_IFSOCK: "socket",
-}
 
 
 def _file_digest(path: str) -> str:

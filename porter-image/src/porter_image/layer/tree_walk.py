@@ -15,6 +15,16 @@ from pathlib import Path
 
 from porter_image.layer.errors import LayerError
 
+KINDS = {  # the names of file types in tree listings and digests
+    stat.S_IFREG: "file",
+    stat.S_IFDIR: "dir",
+    stat.S_IFLNK: "symlink",
+    stat.S_IFCHR: "char",
+    stat.S_IFBLK: "block",
+    stat.S_IFIFO: "fifo",
+    stat.S_IFSOCK: "socket",
+}
+
 
 def _sorted_children(path: str) -> list[str]:
     try:
