@@ -36,8 +36,17 @@ echo "rootfs: demo/bundle/rootfs ($(find demo/bundle/rootfs | wc -l) entries)"
 ls -l demo/bundle/rootfs
 
 if [ "$(id -u)" = 0 ]; then
-    say "running the unpacked busybox: chroot demo/bundle/rootfs sh -c 'echo ...; uname -m'"
-    chroot demo/bundle/rootfs /bin/sh -c 'echo "hello from busybox in the demo image"; uname -m'
+    say "running the bundle with porter-runtime (no terminal, a one-off command)"
+    .venv/bin/python - demo/bundle/config.json <<'PY'
+import json, sys
+path = sys.argv[1]
+config = json.load(open(path))
+config["process"]["terminal"] = False
+config["process"]["args"] = ["sh", "-c", 'echo "hello from busybox, pid $$, host $(hostname)"']
+config["hostname"] = "porter-demo"
+json.dump(config, open(path, "w"), indent=2)
+PY
+    .venv/bin/porter-runtime --root demo/runtime run --bundle demo/bundle "porter-demo-$$"
 fi
 
 say "done: the image is in demo/layout (tag busybox); skopeo and umoci can read it too:"
