@@ -7,6 +7,7 @@ runtime, in one run on this machine:
   run      `run <id>`: create + start + wait + delete in one command (the headline number)
   create   `create <id>` alone;  start  `start <id>`;  delete  `delete <id>` of the stopped one
   rss      VmRSS of the container's init while created (waiting to be started)
+Rounds alternate between the runtimes, so a change in the machine's load weighs on all alike.
 Times are medians over --rounds after two warm-up rounds; ratios are porter-runtime / peer
 (below 1.0: porter-runtime is faster). A runtime that cannot run here (crun refuses this
 host's hybrid cgroups) is reported with its error, and retried with cgroups disabled.
@@ -27,6 +28,7 @@ import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PORTER = os.path.join(os.path.dirname(sys.executable), "porter-runtime")
+SETTLE = 0.05  # seconds of quiet before each timed command
 
 
 def make_bundle(base: str) -> str:
@@ -51,6 +53,9 @@ def timed(argv: list[str]) -> tuple[float, subprocess.CompletedProcess]:
     # stderr to a file: a created container keeps the runtime's stdio open, so a pipe
     # would not reach end-of-file
     with tempfile.TemporaryFile() as err:
+        # let the kernel finish tearing down the previous container (its network namespace
+        # is freed asynchronously), so that this command is not timed against that work
+        time.sleep(SETTLE)
         start = time.perf_counter()
         result = subprocess.run(
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, timeout=60
@@ -78,38 +83,49 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-def measure(base: list[str], bundle: str, rounds: int) -> dict:
-    """Median seconds of run/create/start/delete, and the created init's RSS in KiB."""
-    samples: dict[str, list[float]] = {"run": [], "create": [], "start": [], "delete": []}
-    rss: list[int] = []
+def one_round(base: list[str], bundle: str) -> dict:
+    """Seconds of run, create, start and delete, and the created init's RSS in KiB."""
+    cid = f"bench-{uuid.uuid4().hex[:8]}"
+    elapsed, result = timed([*base, "run", "--bundle", bundle, cid])
+    if result.returncode != 0:
+        lines = result.stderr.strip().splitlines()
+        return {"error": lines[-1] if lines else f"exit {result.returncode}"}
+    cid = f"bench-{uuid.uuid4().hex[:8]}"
+    pid_file = os.path.join(os.path.dirname(bundle), f"{cid}.pid")
+    created, result = timed([*base, "create", "--bundle", bundle, "--pid-file", pid_file, cid])
+    if result.returncode != 0:
+        return {"error": result.stderr.strip()}
+    with open(pid_file) as f:
+        kib = rss_kib(int(f.read()))
+    started, _ = timed([*base, "start", cid])
+    wait_stopped(base, cid)
+    deleted, _ = timed([*base, "delete", cid])
+    return {"run": elapsed, "create": created, "start": started, "delete": deleted, "rss_kib": kib}
+
+
+def measure(peers: dict[str, list[str]], bundle: str, rounds: int) -> dict[str, dict]:
+    """Medians per runtime. Rounds alternate between the runtimes, so that a change in the
+    machine's load (other work runs here too) weighs on every runtime alike."""
+    samples: dict[str, dict[str, list]] = {name: {} for name in peers}
+    failed: dict[str, dict] = {}
     for index in range(rounds + 2):
-        cid = f"bench-{uuid.uuid4().hex[:8]}"
-        elapsed, result = timed([*base, "run", "--bundle", bundle, cid])
-        if result.returncode != 0:
-            return {
-                "error": result.stderr.strip().splitlines()[-1]
-                if result.stderr
-                else f"exit {result.returncode}"
-            }
-        cid = f"bench-{uuid.uuid4().hex[:8]}"
-        pid_file = os.path.join(os.path.dirname(bundle), f"{cid}.pid")
-        created, result = timed([*base, "create", "--bundle", bundle, "--pid-file", pid_file, cid])
-        if result.returncode != 0:
-            return {"error": result.stderr.strip()}
-        with open(pid_file) as f:
-            kib = rss_kib(int(f.read()))
-        started, _ = timed([*base, "start", cid])
-        wait_stopped(base, cid)
-        deleted, _ = timed([*base, "delete", cid])
-        if index >= 2:  # warm-up rounds fill the page cache (and porter's schema cache)
-            samples["run"].append(elapsed)
-            samples["create"].append(created)
-            samples["start"].append(started)
-            samples["delete"].append(deleted)
-            rss.append(kib)
-    report = {k: statistics.median(v) for k, v in samples.items()}
-    report["rss_kib"] = int(statistics.median(rss))
-    return report
+        for name, base in peers.items():
+            if name in failed:
+                continue
+            sample = one_round(base, bundle)
+            if "error" in sample:
+                failed[name] = sample
+            elif index >= 2:  # warm-up rounds fill the page cache (and porter's schema cache)
+                for key, value in sample.items():
+                    samples[name].setdefault(key, []).append(value)
+    results: dict[str, dict] = {}
+    for name in peers:
+        if name in failed:
+            results[name] = failed[name]
+            continue
+        results[name] = {k: statistics.median(v) for k, v in samples[name].items()}
+        results[name]["rss_kib"] = int(results[name]["rss_kib"])
+    return results
 
 
 def main() -> int:
@@ -138,17 +154,18 @@ def main() -> int:
             "runc": ["runc", "--root", os.path.join(base, "runc")],
             "crun": ["crun", "--root", os.path.join(base, "crun")],
         }
-        for name, base_argv in peers.items():
+        for name, base_argv in list(peers.items()):
             if shutil.which(base_argv[0]) is None:
                 results[name] = {"error": "not installed"}
-                continue
-            results[name] = measure(base_argv, bundle, args.rounds)
-        if "error" in results.get("crun", {}) and shutil.which("crun"):
-            results["crun (cgroups disabled)"] = measure(
-                ["crun", "--cgroup-manager=disabled", "--root", os.path.join(base, "crun-nocg")],
-                bundle,
-                args.rounds,
-            )
+                del peers[name]
+        if "crun" in peers and "error" in one_round(peers["crun"], bundle):
+            peers["crun (cgroups disabled)"] = [
+                "crun",
+                "--cgroup-manager=disabled",
+                "--root",
+                os.path.join(base, "crun-nocg"),
+            ]
+        results.update(measure(peers, bundle, args.rounds))
     ratios = {}
     ours = results["porter-runtime"]
     for peer, data in results.items():
