@@ -11,7 +11,7 @@ from __future__ import annotations
 import errno
 import os
 
-from porter_runtime.cgroups import files, freezer, v1_resources
+from porter_runtime.cgroups import files
 from porter_runtime.cgroups.base import CgroupError, rmdir_bounded, warn
 from porter_runtime.cgroups.paths import UNIFIED, v1_mounts
 
@@ -87,6 +87,8 @@ class CgroupV1Manager:
                 self.path, "unified", "unified resources need cgroup v2; this host runs v1"
             )
         self._create()
+        from porter_runtime.cgroups import v1_resources  # only create and update set limits
+
         for controller, (setter, keys) in v1_resources.SETTERS.items():
             if not v1_resources.requested(resources, keys):
                 continue
@@ -106,6 +108,8 @@ class CgroupV1Manager:
 
     def freeze(self) -> None:
         d = self._freezer()
+        from porter_runtime.cgroups import freezer
+
         freezer.wait_until(
             lambda: files.write(d, "freezer.state", "FROZEN"),
             lambda: files.read(d, "freezer.state") == "FROZEN",
@@ -116,6 +120,8 @@ class CgroupV1Manager:
 
     def thaw(self) -> None:
         d = self._freezer()
+        from porter_runtime.cgroups import freezer
+
         freezer.wait_until(
             lambda: files.write(d, "freezer.state", "THAWED"),
             lambda: files.read(d, "freezer.state") == "THAWED",
