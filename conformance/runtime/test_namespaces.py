@@ -65,19 +65,37 @@ def test_pid_namespace_makes_process_pid_one(lab):
     assert lab.probe(lab.bundle())["pid"] == 1
 
 
-@pytest.fixture
-def holder(lab):
-    """A process holding fresh ipc, uts, pid and cgroup namespaces; killed afterwards."""
-    process = subprocess.Popen(
-        ["unshare", *UNSHARE_FLAG.values(), "--fork", "sleep", "300"], start_new_session=True
-    )
+def _holding(lab, *unshare_flags: str) -> int:
+    """unshare(1) running `sleep` in namespaces of its own; killed when the test ends.
+
+    Ready once the sleep runs: unshare has then entered every namespace it was asked
+    for (and, with --fork, the sleep is the init of its new pid namespace).
+    """
+    process = subprocess.Popen(["unshare", *unshare_flags, "sleep", "300"], start_new_session=True)
     lab.defer(lambda: _stop(process))
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        if os.readlink(f"/proc/{process.pid}/ns/uts") != _host_ns("uts"):
+        if _runs_sleep(process.pid):
             return process.pid
         time.sleep(0.02)
-    raise AssertionError("unshare never entered its namespaces")
+    raise AssertionError(f"unshare {' '.join(unshare_flags)} never ran its command")
+
+
+def _runs_sleep(pid: int) -> bool:
+    """The process became `sleep` (exec) or forked a child (--fork) that is about to."""
+    if Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"sleep"):
+        return True
+    return bool(Path(f"/proc/{pid}/task/{pid}/children").read_text().strip())
+
+
+@pytest.fixture
+def holder(lab):
+    """A process holding fresh ipc, uts, pid and cgroup namespaces; killed afterwards.
+
+    With --fork the pid namespace gets its init (the sleep) only after unshare's fork;
+    until then /proc/<pid>/ns/pid_for_children does not exist, so wait for the child.
+    """
+    return _holding(lab, *UNSHARE_FLAG.values(), "--fork")
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -171,18 +189,6 @@ def test_user_namespace_process_is_mapped_outside(lab):
     status = Path(f"/proc/{container.pid}/status").read_text()
     uid_line = next(line for line in status.splitlines() if line.startswith("Uid:"))
     assert uid_line.split()[1] == "100000"
-
-
-def _holding(lab, *unshare_flags: str) -> int:
-    """A `sleep` in namespaces of its own made by unshare(1); killed when the test ends."""
-    process = subprocess.Popen(["unshare", *unshare_flags, "sleep", "300"], start_new_session=True)
-    lab.defer(lambda: _stop(process))
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        if Path(f"/proc/{process.pid}/cmdline").read_bytes().startswith(b"sleep"):
-            return process.pid
-        time.sleep(0.02)
-    raise AssertionError(f"unshare {' '.join(unshare_flags)} never ran its command")
 
 
 def _joining(bundle, kind: str, path: str) -> None:
