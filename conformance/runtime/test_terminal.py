@@ -130,3 +130,19 @@ def test_terminal_console_size_is_applied(lab):
         CONSOLE_SIZE["height"],
         CONSOLE_SIZE["width"],
     )
+
+
+def test_exec_terminal_over_console_socket(lab):
+    """`exec -d -t --console-socket`, as conmon runs it for `podman exec -it`."""
+    container = lab.container(lab.bundle(["sleep", "30"]))
+    container.create().check()
+    container.start().check()
+    console = Console(lab)
+    pid_file = lab.workdir / "exec.pid"
+    argv = ("exec", "-d", "-t", "--console-socket", str(console.path), "--pid-file", str(pid_file))
+    lab.runtime.call(*argv, container.id, "/probe").check()
+    lab.adopt(int(pid_file.read_text().strip()))
+    console.receive_master()
+    text = console.read_until("}\r\n")
+    report = json.loads(text[text.find("{") :].strip())
+    assert (report["stdin_tty"], report["stdout_tty"]) == (1, 1)
