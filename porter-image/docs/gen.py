@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import click
-from porter_image.cli.main import cli
+from porter_image.cli.main import all_commands, cli
 
 OUT = Path(__file__).resolve().parent / "cli"
 
@@ -75,8 +75,9 @@ def index(commands: dict[str, click.Command]) -> str:
 
 
 def pages() -> dict[str, str]:
-    result = {f"{name}.md": page(name, cmd) for name, cmd in cli.commands.items()}
-    result["README.md"] = index(dict(cli.commands))
+    commands = all_commands()
+    result = {f"{name}.md": page(name, cmd) for name, cmd in commands.items()}
+    result["README.md"] = index(commands)
     return result
 
 

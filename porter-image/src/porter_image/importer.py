@@ -6,7 +6,6 @@ the config's `created` times use it, so two imports of the same tree give the sa
 
 from __future__ import annotations
 
-import gzip
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
-import zstandard
 from porter_specs.models import Descriptor, Platform
 
 from porter_image.errors import ImageError
@@ -82,30 +80,35 @@ def _open_tarball(path: Path) -> Iterator[BinaryIO]:
         magic = raw.read(4)
         raw.seek(0)
         if magic.startswith(_GZIP_MAGIC):
-            yield _guarded(gzip.GzipFile(fileobj=raw, mode="rb"), path, "gzip")
+            import gzip
+
+            yield _guarded(gzip.GzipFile(fileobj=raw, mode="rb"), path, "gzip", zlib.error)
         elif magic == _ZSTD_MAGIC:
+            import zstandard
+
             reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
-            yield _guarded(reader, path, "zstd")
+            yield _guarded(reader, path, "zstd", zstandard.ZstdError)
         else:
             yield raw
 
 
-def _guarded(stream: Any, path: Path, kind: str) -> BinaryIO:
-    return cast(BinaryIO, _GuardedReader(stream, path, kind))
+def _guarded(stream: Any, path: Path, kind: str, error: type[Exception]) -> BinaryIO:
+    return cast(BinaryIO, _GuardedReader(stream, path, kind, error))
 
 
 class _GuardedReader:
     """Turns a decompressor's low-level errors (truncation, corruption) into one ImageError."""
 
-    def __init__(self, stream: Any, path: Path, kind: str) -> None:
+    def __init__(self, stream: Any, path: Path, kind: str, error: type[Exception]) -> None:
         self._stream = stream
         self._path = path
         self._kind = kind
+        self._error = error  # the decompressor's own exception class
 
     def read(self, n: int = -1) -> bytes:
         try:
             return self._stream.read(n)
-        except (EOFError, OSError, zlib.error, zstandard.ZstdError) as exc:
+        except (EOFError, OSError, self._error) as exc:
             reason = f"truncated or corrupt {self._kind} data ({exc or type(exc).__name__})"
             raise ImageError(f"source {self._path}", reason) from exc
 

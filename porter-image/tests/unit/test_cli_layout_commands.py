@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from image_test_support import snapshot
-from porter_image.cli.main import cli
+from porter_image.cli.main import all_commands, cli
 from porter_image.layout import Layout
 
 
@@ -17,7 +17,7 @@ def run(*args: str) -> Result:
 
 
 def test_every_command_has_help() -> None:
-    for name in cli.commands:
+    for name in all_commands():
         result = run(name, "--help")
         assert result.exit_code == 0 and "Usage: " in result.output, name
 

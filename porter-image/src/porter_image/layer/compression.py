@@ -12,7 +12,6 @@ import zlib
 from collections.abc import Iterator
 from typing import BinaryIO, Protocol
 
-import zstandard
 from porter_specs import media_types
 from porter_specs.digest import Digester
 
@@ -111,6 +110,8 @@ class _ScannedSource:
 
 
 def _zstd_chunks(stream: BinaryIO) -> Iterator[bytes]:
+    import zstandard  # only for zstd layers: its import is a cost every command would pay
+
     source = _ScannedSource(stream)
     reader = zstandard.ZstdDecompressor().stream_reader(
         source, read_size=READ_SIZE, read_across_frames=True
@@ -164,6 +165,8 @@ def make_compressor(compression: str) -> Compressor:
     if name == "gzip":
         return zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
     if name == "zstd":
+        import zstandard
+
         return zstandard.ZstdCompressor(level=ZSTD_LEVEL, write_checksum=True).compressobj()
     return _Identity()
 
