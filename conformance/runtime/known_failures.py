@@ -63,15 +63,5 @@ KNOWN_FAILURES: dict[str, dict[str, str]] = {
             "namespaces enabled, but no uid mappings found.'"
         ),
     },
-    "porter-runtime": {
-        "test_user_namespace_is_joined_by_path[with-its-mappings]": (
-            "porter-runtime refuses uid/gid mappings unless it creates the user namespace "
-            "('linux.uidMappings: mappings need a new user namespace'), so a config made "
-            "for runc, which needs them, fails even when they match the joined namespace"
-        ),
-        "test_update_memory_accepts_unit_suffix": (
-            "porter-runtime's update takes bytes only: 'flag --memory needs a number, "
-            "not '64M''; runc accepts sizes with units, as docker does"
-        ),
-    },
+    "porter-runtime": {},
 }

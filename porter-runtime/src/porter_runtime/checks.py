@@ -44,8 +44,11 @@ def check_config(config: dict, plan: NamespacePlan, console_socket: str | None) 
         raise ConfigError("--console-socket", "given but config.json has no process")
     if (config.get("hostname") or config.get("domainname")) and "uts" not in plan.types:
         raise ConfigError("hostname", "setting it needs a uts namespace in linux.namespaces")
-    if ("uidMappings" in linux or "gidMappings" in linux) and not plan.has_new("user"):
-        raise ConfigError("linux.uidMappings", "mappings need a new user namespace")
+    # Mappings describe a user namespace: a new one (we write them) or one joined by path
+    # (they are already in place; runc's configs carry them there too).
+    for key in ("uidMappings", "gidMappings"):
+        if key in linux and "user" not in plan.types:
+            raise ConfigError(f"linux.{key}", "mappings need a user namespace")
     if plan.has_new("user") and not (linux.get("uidMappings") and linux.get("gidMappings")):
         raise ConfigError(
             "linux.namespaces user", "a new user namespace needs uidMappings and gidMappings"

@@ -117,3 +117,19 @@ def test_user_namespace_needs_mappings():
     doc["linux"]["namespaces"].append({"type": "user"})
     with pytest.raises(ConfigError, match="uidMappings"):
         check(doc)
+
+
+def test_mappings_without_a_user_namespace_are_refused_by_name():
+    doc = config()
+    doc["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 0, "size": 1}]
+    with pytest.raises(ConfigError, match=r"linux\.gidMappings"):
+        check(doc)
+
+
+def test_mappings_of_a_user_namespace_joined_by_path_are_accepted():
+    doc = config()
+    doc["linux"]["namespaces"].append({"type": "user", "path": "/proc/1/ns/user"})
+    mapping = [{"containerID": 0, "hostID": 0, "size": 1}]
+    doc["linux"]["uidMappings"] = mapping
+    doc["linux"]["gidMappings"] = mapping
+    check(doc)

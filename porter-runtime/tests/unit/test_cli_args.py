@@ -2,7 +2,7 @@
 
 import pytest
 from porter_runtime import cli
-from porter_runtime.cli.args import FLAG, INT, MULTI, VALUE, Option, parse
+from porter_runtime.cli.args import FLAG, INT, MULTI, VALUE, Option, parse, parse_bytes
 from porter_runtime.commands.kill import parse_signal
 from porter_runtime.errors import UsageError
 
@@ -78,3 +78,26 @@ def test_missing_container_id_is_a_usage_error(capsys):
     assert cli.main(["start"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("porter-runtime: error:") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "size"),
+    [
+        ("67108864", 64 << 20),
+        ("64M", 64 << 20),
+        ("64mb", 64 << 20),
+        ("64MiB", 64 << 20),
+        ("1g", 1 << 30),
+        ("512k", 512 << 10),
+        ("1.5G", 3 << 29),
+        ("-1", -1),
+    ],
+)
+def test_sizes_take_runc_units(raw, size):
+    assert parse_bytes(raw, "--memory") == size
+
+
+@pytest.mark.parametrize("raw", ["", "M", "64X", "-5", "lots"])
+def test_a_bad_size_is_one_usage_error(raw):
+    with pytest.raises(UsageError, match="needs a size such as 67108864 or 64M"):
+        parse_bytes(raw, "--memory")

@@ -53,7 +53,7 @@ def test_invalid_json_is_a_config_error(tmp_path):
 
 
 def test_missing_config_is_a_config_error(tmp_path):
-    with pytest.raises(ConfigError, match="config.json"):
+    with pytest.raises(ConfigError, match=r"config\.json"):
         config.load(str(tmp_path))
 
 

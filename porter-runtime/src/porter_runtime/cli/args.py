@@ -13,6 +13,7 @@ from porter_runtime.errors import UsageError
 FLAG = "flag"  # boolean
 VALUE = "value"  # string
 INT = "int"
+BYTES = "bytes"  # a size: plain bytes or with a k/m/g/t/p suffix (1024-based, as runc)
 MULTI = "multi"  # repeatable string
 
 
@@ -124,9 +125,36 @@ def _convert(option: Option, raw: str, current: object, what: str) -> object:
             raise UsageError(
                 f"{what}: flag {option.names[-1]} needs a number, not {raw!r}"
             ) from None
+    if option.kind == BYTES:
+        return parse_bytes(raw, f"{what}: flag {option.names[-1]}")
     if option.kind == MULTI:
         return [*current, raw]
     return raw
+
+
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
+
+
+def parse_bytes(raw: str, what: str) -> int:
+    """A size as runc and docker take it: `67108864`, `64M`, `64mb`, `64MiB` (1024-based);
+    -1 means unlimited."""
+    text = raw.strip().lower()
+    for suffix in ("ib", "b"):
+        if text.endswith(suffix) and text != suffix:
+            text = text[: -len(suffix)]
+            break
+    number, unit = text, ""
+    if text and text[-1] in _UNITS:
+        number, unit = text[:-1], text[-1]
+    try:
+        value = float(number) if "." in number else int(number)
+    except ValueError:
+        raise UsageError(f"{what} needs a size such as 67108864 or 64M, not {raw!r}") from None
+    if value == -1 and not unit:
+        return -1
+    if value < 0:
+        raise UsageError(f"{what} needs a size such as 67108864 or 64M, not {raw!r}")
+    return int(value * _UNITS[unit])
 
 
 def help_text(

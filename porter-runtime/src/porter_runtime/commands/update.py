@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from porter_runtime.cli.args import INT, VALUE, Command, Option
+from porter_runtime.cli.args import BYTES, INT, VALUE, Command, Option
 
 # flag dest -> (section, key) in linux.resources
 FIELDS = {
@@ -23,6 +23,14 @@ FIELDS = {
     "blkio_weight": ("blockIO", "weight"),
 }
 _STRINGS = {"cpuset_cpus", "cpuset_mems"}
+_SIZES = {"memory", "memory_reservation", "memory_swap", "kernel_memory", "kernel_memory_tcp"}
+
+
+def _kind(dest: str) -> str:
+    if dest in _STRINGS:
+        return VALUE
+    return BYTES if dest in _SIZES else INT
+
 
 COMMAND = Command(
     "update",
@@ -34,7 +42,7 @@ COMMAND = Command(
             Option(
                 dest,
                 ("--" + dest.replace("_", "-"),),
-                VALUE if dest in _STRINGS else INT,
+                _kind(dest),
                 None,
                 f"linux.resources.{section}.{key}",
                 "value",
