@@ -67,13 +67,14 @@ def number_of(name: str) -> int | None:
 
 
 def check_names(caps: dict | None, what: str = "process.capabilities") -> None:
-    """Refuse a name that is no capability, or one the running kernel does not know.
+    """Refuse a name that is no capability; warn about one the running kernel lacks.
 
-    runtime-spec 1.0 says such a value MUST cause an error and the runtime-tools suite
-    checks it (runc accepts it silently). Since 1.1 the spec asks for a warning and says a
-    runtime SHOULD NOT fail on capabilities that cannot be granted; an unknown name
-    cannot be mapped at all, and a capability the kernel lacks would silently be
-    missing from the container, so both are refused here, before anything is created."""
+    A name that is no capability at all is a mistake in the config: runtime-spec 1.0 says
+    it MUST cause an error and the runtime-tools suite checks it (runc accepts it
+    silently), so it is refused before anything is created. A real capability that this
+    kernel does not have yet "cannot be granted": since 1.1 the spec asks for a warning
+    and says a runtime SHOULD NOT fail, so that configs written for newer kernels run
+    here; it is left out of the masks (see `to_mask`)."""
     from porter_runtime.errors import ConfigError
 
     limit = -1
@@ -85,16 +86,17 @@ def check_names(caps: dict | None, what: str = "process.capabilities") -> None:
             if limit < 0:
                 limit = last_cap()
             if number > limit:
-                raise ConfigError(
-                    f"{what}.{kind}",
-                    f"{name} is not known to this kernel (its last capability is "
-                    f"{limit}, {NAMES[limit] if limit < len(NAMES) else 'unnamed'})",
+                from porter_runtime import log
+
+                log.warning(
+                    f"{what}.{kind}: {name} is not known to this kernel (its last "
+                    f"capability is {limit}); the container runs without it"
                 )
 
 
 def to_mask(names: list[str] | None, limit: int) -> int:
-    """A bit mask of the named capabilities (`check_names` has refused the unknown ones
-    before anything was created; here they are skipped)."""
+    """A bit mask of the named capabilities; names `check_names` refused or warned about
+    (unknown, or beyond this kernel's last capability) are skipped."""
     mask = 0
     for name in names or []:
         number = number_of(name)
