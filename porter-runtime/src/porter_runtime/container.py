@@ -294,6 +294,13 @@ def _launch(spec: object, saved: dict, undo: _Undo) -> None:
     undo.pids.append(pid)
     try:
         _drive(spec, saved, undo, parent, pid)
+    except BaseException:
+        # kill the stages before their channel closes: a stage that saw it close would
+        # report a second error of its own on stderr
+        for stage in reversed(undo.pids):
+            _kill_and_reap(stage)
+        undo.pids.clear()
+        raise
     finally:
         parent.close()
 
