@@ -65,7 +65,7 @@ class Digester:
         self._hash = hashlib.new(algorithm)
         self.size = 0
 
-    def update(self, chunk: bytes) -> None:
+    def update(self, chunk: bytes | bytearray | memoryview) -> None:
         self._hash.update(chunk)
         self.size += len(chunk)
 
