@@ -8,7 +8,7 @@ import os
 
 import pytest
 import zstandard
-from porter_image.layer import CompressionError, LayerError
+from porter_image.layer import CompressionError, LayerError, compression
 from porter_image.layer.compression import (
     CHUNK,
     LayerSink,
@@ -17,6 +17,7 @@ from porter_image.layer.compression import (
     for_media_type,
 )
 from porter_image.layer.zstd_frames import ZstdFrameScanner
+from porter_specs.digest import from_bytes
 
 DATA = os.urandom(1 << 20) + bytes(3 << 20) + b"tail"
 
@@ -124,3 +125,36 @@ def test_detect_reads_magic_numbers() -> None:
 def test_unknown_media_type_is_refused() -> None:
     with pytest.raises(LayerError, match="unsupported layer media type 'text/plain'"):
         for_media_type("text/plain")
+
+
+@pytest.mark.parametrize("compression", ["gzip", "zstd", "none"])
+def test_sink_output_does_not_depend_on_how_the_tar_is_cut(compression: str) -> None:
+    whole = _compress(DATA, compression)
+    out = io.BytesIO()
+    sink = LayerSink(out, compression)
+    for start in range(0, len(DATA), 700):  # small writes, gathered by the sink
+        sink.write(memoryview(DATA)[start : start + 700])
+    result = sink.finish()
+    assert out.getvalue() == whole
+    assert result.diff_id == from_bytes(DATA)
+
+
+def test_zstd_layers_are_the_same_bytes_whatever_the_number_of_workers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = DATA * 6  # several of libzstd's jobs
+    blobs = set()
+    for workers in (1, 2, 3):
+        monkeypatch.setattr(compression, "zstd_workers", lambda n=workers: n)
+        blobs.add(_compress(data, "zstd"))
+    assert len(blobs) == 1
+    assert _decompress(blobs.pop(), "zstd") == data
+
+
+def test_an_uncompressed_blob_is_described_by_the_tar_digest() -> None:
+    out = io.BytesIO()
+    sink = LayerSink(out, "none")
+    sink.write(DATA)
+    result = sink.finish()
+    assert out.getvalue() == DATA
+    assert result.digest == result.diff_id == from_bytes(DATA) and result.size == len(DATA)

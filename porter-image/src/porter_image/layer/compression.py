@@ -8,9 +8,10 @@ the same pass that writes it.
 
 from __future__ import annotations
 
+import os
 import zlib
 from collections.abc import Iterator
-from typing import BinaryIO, Protocol
+from typing import IO, BinaryIO, Protocol, cast
 
 from porter_specs import media_types
 from porter_specs.digest import Digester
@@ -55,12 +56,18 @@ def detect(head: bytes) -> str:
 # ---------------------------------------------------------------- decompression
 
 
-def _plain_chunks(stream: BinaryIO) -> Iterator[bytes]:
+class Readable(Protocol):
+    """What decompression reads from: a file, a verifying reader, a peeked-at stream."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def _plain_chunks(stream: Readable) -> Iterator[bytes]:
     while chunk := stream.read(CHUNK):
         yield chunk
 
 
-def _gzip_member(decomp: zlib._Decompress, pending: bytes, stream: BinaryIO) -> Iterator[bytes]:
+def _gzip_member(decomp: zlib._Decompress, pending: bytes, stream: Readable) -> Iterator[bytes]:
     """Inflate one gzip member; afterwards `decomp.unused_data` holds what follows it."""
     while True:
         try:
@@ -76,7 +83,7 @@ def _gzip_member(decomp: zlib._Decompress, pending: bytes, stream: BinaryIO) -> 
         pending = decomp.unconsumed_tail or stream.read(READ_SIZE)
 
 
-def _gzip_chunks(stream: BinaryIO) -> Iterator[bytes]:
+def _gzip_chunks(stream: Readable) -> Iterator[bytes]:
     pending = stream.read(READ_SIZE)
     if not pending:
         raise CompressionError("gzip", "is empty")
@@ -94,7 +101,7 @@ def _gzip_chunks(stream: BinaryIO) -> Iterator[bytes]:
 class _ScannedSource:
     """The compressed side of a zstd stream, watched by a frame scanner as it is read."""
 
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: Readable) -> None:
         self._stream = stream
         self.scanner = ZstdFrameScanner()
         self.seen = 0
@@ -109,12 +116,12 @@ class _ScannedSource:
         return data
 
 
-def _zstd_chunks(stream: BinaryIO) -> Iterator[bytes]:
+def _zstd_chunks(stream: Readable) -> Iterator[bytes]:
     import zstandard  # only for zstd layers: its import is a cost every command would pay
 
     source = _ScannedSource(stream)
     reader = zstandard.ZstdDecompressor().stream_reader(
-        source, read_size=READ_SIZE, read_across_frames=True
+        cast(IO[bytes], source), read_size=READ_SIZE, read_across_frames=True
     )
     while True:
         try:
@@ -130,7 +137,7 @@ def _zstd_chunks(stream: BinaryIO) -> Iterator[bytes]:
         raise CompressionError("zstd", "is truncated (unexpected end of data)")
 
 
-def decompressed_chunks(stream: BinaryIO, compression: str) -> Iterator[bytes]:
+def decompressed_chunks(stream: Readable, compression: str) -> Iterator[bytes]:
     """The uncompressed content of `stream` in chunks of at most 1 MiB."""
     name = normalize(compression)
     if name == "gzip":
@@ -144,22 +151,33 @@ def decompressed_chunks(stream: BinaryIO, compression: str) -> Iterator[bytes]:
 
 
 class Compressor(Protocol):
-    def compress(self, data: bytes | memoryview, /) -> bytes: ...
+    def compress(self, data: bytes | bytearray | memoryview, /) -> bytes: ...
     def flush(self) -> bytes: ...
 
 
 class _Identity:
-    def compress(self, data: bytes | memoryview) -> bytes:
+    def compress(self, data: bytes | bytearray | memoryview) -> bytes:
         return bytes(data)
 
     def flush(self) -> bytes:
         return b""
 
 
+def zstd_workers() -> int:
+    """libzstd worker threads for compressing a layer: the CPUs we may run on, at most 4.
+
+    Multi-threaded zstd writes the same bytes whatever the number of workers (its jobs are
+    cut by size, not by worker), so layers stay reproducible across machines; it differs
+    from single-threaded output, which is why there is always at least one worker.
+    """
+    return max(1, min(len(os.sched_getaffinity(0)), 4))
+
+
 def make_compressor(compression: str) -> Compressor:
     """A streaming compressor whose output is a function of its input only.
 
     gzip goes through zlib's own gzip wrapper, whose header carries no file name and mtime 0.
+    zstd compresses in libzstd's worker threads, beside the thread that writes the tar.
     """
     name = normalize(compression)
     if name == "gzip":
@@ -167,36 +185,61 @@ def make_compressor(compression: str) -> Compressor:
     if name == "zstd":
         import zstandard
 
-        return zstandard.ZstdCompressor(level=ZSTD_LEVEL, write_checksum=True).compressobj()
+        return zstandard.ZstdCompressor(
+            level=ZSTD_LEVEL, write_checksum=True, threads=zstd_workers()
+        ).compressobj()
     return _Identity()
 
 
 class LayerSink:
-    """Where a tar is written: hashes it, compresses it, hashes and writes the blob."""
+    """Where a tar is written: hashes it, compresses it, hashes and writes the blob.
+
+    Writes below `BATCH` bytes (headers, padding, small files) are gathered and handed on
+    together: a call into the hash or the compressor costs more than 512 bytes of work. An
+    uncompressed blob is the tar itself, so its digest is the diff_id, computed once.
+    """
+
+    BATCH = 1 << 20
 
     def __init__(self, out: BinaryIO, compression: str = "gzip") -> None:
         self.compression = normalize(compression)
         self._out = out
         self._compressor = make_compressor(self.compression)
-        self._plain = compression == "none" or self.compression == "none"
+        self._plain = self.compression == "none"
         self.diff = Digester()
-        self.blob = Digester()
+        self.blob = self.diff if self._plain else Digester()
+        self._pending = bytearray()
 
-    def write(self, data: bytes | memoryview) -> None:
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Take `data`; it is copied or consumed before returning (the caller may reuse it)."""
+        if len(data) < self.BATCH:
+            self._pending += data
+            if len(self._pending) < self.BATCH:
+                return
+            data, self._pending = self._pending, bytearray()
+        elif self._pending:
+            self._pass_on(self._pending)
+            self._pending = bytearray()
+        self._pass_on(data)
+
+    def _pass_on(self, data: bytes | bytearray | memoryview) -> None:
         self.diff.update(data)
         if self._plain:
-            self._emit(data)
+            self._out.write(data)
             return
         out = self._compressor.compress(data)
         if out:
             self._emit(out)
 
-    def _emit(self, data: bytes | memoryview) -> None:
+    def _emit(self, data: bytes) -> None:
         self.blob.update(data)
         self._out.write(data)
 
     def finish(self) -> LayerResult:
         """Flush the compressor and describe the blob that was written."""
+        if self._pending:
+            self._pass_on(self._pending)
+            self._pending = bytearray()
         if not self._plain:
             tail = self._compressor.flush()
             if tail:

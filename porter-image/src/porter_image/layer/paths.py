@@ -142,6 +142,7 @@ class RootedTree:
             for part in target.split("/"):
                 if part in ("", "."):
                     continue
+                step: int | None
                 if part == "..":
                     st = os.fstat(fd)
                     if (st.st_dev, st.st_ino) == self.root_id:

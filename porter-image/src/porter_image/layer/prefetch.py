@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -23,8 +23,8 @@ class _Failure:
         self.error = error
 
 
-def prefetch(source: Iterator[T], depth: int = 4) -> Iterator[T]:
-    """Yield what `source` yields, computed ahead in a daemon thread."""
+def prefetch(source: Iterator[T], depth: int = 4) -> Generator[T, None, None]:
+    """Yield what `source` yields, computed ahead in a daemon thread; `close()` stops it."""
     slots: queue.Queue[object] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
