@@ -106,9 +106,15 @@ def one_round(base: list[str], bundle: str) -> dict:
         return {"error": result.stderr.strip()}
     with open(pid_file) as f:
         kib = rss_kib(int(f.read()))
-    started, _ = timed([*base, "start", cid])
+    started, result = timed([*base, "start", cid])
+    if result.returncode != 0:
+        subprocess.run([*base, "delete", "--force", cid], capture_output=True)
+        return {"error": f"start: {result.stderr.strip()}"}
     wait_stopped(base, cid)
-    deleted, _ = timed([*base, "delete", cid])
+    deleted, result = timed([*base, "delete", cid])
+    if result.returncode != 0:
+        subprocess.run([*base, "delete", "--force", cid], capture_output=True)
+        return {"error": f"delete: {result.stderr.strip()}"}
     return {"run": elapsed, "create": created, "start": started, "delete": deleted, "rss_kib": kib}
 
 
