@@ -21,6 +21,9 @@ from porter_image.layer.options import LayerResult
 from porter_image.layer.zstd_frames import ZSTD_MAGIC, FrameFormatError, ZstdFrameScanner
 
 CHUNK = 1 << 20
+# An uncompressed layer is read in larger pieces: each is hashed with the GIL released (in
+# the prefetch thread) and written to files from memoryviews of it, so fewer, longer calls.
+PLAIN_READ = 4 << 20
 READ_SIZE = 256 << 10
 GZIP_LEVEL = 6  # gzip(1)'s and Go's default: what registries' other clients produce
 ZSTD_LEVEL = 3  # zstd(1)'s default
@@ -63,7 +66,7 @@ class Readable(Protocol):
 
 
 def _plain_chunks(stream: Readable) -> Iterator[bytes]:
-    while chunk := stream.read(CHUNK):
+    while chunk := stream.read(PLAIN_READ):
         yield chunk
 
 
@@ -138,7 +141,7 @@ def _zstd_chunks(stream: Readable) -> Iterator[bytes]:
 
 
 def decompressed_chunks(stream: Readable, compression: str) -> Iterator[bytes]:
-    """The uncompressed content of `stream` in chunks of at most 1 MiB."""
+    """The uncompressed content of `stream` in bounded chunks (CHUNK, or PLAIN_READ as is)."""
     name = normalize(compression)
     if name == "gzip":
         return _gzip_chunks(stream)
