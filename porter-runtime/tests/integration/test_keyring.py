@@ -3,7 +3,8 @@ caller's. Checked from the host in /proc/keys, where a keyring shows with its na
 number of its users."""
 
 import subprocess
-import time
+
+import pytest
 
 
 def session_keyrings(name: str) -> list[list[str]]:
@@ -27,23 +28,36 @@ def test_no_new_keyring_keeps_the_callers_session_keyring(runtime, bundle):
     assert session_keyrings(f"_ses.{cid}") == []
 
 
-def test_exec_joins_the_containers_keyring(runtime, bundle, runtime_binary):
+@pytest.fixture(scope="module")
+def session_keyring_probe(tmp_path_factory):
+    """A static program printing the serial of its session keyring, as /proc/keys shows it."""
+    work = tmp_path_factory.mktemp("keyring-probe")
+    (work / "probe.c").write_text(
+        "#include <stdio.h>\n#include <unistd.h>\n#include <sys/syscall.h>\n"
+        "int main(void) {\n"
+        "  long id = syscall(SYS_keyctl, 0 /* GET_KEYRING_ID */, -3 /* SESSION */, 0);\n"
+        '  printf("%08lx\\n", id);\n'
+        "  return id < 0;\n}\n"
+    )
+    subprocess.run(
+        ["gcc", "-static", "-O2", "-o", str(work / "probe"), str(work / "probe.c")], check=True
+    )
+    return work / "probe"
+
+
+def test_exec_joins_the_containers_keyring(runtime, bundle, session_keyring_probe):
     cid = runtime.new_id()
     bundle.run_args("sleep", "30")
-    runtime("run", "-d", "--bundle", str(bundle), cid)
-    (before,) = session_keyrings(f"_ses.{cid}")
-    proc = subprocess.Popen(
-        [runtime_binary, "--root", runtime.root, "exec", cid, "sleep", "30"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    bundle.config["mounts"].append(
+        {
+            "destination": "/keyring-probe",
+            "type": "bind",
+            "source": str(session_keyring_probe),
+            "options": ["bind", "ro"],
+        }
     )
-    try:
-        deadline = time.monotonic() + 10
-        while len(runtime("ps", cid).stdout.splitlines()) < 3 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        after = session_keyrings(f"_ses.{cid}")
-    finally:
-        proc.kill()
-        proc.wait(timeout=10)
-    assert [entry[0] for entry in after] == [before[0]]  # the same keyring ...
-    assert int(after[0][2]) > int(before[2])  # ... with one more user
+    bundle.write()
+    runtime("run", "-d", "--bundle", str(bundle), cid)
+    (keyring,) = session_keyrings(f"_ses.{cid}")
+    seen = runtime("exec", cid, "/keyring-probe").stdout.strip()
+    assert seen == keyring[0]
