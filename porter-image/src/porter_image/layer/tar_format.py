@@ -173,7 +173,7 @@ def _cstring(field_bytes: bytes) -> bytes:
 
 def check_checksum(block: bytes) -> None:
     """Refuse a header whose checksum (unsigned or historic signed sum) does not match."""
-    stored = parse_number(block[148:156])
+    stored = _number(block[148:156])
     unsigned = sum(block) - sum(block[148:156]) + 256
     if stored == unsigned:
         return

@@ -135,7 +135,7 @@ class TarReader:
         return data[: entry.size]
 
     def _header(self) -> TarEntry | None:
-        records = dict(self._global)
+        records = dict(self._global) if self._global else {}
         long_name: bytes | None = None
         long_link: bytes | None = None
         while True:
@@ -161,7 +161,8 @@ class TarReader:
             entry.name = os.fsdecode(long_name)
         if long_link is not None:
             entry.linkname = os.fsdecode(long_link)
-        apply_pax(entry, records)
+        if records:
+            apply_pax(entry, records)
         return entry
 
     def entries(self) -> Iterator[TarEntry]:
