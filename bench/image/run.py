@@ -211,7 +211,10 @@ def main() -> None:
         print(
             f"tree: {size} MB copied from /usr; median of {args.reps} runs; ratio = porter / peer"
         )
+        before = os.getloadavg()[0]
         rows = bench_import(work, work / "src", args.reps) + bench_unpack(work, args.reps)
+        after = os.getloadavg()[0]
+        print(f"load average (1 min) {before:.2f} before, {after:.2f} after, {os.cpu_count()} CPUs")
         print(f"\n{'benchmark':36} {'porter s':>9}  {'peer':16} {'peer s':>8} {'ratio':>6}")
         for name, ours, peer_name, peer in rows:
             print(f"{name:36} {ours:9.2f}  {peer_name:16} {peer:8.2f} {ours / peer:6.2f}")
