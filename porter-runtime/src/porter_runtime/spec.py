@@ -1,5 +1,6 @@
 """The default config.json of `porter-runtime spec` (runc's defaults, and its rootless
-variant), and the runtime-spec features document of `porter-runtime features`."""
+variant, from `porter_specs.runtime_defaults`), and the runtime-spec features document of
+`porter-runtime features`."""
 
 from __future__ import annotations
 
@@ -9,109 +10,14 @@ from porter_runtime import capabilities, mountopts
 from porter_runtime.namespaces import FLAGS
 
 SPEC_VERSION = "1.2.0"
-_DEFAULT_CAPS = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
 
 
 def default_config(rootless: bool = False) -> dict:
-    """A bundle config that runs `sh` from ./rootfs, as `runc spec` writes it."""
-    devpts = ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]
-    if not rootless:
-        devpts.append("gid=5")
-    sys_mount = (
-        {
-            "destination": "/sys",
-            "type": "none",
-            "source": "/sys",
-            "options": ["rbind", "nosuid", "noexec", "nodev", "ro"],
-        }
-        if rootless
-        else {
-            "destination": "/sys",
-            "type": "sysfs",
-            "source": "sysfs",
-            "options": ["nosuid", "noexec", "nodev", "ro"],
-        }
-    )
-    namespaces = (
-        ["pid", "ipc", "uts", "mount", "user"]
-        if rootless
-        else ["pid", "network", "ipc", "uts", "mount"]
-    )
-    linux: dict = {
-        "namespaces": [{"type": t} for t in namespaces],
-        "maskedPaths": [
-            "/proc/acpi",
-            "/proc/asound",
-            "/proc/kcore",
-            "/proc/keys",
-            "/proc/latency_stats",
-            "/proc/timer_list",
-            "/proc/timer_stats",
-            "/proc/sched_debug",
-            "/sys/firmware",
-            "/proc/scsi",
-        ],
-        "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
-    }
-    if rootless:
-        linux["uidMappings"] = [{"containerID": 0, "hostID": os.geteuid(), "size": 1}]
-        linux["gidMappings"] = [{"containerID": 0, "hostID": os.getegid(), "size": 1}]
-    else:
-        linux["resources"] = {"devices": [{"allow": False, "access": "rwm"}]}
-    mounts = [
-        {"destination": "/proc", "type": "proc", "source": "proc"},
-        {
-            "destination": "/dev",
-            "type": "tmpfs",
-            "source": "tmpfs",
-            "options": ["nosuid", "strictatime", "mode=755", "size=65536k"],
-        },
-        {"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": devpts},
-        {
-            "destination": "/dev/shm",
-            "type": "tmpfs",
-            "source": "shm",
-            "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
-        },
-        {
-            "destination": "/dev/mqueue",
-            "type": "mqueue",
-            "source": "mqueue",
-            "options": ["nosuid", "noexec", "nodev"],
-        },
-        sys_mount,
-    ]
-    if not rootless:
-        mounts.append(
-            {
-                "destination": "/sys/fs/cgroup",
-                "type": "cgroup",
-                "source": "cgroup",
-                "options": ["nosuid", "noexec", "nodev", "relatime", "ro"],
-            }
-        )
-    return {
-        "ociVersion": SPEC_VERSION,
-        "process": {
-            "terminal": True,
-            "user": {"uid": 0, "gid": 0},
-            "args": ["sh"],
-            "env": [
-                "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                "TERM=xterm",
-            ],
-            "cwd": "/",
-            "capabilities": {
-                k: list(_DEFAULT_CAPS) for k in ("bounding", "effective", "permitted", "ambient")
-            },
-            "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
-            "noNewPrivileges": True,
-        },
-        "root": {"path": "rootfs", "readonly": True},
-        "hostname": "porter",
-        "mounts": mounts,
-        "linux": linux,
-    }
+    """A bundle config that runs `sh` from ./rootfs, as `runc spec` writes it (rootless: as
+    `runc spec --rootless`, with container root mapped to the caller)."""
+    from porter_specs.runtime_defaults import default_runtime_config
+
+    return default_runtime_config(SPEC_VERSION, rootless)
 
 
 def features() -> dict:
