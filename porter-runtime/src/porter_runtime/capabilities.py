@@ -92,6 +92,13 @@ def check_names(caps: dict | None, what: str = "process.capabilities") -> None:
                     f"{what}.{kind}: {name} is not known to this kernel (its last "
                     f"capability is {limit}); the container runs without it"
                 )
+            elif not own_bounding_set() >> number & 1:
+                from porter_runtime import log
+
+                log.warning(
+                    f"{what}.{kind}: {name} is outside the runtime's own bounding set, "
+                    "so it cannot be granted; the container runs without it"
+                )
 
 
 def to_mask(names: list[str] | None, limit: int) -> int:
@@ -105,13 +112,23 @@ def to_mask(names: list[str] | None, limit: int) -> int:
     return mask
 
 
-def has_capability(name: str) -> bool:
-    """Whether the calling process holds `name` in its effective set."""
+def _own_set(field: str) -> int:
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("CapEff:"):
-                return bool(int(line.split()[1], 16) >> NUMBERS[name] & 1)
-    return False
+            if line.startswith(field):
+                return int(line.split()[1], 16)
+    return 0
+
+
+def has_capability(name: str) -> bool:
+    """Whether the calling process holds `name` in its effective set."""
+    return bool(_own_set("CapEff:") >> NUMBERS[name] & 1)
+
+
+def own_bounding_set() -> int:
+    """The runtime's own bounding set: no process it starts can hold more (a host whose root
+    lacks a capability, as in some CI sandboxes, cannot grant it to a container)."""
+    return _own_set("CapBnd:")
 
 
 class CapabilityPlan:
@@ -122,11 +139,12 @@ class CapabilityPlan:
     def __init__(self, caps: dict | None) -> None:
         self.limit = last_cap()
         caps = caps or {}
-        self.bounding = to_mask(caps.get("bounding"), self.limit)
-        self.effective = to_mask(caps.get("effective"), self.limit)
-        self.inheritable = to_mask(caps.get("inheritable"), self.limit)
-        self.permitted = to_mask(caps.get("permitted"), self.limit)
-        self.ambient = to_mask(caps.get("ambient"), self.limit)
+        grantable = own_bounding_set()  # `check_names` warned about the rest
+        self.bounding = to_mask(caps.get("bounding"), self.limit) & grantable
+        self.effective = to_mask(caps.get("effective"), self.limit) & grantable
+        self.inheritable = to_mask(caps.get("inheritable"), self.limit) & grantable
+        self.permitted = to_mask(caps.get("permitted"), self.limit) & grantable
+        self.ambient = to_mask(caps.get("ambient"), self.limit) & grantable
 
     def drop_bounding(self, calls: object) -> None:
         """Drop from the bounding set everything not asked for (needs CAP_SETPCAP: do first)."""

@@ -66,3 +66,19 @@ def test_ambient_is_raised_only_when_permitted_and_inheritable():
     plan.apply(calls)
     raised = [c[3] for c in calls.named("prctl") if c[1] == sc.PR_CAP_AMBIENT]
     assert raised == [5]
+
+
+def test_capability_outside_the_runtimes_bounding_set_is_a_warning(monkeypatch, capsys):
+    sys_resource = capabilities.NUMBERS["CAP_SYS_RESOURCE"]
+    monkeypatch.setattr(capabilities, "own_bounding_set", lambda: ~(1 << sys_resource))
+    capabilities.check_names({"permitted": ["CAP_KILL", "CAP_SYS_RESOURCE"]})
+    warning = capsys.readouterr().err
+    assert "CAP_SYS_RESOURCE is outside the runtime's own bounding set" in warning
+
+
+def test_plan_leaves_out_what_the_runtime_cannot_grant(monkeypatch):
+    sys_resource = capabilities.NUMBERS["CAP_SYS_RESOURCE"]
+    kill = capabilities.NUMBERS["CAP_KILL"]
+    monkeypatch.setattr(capabilities, "own_bounding_set", lambda: ~(1 << sys_resource))
+    plan = capabilities.CapabilityPlan({"permitted": ["CAP_KILL", "CAP_SYS_RESOURCE"]})
+    assert plan.permitted == 1 << kill
