@@ -1,13 +1,17 @@
 """Rootless: porter-runtime run by an unprivileged user, with the `spec --rootless` config (a
 user namespace mapping only that user's uid and gid, no cgroup, binds for /sys and devices).
 
-A system user is created for the module and removed afterwards; every container of it is
-killed by its pid and its state directories are removed, even when a test fails."""
+A system user is created for the module and removed afterwards; every container process it
+saw is killed through a pidfd (never by a bare pid: pids wrap around here within minutes, so a
+pid remembered until the end of the module may name someone else's process by then) and its
+state directories are removed, even when a test fails."""
 
 import json
 import os
 import pwd
+import select
 import shutil
+import signal
 import subprocess
 import tempfile
 import uuid
@@ -24,7 +28,7 @@ class User:
         self.home = tempfile.mkdtemp(prefix=f"porter-rootless-{name}-")
         os.chmod(self.home, 0o755)
         os.chown(self.home, self.uid, self.gid)
-        self.pids = []
+        self.pidfds = []  # pidfds of container processes: what teardown kills
 
     def run(self, *args, cwd=None, check=True, env=None):
         """porter-runtime as this user, with an environment of its own (output through files:
@@ -71,11 +75,12 @@ def user():
         yield made
     finally:
         if made is not None:
-            for pid in made.pids:
+            for pidfd in made.pidfds:
                 try:  # noqa: SIM105
-                    os.kill(pid, 9)
-                except ProcessLookupError:
+                    signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+                except ProcessLookupError:  # already gone (a pidfd never names another process)
                     pass
+                os.close(pidfd)
             shutil.rmtree(made.home, ignore_errors=True)
             shutil.rmtree(made.default_root, ignore_errors=True)
         subprocess.run(["userdel", name], check=False, capture_output=True)
@@ -125,7 +130,8 @@ def test_rootless_container_runs_as_the_user_outside(user, rootless_bundle):
     user.run("--root", root, "create", "--bundle", rootless_bundle, cid)
     try:
         pid = json.loads(user.run("--root", root, "state", cid).stdout)["pid"]
-        user.pids.append(pid)
+        pidfd = os.pidfd_open(pid)  # the created init waits for start: this is still it
+        user.pidfds.append(pidfd)
         with open(f"/proc/{pid}/status") as f:
             ids = {line.split(":")[0]: line.split()[1:] for line in f if ":" in line}
         assert ids["Uid"] == [str(user.uid)] * 4 and ids["Gid"] == [str(user.gid)] * 4
@@ -133,16 +139,16 @@ def test_rootless_container_runs_as_the_user_outside(user, rootless_bundle):
         assert user.run("--root", root, "exec", cid, "id", "-u").stdout.strip() == "0"
     finally:
         user.run("--root", root, "delete", "--force", cid, check=False)
-    assert not alive(pid)
+    assert not alive(pidfd)
 
 
-def alive(pid):
-    """Running, not a zombie (this host's pid 1 does not reap orphans)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
+def alive(pidfd):
+    """Still running: a pidfd turns readable once its process has exited (a zombie too, as
+    this host's pid 1 does not reap orphans). /proc/<pid> could show a newer process that
+    reused the pid."""
+    poller = select.poll()
+    poller.register(pidfd, select.POLLIN)
+    return not poller.poll(0)
 
 
 def test_rootless_default_root_is_the_users_own(user, rootless_bundle):
