@@ -84,6 +84,25 @@ def reap(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
 
 
+def fate(pid: int) -> str:
+    """What became of a container's init, for a failure message: running, or how it ended.
+
+    Orphaned inits are our children (we are the subreaper), so waitid tells an exit status
+    from a signal; WNOWAIT leaves the zombie for cleanup to reap.
+    """
+    if pid <= 0:
+        return "init pid unknown"
+    try:
+        info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return f"init {pid}: not our child (gone, or reaped already)"
+    if info is None:
+        return f"init {pid}: still running"
+    if info.si_code == os.CLD_EXITED:
+        return f"init {pid}: exited with status {info.si_status}"
+    return f"init {pid}: killed by signal {info.si_status} ({signal.Signals(info.si_status).name})"
+
+
 def kill_and_reap(pid: int) -> None:
     """Last resort for a container process the runtime failed to delete.
 

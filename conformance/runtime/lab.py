@@ -8,6 +8,7 @@ or failed; every bundle lives under the lab's own directory, removed last.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import secrets
@@ -56,7 +57,10 @@ class Container:
         return outcome
 
     def start(self) -> Outcome:
-        return self.runtime.start(self.id)
+        outcome = self.runtime.start(self.id)
+        if not outcome.ok:
+            return dataclasses.replace(outcome, detail=hostfs.fate(self.pid))
+        return outcome
 
     def run_detached(self, *extra: str) -> Outcome:
         """`run -d`: create and start, returning while the process runs."""
@@ -173,9 +177,15 @@ class Lab:
         return self.container(bundle).run_to_exit().report()
 
     def note_cgroups(self, pid: int) -> None:
-        """Remembers the container's cgroups so that cleanup can remove leftovers."""
+        """Remembers the container's cgroups so that cleanup can remove leftovers.
+
+        Only this session's (under its marker): cleanup kills what is left in them, and if
+        the container has already exited, `pid` may name another process by now (pids wrap
+        around within minutes here), such as the init of another session's container.
+        """
+        mine = f"{hostfs.CLEANUP_MARKER}-{self.tag}"
         with contextlib.suppress(OSError, ValueError):
-            self.cgroups.update(hostfs.process_cgroups(pid).values())
+            self.cgroups.update(p for p in hostfs.process_cgroups(pid).values() if mine in p)
 
     def adopt(self, pid: int) -> None:
         """A process outside the container's init that ends up our child (exec -d, orphans).

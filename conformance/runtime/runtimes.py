@@ -86,6 +86,7 @@ class Outcome:
     returncode: int
     stdout: str
     stderr: str
+    detail: str = ""  # what the suite saw besides the command's output (e.g. the init's fate)
 
     @property
     def ok(self) -> bool:
@@ -93,7 +94,8 @@ class Outcome:
 
     def describe(self) -> str:
         command = " ".join(self.argv)
-        return f"{command} -> {self.returncode}\nstdout: {self.stdout}\nstderr: {self.stderr}"
+        text = f"{command} -> {self.returncode}\nstdout: {self.stdout}\nstderr: {self.stderr}"
+        return f"{text}\n{self.detail}" if self.detail else text
 
     def check(self) -> Outcome:
         if not self.ok:
