@@ -1,5 +1,6 @@
 """What a process sees from inside its container, checked with busybox."""
 
+import contextlib
 import os
 
 
@@ -142,12 +143,29 @@ def test_preserved_descriptors_reach_the_container(runtime, bundle, tmp_path):
     cid = runtime.new_id()
     bundle.run_args("cat", "/proc/self/fd/3")
     fd = os.open(data, os.O_RDONLY)
-    try:
-        os.dup2(fd, 3, inheritable=True) if fd != 3 else None
+    with descriptor_at_3(fd):
         result = runtime("run", "--preserve-fds", "1", "--bundle", str(bundle), cid, pass_fds=(3,))
-    finally:
-        os.close(fd)
     assert result.stdout == "through fd 3"
+
+
+@contextlib.contextmanager
+def descriptor_at_3(fd):
+    """`fd` as descriptor 3 for a while (then closed), and whatever this process had at 3
+    put back: a plain dup2 would replace a descriptor that pytest or a fixture still uses."""
+    saved, inheritable = -1, False  # fd is 3: 3 was free
+    if fd != 3:
+        with contextlib.suppress(OSError):  # raises when 3 is free
+            saved, inheritable = os.dup(3), os.get_inheritable(3)
+        os.dup2(fd, 3, inheritable=True)
+        os.close(fd)
+    try:
+        yield
+    finally:
+        if saved >= 0:
+            os.dup2(saved, 3, inheritable=inheritable)
+            os.close(saved)
+        else:
+            os.close(3)
 
 
 def test_other_descriptors_do_not_reach_the_container(runtime, bundle, tmp_path):
