@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from porter_runtime import container
+from porter_runtime import container, launch
 from porter_runtime import syscalls as sc
 from porter_runtime.errors import ConfigError, WrongStateError
 from porter_runtime.namespaces import JOIN_ORDER, PROC_NAMES
@@ -57,7 +57,7 @@ def exec_process(
             raise WrongStateError(container_id, current, "exec into", "created or running")
         _check_process(process_config, console_socket)
         config = saved.get("config") or {}
-        seccomp = container._compile_seccomp(config)
+        seccomp = launch.compile_seccomp(config)
         sc.real().prctl(sc.PR_SET_CHILD_SUBREAPER, 1)
         spec = InitSpec(
             config,
@@ -69,18 +69,18 @@ def exec_process(
         )
         spec.close_fds.append(cdir.lock_fd)
         if not saved.get("noNewKeyring"):
-            spec.keyring = container.session_keyring_name(container_id)
+            spec.keyring = launch.session_keyring_name(container_id)
         if not any(kind == "mount" for kind in _namespace_types(config)):
             spec.root_fd = os.open(f"/proc/{saved['pid']}/root", os.O_PATH | os.O_CLOEXEC)
         if console_socket:
             from porter_runtime.console import connect
 
             spec.console_fd = connect(console_socket)
-        undo = container._Undo(cdir, owned=False)
+        undo = launch.Undo(cdir, owned=False)
         undo.cgroup = cgroup
         launched = {"pid": 0, "container": saved, "status": current}
         try:
-            container._launch(spec, launched, undo)
+            launch.run_stages(spec, launched, undo)
         except BaseException:
             undo.run()
             raise
@@ -89,7 +89,7 @@ def exec_process(
                 if fd >= 0:
                     os.close(fd)
         if pid_file:
-            container._write_pid_file(pid_file, launched["pid"])
+            launch.write_pid_file(pid_file, launched["pid"])
         return launched["pid"]
     finally:
         cdir.unlock()

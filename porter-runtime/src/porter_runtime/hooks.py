@@ -53,3 +53,10 @@ def run_warning(kind: str, hooks: list[dict], state_json: str, warn: object) -> 
             run_hook(kind, hook, state_json)
         except HookError as exc:
             warn(str(exc))
+
+
+def hook_state(saved: dict, status: str) -> str:
+    """The state a hook reads on its stdin: the container's runtime-spec state, as JSON."""
+    from porter_runtime import jsonio, state
+
+    return jsonio.dumps(state.public_state(saved, status))

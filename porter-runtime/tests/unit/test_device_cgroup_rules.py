@@ -1,7 +1,7 @@
 """The device cgroup rules a container gets: the config's, then runc's default allows."""
 
 from porter_runtime.cgroups.devices import DeviceRule, emulate
-from porter_runtime.container import with_default_devices
+from porter_runtime.launch import with_default_devices
 
 FUSE = {"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}
 NULL = DeviceRule("c", 1, 3, "rwm")

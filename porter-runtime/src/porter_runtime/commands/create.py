@@ -42,7 +42,7 @@ def run(ctx: object, opts: object) -> int:
 
     waiter = attach_lock.prime()  # first: the kernel's wait overlaps our imports
     try:
-        from porter_runtime.container import create
+        from porter_runtime.creation import create
 
         create(
             ctx.root,

@@ -19,7 +19,7 @@ COMMAND = Command(
 
 
 def run(ctx: object, opts: object) -> int:
-    from porter_runtime.container import delete
+    from porter_runtime.lifecycle import delete
 
     delete(ctx.root, opts.args[0], opts.force)
     return 0

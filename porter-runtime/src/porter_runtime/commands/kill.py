@@ -72,8 +72,8 @@ def parse_signal(text: str) -> int:
 
 
 def run(ctx: object, opts: object) -> int:
-    from porter_runtime.container import kill
     from porter_runtime.errors import UsageError
+    from porter_runtime.lifecycle import kill
 
     if len(opts.args) > 2:
         raise UsageError("porter-runtime kill: expected <container-id> [signal]")

@@ -27,7 +27,8 @@ def run(ctx: object, opts: object) -> int:
 
     waiter = attach_lock.prime()  # first: the kernel's wait overlaps our imports
     from porter_runtime import syscalls
-    from porter_runtime.container import create, delete, start
+    from porter_runtime.creation import create
+    from porter_runtime.lifecycle import delete, start
 
     if not opts.detach:  # the init becomes our child when stage A exits: wait_exit reaps it
         syscalls.real().prctl(syscalls.PR_SET_CHILD_SUBREAPER, 1)

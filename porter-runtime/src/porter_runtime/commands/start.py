@@ -8,7 +8,7 @@ COMMAND = Command("start", "Start a created container (the spec's start operatio
 
 
 def run(ctx: object, opts: object) -> int:
-    from porter_runtime.container import start
+    from porter_runtime.lifecycle import start
 
     start(ctx.root, opts.args[0])
     return 0

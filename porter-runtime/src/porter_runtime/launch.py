@@ -1,0 +1,235 @@
+"""Forking the init's stages and driving them through setup: shared by create and exec.
+
+The runtime forks stage A, moves it into the container's cgroup, writes its id maps when it
+asks, runs the create hooks once the container's mounts are in place, passes its seccomp
+notify descriptor on to the agent, and returns once the init waits on the exec fifo (create)
+or the process has exec'd (exec). `Undo` takes back whatever a failure leaves behind.
+"""
+
+from __future__ import annotations
+
+import os
+
+from porter_runtime import state
+from porter_runtime.errors import ContainerSetupError
+from porter_runtime.hooks import hook_state, run_hooks
+from porter_runtime.log import warning
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # imported where the stages fork; named here for the annotations only
+    from porter_runtime import sync
+    from porter_runtime.init import InitSpec
+
+_CREATE_HOOKS = ("prestart", "createRuntime")
+
+
+def session_keyring_name(container_id: str) -> str:
+    """The session keyring the container's processes share (runc's name for it)."""
+    return f"_ses.{container_id}"
+
+
+def compile_seccomp(config: dict) -> object | None:
+    """The config's seccomp filter, compiled before anything is set up (a bad one fails
+    early), or None without one."""
+    seccomp = (config.get("linux") or {}).get("seccomp")
+    if not seccomp:
+        return None
+    from porter_runtime.seccomp import compile_seccomp as compile_filter
+
+    return compile_filter(seccomp)
+
+
+def write_pid_file(path: str, pid: int) -> None:
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w") as f:
+        f.write(str(pid))
+    os.rename(tmp, path)
+
+
+class Undo:
+    """What a failing create (or exec) must take back, in reverse order."""
+
+    def __init__(self, cdir: state.ContainerDir, owned: bool = True) -> None:
+        self.cdir = cdir
+        self.owned = owned  # create owns the directory and cgroup; exec only its processes
+        self.cgroup: object | None = None
+        self.pids: list[int] = []
+        self.host_rootfs = ""  # no mount namespace: the rootfs whose new mounts are ours
+        self.host_before: set[int] = set()
+
+    def run(self) -> None:
+        for pid in reversed(self.pids):
+            kill_and_reap(pid)
+        if not self.owned:
+            return
+        if self.host_rootfs:
+            from porter_runtime.hostmounts import detach_new
+
+            try:
+                detach_new(self.host_rootfs, self.host_before)
+            except Exception as exc:  # the original error matters more
+                warning(f"unmounting {self.host_rootfs}: {exc}")
+        if self.cgroup is not None:
+            try:
+                self.cgroup.destroy()
+            except Exception as exc:  # the original error matters more
+                warning(f"removing cgroup {getattr(self.cgroup, 'path', '')}: {exc}")
+        self.cdir.remove()
+
+
+def kill_and_reap(pid: int, timeout: float = 10.0) -> None:
+    from porter_runtime.container import wait_gone
+
+    try:  # noqa: SIM105 (contextlib costs start-up time)
+        os.kill(pid, 9)
+    except ProcessLookupError:
+        pass
+    wait_gone(pid, None, timeout)
+    try:  # noqa: SIM105 (contextlib costs start-up time)
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:  # not our child: its parent reaps it
+        pass
+
+
+def run_stages(spec: InitSpec, saved: dict, undo: Undo) -> None:
+    """Fork stage A and drive it (and then B) until B is ready (create) or has exec'd."""
+    from porter_runtime import sync
+    from porter_runtime.init import child_main, preload
+
+    preload(spec)
+    parent, child = sync.pair()
+    pid = os.fork()
+    if pid == 0:
+        parent.close()
+        child_main(spec, child)
+    child.close()
+    undo.pids.append(pid)
+    try:
+        _drive(spec, saved, undo, parent, pid)
+    except BaseException:
+        # kill the stages before their channel closes: a stage that saw it close would
+        # report a second error of its own on stderr
+        for stage in reversed(undo.pids):
+            kill_and_reap(stage)
+        undo.pids.clear()
+        raise
+    finally:
+        parent.close()
+
+
+def _drive(spec: InitSpec, saved: dict, undo: Undo, chan: sync.Channel, stage_a: int) -> None:
+    config = spec.config
+    if undo.cgroup is not None:
+        _join_cgroup(spec, saved, undo, stage_a)
+    chan.send("go")
+    while True:
+        message = chan.recv()
+        if message is None:
+            if spec.exec_mode and saved.get("pid"):
+                return  # every descriptor closed on execve: the process runs
+            raise ContainerSetupError("container init exited during setup")
+        kind = message["type"]
+        if kind == "usermap":
+            _write_id_maps(stage_a, config.get("linux") or {})
+            chan.send("usermap-done")
+        elif kind == "pid":
+            saved["pid"] = message["pid"]
+            undo.pids.append(message["pid"])
+            os.waitpid(stage_a, 0)
+            undo.pids.remove(stage_a)
+        elif kind == "mounted":
+            state_json = hook_state(saved, "creating")
+            hooks = config.get("hooks") or {}
+            for name in _CREATE_HOOKS:
+                run_hooks(name, hooks.get(name), state_json)
+            chan.send("resume", state=state_json)
+        elif kind == "seccomp":
+            _send_to_agent(spec, saved, chan)
+        elif kind == "ready":
+            return
+
+
+def _send_to_agent(spec: InitSpec, saved: dict, chan: sync.Channel) -> None:
+    """The init's seccomp notify fd, on to the agent at listenerPath with the container's
+    state (runtime-spec ContainerProcessState); the init waits for "seccomp-done"."""
+    from porter_runtime.seccomp import send_seccomp_fd
+
+    notify_fd = chan.take_fd()
+    try:
+        container = saved.get("container") or saved  # exec: the container's, not the process's
+        status = saved.get("status", "creating")
+        send_seccomp_fd(
+            spec.seccomp, notify_fd, saved["pid"], state.public_state(container, status)
+        )
+    finally:
+        os.close(notify_fd)
+    chan.send("seccomp-done")
+
+
+def _join_cgroup(spec: InitSpec, saved: dict, undo: Undo, pid: int) -> None:
+    """Move stage A into the container's cgroup and apply linux.resources.
+
+    An unprivileged runtime (rootless) may not be allowed to create the cgroup at all. As
+    runc does, the container then runs without one, unless the config asked for resources:
+    those cannot be honoured, which is an error."""
+    config = spec.config
+    resources = (config.get("linux") or {}).get("resources")
+    try:
+        undo.cgroup.apply(pid)
+        usable = getattr(undo.cgroup, "dirs", None) != {}  # v1 drops what it may not create
+    except Exception as exc:
+        if os.geteuid() == 0 or getattr(exc.__cause__, "errno", 0) not in (1, 13, 30):
+            raise  # only EPERM, EACCES, EROFS mean "not allowed"
+        usable = False
+    if usable:
+        if resources and not spec.exec_mode:
+            undo.cgroup.set(with_default_devices(resources, config))
+        return
+    if resources and not spec.exec_mode:
+        from porter_runtime.errors import ConfigError
+
+        raise ConfigError(
+            "linux.resources",
+            f"cannot be applied: uid {os.geteuid()} may not create cgroup "
+            f"{undo.cgroup.path} (leave resources out, or delegate a cgroup to this user)",
+        )
+    if not spec.exec_mode:
+        try:  # noqa: SIM105 (contextlib costs start-up time)
+            undo.cgroup.destroy()
+        except Exception:
+            pass
+        undo.cgroup = None
+        saved["cgroupPath"] = None
+
+
+def with_default_devices(resources: dict, config: dict) -> dict:
+    """The device rules runc applies: the config's, then the devices every container gets
+    (null, zero, ptys, ...), so a config cannot take those away.
+
+    linux.devices only creates nodes; access to them is the config's rules' business, so an
+    explicit deny of one of them holds. As in runc, a default whose path linux.devices
+    redefines is left to the config's rules too (runc's specconv createDevices)."""
+    if "devices" not in resources:
+        return resources
+    from porter_runtime.cgroups import DEFAULT_ALLOWED_DEVICES
+    from porter_runtime.devices import DEFAULT_DEVICES
+
+    paths = {d.get("path") for d in (config.get("linux") or {}).get("devices") or []}
+    redefined = {(t, ma, mi) for path, t, ma, mi in DEFAULT_DEVICES if path in paths}
+    defaults = [
+        rule
+        for rule in DEFAULT_ALLOWED_DEVICES
+        if (rule["type"], rule["major"], rule["minor"]) not in redefined
+    ]
+    return {**resources, "devices": [*resources["devices"], *defaults]}
+
+
+def _write_id_maps(pid: int, linux: dict) -> None:
+    from porter_runtime.namespaces import id_map_text
+
+    if os.geteuid() != 0:
+        with open(f"/proc/{pid}/setgroups", "w") as f:
+            f.write("deny")
+    for name, key in (("uid_map", "uidMappings"), ("gid_map", "gidMappings")):
+        with open(f"/proc/{pid}/{name}", "w") as f:
+            f.write(id_map_text(linux.get(key) or []))
