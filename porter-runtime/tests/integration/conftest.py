@@ -60,6 +60,20 @@ def busybox_rootfs(tmp_path_factory):
     return root
 
 
+def run_to_files(argv: list[str], **kw) -> subprocess.CompletedProcess:
+    """Run `argv` with its output through files, not pipes: a created container keeps the
+    runtime's stdio open, and a pipe would not reach end-of-file until the container exits."""
+    import tempfile
+
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.run(argv, stdout=out, stderr=err, **kw)
+        out.seek(0)
+        err.seek(0)
+        return subprocess.CompletedProcess(
+            proc.args, proc.returncode, out.read().decode(), err.read().decode()
+        )
+
+
 class Runtime:
     """Runs porter-runtime with this test's --root; remembers ids to clean up."""
 
@@ -70,19 +84,7 @@ class Runtime:
     def __call__(
         self, *args: str, check: bool = True, timeout: float = 30, **kw
     ) -> subprocess.CompletedProcess:
-        # files, not pipes: a created container keeps the runtime's stdio open, and a pipe
-        # would not reach end-of-file until the container exits
-        import tempfile
-
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            proc = subprocess.run(
-                [RUNTIME, "--root", self.root, *args], stdout=out, stderr=err, timeout=timeout, **kw
-            )
-            out.seek(0)
-            err.seek(0)
-            result = subprocess.CompletedProcess(
-                proc.args, proc.returncode, out.read().decode(), err.read().decode()
-            )
+        result = run_to_files([RUNTIME, "--root", self.root, *args], timeout=timeout, **kw)
         if check and result.returncode != 0:
             raise AssertionError(
                 f"porter-runtime {' '.join(args)} failed ({result.returncode}): {result.stderr}"

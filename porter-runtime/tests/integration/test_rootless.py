@@ -18,7 +18,7 @@ import uuid
 
 import pytest
 
-from .conftest import APPLETS, BUSYBOX, RUNTIME
+from .conftest import APPLETS, BUSYBOX, RUNTIME, run_to_files
 
 
 class User:
@@ -33,23 +33,15 @@ class User:
     def run(self, *args, cwd=None, check=True, env=None):
         """porter-runtime as this user, with an environment of its own (output through files:
         a created container holds the runtime's stdio open)."""
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            proc = subprocess.run(
-                [RUNTIME, *args],
-                user=self.uid,
-                group=self.gid,
-                extra_groups=[],
-                env={"PATH": "/usr/bin:/bin", "HOME": self.home, **(env or {})},
-                cwd=cwd or self.home,
-                stdout=out,
-                stderr=err,
-                timeout=30,
-            )
-            out.seek(0)
-            err.seek(0)
-            result = subprocess.CompletedProcess(
-                proc.args, proc.returncode, out.read().decode(), err.read().decode()
-            )
+        result = run_to_files(
+            [RUNTIME, *args],
+            user=self.uid,
+            group=self.gid,
+            extra_groups=[],
+            env={"PATH": "/usr/bin:/bin", "HOME": self.home, **(env or {})},
+            cwd=cwd or self.home,
+            timeout=30,
+        )
         if check and result.returncode != 0:
             raise AssertionError(f"porter-runtime {' '.join(args)}: {result.stderr}")
         return result

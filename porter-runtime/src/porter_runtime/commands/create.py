@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from porter_runtime.cli.args import FLAG, INT, VALUE, Command, Option
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # creation is imported when a container is created, not to list commands
+    from porter_runtime.creation import Created
+
 CREATE_OPTIONS = (
     Option("bundle", ("-b", "--bundle"), VALUE, ".", "the bundle directory", "dir"),
     Option("pid_file", ("--pid-file",), VALUE, None, "write the init's pid here", "file"),
@@ -42,18 +46,23 @@ def run(ctx: object, opts: object) -> int:
 
     waiter = attach_lock.prime()  # first: the kernel's wait overlaps our imports
     try:
-        from porter_runtime.creation import create
-
-        create(
-            ctx.root,
-            opts.args[0],
-            opts.bundle,
-            pid_file=opts.pid_file,
-            console_socket=opts.console_socket,
-            no_pivot=opts.no_pivot,
-            preserve_fds=opts.preserve_fds,
-            no_new_keyring=opts.no_new_keyring,
-        )
+        create_from_options(ctx, opts)
     finally:
         attach_lock.reap(waiter)
     return 0
+
+
+def create_from_options(ctx: object, opts: object) -> Created:
+    """Create the container named by the arguments with CREATE_OPTIONS (`create` and `run`)."""
+    from porter_runtime.creation import create
+
+    return create(
+        ctx.root,
+        opts.args[0],
+        opts.bundle,
+        pid_file=opts.pid_file,
+        console_socket=opts.console_socket,
+        no_pivot=opts.no_pivot,
+        preserve_fds=opts.preserve_fds,
+        no_new_keyring=opts.no_new_keyring,
+    )

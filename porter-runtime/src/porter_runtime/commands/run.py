@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from porter_runtime.cli.args import FLAG, Command, Option
-from porter_runtime.commands.create import CREATE_OPTIONS
+from porter_runtime.commands.create import CREATE_OPTIONS, create_from_options
 
 COMMAND = Command(
     "run",
@@ -27,23 +27,13 @@ def run(ctx: object, opts: object) -> int:
 
     waiter = attach_lock.prime()  # first: the kernel's wait overlaps our imports
     from porter_runtime import syscalls
-    from porter_runtime.creation import create
     from porter_runtime.lifecycle import delete, start
 
     if not opts.detach:  # the init becomes our child when stage A exits: wait_exit reaps it
         syscalls.real().prctl(syscalls.PR_SET_CHILD_SUBREAPER, 1)
     container_id = opts.args[0]
     try:
-        created = create(
-            ctx.root,
-            container_id,
-            opts.bundle,
-            pid_file=opts.pid_file,
-            console_socket=opts.console_socket,
-            no_pivot=opts.no_pivot,
-            preserve_fds=opts.preserve_fds,
-            no_new_keyring=opts.no_new_keyring,
-        )
+        created = create_from_options(ctx, opts)
     finally:
         attach_lock.reap(waiter)
     pid = created.state["pid"]
