@@ -153,10 +153,18 @@ def _stage_a(spec: InitSpec, chan: object) -> None:
         calls.unshare(rest)
     if rest & sc.CLONE_NEWTIME:
         _time_offsets((spec.config.get("linux") or {}).get("timeOffsets") or {})
+    # A and B share the channel, and every message of B's needs B's pid in the runtime
+    # (the hooks' state, the seccomp agent's, the saved state): B says nothing until A has
+    # sent "pid" and exited, which closes the pipe's write end. Without this wait a busy
+    # host could schedule B's "ready" first, and create would save the container with pid 0.
+    hold, release = os.pipe()
     pid = os.fork()
     if pid:
         chan.send("pid", pid=pid)
         os._exit(0)
+    os.close(release)
+    os.read(hold, 1)  # end of file: A is gone
+    os.close(hold)
     _stage_b(spec, chan, calls)
 
 

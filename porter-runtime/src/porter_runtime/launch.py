@@ -137,6 +137,8 @@ def _drive(spec: InitSpec, saved: dict, undo: Undo, chan: sync.Channel, stage_a:
             undo.pids.append(message["pid"])
             os.waitpid(stage_a, 0)
             undo.pids.remove(stage_a)
+        elif not saved.get("pid"):  # B speaks only after A's "pid" (init.py)
+            raise ContainerSetupError(f"container init sent {kind!r} before its pid")
         elif kind == "mounted":
             state_json = hook_state(saved, "creating")
             hooks = config.get("hooks") or {}
