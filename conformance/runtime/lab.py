@@ -59,7 +59,8 @@ class Container:
     def start(self) -> Outcome:
         outcome = self.runtime.start(self.id)
         if not outcome.ok:
-            return dataclasses.replace(outcome, detail=hostfs.fate(self.pid))
+            detail = f"{hostfs.fate(self.pid)}; container stderr: {self.errors()!r}"
+            return dataclasses.replace(outcome, detail=detail)
         return outcome
 
     def run_detached(self, *extra: str) -> Outcome:
