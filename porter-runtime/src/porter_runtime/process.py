@@ -312,7 +312,3 @@ def set_descriptors(preserve: int) -> None:
 def apply_nnp(calls: object, process: dict) -> None:
     if process.get("noNewPrivileges"):
         calls.prctl(sc.PR_SET_NO_NEW_PRIVS, 1)
-
-
-def syscall_failure(exc: SyscallError) -> ConfigError:
-    return ConfigError(exc.call, str(exc))
