@@ -7,23 +7,19 @@ mtime. The root itself is left out: its attributes belong to whoever created the
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from pathlib import Path
 
-from porter_specs.digest import from_bytes
+from porter_specs.digest import from_bytes, from_stream
 
 from porter_image.layer.tree_walk import KINDS as _KINDS
 from porter_image.layer.tree_walk import read_xattrs, walk
 
 
 def _file_digest(path: str) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb", buffering=0) as src:
-        while chunk := src.read(1 << 20):
-            digest.update(chunk)
-    return "sha256:" + digest.hexdigest()
+        return str(from_stream(src)[0])
 
 
 def _describe(path: str, st: os.stat_result) -> str:
