@@ -17,21 +17,24 @@ def _require_cgroup(container_id: str, cgroup: object | None, what: str) -> obje
 
 
 def pause(root: str, container_id: str) -> None:
-    cdir, _, cgroup, current = open_container(root, container_id)
-    try:
-        if current != "running":
-            raise WrongStateError(container_id, current, "pause", "running")
-        _require_cgroup(container_id, cgroup, "pause").freeze()
-    finally:
-        cdir.unlock()
+    _freeze_or_thaw(root, container_id, "pause", "running", freeze=True)
 
 
 def resume(root: str, container_id: str) -> None:
+    _freeze_or_thaw(root, container_id, "resume", "paused", freeze=False)
+
+
+def _freeze_or_thaw(root: str, container_id: str, verb: str, needed: str, freeze: bool) -> None:
+    """Pause and resume differ only in the state they need and the cgroup call they make."""
     cdir, _, cgroup, current = open_container(root, container_id)
     try:
-        if current != "paused":
-            raise WrongStateError(container_id, current, "resume", "paused")
-        _require_cgroup(container_id, cgroup, "resume").thaw()
+        if current != needed:
+            raise WrongStateError(container_id, current, verb, needed)
+        cgroup = _require_cgroup(container_id, cgroup, verb)
+        if freeze:
+            cgroup.freeze()
+        else:
+            cgroup.thaw()
     finally:
         cdir.unlock()
 
