@@ -167,10 +167,6 @@ def parse_number(field_bytes: bytes) -> int:
         raise HeaderError(f"bad numeric field {field_bytes!r}") from None
 
 
-def _cstring(field_bytes: bytes) -> bytes:
-    return field_bytes.split(b"\0", 1)[0]
-
-
 def check_checksum(block: bytes) -> None:
     """Refuse a header whose checksum (unsigned or historic signed sum) does not match."""
     stored = _number(block[148:156])
