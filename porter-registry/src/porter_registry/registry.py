@@ -16,7 +16,7 @@ from porter_specs.canonical import load_json
 from porter_specs.digest import Digest, from_bytes
 
 from porter_registry.errors import RegistryError
-from porter_registry.manifest_document import parse_manifest
+from porter_registry.manifest_document import ManifestDocument, parse_manifest
 from porter_registry.names import (
     check_name,
     is_digest_reference,
@@ -219,11 +219,8 @@ class Registry:
         """Store a manifest from the upstream (checked against `reference` when a digest)."""
         document = parse_manifest(content, media_type)
         digest = self._manifest_digest(reference, content)
-        stored = StoredManifest(digest, document.media_type, content)
         with self.lock.shared():
-            self.manifests.put(name, stored, document.subject)
-            if not is_digest_reference(reference):
-                self.manifests.tag(name, reference, digest)
+            self._store_manifest(name, reference, document, digest, content)
 
     def _manifest_digest(self, reference: str, content: bytes) -> Digest:
         if not is_digest_reference(reference):
@@ -255,11 +252,23 @@ class Registry:
             missing += [c for c in document.children if not self.manifests.has_revision(name, c)]
             if missing:
                 raise RegistryError("MANIFEST_BLOB_UNKNOWN", {"digest": str(missing[0])})
-            stored = StoredManifest(digest, document.media_type, content)
-            self.manifests.put(name, stored, document.subject)
-            if not is_digest_reference(reference):
-                self.manifests.tag(name, reference, digest)
+            self._store_manifest(name, reference, document, digest, content)
         return PutManifestResult(digest, document.subject)
+
+    def _store_manifest(
+        self,
+        name: str,
+        reference: str,
+        document: ManifestDocument,
+        digest: Digest,
+        content: bytes,
+    ) -> None:
+        """Write a checked manifest and, when `reference` is a tag, point the tag at it;
+        the caller holds the shared gc lock."""
+        stored = StoredManifest(digest, document.media_type, content)
+        self.manifests.put(name, stored, document.subject)
+        if not is_digest_reference(reference):
+            self.manifests.tag(name, reference, digest)
 
     def _has_blob_here(self, name: str, digest: Digest) -> bool:
         return self.repositories.has_blob(name, digest) and self.blobs.size(digest) is not None
