@@ -38,8 +38,12 @@ def layers(name: str) -> str:
     return f"{REPOSITORIES}/{name}/_layers"
 
 
+def layer_dir(name: str, digest: Digest) -> str:
+    return f"{layers(name)}/{digest.algorithm}/{digest.encoded}"
+
+
 def layer_link(name: str, digest: Digest) -> str:
-    return f"{layers(name)}/{digest.algorithm}/{digest.encoded}/link"
+    return f"{layer_dir(name, digest)}/link"
 
 
 def manifests(name: str) -> str:

@@ -31,7 +31,7 @@ class RepositoryStore:
 
     def unlink_blob(self, name: str, digest: Digest) -> bool:
         try:
-            self.driver.delete(f"{paths.layers(name)}/{digest.algorithm}/{digest.encoded}")
+            self.driver.delete(paths.layer_dir(name, digest))
         except PathNotFoundError:
             return False
         return True
