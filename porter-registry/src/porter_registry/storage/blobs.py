@@ -10,6 +10,7 @@ from porter_specs.digest import Digest
 
 from porter_registry.storage import paths
 from porter_registry.storage.driver import PathNotFoundError, StorageDriver
+from porter_registry.storage.walk import children
 
 
 class BlobStore:
@@ -59,16 +60,9 @@ class BlobStore:
 
     def all(self) -> Iterator[Digest]:
         """Every stored blob (walks blobs/<alg>/<xx>/<hex>)."""
-        for algorithm in _children(self.driver, paths.BLOBS):
-            for prefix in _children(self.driver, algorithm):
-                for folder in _children(self.driver, prefix):
+        for algorithm in children(self.driver, paths.BLOBS):
+            for prefix in children(self.driver, algorithm):
+                for folder in children(self.driver, prefix):
                     alg, encoded = algorithm.rsplit("/", 1)[1], folder.rsplit("/", 1)[1]
                     with contextlib.suppress(ValueError):
                         yield paths.digest_from_algorithm_dir(alg, encoded)
-
-
-def _children(driver: StorageDriver, path: str) -> list[str]:
-    try:
-        return driver.list(path)
-    except PathNotFoundError:
-        return []

@@ -14,6 +14,7 @@ from porter_registry.errors import RegistryError
 from porter_registry.storage import paths
 from porter_registry.storage.blobs import BlobStore
 from porter_registry.storage.driver import PathNotFoundError, StorageDriver
+from porter_registry.storage.walk import digest_folders
 
 _CACHE_SIZE = 2048
 
@@ -134,31 +135,9 @@ class ManifestStore:
                 yield tag, self.resolve_tag(name, tag)
 
     def revisions(self, name: str) -> Iterator[Digest]:
-        yield from _digest_folders(self.driver, paths.revisions(name))
+        yield from digest_folders(self.driver, paths.revisions(name))
 
     def referrers(self, name: str, subject: Digest) -> list[Digest]:
         """Manifests of `name` whose subject is `subject` and that still exist."""
-        found = _digest_folders(self.driver, paths.referrers(name, subject))
+        found = digest_folders(self.driver, paths.referrers(name, subject))
         return [d for d in found if self.has_revision(name, d)]
-
-
-def _digest_folders(driver: StorageDriver, root: str) -> list[Digest]:
-    """Digests stored as <root>/<alg>/<hex>/ folders."""
-    found = []
-    try:
-        algorithms = driver.list(root)
-    except PathNotFoundError:
-        return []
-    for algorithm in algorithms:
-        try:
-            folders = driver.list(algorithm)
-        except PathNotFoundError:
-            continue
-        for folder in folders:
-            with contextlib.suppress(ValueError):
-                found.append(
-                    paths.digest_from_algorithm_dir(
-                        algorithm.rsplit("/", 1)[1], folder.rsplit("/", 1)[1]
-                    )
-                )
-    return found

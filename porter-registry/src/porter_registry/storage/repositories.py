@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 
 from porter_specs.digest import Digest
 
 from porter_registry.storage import paths
 from porter_registry.storage.driver import PathNotFoundError, StorageDriver
+from porter_registry.storage.walk import children, digest_folders
 
 _CONTENT_FOLDERS = ("_manifests", "_layers", "_uploads")
 
@@ -37,12 +37,7 @@ class RepositoryStore:
         return True
 
     def linked_blobs(self, name: str) -> Iterator[Digest]:
-        for algorithm in _children(self.driver, paths.layers(name)):
-            for folder in _children(self.driver, algorithm):
-                with contextlib.suppress(ValueError):
-                    yield paths.digest_from_algorithm_dir(
-                        algorithm.rsplit("/", 1)[1], folder.rsplit("/", 1)[1]
-                    )
+        return digest_folders(self.driver, paths.layers(name))
 
     def exists(self, name: str) -> bool:
         try:
@@ -57,16 +52,13 @@ class RepositoryStore:
         pending = [paths.REPOSITORIES]
         while pending:
             folder = pending.pop()
-            children = _children(self.driver, folder)
-            leaf_names = {c.rsplit("/", 1)[1] for c in children}
+            subfolders = _child_folders(self.driver, folder)
+            leaf_names = {c.rsplit("/", 1)[1] for c in subfolders}
             if folder != paths.REPOSITORIES and leaf_names & set(_CONTENT_FOLDERS):
                 found.append(folder[len(paths.REPOSITORIES) + 1 :])
-            pending.extend(c for c in children if not c.rsplit("/", 1)[1].startswith("_"))
+            pending.extend(c for c in subfolders if not c.rsplit("/", 1)[1].startswith("_"))
         return sorted(found)
 
 
-def _children(driver: StorageDriver, path: str) -> list[str]:
-    try:
-        return [c for c in driver.list(path) if driver.stat(c).is_dir]
-    except PathNotFoundError:
-        return []
+def _child_folders(driver: StorageDriver, path: str) -> list[str]:
+    return [c for c in children(driver, path) if driver.stat(c).is_dir]
