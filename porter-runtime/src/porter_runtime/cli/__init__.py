@@ -118,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         head, name, rest = _split_globals(argv)
         ctx = parse(GLOBAL_OPTIONS, head)
+        if ctx.log_format not in ("text", "json"):
+            from porter_runtime.errors import UsageError
+
+            raise UsageError(f"--log-format must be text or json, not {ctx.log_format!r}")
         log.configure(ctx.log, ctx.log_format, ctx.debug)
         if ctx.version:
             sys.stdout.write(f"porter-runtime version {VERSION}\nspec: {SPEC_VERSION}\n")
