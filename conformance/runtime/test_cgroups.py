@@ -250,6 +250,17 @@ def test_absolute_cgroups_path_is_used(lab):
     assert hostfs.read_cgroup(container.pid, "pids", "pids.max") == "1000"
 
 
+def test_init_is_in_the_cgroup_in_every_hierarchy_with_a_controller_it_uses(lab):
+    """Memory, cpu, pids, ... and, on a hybrid host, the unified hierarchy: a process that
+    joined some but not others would escape the limits of the others."""
+    path = f"/{hostfs.CLEANUP_MARKER}-{lab.tag}/all-{secrets.token_hex(4)}"
+    container = _created(lab, {}, cgroups_path=path)
+    joined = hostfs.process_cgroups(container.pid)
+    wanted = ["", "pids", "memory", "cpu", "cpuacct", "cpuset", "devices", "freezer", "blkio"]
+    mounted = [c for c in wanted if c in hostfs.cgroup_mounts()]
+    assert {c: joined.get(c) for c in mounted} == dict.fromkeys(mounted, path)
+
+
 def test_relative_cgroups_path_is_used(lab):
     relative = f"{hostfs.CLEANUP_MARKER}-{lab.tag}/rel-{secrets.token_hex(4)}"
     container = _created(lab, {"pids": {"limit": 1000}}, cgroups_path=relative)

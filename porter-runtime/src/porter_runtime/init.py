@@ -30,6 +30,8 @@ class InitSpec:
 
     __slots__ = (
         "bundle",
+        "cgroup",
+        "cgroup_placed",
         "close_fds",
         "config",
         "console_fd",
@@ -81,6 +83,10 @@ class InitSpec:
         self.root_fd = -1
         # the session keyring to join ("_ses.<id>"), or "" to keep the caller's
         self.keyring = ""
+        # the container's cgroup manager, for stage A to join (None: no cgroup), and
+        # whether stage A was cloned into its v2 directory already
+        self.cgroup: object | None = None
+        self.cgroup_placed = False
         # the runtime's own descriptors the stages must not keep (the container lock: a
         # flock lives as long as any process holds its descriptor)
         self.close_fds: list[int] = []
@@ -134,7 +140,8 @@ def _stage_a(spec: InitSpec, chan: object) -> None:
 
     calls = LinuxSyscalls()
     calls.prctl(sc.PR_SET_DUMPABLE, 0)
-    chan.expect("go")
+    if spec.cgroup is not None:  # first: a cgroup namespace is rooted where it is made
+        _join_cgroup(spec, chan)
     fds = namespaces.open_join_fds(spec.join)
     namespaces.join_all(calls, [f for f in fds if f[1] == sc.CLONE_NEWUSER])
     if spec.new & sc.CLONE_NEWUSER:
@@ -166,6 +173,19 @@ def _stage_a(spec: InitSpec, chan: object) -> None:
     os.read(hold, 1)  # end of file: A is gone
     os.close(hold)
     _stage_b(spec, chan, calls)
+
+
+def _join_cgroup(spec: InitSpec, chan: object) -> None:
+    """Into the container's cgroup (see cgroups/clone.py for why stage A moves itself); a
+    rootless runtime that may not tells the runtime, which goes on without the cgroup."""
+    from porter_runtime.cgroups import not_allowed
+
+    try:
+        spec.cgroup.join_self(spec.cgroup_placed)
+    except Exception as exc:
+        if not not_allowed(exc):
+            raise
+        chan.send("cgroup-denied")
 
 
 def _become_root() -> None:

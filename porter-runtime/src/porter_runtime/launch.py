@@ -97,8 +97,9 @@ def run_stages(spec: InitSpec, saved: dict, undo: Undo) -> None:
     from porter_runtime.init import child_main, preload
 
     preload(spec)
+    target = _prepare_cgroup(spec, saved, undo)
     parent, child = sync.pair()
-    pid = os.fork()
+    pid, spec.cgroup_placed = _fork_into(target)
     if pid == 0:
         parent.close()
         child_main(spec, child)
@@ -117,11 +118,16 @@ def run_stages(spec: InitSpec, saved: dict, undo: Undo) -> None:
         parent.close()
 
 
+def _fork_into(target: str | None) -> tuple[int, bool]:
+    if target is None:
+        return os.fork(), False
+    from porter_runtime.cgroups.clone import fork_into
+
+    return fork_into(target)
+
+
 def _drive(spec: InitSpec, saved: dict, undo: Undo, chan: sync.Channel, stage_a: int) -> None:
     config = spec.config
-    if undo.cgroup is not None:
-        _join_cgroup(spec, saved, undo, stage_a)
-    chan.send("go")
     while True:
         message = chan.recv()
         if message is None:
@@ -129,7 +135,9 @@ def _drive(spec: InitSpec, saved: dict, undo: Undo, chan: sync.Channel, stage_a:
                 return  # every descriptor closed on execve: the process runs
             raise ContainerSetupError("container init exited during setup")
         kind = message["type"]
-        if kind == "usermap":
+        if kind == "cgroup-denied":  # rootless, and the cgroup refused stage A
+            _without_cgroup(spec, saved, undo)
+        elif kind == "usermap":
             _write_id_maps(stage_a, config.get("linux") or {})
             chan.send("usermap-done")
         elif kind == "pid":
@@ -168,26 +176,42 @@ def _send_to_agent(spec: InitSpec, saved: dict, chan: sync.Channel) -> None:
     chan.send("seccomp-done")
 
 
-def _join_cgroup(spec: InitSpec, saved: dict, undo: Undo, pid: int) -> None:
-    """Move stage A into the container's cgroup and apply linux.resources.
+def _prepare_cgroup(spec: InitSpec, saved: dict, undo: Undo) -> str | None:
+    """Create the container's cgroup and write linux.resources before any of its processes
+    exists (exec: find the container's); stage A joins it itself (`init`). Returns the v2
+    directory to clone stage A into, or None.
 
     An unprivileged runtime (rootless) may not be allowed to create the cgroup at all. As
     runc does, the container then runs without one, unless the config asked for resources:
     those cannot be honoured, which is an error."""
-    config = spec.config
-    resources = (config.get("linux") or {}).get("resources")
+    cgroup = undo.cgroup
+    spec.cgroup = None
+    if cgroup is None:
+        return None
     try:
-        undo.cgroup.apply(pid)
-        usable = getattr(undo.cgroup, "dirs", None) != {}  # v1 drops what it may not create
+        cgroup.create()
+        usable = getattr(cgroup, "dirs", None) != {}  # v1 drops what it may not create
     except Exception as exc:
-        if os.geteuid() == 0 or getattr(exc.__cause__, "errno", 0) not in (1, 13, 30):
-            raise  # only EPERM, EACCES, EROFS mean "not allowed"
+        from porter_runtime.cgroups import not_allowed
+
+        if not not_allowed(exc):
+            raise
         usable = False
-    if usable:
-        if resources and not spec.exec_mode:
-            undo.cgroup.set(with_default_devices(resources, config))
-        return
+    if not usable:
+        _without_cgroup(spec, saved, undo)
+        return None
+    resources = (spec.config.get("linux") or {}).get("resources")
     if resources and not spec.exec_mode:
+        cgroup.set(with_default_devices(resources, spec.config))
+    spec.cgroup = cgroup
+    return cgroup.clone_target()
+
+
+def _without_cgroup(spec: InitSpec, saved: dict, undo: Undo) -> None:
+    """Go on without the cgroup the runtime may not use (see `_prepare_cgroup`)."""
+    if spec.exec_mode:
+        return
+    if (spec.config.get("linux") or {}).get("resources"):
         from porter_runtime.errors import ConfigError
 
         raise ConfigError(
@@ -195,13 +219,12 @@ def _join_cgroup(spec: InitSpec, saved: dict, undo: Undo, pid: int) -> None:
             f"cannot be applied: uid {os.geteuid()} may not create cgroup "
             f"{undo.cgroup.path} (leave resources out, or delegate a cgroup to this user)",
         )
-    if not spec.exec_mode:
-        try:  # noqa: SIM105 (contextlib costs start-up time)
-            undo.cgroup.destroy()
-        except Exception:
-            pass
-        undo.cgroup = None
-        saved["cgroupPath"] = None
+    try:  # noqa: SIM105 (contextlib costs start-up time)
+        undo.cgroup.destroy()
+    except Exception:
+        pass
+    undo.cgroup = None
+    saved["cgroupPath"] = None
 
 
 def with_default_devices(resources: dict, config: dict) -> dict:

@@ -28,7 +28,7 @@ def fake(tmp_path):
         root = tmp_path / controller.replace("=", "-")
         leaf = root / "ctr"
         leaf.mkdir(parents=True)
-        for name in ["cgroup.procs", *names]:
+        for name in ["cgroup.procs", "tasks", *names]:
             (leaf / name).write_text("")
         mounts[controller] = str(root)
     for level in (tmp_path / "cpuset", tmp_path / "cpuset" / "ctr"):
@@ -56,6 +56,27 @@ def test_apply_joins_every_hierarchy_including_named_ones(fake):
     manager.apply(99)
     for controller in FILES:
         assert (root / controller.replace("=", "-") / "ctr" / "cgroup.procs").read_text() == "99"
+
+
+def test_join_self_moves_the_caller_through_each_hierarchys_tasks_file(fake, writes):
+    manager, _ = fake
+    manager.join_self(placed=False)
+    assert writes == [("tasks", "0")] * len(manager._unique_dirs())
+
+
+def test_join_self_writes_the_unified_procs_unless_cloned_there(tmp_path, writes):
+    mounts = {}
+    for controller, name in (("pids", "tasks"), ("", "cgroup.procs")):
+        leaf = tmp_path / (controller or "unified") / "ctr"
+        leaf.mkdir(parents=True)
+        (leaf / name).write_text("")
+        mounts[controller] = str(leaf.parent)
+    manager = CgroupV1Manager("/ctr", mounts=mounts)
+    assert manager.clone_target() == str(tmp_path / "unified" / "ctr")
+    manager.join_self(placed=True)
+    assert writes == [("tasks", "0")]
+    manager.join_self(placed=False)
+    assert writes[1:] == [("tasks", "0"), ("cgroup.procs", "0")]
 
 
 def test_new_cpuset_is_filled_from_its_parent(fake):

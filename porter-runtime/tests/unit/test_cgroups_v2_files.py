@@ -50,6 +50,15 @@ def test_apply_writes_the_pid_to_cgroup_procs(fake):
     assert read(leaf, "cgroup.procs") == "4242"
 
 
+def test_join_self_writes_cgroup_procs_only_when_not_cloned_into_it(fake):
+    manager, leaf = fake
+    assert manager.clone_target() == str(leaf)
+    manager.join_self(placed=True)
+    assert read(leaf, "cgroup.procs") == ""
+    manager.join_self(placed=False)
+    assert read(leaf, "cgroup.procs") == "0"
+
+
 def test_memory_limit_goes_to_memory_max(fake):
     manager, leaf = fake
     manager.set({"memory": {"limit": 1 << 20}})

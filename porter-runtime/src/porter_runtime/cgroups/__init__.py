@@ -11,6 +11,7 @@ from porter_runtime.cgroups.base import (
     cgroup_manager,
     is_unified,
     load_cgroup_manager,
+    not_allowed,
 )
 from porter_runtime.cgroups.devices import DEFAULT_ALLOWED_DEVICES
 
@@ -30,4 +31,5 @@ __all__ = [
     "cgroup_manager",
     "is_unified",
     "load_cgroup_manager",
+    "not_allowed",
 ]

@@ -37,6 +37,12 @@ class CgroupError(PorterError):
         self.reason = reason
 
 
+def not_allowed(exc: BaseException) -> bool:
+    """A cgroup error that only means "not allowed" to an unprivileged runtime (EPERM,
+    EACCES, EROFS), which then goes on without the cgroup; to root every error counts."""
+    return os.geteuid() != 0 and getattr(exc.__cause__, "errno", 0) in (1, 13, 30)
+
+
 def warn(logger: str, message: str, *args: object) -> None:
     """A warning through `logging`, imported only when there is something to say."""
     import logging

@@ -20,6 +20,16 @@ class CgroupManager(Protocol):
     def apply(self, pid: int) -> None:
         """Create the cgroup (every controller) and move `pid` into it."""
 
+    def create(self) -> None:
+        """Create the cgroup (every controller) without moving anything into it."""
+
+    def clone_target(self) -> str | None:
+        """The cgroup v2 directory a new process can be cloned into (clone.fork_into)."""
+
+    def join_self(self, placed: bool) -> None:
+        """Move the calling single-threaded process in; `placed`: cloned into
+        clone_target() already."""
+
     def set(self, resources: Mapping[str, Any]) -> None:
         """Write `linux.resources`; used on create and by `update`."""
 

@@ -51,7 +51,8 @@ class CgroupV1Manager:
             seen.setdefault(d, controller)
         return seen
 
-    def _create(self) -> None:
+    def create(self) -> None:
+        """Make the directory in every hierarchy (rootless: those it may)."""
         for d, controller in list(self._unique_dirs().items()):
             try:
                 if controller == "cpuset":
@@ -72,10 +73,26 @@ class CgroupV1Manager:
             del self.paths[c]
 
     def apply(self, pid: int) -> None:
-        self._create()
+        self.create()
+        self._enter(pid, "cgroup.procs", "cgroup.procs")
+
+    def clone_target(self) -> str | None:
+        """The unified hierarchy's directory, the one a process can be cloned into."""
+        return self.dirs.get(UNIFIED)
+
+    def join_self(self, placed: bool) -> None:
+        """Move the calling single-threaded process in: through each v1 hierarchy's
+        `tasks` ("0", the caller itself, which the kernel moves without its global attach
+        lock), and through the unified cgroup.procs unless it was cloned there."""
+        self._enter(0, "tasks", None if placed else "cgroup.procs")
+
+    def _enter(self, pid: int, v1_file: str, unified_file: str | None) -> None:
         for d, controller in self._unique_dirs().items():
+            name = unified_file if controller == UNIFIED else v1_file
+            if name is None:
+                continue
             try:
-                files.write(d, "cgroup.procs", pid)
+                files.write(d, name, pid)
             except CgroupError:
                 if controller == UNIFIED or self.rootless:
                     continue  # best effort on the unified side of a hybrid host
@@ -86,7 +103,7 @@ class CgroupV1Manager:
             raise CgroupError(
                 self.path, "unified", "unified resources need cgroup v2; this host runs v1"
             )
-        self._create()
+        self.create()
         from porter_runtime.cgroups import v1_resources  # only create and update set limits
 
         for controller, (setter, keys) in v1_resources.SETTERS.items():

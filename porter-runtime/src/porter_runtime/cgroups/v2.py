@@ -39,7 +39,8 @@ class CgroupV2Manager:
         self.rootless = rootless
         self.dir = os.path.join(mountpoint, path.lstrip("/"))
 
-    def _create(self) -> None:
+    def create(self) -> None:
+        """Make the directory, enabling controllers on the way down."""
         current = self.mountpoint
         for part in [p for p in self.path.split("/") if p]:
             _enable_controllers(current)
@@ -50,11 +51,19 @@ class CgroupV2Manager:
                 raise CgroupError(self.path, "mkdir", f"{current}: {e.strerror}") from e
 
     def apply(self, pid: int) -> None:
-        self._create()
+        self.create()
         files.write(self.dir, "cgroup.procs", pid)
 
+    def clone_target(self) -> str | None:
+        return self.dir
+
+    def join_self(self, placed: bool) -> None:
+        """Move the calling process in, unless it was cloned here already."""
+        if not placed:
+            files.write(self.dir, "cgroup.procs", 0)
+
     def set(self, resources: Mapping[str, Any]) -> None:
-        self._create()
+        self.create()
         for setter in v2_resources.SETTERS:
             setter(self.dir, resources)
         if resources.get("devices") is not None:

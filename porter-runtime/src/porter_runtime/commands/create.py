@@ -42,13 +42,7 @@ COMMAND = Command(
 
 
 def run(ctx: object, opts: object) -> int:
-    from porter_runtime.cgroups import attach_lock
-
-    waiter = attach_lock.prime()  # first: the kernel's wait overlaps our imports
-    try:
-        create_from_options(ctx, opts)
-    finally:
-        attach_lock.reap(waiter)
+    create_from_options(ctx, opts)
     return 0
 
 

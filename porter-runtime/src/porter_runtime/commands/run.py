@@ -23,19 +23,13 @@ FORWARDED = (1, 2, 3, 10, 12, 15, 28)
 
 
 def run(ctx: object, opts: object) -> int:
-    from porter_runtime.cgroups import attach_lock
-
-    waiter = attach_lock.prime()  # first: the kernel's wait overlaps our imports
     from porter_runtime import syscalls
     from porter_runtime.lifecycle import delete, start
 
     if not opts.detach:  # the init becomes our child when stage A exits: wait_exit reaps it
         syscalls.real().prctl(syscalls.PR_SET_CHILD_SUBREAPER, 1)
     container_id = opts.args[0]
-    try:
-        created = create_from_options(ctx, opts)
-    finally:
-        attach_lock.reap(waiter)
+    created = create_from_options(ctx, opts)
     pid = created.state["pid"]
     if opts.detach:
         start(ctx.root, container_id)
