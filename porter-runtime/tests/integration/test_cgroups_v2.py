@@ -15,6 +15,7 @@ import subprocess
 import pytest
 from porter_runtime.cgroups import files
 from porter_runtime.cgroups.base import CgroupError, rmdir_bounded
+from porter_runtime.cgroups.clone import fork_into
 from porter_runtime.cgroups.paths import cgroup2_mount
 from porter_runtime.cgroups.v2 import CgroupV2Manager
 
@@ -131,3 +132,52 @@ def test_limit_for_a_missing_controller_names_the_file(box):
         pytest.skip("pids controller available here")
     with pytest.raises(CgroupError, match=r"pids\.max.*not supported here"):
         manager.set({"pids": {"limit": 5}})
+
+
+def _child_cgroup(directory: str | None) -> tuple[bool, str]:
+    """Fork with fork_into; the child reports its cgroup v2 line through a pipe."""
+    read_end, write_end = os.pipe()
+    pid, placed = fork_into(directory)
+    if pid == 0:  # pragma: no cover - child
+        try:
+            with open("/proc/self/cgroup") as f:
+                line = next(x for x in f if x.startswith("0::"))
+            os.write(write_end, line.encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    try:
+        with os.fdopen(read_end, "rb") as f:
+            line = f.read().decode()
+    finally:
+        _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    return placed, line.strip()
+
+
+def test_fork_into_starts_the_child_in_the_cgroup_and_the_parent_stays(parent):
+    name, path = parent, os.path.join(MOUNT, parent.lstrip("/"))
+    os.mkdir(path)
+    with open("/proc/self/cgroup") as f:
+        before = f.read()
+    placed, line = _child_cgroup(path)
+    assert placed
+    assert line == f"0::{name}"
+    with open("/proc/self/cgroup") as f:
+        assert f.read() == before
+
+
+def test_fork_into_no_directory_is_a_plain_fork():
+    with open("/proc/self/cgroup") as f:
+        own = next(x for x in f if x.startswith("0::")).strip()
+    assert _child_cgroup(None) == (False, own)
+
+
+def test_fork_into_a_missing_directory_falls_back_to_a_plain_fork(tmp_path):
+    placed, _ = _child_cgroup(str(tmp_path / "absent"))
+    assert not placed
+
+
+def test_fork_into_a_directory_outside_cgroupfs_falls_back_to_a_plain_fork(tmp_path):
+    placed, _ = _child_cgroup(str(tmp_path))
+    assert not placed
