@@ -7,6 +7,7 @@ read on the host and, for one check, from inside through the cgroup mount.
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from conformance.runtime import hostfs
+from conformance.runtime.hostfs import parse_mountinfo
 
 pytestmark = pytest.mark.integration
 
@@ -77,6 +79,47 @@ def test_memory_limit_is_visible_inside(lab):
     inside = f"/sys/fs/cgroup/memory/{name}" if V1 else f"/sys/fs/cgroup/{name}"
     report = lab.probe(bundle, "--file", inside)
     assert (report["files"][inside] or "").strip() == "50593792"
+
+
+def _cgroup_view(lab, cgroupns: bool) -> tuple[dict, str]:
+    """The probe's report of the config's read-only `cgroup` mount at /sys/fs/cgroup, and
+    the cgroup.procs file it read there (the pids hierarchy's on v1)."""
+    bundle = lab.bundle()
+    if cgroupns:
+        bundle.linux["namespaces"].append({"type": "cgroup"})
+    procs = "/sys/fs/cgroup/pids/cgroup.procs" if V1 else "/sys/fs/cgroup/cgroup.procs"
+    return lab.probe(bundle, "--file", procs, "--write", "/sys/fs/cgroup/pids/new"), procs
+
+
+CGROUPNS = pytest.mark.parametrize("cgroupns", [False, True], ids=["host-cgroupns", "cgroupns"])
+
+
+@CGROUPNS
+def test_cgroup_mount_shows_the_containers_own_cgroup(lab, cgroupns):
+    report, procs = _cgroup_view(lab, cgroupns)
+    assert report["files"][procs].split() == ["1"]  # the probe alone, pid 1 of its namespace
+
+
+@CGROUPNS
+def test_cgroup_mount_is_read_only(lab, cgroupns):
+    report, _ = _cgroup_view(lab, cgroupns)
+    assert report["writes"]["/sys/fs/cgroup/pids/new"] == errno.EROFS
+
+
+@needs_v1
+@CGROUPNS
+def test_cgroup_mount_holds_every_v1_hierarchy_read_only(lab, cgroupns):
+    """Each controller hierarchy the host mounts (a hybrid host's unified one may be left
+    out: runc 1.1 does)."""
+    report, _ = _cgroup_view(lab, cgroupns)
+    inside = {
+        e.mount_point: e
+        for e in parse_mountinfo(report["mountinfo"])
+        if e.mount_point.startswith("/sys/fs/cgroup/")
+    }
+    v1 = {str(p) for name, p in hostfs.cgroup_mounts().items() if name}
+    assert v1 <= set(inside)
+    assert all("ro" in e.options and e.fstype in ("cgroup", "cgroup2") for e in inside.values())
 
 
 CPU = {"shares": 2048, "quota": 50000, "period": 100000, "cpus": "0", "mems": "0"}

@@ -140,7 +140,7 @@ def _mount_fs(
         if exc.errno != _EPERM or fallback is None:
             raise
         calls.mount(fallback, _fdpath(fd), "", sc.MS_BIND | sc.MS_REC, "")
-        _remount(calls, fd, flags & ~sc.MS_REC, True)
+        _remount(calls, _fdpath(fd), flags & ~sc.MS_REC, True)
 
 
 def _finish(
@@ -158,7 +158,7 @@ def _finish(
             _copy_up(copyup, fd)
         extra = opts.flags & ~(sc.MS_BIND | sc.MS_REC | sc.MS_REMOUNT | sc.PROPAGATION_FLAGS)
         if is_bind and extra:
-            _remount(calls, fd, extra, ctx.userns)
+            _remount(calls, _fdpath(fd), extra, ctx.userns)
         for flag in opts.propagation:
             calls.mount("", _fdpath(fd), "", flag, "")
         if opts.attr_set or opts.attr_clear:
@@ -177,18 +177,19 @@ def _copy_up(source_fd: int, target_fd: int) -> None:
         os.close(source_fd)
 
 
-def _remount(calls: object, fd: int, flags: int, userns: bool) -> None:
-    """Apply flags to a bind mount; in a user namespace keep the flags the kernel locked."""
+def _remount(calls: object, target: str, flags: int, userns: bool) -> None:
+    """Apply flags to the bind mount at `target` (a /proc/self/fd path); in a user namespace
+    keep the flags the kernel locked."""
     try:
-        calls.mount("", _fdpath(fd), "", sc.MS_BIND | sc.MS_REMOUNT | flags, "")
+        calls.mount("", target, "", sc.MS_BIND | sc.MS_REMOUNT | flags, "")
     except SyscallError as exc:
         if exc.errno != _EPERM:
             raise
-        calls.mount("", _fdpath(fd), "", sc.MS_BIND | sc.MS_REMOUNT | flags | _locked(fd), "")
+        calls.mount("", target, "", sc.MS_BIND | sc.MS_REMOUNT | flags | _locked(target), "")
 
 
-def _locked(fd: int) -> int:
-    current = os.statvfs(_fdpath(fd)).f_flag
+def _locked(target: str) -> int:
+    current = os.statvfs(target).f_flag
     return sum(ms for st, ms in _ST_TO_MS if current & st)
 
 
@@ -227,58 +228,68 @@ def mount_cgroup(calls: object, ctx: MountContext, dest: str, opts: mountopts.Mo
     flags = opts.flags & ~(sc.MS_BIND | sc.MS_REC | sc.PROPAGATION_FLAGS)
     hierarchies = _host_cgroups()
     own = _own_cgroups()
-    unified_only = any(p == "/sys/fs/cgroup" and t == "cgroup2" for p, t, _ in hierarchies)
-    if unified_only:
-        _mount_hierarchy(calls, ctx, dest, "/sys/fs/cgroup", "cgroup2", "", own.get("", "/"), flags)
+    if any(p == "/sys/fs/cgroup" and t == "cgroup2" for p, t, _ in hierarchies):
+        fd = open_in_root(ctx.rootfs, dest, create="dir")
+        try:
+            _mount_hierarchy(calls, ctx, _fdpath(fd), "/sys/fs/cgroup", "cgroup2", "", own, 0)
+        finally:
+            os.close(fd)
+        if flags & ~sc.MS_REMOUNT:
+            fd = open_in_root(ctx.rootfs, dest)  # the new mount, to apply the flags to
+            try:
+                _remount(calls, _fdpath(fd), flags & ~sc.MS_REMOUNT, ctx.userns)
+            finally:
+                os.close(fd)
         return
     fd = open_in_root(ctx.rootfs, dest, create="dir")
     try:
         calls.mount("tmpfs", _fdpath(fd), "tmpfs", flags & ~sc.MS_RDONLY, "mode=755")
     finally:
         os.close(fd)
-    for point, fstype, superopts in hierarchies:
-        if not point.startswith("/sys/fs/cgroup/"):
-            continue
-        names = [o for o in superopts.split(",") if o in own] if fstype == "cgroup" else [""]
-        path = own.get(names[0], "/") if names else "/"
-        sub = dest.rstrip("/") + "/" + os.path.basename(point)
-        options = ",".join(names) if fstype == "cgroup" else ""
-        _mount_hierarchy(calls, ctx, sub, point, fstype, options, path, flags)
-    if flags & sc.MS_RDONLY:
-        fd = open_in_root(ctx.rootfs, dest)
-        try:
+    # the tmpfs is new and nothing of the container runs yet: its subdirectories are ours,
+    # reached through the descriptor of its root without resolving the destination again
+    fd = open_in_root(ctx.rootfs, dest)
+    try:
+        for point, fstype, superopts in hierarchies:
+            if not point.startswith("/sys/fs/cgroup/"):
+                continue
+            name = os.path.basename(point)
+            os.mkdir(name, 0o755, dir_fd=fd)
+            options = (
+                ",".join(o for o in superopts.split(",") if o in own) if fstype == "cgroup" else ""
+            )
+            _mount_hierarchy(
+                calls, ctx, f"{_fdpath(fd)}/{name}", point, fstype, options, own, flags
+            )
+        if flags & sc.MS_RDONLY:
             calls.mount("", _fdpath(fd), "", sc.MS_REMOUNT | flags, "mode=755")
-        finally:
-            os.close(fd)
+    finally:
+        os.close(fd)
 
 
 def _mount_hierarchy(
     calls: object,
     ctx: MountContext,
-    dest: str,
+    target: str,
     host_point: str,
     fstype: str,
     options: str,
-    path: str,
+    own: dict[str, str],
     flags: int,
 ) -> None:
-    """One hierarchy: mounted afresh in a cgroup namespace, else the container's subtree bound."""
-    fd = open_in_root(ctx.rootfs, dest, create="dir")
-    try:
-        if ctx.cgroupns:
-            calls.mount(fstype, _fdpath(fd), fstype, flags, options)
-            return
-        source = host_point + path if os.path.isdir(host_point + path) else host_point
-        calls.mount(source, _fdpath(fd), "", sc.MS_BIND | sc.MS_REC, "")
-    finally:
-        os.close(fd)
+    """One hierarchy at `target`, a path that reaches the mount it makes: mounted afresh in
+    a cgroup namespace, else the container's own subtree bound. `options` names a v1
+    hierarchy's controllers (its key in `own`, this process's cgroups)."""
+    if ctx.cgroupns:
+        calls.mount(fstype, target, fstype, flags, options)
+        return
+    key = options.split(",")[0] if fstype == "cgroup" else ""
+    path = own.get(key, "/") if fstype == "cgroup2" or options else "/"
+    source = host_point + path if os.path.isdir(host_point + path) else host_point
+    calls.mount(source, target, "", sc.MS_BIND | sc.MS_REC, "")
     extra = flags & ~sc.MS_REMOUNT
     if extra:
-        fd = open_in_root(ctx.rootfs, dest)
-        try:
-            _remount(calls, fd, extra, ctx.userns)
-        finally:
-            os.close(fd)
+        _remount(calls, target, extra, ctx.userns)
 
 
 def setup_dev(calls: object, ctx: MountContext, config_devices: list[dict]) -> None:
@@ -328,7 +339,7 @@ def pivot(calls: object, rootfs: str, no_pivot: bool, host_ns: bool = False) -> 
 def readonly_root(calls: object) -> None:
     fd = os.open("/", os.O_PATH | os.O_CLOEXEC)
     try:
-        _remount(calls, fd, sc.MS_RDONLY, True)
+        _remount(calls, _fdpath(fd), sc.MS_RDONLY, True)
     finally:
         os.close(fd)
 
@@ -364,6 +375,6 @@ def readonly_paths(calls: object, paths: list[str]) -> None:
             os.close(fd)
         fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
         try:
-            _remount(calls, fd, sc.MS_RDONLY | sc.MS_REC, True)
+            _remount(calls, _fdpath(fd), sc.MS_RDONLY | sc.MS_REC, True)
         finally:
             os.close(fd)
