@@ -50,9 +50,11 @@ rm -f "$purelib"/__editable__.porter-*.pth
 # path: this launcher replaces pip's console script with `python -I -S` (no site module,
 # no .pth processing, no sitecustomize) and the src folders added by hand, and leaves
 # through os._exit once its output is flushed (interpreter teardown costs milliseconds
-# and there is nothing to tear down).
+# and there is nothing to tear down). It names the venv's base interpreter itself: started
+# through the venv's symlink, Python reads pyvenv.cfg and searches for its prefix, a
+# millisecond that buys nothing when sys.path is set here.
 cat > .venv/bin/porter-runtime <<LAUNCHER
-#!$PWD/.venv/bin/python -IS
+#!$(readlink -f .venv/bin/python) -IS
 import os
 import sys
 
