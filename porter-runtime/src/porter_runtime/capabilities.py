@@ -77,14 +77,14 @@ def check_names(caps: dict | None, what: str = "process.capabilities") -> None:
     here; it is left out of the masks (see `to_mask`)."""
     from porter_runtime.errors import ConfigError
 
-    limit = -1
+    limit = bounding = -1  # read once, when the first name needs them
     for kind in SETS:
         for name in (caps or {}).get(kind) or []:
             number = number_of(name)
             if number is None:
                 raise ConfigError(f"{what}.{kind}", f"unknown capability {name!r}")
             if limit < 0:
-                limit = last_cap()
+                limit, bounding = last_cap(), own_bounding_set()
             if number > limit:
                 from porter_runtime import log
 
@@ -92,7 +92,7 @@ def check_names(caps: dict | None, what: str = "process.capabilities") -> None:
                     f"{what}.{kind}: {name} is not known to this kernel (its last "
                     f"capability is {limit}); the container runs without it"
                 )
-            elif not own_bounding_set() >> number & 1:
+            elif not bounding >> number & 1:
                 from porter_runtime import log
 
                 log.warning(
