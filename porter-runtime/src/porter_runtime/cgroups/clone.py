@@ -8,7 +8,7 @@ through a v1 hierarchy's `tasks` file does not take it at all (`join_self` of th
 So the runtime clones stage A into the container's v2 directory (the unified one on a hybrid
 host) and stage A joins the v1 hierarchies itself.
 
-clone3 goes through ctypes with the interpreter's own fork hooks around it, as os.fork
+clone3 goes through `cabi` with the interpreter's own fork hooks around it, as os.fork
 does: the import lock, at-fork callbacks and thread states are looked after exactly as
 there. The child's cached thread id in libc is its parent's; stage A never asks libc for
 it (gettid and raise use the system call), and the stages it forks get fresh ones.
@@ -22,7 +22,7 @@ _SYS_CLONE3 = 435  # x86_64 and aarch64 alike (the generic syscall table)
 _CLONE_INTO_CGROUP = 0x200000000
 _SIGCHLD = 17
 
-_clone3 = None  # built on first use: ctypes costs milliseconds to import
+_api = None  # the interpreter's fork hooks and syscall(2), bound on first use
 
 
 def fork_into(directory: str | None) -> tuple[int, bool]:
@@ -48,24 +48,22 @@ def fork_into(directory: str | None) -> tuple[int, bool]:
 
 def _clone_into(cgroup_fd: int) -> int:
     """The child's pid (0 in the child), or -1 when clone3 refused."""
-    import ctypes
+    from porter_runtime.syscalls import cabi
 
-    global _clone3
-    if _clone3 is None:
-        # PyDLL: the call keeps the GIL, as os.fork does, so the child's interpreter state
-        # is exactly the parent's at the moment of the fork
-        syscall = ctypes.PyDLL(None).syscall
-        syscall.restype = ctypes.c_long
-        _clone3 = syscall
-    api = ctypes.pythonapi
-    args = (ctypes.c_uint64 * 11)()  # struct clone_args, version 2 (with .cgroup)
+    global _api
+    if _api is None:
+        # the GIL is kept through the call, as os.fork does, so the child's interpreter
+        # state is exactly the parent's at the moment of the fork
+        _api = cabi.Library(hold_gil=True)
+        _api.syscall.restype = cabi.c_long
+    args = (cabi.c_uint64 * 11)()  # struct clone_args, version 2 (with .cgroup)
     args[0] = _CLONE_INTO_CGROUP  # flags
     args[4] = _SIGCHLD  # exit_signal
     args[10] = cgroup_fd  # cgroup
-    api.PyOS_BeforeFork()
-    pid = _clone3(_SYS_CLONE3, ctypes.byref(args), ctypes.sizeof(args))
+    _api.PyOS_BeforeFork()
+    pid = _api.syscall(_SYS_CLONE3, cabi.byref(args), cabi.sizeof(args))
     if pid == 0:
-        api.PyOS_AfterFork_Child()
+        _api.PyOS_AfterFork_Child()
     else:
-        api.PyOS_AfterFork_Parent()
+        _api.PyOS_AfterFork_Parent()
     return pid

@@ -1,15 +1,15 @@
-"""The real system calls, through ctypes against the C library (x86_64 and aarch64)."""
+"""The real system calls, through `cabi` against the C library (x86_64 and aarch64)."""
 
 from __future__ import annotations
 
-import ctypes
 import os
 
 from porter_runtime.errors import SyscallError
+from porter_runtime.syscalls import cabi
 
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.syscall.restype = ctypes.c_long
-_libc.prctl.restype = ctypes.c_int
+_libc = cabi.Library()
+_libc.syscall.restype = cabi.c_long
+_libc.prctl.restype = cabi.c_int
 
 # syscall numbers the C library has no wrapper for
 _NUMBERS = {
@@ -37,37 +37,37 @@ _AT_EMPTY_PATH = 0x1000
 _AT_RECURSIVE = 0x8000
 
 
-class _CapHeader(ctypes.Structure):
-    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+class _CapHeader(cabi.Structure):
+    _fields_ = [("version", cabi.c_uint32), ("pid", cabi.c_int)]
 
 
-class _CapData(ctypes.Structure):
+class _CapData(cabi.Structure):
     _fields_ = [
-        ("effective", ctypes.c_uint32),
-        ("permitted", ctypes.c_uint32),
-        ("inheritable", ctypes.c_uint32),
+        ("effective", cabi.c_uint32),
+        ("permitted", cabi.c_uint32),
+        ("inheritable", cabi.c_uint32),
     ]
 
 
-class _SchedAttr(ctypes.Structure):
+class _SchedAttr(cabi.Structure):
     _fields_ = [
-        ("size", ctypes.c_uint32),
-        ("policy", ctypes.c_uint32),
-        ("flags", ctypes.c_uint64),
-        ("nice", ctypes.c_int32),
-        ("priority", ctypes.c_uint32),
-        ("runtime", ctypes.c_uint64),
-        ("deadline", ctypes.c_uint64),
-        ("period", ctypes.c_uint64),
+        ("size", cabi.c_uint32),
+        ("policy", cabi.c_uint32),
+        ("flags", cabi.c_uint64),
+        ("nice", cabi.c_int32),
+        ("priority", cabi.c_uint32),
+        ("runtime", cabi.c_uint64),
+        ("deadline", cabi.c_uint64),
+        ("period", cabi.c_uint64),
     ]
 
 
-class _MountAttr(ctypes.Structure):
+class _MountAttr(cabi.Structure):
     _fields_ = [
-        ("attr_set", ctypes.c_uint64),
-        ("attr_clr", ctypes.c_uint64),
-        ("propagation", ctypes.c_uint64),
-        ("userns_fd", ctypes.c_uint64),
+        ("attr_set", cabi.c_uint64),
+        ("attr_clr", cabi.c_uint64),
+        ("propagation", cabi.c_uint64),
+        ("userns_fd", cabi.c_uint64),
     ]
 
 
@@ -75,7 +75,7 @@ def _check(result: int, call: str, obj: object) -> int:
     """Raise on failure; `obj` may be a callable, evaluated only then (it may read /proc,
     which after setns can be another namespace's)."""
     if result < 0:
-        errno = ctypes.get_errno()
+        errno = cabi.get_errno()
         raise SyscallError(call, obj() if callable(obj) else obj, errno)
     return result
 
@@ -99,9 +99,7 @@ class LinuxSyscalls:
 
     def mount(self, source: str, target: str, fstype: str, flags: int, data: str) -> None:
         _check(
-            _libc.mount(
-                _b(source), _b(target), _b(fstype), ctypes.c_ulong(flags), _b(data or None)
-            ),
+            _libc.mount(_b(source), _b(target), _b(fstype), cabi.c_ulong(flags), _b(data or None)),
             "mount",
             f"{source or fstype or 'none'} on {target}",
         )
@@ -114,7 +112,7 @@ class LinuxSyscalls:
         flags = _AT_EMPTY_PATH | (_AT_RECURSIVE if recursive else 0)
         _check(
             _libc.syscall(
-                _SYS["mount_setattr"], fd, b"", flags, ctypes.byref(attr), ctypes.sizeof(attr)
+                _SYS["mount_setattr"], fd, b"", flags, cabi.byref(attr), cabi.sizeof(attr)
             ),
             "mount_setattr",
             _fd_name(fd),
@@ -145,23 +143,23 @@ class LinuxSyscalls:
             data[i].effective = (effective >> shift) & 0xFFFFFFFF
             data[i].permitted = (permitted >> shift) & 0xFFFFFFFF
             data[i].inheritable = (inheritable >> shift) & 0xFFFFFFFF
-        _check(_libc.capset(ctypes.byref(header), data), "capset", "process capabilities")
+        _check(_libc.capset(cabi.byref(header), data), "capset", "process capabilities")
 
     def prctl(self, option: int, arg2: int = 0, arg3: int = 0) -> int:
         return _check(
             _libc.prctl(
                 option,
-                ctypes.c_ulong(arg2),
-                ctypes.c_ulong(arg3),
-                ctypes.c_ulong(0),
-                ctypes.c_ulong(0),
+                cabi.c_ulong(arg2),
+                cabi.c_ulong(arg3),
+                cabi.c_ulong(0),
+                cabi.c_ulong(0),
             ),
             "prctl",
             f"option {option}",
         )
 
     def personality(self, persona: int) -> None:
-        _check(_libc.personality(ctypes.c_ulong(persona)), "personality", hex(persona))
+        _check(_libc.personality(cabi.c_ulong(persona)), "personality", hex(persona))
 
     def ioprio_set(self, ioclass: int, priority: int) -> None:
         value = (ioclass << 13) | priority
@@ -182,10 +180,10 @@ class LinuxSyscalls:
         period: int,
     ) -> None:
         attr = _SchedAttr(
-            ctypes.sizeof(_SchedAttr), policy, flags, nice, priority, runtime, deadline, period
+            cabi.sizeof(_SchedAttr), policy, flags, nice, priority, runtime, deadline, period
         )
         _check(
-            _libc.syscall(_SYS["sched_setattr"], 0, ctypes.byref(attr), 0),
+            _libc.syscall(_SYS["sched_setattr"], 0, cabi.byref(attr), 0),
             "sched_setattr",
             f"policy {policy}",
         )
@@ -202,7 +200,7 @@ class LinuxSyscalls:
 
     def keyring_permissions(self, serial: int) -> int:
         """The permission mask of a key, from KEYCTL_DESCRIBE ("type;uid;gid;perm;desc")."""
-        buf = ctypes.create_string_buffer(512)
+        buf = (cabi.c_char * 512)()
         _check(
             _libc.syscall(_SYS["keyctl"], _KEYCTL_DESCRIBE, serial, buf, len(buf)),
             "keyctl",
@@ -212,7 +210,7 @@ class LinuxSyscalls:
 
     def set_keyring_permissions(self, serial: int, perm: int) -> None:
         _check(
-            _libc.syscall(_SYS["keyctl"], _KEYCTL_SETPERM, serial, ctypes.c_uint32(perm)),
+            _libc.syscall(_SYS["keyctl"], _KEYCTL_SETPERM, serial, cabi.c_uint32(perm)),
             "keyctl",
             f"set permissions of key {serial}",
         )
