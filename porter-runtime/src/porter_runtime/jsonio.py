@@ -43,22 +43,45 @@ def loads(text: str | bytes) -> object:
     idx = len(text) - len(text.lstrip(_WS))
     try:
         value, end = scanner(text, idx)
-    except StopIteration as exc:
-        raise ValueError(f"invalid JSON at offset {exc.value}") from None
-    if text[end:].strip(_WS):
-        raise ValueError(f"invalid JSON: extra data at offset {end}")
+    except (StopIteration, SystemError):
+        # bad input: the C scanner reports most errors through json.decoder, which it finds
+        # only once imported (else SystemError), so json itself says what is wrong
+        end = -1
+    if end < 0 or text[end:].strip(_WS):
+        import json
+
+        return json.loads(text)  # raises json.JSONDecodeError, a ValueError
     return value
 
 
 def dumps(value: object, indent: int | None = None) -> str:
-    """Serialise compactly (or indented) with sorted keys, ASCII only."""
-    if _json is None or indent is not None:
+    """Serialise compactly (or indented, as json.dumps(indent=...) does) with sorted keys,
+    ASCII only."""
+    if _json is None:  # pragma: no cover
         import json
 
         return json.dumps(value, indent=indent, sort_keys=True)
     encoder = _json.make_encoder(
         None, _unserialisable, _json.encode_basestring_ascii, None, ":", ",", True, False, False
     )
+    if indent is None:
+        return "".join(encoder(value, 0))
+    return _indented(value, encoder, " " * indent, "\n")
+
+
+def _indented(value: object, encoder: object, step: str, newline: str) -> str:
+    """json's indented layout (the C encoder has none): one member per line, `step` deeper
+    per level, empty containers as {} and []; scalars through `encoder`."""
+    inner = newline + step
+    if isinstance(value, dict) and value:
+        members = (
+            f"{_json.encode_basestring_ascii(str(key))}: {_indented(v, encoder, step, inner)}"
+            for key, v in sorted(value.items())
+        )
+        return "{" + inner + ("," + inner).join(members) + newline + "}"
+    if isinstance(value, (list, tuple)) and value:
+        items = (_indented(v, encoder, step, inner) for v in value)
+        return "[" + inner + ("," + inner).join(items) + newline + "]"
     return "".join(encoder(value, 0))
 
 

@@ -46,9 +46,10 @@ def test_enum_values_are_checked():
         config.check_shape(doc, config.SHAPE)
 
 
-def test_invalid_json_is_a_config_error(tmp_path):
-    (tmp_path / "config.json").write_text("{nope")
-    with pytest.raises(ConfigError, match="not valid JSON"):
+@pytest.mark.parametrize("text", ["{nope", "{", '{"a": [1,}', "{} {}", ""])
+def test_invalid_json_is_a_config_error_naming_the_place(tmp_path, text):
+    (tmp_path / "config.json").write_text(text)
+    with pytest.raises(ConfigError, match=r"not valid JSON: .* \(char \d+\)"):
         config.load(str(tmp_path))
 
 
