@@ -13,14 +13,19 @@ from porter_runtime.cgroups.base import (
     load_cgroup_manager,
     not_allowed,
 )
-from porter_runtime.cgroups.devices import DEFAULT_ALLOWED_DEVICES
 
 
 def __getattr__(name: str) -> object:
-    if name == "CgroupManager":  # the Protocol (typing) is imported on first use only
+    """Names imported on first use only: the Protocol (typing), and the device rules that
+    only a create with device resources needs (delete, kill and update never do)."""
+    if name == "CgroupManager":
         from porter_runtime.cgroups.protocol import CgroupManager
 
         return CgroupManager
+    if name == "DEFAULT_ALLOWED_DEVICES":
+        from porter_runtime.cgroups.devices import DEFAULT_ALLOWED_DEVICES
+
+        return DEFAULT_ALLOWED_DEVICES
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
