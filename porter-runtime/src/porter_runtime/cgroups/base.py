@@ -50,18 +50,24 @@ def warn(logger: str, message: str, *args: object) -> None:
     logging.getLogger(logger).warning(message, *args)
 
 
-def is_unified(root: str = CGROUP_ROOT) -> bool:
-    """True when `root` is a cgroup2 mount, i.e. the host runs the unified hierarchy only."""
+def is_unified(root: str = CGROUP_ROOT, mountinfo: str = "/proc/self/mountinfo") -> bool:
+    """True when `root` is a cgroup2 mount, i.e. the host runs the unified hierarchy only.
+
+    What counts is the mount on top at `root`: a cgroup2 mounted over a hybrid host's tmpfs
+    hides the v1 hierarchies beneath it, though mountinfo still lists them first.
+    """
+    stack: list[tuple[str, str, str]] = []  # (mount id, parent id, fstype), oldest first
     try:
-        with open("/proc/self/mountinfo", encoding="utf-8") as f:
+        with open(mountinfo, encoding="utf-8") as f:
             for line in f:
                 fields = line.split()
-                sep = fields.index("-")
                 if fields[4] == root:
-                    return fields[sep + 1] == "cgroup2"
-    except (OSError, ValueError):
+                    stack.append((fields[0], fields[1], fields[fields.index("-") + 1]))
+    except (OSError, ValueError, IndexError):
         return False
-    return False
+    covered = {parent for _, parent, _ in stack}
+    tops = [fstype for mount_id, _, fstype in stack if mount_id not in covered]
+    return bool(tops) and tops[-1] == "cgroup2"
 
 
 def cgroup_manager(
