@@ -26,6 +26,7 @@ BPF_CGROUP_DEVICE = 6
 BPF_F_ALLOW_MULTI = 2
 DEV_TYPE = {"b": 1, "c": 2}  # BPF_DEVCG_DEV_BLOCK, BPF_DEVCG_DEV_CHAR
 R0, R1, R2, R3, R4, R5 = range(6)
+LOG_SIZE = 1 << 16  # for the verifier's reason when it rejects a program
 
 
 def _insn(code: int, dst: int = 0, src: int = 0, off: int = 0, imm: int = 0) -> bytes:
@@ -95,10 +96,23 @@ def _bpf(cmd: int, attr: ctypes.Array[ctypes.c_char], what: str, path: str) -> i
 
 
 def load_program(program: bytes, path: str) -> int:
-    """Load the program into the kernel; returns its fd (the caller closes it)."""
+    """Load the program into the kernel; returns its fd (the caller closes it).
+
+    Loaded without a verifier log first: the log of a verified program still fills the
+    buffer (a line per instruction), and newer kernels fail the load with ENOSPC when it
+    does not fit. Only a rejected program is loaded again, with a log, for its reason.
+    """
+    try:
+        return _load(program, path, log_size=0)
+    except CgroupError:
+        pass
+    return _load(program, path, log_size=LOG_SIZE)  # rejected: once more, for the reason
+
+
+def _load(program: bytes, path: str, log_size: int) -> int:
     insns = ctypes.create_string_buffer(program, len(program))
     license_ = ctypes.create_string_buffer(b"Apache")
-    log = ctypes.create_string_buffer(4096)
+    log = ctypes.create_string_buffer(max(log_size, 1))
     attr = ctypes.create_string_buffer(128)
     struct.pack_into(
         "<IIQQIIQ",
@@ -108,9 +122,9 @@ def load_program(program: bytes, path: str) -> int:
         len(program) // 8,
         ctypes.addressof(insns),
         ctypes.addressof(license_),
-        1,
-        len(log),
-        ctypes.addressof(log),
+        1 if log_size else 0,
+        log_size,
+        ctypes.addressof(log) if log_size else 0,
     )
     try:
         return _bpf(BPF_PROG_LOAD, attr, "load", path)
