@@ -39,6 +39,11 @@ def host_dir(cgroup_path: str) -> str:
     return os.path.join(MOUNT, cgroup_path.lstrip("/"))
 
 
+def has_controller(name: str) -> bool:
+    with open(os.path.join(MOUNT, "cgroup.controllers")) as f:
+        return name in f.read().split()
+
+
 def own_v2_cgroup() -> str:
     with open("/proc/self/cgroup") as f:
         return next(line for line in f if line.startswith("0::"))[3:].strip()
@@ -112,7 +117,7 @@ class View:
         self.binary = binary
         self.root = root
         self.ids: list[str] = []
-        self.cgroups: list[str] = []  # host directories to remove, deepest first
+        self.cgroups: list[str] = []  # host directories to remove, with what is under them
 
     def __call__(self, *args: str, check: bool = True, timeout: float = 30):
         argv = [*VIEW, VIEW_SCRIPT, self.binary, "--root", self.root, *args]
@@ -141,10 +146,17 @@ class View:
         wait_for(lambda: self.state(container_id)["status"] == status, f"{status}")
 
     def cleanup(self) -> None:
-        for container_id in self.ids:
-            self("delete", "--force", container_id, check=False)
-        for directory in self.cgroups:
-            remove_cgroup(directory)
+        """Every step is tried even when one before it failed; the first failure is raised."""
+        steps = [lambda c=c: self("delete", "--force", c, check=False) for c in self.ids]
+        steps += [lambda d=d: remove_cgroup(d) for d in self.cgroups]
+        failures = []
+        for step in steps:
+            try:
+                step()
+            except Exception as e:  # reported below, after the rest ran
+                failures.append(e)
+        if failures:
+            raise failures[0]
 
 
 def sees_unified(binary: str) -> subprocess.CompletedProcess:
@@ -212,6 +224,134 @@ def test_create_puts_the_init_in_the_default_cgroup(view, bundle):
     assert procs(host_dir(f"/porter-runtime/{cid}")) == [init_pid(view, cid)]
 
 
+def test_create_puts_the_init_in_an_absolute_cgroups_path(view, bundle):
+    path = f"/{view.unique_parent()}/ctr"
+    bundle.config["linux"]["cgroupsPath"] = path
+    cid = created(view, bundle, "sleep", "100")
+    assert proc_cgroup(init_pid(view, cid)) == f"0::{path}"
+    assert procs(host_dir(path)) == [init_pid(view, cid)]
+
+
+def test_create_resolves_a_relative_cgroups_path_under_the_callers_cgroup(view, bundle):
+    base = own_v2_cgroup()  # the runtime's too: it is this process's child
+    relative = f"{view.unique_parent(base)}/ctr"
+    bundle.config["linux"]["cgroupsPath"] = relative
+    cid = created(view, bundle, "sleep", "100")
+    path = posixpath.join(base, relative)
+    assert proc_cgroup(init_pid(view, cid)) == f"0::{path}"
+    assert procs(host_dir(path)) == [init_pid(view, cid)]
+
+
+def test_exec_runs_the_process_in_the_containers_cgroup(view, bundle, tmp_path):
+    cid = running(view, bundle, "sleep", "100")
+    pid_file = tmp_path / "exec.pid"
+    view("exec", "-d", "--pid-file", str(pid_file), cid, "sleep", "100")
+    pid = int(pid_file.read_text())
+    assert proc_cgroup(pid) == f"0::/porter-runtime/{cid}"
+    assert pid in procs(host_dir(f"/porter-runtime/{cid}"))
+
+
+# -- lifecycle ---------------------------------------------------------------------------------
+
+
+def test_start_runs_the_process_and_state_reports_running(view, bundle):
+    cid = created(view, bundle, "sleep", "100")
+    assert view.state(cid)["status"] == "created"
+    view("start", cid)
+    assert view.state(cid)["status"] == "running"
+
+
+def test_kill_stops_the_container(view, bundle):
+    cid = running(view, bundle, "sleep", "100")
+    view("kill", cid, "KILL")
+    view.wait_status(cid, "stopped")
+
+
+def test_delete_removes_the_cgroup_directory(view, bundle):
+    cid = running(view, bundle, "sleep", "100")
+    view("kill", cid, "KILL")
+    view.wait_status(cid, "stopped")
+    view("delete", cid)
+    assert not os.path.exists(host_dir(f"/porter-runtime/{cid}"))
+    assert view("state", cid, check=False).returncode != 0
+
+
+def test_delete_force_of_a_running_container_removes_its_cgroup(view, bundle):
+    cid = running(view, bundle, "sleep", "100")
+    view("delete", "--force", cid)
+    assert not os.path.exists(host_dir(f"/porter-runtime/{cid}"))
+
+
+def test_a_failed_create_leaves_no_cgroup_directory(view, bundle):
+    bundle.config["hooks"] = {"createRuntime": [{"path": "/bin/false"}]}
+    cid = view.new_id()
+    bundle.run_args("true")
+    result = view("create", "--bundle", str(bundle), cid, check=False)
+    assert result.returncode != 0
+    assert not os.path.exists(host_dir(f"/porter-runtime/{cid}"))
+    assert not os.path.exists(os.path.join(view.root, cid))
+
+
+def test_kill_all_reaches_every_process_of_the_container(view, bundle):
+    """TERM to a pid-namespace init without a handler is ignored; only --all ends the two
+    sleeps, after which the shell (init: `; true` keeps it from exec'ing the last) exits."""
+    cid = running(view, bundle, "sh", "-c", "sleep 100 & sleep 100; true")
+    directory = host_dir(f"/porter-runtime/{cid}")
+
+    def sleeps() -> list[int]:
+        found = []
+        for pid in procs(directory):
+            try:
+                with open(f"/proc/{pid}/comm") as f:
+                    if f.read().strip() == "sleep":
+                        found.append(pid)
+            except FileNotFoundError:
+                continue
+        return found
+
+    wait_for(lambda: len(sleeps()) == 2, "both sleeps to start")
+    view("kill", "--all", cid, "TERM")
+    wait_for(lambda: not procs(directory), "the cgroup to empty")
+    view.wait_status(cid, "stopped")
+
+
+# -- freezer -----------------------------------------------------------------------------------
+
+
+def paused(view: View, bundle) -> tuple[str, str]:
+    """A paused container's id and its cgroup directory as the host sees it."""
+    cid = running(view, bundle, "sleep", "100")
+    view("pause", cid)
+    return cid, host_dir(f"/porter-runtime/{cid}")
+
+
+def test_pause_freezes_the_cgroup(view, bundle):
+    cid, directory = paused(view, bundle)
+    assert view.state(cid)["status"] == "paused"
+    assert events(directory)["frozen"] == "1"
+
+
+def test_resume_thaws_the_cgroup(view, bundle):
+    cid, directory = paused(view, bundle)
+    view("resume", cid)
+    assert view.state(cid)["status"] == "running"
+    assert events(directory)["frozen"] == "0"
+
+
+def test_delete_force_of_a_paused_container_thaws_kills_and_removes_its_cgroup(view, bundle):
+    cid, _ = paused(view, bundle)
+    view("delete", "--force", cid)
+    assert not os.path.exists(host_dir(f"/porter-runtime/{cid}"))
+
+
+def test_ps_lists_the_processes_of_the_cgroup(view, bundle, tmp_path):
+    cid = running(view, bundle, "sleep", "100")
+    pid_file = tmp_path / "exec.pid"
+    view("exec", "-d", "--pid-file", str(pid_file), cid, "sleep", "100")
+    listed = json.loads(view("ps", "--format", "json", cid).stdout)
+    assert sorted(listed) == sorted([init_pid(view, cid), int(pid_file.read_text())])
+
+
 # -- devices -----------------------------------------------------------------------------------
 
 FUSE = {"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 0o666}
@@ -228,3 +368,48 @@ def test_a_denied_device_cannot_be_opened_while_dev_null_can(view, bundle):
     assert "null-opened" in result.stdout, result.stderr
     assert "fuse-opened" not in result.stdout
     assert "not permitted" in result.stderr
+
+
+# -- resources this hierarchy lacks ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("resources", "file"),
+    [({"memory": {"limit": 64 << 20}}, "memory.max"), ({"pids": {"limit": 10}}, "pids.max")],
+    ids=["memory", "pids"],
+)
+def test_a_limit_without_its_controller_fails_create_with_one_line(view, bundle, resources, file):
+    if has_controller(file.split(".")[0]):
+        pytest.skip("this hierarchy has the controller")
+    bundle.config["linux"]["resources"].update(resources)
+    cid = view.new_id()
+    bundle.run_args("true")
+    result = view("create", "--bundle", str(bundle), cid, check=False)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("porter-runtime: error: "), result.stderr
+    assert file in lines[0]
+    assert not os.path.exists(host_dir(f"/porter-runtime/{cid}"))
+    assert not os.path.exists(os.path.join(view.root, cid))
+
+
+def test_update_with_a_limit_without_its_controller_fails_and_the_container_runs_on(view, bundle):
+    if has_controller("pids"):
+        pytest.skip("this hierarchy has the pids controller")
+    cid = running(view, bundle, "sleep", "100")
+    result = view("update", "--pids-limit", "5", cid, check=False)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "pids.max" in result.stderr
+    assert view.state(cid)["status"] == "running"
+
+
+# -- events ------------------------------------------------------------------------------------
+
+
+def test_events_stats_answers_with_the_cpu_usage_v2_keeps_without_controllers(view, bundle):
+    cid = running(view, bundle, "sleep", "100")
+    result = view("events", "--stats", cid)
+    event = json.loads(result.stdout)
+    assert (event["type"], event["id"]) == ("stats", cid)
+    assert event["data"]["cpu"]["usage"]["total"] > 0
+    assert set(event["data"]) >= {"cpu", "memory", "pids", "blkio", "hugetlb"}
