@@ -1,8 +1,10 @@
-"""The container's side of create and exec: two forked stages of the runtime process.
+"""The container's side of create and exec: forked stages of the runtime process.
 
 Stage A enters the namespaces (joins by path, creates the rest with unshare; the runtime
 writes the uid/gid maps of a new user namespace in between) and forks stage B, which is
 pid 1 of a new pid namespace; A reports B's pid and exits, so B outlives the runtime.
+A container that only makes new namespaces, none of them user or time, has no stage A: the
+runtime clones B straight into them (`launch`), and B joins its cgroup itself.
 For create, B builds the root filesystem, applies the process attributes, reports ready and
 blocks on the exec fifo until `start`; for exec, B applies the attributes and execs at once.
 
@@ -35,6 +37,7 @@ class InitSpec:
         "close_fds",
         "config",
         "console_fd",
+        "direct",
         "exec_mode",
         "extra_env",
         "join",
@@ -87,6 +90,8 @@ class InitSpec:
         # whether stage A was cloned into its v2 directory already
         self.cgroup: object | None = None
         self.cgroup_placed = False
+        # the init was cloned straight into its new namespaces: no stage A (launch.py)
+        self.direct = False
         # the runtime's own descriptors the stages must not keep (the container lock: a
         # flock lives as long as any process holds its descriptor)
         self.close_fds: list[int] = []
@@ -118,7 +123,10 @@ def child_main(spec: InitSpec, chan: object) -> None:
     try:
         for fd in spec.close_fds:
             os.close(fd)
-        _stage_a(spec, chan)
+        if spec.direct:
+            _stage_direct(spec, chan)
+        else:
+            _stage_a(spec, chan)
     except PorterError as exc:
         _report(chan, str(exc))
     except OSError as exc:
@@ -172,6 +180,20 @@ def _stage_a(spec: InitSpec, chan: object) -> None:
     os.close(release)
     os.read(hold, 1)  # end of file: A is gone
     os.close(hold)
+    _stage_b(spec, chan, calls)
+
+
+def _stage_direct(spec: InitSpec, chan: object) -> None:
+    """The init, cloned straight into its new namespaces: what stage A would do for it (the
+    cgroup, then a cgroup namespace rooted there), then stage B."""
+    from porter_runtime.syscalls.linux import LinuxSyscalls
+
+    calls = LinuxSyscalls()
+    calls.prctl(sc.PR_SET_DUMPABLE, 0)
+    if spec.cgroup is not None:
+        _join_cgroup(spec, chan)
+    if spec.new & sc.CLONE_NEWCGROUP:
+        calls.unshare(sc.CLONE_NEWCGROUP)
     _stage_b(spec, chan, calls)
 
 

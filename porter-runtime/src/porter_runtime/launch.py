@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 from porter_runtime import state
+from porter_runtime import syscalls as sc
 from porter_runtime.errors import ContainerSetupError
 from porter_runtime.hooks import hook_state, run_hooks
 from porter_runtime.log import warning
@@ -21,6 +22,8 @@ if TYPE_CHECKING:  # imported where the stages fork; named here for the annotati
     from porter_runtime.init import InitSpec
 
 _CREATE_HOOKS = ("prestart", "createRuntime")
+# new namespaces that need stage A: set up from outside before any process runs in them
+_STAGED = sc.CLONE_NEWUSER | sc.CLONE_NEWTIME
 
 
 def session_keyring_name(container_id: str) -> str:
@@ -92,19 +95,23 @@ def kill_and_reap(pid: int, timeout: float = 10.0) -> None:
 
 
 def run_stages(spec: InitSpec, saved: dict, undo: Undo) -> None:
-    """Fork stage A and drive it (and then B) until B is ready (create) or has exec'd."""
+    """Start the container's process and drive it until it is ready (create) or has
+    exec'd: the init cloned straight into its namespaces where the config allows, else
+    stage A, which makes the namespaces and forks B (init.py)."""
     from porter_runtime import sync
     from porter_runtime.init import child_main, preload
 
     preload(spec)
     target = _prepare_cgroup(spec, saved, undo)
     parent, child = sync.pair()
-    pid, spec.cgroup_placed = _fork_into(target)
+    pid, spec.cgroup_placed = _first_stage(spec, target)
     if pid == 0:
         parent.close()
         child_main(spec, child)
     child.close()
     undo.pids.append(pid)
+    if spec.direct:
+        saved["pid"] = pid
     try:
         _drive(spec, saved, undo, parent, pid)
     except BaseException:
@@ -118,7 +125,25 @@ def run_stages(spec: InitSpec, saved: dict, undo: Undo) -> None:
         parent.close()
 
 
-def _fork_into(target: str | None) -> tuple[int, bool]:
+def clones_init(spec: InitSpec) -> bool:
+    """Whether the init can be cloned straight into its namespaces, one fork of the
+    runtime's interpreter instead of two: a new container that joins no namespace and makes
+    no user or time namespace (their id maps and clock offsets are written from outside
+    before any process runs in them, which takes stage A)."""
+    return not (spec.exec_mode or spec.join or spec.new & _STAGED)
+
+
+def _first_stage(spec: InitSpec, target: str | None) -> tuple[int, bool]:
+    """(pid, placed in the cgroup's v2 directory) of the container's first process. A
+    cgroup namespace is left to the init, which makes it once it is in its cgroup."""
+    spec.direct = clones_init(spec)
+    if spec.direct:
+        from porter_runtime.cgroups.clone import clone
+
+        pid, placed = clone(spec.new & ~sc.CLONE_NEWCGROUP, target)
+        if pid >= 0:
+            return pid, placed
+        spec.direct = False  # the kernel refused: stage A says why, through unshare
     if target is None:
         return os.fork(), False
     from porter_runtime.cgroups.clone import fork_into
@@ -126,7 +151,7 @@ def _fork_into(target: str | None) -> tuple[int, bool]:
     return fork_into(target)
 
 
-def _drive(spec: InitSpec, saved: dict, undo: Undo, chan: sync.Channel, stage_a: int) -> None:
+def _drive(spec: InitSpec, saved: dict, undo: Undo, chan: sync.Channel, first: int) -> None:
     config = spec.config
     while True:
         message = chan.recv()
@@ -135,16 +160,16 @@ def _drive(spec: InitSpec, saved: dict, undo: Undo, chan: sync.Channel, stage_a:
                 return  # every descriptor closed on execve: the process runs
             raise ContainerSetupError("container init exited during setup")
         kind = message["type"]
-        if kind == "cgroup-denied":  # rootless, and the cgroup refused stage A
+        if kind == "cgroup-denied":  # rootless, and the cgroup refused the first stage
             _without_cgroup(spec, saved, undo)
         elif kind == "usermap":
-            _write_id_maps(stage_a, config.get("linux") or {})
+            _write_id_maps(first, config.get("linux") or {})
             chan.send("usermap-done")
         elif kind == "pid":
             saved["pid"] = message["pid"]
             undo.pids.append(message["pid"])
-            os.waitpid(stage_a, 0)
-            undo.pids.remove(stage_a)
+            os.waitpid(first, 0)  # stage A, done
+            undo.pids.remove(first)
         elif not saved.get("pid"):  # B speaks only after A's "pid" (init.py)
             raise ContainerSetupError(f"container init sent {kind!r} before its pid")
         elif kind == "mounted":

@@ -1,17 +1,20 @@
-"""Forking a process straight into a cgroup v2 directory (clone3 with CLONE_INTO_CGROUP).
+"""Forking a process straight into its cgroup and namespaces (clone3).
 
 Writing a pid into cgroup.procs takes the kernel's global cgroup_threadgroup_rwsem for
 writing, and the first writer after a quiet spell waits for an RCU grace period: 5 to 20 ms
 on this kind of host, a third of a whole `run` (runc pays it on every container). A process
-cloned into its cgroup takes that lock for reading only, and a single thread moving itself
-through a v1 hierarchy's `tasks` file does not take it at all (`join_self` of the managers).
-So the runtime clones stage A into the container's v2 directory (the unified one on a hybrid
-host) and stage A joins the v1 hierarchies itself.
+cloned into its cgroup (CLONE_INTO_CGROUP) takes that lock for reading only, and a single
+thread moving itself through a v1 hierarchy's `tasks` file does not take it at all
+(`join_self` of the managers). So the runtime clones the container's first process into its
+v2 directory (the unified one on a hybrid host), and that process joins the v1 hierarchies
+itself. clone3 also creates the new namespaces the child is born in, which saves the
+runtime a stage where the config allows it (`launch`).
 
 clone3 goes through `cabi` with the interpreter's own fork hooks around it, as os.fork
 does: the import lock, at-fork callbacks and thread states are looked after exactly as
-there. The child's cached thread id in libc is its parent's; stage A never asks libc for
-it (gettid and raise use the system call), and the stages it forks get fresh ones.
+there. The child's cached thread id in libc is its parent's; the runtime's stages never
+ask libc for it (gettid and raise use the system call), and processes they fork get their
+own.
 """
 
 from __future__ import annotations
@@ -33,20 +36,35 @@ def fork_into(directory: str | None) -> tuple[int, bool]:
     cgroup this user may not write) this is a plain os.fork() and placed is False."""
     if directory is None:
         return os.fork(), False
-    try:
-        fd = os.open(directory, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-    except OSError:
-        return os.fork(), False
-    try:
-        pid = _clone_into(fd)
-    finally:
-        os.close(fd)
+    pid, placed = clone(0, directory)
     if pid < 0:
         return os.fork(), False
-    return pid, True
+    return pid, placed
 
 
-def _clone_into(cgroup_fd: int) -> int:
+def clone(flags: int, directory: str | None) -> tuple[int, bool]:
+    """clone3 with `flags` (the CLONE_NEW* namespaces the child is born in), the child
+    placed in cgroup v2 `directory` when that is given and allowed.
+
+    Returns (pid, placed) as fork_into does, or pid -1 when the kernel refuses `flags`."""
+    fd = -1
+    if directory is not None:
+        try:
+            fd = os.open(directory, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError:
+            fd = -1
+    try:
+        if fd >= 0:
+            pid = _clone3(flags | _CLONE_INTO_CGROUP, fd)
+            if pid >= 0:
+                return pid, True
+        return _clone3(flags, 0), False
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
+def _clone3(flags: int, cgroup_fd: int) -> int:
     """The child's pid (0 in the child), or -1 when clone3 refused."""
     from porter_runtime.syscalls import cabi
 
@@ -57,9 +75,9 @@ def _clone_into(cgroup_fd: int) -> int:
         _api = cabi.Library(hold_gil=True)
         _api.syscall.restype = cabi.c_long
     args = (cabi.c_uint64 * 11)()  # struct clone_args, version 2 (with .cgroup)
-    args[0] = _CLONE_INTO_CGROUP  # flags
+    args[0] = flags
     args[4] = _SIGCHLD  # exit_signal
-    args[10] = cgroup_fd  # cgroup
+    args[10] = cgroup_fd  # cgroup, read with CLONE_INTO_CGROUP only
     _api.PyOS_BeforeFork()
     pid = _api.syscall(_SYS_CLONE3, cabi.byref(args), cabi.sizeof(args))
     if pid == 0:
