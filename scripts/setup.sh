@@ -58,7 +58,8 @@ cat > .venv/bin/porter-runtime <<LAUNCHER
 import os
 import sys
 
-sys.path += ["$PWD/specs/src", "$PWD/porter-runtime/src", "$purelib"]
+sys.path[:0] = ["$PWD/porter-runtime/src", "$PWD/specs/src"]  # ours first: found at once
+sys.path.append("$purelib")
 from porter_runtime.cli import main
 
 code = main()
