@@ -53,6 +53,10 @@ def check_config(config: dict, plan: NamespacePlan, console_socket: str | None) 
         raise ConfigError(
             "linux.namespaces user", "a new user namespace needs uidMappings and gidMappings"
         )
+    if plan.has_new("user"):  # maps beyond the runtime's own ids need newuidmap/newgidmap
+        from porter_runtime.idmap import check_helpers
+
+        check_helpers(linux)
     for key in linux.get("sysctl") or {}:
         kind = sysctl_namespace(key)
         if kind is None:

@@ -136,18 +136,14 @@ def clones_init(spec: InitSpec) -> bool:
 def _first_stage(spec: InitSpec, target: str | None) -> tuple[int, bool]:
     """(pid, placed in the cgroup's v2 directory) of the container's first process. A
     cgroup namespace is left to the init, which makes it once it is in its cgroup."""
+    from porter_runtime.cgroups.clone import clone, fork_into
+
     spec.direct = clones_init(spec)
     if spec.direct:
-        from porter_runtime.cgroups.clone import clone
-
         pid, placed = clone(spec.new & ~sc.CLONE_NEWCGROUP, target)
         if pid >= 0:
             return pid, placed
         spec.direct = False  # the kernel refused: stage A says why, through unshare
-    if target is None:
-        return os.fork(), False
-    from porter_runtime.cgroups.clone import fork_into
-
     return fork_into(target)
 
 
@@ -275,11 +271,7 @@ def with_default_devices(resources: dict, config: dict) -> dict:
 
 
 def _write_id_maps(pid: int, linux: dict) -> None:
-    from porter_runtime.namespaces import id_map_text
+    """Stage A's uid and gid maps, directly or through newuidmap/newgidmap (`idmap`)."""
+    from porter_runtime.idmap import write_id_maps
 
-    if os.geteuid() != 0:
-        with open(f"/proc/{pid}/setgroups", "w") as f:
-            f.write("deny")
-    for name, key in (("uid_map", "uidMappings"), ("gid_map", "gidMappings")):
-        with open(f"/proc/{pid}/{name}", "w") as f:
-            f.write(id_map_text(linux.get(key) or []))
+    write_id_maps(pid, linux)

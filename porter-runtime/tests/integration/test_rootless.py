@@ -6,9 +6,11 @@ saw is killed through a pidfd (never by a bare pid: pids wrap around here within
 pid remembered until the end of the module may name someone else's process by then) and its
 state directories are removed, even when a test fails."""
 
+import glob
 import json
 import os
 import pwd
+import secrets
 import select
 import shutil
 import signal
@@ -181,3 +183,185 @@ def test_rootless_resources_without_a_cgroup_are_a_clear_error(user, rootless_bu
     assert result.returncode != 0 and len(lines) == 1, result.stderr
     assert "linux.resources" in lines[0] and "may not create cgroup" in lines[0]
     assert not os.path.exists(os.path.join(root, cid))
+
+
+# Rootless with subordinate ids: the maps go through newuidmap and newgidmap (package uidmap),
+# which allow the ranges /etc/subuid and /etc/subgid grant the user.
+
+SUBIDS = 65536  # the size of each granted range, as useradd grants them
+
+
+class Grant:
+    """One line appended to /etc/subuid or /etc/subgid, taken back by `undo`: the file's
+    original bytes, or (should another process have changed the file meanwhile) that file
+    without our line."""
+
+    def __init__(self, path, line):
+        self.path, self.line = path, line.encode()
+        try:
+            with open(path, "rb") as f:
+                self.original = f.read()
+        except FileNotFoundError:
+            self.original = None
+        before = self.original or b""
+        self.written = before + (b"\n" if before and not before.endswith(b"\n") else b"")
+        self.written += self.line
+        self._write(self.written)
+
+    def undo(self):
+        with open(self.path, "rb") as f:
+            current = f.read()
+        if current == self.written:
+            if self.original is None:
+                os.unlink(self.path)
+            else:
+                self._write(self.original)
+        else:
+            self._write(current.replace(self.line, b"", 1))
+
+    def _write(self, data):
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+
+
+@pytest.fixture
+def subids(user):
+    """The first host id of the ranges granted to the user in /etc/subuid and /etc/subgid
+    (SUBIDS of each, at a random start); both files are restored afterwards."""
+    if not (shutil.which("newuidmap") and shutil.which("newgidmap")):
+        pytest.skip("needs newuidmap and newgidmap (package uidmap)")
+    start = 1_000_000 + secrets.randbelow(10_000) * SUBIDS
+    grants = []
+    try:
+        for path in ("/etc/subuid", "/etc/subgid"):
+            grants.append(Grant(path, f"{user.name}:{start}:{SUBIDS}\n"))
+        yield start
+    finally:
+        for grant in reversed(grants):
+            grant.undo()
+
+
+def map_subids(bundle, user, start, *args):
+    """Container root to the user, container ids 1..SUBIDS to the range at `start`."""
+    config = set_process(bundle, *args)
+    for key, own in (("uidMappings", user.uid), ("gidMappings", user.gid)):
+        config["linux"][key] = [
+            {"containerID": 0, "hostID": own, "size": 1},
+            {"containerID": 1, "hostID": start, "size": SUBIDS},
+        ]
+    save_config(bundle, config)
+    return config
+
+
+def save_config(bundle, config):
+    with open(os.path.join(bundle, "config.json"), "w") as f:
+        json.dump(config, f)
+
+
+def live_processes_of(uid):
+    """Pids of the processes running as host uid `uid`, zombies aside (this host's pid 1
+    does not reap orphans)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as f:
+                fields = dict(line.split(":", 1) for line in f if ":" in line)
+        except (FileNotFoundError, ProcessLookupError):  # gone meanwhile
+            continue
+        if int(fields["Uid"].split()[0]) == uid and not fields["State"].strip().startswith("Z"):
+            found.append(int(entry))
+    return found
+
+
+def assert_nothing_left(user, root, cid, bundle):
+    assert not os.path.exists(os.path.join(root, cid))
+    assert live_processes_of(user.uid) == []
+    assert glob.glob(f"/sys/fs/cgroup/*/porter-runtime/{cid}") == []
+    assert not os.path.exists(f"/sys/fs/cgroup/porter-runtime/{cid}")
+    with open("/proc/self/mountinfo") as f:
+        assert bundle not in f.read()
+
+
+def test_subordinate_ranges_map_inside_the_container(user, rootless_bundle, subids):
+    map_subids(
+        rootless_bundle, user, subids, "sh", "-c", "id; cat /proc/self/uid_map /proc/self/gid_map"
+    )
+    cid = f"rl-{uuid.uuid4().hex[:8]}"
+    root = os.path.join(user.home, "state")
+    out = user.run("--root", root, "run", "--bundle", rootless_bundle, cid).stdout.splitlines()
+    assert out[0].startswith("uid=0 gid=0"), out
+    maps = [line.split() for line in out[1:]]
+    assert maps == [
+        ["0", str(user.uid), "1"],
+        ["1", str(subids), str(SUBIDS)],
+        ["0", str(user.gid), "1"],
+        ["1", str(subids), str(SUBIDS)],
+    ]
+
+
+def test_subordinate_ids_serve_a_process_user_and_its_groups(user, rootless_bundle, subids):
+    config = map_subids(rootless_bundle, user, subids, "sh", "-c", "id -u; id -g; id -G")
+    config["process"]["user"] = {"uid": 1000, "gid": 1000, "additionalGids": [2000]}
+    save_config(rootless_bundle, config)
+    cid = f"rl-{uuid.uuid4().hex[:8]}"
+    root = os.path.join(user.home, "state")
+    out = user.run("--root", root, "run", "--bundle", rootless_bundle, cid).stdout.split("\n")
+    assert out[:3] == ["1000", "1000", "1000 2000"]  # setgroups left to newgidmap: allowed
+
+
+def test_container_uid_1000_owns_files_as_its_subordinate_host_id(user, rootless_bundle, subids):
+    config = map_subids(rootless_bundle, user, subids, "touch", "/tmp/f")
+    config["root"]["readonly"] = False
+    config["process"]["user"] = {"uid": 1000, "gid": 1000}
+    save_config(rootless_bundle, config)
+    os.chmod(os.path.join(rootless_bundle, "rootfs", "tmp"), 0o1777)
+    cid = f"rl-{uuid.uuid4().hex[:8]}"
+    user.run("--root", os.path.join(user.home, "state"), "run", "--bundle", rootless_bundle, cid)
+    info = os.stat(os.path.join(rootless_bundle, "rootfs", "tmp", "f"))
+    assert (info.st_uid, info.st_gid) == (subids + 999, subids + 999)
+
+
+def test_subordinate_host_id_reads_as_container_uid_1000(user, rootless_bundle, subids):
+    path = os.path.join(rootless_bundle, "rootfs", "etc", "owned")
+    with open(path, "w"):
+        pass
+    os.chown(path, subids + 999, subids + 999)
+    map_subids(rootless_bundle, user, subids, "stat", "-c", "%u %g", "/etc/owned")
+    cid = f"rl-{uuid.uuid4().hex[:8]}"
+    root = os.path.join(user.home, "state")
+    assert user.run("--root", root, "run", "--bundle", rootless_bundle, cid).stdout == "1000 1000\n"
+
+
+def test_range_not_granted_in_subuid_fails_with_one_line(user, rootless_bundle, subids):
+    config = map_subids(rootless_bundle, user, subids, "true")
+    config["linux"]["uidMappings"][1]["hostID"] = subids + SUBIDS  # just past the grant
+    save_config(rootless_bundle, config)
+    cid = f"rl-{uuid.uuid4().hex[:8]}"
+    root = os.path.join(user.home, "state")
+    result = user.run("--root", root, "create", "--bundle", rootless_bundle, cid, check=False)
+    lines = result.stderr.splitlines()
+    assert result.returncode != 0 and len(lines) == 1, result.stderr
+    assert "linux.uidMappings" in lines[0] and "newuidmap" in lines[0], lines[0]
+    assert "/etc/subuid" in lines[0], lines[0]
+    assert_nothing_left(user, root, cid, rootless_bundle)
+
+
+def test_subordinate_ranges_without_newuidmap_on_path_fail_with_one_line(
+    user, rootless_bundle, subids
+):
+    map_subids(rootless_bundle, user, subids, "true")
+    empty = os.path.join(user.home, f"bin-{uuid.uuid4().hex[:8]}")
+    os.mkdir(empty)
+    cid = f"rl-{uuid.uuid4().hex[:8]}"
+    root = os.path.join(user.home, "state")
+    result = user.run(
+        "--root", root, "create", "--bundle", rootless_bundle, cid, check=False, env={"PATH": empty}
+    )
+    lines = result.stderr.splitlines()
+    assert result.returncode != 0 and len(lines) == 1, result.stderr
+    assert "linux.uidMappings" in lines[0] and "newuidmap" in lines[0], lines[0]
+    assert "PATH" in lines[0], lines[0]
+    assert_nothing_left(user, root, cid, rootless_bundle)
