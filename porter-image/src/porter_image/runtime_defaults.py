@@ -3,8 +3,7 @@
 `unpack` fills in the process, annotations and volumes from the image config
 (`porter_image.convert`); everything else is `porter_specs.runtime_defaults` (what `runc spec`
 writes) as models, so that a bundle from `porter-image unpack` behaves like one from
-`runc spec` or `umoci unpack`. Two choices of its own: no ambient capabilities, and runc 1.2's
-masked paths (which add powercap).
+`runc spec` or `umoci unpack`. One choice of its own: no ambient capabilities.
 
 `rootless()` turns such a config into one for a user namespace, as `umoci unpack --rootless`
 does. It is not `runc spec --rootless`'s config (`porter_specs.runtime_defaults` with
@@ -31,10 +30,6 @@ from porter_specs.runtime_config import (
 HOSTNAME = runc.HOSTNAME
 DEFAULT_ENV = runc.DEFAULT_ENV
 NOFILE = Rlimit("RLIMIT_NOFILE", hard=runc.NOFILE_LIMIT, soft=runc.NOFILE_LIMIT)
-# runc 1.2 also masks the powercap interface (its energy counters are a side channel),
-# listed before /proc/scsi
-POWERCAP = "/sys/devices/virtual/powercap"
-MASKED_PATHS = (*runc.MASKED_PATHS[:-1], POWERCAP, runc.MASKED_PATHS[-1])
 MOUNTS = tuple(Mount.from_json(mount) for mount in runc.default_mounts())
 # What a rootless container gets instead of the mounts under /sys: sysfs cannot be mounted
 # in a user namespace that does not own the network namespace, so the host's is bound.
@@ -48,7 +43,7 @@ def capabilities() -> Capabilities:
 
 
 def default_linux() -> Linux:
-    return replace(Linux.from_json(runc.default_linux()), masked_paths=MASKED_PATHS)
+    return Linux.from_json(runc.default_linux())
 
 
 def rootless(config: RuntimeConfig, uid: int, gid: int) -> RuntimeConfig:

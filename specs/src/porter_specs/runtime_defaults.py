@@ -6,7 +6,8 @@ ipc, uts, mount and network namespaces; proc, a tmpfs /dev with devpts, shm and 
 read-only sysfs and cgroup; the usual masked and read-only /proc paths; three capabilities;
 no new privileges; at most 1024 open files; and a cgroup device rule denying everything (the
 runtime adds the standard devices itself). The lists are those of runc 1.1, the runc that
-Debian ships.
+Debian ships, except that the masked paths are runc 1.2's: they add the powercap interface,
+whose energy counters are a side channel (the PLATYPUS attack).
 
 Plain dicts and tuples rather than the models of `porter_specs.runtime_config`: a runtime
 works on parsed JSON and need not load the models to write a config. Every call returns new
@@ -37,6 +38,7 @@ MASKED_PATHS = (
     "/proc/timer_stats",
     "/proc/sched_debug",
     "/sys/firmware",
+    "/sys/devices/virtual/powercap",
     "/proc/scsi",
 )
 READONLY_PATHS = ("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger")

@@ -18,6 +18,11 @@ def test_the_default_config_masks_paths_and_denies_every_device():
     assert linux.resources is not None and linux.resources.devices[0].allow is False
 
 
+def test_masked_paths_hide_the_powercap_energy_counters():
+    """runc 1.2's list: RAPL energy readings leak what other processes compute (PLATYPUS)."""
+    assert "/sys/devices/virtual/powercap" in MASKED_PATHS
+
+
 def test_rootless_maps_container_root_to_the_given_host_ids_in_a_user_namespace():
     linux = default_runtime_config(OCI_VERSION, rootless=True, uid=1234, gid=5678)["linux"]
     assert linux["uidMappings"] == [{"containerID": 0, "hostID": 1234, "size": 1}]
