@@ -36,6 +36,13 @@ class StorageDriverSuite:
             driver.put_content("../escape", b"x")
         with pytest.raises(StorageError):
             driver.get_content("/etc/passwd")
+        for path in ("a/../../escape", "a/b/../../../escape", "", ".", "./"):
+            with pytest.raises(StorageError):
+                driver.put_content(path, b"x")
+
+    def test_empty_and_dot_components_name_the_same_path(self, driver: StorageDriver) -> None:
+        driver.put_content("a/b", b"x")
+        assert driver.get_content("a//b") == driver.get_content("./a/./b") == b"x"
 
     def test_reader_starts_at_offset(self, driver: StorageDriver) -> None:
         driver.put_content("r", b"0123456789")
