@@ -100,22 +100,26 @@ class PullThrough:
         size = self._cached_size(name, digest)
         return size if size is not None else self._upstream_size(name, digest)
 
+    def _cached_tag(self, name: str, tag: str) -> Digest | None:
+        try:
+            return self.registry.manifests.resolve_tag(name, tag)
+        except RegistryError:
+            return None
+
     def refresh_tag(self, name: str, tag: str) -> None:
         """Point the local `tag` where the upstream's points, caching that manifest."""
         registry = self.registry
         with self._tag_locks.held(f"{name}:{tag}"):
-            try:
-                cached: Digest | None = registry.manifests.resolve_tag(name, tag)
-            except RegistryError:
-                cached = None
+            # the upstream first: when it cannot say (and always without one) the local tag
+            # is not read here at all
             try:
                 current = registry.upstream.tag_digest(name, tag)
             except RegistryError as exc:
-                if cached is None:
+                if self._cached_tag(name, tag) is None:
                     raise
                 log.warning("proxy: serving cached %s:%s: %s", name, tag, exc)
                 return
-            if current is None or current == cached:
+            if current is None or current == self._cached_tag(name, tag):
                 return
             if not registry.manifests.has_revision(name, current):
                 fetched = registry.upstream.fetch_manifest(name, str(current))
