@@ -15,7 +15,7 @@ import subprocess
 import pytest
 from porter_runtime.cgroups import files
 from porter_runtime.cgroups.base import CgroupError, rmdir_bounded
-from porter_runtime.cgroups.clone import fork_into
+from porter_runtime.cgroups.clone import clone, fork_into
 from porter_runtime.cgroups.paths import cgroup2_mount
 from porter_runtime.cgroups.v2 import CgroupV2Manager
 
@@ -181,3 +181,29 @@ def test_fork_into_a_missing_directory_falls_back_to_a_plain_fork(tmp_path):
 def test_fork_into_a_directory_outside_cgroupfs_falls_back_to_a_plain_fork(tmp_path):
     placed, _ = _child_cgroup(str(tmp_path))
     assert not placed
+
+
+def test_clone_starts_the_child_in_new_namespaces_and_its_cgroup(parent):
+    path = os.path.join(MOUNT, parent.lstrip("/"))
+    os.mkdir(path)
+    read_end, write_end = os.pipe()
+    pid, placed = clone(0x20000000 | 0x04000000, path)  # CLONE_NEWPID | CLONE_NEWUTS
+    if pid == 0:  # pragma: no cover - child
+        try:
+            with open("/proc/self/cgroup") as f:
+                line = next(x for x in f if x.startswith("0::"))
+            os.write(write_end, f"{os.getpid()} {line}".encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    try:
+        with os.fdopen(read_end, "rb") as f:
+            reported = f.read().decode().split()
+    finally:
+        os.waitpid(pid, 0)
+    assert placed
+    assert reported == ["1", f"0::{parent}"]  # pid 1 of its own pid namespace
+
+
+def test_clone_that_the_kernel_refuses_returns_minus_one():
+    assert clone(0x10000000 | 0x00000200, None) == (-1, False)  # NEWUSER with FS: EINVAL
