@@ -53,9 +53,8 @@ def create(
     bundle = os.path.abspath(bundle)
     config, rootfs_path, plan = _checked_config(root, bundle, console_socket)
     seccomp = compile_seccomp(config)
-    # not a child subreaper here: a created init outlives the runtime anyway, and leaving out
-    # ctypes lets stage A import it while the runtime sets up the cgroup (`run`, which waits
-    # for the init as its child, makes itself the subreaper before calling create)
+    # not a child subreaper here: a created init outlives the runtime anyway (`run`, which
+    # waits for the init as its child, makes itself the subreaper before calling create)
     cdir.create()
     undo = Undo(cdir)
     try:

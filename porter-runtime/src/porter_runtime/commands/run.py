@@ -26,7 +26,7 @@ def run(ctx: object, opts: object) -> int:
     from porter_runtime import syscalls
     from porter_runtime.lifecycle import delete, start
 
-    if not opts.detach:  # the init becomes our child when stage A exits: wait_exit reaps it
+    if not opts.detach:  # the init is our child (cloned, or adopted when stage A exits)
         syscalls.real().prctl(syscalls.PR_SET_CHILD_SUBREAPER, 1)
     container_id = opts.args[0]
     created = create_from_options(ctx, opts)
