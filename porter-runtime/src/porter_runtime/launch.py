@@ -1,9 +1,11 @@
 """Forking the init's stages and driving them through setup: shared by create and exec.
 
-The runtime forks stage A, moves it into the container's cgroup, writes its id maps when it
-asks, runs the create hooks once the container's mounts are in place, passes its seccomp
-notify descriptor on to the agent, and returns once the init waits on the exec fifo (create)
-or the process has exec'd (exec). `Undo` takes back whatever a failure leaves behind.
+The runtime prepares the container's cgroup, clones the first stage into it (the init itself
+where the config allows, else stage A; the stage then joins the cgroup's v1 hierarchies),
+writes the id maps when stage A asks, runs the create hooks once the container's mounts are
+in place, passes its seccomp notify descriptor on to the agent, and returns once the init
+waits on the exec fifo (create) or the process has exec'd (exec). `Undo` takes back whatever
+a failure leaves behind.
 """
 
 from __future__ import annotations
@@ -199,8 +201,8 @@ def _send_to_agent(spec: InitSpec, saved: dict, chan: sync.Channel) -> None:
 
 def _prepare_cgroup(spec: InitSpec, saved: dict, undo: Undo) -> str | None:
     """Create the container's cgroup and write linux.resources before any of its processes
-    exists (exec: find the container's); stage A joins it itself (`init`). Returns the v2
-    directory to clone stage A into, or None.
+    exists (exec: find the container's); the first stage joins it itself (`init`). Returns the v2
+    directory to clone the first stage into, or None.
 
     An unprivileged runtime (rootless) may not be allowed to create the cgroup at all. As
     runc does, the container then runs without one, unless the config asked for resources:

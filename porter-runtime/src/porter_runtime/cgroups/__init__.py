@@ -1,7 +1,9 @@
 """Control groups for containers: one interface, a v1 and a v2 backend.
 
     manager = cgroup_manager(config["linux"], container_id)
-    manager.apply(pid); manager.set(config["linux"].get("resources", {}))
+    manager.create(); manager.set(config["linux"].get("resources", {}))
+    pid, placed = clone.fork_into(manager.clone_target())  # then, in the child:
+    manager.join_self(placed)  # (or manager.apply(pid) from outside, which waits longer)
 
 The backends are imported only when a manager is built.
 """
