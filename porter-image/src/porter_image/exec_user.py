@@ -23,11 +23,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from porter_specs.rootfs_path import SymlinkLoopError, scoped_join
+
 from porter_image.errors import RuntimeConfigError
 
 MAX_ID = (1 << 31) - 1
 MAX_DB_SIZE = 16 << 20  # a larger /etc/passwd is an attack, not a user database
-MAX_LINKS = 40  # the kernel's limit on symlinks followed in one lookup
 _NUMBER = re.compile(r"[0-9]+")
 
 
@@ -152,24 +153,7 @@ def read_rootfs_file(rootfs: Path, name: str) -> str | None:
 
 def scoped_path(root: Path, name: str) -> Path:
     """`name` resolved inside `root` as if `root` were `/`: symlinks and `..` never leave it."""
-    pending = [part for part in name.split("/") if part not in ("", ".")]
-    resolved: list[str] = []
-    links = 0
-    while pending:
-        part = pending.pop(0)
-        if part == "..":
-            if resolved:
-                resolved.pop()
-            continue
-        candidate = root.joinpath(*resolved, part)
-        if not candidate.is_symlink():
-            resolved.append(part)
-            continue
-        links += 1
-        if links > MAX_LINKS:
-            raise RuntimeConfigError(f"rootfs {name}", "too many levels of symbolic links")
-        target = os.readlink(candidate)
-        if target.startswith("/"):
-            resolved = []
-        pending[:0] = [p for p in target.split("/") if p not in ("", ".")]
-    return root.joinpath(*resolved)
+    try:
+        return Path(scoped_join(str(root), name))
+    except SymlinkLoopError:
+        raise RuntimeConfigError(f"rootfs {name}", "too many levels of symbolic links") from None

@@ -1,12 +1,12 @@
 """Resolving a container path inside the root filesystem without ever leaving it.
 
 A mount destination such as /etc/x may run through symlinks the image controls; following
-them with the host's view could mount over host paths. `secure_join` resolves component by
-component, treating every symlink target as relative to the rootfs and clamping `..` at its
-top (as filepath-securejoin does). `open_in_root` then walks the resolved path again with
-O_NOFOLLOW descriptors, creating what is missing, and returns an O_PATH descriptor: the
-caller mounts onto /proc/self/fd/N, so a component swapped for a symlink between the check
-and the mount cannot redirect it (the race of CVE-2021-30465).
+them with the host's view could mount over host paths. `porter_specs.rootfs_path` resolves
+it component by component, treating every symlink target as relative to the rootfs and
+clamping `..` at its top (as filepath-securejoin does). `open_in_root` then walks the
+resolved path again with O_NOFOLLOW descriptors, creating what is missing, and returns an
+O_PATH descriptor: the caller mounts onto /proc/self/fd/N, so a component swapped for a
+symlink between the check and the mount cannot redirect it (the race of CVE-2021-30465).
 """
 
 from __future__ import annotations
@@ -14,44 +14,11 @@ from __future__ import annotations
 import os
 import stat
 
+from porter_specs.rootfs_path import SymlinkLoopError, scoped_join
+
 from porter_runtime.errors import ConfigError
 
-MAX_SYMLINKS = 255
 O_PATH = getattr(os, "O_PATH", 0o10000000)
-
-
-def _parts(path: str) -> list[str]:
-    return [p for p in path.split("/") if p not in ("", ".")]
-
-
-def secure_join(root: str, unsafe: str) -> str:
-    """`root` joined with `unsafe`, every symlink resolved as if `root` were `/`."""
-    resolved: list[str] = []
-    remaining = _parts(unsafe)
-    links = 0
-    while remaining:
-        part = remaining.pop(0)
-        if part == "..":
-            if resolved:
-                resolved.pop()
-            continue
-        candidate = root + "/" + "/".join([*resolved, part])
-        try:
-            st = os.lstat(candidate)
-        except (FileNotFoundError, NotADirectoryError):
-            resolved.append(part)
-            continue
-        if not stat.S_ISLNK(st.st_mode):
-            resolved.append(part)
-            continue
-        links += 1
-        if links > MAX_SYMLINKS:
-            raise ConfigError(f"path {unsafe}", "too many levels of symbolic links")
-        target = os.readlink(candidate)
-        if target.startswith("/"):
-            resolved = []
-        remaining = _parts(target) + remaining
-    return root.rstrip("/") + "/" + "/".join(resolved) if resolved else root.rstrip("/") or "/"
 
 
 def open_in_root(root: str, unsafe: str, create: str | None = None, mode: int = 0o755) -> int:
@@ -61,8 +28,11 @@ def open_in_root(root: str, unsafe: str, create: str | None = None, mode: int = 
     Raises ConfigError when the path would leave the root or cannot be created.
     """
     root = root.rstrip("/") or "/"
-    joined = secure_join(root, unsafe)
-    relative = _parts(joined[len(root) :])
+    try:
+        joined = scoped_join(root, unsafe)
+    except SymlinkLoopError:
+        raise ConfigError(f"path {unsafe}", "too many levels of symbolic links") from None
+    relative = [part for part in joined[len(root) :].split("/") if part]
     fd = os.open(root, O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         for index, part in enumerate(relative):
@@ -98,7 +68,7 @@ def _step(dirfd: int, name: str, create: str | None, mode: int, unsafe: str) -> 
                 raise
             st = os.stat(name, dir_fd=dirfd, follow_symlinks=False)
         if stat.S_ISLNK(st.st_mode):
-            # secure_join resolved every link: one appearing now is a race
+            # scoped_join resolved every link: one appearing now is a race
             raise ConfigError(f"path {unsafe}", f"component {name!r} changed into a symlink")
         if create == "dir" and not stat.S_ISDIR(st.st_mode):
             raise ConfigError(f"path {unsafe}", f"{name!r} exists and is not a directory")

@@ -4,33 +4,14 @@ import os
 
 import pytest
 from porter_runtime.errors import ConfigError
-from porter_runtime.securejoin import open_in_root, secure_join
+from porter_runtime.securejoin import open_in_root
 
 
-def test_plain_path_joins(tmp_path):
-    assert secure_join(str(tmp_path), "/a/b") == f"{tmp_path}/a/b"
-
-
-def test_dotdot_cannot_climb_above_the_root(tmp_path):
-    assert secure_join(str(tmp_path), "/../../etc") == f"{tmp_path}/etc"
-
-
-def test_absolute_symlink_resolves_inside_the_root(tmp_path):
-    (tmp_path / "etc").mkdir()
-    os.symlink("/tmp", tmp_path / "etc" / "link")
-    assert secure_join(str(tmp_path), "/etc/link/x") == f"{tmp_path}/tmp/x"
-
-
-def test_relative_symlink_climbing_out_is_clamped(tmp_path):
-    os.symlink("../../../../host", tmp_path / "escape")
-    assert secure_join(str(tmp_path), "/escape/file") == f"{tmp_path}/host/file"
-
-
-def test_symlink_loop_is_an_error(tmp_path):
+def test_a_symlink_loop_is_a_config_error(tmp_path):
     os.symlink("/b", tmp_path / "a")
     os.symlink("/a", tmp_path / "b")
-    with pytest.raises(ConfigError, match="too many levels"):
-        secure_join(str(tmp_path), "/a")
+    with pytest.raises(ConfigError, match="path /a/x: too many levels"):
+        open_in_root(str(tmp_path), "/a/x", create="dir")
 
 
 def test_open_in_root_creates_missing_directories(tmp_path):
