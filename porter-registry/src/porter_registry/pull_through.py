@@ -17,44 +17,18 @@ registry pays nothing for this.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import threading
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from porter_specs.digest import Digest
 
 from porter_registry.errors import RegistryError
+from porter_registry.keyed_locks import KeyedLocks
 
 if TYPE_CHECKING:
     from porter_registry.registry import Registry
 
 log = logging.getLogger("porter_registry")
-
-
-class KeyedLocks:
-    """One lock per key, existing only while someone holds or waits for it."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[threading.Lock, int]] = {}
-        self._guard = threading.Lock()
-
-    @contextlib.contextmanager
-    def held(self, key: str) -> Iterator[None]:
-        with self._guard:
-            lock, users = self._locks.get(key, (threading.Lock(), 0))
-            self._locks[key] = (lock, users + 1)
-        try:
-            with lock:
-                yield
-        finally:
-            with self._guard:
-                lock, users = self._locks[key]
-                if users == 1:
-                    del self._locks[key]
-                else:
-                    self._locks[key] = (lock, users - 1)
 
 
 class PullThrough:

@@ -25,6 +25,7 @@ from typing import Protocol, runtime_checkable
 from porter_specs.digest import CANONICAL_ALGORITHM, Digest
 
 from porter_registry.errors import RegistryError
+from porter_registry.keyed_locks import KeyedLocks
 from porter_registry.storage import paths
 from porter_registry.storage.driver import LocalFileLinker, PathNotFoundError, StorageDriver
 
@@ -95,12 +96,7 @@ class UploadStore:
     def __init__(self, driver: StorageDriver) -> None:
         self.driver = driver
         self._hashers = _HasherCache()
-        self._session_locks: dict[tuple[str, str], threading.Lock] = {}
-        self._locks_guard = threading.Lock()
-
-    def _lock(self, name: str, upload_id: str) -> threading.Lock:
-        with self._locks_guard:
-            return self._session_locks.setdefault((name, upload_id), threading.Lock())
+        self._session_locks = KeyedLocks()
 
     def start(self, name: str) -> UploadStatus:
         upload_id = uuid.uuid4().hex
@@ -131,7 +127,7 @@ class UploadStore:
         length: int | None = None,
     ) -> UploadStatus:
         """Append a chunk; `start` (from Content-Range) must be the current offset, else 416."""
-        with self._lock(name, upload_id):
+        with self.lock(name, upload_id):
             return self.append_locked(self.status(name, upload_id), chunks, start, length)
 
     def append_locked(
@@ -245,17 +241,15 @@ class UploadStore:
         writer.close()
         return data
 
-    def lock(self, name: str, upload_id: str) -> threading.Lock:
+    def lock(self, name: str, upload_id: str) -> contextlib.AbstractContextManager[None]:
         """The per-session lock, for callers that finish a session (append + verify + adopt)."""
-        return self._lock(name, upload_id)
+        return self._session_locks.held((name, upload_id))
 
     def remove(self, name: str, upload_id: str) -> None:
         """Forget a session (after it became a blob, or when cancelled)."""
         self._hashers.take((name, upload_id), -1)
         with contextlib.suppress(PathNotFoundError):
             self.driver.delete(paths.upload_dir(name, upload_id))
-        with self._locks_guard:
-            self._session_locks.pop((name, upload_id), None)
 
 
 def range_header(offset: int) -> str:
