@@ -216,22 +216,13 @@ def _host_cgroups() -> list[tuple[str, str, str]]:
     return found
 
 
-def _own_cgroups() -> dict[str, str]:
-    """controller (or name=..., or "" for cgroup2) -> this process's cgroup path."""
-    paths = {}
-    with open("/proc/self/cgroup") as f:
-        for line in f:
-            _, controllers, path = line.rstrip("\n").split(":", 2)
-            for c in controllers.split(",") if controllers else [""]:
-                paths[c] = path
-    return paths
-
-
 def mount_cgroup(calls: object, ctx: MountContext, dest: str, opts: mountopts.MountOptions) -> None:
     """The container's view of its cgroups: cgroup2 directly, or v1 hierarchies on a tmpfs."""
     flags = opts.flags & ~(sc.MS_BIND | sc.MS_REC | sc.PROPAGATION_FLAGS)
     hierarchies = _host_cgroups()
-    own = _own_cgroups()
+    from porter_runtime.cgroups.paths import own_cgroups
+
+    own = own_cgroups()  # the container's, since the init joined them
     if any(p == "/sys/fs/cgroup" and t == "cgroup2" for p, t, _ in hierarchies):
         fd = open_in_root(ctx.rootfs, dest, create="dir")
         try:
