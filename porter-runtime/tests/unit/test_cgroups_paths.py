@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from porter_runtime.cgroups.base import CgroupError
+from porter_runtime.cgroups.base import CgroupError, is_unified
 from porter_runtime.cgroups.paths import (
     cgroup2_mount,
     expand_slice,
     own_cgroups,
     resolve,
     v1_mounts,
+    visible_mounts,
 )
 
 
@@ -98,7 +99,7 @@ MOUNTINFO = """\
 def test_v1_mounts_maps_co_mounted_controllers_and_named_hierarchies(tmp_path):
     info = tmp_path / "mountinfo"
     info.write_text(MOUNTINFO)
-    mounts = v1_mounts(str(info))
+    mounts = v1_mounts(visible_mounts(str(info)))
     assert mounts["cpu"] == mounts["cpuacct"] == "/sys/fs/cgroup/cpu,cpuacct"
     assert mounts["memory"] == "/sys/fs/cgroup/memory"
     assert mounts["name=systemd"] == "/sys/fs/cgroup/systemd"
@@ -108,22 +109,47 @@ def test_v1_mounts_maps_co_mounted_controllers_and_named_hierarchies(tmp_path):
 def test_v1_mounts_includes_the_unified_hierarchy_of_a_hybrid_host(tmp_path):
     info = tmp_path / "mountinfo"
     info.write_text(MOUNTINFO)
-    assert v1_mounts(str(info))[""] == "/sys/fs/cgroup/unified"
+    assert v1_mounts(visible_mounts(str(info)))[""] == "/sys/fs/cgroup/unified"
 
 
 def test_v1_mounts_ignores_a_pure_v2_host(tmp_path):
     info = tmp_path / "mountinfo"
     info.write_text("41 31 0:38 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n")
-    assert v1_mounts(str(info)) == {}
+    assert v1_mounts(visible_mounts(str(info))) == {}
 
 
 def test_cgroup2_mount_finds_the_unified_root(tmp_path):
     info = tmp_path / "mountinfo"
     info.write_text(MOUNTINFO)
-    assert cgroup2_mount(str(info)) == "/sys/fs/cgroup/unified"
+    assert cgroup2_mount(visible_mounts(str(info))) == "/sys/fs/cgroup/unified"
 
 
 def test_cgroup2_mount_is_none_without_cgroup2(tmp_path):
     info = tmp_path / "mountinfo"
     info.write_text(MOUNTINFO.replace("cgroup2", "tmpfs"))
-    assert cgroup2_mount(str(info)) is None
+    assert cgroup2_mount(visible_mounts(str(info))) is None
+
+
+# a cgroup2 mounted over a hybrid host's tmpfs (what the v2 host view of the tests does)
+STACKED = MOUNTINFO + "60 31 0:38 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n"
+
+
+def test_a_mount_stacked_over_another_hides_it_and_what_is_mounted_below_it(tmp_path):
+    info = tmp_path / "mountinfo"
+    info.write_text(STACKED)
+    visible = visible_mounts(str(info))
+    assert [(m.point, m.fstype) for m in visible] == [("/sys/fs/cgroup", "cgroup2")]
+
+
+def test_is_unified_looks_at_the_mount_on_top(tmp_path):
+    info = tmp_path / "mountinfo"
+    info.write_text(MOUNTINFO)
+    assert not is_unified(mounts=visible_mounts(str(info)))
+    info.write_text(STACKED)
+    assert is_unified(mounts=visible_mounts(str(info)))
+    assert cgroup2_mount(visible_mounts(str(info))) == "/sys/fs/cgroup"
+    assert v1_mounts(visible_mounts(str(info))) == {}
+
+
+def test_unreadable_mountinfo_is_no_mounts(tmp_path):
+    assert visible_mounts(str(tmp_path / "absent")) == []

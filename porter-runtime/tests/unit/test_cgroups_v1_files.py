@@ -208,9 +208,9 @@ def test_destroy_is_idempotent(fake):
 
 
 def test_relative_paths_resolve_per_controller(monkeypatch):
-    monkeypatch.setattr(base, "is_unified", lambda: False)
+    monkeypatch.setattr(base, "is_unified", lambda **_: False)
     monkeypatch.setattr(
-        "porter_runtime.cgroups.paths.v1_mounts", lambda: {"pids": "/p", "memory": "/m"}
+        "porter_runtime.cgroups.paths.v1_mounts", lambda _: {"pids": "/p", "memory": "/m"}
     )
     monkeypatch.setattr(
         "porter_runtime.cgroups.paths.own_cgroups", lambda: {"pids": "/", "memory": "/job/7"}
@@ -221,16 +221,16 @@ def test_relative_paths_resolve_per_controller(monkeypatch):
 
 
 def test_factory_picks_v2_on_a_unified_host(monkeypatch):
-    monkeypatch.setattr(base, "is_unified", lambda: True)
+    monkeypatch.setattr(base, "is_unified", lambda **_: True)
     monkeypatch.setattr("porter_runtime.cgroups.paths.own_cgroups", lambda: {"": "/"})
     manager = cgroup_manager({}, "abc")
     assert type(manager).__name__ == "CgroupV2Manager" and manager.path == "/porter-runtime/abc"
 
 
 def test_load_restores_saved_per_controller_paths(monkeypatch):
-    monkeypatch.setattr(base, "is_unified", lambda: False)
+    monkeypatch.setattr(base, "is_unified", lambda **_: False)
     monkeypatch.setattr(
-        "porter_runtime.cgroups.paths.v1_mounts", lambda: {"pids": "/p", "memory": "/m"}
+        "porter_runtime.cgroups.paths.v1_mounts", lambda _: {"pids": "/p", "memory": "/m"}
     )
     manager = load_cgroup_manager("/ctr", paths={"memory": "/job/ctr"})
     assert manager.paths == {"pids": "/ctr", "memory": "/job/ctr"}

@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # typing costs milliseconds at every runtime start
     from collections.abc import Mapping
     from typing import Any
 
+    from porter_runtime.cgroups.paths import Mount
     from porter_runtime.cgroups.protocol import CgroupManager
 
 CGROUP_ROOT = "/sys/fs/cgroup"
@@ -50,24 +51,17 @@ def warn(logger: str, message: str, *args: object) -> None:
     logging.getLogger(logger).warning(message, *args)
 
 
-def is_unified(root: str = CGROUP_ROOT, mountinfo: str = "/proc/self/mountinfo") -> bool:
+def is_unified(root: str = CGROUP_ROOT, mounts: list[Mount] | None = None) -> bool:
     """True when `root` is a cgroup2 mount, i.e. the host runs the unified hierarchy only.
 
-    What counts is the mount on top at `root`: a cgroup2 mounted over a hybrid host's tmpfs
-    hides the v1 hierarchies beneath it, though mountinfo still lists them first.
-    """
-    stack: list[tuple[str, str, str]] = []  # (mount id, parent id, fstype), oldest first
-    try:
-        with open(mountinfo, encoding="utf-8") as f:
-            for line in f:
-                fields = line.split()
-                if fields[4] == root:
-                    stack.append((fields[0], fields[1], fields[fields.index("-") + 1]))
-    except (OSError, ValueError, IndexError):
-        return False
-    covered = {parent for _, parent, _ in stack}
-    tops = [fstype for mount_id, _, fstype in stack if mount_id not in covered]
-    return bool(tops) and tops[-1] == "cgroup2"
+    What counts is the mount a lookup reaches (`paths.visible_mounts`, by default this
+    process's): a cgroup2 mounted over a hybrid host's tmpfs hides the v1 hierarchies."""
+    from porter_runtime.cgroups.paths import visible_mounts
+
+    for mount in visible_mounts() if mounts is None else mounts:
+        if mount.point == root:
+            return mount.fstype == "cgroup2"
+    return False
 
 
 def cgroup_manager(
@@ -84,19 +78,20 @@ def cgroup_manager(
     from porter_runtime.cgroups import paths
 
     cgroups_path = (config_linux or {}).get("cgroupsPath")
-    if is_unified():
+    mounts = paths.visible_mounts()  # read once for both questions
+    if is_unified(mounts=mounts):
         from porter_runtime.cgroups.v2 import CgroupV2Manager
 
         own_v2 = paths.own_cgroups().get(paths.UNIFIED, "/")
         return CgroupV2Manager(paths.resolve(cgroups_path, container_id, own_v2), rootless=rootless)
     from porter_runtime.cgroups.v1 import CgroupV1Manager
 
-    mounts = paths.v1_mounts()
+    hierarchies = paths.v1_mounts(mounts)
     own = paths.own_cgroups()
     resolved = {
-        name: paths.resolve(cgroups_path, container_id, own.get(name, "/")) for name in mounts
+        name: paths.resolve(cgroups_path, container_id, own.get(name, "/")) for name in hierarchies
     }
-    return CgroupV1Manager(resolved, mounts=mounts, rootless=rootless)
+    return CgroupV1Manager(resolved, mounts=hierarchies, rootless=rootless)
 
 
 def load_cgroup_manager(
@@ -109,14 +104,16 @@ def load_cgroup_manager(
     """
     if not path.startswith("/"):
         raise CgroupError(path, "load", "a saved cgroup path must be absolute")
-    if is_unified():
+    from porter_runtime.cgroups import paths as paths_mod
+
+    visible = paths_mod.visible_mounts()  # read once for both questions
+    if is_unified(mounts=visible):
         from porter_runtime.cgroups.v2 import CgroupV2Manager
 
         return CgroupV2Manager(path, rootless=rootless)
-    from porter_runtime.cgroups import paths as paths_mod
     from porter_runtime.cgroups.v1 import CgroupV1Manager
 
-    mounts = paths_mod.v1_mounts()
+    mounts = paths_mod.v1_mounts(visible)
     saved = dict(paths or {})
     resolved = {name: saved.get(name, path) for name in mounts}
     return CgroupV1Manager(resolved, mounts=mounts, rootless=rootless)

@@ -78,8 +78,62 @@ def own_cgroup(controller: str) -> str:
     return own_cgroups().get(controller, "/")
 
 
-def v1_mounts(mountinfo: str = "/proc/self/mountinfo") -> dict[str, str]:
-    """Controller -> mount point for every mounted cgroup v1 hierarchy.
+MOUNTINFO = "/proc/self/mountinfo"
+
+
+class Mount:
+    """One line of mountinfo, as the cgroup code needs it (a plain class: typing's NamedTuple
+    costs milliseconds to import at every runtime start)."""
+
+    __slots__ = ("fstype", "options", "point", "root")
+
+    def __init__(self, point: str, fstype: str, root: str, options: str) -> None:
+        self.point = point
+        self.fstype = fstype
+        self.root = root  # the folder of its file system mounted there ("/": all of it)
+        self.options = options  # the super options: a v1 hierarchy's controllers
+
+
+def visible_mounts(mountinfo: str = MOUNTINFO) -> list[Mount]:
+    """The mounts of `mountinfo` that a path lookup can reach, in its order.
+
+    A mount stacked over another at the same point hides it and everything mounted below it:
+    a cgroup2 mounted over a hybrid host's tmpfs hides the v1 hierarchies, though mountinfo
+    still lists them. Unreadable mountinfo reads as no mounts."""
+    lines = []
+    try:
+        with open(mountinfo, encoding="utf-8") as f:
+            for line in f:
+                fields = line.split()
+                sep = fields.index("-")
+                options = fields[sep + 3] if len(fields) > sep + 3 else ""
+                mount = Mount(_unescape(fields[4]), fields[sep + 1], fields[3], options)
+                lines.append((fields[0], fields[1], mount))
+    except (OSError, ValueError, IndexError):
+        return []
+    point_of = {mount_id: mount.point for mount_id, _, mount in lines}
+    parent_of = {mount_id: parent for mount_id, parent, _ in lines}
+    hidden = {parent for _, parent, mount in lines if point_of.get(parent) == mount.point}
+
+    def reachable(mount_id: str) -> bool:
+        """Not covered itself, and not below a covered mount (the one covering it is above)."""
+        if mount_id in hidden:
+            return False
+        seen = set()
+        while mount_id in parent_of and mount_id not in seen:
+            seen.add(mount_id)
+            parent = parent_of[mount_id]
+            if parent in hidden and point_of[parent] != point_of[mount_id]:
+                return False
+            mount_id = parent
+        return True
+
+    return [mount for mount_id, _, mount in lines if reachable(mount_id)]
+
+
+def v1_mounts(mounts: list[Mount] | None = None) -> dict[str, str]:
+    """Controller -> mount point for every mounted cgroup v1 hierarchy (of `mounts`, by
+    default this process's visible ones).
 
     Co-mounted controllers ("cpu,cpuacct") map to the same directory. A cgroup2 mount
     next to them (hybrid mode) is included under the key "" so the container joins the
@@ -88,35 +142,26 @@ def v1_mounts(mountinfo: str = "/proc/self/mountinfo") -> dict[str, str]:
     known = _known_controllers()
     result: dict[str, str] = {}
     unified = None
-    with open(mountinfo, encoding="utf-8") as f:
-        for line in f:
-            fields = line.split()
-            sep = fields.index("-")
-            fstype, mountpoint, root = fields[sep + 1], _unescape(fields[4]), fields[3]
-            if root != "/":
-                continue  # a bind of a sub-tree: not the hierarchy's root
-            if fstype == "cgroup2" and unified is None:
-                unified = mountpoint
-            if fstype != "cgroup":
-                continue
-            for opt in fields[sep + 3].split(","):
-                if (opt in known or opt.startswith("name=")) and opt not in result:
-                    result[opt] = mountpoint
+    for mount in visible_mounts() if mounts is None else mounts:
+        if mount.root != "/":
+            continue  # a bind of a sub-tree: not the hierarchy's root
+        if mount.fstype == "cgroup2" and unified is None:
+            unified = mount.point
+        if mount.fstype != "cgroup":
+            continue
+        for opt in mount.options.split(","):
+            if (opt in known or opt.startswith("name=")) and opt not in result:
+                result[opt] = mount.point
     if unified is not None and result:
         result[UNIFIED] = unified
     return result
 
 
-def cgroup2_mount(mountinfo: str = "/proc/self/mountinfo") -> str | None:
+def cgroup2_mount(mounts: list[Mount] | None = None) -> str | None:
     """Where the unified hierarchy's root is mounted (/sys/fs/cgroup on v2 hosts), if at all."""
-    try:
-        with open(mountinfo, encoding="utf-8") as f:
-            for line in f:
-                fields = line.split()
-                if fields[fields.index("-") + 1] == "cgroup2" and fields[3] == "/":
-                    return _unescape(fields[4])
-    except (OSError, ValueError):
-        return None
+    for mount in visible_mounts() if mounts is None else mounts:
+        if mount.fstype == "cgroup2" and mount.root == "/":
+            return mount.point
     return None
 
 
