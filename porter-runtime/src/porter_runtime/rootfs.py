@@ -27,6 +27,7 @@ _ST_TO_MS = (
     (0x1000, sc.MS_RELATIME),
 )
 _EPERM = 1
+_CGROUP_FS = ("cgroup", "cgroup2")
 
 
 class MountContext:
@@ -204,26 +205,15 @@ def _with_label(data: str, label: str, fstype: str) -> str:
     return f"{data},{context}" if data else context
 
 
-def _host_cgroups() -> list[tuple[str, str, str]]:
-    """(mount point, fstype, super options) of the host's cgroup hierarchies."""
-    found = []
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            left, _, right = line.partition(" - ")
-            fields = right.split()
-            if fields and fields[0] in ("cgroup", "cgroup2"):
-                found.append((left.split()[4], fields[0], fields[2] if len(fields) > 2 else ""))
-    return found
-
-
 def mount_cgroup(calls: object, ctx: MountContext, dest: str, opts: mountopts.MountOptions) -> None:
     """The container's view of its cgroups: cgroup2 directly, or v1 hierarchies on a tmpfs."""
     flags = opts.flags & ~(sc.MS_BIND | sc.MS_REC | sc.PROPAGATION_FLAGS)
-    hierarchies = _host_cgroups()
-    from porter_runtime.cgroups.paths import own_cgroups
+    from porter_runtime.cgroups import is_unified
+    from porter_runtime.cgroups.paths import own_cgroups, visible_mounts
 
+    mounts = visible_mounts()
     own = own_cgroups()  # the container's, since the init joined them
-    if any(p == "/sys/fs/cgroup" and t == "cgroup2" for p, t, _ in hierarchies):
+    if is_unified(mounts=mounts):
         fd = open_in_root(ctx.rootfs, dest, create="dir")
         try:
             _mount_hierarchy(calls, ctx, _fdpath(fd), "/sys/fs/cgroup", "cgroup2", "", own, 0)
@@ -245,17 +235,15 @@ def mount_cgroup(calls: object, ctx: MountContext, dest: str, opts: mountopts.Mo
     # reached through the descriptor of its root without resolving the destination again
     fd = open_in_root(ctx.rootfs, dest)
     try:
-        for point, fstype, superopts in hierarchies:
-            if not point.startswith("/sys/fs/cgroup/"):
+        for mount in mounts:
+            if not mount.point.startswith("/sys/fs/cgroup/") or mount.fstype not in _CGROUP_FS:
                 continue
-            name = os.path.basename(point)
+            name = os.path.basename(mount.point)
             os.mkdir(name, 0o755, dir_fd=fd)
-            options = (
-                ",".join(o for o in superopts.split(",") if o in own) if fstype == "cgroup" else ""
-            )
-            _mount_hierarchy(
-                calls, ctx, f"{_fdpath(fd)}/{name}", point, fstype, options, own, flags
-            )
+            options = mount.options if mount.fstype == "cgroup" else ""
+            options = ",".join(o for o in options.split(",") if o in own)
+            target = f"{_fdpath(fd)}/{name}"
+            _mount_hierarchy(calls, ctx, target, mount.point, mount.fstype, options, own, flags)
         if flags & sc.MS_RDONLY:
             calls.mount("", _fdpath(fd), "", sc.MS_REMOUNT | flags, "mode=755")
     finally:
