@@ -75,16 +75,19 @@ def run_to_files(argv: list[str], **kw) -> subprocess.CompletedProcess:
 
 
 class Runtime:
-    """Runs porter-runtime with this test's --root; remembers ids to clean up."""
+    """Runs porter-runtime with this test's --root; remembers ids to clean up. `prefix` runs
+    it through another command (which execs it with its arguments)."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, prefix: tuple[str, ...] = ()) -> None:
         self.root = root
+        self.prefix = prefix
         self.ids: list[str] = []
 
     def __call__(
         self, *args: str, check: bool = True, timeout: float = 30, **kw
     ) -> subprocess.CompletedProcess:
-        result = run_to_files([RUNTIME, "--root", self.root, *args], timeout=timeout, **kw)
+        argv = [*self.prefix, RUNTIME, "--root", self.root, *args]
+        result = run_to_files(argv, timeout=timeout, **kw)
         if check and result.returncode != 0:
             raise AssertionError(
                 f"porter-runtime {' '.join(args)} failed ({result.returncode}): {result.stderr}"

@@ -15,11 +15,12 @@ import posixpath
 import secrets
 import subprocess
 import sys
-import tempfile
 import time
 
 import pytest
 from porter_runtime.cgroups.paths import cgroup2_mount
+
+from .conftest import Runtime, run_to_files
 
 MOUNT = cgroup2_mount()  # the unified hierarchy as the host sees it
 
@@ -47,19 +48,6 @@ def has_controller(name: str) -> bool:
 def own_v2_cgroup() -> str:
     with open("/proc/self/cgroup") as f:
         return next(line for line in f if line.startswith("0::"))[3:].strip()
-
-
-def run_to_files(argv: list[str], timeout: float) -> subprocess.CompletedProcess:
-    """Output through files: a created container keeps the runtime's stdio open."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.run(
-            argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, timeout=timeout
-        )
-        out.seek(0)
-        err.seek(0)
-        return subprocess.CompletedProcess(
-            argv, proc.returncode, out.read().decode(), err.read().decode()
-        )
 
 
 def wait_for(predicate, what: str, timeout: float = 10) -> None:
@@ -110,26 +98,16 @@ def remove_cgroup(directory: str) -> None:
             time.sleep(0.02)
 
 
-class View:
+class View(Runtime):
     """porter-runtime run inside the v2 view, with this test's --root; cleans up after."""
 
-    def __init__(self, binary: str, root: str) -> None:
-        self.binary = binary
-        self.root = root
-        self.ids: list[str] = []
+    def __init__(self, root: str) -> None:
+        super().__init__(root, prefix=(*VIEW, VIEW_SCRIPT))
         self.cgroups: list[str] = []  # host directories to remove, with what is under them
-
-    def __call__(self, *args: str, check: bool = True, timeout: float = 30):
-        argv = [*VIEW, VIEW_SCRIPT, self.binary, "--root", self.root, *args]
-        result = run_to_files(argv, timeout)
-        if check and result.returncode != 0:
-            raise AssertionError(f"porter-runtime {' '.join(args)}: {result.stderr}")
-        return result
 
     def new_id(self) -> str:
         """A unique id whose default cgroup (/porter-runtime/<id>) is cleaned up too."""
-        container_id = f"v2v-{secrets.token_hex(5)}"
-        self.ids.append(container_id)
+        container_id = super().new_id()
         self.cgroups.append(host_dir(f"/porter-runtime/{container_id}"))
         return container_id
 
@@ -138,12 +116,6 @@ class View:
         name = f"porter-v2view-{secrets.token_hex(4)}"
         self.cgroups.append(host_dir(posixpath.join(base, name)))
         return name
-
-    def state(self, container_id: str) -> dict:
-        return json.loads(self("state", container_id).stdout)
-
-    def wait_status(self, container_id: str, status: str) -> None:
-        wait_for(lambda: self.state(container_id)["status"] == status, f"{status}")
 
     def cleanup(self) -> None:
         """Every step is tried even when one before it failed; the first failure is raised."""
@@ -177,7 +149,7 @@ def unified_view():
 
 @pytest.fixture
 def view(tmp_path, runtime_binary, unified_view):
-    v = View(runtime_binary, str(tmp_path / "state"))
+    v = View(str(tmp_path / "state"))
     yield v
     v.cleanup()
 
