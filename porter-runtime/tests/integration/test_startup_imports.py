@@ -8,10 +8,9 @@ the schema again, so jsonschema stays out too.
 
 from __future__ import annotations
 
-import subprocess
-import tempfile
-
 import pytest
+
+from .conftest import Runtime
 
 pytestmark = pytest.mark.integration
 
@@ -38,17 +37,13 @@ def imported(runtime, runtime_binary, bundle):
     """imported(*args): every module the command imports, in all of its processes."""
     with open(runtime_binary) as f:
         interpreter = f.readline()[2:].split()[0]  # the launcher's own (#!python -IS)
+    traced = Runtime(runtime.root, prefix=(interpreter, "-I", "-S", "-X", "importtime"))
 
     def run(*args: str) -> set[str]:
-        argv = [interpreter, "-I", "-S", "-X", "importtime", runtime_binary, "--root", runtime.root]
-        with tempfile.TemporaryFile() as err:  # a file: a container may hold a pipe open
-            code = subprocess.run([*argv, *args], stderr=err, cwd=bundle.path, timeout=30)
-            err.seek(0)
-            lines = err.read().decode().splitlines()
-        assert code.returncode == 0, lines[-5:]
+        stderr = traced(*args, cwd=bundle.path).stderr
         return {
             line.split("|")[2].strip()
-            for line in lines
+            for line in stderr.splitlines()
             if line.startswith("import time:") and "|" in line
         }
 
