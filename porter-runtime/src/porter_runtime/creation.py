@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 
-from porter_runtime import state
+from porter_runtime import log, state
 from porter_runtime.launch import (
     Undo,
     compile_seccomp,
@@ -72,6 +72,7 @@ def create(
         undo.run()
         raise
     cdir.unlock()
+    log.debug(f"container {container_id}: init {saved['pid']} waits for start")
     return Created(cdir, saved, undo.cgroup)
 
 

@@ -143,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError(f"unknown command {name!r} (see porter-runtime --help)")
         if ctx.root is None:
             ctx.root = default_root()
+        log.debug(" ".join([name, *rest]))
         return _run_command(name, ctx, rest)
     except PorterError as exc:
         log.error(str(exc))
