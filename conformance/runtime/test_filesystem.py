@@ -155,6 +155,17 @@ def test_root_readonly_forbids_writes(lab):
     assert "ro" in _mount(report, "/").options
 
 
+def test_no_pivot_still_keeps_the_container_inside_its_rootfs(lab):
+    """`create --no-pivot` (runc's flag: chroot instead of pivot_root) runs the process
+    with the rootfs as its root: the host's files stay out of sight."""
+    bundle = lab.bundle()
+    host_only = str(lab.workdir)  # this suite's own folder on the host
+    bundle.config["process"]["args"] = ["/probe", "--access", host_only]
+    report = lab.container(bundle).run_to_exit("--no-pivot").report()
+    assert not report["access"][host_only]["exists"]
+    assert _mount(report, "/proc").fstype == "proc"
+
+
 def test_root_writable_by_default(lab):
     report = lab.probe(lab.bundle(), "--write", "/new-file")
     assert report["writes"]["/new-file"] == 0

@@ -53,6 +53,18 @@ def test_new_time_namespace_is_created(lab):
     assert lab.probe(bundle)["namespaces"]["time"] != _host_ns("time")
 
 
+def test_time_offsets_shift_the_boot_clock_inside(lab):
+    """config-linux.md timeOffsets: /proc/uptime reads CLOCK_BOOTTIME of the namespace."""
+    offset = 10**7  # seconds, far beyond this host's uptime
+    bundle = lab.bundle()
+    _with_namespaces(bundle, {"mount", "time"})
+    bundle.linux["timeOffsets"] = {"boottime": {"secs": offset, "nanosecs": 0}}
+    inside = float(lab.probe(bundle, "--file", "/proc/uptime")["files"]["/proc/uptime"].split()[0])
+    with open("/proc/uptime") as f:
+        host = float(f.read().split()[0])
+    assert host + offset - 60 < inside < host + offset + 60
+
+
 @pytest.mark.parametrize("kind", ["pid", "network", "ipc", "uts", "cgroup"])
 def test_unlisted_namespace_is_inherited(lab, kind):
     bundle = lab.bundle()
