@@ -1,6 +1,12 @@
 """The runtime-spec lifecycle: create, start, state, kill, delete, in every state."""
 
+import os
+import secrets
 import time
+
+import pytest
+from porter_runtime.cgroups.base import rmdir_bounded
+from porter_runtime.cgroups.paths import cgroup2_mount, v1_mounts
 
 
 def test_create_leaves_the_container_created_with_the_user_process_not_run(
@@ -203,3 +209,27 @@ def test_container_without_a_process_is_deleted_with_force(runtime, bundle, left
     runtime("create", "--bundle", str(bundle), cid)
     runtime("delete", "--force", cid)
     assert leftovers(cid, runtime.root, bundle.path / "rootfs") == []
+
+
+@pytest.fixture
+def systemd_slice():
+    """A slice name of this test's; its folders are removed from every hierarchy afterwards."""
+    name = f"portertest{secrets.token_hex(4)}.slice"  # no dash: systemd would nest it
+    yield name
+    for mount in set(v1_mounts().values()) | {cgroup2_mount() or ""}:
+        if mount:
+            rmdir_bounded(os.path.join(mount, name))
+
+
+def test_systemd_cgroup_flag_places_the_cgroup_where_systemd_would(runtime, bundle, systemd_slice):
+    """--systemd-cgroup is accepted (cgroupfs does the work) and "slice:prefix:name" lands in
+    the scope systemd would have made."""
+    cid = runtime.new_id()
+    bundle.config["linux"]["cgroupsPath"] = f"{systemd_slice}:porter:{cid}"
+    bundle.run_args("sleep", "30")
+    bundle.write()
+    runtime("--systemd-cgroup", "create", "--bundle", str(bundle), cid)
+    with open(f"/proc/{runtime.state(cid)['pid']}/cgroup") as f:
+        paths = {line.split(":", 2)[1]: line.rstrip("\n").split(":", 2)[2] for line in f}
+    assert paths["pids"] == f"/{systemd_slice}/porter-{cid}.scope"
+    runtime("--systemd-cgroup", "delete", "--force", cid)
