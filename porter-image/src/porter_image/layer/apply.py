@@ -9,6 +9,7 @@ resolved through `RootedTree`, so nothing outside the destination is ever writte
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
@@ -29,6 +30,7 @@ from porter_image.layer.tar_reader import TarReader
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
+OVERLAY_OPAQUE = "trusted.overlay.opaque"
 _FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 _DEVICE_TYPES = {tf.CHAR: stat.S_IFCHR, tf.BLOCKDEV: stat.S_IFBLK}
 
@@ -147,6 +149,9 @@ class Applier:
         target = base[len(WHITEOUT) :]
         if base != OPAQUE and target in ("", ".", ".."):
             raise HostileLayerError(name, f"whiteout of {target!r} names no file in its directory")
+        if self.options.overlay_whiteouts:
+            self._overlay_whiteout(name, parent, base, target)
+            return
         found = self.tree.directory(parent, create=False, entry=name)
         if found is None:
             return
@@ -160,6 +165,15 @@ class Applier:
                 self._remove(fd, target, name)  # (other .wh..wh. names are aufs metadata)
         finally:
             os.close(fd)
+
+    def _overlay_whiteout(self, name: str, parent: str, base: str, target: str) -> None:
+        """Record the whiteout for overlayfs: lower layers are not here to remove from."""
+        fd, ino, _plain = self._parent(parent, name)
+        if base == OPAQUE:
+            os.setxattr(fd, OVERLAY_OPAQUE, b"y")
+        elif not base.startswith(WHITEOUT + WHITEOUT) and (ino, target) not in self._created:
+            with contextlib.suppress(FileExistsError):  # the same whiteout twice
+                os.mknod(target, stat.S_IFCHR | 0o600, os.makedev(0, 0), dir_fd=fd)
 
     def _remove(self, dir_fd: int, child: str, entry: str) -> bool:
         """Remove `child` of `dir_fd` (recursively, never following links); False if absent."""

@@ -33,3 +33,7 @@ class ApplyOptions:
     max_size: int = 64 << 30  # tar bomb limit on uncompressed bytes
     preserve_owners: bool = True  # chown entries to their uid/gid (only when running as root)
     allow_devices: bool | None = None  # None: device nodes only when running as root
+    # Keep whiteouts as overlayfs reads them instead of applying them: `.wh.NAME` becomes a
+    # 0/0 character device NAME and `.wh..wh..opq` the trusted.overlay.opaque xattr on its
+    # directory (a layer snapshot, a lowerdir of an overlay mount; needs root).
+    overlay_whiteouts: bool = False
