@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from falcon import testing
 from porter_registry.app import create_app
-from porter_registry.auth import build_authorizer
 from porter_registry.config import build_config
+from porter_registry.from_config import build_authorizer
 from porter_registry.registry import Registry
 
 PASSWORDS = {"alice": "alice-secret", "bob": "bob-secret"}

@@ -9,11 +9,12 @@ from porter_registry.app import create_app
 from porter_registry.registry import Registry, RegistryPolicy
 from porter_registry.storage.filesystem import FilesystemDriver
 from porter_registry.storage.locks import PushLock
+from porter_registry.upstream import ContentSource
 
 
-def make_registry(data: Path, **policy: object) -> Registry:
+def make_registry(data: Path, upstream: ContentSource | None = None, **policy: object) -> Registry:
     policy_object = RegistryPolicy(**policy)  # type: ignore[arg-type]
-    return Registry(FilesystemDriver(data), PushLock(data / "gc.lock"), policy_object)
+    return Registry(FilesystemDriver(data), PushLock(data / "gc.lock"), policy_object, upstream)
 
 
 def make_client(data: Path, **policy: object) -> testing.TestClient:

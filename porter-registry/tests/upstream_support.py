@@ -73,6 +73,5 @@ class FakeUpstream:
 
 def proxy_client(tmp_path: Path, upstream: FakeUpstream) -> testing.TestClient:
     """A read-only registry in `tmp_path` caching `upstream`, behind falcon's test client."""
-    registry = make_registry(tmp_path / "cache", read_only=True)
-    registry.upstream = upstream
+    registry = make_registry(tmp_path / "cache", upstream, read_only=True)
     return testing.TestClient(create_app(registry))

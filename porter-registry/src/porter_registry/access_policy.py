@@ -17,7 +17,7 @@ import fnmatch
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from porter_registry.auth import CATALOG, DELETE, PULL, PUSH
+from porter_registry.actions import CATALOG, DELETE, PULL, PUSH
 from porter_registry.config import ConfigError, PolicyRule
 
 REPOSITORY_ACTIONS = frozenset({PULL, PUSH, DELETE})

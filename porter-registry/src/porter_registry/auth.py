@@ -8,22 +8,17 @@ allow and raises `RegistryError("UNAUTHORIZED" | "DENIED" | "TOOMANYREQUESTS", h
 to refuse; the error handler renders that like any other refusal, `WWW-Authenticate` included.
 
 Handlers that touch a second repository (a cross-repository mount reads `from`) ask the same
-authorizer through `request.context.authorizer`. The default, `AllowAll`, allows everything.
+authorizer through `request.context.authorizer`. The default, `AllowAll`, allows everything;
+`from_config.build_authorizer` picks the one the configuration asks for.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import falcon
 
-if TYPE_CHECKING:
-    from porter_registry.config import AuthConfig
-
-PULL = "pull"
-PUSH = "push"
-DELETE = "delete"
-CATALOG = "catalog"
+from porter_registry.actions import DELETE, PULL, PUSH
 
 _ACTIONS_BY_METHOD = {
     "GET": (PULL,),
@@ -81,22 +76,3 @@ class AuthorizationMiddleware:
             return
         repository = params.get("name")
         self.authorizer.authorize(req, repository, required_actions(req.method, resource))
-
-
-def build_authorizer(auth: AuthConfig) -> Authorizer:
-    """The authorizer the `[auth]` config asks for: `none`, `htpasswd` (Basic, see basic_auth)
-    or `token` (Bearer, see bearer_auth). An authorizer may carry `routes`, (path, resource)
-    pairs the app serves beside the API, such as the built-in token endpoint."""
-    from porter_registry.config import ConfigError
-
-    if auth.kind == "none":
-        return AllowAll()
-    if auth.kind == "htpasswd":
-        from porter_registry.basic_auth import build_basic_authorizer
-
-        return build_basic_authorizer(auth)
-    if auth.kind == "token":
-        from porter_registry.bearer_auth import build_bearer_authorizer
-
-        return build_bearer_authorizer(auth)
-    raise ConfigError(f"auth.kind {auth.kind!r}: use none, htpasswd or token")

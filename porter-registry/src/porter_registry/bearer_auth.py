@@ -21,7 +21,7 @@ import logging
 import falcon
 
 from porter_registry.access_policy import AccessPolicy
-from porter_registry.auth import CATALOG
+from porter_registry.actions import CATALOG
 from porter_registry.basic_auth import PasswordLogin, denied_detail
 from porter_registry.config import AuthConfig, ConfigError
 from porter_registry.errors import RegistryError

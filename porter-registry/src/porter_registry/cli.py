@@ -31,11 +31,11 @@ def _load(config_path: str | None, overrides: dict[str, Any]) -> RegistryConfig:
 
 def open_registry(config: RegistryConfig) -> Any:
     """The registry over the configured data folder, with the configured upstream."""
+    from porter_registry.from_config import build_upstream
     from porter_registry.registry import Registry, RegistryPolicy
     from porter_registry.storage import paths
     from porter_registry.storage.filesystem import FilesystemDriver
     from porter_registry.storage.locks import PushLock
-    from porter_registry.upstream import build_upstream
 
     policy = RegistryPolicy(
         delete_enabled=config.delete_enabled,
@@ -115,7 +115,7 @@ def serve(config_path: str | None, **flags: Any) -> None:
             level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(message)s"
         )
         from porter_registry.app import create_app
-        from porter_registry.auth import build_authorizer
+        from porter_registry.from_config import build_authorizer
         from porter_registry.server import serve as run_server
 
         app = create_app(open_registry(config), build_authorizer(config.auth))

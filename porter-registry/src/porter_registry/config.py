@@ -16,7 +16,7 @@ from typing import Any
 
 from porter_specs.errors import PorterError
 
-from porter_registry.registry import MAX_MANIFEST_BYTES
+from porter_registry.manifest_document import MAX_MANIFEST_BYTES
 
 
 class ConfigError(PorterError):
@@ -52,7 +52,7 @@ class PolicyRule:
 
 @dataclass(frozen=True)
 class AuthConfig:
-    """Parsed now, enforced by an `Authorizer` built from it (see `auth.build_authorizer`)."""
+    """Parsed now, enforced by the `Authorizer` `from_config.build_authorizer` builds from it."""
 
     kind: str = "none"  # none | htpasswd | token
     realm: str = "porter-registry"
@@ -72,7 +72,7 @@ class AuthConfig:
 
 @dataclass(frozen=True)
 class ProxyConfig:
-    """Upstream of a pull-through cache (see `upstream.build_upstream`)."""
+    """Upstream of a pull-through cache (see `from_config.build_upstream`)."""
 
     url: str = ""
     username: str = ""

@@ -17,6 +17,8 @@ from porter_specs.errors import DocumentError, InvalidDigestError
 from porter_registry.errors import RegistryError
 
 MANIFEST_TYPES = media_types.MANIFESTS | media_types.INDEXES
+# The largest manifest accepted by default (a push, or an upstream's answer to the proxy).
+MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)

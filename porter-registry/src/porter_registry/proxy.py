@@ -29,8 +29,7 @@ from porter_specs.errors import DigestMismatchError
 
 from porter_registry.config import ConfigError, ProxyConfig
 from porter_registry.errors import RegistryError
-from porter_registry.manifest_document import MANIFEST_TYPES
-from porter_registry.registry import MAX_MANIFEST_BYTES
+from porter_registry.manifest_document import MANIFEST_TYPES, MAX_MANIFEST_BYTES
 from porter_registry.upstream import FetchedManifest
 
 log = logging.getLogger("porter_registry")

@@ -18,56 +18,58 @@ registry pays nothing for this.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from porter_specs.digest import Digest
 
+from porter_registry.content import ContentStore
 from porter_registry.errors import RegistryError
 from porter_registry.keyed_locks import KeyedLocks
-
-if TYPE_CHECKING:
-    from porter_registry.registry import Registry
+from porter_registry.upstream import ContentSource
 
 log = logging.getLogger("porter_registry")
 
 
 class PullThrough:
-    """The upstream side of a `Registry`: fills misses and keeps tags fresh."""
+    """The upstream side of a registry: fills misses of `content` from `upstream` and keeps
+    tags fresh, publishing what it fetches as a push would be."""
 
-    def __init__(self, registry: Registry) -> None:
-        self.registry = registry
+    def __init__(self, content: ContentStore, upstream: ContentSource) -> None:
+        self.content = content
+        self.upstream = upstream
         self._blob_locks = KeyedLocks()
         self._tag_locks = KeyedLocks()
 
     def _cached_size(self, name: str, digest: Digest) -> int | None:
-        registry = self.registry
-        if registry.repositories.has_blob(name, digest):
-            return registry.blobs.size(digest)
+        content = self.content
+        if content.repositories.has_blob(name, digest):
+            return content.blobs.size(digest)
         return None
 
     def fill_blob(self, name: str, digest: Digest) -> bool:
         """Cache the blob for `name` from the upstream; False when the upstream lacks it."""
-        registry = self.registry
+        content = self.content
         with self._blob_locks.held(str(digest)):
             if self._cached_size(name, digest) is not None:
                 return True  # another client's fill finished while this one waited
-            if registry.blobs.size(digest) is not None and self._upstream_size(name, digest):
-                with registry.lock.shared():
-                    registry.blobs.touch(digest)
-                    registry.repositories.link_blob(name, digest)
+            if content.blobs.size(digest) is not None and self._upstream_size(name, digest):
+                with content.lock.shared():
+                    content.blobs.touch(digest)
+                    content.repositories.link_blob(name, digest)
                 return True
-            chunks = registry.upstream.fetch_blob(name, digest)
+            chunks = self.upstream.fetch_blob(name, digest)
             if chunks is None:
                 return False
-            status = registry.uploads.start(name)
+            status = content.uploads.start(name)
             try:
-                registry.finish_upload(name, status.upload_id, digest, chunks, allow_read_only=True)
+                with content.uploads.lock(name, status.upload_id):
+                    status = content.uploads.append_locked(status, chunks)
+                    content.publish_upload(status, digest)
             finally:
-                registry.uploads.remove(name, status.upload_id)
+                content.uploads.remove(name, status.upload_id)
             return True
 
     def _upstream_size(self, name: str, digest: Digest) -> int | None:
-        return self.registry.upstream.blob_size(name, digest)
+        return self.upstream.blob_size(name, digest)
 
     def head_blob(self, name: str, digest: Digest) -> int | None:
         """The size of a blob `name` may serve, cached or upstream; nothing is downloaded."""
@@ -76,18 +78,18 @@ class PullThrough:
 
     def _cached_tag(self, name: str, tag: str) -> Digest | None:
         try:
-            return self.registry.manifests.resolve_tag(name, tag)
+            return self.content.manifests.resolve_tag(name, tag)
         except RegistryError:
             return None
 
     def refresh_tag(self, name: str, tag: str) -> None:
         """Point the local `tag` where the upstream's points, caching that manifest."""
-        registry = self.registry
+        content = self.content
         with self._tag_locks.held(f"{name}:{tag}"):
             # the upstream first: when it cannot say (and always without one) the local tag
             # is not read here at all
             try:
-                current = registry.upstream.tag_digest(name, tag)
+                current = self.upstream.tag_digest(name, tag)
             except RegistryError as exc:
                 if self._cached_tag(name, tag) is None:
                     raise
@@ -95,10 +97,10 @@ class PullThrough:
                 return
             if current is None or current == self._cached_tag(name, tag):
                 return
-            if not registry.manifests.has_revision(name, current):
-                fetched = registry.upstream.fetch_manifest(name, str(current))
+            if not content.manifests.has_revision(name, current):
+                fetched = self.upstream.fetch_manifest(name, str(current))
                 if fetched is None:
                     return
-                registry.cache_manifest(name, str(current), fetched.content, fetched.media_type)
-            with registry.lock.shared():
-                registry.manifests.tag(name, tag, current)
+                content.cache_manifest(name, str(current), fetched.content, fetched.media_type)
+            with content.lock.shared():
+                content.manifests.tag(name, tag, current)

@@ -2,7 +2,8 @@
 
 Handlers parse HTTP and call this; this enforces the rules (names, deletes enabled, read-only,
 blob presence, digest checks), takes the push lock where content becomes reachable, and asks
-the upstream `ContentSource` on a pull miss.
+the upstream `ContentSource` on a pull miss (through `PullThrough`, which publishes what it
+fetches through the same `ContentStore`).
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from typing import Any, BinaryIO
 
 from porter_specs import media_types
 from porter_specs.canonical import load_json
-from porter_specs.digest import Digest, from_bytes
+from porter_specs.digest import Digest
 
+from porter_registry.content import ContentStore, manifest_digest
 from porter_registry.errors import RegistryError
-from porter_registry.manifest_document import ManifestDocument, parse_manifest
+from porter_registry.manifest_document import MAX_MANIFEST_BYTES, parse_manifest
 from porter_registry.names import (
     check_name,
     is_digest_reference,
@@ -25,15 +27,11 @@ from porter_registry.names import (
     parse_digest,
 )
 from porter_registry.pull_through import PullThrough
-from porter_registry.storage.blobs import BlobStore
 from porter_registry.storage.driver import StorageDriver
 from porter_registry.storage.locks import PushLock
-from porter_registry.storage.manifests import ManifestStore, StoredManifest
-from porter_registry.storage.repositories import RepositoryStore
-from porter_registry.storage.uploads import UploadStatus, UploadStore
+from porter_registry.storage.manifests import StoredManifest
+from porter_registry.storage.uploads import UploadStatus
 from porter_registry.upstream import ContentSource, NoUpstream
-
-MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -65,11 +63,12 @@ class Registry:
         self.lock = lock
         self.policy = policy or RegistryPolicy()
         self.upstream: ContentSource = upstream or NoUpstream()
-        self.blobs = BlobStore(driver)
-        self.uploads = UploadStore(driver)
-        self.repositories = RepositoryStore(driver)
-        self.manifests = ManifestStore(driver, self.blobs)
-        self.pull_through = PullThrough(self)
+        self.content = ContentStore(driver, lock)
+        self.blobs = self.content.blobs
+        self.uploads = self.content.uploads
+        self.repositories = self.content.repositories
+        self.manifests = self.content.manifests
+        self.pull_through = PullThrough(self.content, self.upstream)
 
     # -- rules -------------------------------------------------------------------------------
 
@@ -164,24 +163,14 @@ class Registry:
         chunks: Iterable[bytes] = (),
         start: int | None = None,
         length: int | None = None,
-        *,
-        allow_read_only: bool = False,
     ) -> None:
         """Append the last chunk, verify the whole against `digest`, publish it as a blob."""
         check_name(name)
-        if not allow_read_only:
-            self._writable()
+        self._writable()
         with self.uploads.lock(name, upload_id):
             status = self.uploads.status(name, upload_id)
             status = self.uploads.append_locked(status, chunks, start, length)
-            data = self.uploads.verify(status, digest)
-            with self.lock.shared():
-                if self.blobs.size(digest) == status.offset:
-                    self.blobs.touch(digest)  # same content already stored by another push
-                else:
-                    self.blobs.adopt(data, digest)
-                self.repositories.link_blob(name, digest)
-            self.uploads.remove(name, upload_id)
+            self.content.publish_upload(status, digest)
 
     def cancel_upload(self, name: str, upload_id: str) -> None:
         check_name(name)
@@ -212,24 +201,8 @@ class Registry:
             fetched = self.upstream.fetch_manifest(name, reference)
             if fetched is None:
                 raise
-        self.cache_manifest(name, reference, fetched.content, fetched.media_type)
+        self.content.cache_manifest(name, reference, fetched.content, fetched.media_type)
         return self.manifests.get(name, self.resolve(name, reference))
-
-    def cache_manifest(self, name: str, reference: str, content: bytes, media_type: str) -> None:
-        """Store a manifest from the upstream (checked against `reference` when a digest)."""
-        document = parse_manifest(content, media_type)
-        digest = self._manifest_digest(reference, content)
-        with self.lock.shared():
-            self._store_manifest(name, reference, document, digest, content)
-
-    def _manifest_digest(self, reference: str, content: bytes) -> Digest:
-        if not is_digest_reference(reference):
-            return from_bytes(content)
-        expected = parse_digest(reference)
-        actual = from_bytes(content, expected.algorithm)
-        if actual != expected:
-            raise RegistryError("DIGEST_INVALID", f"manifest hashes to {actual}, not {expected}")
-        return actual
 
     def put_manifest(
         self, name: str, reference: str, content: bytes, content_type: str | None
@@ -246,29 +219,14 @@ class Registry:
         if not is_digest_reference(reference) and not is_valid_tag(reference):
             raise RegistryError("MANIFEST_INVALID", f"invalid tag {reference!r}")
         document = parse_manifest(content, content_type)
-        digest = self._manifest_digest(reference, content)
+        digest = manifest_digest(reference, content)
         with self.lock.shared():
             missing = [b for b in document.blobs if not self._has_blob_here(name, b)]
             missing += [c for c in document.children if not self.manifests.has_revision(name, c)]
             if missing:
                 raise RegistryError("MANIFEST_BLOB_UNKNOWN", {"digest": str(missing[0])})
-            self._store_manifest(name, reference, document, digest, content)
+            self.content.store_manifest(name, reference, document, digest, content)
         return PutManifestResult(digest, document.subject)
-
-    def _store_manifest(
-        self,
-        name: str,
-        reference: str,
-        document: ManifestDocument,
-        digest: Digest,
-        content: bytes,
-    ) -> None:
-        """Write a checked manifest and, when `reference` is a tag, point the tag at it;
-        the caller holds the shared gc lock."""
-        stored = StoredManifest(digest, document.media_type, content)
-        self.manifests.put(name, stored, document.subject)
-        if not is_digest_reference(reference):
-            self.manifests.tag(name, reference, digest)
 
     def _has_blob_here(self, name: str, digest: Digest) -> bool:
         return self.repositories.has_blob(name, digest) and self.blobs.size(digest) is not None

@@ -11,12 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from porter_specs.digest import Digest
-
-if TYPE_CHECKING:
-    from porter_registry.config import ProxyConfig
 
 
 @dataclass(frozen=True)
@@ -62,13 +59,3 @@ class NoUpstream:
 
     def blob_size(self, name: str, digest: Digest) -> int | None:
         return None
-
-
-def build_upstream(proxy: ProxyConfig) -> ContentSource:
-    """The content source `[proxy]` asks for: without a URL none, with one the upstream
-    registry over HTTP (see proxy.py)."""
-    if not proxy.url:
-        return NoUpstream()
-    from porter_registry.proxy import build_proxy
-
-    return build_proxy(proxy)

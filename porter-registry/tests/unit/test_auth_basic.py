@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from auth_support import WithHeaders, auth_client, auth_document, basic, write_htpasswd
 from falcon import testing
-from porter_registry.auth import build_authorizer
 from porter_registry.config import ConfigError, build_config
+from porter_registry.from_config import build_authorizer
 from porter_registry.registry import Registry
 from registry_support import Pusher, digest_of
 

@@ -17,8 +17,8 @@ from auth_support import (
 )
 from cryptography.hazmat.primitives import serialization
 from falcon import testing
-from porter_registry.auth import build_authorizer
 from porter_registry.config import ConfigError, build_config
+from porter_registry.from_config import build_authorizer
 from porter_registry.registry import Registry
 from porter_registry.tokens import generate_key
 from registry_support import Pusher, digest_of

@@ -9,8 +9,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from porter_registry.config import ConfigError, ProxyConfig
 from porter_registry.errors import RegistryError
+from porter_registry.from_config import build_upstream
 from porter_registry.proxy import UpstreamRegistry, parse_challenge
-from porter_registry.upstream import NoUpstream, build_upstream
+from porter_registry.upstream import NoUpstream
 from porter_specs.digest import Digest
 from porter_specs.errors import DigestMismatchError
 from registry_support import digest_of

@@ -6,7 +6,7 @@ import json
 
 import falcon
 
-from porter_registry.auth import CATALOG
+from porter_registry.actions import CATALOG
 from porter_registry.handlers.base import Resource, paginate
 
 

@@ -6,7 +6,7 @@ import re
 
 import falcon
 
-from porter_registry.auth import PULL, PUSH
+from porter_registry.actions import PULL, PUSH
 from porter_registry.errors import RegistryError
 from porter_registry.handlers.base import Resource, upload_body
 from porter_registry.names import parse_digest
