@@ -15,6 +15,11 @@ from pathlib import Path
 import pytest
 
 from conformance.runtime import hostfs
+from conformance.runtime.host_features import (
+    missing_cgroup_file,
+    missing_controller,
+    needs,
+)
 from conformance.runtime.hostfs import parse_mountinfo
 
 pytestmark = pytest.mark.integration
@@ -36,7 +41,6 @@ def _created(lab, resources: dict, cgroups_path: str | None = None):
 MEMORY = {
     "limit": 50593792,
     "reservation": 40960000,
-    "swap": 101187584,
     "swappiness": 10,
     "disableOOMKiller": True,
 }
@@ -48,14 +52,21 @@ MEMORY = {
     [
         ("memory.limit_in_bytes", "50593792"),
         ("memory.soft_limit_in_bytes", "40960000"),
-        ("memory.memsw.limit_in_bytes", "101187584"),
         ("memory.swappiness", "10"),
     ],
-    ids=["limit", "reservation", "swap", "swappiness"],
+    ids=["limit", "reservation", "swappiness"],
 )
 def test_memory_resource_is_set(lab, name, expected):
     container = _created(lab, {"memory": dict(MEMORY)})
     assert hostfs.read_cgroup(container.pid, "memory", name) == expected
+
+
+@needs_v1
+@needs(missing_cgroup_file("memory", "memory.memsw.limit_in_bytes"))
+def test_memory_swap_is_set(lab):
+    container = _created(lab, {"memory": {**MEMORY, "swap": 101187584}})
+    swap = hostfs.read_cgroup(container.pid, "memory", "memory.memsw.limit_in_bytes")
+    assert swap == "101187584"
 
 
 @needs_v1
@@ -65,6 +76,7 @@ def test_memory_oom_killer_disabled(lab):
 
 
 @needs_v1
+@needs(missing_cgroup_file("memory", "memory.kmem.tcp.limit_in_bytes"))
 def test_memory_kernel_tcp_limit_is_set(lab):
     container = _created(lab, {"memory": {"limit": 50593792, "kernelTCP": 20971520}})
     assert (
@@ -72,6 +84,7 @@ def test_memory_kernel_tcp_limit_is_set(lab):
     )
 
 
+@needs(missing_controller("memory"))
 def test_memory_limit_is_visible_inside(lab):
     bundle = lab.bundle()
     bundle.resources()["memory"] = {"limit": 50593792}
@@ -126,6 +139,8 @@ CPU = {"shares": 2048, "quota": 50000, "period": 100000, "cpus": "0", "mems": "0
 
 
 @needs_v1
+@needs(missing_cgroup_file("cpu", "cpu.shares", "cpu.cfs_quota_us", "cpu.cfs_period_us"))
+@needs(missing_controller("cpuset"))
 @pytest.mark.parametrize(
     ("controller", "name", "expected"),
     [
@@ -143,6 +158,7 @@ def test_cpu_resource_is_set(lab, controller, name, expected):
 
 
 @needs_v1
+@needs(missing_cgroup_file("cpu", "cpu.rt_period_us", "cpu.rt_runtime_us"))
 def test_cpu_realtime_resources_are_set(lab):
     cpu = {"realtimePeriod": 1000000, "realtimeRuntime": 0}
     container = _created(lab, {"cpu": cpu})
@@ -150,12 +166,14 @@ def test_cpu_realtime_resources_are_set(lab):
     assert hostfs.read_cgroup(container.pid, "cpu", "cpu.rt_runtime_us") == "0"
 
 
+@needs(missing_controller("cpuset"))
 def test_cpuset_restricts_affinity(lab):
     bundle = lab.bundle()
     bundle.resources()["cpu"] = {"cpus": "0"}
     assert lab.probe(bundle)["cpu_affinity"] == [0]
 
 
+@needs(missing_controller("pids"))
 def test_pids_limit_is_set(lab):
     container = _created(lab, {"pids": {"limit": 1000}})
     assert hostfs.read_cgroup(container.pid, "pids", "pids.max") == "1000"
@@ -167,16 +185,19 @@ def _block_device() -> tuple[int, int]:
     return major, 0 if Path(f"/sys/dev/block/{major}:0").exists() else minor
 
 
+def _throttle(field: str, name: str, test_id: str):
+    return pytest.param(field, name, id=test_id, marks=needs(missing_cgroup_file("blkio", name)))
+
+
 @needs_v1
 @pytest.mark.parametrize(
     ("field", "name"),
     [
-        ("throttleReadBpsDevice", "blkio.throttle.read_bps_device"),
-        ("throttleWriteBpsDevice", "blkio.throttle.write_bps_device"),
-        ("throttleReadIOPSDevice", "blkio.throttle.read_iops_device"),
-        ("throttleWriteIOPSDevice", "blkio.throttle.write_iops_device"),
+        _throttle("throttleReadBpsDevice", "blkio.throttle.read_bps_device", "read-bps"),
+        _throttle("throttleWriteBpsDevice", "blkio.throttle.write_bps_device", "write-bps"),
+        _throttle("throttleReadIOPSDevice", "blkio.throttle.read_iops_device", "read-iops"),
+        _throttle("throttleWriteIOPSDevice", "blkio.throttle.write_iops_device", "write-iops"),
     ],
-    ids=["read-bps", "write-bps", "read-iops", "write-iops"],
 )
 def test_blkio_throttle_is_set(lab, field, name):
     major, minor = _block_device()
@@ -187,13 +208,27 @@ def test_blkio_throttle_is_set(lab, field, name):
     )
 
 
+BLKIO_WEIGHT = "blkio.weight|blkio.bfq.weight"  # the legacy (CFQ) file or BFQ's
+NO_BLKIO_WEIGHT = missing_cgroup_file("blkio", BLKIO_WEIGHT)
+
+
 @needs_v1
+@needs(NO_BLKIO_WEIGHT)
 def test_blkio_weight_is_set(lab):
     container = _created(lab, {"blockIO": {"weight": 500}})
     directory = hostfs.cgroup_dir(container.pid, "blkio")
     names = [name for name in ("blkio.weight", "blkio.bfq.weight") if (directory / name).exists()]
     values = {name: (directory / name).read_text().split() for name in names}
     assert any("500" in value for value in values.values()), values
+
+
+@needs(missing_controller("blkio"))
+@pytest.mark.skipif(NO_BLKIO_WEIGHT is None, reason="the blkio weight can be applied here")
+def test_blkio_weight_the_host_cannot_apply_is_refused(lab):
+    """Where the kernel has no weight file (no BFQ), create fails: never silently dropped."""
+    bundle = lab.bundle(["sleep", "30"])
+    bundle.resources()["blockIO"] = {"weight": 500}
+    assert not lab.container(bundle).create().ok
 
 
 @needs_v1
@@ -263,6 +298,7 @@ def test_network_priority_is_applied_or_refused(lab):
 
 
 @needs_v1
+@needs(missing_controller("devices"))
 def test_device_rules_are_in_devices_list(lab):
     rules = [
         {"allow": False, "access": "rwm"},
@@ -286,6 +322,7 @@ def test_device_rule_denies_access(lab):
     assert (access["read_errno"], access["write_errno"]) == (1, 1)  # EPERM from the cgroup
 
 
+@needs(missing_controller("pids"))
 def test_absolute_cgroups_path_is_used(lab):
     path = f"/{hostfs.CLEANUP_MARKER}-{lab.tag}/abs-{secrets.token_hex(4)}"
     container = _created(lab, {"pids": {"limit": 1000}}, cgroups_path=path)
@@ -304,6 +341,7 @@ def test_init_is_in_the_cgroup_in_every_hierarchy_with_a_controller_it_uses(lab)
     assert {c: joined.get(c) for c in mounted} == dict.fromkeys(mounted, path)
 
 
+@needs(missing_controller("pids"))
 def test_relative_cgroups_path_is_used(lab):
     relative = f"{hostfs.CLEANUP_MARKER}-{lab.tag}/rel-{secrets.token_hex(4)}"
     container = _created(lab, {"pids": {"limit": 1000}}, cgroups_path=relative)
@@ -311,6 +349,7 @@ def test_relative_cgroups_path_is_used(lab):
     assert hostfs.read_cgroup(container.pid, "pids", "pids.max") == "1000"
 
 
+@needs(missing_controller("pids"))
 def test_delete_removes_the_cgroup_it_created(lab):
     container = _created(lab, {"pids": {"limit": 1000}})
     directory = hostfs.cgroup_dir(container.pid, "pids")

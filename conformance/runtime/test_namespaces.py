@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from conformance.runtime.host_features import missing_namespace, missing_program, needs
+
 pytestmark = pytest.mark.integration
 
 # config's namespace type -> name under /proc/<pid>/ns/
@@ -47,12 +49,17 @@ def test_new_namespace_is_created(lab, kind):
     assert report["namespaces"][PROC_NAME[kind]] != _host_ns(kind)
 
 
+NEEDS_TIME_NAMESPACE = needs(missing_namespace("time"))
+
+
+@NEEDS_TIME_NAMESPACE
 def test_new_time_namespace_is_created(lab):
     bundle = lab.bundle()
     _with_namespaces(bundle, {"mount", "time"})
     assert lab.probe(bundle)["namespaces"]["time"] != _host_ns("time")
 
 
+@NEEDS_TIME_NAMESPACE
 def test_time_offsets_shift_the_boot_clock_inside(lab):
     """config-linux.md timeOffsets: /proc/uptime reads CLOCK_BOOTTIME of the namespace."""
     offset = 10**7  # seconds, far beyond this host's uptime
@@ -130,6 +137,7 @@ def test_namespace_is_joined_by_path(lab, holder, kind):
     assert lab.probe(bundle)["namespaces"][PROC_NAME[kind]] == wanted
 
 
+@needs(missing_program("ip"))
 def test_network_namespace_is_joined_by_path(lab):
     name = f"conf-{secrets.token_hex(4)}"
     subprocess.run(["ip", "netns", "add", name], check=True)

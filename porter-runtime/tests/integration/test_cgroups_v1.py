@@ -11,6 +11,7 @@ import secrets
 import subprocess
 
 import pytest
+from host_features import missing_v1_controller, missing_v1_file, needs
 from porter_runtime.cgroups import files
 from porter_runtime.cgroups.base import CgroupError, is_unified, rmdir_bounded
 from porter_runtime.cgroups.paths import v1_mounts
@@ -67,11 +68,6 @@ def applied(box):
     return box
 
 
-def needs(*controllers):
-    missing = [c for c in controllers if c not in MOUNTS]
-    return pytest.mark.skipif(bool(missing), reason=f"{missing} not mounted here")
-
-
 def test_apply_moves_the_process_into_every_mounted_hierarchy(applied):
     with open(f"/proc/{applied.proc.pid}/cgroup") as f:
         lines = f.read().splitlines()
@@ -86,13 +82,12 @@ def test_apply_moves_the_process_into_every_mounted_hierarchy(applied):
             ), controller
 
 
+@needs(missing_v1_controller("name=systemd"))
 def test_named_hierarchy_gets_its_directory(applied):
-    if "name=systemd" not in MOUNTS:
-        pytest.skip("no name=systemd hierarchy")
     assert os.path.isdir(applied.manager.dirs["name=systemd"])
 
 
-@needs("memory")
+@needs(missing_v1_controller("memory"))
 def test_memory_limits_are_written(applied):
     applied.manager.set({"memory": {"limit": 64 << 20, "reservation": 32 << 20, "swappiness": 10}})
     m = applied.manager
@@ -101,33 +96,31 @@ def test_memory_limits_are_written(applied):
     assert read(m, "memory", "memory.swappiness") == "10"
 
 
-@needs("memory")
+@needs(missing_v1_file("memory", "memory.memsw.limit_in_bytes"))
 def test_memory_swap_is_written_to_memsw(applied):
-    if not files.exists(applied.manager.dirs["memory"], "memory.memsw.limit_in_bytes"):
-        pytest.skip("no swap accounting")
     applied.manager.set({"memory": {"limit": 64 << 20, "swap": 96 << 20}})
     assert read(applied.manager, "memory", "memory.memsw.limit_in_bytes") == str(96 << 20)
 
 
-@needs("memory")
+@needs(missing_v1_controller("memory"))
 def test_disable_oom_killer_is_set(applied):
     applied.manager.set({"memory": {"disableOOMKiller": True}})
     assert "oom_kill_disable 1" in read(applied.manager, "memory", "memory.oom_control")
 
 
-@needs("memory")
+@needs(missing_v1_file("memory", "memory.kmem.tcp.limit_in_bytes"))
 def test_kernel_tcp_limit_is_set_and_kernel_limit_ignored(applied):
     applied.manager.set({"memory": {"kernel": 1 << 30, "kernelTCP": 16 << 20}})
     assert read(applied.manager, "memory", "memory.kmem.tcp.limit_in_bytes") == str(16 << 20)
 
 
-@needs("memory")
+@needs(missing_v1_file("memory", "memory.memsw.limit_in_bytes"))
 def test_swap_below_memory_is_refused_by_the_kernel(applied):
     with pytest.raises(CgroupError, match="memsw"):
         applied.manager.set({"memory": {"limit": 64 << 20, "swap": 32 << 20}})
 
 
-@needs("cpu")
+@needs(missing_v1_file("cpu", "cpu.shares", "cpu.cfs_quota_us", "cpu.cfs_period_us"))
 def test_cpu_shares_quota_and_period_are_written(applied):
     applied.manager.set({"cpu": {"shares": 512, "quota": 20000, "period": 50000}})
     m = applied.manager
@@ -136,11 +129,8 @@ def test_cpu_shares_quota_and_period_are_written(applied):
     assert read(m, "cpu", "cpu.cfs_period_us") == "50000"
 
 
-@needs("cpu")
-def test_cpu_burst_and_idle_are_written_when_the_kernel_has_them(applied):
-    d = applied.manager.dirs["cpu"]
-    if not (files.exists(d, "cpu.cfs_burst_us") and files.exists(d, "cpu.idle")):
-        pytest.skip("kernel without cpu burst/idle")
+@needs(missing_v1_file("cpu", "cpu.cfs_burst_us", "cpu.idle"))
+def test_cpu_burst_and_idle_are_written(applied):
     applied.manager.set({"cpu": {"quota": 20000, "period": 50000, "burst": 1000, "idle": 1}})
     assert (
         read(applied.manager, "cpu", "cpu.cfs_burst_us"),
@@ -148,7 +138,7 @@ def test_cpu_burst_and_idle_are_written_when_the_kernel_has_them(applied):
     ) == ("1000", "1")
 
 
-@needs("cpu")
+@needs(missing_v1_file("cpu", "cpu.rt_period_us", "cpu.rt_runtime_us"))
 def test_realtime_budget_is_written(parent):
     box = Box(parent)  # directly below the root, which holds the real-time budget
     try:
@@ -159,47 +149,68 @@ def test_realtime_budget_is_written(parent):
         box.close()
 
 
-@needs("cpuset")
+@needs(missing_v1_controller("cpuset"))
 def test_cpuset_cpus_and_mems_are_written(applied):
     applied.manager.set({"cpu": {"cpus": "0", "mems": "0"}})
     assert read(applied.manager, "cpuset", "cpuset.cpus") == "0"
     assert read(applied.manager, "cpuset", "cpuset.mems") == "0"
 
 
-@needs("cpuset")
+@needs(missing_v1_controller("cpuset"))
 def test_cpuset_is_initialised_from_the_parent(applied):
     root = MOUNTS["cpuset"]
     assert read(applied.manager, "cpuset", "cpuset.cpus") == files.read(root, "cpuset.cpus")
     assert read(applied.manager, "cpuset", "cpuset.mems") == files.read(root, "cpuset.mems")
 
 
-@needs("pids")
+@needs(missing_v1_controller("pids"))
 def test_pids_limit_is_written(applied):
     applied.manager.set({"pids": {"limit": 42}})
     assert read(applied.manager, "pids", "pids.max") == "42"
 
 
-@needs("blkio")
-def test_blkio_weight_and_throttle_are_written(applied):
+def first_disk() -> tuple[int, int]:
     with open("/proc/partitions") as f:
         disks = [line.split() for line in f.read().splitlines()[2:] if line.split()]
-    major, minor = int(disks[0][0]), int(disks[0][1])
-    rule = {"major": major, "minor": minor, "rate": 1 << 20}
-    applied.manager.set({"blockIO": {"weight": 300, "throttleReadBpsDevice": [rule]}})
+    return int(disks[0][0]), int(disks[0][1])
+
+
+BLKIO_WEIGHT = "blkio.weight|blkio.bfq.weight"  # the legacy (CFQ) file or BFQ's
+
+
+@needs(missing_v1_file("blkio", BLKIO_WEIGHT))
+def test_blkio_weight_is_written(applied):
+    applied.manager.set({"blockIO": {"weight": 300}})
     d = applied.manager.dirs["blkio"]
     weight = "blkio.bfq.weight" if files.exists(d, "blkio.bfq.weight") else "blkio.weight"
     assert files.read(d, weight).split()[-1] == "300"
+
+
+@needs(missing_v1_file("blkio", "blkio.throttle.read_bps_device"))
+def test_blkio_throttle_is_written(applied):
+    major, minor = first_disk()
+    rule = {"major": major, "minor": minor, "rate": 1 << 20}
+    applied.manager.set({"blockIO": {"throttleReadBpsDevice": [rule]}})
+    d = applied.manager.dirs["blkio"]
     assert files.read(d, "blkio.throttle.read_bps_device") == f"{major}:{minor} {1 << 20}"
 
 
-@needs("devices")
+@needs(missing_v1_controller("blkio"))
+def test_blkio_weight_the_kernel_lacks_is_an_error_naming_the_file(applied):
+    if missing_v1_file("blkio", BLKIO_WEIGHT) is None:
+        pytest.skip("this kernel has a blkio weight file")
+    with pytest.raises(CgroupError, match=r"blkio\.weight: .*not supported here"):
+        applied.manager.set({"blockIO": {"weight": 300}})
+
+
+@needs(missing_v1_controller("devices"))
 def test_device_rules_become_the_devices_list(applied):
     rules = [{"allow": False}, {"allow": True, "type": "c", "major": 1, "minor": 3, "access": "rw"}]
     applied.manager.set({"devices": rules})
     assert read(applied.manager, "devices", "devices.list") == "c 1:3 rw"
 
 
-@needs("freezer")
+@needs(missing_v1_controller("freezer"))
 def test_freeze_stops_the_process_and_thaw_resumes_it(applied):
     applied.manager.freeze()
     assert applied.manager.state() == "paused"
@@ -209,7 +220,7 @@ def test_freeze_stops_the_process_and_thaw_resumes_it(applied):
     assert read(applied.manager, "freezer", "freezer.state") == "THAWED"
 
 
-@needs("pids", "memory")
+@needs(missing_v1_controller("pids", "memory"))
 def test_update_changes_limits_live(applied):
     applied.manager.set({"pids": {"limit": 10}, "memory": {"limit": 64 << 20}})
     applied.manager.set({"pids": {"limit": 20}, "memory": {"limit": 128 << 20}})
@@ -222,7 +233,7 @@ def test_pids_lists_the_process(applied):
     assert not applied.manager.is_empty()
 
 
-@needs("pids", "memory", "cpuacct")
+@needs(missing_v1_controller("pids", "memory", "cpuacct"))
 def test_stats_have_runcs_shape_and_live_values(applied):
     applied.manager.set({"pids": {"limit": 7}, "memory": {"limit": 64 << 20}})
     stats = applied.manager.stats()

@@ -3,6 +3,7 @@
 import os
 
 import pytest
+from host_features import missing_v1_controller, missing_v1_file, needs
 
 
 def assert_clean_failure(result, runtime, cid, leftovers, bundle, words):
@@ -115,3 +116,15 @@ def test_unknown_capability_fails_exec(runtime, bundle):
     runtime("run", "-d", "--bundle", str(bundle), cid)
     result = runtime("exec", "--cap", "CAP_TEST", cid, "true", check=False)
     assert result.returncode != 0 and "unknown capability 'CAP_TEST'" in result.stderr
+
+
+@needs(missing_v1_controller("blkio"))
+def test_blkio_weight_the_kernel_lacks_fails_create_naming_the_file(runtime, bundle, leftovers):
+    """As runc: a weight the host cannot apply is an error, never silently dropped."""
+    if missing_v1_file("blkio", "blkio.weight|blkio.bfq.weight") is None:
+        pytest.skip("this kernel has a blkio weight file, so the weight is applied")
+    cid = runtime.new_id()
+    bundle.config["linux"]["resources"]["blockIO"] = {"weight": 500}
+    bundle.write()
+    result = runtime("create", "--bundle", str(bundle), cid, check=False)
+    assert_clean_failure(result, runtime, cid, leftovers, bundle, "blkio.weight: cannot write")

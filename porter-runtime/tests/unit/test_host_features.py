@@ -1,0 +1,84 @@
+"""The probes the tests skip by: each one answers from the folders it is given, so a host
+that lacks a feature is simulated by a fake cgroup hierarchy, namespace folder or PATH."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from host_features import (
+    missing_namespace,
+    missing_program,
+    missing_v1_controller,
+    missing_v1_file,
+    needs,
+)
+
+
+@pytest.fixture
+def blkio_without_weight(tmp_path: Path) -> dict[str, str]:
+    """A fake v1 blkio hierarchy as a kernel without BFQ offers it: throttle files only."""
+    root = tmp_path / "blkio"
+    root.mkdir()
+    for name in ("blkio.throttle.read_bps_device", "cgroup.procs"):
+        (root / name).write_text("")
+    return {"blkio": str(root)}
+
+
+def test_a_controller_without_a_hierarchy_is_missing(blkio_without_weight):
+    reason = missing_v1_controller("blkio", "hugetlb", mounts=blkio_without_weight)
+    assert reason == "no cgroup v1 hugetlb hierarchy on this host"
+
+
+def test_a_mounted_controller_is_present(blkio_without_weight):
+    assert missing_v1_controller("blkio", mounts=blkio_without_weight) is None
+
+
+def test_a_file_the_hierarchy_lacks_is_missing_and_named(blkio_without_weight):
+    reason = missing_v1_file("blkio", "blkio.weight", mounts=blkio_without_weight)
+    assert reason is not None and "blkio.weight" in reason
+
+
+def test_a_file_the_hierarchy_has_is_present(blkio_without_weight):
+    name = "blkio.throttle.read_bps_device"
+    assert missing_v1_file("blkio", name, mounts=blkio_without_weight) is None
+
+
+def test_either_of_two_alternative_files_satisfies(blkio_without_weight):
+    Path(blkio_without_weight["blkio"], "blkio.bfq.weight").write_text("100")
+    weight = "blkio.weight|blkio.bfq.weight"
+    assert missing_v1_file("blkio", weight, mounts=blkio_without_weight) is None
+
+
+def test_a_file_of_an_unmounted_controller_is_missing(blkio_without_weight):
+    reason = missing_v1_file("net_cls", "net_cls.classid", mounts=blkio_without_weight)
+    assert reason == "no cgroup v1 net_cls hierarchy on this host"
+
+
+def test_a_namespace_kind_the_kernel_lacks_is_missing(tmp_path: Path):
+    (tmp_path / "mnt").write_text("")
+    assert "no time namespace" in (missing_namespace("time", str(tmp_path)) or "")
+
+
+def test_a_namespace_kind_the_kernel_has_is_present(tmp_path: Path):
+    (tmp_path / "mnt").write_text("")
+    assert missing_namespace("mnt", str(tmp_path)) is None
+
+
+def test_a_program_not_on_the_path_is_missing(tmp_path: Path):
+    program = tmp_path / "peer"
+    program.write_text("#!/bin/sh\n")
+    assert missing_program("peer", path=str(tmp_path)) == "peer is not installed"
+    os.chmod(program, 0o755)
+    assert missing_program("peer", path=str(tmp_path)) is None
+
+
+def test_needs_skips_with_the_probes_reason():
+    marker = needs("no cgroup v1 rdma hierarchy on this host")
+    assert marker.args == (True,)
+    assert marker.kwargs["reason"] == "no cgroup v1 rdma hierarchy on this host"
+
+
+def test_needs_runs_the_test_when_the_probe_found_the_feature():
+    assert needs(None).args == (False,)
