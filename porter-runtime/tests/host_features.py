@@ -16,6 +16,8 @@ from collections.abc import Mapping
 import pytest
 
 PROC_NS = "/proc/self/ns"
+SECCOMP_ACTIONS = "/proc/sys/kernel/seccomp/actions_avail"
+PROC_KEYS = "/proc/keys"
 
 
 def _v1_mounts() -> dict[str, str]:
@@ -60,6 +62,23 @@ def missing_namespace(kind: str, ns_dir: str = PROC_NS) -> str | None:
     if not os.path.exists(os.path.join(ns_dir, kind)):
         return f"the kernel has no {kind} namespace ({ns_dir}/{kind} is missing)"
     return None
+
+
+def missing_seccomp_action(action: str, actions_file: str = SECCOMP_ACTIONS) -> str | None:
+    """Why the kernel's seccomp lacks `action` ("user_notif", "log", ...), or None."""
+    try:
+        with open(actions_file) as f:
+            available = f.read().split()
+    except OSError:
+        return f"the kernel has no seccomp ({actions_file} is unreadable)"
+    if action not in available:
+        return f"the kernel's seccomp has no {action} action"
+    return None
+
+
+def missing_file(path: str, what: str) -> str | None:
+    """Why the host file `path` (`what` it is) is not there, or None."""
+    return None if os.path.exists(path) else f"{what} is missing here ({path})"
 
 
 def missing_program(name: str, path: str | None = None) -> str | None:

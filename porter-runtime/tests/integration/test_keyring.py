@@ -5,6 +5,9 @@ number of its users."""
 import subprocess
 
 import pytest
+from host_features import PROC_KEYS, missing_file, missing_program, needs, skip_unless
+
+pytestmark = needs(missing_file(PROC_KEYS, "the kernel's key management"))
 
 
 def session_keyrings(name: str) -> list[list[str]]:
@@ -31,6 +34,7 @@ def test_no_new_keyring_keeps_the_callers_session_keyring(runtime, bundle):
 @pytest.fixture(scope="module")
 def session_keyring_probe(tmp_path_factory):
     """A static program printing the serial of its session keyring, as /proc/keys shows it."""
+    skip_unless(missing_program("gcc"))
     work = tmp_path_factory.mktemp("keyring-probe")
     (work / "probe.c").write_text(
         "#include <stdio.h>\n#include <unistd.h>\n#include <sys/syscall.h>\n"

@@ -8,6 +8,9 @@ import threading
 import time
 
 import pytest
+from host_features import missing_seccomp_action, needs
+
+pytestmark = needs(missing_seccomp_action("user_notif"))
 
 
 class Agent:

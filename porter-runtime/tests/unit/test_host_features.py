@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 from host_features import (
+    missing_file,
     missing_namespace,
     missing_program,
+    missing_seccomp_action,
     missing_v1_controller,
     missing_v1_file,
     needs,
@@ -72,6 +74,29 @@ def test_a_program_not_on_the_path_is_missing(tmp_path: Path):
     assert missing_program("peer", path=str(tmp_path)) == "peer is not installed"
     os.chmod(program, 0o755)
     assert missing_program("peer", path=str(tmp_path)) is None
+
+
+def test_a_seccomp_action_the_kernel_lacks_is_missing(tmp_path: Path):
+    actions = tmp_path / "actions_avail"
+    actions.write_text("kill_process kill_thread trap errno trace allow\n")
+    reason = missing_seccomp_action("user_notif", str(actions))
+    assert reason == "the kernel's seccomp has no user_notif action"
+
+
+def test_a_seccomp_action_the_kernel_lists_is_present(tmp_path: Path):
+    actions = tmp_path / "actions_avail"
+    actions.write_text("kill_process errno user_notif log allow\n")
+    assert missing_seccomp_action("user_notif", str(actions)) is None
+
+
+def test_a_kernel_without_seccomp_lacks_every_action(tmp_path: Path):
+    reason = missing_seccomp_action("errno", str(tmp_path / "absent"))
+    assert reason is not None and "no seccomp" in reason
+
+
+def test_a_host_file_that_is_absent_is_missing(tmp_path: Path):
+    keys = str(tmp_path / "keys")
+    assert missing_file(keys, "key management") == f"key management is missing here ({keys})"
 
 
 def test_needs_skips_with_the_probes_reason():
