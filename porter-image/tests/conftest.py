@@ -9,6 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from image_host_features import missing_busybox, skip_unless
 from image_test_support import build_busybox, make_image
 from porter_image.layout import Layout
 
@@ -28,6 +29,7 @@ def image_layout(layout: Layout) -> Layout:
 @pytest.fixture(scope="session")
 def busybox_image(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """The demo base image, built once by the repository's script: (layout path, tag)."""
+    skip_unless(missing_busybox())
     layout = tmp_path_factory.mktemp("busybox") / "layout"
     build_busybox(f"{layout}:busybox")
     return layout, "busybox"

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from image_host_features import missing_program, needs
 from image_test_support import PORTER_IMAGE
 from porter_image.layer import tree_digest
 from porter_image.layout import Layout, check_layout
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(shutil.which("skopeo") is None, reason="skopeo is not installed"),
+    needs(missing_program("skopeo")),
 ]
 
 

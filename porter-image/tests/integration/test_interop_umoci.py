@@ -12,13 +12,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from image_host_features import missing_program, needs
 from image_test_support import PORTER_IMAGE
 from porter_image.layer import tree_digest
 from porter_image.layout import Layout, check_layout
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(shutil.which("umoci") is None, reason="umoci is not installed"),
+    needs(missing_program("umoci")),
 ]
 
 

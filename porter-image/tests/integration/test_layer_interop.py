@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from image_host_features import missing_program, missing_user_xattrs, needs, skip_unless
 from porter_image.layer import apply_layer, tree_digest, write_layer
 from porter_specs import media_types
 
@@ -35,6 +36,7 @@ def _rich_tree(root: Path) -> Path:
     (root / "tmp").mkdir()
     os.chmod(root / "tmp", 0o1777)
     os.mkfifo(root / "etc" / "pipe")
+    skip_unless(missing_user_xattrs(root))
     os.setxattr(root / "etc" / "motd", "user.origin", b"porter")
     if IS_ROOT:
         os.mknod(root / "null", 0o666 | 0o020000, os.makedev(1, 3))
@@ -75,7 +77,7 @@ def _umoci_layer(layout: Path, tag: str) -> tuple[Path, str]:
     return layout / "blobs" / layer["digest"].replace(":", "/"), layer["mediaType"]
 
 
-@pytest.mark.skipif(shutil.which("umoci") is None, reason="umoci is not installed")
+@needs(missing_program("umoci"))
 def test_we_apply_a_umoci_layer_to_the_tree_umoci_unpacks(tmp_path: Path) -> None:
     src = _rich_tree(tmp_path / "src")
     layout = tmp_path / "layout"

@@ -9,6 +9,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from image_host_features import missing_user_xattrs, skip_unless
 from porter_image.layer import (
     ApplyOptions,
     HostileLayerError,
@@ -260,12 +261,7 @@ def test_read_only_directory_still_receives_its_contents(tmp_path: Path) -> None
 
 
 def test_xattrs_are_set(tmp_path: Path) -> None:
-    probe = tmp_path / "probe"
-    probe.write_bytes(b"")
-    try:
-        os.setxattr(probe, "user.test", b"1")
-    except OSError as err:
-        pytest.skip(f"user xattrs unsupported here: {err}")
+    skip_unless(missing_user_xattrs(tmp_path))
     _apply(
         tmp_path,
         file("f", xattrs={"user.k": b"\x00\xff"}),

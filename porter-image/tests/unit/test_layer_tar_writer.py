@@ -9,6 +9,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from image_host_features import missing_user_xattrs, skip_unless
 from porter_image.layer import LayerError, TarOptions, write_layer
 from porter_specs import media_types
 from porter_specs.digest import from_bytes
@@ -98,10 +99,8 @@ def test_xattrs_are_pax_schily_records(tmp_path: Path) -> None:
     root = tmp_path / "t"
     root.mkdir()
     (root / "f").write_bytes(b"")
-    try:
-        os.setxattr(root / "f", "user.porter", b"value")
-    except OSError as err:
-        pytest.skip(f"user xattrs unsupported here: {err}")
+    skip_unless(missing_user_xattrs(root))
+    os.setxattr(root / "f", "user.porter", b"value")
     (member,) = _members(_tar(root))
     assert member.pax_headers["SCHILY.xattr.user.porter"] == "value"
     (member,) = _members(_tar(root, TarOptions(xattrs=False)))
