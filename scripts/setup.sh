@@ -27,15 +27,24 @@ if [ ! -x .venv/bin/python ]; then
     /usr/bin/python3.11 -m venv .venv
 fi
 stamp=.venv/.porter-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+wheelhouse=.venv/wheelhouse
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ ! -d "$wheelhouse" ]; then
     .venv/bin/python -m pip install -q --upgrade pip
     .venv/bin/python -m pip install -q -e '.[test]'
+    # Wheels of Porter's dependencies, so that tests can install Porter's own wheel into a
+    # fresh venv (as users do) without reaching a package index.
+    rm -rf "$wheelhouse"
+    .venv/bin/python -m pip wheel -q -w "$wheelhouse" .
+    rm -f "$wheelhouse"/porter-*.whl
     touch "$stamp"
 fi
 
-# pip's editable finder (__editable__.porter-*.pth) imports pathlib, urllib and ipaddress at
-# every interpreter start (~10 ms); plain path entries for the src folders import the same
-# packages for free, which the runtime's start-up time depends on.
+# setuptools' editable finder (__editable__.porter-*.pth) imports pathlib, urllib and ipaddress
+# at every interpreter start (~10 ms), before any of Porter's code runs, so no package can avoid
+# it; plain path entries for the src folders import the same packages for free (and, unlike
+# `editable_mode=strict`, see new modules without a reinstall). The porter-runtime command
+# itself is the package's own script (porter-runtime/bin/porter-runtime), fast however
+# Porter is installed.
 purelib=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 printf '%s\n' "$PWD"/specs/src "$PWD"/porter-image/src "$PWD"/porter-registry/src \
     "$PWD"/porter-runtime/src "$PWD"/porterd/src > "$purelib/porter-src.pth"
@@ -45,29 +54,3 @@ rm -f "$purelib"/__editable__.porter-*.pth
 # PYTHONDONTWRITEBYTECODE is set (as in CI).
 .venv/bin/python -m compileall -q specs/src porter-image/src porter-registry/src \
     porter-runtime/src porterd/src >/dev/null
-
-# porter-runtime runs once per container operation, so its start-up is on everyone's hot
-# path: this launcher replaces pip's console script with `python -I -S` (no site module,
-# no .pth processing, no sitecustomize) and the src folders added by hand, and leaves
-# through os._exit once its output is flushed (interpreter teardown costs milliseconds
-# and there is nothing to tear down). It names the venv's base interpreter itself: started
-# through the venv's symlink, Python reads pyvenv.cfg and searches for its prefix, a
-# millisecond that buys nothing when sys.path is set here.
-cat > .venv/bin/porter-runtime <<LAUNCHER
-#!$(readlink -f .venv/bin/python) -IS
-import os
-import sys
-
-sys.path[:0] = ["$PWD/porter-runtime/src", "$PWD/specs/src"]  # ours first: found at once
-sys.path.append("$purelib")
-from porter_runtime.cli import main
-
-code = main()
-try:
-    sys.stdout.flush()
-    sys.stderr.flush()
-except OSError:
-    code = code or 1
-os._exit(code)
-LAUNCHER
-chmod 755 .venv/bin/porter-runtime

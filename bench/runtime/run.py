@@ -1,6 +1,6 @@
 """porter-runtime against runc and crun: lifecycle times and the memory of a created container.
 
-    .venv/bin/python bench/runtime/run.py [--rounds 30] [--json]
+    .venv/bin/python bench/runtime/run.py [--rounds 30] [--json] [--porter-runtime PATH]
 
 Builds a busybox-static bundle running `true` in a temporary directory, then for each
 runtime, in one run on this machine:
@@ -11,6 +11,8 @@ Rounds alternate between the runtimes, so a change in the machine's load weighs 
 Times are medians over --rounds after two warm-up rounds; ratios are porter-runtime / peer
 (below 1.0: porter-runtime is faster). A runtime that cannot run here (crun refuses this
 host's hybrid cgroups) is reported with its error, and retried with cgroups disabled.
+--porter-runtime times another porter-runtime command (a wheel installed into some venv, say)
+instead of this venv's.
 """
 
 from __future__ import annotations
@@ -147,6 +149,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument(
+        "--porter-runtime", default=PORTER, metavar="PATH", help="the porter-runtime to time"
+    )
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench/runtime: run as root (containers need namespaces)")
@@ -165,7 +170,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="porter-bench-") as base:
         bundle = make_bundle(base)
         peers = {
-            "porter-runtime": [PORTER, "--root", os.path.join(base, "porter")],
+            "porter-runtime": [args.porter_runtime, "--root", os.path.join(base, "porter")],
             "runc": ["runc", "--root", os.path.join(base, "runc")],
             "crun": ["crun", "--root", os.path.join(base, "crun")],
         }
