@@ -32,6 +32,16 @@ def missing_controller(*controllers: str, mounts: Mapping[str, Path] | None = No
     return f"no cgroup {', '.join(missing)} controller on this host" if missing else None
 
 
+def missing_freezer(mounts: Mapping[str, Path] | None = None) -> str | None:
+    """Why containers cannot be frozen here (no v1 freezer hierarchy, and no cgroup.freeze in
+    the unified hierarchy's cgroups: a kernel before 5.2), or None."""
+    mounts = hostfs.cgroup_mounts() if mounts is None else mounts
+    unified = mounts.get("")
+    if "freezer" in mounts or (unified and any(unified.glob("*/cgroup.freeze"))):
+        return None
+    return "no cgroup freezer on this host (neither v1's nor cgroup.freeze)"
+
+
 def missing_cgroup_file(
     controller: str, *names: str, mounts: Mapping[str, Path] | None = None
 ) -> str | None:

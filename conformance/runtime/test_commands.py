@@ -16,6 +16,7 @@ import pytest
 from porter_specs.validate import validate
 
 from conformance.runtime import hostfs
+from conformance.runtime.host_features import missing_controller, missing_freezer, needs
 
 pytestmark = pytest.mark.integration
 
@@ -49,14 +50,19 @@ def _ticks_advance(pid: int, timeout: float = 5.0) -> bool:
 
 
 BUSY_LOOP = ["sh", "-c", "while :; do :; done"]
+NEEDS_FREEZER = needs(missing_freezer())
+NEEDS_MEMORY = needs(missing_controller("memory"))
+NEEDS_PIDS = needs(missing_controller("pids"))
 
 
+@NEEDS_FREEZER
 def test_pause_reports_paused(lab):
     container = _running(lab)
     lab.runtime.call("pause", container.id).check()
     assert container.state()["status"] == "paused"
 
 
+@NEEDS_FREEZER
 def test_paused_state_keeps_spec_fields(lab):
     container = _running(lab)
     lab.runtime.call("pause", container.id).check()
@@ -65,6 +71,7 @@ def test_paused_state_keeps_spec_fields(lab):
     assert (state["id"], state["pid"]) == (container.id, container.pid)
 
 
+@NEEDS_FREEZER
 def test_paused_process_does_not_run(lab):
     container = _running(lab, BUSY_LOOP)
     assert _ticks_advance(container.pid), "the busy loop never ran"
@@ -74,6 +81,7 @@ def test_paused_process_does_not_run(lab):
     assert _cpu_ticks(container.pid) == frozen
 
 
+@NEEDS_FREEZER
 def test_resume_runs_process_again(lab):
     container = _running(lab, BUSY_LOOP)
     lab.runtime.call("pause", container.id).check()
@@ -87,12 +95,14 @@ def _memory_limit(pid: int) -> str:
     return hostfs.read_cgroup(pid, "memory", name)
 
 
+@NEEDS_MEMORY
 def test_update_changes_memory_limit(lab):
     container = _running(lab)
     lab.runtime.call("update", "--memory", str(64 * 1024 * 1024), container.id).check()
     assert _memory_limit(container.pid) == str(64 * 1024 * 1024)
 
 
+@NEEDS_MEMORY
 def test_update_memory_accepts_unit_suffix(lab):
     """runc parses sizes as docker does (units.RAMInBytes): "64M" is 64 MiB."""
     container = _running(lab)
@@ -100,12 +110,14 @@ def test_update_memory_accepts_unit_suffix(lab):
     assert _memory_limit(container.pid) == str(64 * 1024 * 1024)
 
 
+@NEEDS_PIDS
 def test_update_changes_pids_limit(lab):
     container = _running(lab)
     lab.runtime.call("update", "--pids-limit", "50", container.id).check()
     assert hostfs.read_cgroup(container.pid, "pids", "pids.max") == "50"
 
 
+@NEEDS_PIDS
 def test_update_reads_resources_file(lab):
     container = _running(lab)
     resources = lab.workdir / "resources.json"
@@ -125,6 +137,8 @@ def test_events_stats_prints_one_stats_object(lab):
     assert [(event["type"], event["id"]) for event in events] == [("stats", container.id)]
 
 
+@NEEDS_MEMORY
+@NEEDS_PIDS
 def test_events_stats_reports_memory_cpu_and_pids(lab):
     container = _running(lab)
     data = _stats(lab, container)[0]["data"]

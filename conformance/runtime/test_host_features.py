@@ -11,6 +11,7 @@ from conformance.runtime.host_features import (
     missing_cgroup_file,
     missing_controller,
     missing_file,
+    missing_freezer,
     missing_namespace,
     missing_program,
     needs,
@@ -61,6 +62,21 @@ def test_either_of_two_alternative_cgroup_files_satisfies(hybrid):
 def test_a_cgroup_file_of_a_controller_without_v1_hierarchy_is_missing(hybrid):
     reason = missing_cgroup_file("memory", "memory.memsw.limit_in_bytes", mounts=hybrid)
     assert reason == "no cgroup v1 memory hierarchy on this host"
+
+
+def test_a_host_without_v1_freezer_or_cgroup_freeze_cannot_freeze(hybrid):
+    (hybrid[""] / "porter").mkdir()
+    assert missing_freezer(mounts=hybrid) is not None
+
+
+def test_a_v1_freezer_hierarchy_can_freeze(hybrid, tmp_path: Path):
+    assert missing_freezer(mounts={**hybrid, "freezer": tmp_path / "freezer"}) is None
+
+
+def test_cgroup_freeze_in_the_unified_hierarchy_can_freeze(hybrid):
+    (hybrid[""] / "porter").mkdir()
+    (hybrid[""] / "porter" / "cgroup.freeze").write_text("0")
+    assert missing_freezer(mounts=hybrid) is None
 
 
 def test_a_namespace_kind_the_kernel_lacks_is_missing(tmp_path: Path):
