@@ -1,0 +1,300 @@
+"""The image store: an OCI image layout under the data root plus the layer snapshots.
+
+    DATA_ROOT/image/layout/      the OCI image layout (skopeo and umoci read it): blobs, and
+                                 index.json naming each image by its full docker references
+    DATA_ROOT/image/snapshots/   each layer unpacked once, by chain id (porter_image.snapshots)
+
+An image's id is its config's digest, as dockerd's are. Names resolve as dockerd resolves them:
+a reference (`busybox`, `busybox:latest`, `docker.io/library/busybox`, `x@sha256:...`) first,
+then an id or an unambiguous id prefix. Everything that changes index.json goes through
+`index.edit_entries`, atomically; blobs and snapshots nothing names any more are collected after
+a removal.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from porter_image.errors import LayoutError
+from porter_image.image import Image, load_descriptor
+from porter_image.layout import Layout
+from porter_image.reference import DockerReference, InvalidReferenceError, parse_docker_reference
+from porter_image.snapshots import SnapshotStore, chain_ids
+from porter_specs.digest import Digest
+from porter_specs.errors import PorterError
+from porter_specs.models import Descriptor
+
+from porterd.errors import InvalidParameter, NotFound
+from porterd.images import index
+from porterd.images.records import (
+    ContainerImage,
+    DeleteResult,
+    EventSink,
+    ImageUsage,
+    NoContainers,
+    PruneResult,
+    StoredImage,
+)
+from porterd.images.removal import prune_images, remove_image
+
+_HEX_PREFIX = re.compile(r"(?:sha256:)?([a-f0-9]{1,64})")
+
+
+class ImageStore:
+    """Images under `data_root`; see the module docstring. Thread-safe."""
+
+    def __init__(
+        self,
+        *,
+        data_root: Path,
+        usage: ImageUsage | None = None,
+        events: EventSink | None = None,
+    ) -> None:
+        self.root = Path(data_root) / "image"
+        self.layout_path = self.root / "layout"
+        self.root.mkdir(parents=True, exist_ok=True)
+        Layout.open_or_create(self.layout_path)
+        self.snapshots = SnapshotStore(self.root / "snapshots")
+        self.usage: ImageUsage = usage or NoContainers()
+        self.events = events
+        self._images: dict[Digest, Image] = {}  # by manifest digest: content never changes
+        self._changing = threading.RLock()
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def layout(self) -> Layout:
+        """The layout, opened for this caller (its locks are per object, so per thread)."""
+        return Layout(self.layout_path)
+
+    def images(self) -> list[StoredImage]:
+        """Every image, newest first."""
+        found = list(self._scan().values())
+        found.sort(key=lambda image: str(image.config.get("created") or ""), reverse=True)
+        return found
+
+    def get(self, name: str) -> StoredImage:
+        """The image `name` names (reference, id or id prefix); NotFound when none does."""
+        return self._resolve(name, self._scan())[0]
+
+    def image(self, stored: StoredImage) -> Image:
+        """The manifest and config of a stored image, as porter_image reads them."""
+        return self._load(self.layout(), Descriptor("", stored.manifest_digest, 0))
+
+    def container_image(self, name: str, holder: str) -> ContainerImage:
+        """What a container made from `name` mounts: the config and the lowerdirs. The
+        snapshots are leased to `holder` (the container id) until `release(holder)`."""
+        stored = self.get(name)
+        chain = chain_ids(stored.diff_ids)
+        self.snapshots.lease(holder, chain)
+        layout = self.layout()
+        self.snapshots.prepare(layout, self.image(stored))
+        return ContainerImage(stored.id, stored.config, self.snapshots.lowerdirs(chain), chain)
+
+    def release(self, holder: str) -> None:
+        """The container `holder` is gone: its snapshots may be collected with its image."""
+        self.snapshots.release(holder)
+
+    # -- naming --------------------------------------------------------------------------------
+
+    def tag(self, name: str, repo: str, tag: str | None = None) -> str:
+        """Give the image `name` the reference `repo[:tag]`; returns the full new name."""
+        target = tag_reference(repo, tag)
+        with self._changing:
+            stored = self.get(name)
+            self._set_names(stored, add=[str(target)])
+        self._publish("tag", stored.id, target.familiar())
+        return str(target)
+
+    def adopt(self, tag: str, names: Iterable[str]) -> StoredImage:
+        """Take the image porter-image wrote under the plain tag `tag` of the store's layout
+        (a pull, an import, a load), name it `names` (full references; none: dangling), drop
+        `tag` and unpack its snapshots."""
+        with self._changing:
+            layout = self.layout()
+            descriptor = layout.resolve(tag)
+            image = self._load(layout, descriptor)
+            self.snapshots.prepare(layout, image)
+            manifests = self._manifest_configs()
+            wanted = set(names)
+            replace = wanted | {tag}
+
+            def edit(entries: index.Entries) -> index.Entries:
+                kept = [e for e in entries if index.entry_name(e) not in replace]
+                kept += [index.named(descriptor, name) for name in sorted(wanted)]
+                return _keep_unnamed_images(entries, kept, manifests)
+
+            index.edit_entries(layout, edit)
+            stored = self._scan()[str(image.manifest.config.digest)]
+        for name in sorted(wanted):
+            self._publish("tag", stored.id, parse_docker_reference(name).familiar())
+        return stored
+
+    def remove(self, name: str, force: bool = False, prune: bool = True) -> list[DeleteResult]:
+        """`DELETE /images/{name}` by dockerd's rules; see `porterd.images.removal`."""
+        return remove_image(self, name, force, prune)
+
+    def prune(
+        self, dangling_only: bool = True, keep: Callable[[StoredImage], bool] | None = None
+    ) -> PruneResult:
+        """Remove images no container uses (only unnamed ones when `dangling_only`), except
+        those `keep` holds back (the API's until/label filters)."""
+        return prune_images(self, dangling_only, keep or (lambda stored: False))
+
+    def collect(self) -> list[Digest]:
+        """Remove blobs and snapshots no image (and no container's lease) needs any more;
+        returns the chain ids of the snapshots removed."""
+        with self._changing:
+            layout = self.layout()
+            layout.gc()
+            keep = [c for stored in self._scan().values() for c in chain_ids(stored.diff_ids)]
+            return self.snapshots.collect(keep)
+
+    def _set_names(
+        self, stored: StoredImage, add: Iterable[str] = (), drop: Iterable[str] = ()
+    ) -> None:
+        """Point `add` at `stored` and remove the names `drop`; images left without a name stay
+        as one unnamed entry (dangling), as dockerd keeps a retagged image."""
+        added, dropped = set(add), set(drop)
+        descriptor = self._descriptor(stored)
+        manifests = self._manifest_configs()
+
+        def edit(entries: index.Entries) -> index.Entries:
+            kept = [e for e in entries if index.entry_name(e) not in added | dropped]
+            kept += [index.named(descriptor, name) for name in sorted(added)]
+            return _keep_unnamed_images(entries, kept, manifests)
+
+        index.edit_entries(self.layout(), edit)
+
+    def _descriptor(self, stored: StoredImage) -> Descriptor:
+        for entry in self.layout().entries():
+            if entry.descriptor.digest == stored.manifest_digest:
+                return entry.descriptor
+        raise NotFound(f"No such image: {stored.id}")
+
+    # -- scanning ------------------------------------------------------------------------------
+
+    def _scan(self) -> dict[str, StoredImage]:
+        layout = self.layout()
+        try:
+            entries = layout.entries()
+        except (LayoutError, PorterError) as exc:
+            raise InvalidParameter(f"image store {self.layout_path}: {exc}") from exc
+        grouped: dict[str, tuple[Image, Digest, list[str]]] = {}
+        for entry in entries:
+            image = self._load(layout, entry.descriptor)
+            key = str(image.manifest.config.digest)
+            names = grouped.setdefault(key, (image, entry.descriptor.digest, []))[2]
+            if entry.tag is not None:
+                names.append(entry.tag)
+        return {
+            key: self._stored(key, image, top, names)
+            for key, (image, top, names) in grouped.items()
+        }
+
+    def _load(self, layout: Layout, descriptor: Descriptor) -> Image:
+        image = self._images.get(descriptor.digest)
+        if image is None:
+            if not descriptor.media_type:
+                descriptor = self._manifest_descriptor(layout, descriptor.digest)
+            image = load_descriptor(layout, descriptor)
+            self._images[descriptor.digest] = image
+        return image
+
+    @staticmethod
+    def _manifest_descriptor(layout: Layout, digest: Digest) -> Descriptor:
+        for entry in layout.entries():
+            if entry.descriptor.digest == digest:
+                return entry.descriptor
+        raise NotFound(f"No such image: {digest}")
+
+    def _manifest_configs(self) -> dict[str, str]:
+        """Manifest digest -> image id, for every manifest index.json names."""
+        layout = self.layout()
+        return {
+            str(e.descriptor.digest): str(self._load(layout, e.descriptor).manifest.config.digest)
+            for e in layout.entries()
+        }
+
+    def _stored(self, image_id: str, image: Image, top: Digest, names: list[str]) -> StoredImage:
+        """`top` is the digest index.json names it by (a manifest, or an index over it)."""
+        sizes = []
+        for layer, chain_id in zip(
+            image.manifest.layers, chain_ids(image.config.diff_ids), strict=True
+        ):
+            snapshot = self.snapshots.get(chain_id)
+            sizes.append(snapshot.size if snapshot else layer.size)
+        return StoredImage(
+            id=image_id,
+            manifest_digest=top,
+            names=tuple(sorted(names)),
+            config=image.config_json,
+            layer_digests=tuple(layer.digest for layer in image.manifest.layers),
+            diff_ids=image.config.diff_ids,
+            size=sum(sizes),
+        )
+
+    def _resolve(self, name: str, images: dict[str, StoredImage]) -> tuple[StoredImage, bool]:
+        """(image, whether `name` named it by id) as dockerd's GetImage finds it."""
+        reference = _reference(name)
+        if reference is not None:
+            full = str(reference)
+            for stored in images.values():
+                if full in stored.names:
+                    return stored, is_id_prefix(stored.id, name)
+        match = _HEX_PREFIX.fullmatch(name)
+        if match:
+            prefix = "sha256:" + match.group(1)
+            found = [stored for key, stored in images.items() if key.startswith(prefix)]
+            if len(found) == 1:
+                return found[0], True
+            if len(found) > 1:
+                raise NotFound(f"No such image: {name} (the id prefix is ambiguous)")
+        shown = reference.familiar() if reference is not None else name
+        raise NotFound(f"No such image: {shown}")
+
+    def _publish(self, action: str, actor: str, name: str | None = None) -> None:
+        if self.events is not None:
+            self.events.publish("image", action, actor, {"name": name or actor})
+
+
+def is_id_prefix(image_id: str, name: str) -> bool:
+    """dockerd's isImageIDPrefix: `name` is the id or a prefix of it (with or without sha256:)."""
+    return image_id.startswith(name) or image_id.removeprefix("sha256:").startswith(name)
+
+
+def tag_reference(repo: str, tag: str | None) -> DockerReference:
+    """The reference `POST /images/{name}/tag?repo=&tag=` asks for; InvalidParameter if bad."""
+    if not repo:
+        raise InvalidParameter("repository name (repo) is required")
+    try:
+        reference = parse_docker_reference(repo, default_tag=not tag)
+        if reference.digest is not None:
+            raise InvalidParameter(f"refusing to create a tag with a digest reference: {repo}")
+        return reference.with_tag(tag) if tag else reference
+    except InvalidReferenceError as exc:
+        raise InvalidParameter(str(exc)) from exc
+
+
+def _reference(name: str) -> DockerReference | None:
+    try:
+        return parse_docker_reference(name)
+    except InvalidReferenceError:
+        return None
+
+
+def _keep_unnamed_images(
+    before: index.Entries, after: index.Entries, manifests: dict[str, str]
+) -> index.Entries:
+    """`after` (the named entries of an edit of `before`) with one unnamed entry for each image
+    of `before` that no name reaches any more; an image with a name keeps no unnamed entry."""
+    result = [e for e in after if index.entry_name(e) is not None]
+    seen = {manifests.get(e["digest"]) for e in result}
+    for raw in before:
+        image_id = manifests.get(raw["digest"])
+        if image_id not in seen:
+            seen.add(image_id)
+            result.append(index.named(Descriptor.from_json(raw), None))
+    return result
