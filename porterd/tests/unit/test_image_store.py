@@ -140,7 +140,7 @@ def test_an_image_a_running_container_uses_cannot_be_removed_even_by_force(
 ) -> None:
     stored = add_image(store, [BUSYBOX])
     usage.users[stored.id] = [ContainerUse("c" * 64, running=True)]
-    with pytest.raises(Conflict, match="cannot be forced.*running container cccccccccccc"):
+    with pytest.raises(Conflict, match=r"cannot be forced.*running container cccccccccccc"):
         store.remove(stored.id, force=True)
 
 
@@ -160,14 +160,14 @@ def test_removing_the_name_of_an_image_a_stopped_container_uses_needs_force(
     usage.users[stored.id] = [ContainerUse("d" * 64, running=False)]
     with pytest.raises(Conflict, match=r'repository reference "busybox" \(must force\)'):
         store.remove("busybox")
-    assert [r.deleted for r in store.remove("busybox", force=True) if r.deleted][0] == stored.id
+    assert next(r.deleted for r in store.remove("busybox", force=True) if r.deleted) == stored.id
 
 
 def test_prune_removes_only_dangling_images_by_default(store: ImageStore) -> None:
     add_image(store, [BUSYBOX], {"v": b"1"})
     dangling = add_image(store, [], {"v": b"2"})
     report = store.prune()
-    assert [r.deleted for r in report.deleted][0] == dangling.id
+    assert next(r.deleted for r in report.deleted) == dangling.id
     assert report.space_reclaimed == dangling.size
     assert [s.names for s in store.images()] == [(BUSYBOX,)]
 
