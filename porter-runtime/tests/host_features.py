@@ -88,6 +88,21 @@ def missing_program(name: str, path: str | None = None) -> str | None:
     return None
 
 
+def kernel_version(release: str | None = None) -> tuple[int, int]:
+    """(major, minor) of a kernel release such as "6.18.44-fc-v1300" (this host's)."""
+    release = os.uname().release if release is None else release
+    numbers = release.split("-", 1)[0].split(".")
+    return int(numbers[0]), int(numbers[1]) if len(numbers) > 1 else 0
+
+
+def missing_kernel(minimum: tuple[int, int], what: str, release: str | None = None) -> str | None:
+    """Why the running kernel is too old for `what` (it came in `minimum`), or None."""
+    have = kernel_version(release)
+    if have < minimum:
+        return f"{what} needs Linux {minimum[0]}.{minimum[1]}; this is {have[0]}.{have[1]}"
+    return None
+
+
 def missing_root() -> str | None:
     return None if os.geteuid() == 0 else "needs root"
 

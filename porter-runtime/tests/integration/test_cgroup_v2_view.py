@@ -18,6 +18,7 @@ import sys
 import time
 
 import pytest
+from host_features import missing_kernel, needs
 from porter_runtime.cgroups.paths import cgroup2_mount
 
 from .conftest import Runtime, run_to_files
@@ -297,12 +298,17 @@ def paused(view: View, bundle) -> tuple[str, str]:
     return cid, host_dir(f"/porter-runtime/{cid}")
 
 
+NEEDS_CGROUP_FREEZE = needs(missing_kernel((5, 2), "cgroup.freeze"))
+
+
+@NEEDS_CGROUP_FREEZE
 def test_pause_freezes_the_cgroup(view, bundle):
     cid, directory = paused(view, bundle)
     assert view.state(cid)["status"] == "paused"
     assert events(directory)["frozen"] == "1"
 
 
+@NEEDS_CGROUP_FREEZE
 def test_resume_thaws_the_cgroup(view, bundle):
     cid, directory = paused(view, bundle)
     view("resume", cid)
@@ -310,6 +316,7 @@ def test_resume_thaws_the_cgroup(view, bundle):
     assert events(directory)["frozen"] == "0"
 
 
+@NEEDS_CGROUP_FREEZE
 def test_delete_force_of_a_paused_container_thaws_kills_and_removes_its_cgroup(view, bundle):
     cid, _ = paused(view, bundle)
     view("delete", "--force", cid)

@@ -13,6 +13,7 @@ import secrets
 import subprocess
 
 import pytest
+from host_features import missing_kernel, needs
 from porter_runtime.cgroups import files
 from porter_runtime.cgroups.base import CgroupError, rmdir_bounded
 from porter_runtime.cgroups.clone import clone, fork_into
@@ -183,6 +184,7 @@ def test_fork_into_a_directory_outside_cgroupfs_falls_back_to_a_plain_fork(tmp_p
     assert not placed
 
 
+@needs(missing_kernel((5, 7), "clone3 with CLONE_INTO_CGROUP"))
 def test_clone_starts_the_child_in_new_namespaces_and_its_cgroup(parent):
     path = os.path.join(MOUNT, parent.lstrip("/"))
     os.mkdir(path)

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 from host_features import (
+    kernel_version,
     missing_file,
+    missing_kernel,
     missing_namespace,
     missing_program,
     missing_seccomp_action,
@@ -97,6 +99,19 @@ def test_a_kernel_without_seccomp_lacks_every_action(tmp_path: Path):
 def test_a_host_file_that_is_absent_is_missing(tmp_path: Path):
     keys = str(tmp_path / "keys")
     assert missing_file(keys, "key management") == f"key management is missing here ({keys})"
+
+
+def test_the_kernel_version_is_read_from_a_distribution_release_string():
+    assert kernel_version("6.18.44-fc-v1300") == (6, 18)
+
+
+def test_a_kernel_older_than_the_feature_is_missing_it():
+    reason = missing_kernel((5, 7), "clone3 with CLONE_INTO_CGROUP", release="5.4.0-150-generic")
+    assert reason == "clone3 with CLONE_INTO_CGROUP needs Linux 5.7; this is 5.4"
+
+
+def test_a_kernel_as_new_as_the_feature_has_it():
+    assert missing_kernel((5, 7), "clone3", release="5.7.0") is None
 
 
 def test_needs_skips_with_the_probes_reason():
