@@ -1,0 +1,233 @@
+"""One registry host's HTTP API: scheme, TLS, auth, retries and error mapping in one place.
+
+Every request goes through `RegistryClient.request`, which
+- finds the scheme once (`/v2/` over HTTPS; plain HTTP only for loopback hosts, hosts given
+  as insecure, or with TLS verification off, as docker and skopeo allow),
+- sends the Authorization header the `Authenticator` holds for the request's scopes, and on a
+  401 learns the challenge and tries once more (a second 401 is "unauthorized", no retry storm),
+- retries connection errors and 5xx with exponential backoff, and 429 after its Retry-After.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from porter_image.distribution.auth import Authenticator, Credentials
+from porter_image.distribution.errors import (
+    RegistryError,
+    RegistryNotFoundError,
+    RegistryUnauthorizedError,
+    RegistryUnavailableError,
+    error_detail,
+)
+from porter_image.distribution.tls import DOCKER_CERTS_D, is_loopback, tls_settings
+
+USER_AGENT = "porter-image"
+RETRIED_STATUSES = frozenset({500, 502, 503, 504})
+MAX_REDIRECTS = 10
+MAX_RETRY_AFTER = 60.0
+
+Body = bytes | Callable[[], Any] | None
+
+
+@dataclass(frozen=True)
+class RegistryOptions:
+    """How to reach registries: credentials, TLS, which hosts may use plain HTTP, retries."""
+
+    credentials: Credentials | None = None
+    tls_verify: bool = True
+    insecure_registries: tuple[str, ...] = ()
+    certs_dir: Path = DOCKER_CERTS_D
+    retries: int = 3
+    retry_delay: float = 1.0
+    timeout: float = 60.0
+    # threads that may use one client at once (layers move in parallel)
+    connections: int = 8
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+    def allows_plain_http(self, host: str) -> bool:
+        return not self.tls_verify or host in self.insecure_registries or is_loopback(host)
+
+
+class RegistryClient:
+    """Requests to one registry host (`HOST[:PORT]`)."""
+
+    def __init__(self, host: str, options: RegistryOptions | None = None) -> None:
+        self.host = host
+        self.options = options or RegistryOptions()
+        self.session = requests.Session()
+        self.session.max_redirects = MAX_REDIRECTS
+        self.session.headers["User-Agent"] = USER_AGENT
+        self.session.headers.update(self.options.extra_headers)
+        adapter = requests.adapters.HTTPAdapter(
+            pool_connections=2, pool_maxsize=self.options.connections
+        )
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        secure = not self.options.allows_plain_http(host)
+        tls = tls_settings(host, secure and self.options.tls_verify, self.options.certs_dir)
+        self.session.verify, self.session.cert = tls.verify, tls.cert
+        self.auth = Authenticator(
+            self.session, host, self.options.credentials, self.options.timeout
+        )
+        self._base: str | None = None
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> RegistryClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the base URL ----------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        if self._base is None:
+            self._base = self._find_scheme()
+        return self._base
+
+    def _find_scheme(self) -> str:
+        """Ping `/v2/` over HTTPS, then (where allowed) plain HTTP; learn any challenge."""
+        schemes = ["https", "http"] if self.options.allows_plain_http(self.host) else ["https"]
+        failure: Exception | None = None
+        for scheme in schemes:
+            base = f"{scheme}://{self.host}"
+            retries = 0 if scheme != schemes[-1] else self.options.retries
+            try:
+                response = self._send_with_retries(
+                    "GET", f"{base}/v2/", {}, None, {}, False, retries
+                )
+            except RegistryUnavailableError as exc:
+                failure = exc
+                continue
+            if response.status_code == 401:
+                self.auth.learn(response)
+            elif response.status_code != 200 and response.status_code != 404:
+                raise self.error(response, f"registry {self.host}")
+            return base
+        assert failure is not None
+        raise failure
+
+    # -- requests --------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        scopes: tuple[str, ...],
+        *,
+        headers: dict[str, str] | None = None,
+        params: dict[str, str] | list[tuple[str, str]] | None = None,
+        body: Body = None,
+        stream: bool = False,
+        retries: int | None = None,
+    ) -> requests.Response:
+        """Send a request (path relative to the host, or an absolute URL the registry gave).
+
+        A `body` that is a callable is called for each attempt (a stream to send again).
+        """
+        url = path if path.startswith(("http://", "https://")) else self.base_url + path
+        for attempt in range(2):
+            all_headers = dict(headers or {})
+            authorization = self.auth.header(scopes)
+            if authorization:
+                all_headers["Authorization"] = authorization
+            response = self._send_with_retries(
+                method, url, all_headers, body, params, stream, retries
+            )
+            if response.status_code != 401 or attempt == 1:
+                return response
+            response.close()
+            self.auth.forget(scopes)
+            if not self.auth.learn(response):
+                return response
+        raise AssertionError("unreachable")
+
+    def _send_with_retries(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: Body,
+        params: Any,
+        stream: bool,
+        retries: int | None = None,
+    ) -> requests.Response:
+        where = f"{method} {url}"
+        retries = self.options.retries if retries is None else retries
+        for attempt in range(retries + 1):
+            last = attempt == retries
+            data = body() if callable(body) else body
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    headers=headers,
+                    data=data,
+                    params=params,
+                    stream=stream,
+                    timeout=self.options.timeout,
+                )
+            except requests.TooManyRedirects as exc:
+                raise RegistryError(where, f"redirect loop (more than {MAX_REDIRECTS})") from exc
+            except requests.exceptions.SSLError as exc:
+                raise RegistryUnavailableError(where, f"TLS failed: {exc}") from exc
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                if last:
+                    raise RegistryUnavailableError(where, _reason(exc)) from exc
+                self._sleep(attempt, None)
+                continue
+            finally:
+                if hasattr(data, "close"):
+                    data.close()
+            if last or not _retriable(response):
+                return response
+            response.close()
+            self._sleep(attempt, response)
+        raise AssertionError("unreachable")
+
+    def _sleep(self, attempt: int, response: requests.Response | None) -> None:
+        delay = self.options.retry_delay * (2**attempt)
+        if response is not None and response.status_code == 429:
+            retry_after = response.headers.get("Retry-After", "")
+            if retry_after.strip().isdigit():
+                delay = min(float(retry_after), MAX_RETRY_AFTER)
+        time.sleep(delay)
+
+    @staticmethod
+    def error(response: requests.Response, where: str) -> RegistryError:
+        """The error for a response that is not what the caller expected."""
+        status = response.status_code
+        body = response.content[:65536] if not response.raw.closed else b""
+        code, message = error_detail(body)
+        detail = f"{code}: {message}" if code else f"HTTP {status}"
+        if status in (401, 403):
+            reason = "unauthorized" if status == 401 else "denied"
+            return RegistryUnauthorizedError(where, f"{reason} ({detail})", status, code)
+        if status == 404:
+            return RegistryNotFoundError(where, f"not found ({detail})", status, code)
+        if status == 429 or status >= 500:
+            return RegistryUnavailableError(where, f"still failing ({detail})", status, code)
+        return RegistryError(where, detail, status, code)
+
+
+def _retriable(response: requests.Response) -> bool:
+    return response.status_code == 429 or response.status_code in RETRIED_STATUSES
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    if "Connection refused" in text:
+        return "connection refused"
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    return f"connection failed ({type(exc).__name__})"

@@ -1,0 +1,85 @@
+"""A registry as the source or the destination of a copy (`docker://`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import BinaryIO, cast
+
+from porter_specs.digest import Digest
+from porter_specs.models import Descriptor
+
+from porter_image.distribution.client import RegistryClient, RegistryOptions
+from porter_image.distribution.errors import RegistryError
+from porter_image.distribution.manifests import RawManifest
+from porter_image.distribution.repository import Repository
+from porter_image.endpoints.base import BlobOpener, BlobOrigin, ByteCounter
+from porter_image.reference import DockerReference
+
+
+@dataclass(frozen=True)
+class RegistryOrigin:
+    host: str
+    repository: str
+
+
+def open_repository(reference: DockerReference, options: RegistryOptions) -> Repository:
+    return Repository(RegistryClient(reference.registry_host, options), reference.path)
+
+
+class RegistrySource:
+    def __init__(self, reference: DockerReference, options: RegistryOptions) -> None:
+        self.reference = reference
+        self.repository = open_repository(reference, options)
+
+    def top_manifest(self) -> RawManifest:
+        return self.repository.get_manifest(self.reference.identifier)
+
+    def manifest(self, digest: Digest) -> RawManifest:
+        return self.repository.get_manifest(str(digest))
+
+    def open_blob(self, descriptor: Descriptor) -> BinaryIO:
+        return cast(BinaryIO, self.repository.open_blob(descriptor))
+
+    def referrers(self, digest: Digest) -> list[Descriptor]:
+        return self.repository.referrers(digest)
+
+    def origin(self) -> BlobOrigin | None:
+        return RegistryOrigin(self.repository.client.host, self.repository.name)
+
+    def close(self) -> None:
+        self.repository.client.close()
+
+
+class RegistryDestination:
+    def __init__(self, reference: DockerReference, options: RegistryOptions) -> None:
+        self.reference = reference
+        self.repository = open_repository(reference, options)
+
+    def has_blob(self, descriptor: Descriptor) -> bool:
+        return self.repository.has_blob(descriptor)
+
+    def mount_blob(self, descriptor: Descriptor, origin: BlobOrigin) -> bool:
+        same_host = origin.host == self.repository.client.host
+        if not same_host or origin.repository == self.repository.name:
+            return False
+        return self.repository.mount_blob(descriptor, origin.repository)
+
+    def put_blob(self, descriptor: Descriptor, source: BlobOpener, progress: ByteCounter) -> None:
+        self.repository.upload_blob(descriptor, source, progress)
+
+    def put_manifest(self, manifest: RawManifest) -> None:
+        self.repository.put_manifest(str(manifest.digest), manifest)
+
+    def commit(self, manifest: RawManifest) -> None:
+        digest = self.reference.digest
+        if digest is not None and digest != manifest.digest:
+            raise RegistryError(
+                str(self.reference), f"the copied manifest is {manifest.digest}, not {digest}"
+            )
+        if self.reference.tag:
+            self.repository.put_manifest(self.reference.tag, manifest)
+        else:
+            self.repository.put_manifest(str(manifest.digest), manifest)
+
+    def close(self, failed: bool) -> None:
+        self.repository.client.close()

@@ -1,0 +1,200 @@
+"""copy_image between layouts and a real porter-registry on loopback (push, pull, mount)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from image_test_support import tar_bytes
+from porter_image.copy import CopyOptions, copy_image
+from porter_image.copy_events import BlobKind, ProgressEvent, Status
+from porter_image.distribution.errors import RegistryNotFoundError
+from porter_image.errors import ImageError, ImageRefError
+from porter_image.layout import Layout
+from porter_image.remote import inspect_remote
+from porter_specs import media_types
+from porter_specs.models import Descriptor, Platform
+from registry_support import host_of, running_registry
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A registry for this module: its `127.0.0.1:PORT`."""
+    with running_registry(tmp_path_factory.mktemp("registry") / "data") as process:
+        yield host_of(process.url)
+
+
+@pytest.fixture(scope="module")
+def pushed(registry: str, busybox_image: tuple[Path, str]) -> str:
+    """The busybox demo image pushed once as REGISTRY/library/busybox:1.0."""
+    layout, tag = busybox_image
+    copy_image(f"oci:{layout}:{tag}", f"docker://{registry}/library/busybox:1.0")
+    return f"docker://{registry}/library/busybox:1.0"
+
+
+def test_a_pulled_image_has_the_pushed_manifest_digest(
+    pushed: str, busybox_image: tuple[Path, str], tmp_path: Path
+) -> None:
+    layout, tag = busybox_image
+    result = copy_image(pushed, f"oci:{tmp_path / 'out'}:bb")
+    pulled = Layout.open(tmp_path / "out")
+    assert pulled.resolve("bb").digest == Layout.open(layout).resolve(tag).digest
+    assert result.digest == pulled.resolve("bb").digest
+    assert pulled.fsck() == []
+
+
+def test_pushing_again_skips_the_blobs_the_registry_has(
+    pushed: str, busybox_image: tuple[Path, str], registry: str
+) -> None:
+    layout, tag = busybox_image
+    result = copy_image(f"{layout}:{tag}", f"docker://{registry}/library/busybox:again")
+    assert (result.blobs_copied, result.blobs_skipped) == (0, 2)
+
+
+def test_a_copy_to_another_repository_of_the_registry_mounts_the_blobs(
+    pushed: str, registry: str
+) -> None:
+    result = copy_image(pushed, f"docker://{registry}/team/busybox:mounted")
+    assert (result.blobs_mounted, result.blobs_copied) == (2, 0)
+    assert inspect_remote(f"{registry}/team/busybox:mounted").descriptor.digest == result.digest
+
+
+def test_pull_progress_reports_each_layer_from_start_to_complete(
+    pushed: str, tmp_path: Path
+) -> None:
+    events: list[ProgressEvent] = []
+    copy_image(pushed, f"oci:{tmp_path / 'out'}:bb", CopyOptions(progress=events.append))
+    layer = [e for e in events if e.kind is BlobKind.LAYER]
+    assert layer[0].status is Status.PULLING
+    assert layer[-1].status is Status.DOWNLOADED
+    downloading = [e for e in layer if e.status is Status.DOWNLOADING]
+    assert downloading[-1].current == downloading[-1].total == layer[0].total > 0
+
+
+def test_push_progress_uses_dockers_push_words(
+    busybox_image: tuple[Path, str], registry: str
+) -> None:
+    layout, tag = busybox_image
+    events: list[ProgressEvent] = []
+    copy_image(
+        f"{layout}:{tag}", f"docker://{registry}/fresh/bb:1", CopyOptions(progress=events.append)
+    )
+    statuses = {e.status for e in events}
+    assert {Status.PREPARING, Status.PUSHING, Status.PUSHED} <= statuses
+
+
+def test_pulling_an_unknown_tag_fails_and_creates_no_layout(
+    pushed: str, registry: str, tmp_path: Path
+) -> None:
+    with pytest.raises(RegistryNotFoundError, match="not found"):
+        copy_image(f"docker://{registry}/library/busybox:nope", f"oci:{tmp_path / 'out'}:bb")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_layout_destination_needs_a_tag(pushed: str, tmp_path: Path) -> None:
+    with pytest.raises(ImageRefError, match="needs a tag"):
+        copy_image(pushed, f"oci:{tmp_path / 'out'}")
+
+
+def test_remote_inspect_reads_manifest_and_config_without_layers(
+    pushed: str, busybox_image: tuple[Path, str]
+) -> None:
+    layout, tag = busybox_image
+    local = Layout.open(layout)
+    manifest = local.read_json(local.resolve(tag))
+    image = inspect_remote(pushed)
+    assert image.descriptor.digest == local.resolve(tag).digest
+    assert image.config == local.read_json(Descriptor.from_json(manifest["config"]))
+    assert [str(d.digest) for d in image.layers] == [m["digest"] for m in manifest["layers"]]
+
+
+# -- multi-platform ----------------------------------------------------------------------------
+
+PLATFORMS = (Platform("linux", "amd64"), Platform("linux", "arm64", "v8"))
+
+
+def make_index(layout: Layout, tag: str) -> Descriptor:
+    """A two-platform index (amd64, arm64) of one-layer images, tagged `tag`."""
+    children = []
+    for platform in PLATFORMS:
+        layer = tar_bytes({"arch": str(platform).encode()})
+        layer_digest, size = layout.put_bytes(layer)
+        config = {
+            **platform.to_json(),
+            "rootfs": {"type": "layers", "diff_ids": [str(layer_digest)]},
+        }
+        config_descriptor = layout.put_json(media_types.IMAGE_CONFIG, config)
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": media_types.IMAGE_MANIFEST,
+            "config": config_descriptor.to_json(),
+            "layers": [Descriptor(media_types.LAYER_TAR, layer_digest, size).to_json()],
+        }
+        child = layout.put_json(media_types.IMAGE_MANIFEST, manifest)
+        children.append(Descriptor(child.media_type, child.digest, child.size, platform=platform))
+    index = {
+        "schemaVersion": 2,
+        "mediaType": media_types.IMAGE_INDEX,
+        "manifests": [c.to_json() for c in children],
+    }
+    descriptor = layout.put_json(media_types.IMAGE_INDEX, index)
+    layout.set_tag(tag, descriptor)
+    return descriptor
+
+
+@pytest.fixture
+def two_platforms(tmp_path: Path) -> tuple[Layout, Descriptor]:
+    layout = Layout.create(tmp_path / "multi")
+    return layout, make_index(layout, "multi")
+
+
+def test_all_copies_the_whole_index_with_its_digest(
+    two_platforms: tuple[Layout, Descriptor], registry: str, tmp_path: Path
+) -> None:
+    layout, index = two_platforms
+    everything = CopyOptions(all_platforms=True)
+    pushed = copy_image(f"{layout.path}:multi", f"docker://{registry}/multi/app:all", everything)
+    assert pushed.digest == index.digest
+    assert sorted(pushed.platforms) == sorted(str(p) for p in PLATFORMS)
+    pulled = copy_image(
+        f"docker://{registry}/multi/app:all",
+        f"{tmp_path / 'back'}:multi",
+        CopyOptions(all_platforms=True),
+    )
+    assert pulled.digest == index.digest
+    assert Layout.open(tmp_path / "back").fsck() == []
+
+
+def test_platform_copies_only_that_platforms_manifest(
+    two_platforms: tuple[Layout, Descriptor], registry: str, tmp_path: Path
+) -> None:
+    layout, _ = two_platforms
+    arm = Platform.parse("linux/arm64")
+    copy_image(
+        f"{layout.path}:multi", f"docker://{registry}/multi/app:one", CopyOptions(platform=arm)
+    )
+    image = inspect_remote(f"{registry}/multi/app:one")
+    assert image.index is None
+    assert (image.config["os"], image.config["architecture"]) == ("linux", "arm64")
+
+
+def test_a_platform_the_index_lacks_is_refused_naming_what_it_offers(
+    two_platforms: tuple[Layout, Descriptor], tmp_path: Path
+) -> None:
+    layout, _ = two_platforms
+    with pytest.raises(ImageError, match="offers: linux/amd64, linux/arm64/v8"):
+        copy_image(
+            f"{layout.path}:multi",
+            f"{tmp_path / 'out'}:x",
+            CopyOptions(platform=Platform.parse("linux/s390x")),
+        )
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_layout_copies_to_another_layout(busybox_image: tuple[Path, str], tmp_path: Path) -> None:
+    layout, tag = busybox_image
+    shutil.copytree(layout, tmp_path / "src")
+    result = copy_image(f"oci:{tmp_path / 'src'}:{tag}", f"oci:{tmp_path / 'dst'}:copy")
+    assert Layout.open(tmp_path / "dst").resolve("copy").digest == result.digest
