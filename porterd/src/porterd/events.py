@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from porterd.labels import has_label
+
 HISTORY = 1024
 # Types whose messages also carry the pre-1.22 fields (dockerd's events.go does the same).
 _LEGACY_TYPES = {"container", "image"}
@@ -140,7 +142,7 @@ class EventFilter:
         if key == "scope":
             return event.scope in values
         if key == "label":
-            return any(_has_label(event.attributes, value) for value in values)
+            return any(has_label(event.attributes, value) for value in values)
         if key == "image":
             return bool(values & _image_names(event))
         if key in _ACTOR_FILTERS:
@@ -161,10 +163,3 @@ def _image_names(event: Event) -> set[str]:
 def _strip_tag(reference: str) -> str:
     name, _, tag = reference.rpartition(":")
     return name if name and "/" not in tag else reference
-
-
-def _has_label(attributes: Mapping[str, str], wanted: str) -> bool:
-    key, equals, value = wanted.partition("=")
-    if not equals:
-        return key in attributes
-    return attributes.get(key) == value
