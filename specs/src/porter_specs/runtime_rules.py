@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from porter_specs.validate import Problem, pointer_of
+from porter_specs.problem import Problem, pointer_of
 
 
 def _items(value: Any) -> list[Any]:

@@ -15,7 +15,7 @@ from typing import Any
 from porter_specs import distribution, media_types
 from porter_specs.digest import Digest, from_bytes
 from porter_specs.errors import InvalidDigestError
-from porter_specs.validate import Problem, pointer_of
+from porter_specs.problem import Problem, pointer_of
 
 Path = tuple[str | int, ...]
 

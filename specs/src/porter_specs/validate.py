@@ -12,11 +12,11 @@ import functools
 import json
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from porter_specs import media_types
 from porter_specs.errors import DocumentError
+from porter_specs.problem import Problem, pointer_of
 
 SCHEMA_BASE_URI = "https://schemas.porter.example/"
 
@@ -41,17 +41,6 @@ _KIND_BY_MEDIA_TYPE = {
     **dict.fromkeys(media_types.INDEXES, "index"),
     **dict.fromkeys(media_types.IMAGE_CONFIGS, "config"),
 }
-
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One thing wrong with a document: where (a JSON pointer, "" for the whole) and why."""
-
-    pointer: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.pointer}: {self.message}" if self.pointer else self.message
 
 
 class ValidationError(DocumentError):
@@ -171,11 +160,6 @@ def _pattern(validator: Any, pattern: str, instance: Any, schema: dict[str, Any]
 
     if validator.is_type(instance, "string") and not _regex(pattern).search(instance):
         yield SchemaViolation(f"{instance!r} does not match {pattern!r}")
-
-
-def pointer_of(path: Iterable[str | int]) -> str:
-    """The RFC 6901 JSON pointer of a path of keys and indexes."""
-    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
 
 
 def _order(problem: Problem) -> tuple[Any, ...]:
