@@ -32,9 +32,9 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ ! -d "$wheelhouse" 
     .venv/bin/python -m pip install -q --upgrade pip
     .venv/bin/python -m pip install -q -e '.[test]'
     # Wheels of Porter's dependencies, so that tests can install Porter's own wheel into a
-    # fresh venv (as users do) without reaching a package index.
+    # fresh venv (as users do) without reaching a package index (setuptools: to build it).
     rm -rf "$wheelhouse"
-    .venv/bin/python -m pip wheel -q -w "$wheelhouse" .
+    .venv/bin/python -m pip wheel -q -w "$wheelhouse" . setuptools
     rm -f "$wheelhouse"/porter-*.whl
     touch "$stamp"
 fi

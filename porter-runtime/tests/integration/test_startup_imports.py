@@ -4,13 +4,17 @@ A container's whole `run` is some 35 ms, and importing ctypes, typing, re or log
 1 to 3 ms each, so they are kept off every path a plain container takes (the runtime's
 processes and the container's init alike). A config seen before is not validated against
 the schema again, so jsonschema stays out too.
+
+Each check runs against two installs of the command: the dev venv's (editable) and one made
+the way users get it, from Porter's wheel into a fresh venv. Both run as installed, through
+their shebang's interpreter with its site module, so what start-up itself imports counts too.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from .conftest import Runtime
+from .conftest import run_to_files
 
 pytestmark = pytest.mark.integration
 
@@ -32,18 +36,28 @@ HEAVY = frozenset(
 )
 
 
+@pytest.fixture(params=["editable", "wheel"])
+def installed_command(request, runtime_binary) -> str:
+    """The porter-runtime under test: the dev venv's, or the one installed from the wheel."""
+    if request.param == "editable":
+        return runtime_binary
+    return str(request.getfixturevalue("installed_porter").command("porter-runtime"))
+
+
 @pytest.fixture
-def imported(runtime, runtime_binary, bundle):
-    """imported(*args): every module the command imports, in all of its processes."""
-    with open(runtime_binary) as f:
-        interpreter = f.readline()[2:].split()[0]  # the launcher's own (#!python -IS)
-    traced = Runtime(runtime.root, prefix=(interpreter, "-I", "-S", "-X", "importtime"))
+def imported(runtime, installed_command, bundle):
+    """imported(*args): every module `installed_command` imports, in all of its processes, run
+    on the containers of `runtime` (same --root)."""
+    with open(installed_command) as f:
+        interpreter, *flags = f.readline()[2:].split()  # what the kernel runs the command with
 
     def run(*args: str) -> set[str]:
-        stderr = traced(*args, cwd=bundle.path).stderr
+        argv = [interpreter, *flags, "-X", "importtime", installed_command]
+        result = run_to_files([*argv, "--root", runtime.root, *args], cwd=bundle.path, timeout=30)
+        assert result.returncode == 0, f"{installed_command} {' '.join(args)}: {result.stderr}"
         return {
             line.split("|")[2].strip()
-            for line in stderr.splitlines()
+            for line in result.stderr.splitlines()
             if line.startswith("import time:") and "|" in line
         }
 
@@ -51,7 +65,7 @@ def imported(runtime, runtime_binary, bundle):
 
 
 def test_run_of_a_known_config_imports_no_heavy_module(runtime, bundle, imported):
-    runtime("run", runtime.new_id(), cwd=bundle.path)  # the config is validated once
+    imported("run", runtime.new_id())  # the config is validated once
     assert imported("run", runtime.new_id()) & HEAVY == set()
 
 

@@ -1,0 +1,112 @@
+"""Fixtures every component's tests share: Porter installed from its own wheel, as users get it.
+
+`installed_porter` builds the wheel of the working tree and installs it, with its dependencies
+from the wheelhouse scripts/setup.sh keeps (no package index is reached), into a fresh venv
+made for the test session. The venv lives in a folder of its own under the system's temporary
+directory, owned by root and mode 0755, and its interpreter is the system's: an unprivileged
+user can run the commands wherever the checkout itself is (a 0700 home or mktemp folder too).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent
+WHEELHOUSE = Path(sys.prefix) / "wheelhouse"
+# what a wheel is built from: the packages, and what pyproject.toml names (its readme)
+SOURCES = ("pyproject.toml", "README.md", "porter-runtime/bin")
+SRC_FOLDERS = ("specs", "porter-image", "porter-registry", "porter-runtime", "porterd")
+
+
+class InstalledPorter:
+    """A venv with Porter's wheel installed: `command(name)` is the path of one of its commands."""
+
+    def __init__(self, prefix: Path, wheel: Path) -> None:
+        self.prefix = prefix
+        self.wheel = wheel
+        self.python = prefix / "bin" / "python"
+
+    def command(self, name: str) -> Path:
+        return self.prefix / "bin" / name
+
+    def site_packages(self) -> Path:
+        return next((self.prefix / "lib").glob("python3*/site-packages"))
+
+
+def _pip(*args: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "-q", "--disable-pip-version-check", *args],
+        capture_output=True,
+        text=True,
+        preexec_fn=lambda: os.umask(0o022),  # what it writes: readable by every user
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"pip {' '.join(args)} failed: {result.stderr.strip()}")
+
+
+def build_wheel(into: Path) -> Path:
+    """The wheel of the working tree as it is now, built from a copy (a build in the tree
+    would write build/ and egg-info there, under other test runs' feet)."""
+    source = into / "source"
+    for name in SOURCES:
+        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy2
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        copy(ROOT / name, source / name)
+    for folder in SRC_FOLDERS:
+        shutil.copytree(
+            ROOT / folder / "src",
+            source / folder / "src",
+            ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"),
+        )
+    _pip(
+        "wheel",
+        "--no-deps",
+        "--no-index",
+        "--find-links",
+        str(WHEELHOUSE),
+        "-w",
+        str(into),
+        str(source),
+    )
+    return next(into.glob("porter-*.whl"))
+
+
+def install_wheel(wheel: Path, prefix: Path) -> InstalledPorter:
+    """A fresh venv at `prefix` (on the system's interpreter) with `wheel` installed in it."""
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(prefix)],
+        check=True,
+        preexec_fn=lambda: os.umask(0o022),
+    )
+    installed = InstalledPorter(prefix, wheel)
+    _pip(
+        "--python",
+        str(installed.python),
+        "install",
+        "--no-index",
+        "--find-links",
+        str(WHEELHOUSE),
+        str(wheel),
+    )
+    return installed
+
+
+@pytest.fixture(scope="session")
+def installed_porter() -> Iterator[InstalledPorter]:
+    if not WHEELHOUSE.is_dir():
+        pytest.fail(f"{WHEELHOUSE}: no wheelhouse of Porter's dependencies; run scripts/setup.sh")
+    # /tmp, not $TMPDIR or pytest's base folder: those may be private to root
+    base = Path(tempfile.mkdtemp(prefix="porter-installed-", dir="/tmp"))
+    try:
+        os.chmod(base, 0o755)
+        yield install_wheel(build_wheel(base / "wheel"), base / "venv")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
