@@ -17,6 +17,7 @@ from porter_specs.errors import PorterError
 from porter_specs.models import Descriptor
 
 from porter_image.layout.atomic import TEMP_PREFIX
+from porter_image.layout.files import INDEX_FILE, LAYOUT_FILE
 from porter_image.layout.problem import Problem
 from porter_image.layout.walk import edges, is_document
 from porter_image.schema import KIND_OF_MEDIA_TYPE, schema_problems
@@ -38,8 +39,6 @@ class Checker:
         self.problems.append(Problem(obj, reason))
 
     def check_header(self) -> None:
-        from porter_image.layout.store import INDEX_FILE, LAYOUT_FILE
-
         for name, kind in ((LAYOUT_FILE, "layout-header"), (INDEX_FILE, "index.json")):
             try:
                 document = load_json((self.layout.path / name).read_bytes(), name)

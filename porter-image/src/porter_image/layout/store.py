@@ -31,12 +31,11 @@ from porter_image.errors import (
     TagNotFoundError,
 )
 from porter_image.layout.atomic import TempBlob, write_file_atomic
+from porter_image.layout.files import INDEX_FILE, LAYOUT_FILE
 from porter_image.layout.lock import DirectoryLock
 from porter_image.layout.problem import Problem
 
 REF_NAME = "org.opencontainers.image.ref.name"
-LAYOUT_FILE = "oci-layout"
-INDEX_FILE = "index.json"
 # Documents (manifests, indexes, configs) are read into memory; refuse absurd ones. The
 # distribution-spec suggests registries accept manifests of at least 4 MiB.
 MAX_DOCUMENT_SIZE = 16 << 20
