@@ -46,7 +46,7 @@ class StoredImage:
     """One image of the store: its id is its config's digest, as dockerd's image ids are.
 
     `names` are full references (`docker.io/library/busybox:latest`, `...@sha256:...`);
-    `config` is the OCI image config as stored; `size` the bytes of its unpacked layers.
+    `config` is the OCI image config as stored; `layer_sizes` the bytes of each unpacked layer.
     """
 
     id: str
@@ -55,8 +55,12 @@ class StoredImage:
     config: Mapping[str, Any]
     layer_digests: tuple[Digest, ...]
     diff_ids: tuple[Digest, ...]
-    size: int
+    layer_sizes: tuple[int, ...]
     tagged_at: str | None = None
+
+    @property
+    def size(self) -> int:
+        return sum(self.layer_sizes)
 
     @property
     def short_id(self) -> str:

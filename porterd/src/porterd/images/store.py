@@ -17,18 +17,21 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import BinaryIO
 
+from porter_image.distribution.auth import Credentials
 from porter_image.errors import LayoutError
 from porter_image.image import Image, load_descriptor
 from porter_image.layout import Layout
 from porter_image.reference import DockerReference, InvalidReferenceError, parse_docker_reference
-from porter_image.snapshots import SnapshotStore, chain_ids
+from porter_image.snapshots import SnapshotError, SnapshotStore, chain_ids
 from porter_specs.digest import Digest
 from porter_specs.errors import PorterError
-from porter_specs.models import Descriptor
+from porter_specs.models import Descriptor, Platform
 
 from porterd.errors import InvalidParameter, NotFound
-from porterd.images import index
+from porterd.images import index, registry
+from porterd.images.importing import INCOMING, import_rootfs
 from porterd.images.records import (
     ContainerImage,
     DeleteResult,
@@ -38,6 +41,7 @@ from porterd.images.records import (
     PruneResult,
     StoredImage,
 )
+from porterd.images.registry import Emit, RegistrySettings
 from porterd.images.removal import prune_images, remove_image
 
 _HEX_PREFIX = re.compile(r"(?:sha256:)?([a-f0-9]{1,64})")
@@ -52,6 +56,7 @@ class ImageStore:
         data_root: Path,
         usage: ImageUsage | None = None,
         events: EventSink | None = None,
+        registry: RegistrySettings | None = None,
     ) -> None:
         self.root = Path(data_root) / "image"
         self.layout_path = self.root / "layout"
@@ -60,8 +65,18 @@ class ImageStore:
         self.snapshots = SnapshotStore(self.root / "snapshots")
         self.usage: ImageUsage = usage or NoContainers()
         self.events = events
+        self.registry = registry or RegistrySettings()
         self._images: dict[Digest, Image] = {}  # by manifest digest: content never changes
         self._changing = threading.RLock()
+        self._drop_incoming()
+
+    def _drop_incoming(self) -> None:
+        """Forget images a crash left between their commit and their naming (gc takes them)."""
+
+        def edit(entries: index.Entries) -> index.Entries:
+            return [e for e in entries if not (index.entry_name(e) or "").startswith(INCOMING)]
+
+        index.edit_entries(self.layout(), edit)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -93,6 +108,13 @@ class ImageStore:
         self.snapshots.prepare(layout, self.image(stored))
         return ContainerImage(stored.id, stored.config, self.snapshots.lowerdirs(chain), chain)
 
+    def lowerdirs(self, stored: StoredImage) -> tuple[Path, ...]:
+        """The overlay lowerdirs of `stored` (topmost first); () while a layer is not unpacked."""
+        try:
+            return self.snapshots.lowerdirs(chain_ids(stored.diff_ids))
+        except SnapshotError:
+            return ()
+
     def release(self, holder: str) -> None:
         """The container `holder` is gone: its snapshots may be collected with its image."""
         self.snapshots.release(holder)
@@ -116,13 +138,17 @@ class ImageStore:
             layout = self.layout()
             descriptor = layout.resolve(tag)
             image = self._load(layout, descriptor)
-            self.snapshots.prepare(layout, image)
+            try:
+                self.snapshots.prepare(layout, image)
+            except SnapshotError as exc:
+                index.edit_entries(layout, lambda entries: _without(entries, {tag}))
+                raise InvalidParameter(str(exc)) from exc
             manifests = self._manifest_configs()
             wanted = set(names)
             replace = wanted | {tag}
 
             def edit(entries: index.Entries) -> index.Entries:
-                kept = [e for e in entries if index.entry_name(e) not in replace]
+                kept = _without(entries, replace)
                 kept += [index.named(descriptor, name) for name in sorted(wanted)]
                 return _keep_unnamed_images(entries, kept, manifests)
 
@@ -131,6 +157,36 @@ class ImageStore:
         for name in sorted(wanted):
             self._publish("tag", stored.id, parse_docker_reference(name).familiar())
         return stored
+
+    def import_rootfs(
+        self,
+        stream: BinaryIO,
+        name: str | None,
+        message: str = "",
+        changes: Iterable[str] = (),
+        source: str = "-",
+    ) -> StoredImage:
+        """`docker import`: the tar `stream` as a one-layer image; see `importing`."""
+        return import_rootfs(self, stream, name, message, changes, source)
+
+    def pull(
+        self,
+        reference: DockerReference,
+        emit: Emit,
+        platform: Platform | None = None,
+        credentials: Credentials | None = None,
+    ) -> StoredImage:
+        """Copy `reference` in from its registry; progress to `emit`. See `registry`."""
+        return registry.pull(self, reference, emit, platform, credentials)
+
+    def push(
+        self,
+        references: Iterable[DockerReference],
+        emit: Emit,
+        credentials: Credentials | None = None,
+    ) -> None:
+        """Copy each of `references` (names of images here) out to its registry."""
+        registry.push(self, references, emit, credentials)
 
     def remove(self, name: str, force: bool = False, prune: bool = True) -> list[DeleteResult]:
         """`DELETE /images/{name}` by dockerd's rules; see `porterd.images.removal`."""
@@ -162,7 +218,7 @@ class ImageStore:
         manifests = self._manifest_configs()
 
         def edit(entries: index.Entries) -> index.Entries:
-            kept = [e for e in entries if index.entry_name(e) not in added | dropped]
+            kept = _without(entries, added | dropped)
             kept += [index.named(descriptor, name) for name in sorted(added)]
             return _keep_unnamed_images(entries, kept, manifests)
 
@@ -233,7 +289,7 @@ class ImageStore:
             config=image.config_json,
             layer_digests=tuple(layer.digest for layer in image.manifest.layers),
             diff_ids=image.config.diff_ids,
-            size=sum(sizes),
+            layer_sizes=tuple(sizes),
         )
 
     def _resolve(self, name: str, images: dict[str, StoredImage]) -> tuple[StoredImage, bool]:
@@ -283,6 +339,10 @@ def _reference(name: str) -> DockerReference | None:
         return parse_docker_reference(name)
     except InvalidReferenceError:
         return None
+
+
+def _without(entries: index.Entries, names: set[str]) -> index.Entries:
+    return [e for e in entries if index.entry_name(e) not in names]
 
 
 def _keep_unnamed_images(

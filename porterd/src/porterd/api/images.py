@@ -1,0 +1,245 @@
+"""Image routes of the Engine API (moby's api/swagger.yaml, version 1.43).
+
+    GET  /images/json             POST /images/create (pull; import with fromSrc)
+    POST /images/prune            POST /images/load           GET /images/get
+    GET  /images/{name}/json      GET  /images/{name}/history GET /images/{name}/get
+    POST /images/{name}/tag       POST /images/{name}/push    DELETE /images/{name}
+
+Image names hold slashes (`localhost:5000/x`), so the per-image routes are one path route
+whose tail says what is asked, as dockerd's `{name:.*}/json` routes do.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import falcon
+from porter_image.distribution.auth import Credentials
+from porter_image.reference import InvalidReferenceError, parse_docker_reference
+from porter_specs.errors import PorterError
+from porter_specs.models import Platform
+
+from porterd.api import query
+from porterd.errors import DaemonError, InvalidParameter, NotFound
+from porterd.images import ImageStore, docker_json
+from porterd.images.filters import LIST_FILTERS, PRUNE_FILTERS, dangling, matcher
+from porterd.images.registry import Emit
+from porterd.images.store import tag_reference
+
+JSON_STREAM = "application/json"
+
+
+class ImageList:
+    def __init__(self, images: ImageStore) -> None:
+        self.images = images
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        filters = query.filters(req, LIST_FILTERS)
+        accepts = matcher(filters, self.images.get)
+        everything = query.flag(req, "all")
+        listed = [
+            docker_json.summary(s)
+            for s in self.images.images()
+            if accepts(s) and (everything or s.names or "dangling" in filters)
+        ]
+        resp.media = listed
+
+
+class ImageCreate:
+    def __init__(self, images: ImageStore) -> None:
+        self.images = images
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        source = req.get_param("fromSrc")
+        image = req.get_param("fromImage")
+        if source is not None:
+            resp.content_type = JSON_STREAM
+            resp.media = self._import(req, source)
+        elif image:
+            resp.content_type = JSON_STREAM
+            resp.stream = self._pull(req, image)
+        else:
+            raise InvalidParameter("fromImage or fromSrc is required")
+
+    def _import(self, req: falcon.Request, source: str) -> dict[str, str]:
+        if source != "-":
+            raise InvalidParameter(f"import from {source!r}: only fromSrc=- (the body) is served")
+        repo = req.get_param("repo") or ""
+        name = str(tag_reference(repo, req.get_param("tag"))) if repo else None
+        changes = req.get_param_as_list("changes") or []
+        stored = self.images.import_rootfs(
+            req.bounded_stream, name, req.get_param("message") or "", changes
+        )
+        return {"status": stored.id}
+
+    def _pull(self, req: falcon.Request, image: str) -> Iterator[bytes]:
+        tag = req.get_param("tag") or ""
+        text = f"{image}@{tag}" if tag.startswith("sha256:") else image
+        try:
+            reference = parse_docker_reference(text, default_tag=False)
+            if tag and not tag.startswith("sha256:"):
+                reference = reference.with_tag(tag)
+            elif reference.tag is None and reference.digest is None:
+                reference = reference.with_tag("latest")
+            platform = (
+                Platform.parse(req.get_param("platform")) if req.get_param("platform") else None
+            )
+        except (InvalidReferenceError, PorterError, ValueError) as exc:
+            raise InvalidParameter(str(exc)) from exc
+        credentials = registry_credentials(req)
+        return json_stream(lambda emit: self.images.pull(reference, emit, platform, credentials))
+
+
+class ImagePrune:
+    def __init__(self, images: ImageStore) -> None:
+        self.images = images
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        filters = query.filters(req, PRUNE_FILTERS)
+        only_dangling = bool(dangling(filters, True))
+        accepts = matcher({k: v for k, v in filters.items() if k != "dangling"}, self.images.get)
+        report = self.images.prune(only_dangling, keep=lambda stored: not accepts(stored))
+        resp.media = {
+            "ImagesDeleted": [r.to_json() for r in report.deleted] or None,
+            "SpaceReclaimed": report.space_reclaimed,
+        }
+
+
+class ImageItem:
+    """`/images/{name}` and its tails: json, history, tag, push, get."""
+
+    def __init__(self, images: ImageStore) -> None:
+        self.images = images
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        base, tail = _split(name, ("json", "history", "get"))
+        if tail == "json":
+            stored = self.images.get(base)
+            lowerdirs = [str(p) for p in self.images.lowerdirs(stored)]
+            resp.media = docker_json.inspect(stored, lowerdirs)
+        elif tail == "history":
+            stored = self.images.get(base)
+            resp.media = docker_json.history(stored, list(stored.layer_sizes))
+        else:
+            raise NotFound("page not found")
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        base, tail = _split(name, ("tag", "push"))
+        if tail == "tag":
+            self.images.tag(base, req.get_param("repo") or "", req.get_param("tag"))
+            resp.status = falcon.HTTP_201
+        elif tail == "push":
+            references = self._push_references(base, req.get_param("tag") or "")
+            credentials = registry_credentials(req)
+            resp.content_type = JSON_STREAM
+            resp.stream = json_stream(lambda emit: self.images.push(references, emit, credentials))
+        else:
+            raise NotFound("page not found")
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        results = self.images.remove(
+            name, force=query.flag(req, "force"), prune=not query.flag(req, "noprune")
+        )
+        resp.media = [r.to_json() for r in results]
+
+    def _push_references(self, base: str, tag: str) -> list[Any]:
+        """The references a push sends: `base:tag`, or every tag of `base`'s repository."""
+        try:
+            repository = parse_docker_reference(base, default_tag=False)
+            if tag:
+                return [repository.with_tag(tag)]
+            if repository.tag:
+                return [repository]
+        except InvalidReferenceError as exc:
+            raise InvalidParameter(str(exc)) from exc
+        found = [
+            parse_docker_reference(n)
+            for stored in self.images.images()
+            for n in stored.names
+            if "@" not in n and parse_docker_reference(n).name == repository.name
+        ]
+        if not found:
+            raise NotFound(f"An image does not exist locally with the tag: {base}")
+        return sorted(found, key=str)
+
+
+def _split(name: str, tails: tuple[str, ...]) -> tuple[str, str | None]:
+    base, slash, tail = name.rpartition("/")
+    if slash and base and tail in tails:
+        return base, tail
+    return name, None
+
+
+def registry_credentials(req: falcon.Request) -> Credentials | None:
+    """`X-Registry-Auth`: base64url JSON of the credentials (empty or `{}`: anonymous)."""
+    header = req.get_header("X-Registry-Auth")
+    if not header:
+        return None
+    try:
+        padded = header + "=" * (-len(header) % 4)
+        document = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidParameter("invalid X-Registry-Auth header: not base64 JSON") from None
+    if not isinstance(document, dict):
+        raise InvalidParameter("invalid X-Registry-Auth header: not a JSON object")
+    token = document.get("identitytoken") or document.get("registrytoken")
+    username = document.get("username") or ""
+    password = document.get("password") or token or ""
+    if not isinstance(username, str) or not isinstance(password, str):
+        raise InvalidParameter("invalid X-Registry-Auth header: username and password are strings")
+    if not username and not password:
+        return None
+    return Credentials(username or "<token>", password)
+
+
+_END = object()
+
+
+def json_stream(work: Callable[[Emit], object]) -> Iterator[bytes]:
+    """Run `work` in a thread and stream what it emits as dockerd's JSON lines.
+
+    An error raised before the first message is raised here, so the request gets its status
+    code; after that it becomes the stream's last message (`error` and `errorDetail`).
+    """
+    messages: queue.Queue[Any] = queue.Queue()
+
+    def run() -> None:
+        try:
+            work(messages.put)
+            messages.put(_END)
+        except BaseException as exc:
+            messages.put(exc)
+
+    threading.Thread(target=run, name="porterd-image-stream", daemon=True).start()
+    first = messages.get()
+    if isinstance(first, BaseException):
+        raise first
+    return _lines(first, messages)
+
+
+def _lines(first: Any, messages: queue.Queue[Any]) -> Iterator[bytes]:
+    item = first
+    while item is not _END:
+        if isinstance(item, BaseException):
+            text = str(item) if isinstance(item, DaemonError | PorterError) else "internal error"
+            yield _line({"errorDetail": {"message": text}, "error": text})
+            return
+        yield _line(item)
+        item = messages.get()
+
+
+def _line(message: dict[str, Any]) -> bytes:
+    return json.dumps(message).encode() + b"\r\n"
+
+
+def add_routes(app: falcon.App, images: ImageStore) -> None:
+    app.add_route("/images/json", ImageList(images))
+    app.add_route("/images/create", ImageCreate(images))
+    app.add_route("/images/prune", ImagePrune(images))
+    app.add_route("/images/{name:path}", ImageItem(images))

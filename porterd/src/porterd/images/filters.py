@@ -1,0 +1,90 @@
+"""`filters` of `GET /images/json` and `POST /images/prune`, as dockerd reads them."""
+
+from __future__ import annotations
+
+import fnmatch
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+
+from porter_image.reference import parse_docker_reference
+
+from porterd.errors import InvalidParameter
+from porterd.images.docker_json import unix_time
+from porterd.images.records import StoredImage
+
+LIST_FILTERS = ("dangling", "label", "before", "since", "reference", "until")
+PRUNE_FILTERS = ("dangling", "label", "label!", "until")
+
+Predicate = Callable[[StoredImage], bool]
+
+
+def dangling(filters: Mapping[str, Sequence[str]], default: bool | None) -> bool | None:
+    """The `dangling` filter: True, False, or `default` when absent."""
+    values = {v.lower() for v in filters.get("dangling", [])}
+    if not values:
+        return default
+    if len(values) > 1 or not values <= {"true", "false", "1", "0"}:
+        raise InvalidParameter(f"invalid filter 'dangling={','.join(sorted(values))}'")
+    return values.pop() in ("true", "1")
+
+
+def matcher(filters: Mapping[str, Sequence[str]], get: Callable[[str], StoredImage]) -> Predicate:
+    """A predicate an image must pass to be listed (or pruned); `get` resolves before/since."""
+    tests: list[Predicate] = []
+    wanted = dangling(filters, None)
+    if wanted is not None:
+        tests.append(lambda s: (not s.names) == wanted)
+    for label in filters.get("label", []):
+        tests.append(lambda s, label=label: _has_label(s, label))
+    for label in filters.get("label!", []):
+        tests.append(lambda s, label=label: not _has_label(s, label))
+    for name in filters.get("before", []):
+        limit = _created(get(name))
+        tests.append(lambda s, limit=limit: _created(s) < limit)
+    for name in filters.get("since", []):
+        limit = _created(get(name))
+        tests.append(lambda s, limit=limit: _created(s) > limit)
+    for value in filters.get("until", []):
+        limit = _until(value)
+        tests.append(lambda s, limit=limit: _created(s) < limit)
+    patterns = filters.get("reference", [])
+    if patterns:
+        tests.append(lambda s: any(_reference_matches(s, p) for p in patterns))
+    return lambda stored: all(test(stored) for test in tests)
+
+
+def _created(stored: StoredImage) -> int:
+    return unix_time(str(stored.config.get("created") or ""))
+
+
+def _has_label(stored: StoredImage, wanted: str) -> bool:
+    labels = (stored.config.get("config") or {}).get("Labels") or {}
+    key, eq, value = wanted.partition("=")
+    return key in labels and (not eq or labels[key] == value)
+
+
+def _until(value: str) -> float:
+    """An absolute time (seconds, RFC 3339) or a duration before now (`10m`, `24h`)."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    if value[-1:] in units and value[:-1].replace(".", "", 1).isdigit():
+        return time.time() - float(value[:-1]) * units[value[-1]]
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        raise InvalidParameter(f"invalid filter 'until={value}'") from None
+
+
+def _reference_matches(stored: StoredImage, pattern: str) -> bool:
+    """dockerd matches the familiar name, and name:tag, against the pattern."""
+    for name in stored.names:
+        reference = parse_docker_reference(name)
+        familiar = reference.familiar_name()
+        candidates = [familiar, reference.familiar(), f"{familiar}:{reference.tag or ''}"]
+        if any(fnmatch.fnmatchcase(c, pattern) for c in candidates):
+            return True
+    return False
