@@ -11,8 +11,8 @@
 - A blob cached through another repository is linked into this one once the upstream confirms
   (by HEAD) that this repository has it, without downloading it again.
 
-Without an upstream (`NoUpstream`) every question is answered "unknown" at once, so a plain
-registry pays nothing for this.
+Without an upstream (`NoUpstream`) nothing is asked and no lock is taken, so a plain registry
+pays nothing for this.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from porter_specs.digest import Digest
 from porter_registry.content import ContentStore
 from porter_registry.errors import RegistryError
 from porter_registry.keyed_locks import KeyedLocks
-from porter_registry.upstream import ContentSource
+from porter_registry.upstream import ContentSource, NoUpstream
 
 log = logging.getLogger("porter_registry")
 
@@ -36,6 +36,7 @@ class PullThrough:
     def __init__(self, content: ContentStore, upstream: ContentSource) -> None:
         self.content = content
         self.upstream = upstream
+        self._has_upstream = not isinstance(upstream, NoUpstream)
         self._blob_locks = KeyedLocks()
         self._tag_locks = KeyedLocks()
 
@@ -84,6 +85,8 @@ class PullThrough:
 
     def refresh_tag(self, name: str, tag: str) -> None:
         """Point the local `tag` where the upstream's points, caching that manifest."""
+        if not self._has_upstream:
+            return
         content = self.content
         with self._tag_locks.held(f"{name}:{tag}"):
             # the upstream first: when it cannot say (and always without one) the local tag

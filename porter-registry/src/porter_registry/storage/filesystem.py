@@ -1,18 +1,22 @@
-"""The filesystem storage driver: every durable write is temp file, fsync, rename, fsync dir."""
+"""The filesystem storage driver: every durable write is temp file, fsync, rename, fsync dir.
+
+Paths are plain strings joined by hand: a manifest GET resolves a few of them, and building a
+`pathlib.Path` for each was most of the app's time for one.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import shutil
+import stat
 import uuid
-from pathlib import Path
 from typing import BinaryIO
 
 from porter_registry.storage.driver import FileInfo, PathNotFoundError, StorageError
 
 
-def _fsync_dir(path: Path) -> None:
+def _fsync_dir(path: str) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
@@ -23,7 +27,7 @@ def _fsync_dir(path: Path) -> None:
 class FilesystemWriter:
     """A writer on a local file; `commit` flushes and fsyncs so a crash keeps what it covers."""
 
-    def __init__(self, path: Path, file: BinaryIO, start: int) -> None:
+    def __init__(self, path: str, file: BinaryIO, start: int) -> None:
         self._path = path
         self._file = file
         self._size = start
@@ -44,7 +48,7 @@ class FilesystemWriter:
     def cancel(self) -> None:
         self.close()
         with contextlib.suppress(FileNotFoundError):
-            self._path.unlink()
+            os.unlink(self._path)
 
     def close(self) -> None:
         if not self._file.closed:
@@ -55,32 +59,31 @@ class FilesystemDriver:
     """Keeps the registry's paths under one root folder."""
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
-        self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root = os.path.normpath(os.fspath(root))
+        os.makedirs(self.root, exist_ok=True)
         self._prefix = f"{self.root}/"
 
-    def _full(self, path: str) -> Path:
-        # split by hand: every request resolves a few paths, and parsing each through
-        # pathlib three times was half of a manifest GET's time in the app
+    def _full(self, path: str) -> str:
         parts = [p for p in path.split("/") if p not in ("", ".")]
         if not parts or path.startswith("/") or ".." in parts:
             raise StorageError(path, "not a relative path inside the store")
-        return Path(self._prefix + "/".join(parts))
+        return self._prefix + "/".join(parts)
 
-    def _makedirs(self, folder: Path) -> None:
+    def _makedirs(self, folder: str) -> None:
         """Create `folder` and fsync the parent of each created level, so renames into it last."""
         missing = []
-        while not folder.exists():
+        while not os.path.exists(folder):
             missing.append(folder)
-            folder = folder.parent
+            folder = os.path.dirname(folder)
         for level in reversed(missing):
             with contextlib.suppress(FileExistsError):
-                level.mkdir()
-            _fsync_dir(level.parent)
+                os.mkdir(level)
+            _fsync_dir(os.path.dirname(level))
 
     def get_content(self, path: str) -> bytes:
         try:
-            return self._full(path).read_bytes()
+            with open(self._full(path), "rb") as file:
+                return file.read()
         except (FileNotFoundError, NotADirectoryError):
             raise PathNotFoundError(path) from None
         except IsADirectoryError as exc:
@@ -88,8 +91,9 @@ class FilesystemDriver:
 
     def put_content(self, path: str, data: bytes) -> None:
         target = self._full(path)
-        self._makedirs(target.parent)
-        temp = target.parent / f".tmp-{uuid.uuid4().hex}"
+        folder = os.path.dirname(target)
+        self._makedirs(folder)
+        temp = f"{folder}/.tmp-{uuid.uuid4().hex}"
         try:
             with open(temp, "wb") as file:
                 file.write(data)
@@ -98,9 +102,9 @@ class FilesystemDriver:
             os.replace(temp, target)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
-                temp.unlink()
+                os.unlink(temp)
             raise
-        _fsync_dir(target.parent)
+        _fsync_dir(folder)
 
     def reader(self, path: str, offset: int = 0) -> BinaryIO:
         try:
@@ -115,8 +119,8 @@ class FilesystemDriver:
         self, path: str, append: bool = False, offset: int | None = None
     ) -> FilesystemWriter:
         target = self._full(path)
-        self._makedirs(target.parent)
-        if append and target.exists():
+        self._makedirs(os.path.dirname(target))
+        if append and os.path.exists(target):
             file = open(target, "r+b")  # noqa: SIM115 - owned by the writer
             end = file.seek(0, os.SEEK_END)
             start = end if offset is None else offset
@@ -130,9 +134,10 @@ class FilesystemDriver:
 
     def link_file(self, fd: int, path: str) -> bool:
         target = self._full(path)
-        self._makedirs(target.parent)
+        parent, name = os.path.split(target)
+        self._makedirs(parent)
         temp = f".tmp-{uuid.uuid4().hex}"
-        folder = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+        folder = os.open(parent, os.O_RDONLY | os.O_DIRECTORY)
         try:
             try:
                 # linkat(AT_SYMLINK_FOLLOW) of /proc/self/fd/N names even an O_TMPFILE file with
@@ -143,7 +148,7 @@ class FilesystemDriver:
                 return False
             try:
                 os.fsync(fd)
-                os.replace(temp, target.name, src_dir_fd=folder, dst_dir_fd=folder)
+                os.replace(temp, name, src_dir_fd=folder, dst_dir_fd=folder)
             except BaseException:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(temp, dir_fd=folder)
@@ -155,10 +160,10 @@ class FilesystemDriver:
 
     def stat(self, path: str) -> FileInfo:
         try:
-            st = self._full(path).stat()
+            st = os.stat(self._full(path))
         except (FileNotFoundError, NotADirectoryError):
             raise PathNotFoundError(path) from None
-        return FileInfo(path, st.st_size, st.st_mtime, os.path.isdir(self._full(path)))
+        return FileInfo(path, st.st_size, st.st_mtime, stat.S_ISDIR(st.st_mode))
 
     def list(self, path: str) -> list[str]:
         folder = self._full(path) if path else self.root
@@ -171,25 +176,26 @@ class FilesystemDriver:
 
     def move(self, source: str, dest: str) -> None:
         src, dst = self._full(source), self._full(dest)
-        self._makedirs(dst.parent)
+        src_folder, dst_folder = os.path.dirname(src), os.path.dirname(dst)
+        self._makedirs(dst_folder)
         try:
             os.replace(src, dst)
         except FileNotFoundError:
             raise PathNotFoundError(source) from None
-        _fsync_dir(dst.parent)
-        if src.parent != dst.parent:
-            _fsync_dir(src.parent)
+        _fsync_dir(dst_folder)
+        if src_folder != dst_folder:
+            _fsync_dir(src_folder)
 
     def delete(self, path: str) -> None:
         target = self._full(path)
         try:
-            if target.is_dir() and not target.is_symlink():
+            if os.path.isdir(target) and not os.path.islink(target):
                 # Rename first so a crash never leaves a half-deleted folder under its name.
-                doomed = target.parent / f".tmp-{uuid.uuid4().hex}"
+                doomed = f"{os.path.dirname(target)}/.tmp-{uuid.uuid4().hex}"
                 os.rename(target, doomed)
                 shutil.rmtree(doomed, ignore_errors=True)
             else:
-                target.unlink()
+                os.unlink(target)
         except (FileNotFoundError, NotADirectoryError):
             raise PathNotFoundError(path) from None
 
