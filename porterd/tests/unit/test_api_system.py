@@ -53,7 +53,7 @@ def backend() -> Backend:
 
 @pytest.fixture
 def client(backend: Backend) -> testing.TestClient:
-    app = app_module.create_app(backend)
+    app = app_module.create_app(backend, routers=["system"])
     app.add_route("/failing", Failing())
     return testing.TestClient(app)
 

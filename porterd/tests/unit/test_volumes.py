@@ -38,7 +38,7 @@ def daemon(tmp_path: Path) -> Daemon:
 
 @pytest.fixture
 def client(daemon: Daemon) -> testing.TestClient:
-    return testing.TestClient(app_module.create_app(daemon))
+    return testing.TestClient(app_module.create_app(daemon, routers=["volumes"]))
 
 
 def _create(client: testing.TestClient, **document) -> testing.Result:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import falcon
@@ -93,8 +94,12 @@ def handle_unexpected(req: falcon.Request, resp: falcon.Response, error: Excepti
     _render(resp, 500, f"internal error in porterd ({type(error).__name__}); see the daemon log")
 
 
-def create_app(daemon: Any) -> falcon.App:
-    """The app over `daemon` (a `porterd.daemon.Daemon`, or anything with the same services)."""
+def create_app(daemon: Any, routers: Iterable[str] | None = None) -> falcon.App:
+    """The app over `daemon` (a `porterd.daemon.Daemon`, or anything with the same services).
+
+    `routers` names the router modules to serve (all of them unless given; tests of one
+    resource serve only theirs).
+    """
     app = falcon.App(middleware=[ApiVersion()])
     app.req_options.auto_parse_qs_csv = False
     app.req_options.keep_blank_qs_values = True
@@ -102,25 +107,40 @@ def create_app(daemon: Any) -> falcon.App:
     app.add_error_handler(Exception, handle_unexpected)
     app.add_error_handler(falcon.HTTPError, handle_http_error)
     app.add_error_handler(errors.DaemonError, handle_daemon_error)
-    for router, service in _routers(daemon):
+    for router, service in _routers(daemon, routers):
         router.add_routes(app, service)
     return app
 
 
-def _routers(daemon: Any) -> list[tuple[Any, Any]]:
-    """The router modules and the service each is given; a service the daemon lacks is skipped."""
+ROUTERS = (
+    ("system", None),
+    ("volumes", "volumes"),
+    ("containers", "containers"),
+    ("exec", "containers"),
+    ("images", "images"),
+)
+
+
+def _routers(daemon: Any, names: Iterable[str] | None) -> list[tuple[Any, Any]]:
+    """The router modules of this build and the service each is given (`None`: the daemon).
+
+    The routers are built in parallel; one not in this build yet is left out with a warning,
+    so the rest of the API serves meanwhile.
+    """
     import importlib
 
     routers = []
-    for module, service in (
-        ("system", "self"),
-        ("volumes", "volumes"),
-        ("containers", "containers"),
-        ("exec", "containers"),
-        ("images", "images"),
-    ):
-        backend = daemon if service == "self" else getattr(daemon, service, None)
-        if backend is None:
+    wanted = set(names) if names is not None else {name for name, _ in ROUTERS}
+    for module_name, service in ROUTERS:
+        if module_name not in wanted:
             continue
-        routers.append((importlib.import_module(f"porterd.api.{module}"), backend))
+        qualified = f"porterd.api.{module_name}"
+        try:
+            module = importlib.import_module(qualified)
+        except ModuleNotFoundError as error:
+            if error.name != qualified:
+                raise
+            log.warning("%s is not part of this build; its routes are not served", qualified)
+            continue
+        routers.append((module, daemon if service is None else getattr(daemon, service)))
     return routers

@@ -1,0 +1,99 @@
+"""The OpenAPI description is generated from the routes: every route, every method."""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+from typing import Any
+
+import falcon
+import pytest
+import schemathesis
+from porterd.api import app as app_module
+from porterd.api.openapi import describe
+from porterd.events import EventBus
+
+ROUTERS = ["system", "volumes"]
+METHODS = ("get", "head", "post", "put", "patch", "delete", "options")
+
+
+@pytest.fixture
+def registered(monkeypatch: pytest.MonkeyPatch) -> tuple[falcon.App, list[tuple[str, Any]]]:
+    """The app of the system and volume routers, and each add_route call it was built with."""
+    calls: list[tuple[str, Any]] = []
+    original = falcon.App.add_route
+
+    def recording(self: falcon.App, template: str, resource: Any, **kwargs: Any) -> None:
+        calls.append((template, resource))
+        original(self, template, resource, **kwargs)
+
+    monkeypatch.setattr(falcon.App, "add_route", recording)
+    daemon = SimpleNamespace(events=EventBus(), volumes=object())
+    return app_module.create_app(daemon, routers=ROUTERS), calls
+
+
+def _responders(resource: Any) -> set[str]:
+    return {method for method in METHODS if callable(getattr(resource, f"on_{method}", None))}
+
+
+def test_every_registered_route_is_described_with_each_of_its_methods(registered) -> None:
+    app, calls = registered
+    paths = describe(app)["paths"]
+    assert calls, "the routers registered nothing"
+    for template, resource in calls:
+        assert set(paths[template]) == _responders(resource), template
+    assert set(paths) == {template for template, _ in calls}
+
+
+def test_path_fields_are_required_path_parameters(registered) -> None:
+    app, _ = registered
+    operation = describe(app)["paths"]["/volumes/{name}"]["get"]
+    assert {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}} in (
+        operation["parameters"]
+    )
+
+
+def test_operation_ids_are_unique(registered) -> None:
+    app, _ = registered
+    ids = [
+        operation["operationId"]
+        for item in describe(app)["paths"].values()
+        for operation in item.values()
+    ]
+    assert len(ids) == len(set(ids))
+
+
+def test_a_resources_own_parameters_are_merged_in(registered) -> None:
+    app, _ = registered
+    names = {p["name"] for p in describe(app)["paths"]["/events"]["get"]["parameters"]}
+    assert names == {"since", "until", "filters"}
+
+
+def test_every_operation_documents_the_error_shape(registered) -> None:
+    app, _ = registered
+    for item in describe(app)["paths"].values():
+        for operation in item.values():
+            schema = operation["responses"]["default"]["content"]["application/json"]["schema"]
+            assert schema["required"] == ["message"]
+
+
+def test_the_description_loads_in_schemathesis_with_every_operation(registered) -> None:
+    app, _ = registered
+    document = describe(app)
+    schema = schemathesis.openapi.from_dict(document)
+    loaded = {
+        (result.ok().method.lower(), result.ok().path) for result in schema.get_all_operations()
+    }
+    described = {(m, path) for path, item in document["paths"].items() for m in item}
+    assert loaded == described
+
+
+def test_field_converters_are_left_out_of_described_paths() -> None:
+    class Item:
+        def on_get(self, req: falcon.Request, resp: falcon.Response, number: int) -> None:
+            resp.media = number
+
+    app = falcon.App()
+    app.add_route("/things/{number:int}", Item())
+    assert list(describe(app)["paths"]) == ["/things/{number}"]
+    assert not re.search(r"\{\w+:", str(describe(app)["paths"]))
