@@ -4,11 +4,17 @@ images made by porter_image in the store's own layout, and a usage the tests can
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from porter_image.layer.testing import archive, file
 from porter_image.snapshots.testing import layered_image
 from porterd.images import ContainerUse, ImageStore, StoredImage
+
+
+def new_store(root: Path) -> ImageStore:
+    """An empty store under `root` whose containers are a `Usage` (`store.usage.users`)."""
+    return ImageStore(data_root=root / "data", usage=Usage())
 
 
 def add_image(
@@ -32,3 +38,10 @@ class Usage:
 
     def containers_using(self, image_id: str) -> Sequence[ContainerUse]:
         return self.users.get(image_id, [])
+
+
+def users(store: ImageStore) -> dict[str, list[ContainerUse]]:
+    """The containers the test says use each image."""
+    if not isinstance(store.usage, Usage):
+        raise TypeError("the store was not made by new_store")
+    return store.usage.users

@@ -15,24 +15,21 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from image_support import Usage, add_image
+from image_support import add_image, new_store, users
 from porterd.api import images as image_routes
 from porterd.api.app import ApiVersion, handle_daemon_error, handle_http_error, handle_unexpected
 from porterd.errors import DaemonError
 from porterd.images import ContainerUse, ImageStore
 
 BUSYBOX = "docker.io/library/busybox:latest"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ImageStore:
+    return new_store(tmp_path)
+
+
 LOCAL = "localhost:5000/team/app:v1"
-
-
-@pytest.fixture
-def usage() -> Usage:
-    return Usage()
-
-
-@pytest.fixture
-def store(tmp_path: Path, usage: Usage) -> ImageStore:
-    return ImageStore(data_root=tmp_path / "data", usage=usage)
 
 
 @pytest.fixture
@@ -151,9 +148,9 @@ def test_delete_answers_the_untagged_and_deleted_lines(client, store: ImageStore
     assert result.json[:2] == [{"Untagged": LOCAL}, {"Deleted": stored.id}]
 
 
-def test_delete_of_an_image_a_container_uses_is_409(client, store: ImageStore, usage) -> None:
+def test_delete_of_an_image_a_container_uses_is_409(client, store: ImageStore) -> None:
     stored = add_image(store, [BUSYBOX])
-    usage.users[stored.id] = [ContainerUse("f" * 64, running=True)]
+    users(store)[stored.id] = [ContainerUse("f" * 64, running=True)]
     result = client.simulate_delete(f"/images/{stored.id}", params={"force": "1"})
     assert result.status_code == 409 and "running container" in result.json["message"]
 

@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from image_support import Usage, add_image
+from image_support import add_image, new_store, users
 from porter_image.layout import Layout
 from porterd.errors import Conflict, InvalidParameter, NotFound
 from porterd.images import ContainerUse, DeleteResult, ImageStore
@@ -19,13 +19,8 @@ BUSYBOX = "docker.io/library/busybox:latest"
 
 
 @pytest.fixture
-def usage() -> Usage:
-    return Usage()
-
-
-@pytest.fixture
-def store(tmp_path: Path, usage: Usage) -> ImageStore:
-    return ImageStore(data_root=tmp_path / "data", usage=usage)
+def store(tmp_path: Path) -> ImageStore:
+    return new_store(tmp_path)
 
 
 def test_a_new_store_is_an_empty_oci_image_layout(store: ImageStore) -> None:
@@ -136,28 +131,28 @@ def test_removing_by_id_with_names_in_two_repositories_needs_force(store: ImageS
 
 
 def test_an_image_a_running_container_uses_cannot_be_removed_even_by_force(
-    store: ImageStore, usage: Usage
+    store: ImageStore,
 ) -> None:
     stored = add_image(store, [BUSYBOX])
-    usage.users[stored.id] = [ContainerUse("c" * 64, running=True)]
+    users(store)[stored.id] = [ContainerUse("c" * 64, running=True)]
     with pytest.raises(Conflict, match=r"cannot be forced.*running container cccccccccccc"):
         store.remove(stored.id, force=True)
 
 
 def test_forcing_a_name_off_an_image_a_running_container_uses_only_untags(
-    store: ImageStore, usage: Usage
+    store: ImageStore,
 ) -> None:
     stored = add_image(store, [BUSYBOX])
-    usage.users[stored.id] = [ContainerUse("c" * 64, running=True)]
+    users(store)[stored.id] = [ContainerUse("c" * 64, running=True)]
     assert store.remove("busybox", force=True) == [DeleteResult(untagged="busybox:latest")]
     assert store.get(stored.id).names == ()
 
 
 def test_removing_the_name_of_an_image_a_stopped_container_uses_needs_force(
-    store: ImageStore, usage: Usage
+    store: ImageStore,
 ) -> None:
     stored = add_image(store, [BUSYBOX])
-    usage.users[stored.id] = [ContainerUse("d" * 64, running=False)]
+    users(store)[stored.id] = [ContainerUse("d" * 64, running=False)]
     with pytest.raises(Conflict, match=r'repository reference "busybox" \(must force\)'):
         store.remove("busybox")
     assert next(r.deleted for r in store.remove("busybox", force=True) if r.deleted) == stored.id
@@ -172,10 +167,10 @@ def test_prune_removes_only_dangling_images_by_default(store: ImageStore) -> Non
     assert [s.names for s in store.images()] == [(BUSYBOX,)]
 
 
-def test_prune_of_all_keeps_images_containers_use(store: ImageStore, usage: Usage) -> None:
+def test_prune_of_all_keeps_images_containers_use(store: ImageStore) -> None:
     used = add_image(store, [BUSYBOX], {"v": b"1"})
     add_image(store, ["docker.io/library/other:latest"], {"v": b"2"})
-    usage.users[used.id] = [ContainerUse("e" * 64, running=False)]
+    users(store)[used.id] = [ContainerUse("e" * 64, running=False)]
     store.prune(dangling_only=False)
     assert [s.id for s in store.images()] == [used.id]
 
@@ -190,11 +185,11 @@ def test_a_container_image_has_the_config_and_lowerdirs_topmost_first(store: Ima
 
 
 def test_a_container_keeps_its_snapshots_after_its_image_is_removed(
-    store: ImageStore, usage: Usage
+    store: ImageStore,
 ) -> None:
     stored = add_image(store, [BUSYBOX])
     mine = store.container_image("busybox", holder="c1")
-    usage.users[stored.id] = [ContainerUse("c1", running=False)]
+    users(store)[stored.id] = [ContainerUse("c1", running=False)]
     store.remove("busybox", force=True)
     assert all(p.is_dir() for p in mine.lowerdirs)
     store.release("c1")
