@@ -97,6 +97,11 @@ class DockerReference:
         return self.name + self._suffix()
 
 
+def is_registry_host(text: str) -> bool:
+    """True when `text` is a HOST[:PORT] as a reference's domain may be."""
+    return bool(_DOMAIN.fullmatch(text))
+
+
 def split_domain(name: str) -> tuple[str, str]:
     """docker's splitDockerDomain: (domain, remainder), Hub names normalised."""
     first, sep, rest = name.partition("/")

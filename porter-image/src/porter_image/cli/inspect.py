@@ -1,4 +1,4 @@
-"""`porter-image inspect LAYOUT:TAG`."""
+"""`porter-image inspect LAYOUT:TAG` (and `docker://...`, see `inspect_remote`)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import click
 from porter_specs.models import Platform
 
 from porter_image.cli.options import IMAGE, format_option, platform_option, print_json
+from porter_image.cli.registry_options import options_from, registry_options
 from porter_image.image import Image, load_image
 from porter_image.layout import Layout
 from porter_image.progress import human_size
@@ -55,11 +56,22 @@ def _text(info: dict[str, Any]) -> list[str]:
 
 
 @click.command("inspect")
-@click.argument("image", type=IMAGE, metavar="LAYOUT:TAG")
+@click.argument("name", metavar="LAYOUT:TAG|docker://REF")
 @platform_option
 @format_option
-def command(image: ImageRef, platform: Platform | None, output_format: str) -> None:
-    """Show an image's digest, platform, config, layers and history."""
+@registry_options
+def command(name: str, platform: Platform | None, output_format: str, **kwargs: Any) -> None:
+    """Show an image's digest, platform, config, layers and history.
+
+    A docker://HOST/REPO[:TAG|@DIGEST] image is read from its registry (manifest and config,
+    not its layers); the registry options apply only to those.
+    """
+    if name.startswith("docker://"):
+        from porter_image.cli.inspect_remote import show
+
+        show(name, platform, output_format, options_from(kwargs))
+        return
+    image = IMAGE.convert(name, None, click.get_current_context())
     assert image.tag is not None
     loaded = load_image(Layout.open(image.layout), image.tag, platform)
     info = describe(loaded, image)

@@ -27,6 +27,12 @@ COMMANDS = {
     "list": "list_",
     "gc": "gc",
     "fsck": "fsck",
+    "copy": "copy",
+    "list-tags": "list_tags",
+    "delete": "delete",
+    "referrers": "referrers",
+    "login": "login",
+    "logout": "logout",
 }
 
 

@@ -41,6 +41,8 @@ class RegistryOptions:
     """How to reach registries: credentials, TLS, which hosts may use plain HTTP, retries."""
 
     credentials: Credentials | None = None
+    # without `credentials`, look in docker's and podman's files (porter_image.credentials)
+    stored_credentials: bool = True
     tls_verify: bool = True
     insecure_registries: tuple[str, ...] = ()
     certs_dir: Path = DOCKER_CERTS_D

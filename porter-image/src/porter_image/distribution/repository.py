@@ -13,7 +13,7 @@ from porter_specs.models import Descriptor
 
 from porter_image.distribution.auth import repository_scope
 from porter_image.distribution.client import RegistryClient
-from porter_image.distribution.errors import RegistryError
+from porter_image.distribution.errors import RegistryError, RegistryNotFoundError
 from porter_image.distribution.manifests import (
     ACCEPT,
     MANIFEST_LIMIT,
@@ -73,6 +73,13 @@ class Repository:
             return self.get_manifest(reference).descriptor
         media_type = response.headers.get("Content-Type", "").split(";")[0]
         return Descriptor(media_type, digest, int(response.headers.get("Content-Length", 0)))
+
+    def resolve(self, reference: str) -> Descriptor:
+        """The descriptor of the manifest a tag or digest names; RegistryNotFoundError if none."""
+        descriptor = self.head_manifest(reference)
+        if descriptor is None:
+            raise RegistryNotFoundError(self.where(_at(reference)), "manifest not found", 404)
+        return descriptor
 
     def put_manifest(self, reference: str, manifest: RawManifest) -> None:
         """Store `manifest` under a tag or its digest."""

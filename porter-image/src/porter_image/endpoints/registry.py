@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import BinaryIO, cast
 
 from porter_specs.digest import Digest
 from porter_specs.models import Descriptor
 
+from porter_image.credentials import find_credentials
 from porter_image.distribution.client import RegistryClient, RegistryOptions
 from porter_image.distribution.errors import RegistryError
 from porter_image.distribution.manifests import RawManifest
@@ -23,7 +24,12 @@ class RegistryOrigin:
 
 
 def open_repository(reference: DockerReference, options: RegistryOptions) -> Repository:
-    return Repository(RegistryClient(reference.registry_host, options), reference.path)
+    """The reference's repository, with the credentials docker or podman stored for its host
+    when none are given (see `porter_image.credentials`)."""
+    host = reference.registry_host
+    if options.credentials is None and options.stored_credentials:
+        options = replace(options, credentials=find_credentials(host))
+    return Repository(RegistryClient(host, options), reference.path)
 
 
 class RegistrySource:
