@@ -23,8 +23,7 @@ PROC_KEYS = "/proc/keys"
 def _v1_mounts() -> dict[str, str]:
     if os.geteuid() != 0:
         return {}
-    from porter_runtime.cgroups.base import is_unified
-    from porter_runtime.cgroups.paths import v1_mounts
+    from porter_runtime.cgroups.paths import is_unified, v1_mounts
 
     return {} if is_unified() else v1_mounts()
 

@@ -15,8 +15,8 @@ import subprocess
 import time
 
 import pytest
-from porter_runtime.cgroups.base import CgroupError, is_unified, rmdir_bounded
-from porter_runtime.cgroups.paths import cgroup2_mount, v1_mounts
+from porter_runtime.cgroups.base import CgroupError, rmdir_bounded
+from porter_runtime.cgroups.paths import cgroup2_mount, is_unified, v1_mounts
 from porter_runtime.cgroups.v1 import CgroupV1Manager
 from porter_runtime.cgroups.v2 import CgroupV2Manager
 

@@ -13,8 +13,8 @@ import subprocess
 import pytest
 from host_features import missing_v1_controller, missing_v1_file, needs
 from porter_runtime.cgroups import files
-from porter_runtime.cgroups.base import CgroupError, is_unified, rmdir_bounded
-from porter_runtime.cgroups.paths import v1_mounts
+from porter_runtime.cgroups.base import CgroupError, rmdir_bounded
+from porter_runtime.cgroups.paths import is_unified, v1_mounts
 from porter_runtime.cgroups.v1 import CgroupV1Manager
 
 pytestmark = [

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from porter_runtime.cgroups.base import CgroupError, is_unified
+from porter_runtime.cgroups.base import CgroupError
 from porter_runtime.cgroups.paths import (
     cgroup2_mount,
     expand_slice,
+    is_unified,
     own_cgroups,
     resolve,
     v1_mounts,

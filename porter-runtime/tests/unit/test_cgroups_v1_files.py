@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from porter_runtime.cgroups import base, files
-from porter_runtime.cgroups.base import CgroupError, cgroup_manager, load_cgroup_manager
+from porter_runtime.cgroups import cgroup_manager, files, load_cgroup_manager, paths
+from porter_runtime.cgroups.base import CgroupError
 from porter_runtime.cgroups.v1 import CgroupV1Manager
 
 FILES = {
@@ -208,7 +208,7 @@ def test_destroy_is_idempotent(fake):
 
 
 def test_relative_paths_resolve_per_controller(monkeypatch):
-    monkeypatch.setattr(base, "is_unified", lambda **_: False)
+    monkeypatch.setattr(paths, "is_unified", lambda **_: False)
     monkeypatch.setattr(
         "porter_runtime.cgroups.paths.v1_mounts", lambda _: {"pids": "/p", "memory": "/m"}
     )
@@ -221,14 +221,14 @@ def test_relative_paths_resolve_per_controller(monkeypatch):
 
 
 def test_factory_picks_v2_on_a_unified_host(monkeypatch):
-    monkeypatch.setattr(base, "is_unified", lambda **_: True)
+    monkeypatch.setattr(paths, "is_unified", lambda **_: True)
     monkeypatch.setattr("porter_runtime.cgroups.paths.own_cgroups", lambda: {"": "/"})
     manager = cgroup_manager({}, "abc")
     assert type(manager).__name__ == "CgroupV2Manager" and manager.path == "/porter-runtime/abc"
 
 
 def test_load_restores_saved_per_controller_paths(monkeypatch):
-    monkeypatch.setattr(base, "is_unified", lambda **_: False)
+    monkeypatch.setattr(paths, "is_unified", lambda **_: False)
     monkeypatch.setattr(
         "porter_runtime.cgroups.paths.v1_mounts", lambda _: {"pids": "/p", "memory": "/m"}
     )

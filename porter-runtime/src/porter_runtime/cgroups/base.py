@@ -1,9 +1,9 @@
-"""The cgroup interface the runtime core programs against, its error, and the factory.
+"""What every module of the cgroup package shares, at its bottom: the error, how an
+unprivileged runtime tells "not allowed" from a failure, warnings, and the bounded removal
+of a cgroup directory. It imports no other module of the package.
 
-The runtime never cares whether the host runs cgroup v1 or v2: it asks `cgroup_manager()`
-for a `CgroupManager` and calls the same methods on either backend. Backends live in
-`v1.py` and `v2.py` and are imported lazily so that commands which never touch cgroups
-(`state`, `list`) do not pay for them.
+The factory that picks a backend (`cgroup_manager`, `load_cgroup_manager`) sits above the
+backends, in the package itself (`porter_runtime.cgroups`).
 """
 
 from __future__ import annotations
@@ -11,14 +11,6 @@ from __future__ import annotations
 import os
 
 from porter_specs.errors import PorterError
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing costs milliseconds at every runtime start
-    from collections.abc import Mapping
-    from typing import Any
-
-    from porter_runtime.cgroups.paths import Mount
-    from porter_runtime.cgroups.protocol import CgroupManager
 
 CGROUP_ROOT = "/sys/fs/cgroup"
 CGROUP2_SUPER_MAGIC = 0x63677270
@@ -49,74 +41,6 @@ def warn(logger: str, message: str, *args: object) -> None:
     import logging
 
     logging.getLogger(logger).warning(message, *args)
-
-
-def is_unified(root: str = CGROUP_ROOT, mounts: list[Mount] | None = None) -> bool:
-    """True when `root` is a cgroup2 mount, i.e. the host runs the unified hierarchy only.
-
-    What counts is the mount a lookup reaches (`paths.visible_mounts`, by default this
-    process's): a cgroup2 mounted over a hybrid host's tmpfs hides the v1 hierarchies."""
-    from porter_runtime.cgroups.paths import visible_mounts
-
-    for mount in visible_mounts() if mounts is None else mounts:
-        if mount.point == root:
-            return mount.fstype == "cgroup2"
-    return False
-
-
-def cgroup_manager(
-    config_linux: Mapping[str, Any] | None,
-    container_id: str,
-    rootless: bool = False,
-) -> CgroupManager:
-    """Build the manager for a container from its config's `linux` object.
-
-    v2 when /sys/fs/cgroup is cgroup2, v1 otherwise (hybrid hosts included). The
-    cgroupsPath may be absent (`/porter-runtime/<id>`), absolute, relative to the
-    runtime's own cgroup, or systemd's "slice:prefix:name" (mapped to a cgroupfs path).
-    """
-    from porter_runtime.cgroups import paths
-
-    cgroups_path = (config_linux or {}).get("cgroupsPath")
-    mounts = paths.visible_mounts()  # read once for both questions
-    if is_unified(mounts=mounts):
-        from porter_runtime.cgroups.v2 import CgroupV2Manager
-
-        own_v2 = paths.own_cgroups().get(paths.UNIFIED, "/")
-        return CgroupV2Manager(paths.resolve(cgroups_path, container_id, own_v2), rootless=rootless)
-    from porter_runtime.cgroups.v1 import CgroupV1Manager
-
-    hierarchies = paths.v1_mounts(mounts)
-    own = paths.own_cgroups()
-    resolved = {
-        name: paths.resolve(cgroups_path, container_id, own.get(name, "/")) for name in hierarchies
-    }
-    return CgroupV1Manager(resolved, mounts=hierarchies, rootless=rootless)
-
-
-def load_cgroup_manager(
-    path: str, paths: Mapping[str, str] | None = None, rootless: bool = False
-) -> CgroupManager:
-    """Re-open a container's cgroup from what was saved in its state.
-
-    `path` is `manager.path`. On v1 a relative cgroupsPath can resolve differently per
-    controller; pass the saved `manager.paths` to restore those exactly.
-    """
-    if not path.startswith("/"):
-        raise CgroupError(path, "load", "a saved cgroup path must be absolute")
-    from porter_runtime.cgroups import paths as paths_mod
-
-    visible = paths_mod.visible_mounts()  # read once for both questions
-    if is_unified(mounts=visible):
-        from porter_runtime.cgroups.v2 import CgroupV2Manager
-
-        return CgroupV2Manager(path, rootless=rootless)
-    from porter_runtime.cgroups.v1 import CgroupV1Manager
-
-    mounts = paths_mod.v1_mounts(visible)
-    saved = dict(paths or {})
-    resolved = {name: saved.get(name, path) for name in mounts}
-    return CgroupV1Manager(resolved, mounts=mounts, rootless=rootless)
 
 
 def rmdir_bounded(directory: str, attempts: int = 10) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import posixpath
 
-from porter_runtime.cgroups.base import CgroupError
+from porter_runtime.cgroups.base import CGROUP_ROOT, CgroupError
 
 DEFAULT_PARENT = "/porter-runtime"
 UNIFIED = ""  # the key of the unified hierarchy in /proc/self/cgroup and in mount maps
@@ -129,6 +129,17 @@ def visible_mounts(mountinfo: str = MOUNTINFO) -> list[Mount]:
         return True
 
     return [mount for mount_id, _, mount in lines if reachable(mount_id)]
+
+
+def is_unified(root: str = CGROUP_ROOT, mounts: list[Mount] | None = None) -> bool:
+    """True when `root` is a cgroup2 mount, i.e. the host runs the unified hierarchy only.
+
+    What counts is the mount a lookup reaches (`visible_mounts`, by default this process's):
+    a cgroup2 mounted over a hybrid host's tmpfs hides the v1 hierarchies."""
+    for mount in visible_mounts() if mounts is None else mounts:
+        if mount.point == root:
+            return mount.fstype == "cgroup2"
+    return False
 
 
 def v1_mounts(mounts: list[Mount] | None = None) -> dict[str, str]:
