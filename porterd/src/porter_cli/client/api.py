@@ -1,0 +1,246 @@
+"""The Engine API client: one HTTP/1.1 request per call over a fresh connection, the API
+version negotiated once with the daemon (`/_ping`, else `/version`), errors turned into
+APIError from the daemon's `{"message"}`."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from porter_cli.client import transport
+from porter_cli.client.endpoint import Endpoint
+from porter_cli.client.errors import APIError, DaemonUnreachable
+from porter_cli.client.hijack import HijackedStream, hijack
+
+# The newest Engine API this client speaks, and the oldest it can still talk to.
+MAX_VERSION = "1.43"
+MIN_VERSION = "1.24"
+USER_AGENT = "porter-cli"
+
+Params = dict[str, Any] | None
+
+
+def version_tuple(version: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in version.split("."))
+    except ValueError:
+        return (0,)
+
+
+def lower_version(a: str, b: str) -> str:
+    return a if version_tuple(a) <= version_tuple(b) else b
+
+
+def encode_params(params: Params) -> str:
+    """Query string as dockerd parses it: booleans as 1/0, dicts as JSON (filters), lists as
+    the parameter repeated (save's `names`, commit's `changes`), None left out."""
+    if not params:
+        return ""
+    pairs = []
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            value = "1" if value else "0"
+        elif isinstance(value, dict):
+            value = json.dumps(value, separators=(",", ":"))
+        elif isinstance(value, list | tuple):
+            pairs.extend((key, str(item)) for item in value)
+            continue
+        pairs.append((key, str(value)))
+    return "?" + urlencode(pairs) if pairs else ""
+
+
+def path_part(value: str) -> str:
+    """An id or name placed in a URL path."""
+    return quote(value, safe=":@")
+
+
+class Response:
+    """A successful response whose body is read by the caller (a stream or a download)."""
+
+    def __init__(self, connection: http.client.HTTPConnection, raw: http.client.HTTPResponse):
+        self.connection = connection
+        self.raw = raw
+        self.status = raw.status
+        self.headers = raw.headers
+
+    def read(self, amount: int | None = None) -> bytes:
+        return self.raw.read(amount)
+
+    def read1(self, amount: int = 65536) -> bytes:
+        return self.raw.read1(amount)
+
+    def recv(self, amount: int = 65536) -> bytes:
+        """Some bytes of the body (b"" at its end), as a hijacked stream's recv."""
+        return self.raw.read1(amount)
+
+    def json(self) -> Any:
+        body = self.raw.read()
+        self.close()
+        return json.loads(body) if body.strip() else None
+
+    def iter_chunks(self, size: int = 65536) -> Iterator[bytes]:
+        try:
+            while chunk := self.raw.read1(size):
+                yield chunk
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.raw.close()
+        self.connection.close()
+
+    def __enter__(self) -> Response:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Client:
+    """A client for one daemon. `version` pins the API version; otherwise it is negotiated
+    on the first request: the lower of the daemon's and MAX_VERSION."""
+
+    def __init__(
+        self, endpoint: Endpoint, version: str | None = None, timeout: float | None = None
+    ) -> None:
+        self.endpoint = endpoint
+        self.timeout = timeout
+        self._version = version
+        self._registry_auth: dict[str, str] = {}
+
+    # -- version negotiation ------------------------------------------------------------
+
+    @property
+    def version(self) -> str:
+        if self._version is None:
+            self._version = self.negotiate()
+        return self._version
+
+    def negotiate(self) -> str:
+        """The API version to use: the daemon's /_ping `API-Version` header (or /version's
+        ApiVersion when the ping has none), capped at MAX_VERSION."""
+        response = self.finish(self._begin("GET", "/_ping"))
+        with response:
+            response.read()
+            server = response.headers.get("API-Version")
+        if not server:
+            version = self.finish(self._begin("GET", "/version")).json() or {}
+            server = version.get("ApiVersion") or MIN_VERSION
+        return lower_version(server, MAX_VERSION)
+
+    def ping(self) -> dict[str, str]:
+        with self.finish(self._begin("GET", "/_ping")) as response:
+            response.read()
+            return dict(response.headers.items())
+
+    # -- requests ----------------------------------------------------------------------
+
+    def url(self, path: str, params: Params = None) -> str:
+        return f"/v{self.version}{path}{encode_params(params)}"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        params: Params = None,
+        body: Any = None,
+        data: bytes | Iterable[bytes] | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> Response:
+        """Send one request; a status of 400 or more raises APIError. `body` is sent as JSON,
+        `data` as is (an iterable of chunks is sent chunked)."""
+        return self.finish(self.begin(method, path, params, body, data, headers, timeout))
+
+    def get_json(self, path: str, params: Params = None) -> Any:
+        return self.request("GET", path, params).json()
+
+    def post_json(self, path: str, params: Params = None, body: Any = None) -> Any:
+        return self.request("POST", path, params, body=body).json()
+
+    def delete(self, path: str, params: Params = None) -> Any:
+        return self.request("DELETE", path, params).json()
+
+    def hijack(self, path: str, params: Params = None, body: Any = None) -> HijackedStream:
+        """POST to an attach or exec start endpoint and take over the connection."""
+        conn = transport.connection(self.endpoint, self.timeout)
+        try:
+            conn.connect()
+        except OSError as error:
+            conn.close()
+            raise transport.unreachable(self.endpoint, error) from error
+        return hijack(conn, self.url(path, params), body)
+
+    def begin(
+        self, method: str, path: str, params: Params = None, *args: Any
+    ) -> http.client.HTTPConnection:
+        """Send a request (arguments as `request`) and return its connection without waiting
+        for the answer (for `wait`, which must listen before the container starts);
+        `finish` reads it."""
+        return self._begin(method, self.url(path, params), *args)
+
+    def finish(self, conn: http.client.HTTPConnection) -> Response:
+        """The answer to a request sent by `begin`; a status of 400 or more raises APIError."""
+        try:
+            raw = conn.getresponse()
+        except OSError as error:
+            conn.close()
+            raise transport.unreachable(self.endpoint, error) from error
+        except http.client.HTTPException as error:
+            conn.close()
+            raise DaemonUnreachable(self.endpoint.host, f"bad answer: {error!r}") from error
+        if raw.status >= 400:
+            try:
+                text = raw.read()
+            finally:
+                conn.close()
+            raise APIError(raw.status, error_message(raw.status, text))
+        return Response(conn, raw)
+
+    def _begin(
+        self,
+        method: str,
+        url: str,
+        body: Any = None,
+        data: bytes | Iterable[bytes] | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> http.client.HTTPConnection:
+        conn = transport.connection(self.endpoint, timeout if timeout is not None else self.timeout)
+        all_headers = {"User-Agent": USER_AGENT, **(headers or {})}
+        payload: bytes | Iterable[bytes] | None = data
+        if body is not None:
+            payload = json.dumps(body).encode()
+            all_headers["Content-Type"] = "application/json"
+        elif data is not None and not isinstance(data, bytes):
+            all_headers.setdefault("Content-Type", "application/x-tar")
+        try:
+            conn.request(
+                method,
+                url,
+                body=payload,
+                headers=all_headers,
+                encode_chunked=payload is not None and not isinstance(payload, bytes),
+            )
+        except OSError as error:
+            conn.close()
+            raise transport.unreachable(self.endpoint, error) from error
+        return conn
+
+
+def error_message(status: int, body: bytes) -> str:
+    """The daemon's `{"message"}`, or the body itself when it is not that JSON."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        document = None
+    if isinstance(document, dict) and isinstance(document.get("message"), str):
+        return document["message"]
+    text = body.decode("utf-8", "replace").strip()
+    first = text.splitlines()[0] if text else ""
+    return first or f"{status} {http.client.responses.get(status, 'error')}"

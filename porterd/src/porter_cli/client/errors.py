@@ -1,0 +1,43 @@
+"""The client library's errors: each is one line a user can read."""
+
+from __future__ import annotations
+
+from porter_specs.errors import PorterError
+
+
+class ClientError(PorterError):
+    """Base of the Engine API client's errors."""
+
+
+class DaemonUnreachable(ClientError):
+    """No daemon answers at the endpoint (socket missing, connection refused, TLS refused)."""
+
+    def __init__(self, host: str, reason: str) -> None:
+        super().__init__(f"cannot connect to the daemon at {host}: {reason}")
+        self.host = host
+        self.reason = reason
+
+
+class APIError(ClientError):
+    """The daemon answered with an error status; `message` is its `{"message"}`."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"Error response from daemon: {message}")
+        self.status = status
+        self.message = message
+
+    @property
+    def not_found(self) -> bool:
+        return self.status == 404
+
+
+class StreamError(ClientError):
+    """A JSON progress stream or an event stream reported an error (`errorDetail`)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class EndpointError(ClientError):
+    """A host address or TLS setting that cannot be used."""

@@ -1,0 +1,84 @@
+"""HTTP/1.1 connections to the daemon: http.client over a unix socket, plain TCP, or TCP
+with mutual TLS; and the raw connected socket a hijacked request leaves behind."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+from typing import TYPE_CHECKING
+
+from porter_cli.client.endpoint import Endpoint, TLSFiles
+from porter_cli.client.errors import DaemonUnreachable, EndpointError
+
+if TYPE_CHECKING:
+    import ssl
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    """http.client's connection, connected to a unix socket instead of a TCP address."""
+
+    def __init__(self, path: str, timeout: float | None = None) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self.socket_path = path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(self.timeout)
+            sock.connect(self.socket_path)
+        except BaseException:
+            sock.close()
+            raise
+        self.sock = sock
+
+
+def tls_context(files: TLSFiles) -> ssl.SSLContext:
+    """A client context presenting the client certificate, checking the daemon's against
+    the CA when `verify` is set."""
+    import ssl
+
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=files.ca)
+    if not files.verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if files.cert or files.key:
+        if not (files.cert and files.key):
+            raise EndpointError("TLS needs both a client certificate and its key")
+        try:
+            context.load_cert_chain(files.cert, files.key)
+        except (OSError, ssl.SSLError) as error:
+            raise EndpointError(
+                f"cannot load the client certificate {files.cert}: {error}"
+            ) from error
+    return context
+
+
+def connection(endpoint: Endpoint, timeout: float | None = None) -> http.client.HTTPConnection:
+    """A new, not yet connected, connection to the endpoint."""
+    if endpoint.scheme == "unix":
+        return UnixHTTPConnection(str(endpoint.address), timeout=timeout)
+    host, port = endpoint.address  # type: ignore[misc]
+    if endpoint.tls is None:
+        return http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        context = tls_context(endpoint.tls)
+    except OSError as error:
+        raise EndpointError(f"cannot load the TLS files: {error}") from error
+    return http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
+
+
+def unreachable(endpoint: Endpoint, error: OSError) -> DaemonUnreachable:
+    """The one-line reason a connection failed, as a DaemonUnreachable."""
+    if isinstance(error, FileNotFoundError):
+        reason = "no such socket (is the daemon running?)"
+    elif isinstance(error, ConnectionRefusedError):
+        reason = "connection refused (is the daemon running?)"
+    elif isinstance(error, PermissionError):
+        reason = "permission denied"
+    else:
+        reason = str(error.strerror or error) if not _is_ssl(error) else f"TLS: {error}"
+    return DaemonUnreachable(endpoint.host, reason)
+
+
+def _is_ssl(error: OSError) -> bool:
+    return type(error).__module__ == "ssl"

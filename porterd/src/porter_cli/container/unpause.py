@@ -1,0 +1,14 @@
+"""porter unpause / porter container unpause."""
+
+from __future__ import annotations
+
+import click
+
+from porter_cli.container.lifecycle import post_each
+
+
+@click.command("unpause")
+@click.argument("containers", nargs=-1, required=True)
+def command(containers: tuple[str, ...]) -> None:
+    """Unpause all processes within one or more containers."""
+    post_each(containers, "unpause")

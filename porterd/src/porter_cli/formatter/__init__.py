@@ -1,0 +1,1 @@
+"""Output of listings and inspect: docker's tables, `--format json`, `--format TEMPLATE`."""

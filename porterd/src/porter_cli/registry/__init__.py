@@ -1,0 +1,1 @@
+"""login and logout: credentials for registries, kept in porter's config.json."""
