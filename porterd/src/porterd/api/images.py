@@ -26,6 +26,7 @@ from porter_specs.errors import PorterError
 from porter_specs.models import Platform
 
 from porterd.api import query
+from porterd.api.openapi import BOOLEAN, FILTERS, query_parameter
 from porterd.errors import DaemonError, InvalidParameter, NotFound
 from porterd.images import ImageStore, docker_json
 from porterd.images.filters import LIST_FILTERS, PRUNE_FILTERS, dangling, matcher
@@ -35,7 +36,22 @@ from porterd.images.store import tag_reference
 JSON_STREAM = "application/json"
 
 
+_STRING = {"type": "string"}
+_PROGRESS = {"200": {"description": "JSON progress messages, one a line"}}
+
+
 class ImageList:
+    openapi = {
+        "get": {
+            "parameters": [
+                query_parameter("all", BOOLEAN),
+                query_parameter("digests", BOOLEAN),
+                query_parameter("shared-size", BOOLEAN),
+                FILTERS,
+            ]
+        }
+    }
+
     def __init__(self, images: ImageStore) -> None:
         self.images = images
 
@@ -52,6 +68,17 @@ class ImageList:
 
 
 class ImageCreate:
+    openapi = {
+        "post": {
+            "parameters": [
+                query_parameter(name, _STRING)
+                for name in ("fromImage", "fromSrc", "repo", "tag", "message", "platform")
+            ]
+            + [query_parameter("changes", {"type": "array", "items": _STRING})],
+            "responses": _PROGRESS,
+        }
+    }
+
     def __init__(self, images: ImageStore) -> None:
         self.images = images
 
@@ -97,6 +124,8 @@ class ImageCreate:
 
 
 class ImagePrune:
+    openapi = {"post": {"parameters": [FILTERS]}}
+
     def __init__(self, images: ImageStore) -> None:
         self.images = images
 
@@ -113,6 +142,20 @@ class ImagePrune:
 
 class ImageItem:
     """`/images/{name}` and its tails: json, history, tag, push, get."""
+
+    openapi = {
+        "get": {
+            "description": "`{name}/json` inspects the image, `{name}/history` lists its history"
+        },
+        "post": {
+            "description": "`{name}/tag` names the image `repo:tag`, `{name}/push` pushes it",
+            "parameters": [query_parameter("repo", _STRING), query_parameter("tag", _STRING)],
+            "responses": {"201": {"description": "tagged"}, **_PROGRESS},
+        },
+        "delete": {
+            "parameters": [query_parameter("force", BOOLEAN), query_parameter("noprune", BOOLEAN)]
+        },
+    }
 
     def __init__(self, images: ImageStore) -> None:
         self.images = images
