@@ -12,7 +12,7 @@ from urllib.parse import quote, urlencode
 
 from porter_cli.client import transport
 from porter_cli.client.endpoint import Endpoint
-from porter_cli.client.errors import APIError, DaemonUnreachable
+from porter_cli.client.errors import APIError, DaemonUnreachable, error_message
 from porter_cli.client.hijack import HijackedStream, hijack
 
 # The newest Engine API this client speaks, and the oldest it can still talk to.
@@ -231,16 +231,3 @@ class Client:
             conn.close()
             raise transport.unreachable(self.endpoint, error) from error
         return conn
-
-
-def error_message(status: int, body: bytes) -> str:
-    """The daemon's `{"message"}`, or the body itself when it is not that JSON."""
-    try:
-        document = json.loads(body)
-    except ValueError:
-        document = None
-    if isinstance(document, dict) and isinstance(document.get("message"), str):
-        return document["message"]
-    text = body.decode("utf-8", "replace").strip()
-    first = text.splitlines()[0] if text else ""
-    return first or f"{status} {http.client.responses.get(status, 'error')}"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import http.client
+import json
+
 from porter_specs.errors import PorterError
 
 
@@ -41,3 +44,16 @@ class StreamError(ClientError):
 
 class EndpointError(ClientError):
     """A host address or TLS setting that cannot be used."""
+
+
+def error_message(status: int, body: bytes) -> str:
+    """The daemon's `{"message"}`, or the body itself when it is not that JSON."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        document = None
+    if isinstance(document, dict) and isinstance(document.get("message"), str):
+        return document["message"]
+    text = body.decode("utf-8", "replace").strip()
+    first = text.splitlines()[0] if text else ""
+    return first or f"{status} {http.client.responses.get(status, 'error')}"

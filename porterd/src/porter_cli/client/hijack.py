@@ -13,7 +13,7 @@ import json
 import socket
 from typing import Any
 
-from porter_cli.client.errors import APIError, DaemonUnreachable
+from porter_cli.client.errors import APIError, DaemonUnreachable, error_message
 
 _MAX_HEAD = 64 * 1024
 
@@ -95,8 +95,6 @@ def parse_head(head: bytes) -> tuple[int, dict[str, str]]:
 def hijack(conn: http.client.HTTPConnection, url: str, body: Any) -> HijackedStream:
     """Send the upgrade request on the connected `conn` and return the stream after the head;
     an error status raises APIError with the daemon's message."""
-    from porter_cli.client.api import error_message
-
     sock = conn.sock
     assert sock is not None
     payload = None if body is None else json.dumps(body).encode()
