@@ -40,6 +40,10 @@ class InstalledPorter:
     def site_packages(self) -> Path:
         return next((self.prefix / "lib").glob("python3*/site-packages"))
 
+    def install_alone(self, prefix: Path) -> InstalledPorter:
+        """The same wheel, without its dependencies, in another fresh venv at `prefix`."""
+        return install_wheel(self.wheel, prefix, "--no-deps")
+
 
 def _pip(*args: str) -> None:
     result = subprocess.run(
@@ -79,7 +83,7 @@ def build_wheel(into: Path) -> Path:
     return next(into.glob("porter-*.whl"))
 
 
-def install_wheel(wheel: Path, prefix: Path) -> InstalledPorter:
+def install_wheel(wheel: Path, prefix: Path, *pip_options: str) -> InstalledPorter:
     """A fresh venv at `prefix` (on the system's interpreter) with `wheel` installed in it."""
     subprocess.run(
         [sys.executable, "-m", "venv", "--without-pip", str(prefix)],
@@ -91,6 +95,7 @@ def install_wheel(wheel: Path, prefix: Path) -> InstalledPorter:
         "--python",
         str(installed.python),
         "install",
+        *pip_options,
         "--no-index",
         "--find-links",
         str(WHEELHOUSE),
@@ -110,3 +115,29 @@ def installed_porter() -> Iterator[InstalledPorter]:
         yield install_wheel(build_wheel(base / "wheel"), base / "venv")
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def missing_user_namespace(uid: int, gid: int) -> str | None:
+    """Why user `uid` cannot create a user namespace here (the kernel's or a security module's
+    setting), or None when it can: what every rootless container needs first."""
+    try:
+        result = subprocess.run(
+            ["unshare", "--user", "true"],
+            user=uid,
+            group=gid,
+            extra_groups=[],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except FileNotFoundError:
+        return "needs unshare (util-linux) to probe user namespaces"
+    if result.returncode != 0:
+        return f"uid {uid} may not create a user namespace here: {result.stderr.strip()}"
+    return None
+
+
+@pytest.fixture(name="missing_user_namespace", scope="session")
+def missing_user_namespace_fixture():
+    """The `missing_user_namespace(uid, gid)` probe, for tests (conftest is not importable)."""
+    return missing_user_namespace

@@ -1,10 +1,12 @@
-"""Applying a layer as an unprivileged user: device nodes are refused with a clear error."""
+"""Applying a layer as an unprivileged user: device nodes are refused with a clear error.
+
+The user runs the library from Porter installed out of its wheel in a folder every user can
+reach (the session's `installed_porter`): the dev venv may lie in a checkout closed to it."""
 
 from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -29,14 +31,15 @@ except LayerError as err:
 """
 
 
-def _apply_as_nobody(layer: Path, dest: Path) -> subprocess.CompletedProcess[str]:
-    """Apply `layer` to `dest` in a child running as nobody; the child reaches `dest` through
-    an inherited descriptor, since pytest's private temp folder is closed to other users."""
+def _apply_as_nobody(python: Path, layer: Path, dest: Path) -> subprocess.CompletedProcess[str]:
+    """Apply `layer` to `dest` in a child of `python` running as nobody; the child reaches
+    `dest` through an inherited descriptor, since pytest's private temp folder is closed to
+    other users."""
     dest_fd = os.open(dest, os.O_RDONLY | os.O_DIRECTORY)
     try:
         with open(layer, "rb") as stdin:
             return subprocess.run(
-                [sys.executable, "-c", APPLY, f"/proc/self/fd/{dest_fd}"],
+                [python, "-c", APPLY, f"/proc/self/fd/{dest_fd}"],
                 stdin=stdin,
                 pass_fds=(dest_fd,),
                 user=NOBODY,
@@ -50,7 +53,7 @@ def _apply_as_nobody(layer: Path, dest: Path) -> subprocess.CompletedProcess[str
         os.close(dest_fd)
 
 
-def test_device_node_is_refused_when_not_root(tmp_path: Path) -> None:
+def test_device_node_is_refused_when_not_root(tmp_path: Path, installed_porter) -> None:
     dest, outside = tmp_path / "dest", tmp_path / "outside"
     dest.mkdir()
     outside.mkdir()
@@ -60,7 +63,7 @@ def test_device_node_is_refused_when_not_root(tmp_path: Path) -> None:
     layer.write_bytes(archive(file("before", b"1"), device("dev/null")))
     before = snapshot(outside)
 
-    result = _apply_as_nobody(layer, dest)
+    result = _apply_as_nobody(installed_porter.python, layer, dest)
 
     assert result.returncode == 1, result.stderr
     assert result.stdout.strip() == (
@@ -71,14 +74,14 @@ def test_device_node_is_refused_when_not_root(tmp_path: Path) -> None:
     assert snapshot(outside) == before
 
 
-def test_unprivileged_apply_keeps_everything_else(tmp_path: Path) -> None:
+def test_unprivileged_apply_keeps_everything_else(tmp_path: Path, installed_porter) -> None:
     dest = tmp_path / "dest"
     dest.mkdir()
     os.chown(dest, NOBODY, NOBODY)
     layer = tmp_path / "layer.tar"
     layer.write_bytes(archive(file("etc/motd", b"hi", uid=0, gid=0, mode=0o640)))
 
-    result = _apply_as_nobody(layer, dest)
+    result = _apply_as_nobody(installed_porter.python, layer, dest)
 
     assert result.returncode == 0, result.stdout + result.stderr
     st = os.stat(dest / "etc" / "motd")

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from image_host_features import skip_unless
 from image_test_support import PORTER_IMAGE
 
 pytestmark = pytest.mark.integration
@@ -89,13 +90,16 @@ def shared_dir() -> Iterator[Path]:
 @needs_root
 @pytest.mark.skipif(shutil.which("setpriv") is None, reason="setpriv is not installed")
 def test_an_unprivileged_user_runs_its_rootless_bundle(
-    busybox_image: tuple[Path, str], shared_dir: Path
+    busybox_image: tuple[Path, str], shared_dir: Path, installed_porter, missing_user_namespace
 ) -> None:
+    """nobody unpacks with Porter installed out of its wheel where every user can reach it (the
+    dev venv may lie in a checkout closed to nobody), and runs the bundle with runc."""
+    skip_unless(missing_user_namespace(NOBODY, NOBODY))
     shutil.copytree(busybox_image[0], shared_dir / "layout")
     subprocess.run(["chown", "-R", f"{NOBODY}:{NOBODY}", shared_dir / "layout"], check=True)
     as_nobody = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
     image = f"{shared_dir / 'layout'}:{busybox_image[1]}"
-    unpack = [*as_nobody, str(PORTER_IMAGE), "unpack", "--rootless"]
+    unpack = [*as_nobody, str(installed_porter.command("porter-image")), "unpack", "--rootless"]
     result = subprocess.run(
         [*unpack, image, shared_dir / "bundle"], capture_output=True, text=True, timeout=120
     )

@@ -1,6 +1,10 @@
 """Rootless: porter-runtime run by an unprivileged user, with the `spec --rootless` config (a
 user namespace mapping only that user's uid and gid, no cgroup, binds for /sys and devices).
 
+The user runs the porter-runtime installed from Porter's wheel in a folder every user can
+reach (the session's `installed_porter`): the dev venv may lie in a checkout other users cannot
+enter, such as root's 0700 home.
+
 A system user is created for the module and removed afterwards; every container process it
 saw is killed through a pidfd (never by a bare pid: pids wrap around here within minutes, so a
 pid remembered until the end of the module may name someone else's process by then) and its
@@ -16,27 +20,31 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 import uuid
+from pathlib import Path
 
 import pytest
+from host_features import missing_program, skip_unless
 
-from .conftest import APPLETS, BUSYBOX, RUNTIME, run_to_files
+from .conftest import APPLETS, BUSYBOX, run_to_files
 
 
 class User:
-    def __init__(self, name):
+    def __init__(self, name, runtime):
         entry = pwd.getpwnam(name)
         self.name, self.uid, self.gid = name, entry.pw_uid, entry.pw_gid
+        self.runtime = runtime  # the porter-runtime command this user runs
         self.home = tempfile.mkdtemp(prefix=f"porter-rootless-{name}-")
         os.chmod(self.home, 0o755)
         os.chown(self.home, self.uid, self.gid)
         self.pidfds = []  # pidfds of container processes: what teardown kills
 
-    def run(self, *args, cwd=None, check=True, env=None):
-        """porter-runtime as this user, with an environment of its own (output through files:
-        a created container holds the runtime's stdio open)."""
+    def run(self, *args, cwd=None, check=True, env=None, runtime=None):
+        """porter-runtime (or another `runtime` command) as this user, with an environment of
+        its own (output through files: a created container holds the runtime's stdio open)."""
         result = run_to_files(
-            [RUNTIME, *args],
+            [runtime or self.runtime, *args],
             user=self.uid,
             group=self.gid,
             extra_groups=[],
@@ -54,7 +62,7 @@ class User:
 
 
 @pytest.fixture(scope="module")
-def user():
+def user(installed_porter, missing_user_namespace):
     if os.geteuid() != 0 or not shutil.which("useradd"):
         pytest.skip("needs root to create an unprivileged user")
     name = f"ptrl{uuid.uuid4().hex[:8]}"
@@ -65,7 +73,8 @@ def user():
     )
     made = None
     try:
-        made = User(name)
+        made = User(name, str(installed_porter.command("porter-runtime")))
+        skip_unless(missing_user_namespace(made.uid, made.gid))
         yield made
     finally:
         if made is not None:
@@ -78,6 +87,34 @@ def user():
             shutil.rmtree(made.home, ignore_errors=True)
             shutil.rmtree(made.default_root, ignore_errors=True)
         subprocess.run(["userdel", name], check=False, capture_output=True)
+
+
+@pytest.fixture
+def closed_install(installed_porter):
+    """Porter's wheel installed again in a venv every user can enter, for a test to close."""
+    base = tempfile.mkdtemp(prefix="porter-closed-", dir="/tmp")
+    try:
+        os.chmod(base, 0o755)
+        yield installed_porter.install_alone(Path(base) / "venv")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.mark.parametrize("closed", ["porter_runtime", "site-packages"])
+def test_package_the_user_cannot_read_is_one_clear_line(user, closed_install, closed):
+    """The interpreter and the command are reachable, the package is not: one line names the
+    folder. (Where the command or its interpreter is out of reach, the kernel refuses to start
+    it, and the caller sees only EACCES.)"""
+    site_packages = closed_install.site_packages()
+    folder = site_packages / "porter_runtime" if closed == "porter_runtime" else site_packages
+    folder.chmod(0o700)
+    command = str(closed_install.command("porter-runtime"))
+    result = user.run("--version", check=False, runtime=command)
+    assert result.returncode == 1 and result.stdout == "", result
+    assert result.stderr == (
+        f"porter-runtime: error: cannot read Porter's package: {folder}: permission denied "
+        f"to uid {user.uid} (install Porter where this user can read it)\n"
+    )
 
 
 @pytest.fixture
@@ -229,17 +266,52 @@ class Grant:
 def subids(user):
     """The first host id of the ranges granted to the user in /etc/subuid and /etc/subgid
     (SUBIDS of each, at a random start); both files are restored afterwards."""
-    if not (shutil.which("newuidmap") and shutil.which("newgidmap")):
-        pytest.skip("needs newuidmap and newgidmap (package uidmap)")
+    skip_unless(missing_program("newuidmap") or missing_program("newgidmap"))
     start = 1_000_000 + secrets.randbelow(10_000) * SUBIDS
     grants = []
     try:
         for path in ("/etc/subuid", "/etc/subgid"):
             grants.append(Grant(path, f"{user.name}:{start}:{SUBIDS}\n"))
+        skip_unless(missing_granted_maps(user, start))
         yield start
     finally:
         for grant in reversed(grants):
             grant.undo()
+
+
+def missing_granted_maps(user, start):
+    """Why newuidmap and newgidmap do not map the range granted at `start` for the user (no
+    file capability or setuid bit on them, a nosuid mount, a refusing security module), or
+    None: tried on a user namespace the user makes for the purpose."""
+    holder = subprocess.Popen(
+        ["unshare", "--user", "sh", "-c", "read line"],
+        stdin=subprocess.PIPE,
+        user=user.uid,
+        group=user.gid,
+        extra_groups=[],
+    )
+    try:
+        outer = os.readlink("/proc/self/ns/user")
+        while holder.poll() is None and os.readlink(f"/proc/{holder.pid}/ns/user") == outer:
+            time.sleep(0.005)  # until unshare has made the namespace
+        if holder.returncode is not None:
+            return f"uid {user.uid} may not create a user namespace here"
+        for tool, own in (("newuidmap", user.uid), ("newgidmap", user.gid)):
+            mapped = subprocess.run(
+                [tool, str(holder.pid), "0", str(own), "1", "1", str(start), "1"],
+                user=user.uid,
+                group=user.gid,
+                extra_groups=[],
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
+            if mapped.returncode != 0:
+                return f"{tool} does not map a granted range here: {mapped.stderr.strip()}"
+        return None
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
 
 
 def map_subids(bundle, user, start, *args):
