@@ -142,5 +142,11 @@ def _routers(daemon: Any, names: Iterable[str] | None) -> list[tuple[Any, Any]]:
                 raise
             log.warning("%s is not part of this build; its routes are not served", qualified)
             continue
-        routers.append((module, daemon if service is None else getattr(daemon, service)))
+        backend = daemon if service is None else getattr(daemon, service)
+        if backend is None:
+            log.warning(
+                "the daemon has no %s service; %s routes are not served", service, module_name
+            )
+            continue
+        routers.append((module, backend))
     return routers

@@ -1,0 +1,118 @@
+"""A real porterd for integration tests, in a network namespace of the test's own.
+
+`running_porterd(workdir)` starts `.venv/bin/porterd` with a data root, exec root and socket
+under `workdir`, inside `unshare --net` (loopback up), waits until `/_ping` answers on the
+socket, and on exit stops it with SIGTERM (SIGKILL after a grace period) and kills whatever
+is left in the namespace. The socket is a path, so clients on the host reach it; TCP clients
+run inside the namespace through `PorterdProcess.in_namespace`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PORTERD = Path(sys.executable).parent / "porterd"
+READY_SECONDS = 60.0
+
+
+def unavailable() -> str | None:
+    """Why this host cannot run porterd in a namespace, or None."""
+    if os.geteuid() != 0:
+        return "porterd in a network namespace needs root"
+    for tool in ("unshare", "nsenter", "ip"):
+        if shutil.which(tool) is None:
+            return f"{tool} is not installed"
+    return None
+
+
+def ping(sock: Path) -> bool:
+    try:
+        with socket.socket(socket.AF_UNIX) as client:
+            client.settimeout(2)
+            client.connect(str(sock))
+            client.sendall(b"GET /_ping HTTP/1.1\r\nHost: porterd\r\nConnection: close\r\n\r\n")
+            return client.recv(64).startswith(b"HTTP/1.1 200")
+    except OSError:
+        return False
+
+
+@dataclass
+class PorterdProcess:
+    workdir: Path
+    process: subprocess.Popen[bytes]
+    extra: list[str] = field(default_factory=list)
+
+    @property
+    def sock(self) -> Path:
+        return self.workdir / "porterd.sock"
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.sock}"
+
+    @property
+    def log(self) -> Path:
+        return self.workdir / "porterd.log"
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def in_namespace(self, argv: list[str]) -> list[str]:
+        """`argv` run in porterd's network namespace."""
+        return ["nsenter", f"--net=/proc/{self.process.pid}/ns/net", "--", *argv]
+
+    def stop(self, grace: float = 30) -> int:
+        """SIGTERM, then SIGKILL if it does not end; the exit status."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(grace)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+def porterd_argv(workdir: Path, *extra: str) -> list[str]:
+    return [
+        str(PORTERD),
+        "--data-root", str(workdir / "data"),
+        "--exec-root", str(workdir / "exec"),
+        "--pidfile", str(workdir / "porterd.pid"),
+        "-H", f"unix://{workdir / 'porterd.sock'}",
+        *extra,
+    ]  # fmt: skip
+
+
+@contextlib.contextmanager
+def running_porterd(workdir: Path, *extra: str) -> Iterator[PorterdProcess]:
+    workdir.mkdir(parents=True, exist_ok=True)
+    script = 'ip link set lo up && exec "$@"'
+    with open(workdir / "porterd.log", "wb") as log:
+        process = subprocess.Popen(
+            ["unshare", "--net", "sh", "-c", script, "sh", *porterd_argv(workdir, *extra)],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    porterd = PorterdProcess(workdir, process, list(extra))
+    try:
+        deadline = time.monotonic() + READY_SECONDS
+        while not ping(porterd.sock):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"porterd did not start:\n{porterd.log_text()}")
+            time.sleep(0.05)
+        yield porterd
+    finally:
+        porterd.stop()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # anything it left in its session
