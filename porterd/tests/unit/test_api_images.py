@@ -16,6 +16,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from image_support import add_image, new_store, users
+from porter_image.layer.testing import archive, file
 from porterd.api import images as image_routes
 from porterd.api.app import ApiVersion, handle_daemon_error, handle_http_error, handle_unexpected
 from porterd.errors import DaemonError
@@ -34,6 +35,10 @@ LOCAL = "localhost:5000/team/app:v1"
 
 @pytest.fixture
 def client(store: ImageStore) -> falcon.testing.TestClient:
+    return _client_of(store)
+
+
+def _client_of(store: ImageStore) -> falcon.testing.TestClient:
     app = falcon.App(middleware=[ApiVersion()])
     app.req_options.auto_parse_qs_csv = False
     app.add_error_handler(Exception, handle_unexpected)
@@ -44,13 +49,7 @@ def client(store: ImageStore) -> falcon.testing.TestClient:
 
 
 def rootfs_tar(files: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return out.getvalue()
+    return archive(*(file(name, data) for name, data in files.items()))
 
 
 def test_list_shows_named_images_in_dockers_shape(client, store: ImageStore) -> None:
@@ -214,3 +213,58 @@ def test_a_registry_auth_header_that_is_not_base64_json_is_400(client) -> None:
         headers={"X-Registry-Auth": base64.urlsafe_b64encode(b"[1]").decode()},
     )
     assert result.status_code == 400 and "X-Registry-Auth" in result.json["message"]
+
+
+def test_save_then_load_into_another_store_keeps_the_id_and_name(
+    client, store: ImageStore, tmp_path: Path
+) -> None:
+    stored = add_image(store, [BUSYBOX], config={"Cmd": ["sh"]})
+    saved = client.simulate_get("/images/busybox/get")
+    assert saved.status_code == 200 and saved.headers["content-type"] == "application/x-tar"
+    other = new_store(tmp_path / "other")
+    loaded = _client_of(other).simulate_post("/images/load", body=saved.content)
+    assert loaded.status_code == 200
+    assert loaded.json == {"stream": "Loaded image: busybox:latest\n"}
+    assert other.get("busybox").id == stored.id
+
+
+def test_saving_several_names_writes_one_archive_with_each(client, store: ImageStore) -> None:
+    add_image(store, [BUSYBOX], {"v": b"1"})
+    add_image(store, [LOCAL], {"v": b"2"})
+    result = client.simulate_get("/images/get", params={"names": ["busybox", LOCAL]})
+    with tarfile.open(fileobj=io.BytesIO(result.content)) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))  # type: ignore[arg-type]
+    assert sorted(tag for entry in manifest for tag in entry["RepoTags"]) == [
+        "busybox:latest",
+        LOCAL,
+    ]
+
+
+def test_saving_by_id_writes_the_image_without_names(client, store: ImageStore) -> None:
+    stored = add_image(store, [BUSYBOX])
+    result = client.simulate_get(f"/images/{stored.short_id}/get")
+    with tarfile.open(fileobj=io.BytesIO(result.content)) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))  # type: ignore[arg-type]
+    assert manifest[0]["RepoTags"] is None
+
+
+def test_saving_an_unknown_image_is_404_before_any_byte(client) -> None:
+    assert client.simulate_get("/images/nothing/get").status_code == 404
+    assert client.simulate_get("/images/get", params={"names": "nothing"}).status_code == 404
+
+
+def test_loading_something_that_is_not_an_archive_is_400(client, store: ImageStore) -> None:
+    result = client.simulate_post("/images/load", body=b"garbage" * 100)
+    assert result.status_code == 400 and "tar" in result.json["message"]
+    assert store.images() == []
+
+
+def test_loading_an_image_without_names_answers_its_id(
+    client, store: ImageStore, tmp_path: Path
+) -> None:
+    stored = add_image(store, [BUSYBOX])
+    saved = client.simulate_get(f"/images/{stored.id}/get").content
+    other = new_store(tmp_path / "other")
+    loaded = _client_of(other).simulate_post("/images/load", body=saved)
+    assert loaded.json == {"stream": f"Loaded image ID: {stored.id}\n"}
+    assert other.get(stored.id).names == ()

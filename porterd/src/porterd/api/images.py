@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
+import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 import falcon
 from porter_image.distribution.auth import Credentials
@@ -34,9 +36,12 @@ from porterd.images.registry import Emit
 from porterd.images.store import tag_reference
 
 JSON_STREAM = "application/json"
+TAR = "application/x-tar"
+log = logging.getLogger("porterd.api.images")
 
 
 _STRING = {"type": "string"}
+_STRINGS = {"type": "array", "items": _STRING}
 _PROGRESS = {"200": {"description": "JSON progress messages, one a line"}}
 
 
@@ -74,7 +79,7 @@ class ImageCreate:
                 query_parameter(name, _STRING)
                 for name in ("fromImage", "fromSrc", "repo", "tag", "message", "platform")
             ]
-            + [query_parameter("changes", {"type": "array", "items": _STRING})],
+            + [query_parameter("changes", _STRINGS)],
             "responses": _PROGRESS,
         }
     }
@@ -140,6 +145,36 @@ class ImagePrune:
         }
 
 
+class ImagesSave:
+    openapi = {
+        "get": {"parameters": [query_parameter("names", {"type": "array", "items": _STRING})]}
+    }
+
+    def __init__(self, images: ImageStore) -> None:
+        self.images = images
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        names = req.get_param_as_list("names") or []
+        if not names:
+            raise InvalidParameter("names: at least one image to save is required")
+        for name in names:
+            self.images.get(name)
+        resp.content_type = TAR
+        resp.stream = tar_stream(lambda out: self.images.save(names, out))
+
+
+class ImageLoad:
+    openapi = {"post": {"parameters": [query_parameter("quiet", BOOLEAN)]}}
+
+    def __init__(self, images: ImageStore) -> None:
+        self.images = images
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        lines = self.images.load(req.bounded_stream)
+        resp.content_type = JSON_STREAM
+        resp.data = b"".join(_line({"stream": f"{line}\n"}) for line in lines)
+
+
 class ImageItem:
     """`/images/{name}` and its tails: json, history, tag, push, get."""
 
@@ -169,6 +204,10 @@ class ImageItem:
         elif tail == "history":
             stored = self.images.get(base)
             resp.media = docker_json.history(stored, list(stored.layer_sizes))
+        elif tail == "get":
+            self.images.get(base)  # an unknown name is a 404 before the stream starts
+            resp.content_type = TAR
+            resp.stream = tar_stream(lambda out: self.images.save([base], out))
         else:
             raise NotFound("page not found")
 
@@ -242,6 +281,11 @@ def registry_credentials(req: falcon.Request) -> Credentials | None:
 
 
 _END = object()
+_CHUNK = 1 << 16
+
+
+class _Cancelled(Exception):
+    """The client went away: the producing thread stops at its next write."""
 
 
 def json_stream(work: Callable[[Emit], object]) -> Iterator[bytes]:
@@ -250,31 +294,98 @@ def json_stream(work: Callable[[Emit], object]) -> Iterator[bytes]:
     An error raised before the first message is raised here, so the request gets its status
     code; after that it becomes the stream's last message (`error` and `errorDetail`).
     """
-    messages: queue.Queue[Any] = queue.Queue()
+    return _threaded(lambda put: work(lambda message: put(_line(message))), _error_line)
+
+
+def tar_stream(write: Callable[[BinaryIO], object]) -> Iterator[bytes]:
+    """Run `write(out)` in a thread and stream what it writes (a save's tar). An error after
+    the first bytes ends the stream early, as dockerd's does."""
+
+    def produce(put: Callable[[bytes], None]) -> None:
+        out = _QueueWriter(put)
+        write(cast(BinaryIO, out))
+        out.flush()
+
+    return _threaded(produce, None)
+
+
+def _threaded(
+    produce: Callable[[Callable[[bytes], None]], object],
+    error_line: Callable[[BaseException], bytes] | None,
+) -> Iterator[bytes]:
+    chunks: queue.Queue[Any] = queue.Queue(maxsize=64)
+    cancelled = threading.Event()
+
+    def put(item: Any) -> None:
+        while True:
+            if cancelled.is_set():
+                raise _Cancelled
+            try:
+                chunks.put(item, timeout=1)
+                return
+            except queue.Full:
+                continue
 
     def run() -> None:
         try:
-            work(messages.put)
-            messages.put(_END)
+            produce(put)
+            put(_END)
+        except _Cancelled:
+            return
         except BaseException as exc:
-            messages.put(exc)
+            with contextlib.suppress(_Cancelled):
+                put(exc)
 
     threading.Thread(target=run, name="porterd-image-stream", daemon=True).start()
-    first = messages.get()
+    first = chunks.get()
     if isinstance(first, BaseException):
         raise first
-    return _lines(first, messages)
+    return _drain(first, chunks, cancelled, error_line)
 
 
-def _lines(first: Any, messages: queue.Queue[Any]) -> Iterator[bytes]:
+def _drain(
+    first: Any,
+    chunks: queue.Queue[Any],
+    cancelled: threading.Event,
+    error_line: Callable[[BaseException], bytes] | None,
+) -> Iterator[bytes]:
     item = first
-    while item is not _END:
-        if isinstance(item, BaseException):
-            text = str(item) if isinstance(item, DaemonError | PorterError) else "internal error"
-            yield _line({"errorDetail": {"message": text}, "error": text})
-            return
-        yield _line(item)
-        item = messages.get()
+    try:
+        while item is not _END:
+            if isinstance(item, BaseException):
+                log.warning("image stream failed after it started: %s", item)
+                if error_line is not None:
+                    yield error_line(item)
+                return
+            yield item
+            item = chunks.get()
+    finally:
+        cancelled.set()
+
+
+class _QueueWriter:
+    """A writable file whose writes go to the stream in chunks of at least _CHUNK bytes."""
+
+    def __init__(self, put: Callable[[bytes], None]) -> None:
+        self._put = put
+        self._buffer = bytearray()
+
+    def write(self, data: bytes) -> int:
+        self._buffer += data
+        if len(self._buffer) >= _CHUNK:
+            self.flush()
+        return len(data)
+
+    def flush(self) -> None:
+        if self._buffer:
+            self._put(bytes(self._buffer))
+            self._buffer.clear()
+
+
+def _error_line(error: BaseException) -> bytes:
+    known = isinstance(error, DaemonError | PorterError)
+    text = str(error) if known else "internal error in porterd; see the daemon log"
+    return _line({"errorDetail": {"message": text}, "error": text})
 
 
 def _line(message: dict[str, Any]) -> bytes:
@@ -285,4 +396,6 @@ def add_routes(app: falcon.App, images: ImageStore) -> None:
     app.add_route("/images/json", ImageList(images))
     app.add_route("/images/create", ImageCreate(images))
     app.add_route("/images/prune", ImagePrune(images))
+    app.add_route("/images/get", ImagesSave(images))
+    app.add_route("/images/load", ImageLoad(images))
     app.add_route("/images/{name:path}", ImageItem(images))

@@ -26,6 +26,11 @@ def entry_name(raw: dict[str, Any]) -> str | None:
     return annotations.get(REF_NAME) if isinstance(annotations, dict) else None
 
 
+def without(entries: Entries, names: set[str]) -> Entries:
+    """`entries` but those named one of `names`."""
+    return [e for e in entries if entry_name(e) not in names]
+
+
 def named(descriptor: Descriptor, name: str | None) -> dict[str, Any]:
     """The index entry of `descriptor` under `name` (None: an unnamed entry)."""
     annotations = {k: v for k, v in descriptor.annotations.items() if k != REF_NAME}

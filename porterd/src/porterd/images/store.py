@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -30,7 +30,7 @@ from porter_specs.errors import PorterError
 from porter_specs.models import Descriptor, Platform
 
 from porterd.errors import InvalidParameter, NotFound
-from porterd.images import index, registry
+from porterd.images import archives, index, registry
 from porterd.images.importing import INCOMING, import_rootfs
 from porterd.images.records import (
     ContainerImage,
@@ -141,14 +141,14 @@ class ImageStore:
             try:
                 self.snapshots.prepare(layout, image)
             except SnapshotError as exc:
-                index.edit_entries(layout, lambda entries: _without(entries, {tag}))
+                index.edit_entries(layout, lambda entries: index.without(entries, {tag}))
                 raise InvalidParameter(str(exc)) from exc
             manifests = self._manifest_configs()
             wanted = set(names)
             replace = wanted | {tag}
 
             def edit(entries: index.Entries) -> index.Entries:
-                kept = _without(entries, replace)
+                kept = index.without(entries, replace)
                 kept += [index.named(descriptor, name) for name in sorted(wanted)]
                 return _keep_unnamed_images(entries, kept, manifests)
 
@@ -188,6 +188,14 @@ class ImageStore:
         """Copy each of `references` (names of images here) out to its registry."""
         registry.push(self, references, emit, credentials)
 
+    def save(self, names: Sequence[str], out: BinaryIO) -> None:
+        """`docker save`: a docker-archive of the images `names` name, written to `out`."""
+        archives.save(self, names, out)
+
+    def load(self, stream: BinaryIO) -> list[str]:
+        """`docker load`: every image of a docker-archive; dockerd's `Loaded image:` lines."""
+        return archives.load(self, stream)
+
     def remove(self, name: str, force: bool = False, prune: bool = True) -> list[DeleteResult]:
         """`DELETE /images/{name}` by dockerd's rules; see `porterd.images.removal`."""
         return remove_image(self, name, force, prune)
@@ -218,7 +226,7 @@ class ImageStore:
         manifests = self._manifest_configs()
 
         def edit(entries: index.Entries) -> index.Entries:
-            kept = _without(entries, added | dropped)
+            kept = index.without(entries, added | dropped)
             kept += [index.named(descriptor, name) for name in sorted(added)]
             return _keep_unnamed_images(entries, kept, manifests)
 
@@ -339,10 +347,6 @@ def _reference(name: str) -> DockerReference | None:
         return parse_docker_reference(name)
     except InvalidReferenceError:
         return None
-
-
-def _without(entries: index.Entries, names: set[str]) -> index.Entries:
-    return [e for e in entries if index.entry_name(e) not in names]
 
 
 def _keep_unnamed_images(
