@@ -58,6 +58,18 @@ def missing_cgroup_file(
     return None
 
 
+def root_block_device(
+    root: str | Path = "/", sys_block: Path = Path("/sys/dev/block")
+) -> tuple[int, int] | None:
+    """The whole disk (major, minor) that holds `root`'s file system, for per-device limits,
+    or None when that file system is not on a block device (overlay, tmpfs, virtiofs)."""
+    device = os.stat(root).st_dev
+    major, minor = os.major(device), os.minor(device)
+    if (sys_block / f"{major}:0").exists():
+        return major, 0
+    return (major, minor) if (sys_block / f"{major}:{minor}").exists() else None
+
+
 def missing_namespace(kind: str, ns_dir: Path = PROC_NS) -> str | None:
     """Why the kernel has no `kind` namespace ("time", "cgroup", ...), or None."""
     return None if (ns_dir / kind).exists() else f"the kernel has no {kind} namespace"

@@ -3,6 +3,7 @@ host without a feature is simulated by a fake cgroup hierarchy, namespace folder
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from conformance.runtime.host_features import (
     missing_namespace,
     missing_program,
     needs,
+    root_block_device,
 )
 
 
@@ -95,6 +97,18 @@ def test_a_program_not_on_the_path_is_missing(tmp_path: Path):
 def test_a_host_file_that_is_absent_is_missing(tmp_path: Path):
     absent = tmp_path / "busybox"
     assert missing_file(absent, "busybox-static") == f"busybox-static is missing ({absent})"
+
+
+def test_the_disk_holding_a_partition_is_its_whole_disk(tmp_path: Path):
+    device = os.stat(tmp_path).st_dev
+    (tmp_path / f"{os.major(device)}:0").mkdir()
+    assert root_block_device(tmp_path, sys_block=tmp_path) == (os.major(device), 0)
+
+
+def test_a_file_system_on_no_block_device_has_none(tmp_path: Path):
+    empty = tmp_path / "block"
+    empty.mkdir()
+    assert root_block_device(tmp_path, sys_block=empty) is None
 
 
 def test_needs_skips_with_the_probes_reason():

@@ -172,6 +172,8 @@ def test_pids_limit_is_written(applied):
 def first_disk() -> tuple[int, int]:
     with open("/proc/partitions") as f:
         disks = [line.split() for line in f.read().splitlines()[2:] if line.split()]
+    if not disks:
+        pytest.skip("no block device on this host to throttle")
     return int(disks[0][0]), int(disks[0][1])
 
 
