@@ -10,17 +10,17 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
 import subprocess
 import sys
 import textwrap
 
 import pytest
+from host_features import missing_program, needs
 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
-    pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare(1)"),
+    needs(missing_program("unshare")),
 ]
 
 SCRIPT = textwrap.dedent(

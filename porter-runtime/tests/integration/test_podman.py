@@ -1,20 +1,19 @@
 """podman drives porter-runtime as its OCI runtime: run, exec, stop, rm, with and without
 a terminal. podman's storage lives in this session's temporary directory."""
 
-import shutil
 import subprocess
 import tarfile
 import uuid
 
 import pytest
+from host_features import missing_program, skip_unless
 
 ULIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]
 
 
 @pytest.fixture(scope="module")
 def podman(tmp_path_factory, busybox_rootfs):
-    if not shutil.which("podman"):
-        pytest.skip("podman is not installed")
+    skip_unless(missing_program("podman"))
     import os
     import sys
 
