@@ -25,7 +25,7 @@ from porter_image.snapshots.testing import layered_image
 from porterd.api import images as image_routes
 from porterd.api.app import handle_daemon_error
 from porterd.errors import DaemonError, NotFound
-from porterd.images import ImageStore
+from porterd.images import ImageStore, RegistrySettings
 from registry_support import host_of, running_registry
 
 pytestmark = pytest.mark.integration
@@ -146,3 +146,13 @@ def test_the_push_route_pushes_every_tag_of_the_repository(tmp_path: Path, regis
     assert result.status_code == 200
     lines = [json.loads(line) for line in result.text.splitlines() if line]
     assert [m["aux"]["Tag"] for m in lines if "aux" in m] == ["a", "b"]
+
+
+def test_a_hub_image_is_pulled_from_a_registry_mirror_first(tmp_path: Path, registry: str) -> None:
+    store = ImageStore(
+        data_root=tmp_path / "data",
+        registry=RegistrySettings(registry_mirrors=(f"http://{registry}",)),
+    )
+    pull(store, "demo/app:v1")  # Docker Hub's name; the mirror on loopback holds it
+    stored = store.get("demo/app:v1")
+    assert "docker.io/demo/app:v1" in stored.names

@@ -16,6 +16,7 @@ from porterd.images.records import (
     PruneResult,
     StoredImage,
 )
+from porterd.images.registry import RegistrySettings
 from porterd.images.store import ImageStore
 
 __all__ = [
@@ -27,5 +28,6 @@ __all__ = [
     "ImageUsage",
     "NoContainers",
     "PruneResult",
+    "RegistrySettings",
     "StoredImage",
 ]

@@ -8,10 +8,12 @@ manifest, so a failure before that (no such image, refused credentials) is an HT
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
+from urllib.parse import SplitResult, urlsplit
 
 from porter_image.copy import CopyOptions, copy_image
 from porter_image.copy_events import ProgressEvent, Status
@@ -24,7 +26,7 @@ from porter_image.distribution.errors import (
     RegistryUnavailableError,
 )
 from porter_image.errors import ImageError, LayoutError
-from porter_image.reference import DockerReference
+from porter_image.reference import DOCKER_HUB, DockerReference
 from porter_image.transport import LayoutName, RegistryName
 from porter_specs.errors import PorterError
 from porter_specs.models import Platform
@@ -37,14 +39,34 @@ if TYPE_CHECKING:
     from porterd.images.store import ImageStore
 
 Emit = Callable[[dict[str, Any]], None]
+log = logging.getLogger("porterd.images")
 _DONE = {Status.DOWNLOADED, Status.PUSHED, Status.LAYER_EXISTS, Status.MOUNTED, Status.EXISTS}
 
 
 @dataclass(frozen=True)
 class RegistrySettings:
-    """What porterd's flags say about registries (`--insecure-registry`)."""
+    """What porterd's flags say about registries: `--insecure-registry` hosts (plain HTTP or
+    unverified TLS allowed) and `--registry-mirror` URLs tried, in order, before Docker Hub
+    for Hub images (as dockerd does; a mirror that fails or lacks the image is skipped)."""
 
     insecure_registries: tuple[str, ...] = ()
+    registry_mirrors: tuple[str, ...] = ()
+
+    def sources(self, reference: DockerReference) -> list[DockerReference]:
+        """Where to pull `reference` from: the mirrors first for a Hub image, then itself."""
+        if reference.domain != DOCKER_HUB:
+            return [reference]
+        hosts = [_url(mirror).netloc for mirror in self.registry_mirrors]
+        return [replace(reference, domain=host) for host in hosts if host] + [reference]
+
+    def insecure(self) -> tuple[str, ...]:
+        """The insecure registries, with the mirrors given as plain `http://` URLs."""
+        plain = [_url(m).netloc for m in self.registry_mirrors if _url(m).scheme == "http"]
+        return (*self.insecure_registries, *plain)
+
+
+def _url(mirror: str) -> SplitResult:
+    return urlsplit(mirror if "://" in mirror else f"https://{mirror}")
 
 
 def pull(
@@ -60,15 +82,22 @@ def pull(
     options = CopyOptions(
         platform=platform,
         src_credentials=credentials,
-        insecure_registries=store.registry.insecure_registries,
+        insecure_registries=store.registry.insecure(),
         progress=relay,
     )
     tag = incoming_tag()
     destination = LayoutName(store.layout_path, tag)
-    try:
-        result = copy_image(RegistryName(reference), destination, options)
-    except PorterError as exc:
-        raise daemon_error(exc, reference) from exc
+    sources = store.registry.sources(reference)
+    for source in sources:
+        try:
+            result = copy_image(RegistryName(source), destination, options)
+            break
+        except (RegistryNotFoundError, RegistryUnavailableError) as exc:
+            if source is sources[-1]:
+                raise daemon_error(exc, reference) from exc
+            log.warning("registry mirror %s failed, trying the next source: %s", source, exc)
+        except PorterError as exc:
+            raise daemon_error(exc, reference) from exc
     relay.start()
     names = [str(reference.with_digest(result.digest))]
     if reference.digest is None:
@@ -95,7 +124,7 @@ def push(
         relay = _Relay(emit, {"status": f"The push refers to repository [{reference.name}]"})
         options = CopyOptions(
             dest_credentials=credentials,
-            insecure_registries=store.registry.insecure_registries,
+            insecure_registries=store.registry.insecure(),
             progress=relay,
         )
         try:
