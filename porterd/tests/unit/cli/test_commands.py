@@ -1,0 +1,371 @@
+"""porter as a command against the fake engine: what it asks the daemon, what it prints,
+and its exit codes (docker's)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from pathlib import Path
+
+from porter_cli.client.stream import STDERR, STDOUT, frame
+from porter_fake_engine import FakeEngine, Reply, Request
+
+CONTAINER = {
+    "Id": "0123456789abcdef" * 4,
+    "Names": ["/web"],
+    "Image": "busybox",
+    "Command": "sleep 1000",
+    "Created": 0,
+    "Status": "Up 2 minutes",
+    "State": "running",
+    "Ports": [{"PrivatePort": 80, "PublicPort": 8080, "IP": "127.0.0.1", "Type": "tcp"}],
+    "Labels": {},
+}
+
+
+def test_ps_prints_dockers_table(engine: FakeEngine, porter) -> None:
+    engine.json("GET", "/containers/json", [CONTAINER])
+    result = porter("ps")
+    assert result.returncode == 0, result.stderr
+    header, line = result.stdout.splitlines()
+    assert header.split() == [
+        "CONTAINER",
+        "ID",
+        "IMAGE",
+        "COMMAND",
+        "CREATED",
+        "STATUS",
+        "PORTS",
+        "NAMES",
+    ]
+    assert line.startswith('0123456789ab   busybox   "sleep 1000"')
+    assert "127.0.0.1:8080->80/tcp" in line and line.endswith("web")
+
+
+def test_ps_all_quiet_asks_for_all_and_prints_ids(engine: FakeEngine, porter) -> None:
+    engine.json("GET", "/containers/json", [CONTAINER])
+    result = porter("ps", "-aq", "--filter", "status=running")
+    assert result.stdout == "0123456789ab\n"
+    request = engine.seen("GET", "/containers/json")[0]
+    assert request.param("all") == "1"
+    assert json.loads(request.param("filters") or "") == {"status": ["running"]}
+
+
+def test_ps_format_json(engine: FakeEngine, porter) -> None:
+    engine.json("GET", "/containers/json", [CONTAINER])
+    row = json.loads(porter("ps", "--format", "json").stdout)
+    assert (row["Names"], row["State"]) == ("web", "running")
+
+
+def test_an_error_from_the_daemon_is_one_line_and_exit_1(engine: FakeEngine, porter) -> None:
+    engine.json("DELETE", "/containers/gone", {"message": "No such container: gone"}, 404)
+    result = porter("rm", "gone")
+    assert result.returncode == 1
+    assert result.stderr == "porter: Error response from daemon: No such container: gone\n"
+
+
+def test_rm_removes_every_name_and_reports_the_failures(engine: FakeEngine, porter) -> None:
+    engine.json("DELETE", "/containers/a", None, 204)
+    engine.json("DELETE", "/containers/b", {"message": "No such container: b"}, 404)
+    engine.json("DELETE", "/containers/c", None, 204)
+    result = porter("rm", "-f", "a", "b", "c")
+    assert (result.returncode, result.stdout) == (1, "a\nc\n")
+    assert engine.seen("DELETE", "/containers/a")[0].param("force") == "1"
+
+
+def test_no_daemon_is_one_line_and_exit_1(porter, tmp_path: Path) -> None:
+    result = porter("-H", f"unix://{tmp_path}/none.sock", "ps", host=False)
+    assert result.returncode == 1
+    assert result.stderr.startswith("porter: cannot connect to the daemon at unix://")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_bad_flag_is_a_usage_error_with_exit_125(porter) -> None:
+    result = porter("ps", "--bogus")
+    assert result.returncode == 125
+    assert result.stderr.startswith("porter: No such option '--bogus'")
+
+
+def test_an_unknown_command_is_a_usage_error_with_exit_125(porter) -> None:
+    assert porter("frobnicate").returncode == 125
+
+
+def test_porter_host_then_docker_host_name_the_daemon(engine: FakeEngine, porter) -> None:
+    engine.json("GET", "/containers/json", [])
+    assert porter("ps", host=False, env={"DOCKER_HOST": engine.host}).returncode == 0  # type: ignore[attr-defined]
+    result = porter(
+        "ps", host=False, env={"PORTER_HOST": engine.host, "DOCKER_HOST": "unix:///nonexistent"}
+    )  # type: ignore[attr-defined]
+    assert result.returncode == 0, result.stderr
+
+
+def test_contexts_name_the_daemon_to_use(engine: FakeEngine, porter) -> None:
+    engine.json("GET", "/containers/json", [])
+    assert porter("context", "create", "fake", "--docker", f"host={engine.host}").returncode == 0  # type: ignore[attr-defined]
+    assert porter("context", "use", "fake").returncode == 0
+    listing = porter("context", "ls", host=False).stdout
+    assert "fake *" in listing
+    assert porter("ps", host=False).returncode == 0
+    assert len(engine.seen("GET", "/containers/json")) == 1
+    assert porter("context", "rm", "fake").returncode == 1  # in use
+    assert porter("context", "rm", "-f", "fake").returncode == 0
+    assert porter("context", "show", host=False).stdout == "default\n"
+
+
+def test_a_context_and_a_host_together_are_refused(engine: FakeEngine, porter) -> None:
+    result = porter("--context", "x", "ps")
+    assert (result.returncode, "either -H or --context" in result.stderr) == (125, True)
+
+
+def _exit_after_output(code: int):  # type: ignore[no-untyped-def]
+    """Routes of a container that writes to stdout and stderr, then exits with `code`."""
+    exited = threading.Event()
+
+    def attach(sock: socket.socket, _request: Request) -> None:
+        sock.sendall(frame(STDOUT, b"to stdout\n") + frame(STDERR, b"to stderr\n"))
+        sock.close()
+        exited.set()
+
+    def wait(_request: Request) -> Reply:
+        exited.wait(10)
+        return Reply(200, {"StatusCode": code, "Error": None})
+
+    return attach, wait
+
+
+def test_run_pulls_a_missing_image_then_creates_again(engine: FakeEngine, porter) -> None:
+    attempts = []
+
+    def create(request: Request) -> Reply:
+        attempts.append(request.json())
+        if len(attempts) == 1:
+            return Reply(404, {"message": "No such image: busybox:latest"})
+        return Reply(201, {"Id": "c1", "Warnings": []})
+
+    attach, wait = _exit_after_output(3)
+    engine.route("POST", "/containers/create", create)
+    engine.route(
+        "POST",
+        "/images/create",
+        lambda r: Reply(
+            chunks=[
+                b'{"status":"Pulling from library/busybox","id":"latest"}\n',
+                b'{"status":"Download complete","id":"abc"}\n',
+            ]
+        ),
+    )
+    engine.route("POST", "/containers/c1/attach", lambda r: Reply(hijack=attach))
+    engine.route("POST", "/containers/c1/wait", wait)
+    engine.json("POST", "/containers/c1/start", None, 204)
+    result = porter("run", "--name", "web", "busybox", "echo", "hi")
+    assert result.returncode == 3
+    assert result.stdout == "to stdout\n"
+    assert "Unable to find image 'busybox' locally" in result.stderr
+    assert "to stderr" in result.stderr
+    assert len(attempts) == 2 and attempts[1]["Cmd"] == ["echo", "hi"]
+    pull = engine.seen("POST", "/images/create")[0]
+    assert (pull.param("fromImage"), pull.param("tag")) == ("busybox", "latest")
+    assert engine.seen("POST", "/containers/c1/wait")[0].param("condition") == "next-exit"
+    assert engine.seen("POST", "/containers/create")[0].param("name") == "web"
+
+
+def test_run_with_pull_never_does_not_pull(engine: FakeEngine, porter) -> None:
+    engine.json("POST", "/containers/create", {"message": "No such image: busybox:latest"}, 404)
+    result = porter("run", "--pull", "never", "busybox")
+    assert result.returncode == 125
+    assert not engine.seen("POST", "/images/create")
+
+
+def test_run_detached_prints_the_id(engine: FakeEngine, porter) -> None:
+    engine.json("POST", "/containers/create", {"Id": "c2", "Warnings": ["low memory"]}, 201)
+    engine.json("POST", "/containers/c2/start", None, 204)
+    result = porter("run", "-d", "busybox")
+    assert (result.returncode, result.stdout) == (0, "c2\n")
+    assert "WARNING: low memory" in result.stderr
+
+
+def test_run_of_a_missing_command_exits_127(engine: FakeEngine, porter) -> None:
+    engine.json("POST", "/containers/create", {"Id": "c3"}, 201)
+    engine.json(
+        "POST",
+        "/containers/c3/start",
+        {"message": 'exec: "nope": executable file not found in $PATH'},
+        400,
+    )
+    attach, wait = _exit_after_output(0)
+    engine.route("POST", "/containers/c3/attach", lambda r: Reply(hijack=attach))
+    engine.route("POST", "/containers/c3/wait", wait)
+    result = porter("run", "busybox", "nope")
+    assert result.returncode == 127
+    assert "executable file not found" in result.stderr
+
+
+def test_run_of_a_command_that_cannot_be_invoked_exits_126(engine: FakeEngine, porter) -> None:
+    engine.json("POST", "/containers/create", {"Id": "c4"}, 201)
+    engine.json("POST", "/containers/c4/start", {"message": "exec: /etc: permission denied"}, 400)
+    attach, wait = _exit_after_output(0)
+    engine.route("POST", "/containers/c4/attach", lambda r: Reply(hijack=attach))
+    engine.route("POST", "/containers/c4/wait", wait)
+    assert porter("run", "busybox", "/etc").returncode == 126
+
+
+def test_run_refused_by_the_daemon_exits_125(engine: FakeEngine, porter) -> None:
+    engine.json(
+        "POST",
+        "/containers/create",
+        {"message": 'Conflict. The container name "/web" is already in use'},
+        409,
+    )
+    result = porter("run", "--name", "web", "busybox")
+    assert result.returncode == 125
+    assert result.stderr.count("\n") == 1
+
+
+def test_run_i_sends_stdin_to_the_container(engine: FakeEngine, porter) -> None:
+    received = []
+    engine.json("POST", "/containers/create", {"Id": "c5"}, 201)
+    engine.json("POST", "/containers/c5/start", None, 204)
+    done = threading.Event()
+
+    def attach(sock: socket.socket, _request: Request) -> None:
+        data = b""
+        while chunk := sock.recv(100):
+            data += chunk
+        received.append(data)
+        sock.sendall(frame(STDOUT, data))
+        sock.close()
+        done.set()
+
+    engine.route("POST", "/containers/c5/attach", lambda r: Reply(hijack=attach))
+    engine.route(
+        "POST", "/containers/c5/wait", lambda r: (done.wait(10), Reply(200, {"StatusCode": 0}))[1]
+    )
+    result = porter("run", "-i", "busybox", "cat", input="piped input\n")
+    assert (result.returncode, result.stdout, received) == (0, "piped input\n", [b"piped input\n"])
+    assert engine.seen("POST", "/containers/c5/attach")[0].param("stdin") == "1"
+
+
+def test_logs_demultiplexes_without_a_tty(engine: FakeEngine, porter) -> None:
+    engine.json("GET", "/containers/web/json", {"Id": "c6", "Config": {"Tty": False}})
+    engine.route(
+        "GET",
+        "/containers/c6/logs",
+        lambda r: Reply(chunks=[frame(STDOUT, b"one\n"), frame(STDERR, b"two\n")]),
+    )
+    result = porter("logs", "--tail", "2", "web")
+    assert (result.stdout, result.stderr) == ("one\n", "two\n")
+    assert engine.seen("GET", "/containers/c6/logs")[0].param("tail") == "2"
+
+
+def test_exec_exits_with_the_commands_code(engine: FakeEngine, porter) -> None:
+    engine.json("POST", "/containers/web/exec", {"Id": "e1"}, 201)
+
+    def start(sock: socket.socket, _request: Request) -> None:
+        sock.sendall(frame(STDOUT, b"inside\n"))
+        sock.close()
+
+    engine.route("POST", "/exec/e1/start", lambda r: Reply(hijack=start))
+    engine.json("GET", "/exec/e1/json", {"ExitCode": 7, "Running": False})
+    result = porter("exec", "web", "sh", "-c", "exit 7")
+    assert (result.returncode, result.stdout) == (7, "inside\n")
+    assert engine.seen("POST", "/containers/web/exec")[0].json()["Cmd"] == ["sh", "-c", "exit 7"]
+
+
+def test_inspect_format_applies_the_template_per_object(engine: FakeEngine, porter) -> None:
+    engine.json("GET", "/containers/web/json", {"Name": "/web", "State": {"Status": "running"}})
+    engine.json("GET", "/containers/nope/json", {"message": "No such container: nope"}, 404)
+    engine.json("GET", "/images/nope/json", {"message": "No such image: nope"}, 404)
+    engine.json("GET", "/volumes/nope", {"message": "no such volume"}, 404)
+    result = porter("inspect", "-f", "{{.Name}} {{.State.Status}}", "web", "nope")
+    assert (result.returncode, result.stdout) == (1, "/web running\n")
+    assert result.stderr == "porter: No such object: nope\n"
+
+
+def test_login_keeps_credentials_that_pull_sends(engine: FakeEngine, porter, porter_env) -> None:
+    engine.json("POST", "/auth", {"Status": "Login Succeeded"})
+    engine.route(
+        "POST",
+        "/images/create",
+        lambda r: Reply(chunks=[b'{"status":"Status: Image is up to date"}\n']),
+    )
+    result = porter("login", "-u", "me", "--password-stdin", "reg.example:5000", input="secret\n")
+    assert (result.returncode, result.stdout) == (0, "Login Succeeded\n")
+    assert engine.seen("POST", "/auth")[0].json()["password"] == "secret"
+    assert porter("pull", "reg.example:5000/app:1").returncode == 0
+    import base64
+
+    header = engine.seen("POST", "/images/create")[0].headers["x-registry-auth"]
+    assert json.loads(base64.urlsafe_b64decode(header))["username"] == "me"
+    config = Path(porter_env["PORTER_CONFIG"]) / "config.json"
+    assert oct(config.stat().st_mode & 0o777) == "0o600"
+    assert porter("logout", "reg.example:5000").stdout.startswith("Removing login credentials")
+
+
+def test_a_failed_pull_reports_the_streams_error(engine: FakeEngine, porter) -> None:
+    engine.route(
+        "POST",
+        "/images/create",
+        lambda r: Reply(
+            chunks=[b'{"errorDetail":{"message":"manifest unknown"},"error":"manifest unknown"}\n']
+        ),
+    )
+    result = porter("pull", "busybox:nope")
+    assert (result.returncode, result.stderr) == (1, "porter: manifest unknown\n")
+
+
+def test_images_lists_one_row_per_tag(engine: FakeEngine, porter) -> None:
+    engine.json(
+        "GET",
+        "/images/json",
+        [
+            {
+                "Id": "sha256:" + "ab" * 32,
+                "RepoTags": ["a:1", "localhost:5000/b:2"],
+                "Created": 0,
+                "Size": 1234567,
+            }
+        ],
+    )
+    lines = porter(
+        "images", "--format", "{{.Repository}} {{.Tag}} {{.ID}} {{.Size}}"
+    ).stdout.splitlines()
+    assert lines == ["a 1 abababababab 1.235MB", "localhost:5000/b 2 abababababab 1.235MB"]
+
+
+def test_volume_create_ls_rm(engine: FakeEngine, porter) -> None:
+    engine.json("POST", "/volumes/create", {"Name": "data", "Driver": "local"}, 201)
+    engine.json(
+        "GET", "/volumes", {"Volumes": [{"Name": "data", "Driver": "local"}], "Warnings": None}
+    )
+    engine.json("DELETE", "/volumes/data", None, 204)
+    assert porter("volume", "create", "data", "--label", "a=b").stdout == "data\n"
+    assert engine.seen("POST", "/volumes/create")[0].json()["Labels"] == {"a": "b"}
+    assert porter("volume", "ls").stdout.splitlines() == ["DRIVER    VOLUME NAME", "local     data"]
+    assert porter("volume", "rm", "data").stdout == "data\n"
+
+
+def test_version_prints_client_and_server(engine: FakeEngine, porter) -> None:
+    engine.json(
+        "GET",
+        "/version",
+        {
+            "Version": "9.9",
+            "ApiVersion": "1.43",
+            "MinAPIVersion": "1.24",
+            "Os": "linux",
+            "Arch": "amd64",
+            "KernelVersion": "6",
+        },
+    )
+    result = porter("version", "--format", "{{.Server.Version}} {{.Client.ApiVersion}}")
+    assert result.stdout == "9.9 1.43\n"
+
+
+def test_save_refuses_to_write_to_a_terminal_but_writes_a_file(
+    engine: FakeEngine, porter, tmp_path: Path
+) -> None:
+    engine.route("GET", "/images/get", lambda r: Reply(200, b"tar bytes"))
+    assert porter("save", "-o", str(tmp_path / "out.tar"), "a", "b").returncode == 0
+    assert (tmp_path / "out.tar").read_bytes() == b"tar bytes"
+    assert engine.seen("GET", "/images/get")[0].query["names"] == ["a", "b"]
