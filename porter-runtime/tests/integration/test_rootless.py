@@ -25,7 +25,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from host_features import missing_program, skip_unless
+from host_features import missing_file, missing_program, skip_unless
 
 from .conftest import APPLETS, BUSYBOX, run_to_files
 
@@ -120,6 +120,7 @@ def test_package_the_user_cannot_read_is_one_clear_line(user, closed_install, cl
 @pytest.fixture
 def rootless_bundle(user):
     """A busybox bundle owned by the user, with the config `spec --rootless` writes."""
+    skip_unless(missing_file(BUSYBOX, "busybox-static"))
     bundle = os.path.join(user.home, f"bundle-{uuid.uuid4().hex[:8]}")
     rootfs = os.path.join(bundle, "rootfs")
     os.makedirs(os.path.join(rootfs, "bin"))
