@@ -106,7 +106,7 @@ class ImageCreate:
         name = str(tag_reference(repo, req.get_param("tag"))) if repo else None
         changes = req.get_param_as_list("changes") or []
         stored = self.images.import_rootfs(
-            req.bounded_stream, name, req.get_param("message") or "", changes
+            request_body(req), name, req.get_param("message") or "", changes
         )
         return {"status": stored.id}
 
@@ -170,7 +170,7 @@ class ImageLoad:
         self.images = images
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        lines = self.images.load(req.bounded_stream)
+        lines = self.images.load(request_body(req))
         resp.content_type = JSON_STREAM
         resp.data = b"".join(_line({"stream": f"{line}\n"}) for line in lines)
 
@@ -249,6 +249,14 @@ class ImageItem:
         if not found:
             raise NotFound(f"An image does not exist locally with the tag: {base}")
         return sorted(found, key=str)
+
+
+def request_body(req: falcon.Request) -> BinaryIO:
+    """The body as a stream: bounded by Content-Length, or the server's de-chunked stream
+    (docker's `load` and `import` send their tars chunked, without a length)."""
+    if req.content_length is None:
+        return cast(BinaryIO, req.stream)
+    return cast(BinaryIO, req.bounded_stream)
 
 
 def _split(name: str, tails: tuple[str, ...]) -> tuple[str, str | None]:
