@@ -80,11 +80,11 @@ def demo_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def client(porterd: PorterdProcess) -> Iterator[docker.DockerClient]:
-    client = docker.DockerClient(base_url=porterd.url, version="auto", timeout=60)
-    yield client
-    client.close()
+    connection = docker.DockerClient(base_url=porterd.url, version="auto", timeout=60)
+    with contextlib.closing(connection):
+        yield connection
 
 
 def _docker(porterd: PorterdProcess, *args: str, stdin: bytes | None = None) -> str:
