@@ -11,7 +11,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from image_support import add_image, new_store, users
+from porter_image.layer.testing import archive, file
 from porter_image.layout import Layout
+from porter_image.snapshots.testing import layered_image
 from porterd.errors import Conflict, InvalidParameter, NotFound
 from porterd.images import ContainerUse, DeleteResult, ImageStore
 
@@ -200,3 +202,11 @@ def test_a_container_keeps_its_snapshots_after_its_image_is_removed(
 def test_container_image_of_an_unknown_name_is_not_found(store: ImageStore) -> None:
     with pytest.raises(NotFound):
         store.container_image("nothing", holder="c1")
+
+
+def test_an_image_a_crash_left_unnamed_is_dropped_when_the_store_opens(tmp_path: Path) -> None:
+    store = new_store(tmp_path)
+    layered_image(store.layout(), "porterd-incoming-0123456789abcdef", [archive(file("x"))])
+    reopened = new_store(tmp_path)
+    assert reopened.images() == []
+    assert list(Layout.open(reopened.layout_path).blob_digests()) == []

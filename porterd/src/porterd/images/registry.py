@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, urlsplit
 
 from porter_image.copy import CopyOptions, copy_image
-from porter_image.copy_events import ProgressEvent, Status
+from porter_image.copy_events import BlobKind, ProgressEvent, Status
 from porter_image.distribution.auth import Credentials
 from porter_image.distribution.errors import (
     ManifestRefusedError,
@@ -181,6 +181,8 @@ class _Relay:
                 self._first = None
 
     def __call__(self, event: ProgressEvent) -> None:
+        if event.kind == BlobKind.CONFIG:
+            return  # dockerd shows the layers only
         self.start()
         message: dict[str, Any] = {"status": event.message, "progressDetail": {}, "id": event.id}
         if event.status in (Status.DOWNLOADING, Status.PUSHING) and event.total:

@@ -71,12 +71,12 @@ class ImageStore:
         self._drop_incoming()
 
     def _drop_incoming(self) -> None:
-        """Forget images a crash left between their commit and their naming (gc takes them)."""
-
-        def edit(entries: index.Entries) -> index.Entries:
-            return [e for e in entries if not (index.entry_name(e) or "").startswith(INCOMING)]
-
-        index.edit_entries(self.layout(), edit)
+        """Forget images a crash left between their commit and their naming, and their blobs."""
+        layout = self.layout()
+        stale = {e.tag for e in layout.entries() if e.tag and e.tag.startswith(INCOMING)}
+        if stale:
+            index.edit_entries(layout, lambda entries: index.without(entries, stale))
+            self.collect()
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -132,31 +132,28 @@ class ImageStore:
 
     def adopt(self, tag: str, names: Iterable[str]) -> StoredImage:
         """Take the image porter-image wrote under the plain tag `tag` of the store's layout
-        (a pull, an import, a load), name it `names` (full references; none: dangling), drop
-        `tag` and unpack its snapshots."""
+        (a pull, an import, a load): unpack its snapshots, name it `names` (full references;
+        none: dangling) and drop `tag`. The unpack runs outside the store's lock (the
+        snapshots serialise it per layer, and `tag` keeps the image's layers from collect)."""
+        layout = self.layout()
+        descriptor = layout.resolve(tag)
+        image = self._load(layout, descriptor)
+        try:
+            self.snapshots.prepare(layout, image)
+        except SnapshotError as exc:
+            index.edit_entries(layout, lambda entries: index.without(entries, {tag}))
+            raise InvalidParameter(str(exc)) from exc
+        wanted = set(names)
         with self._changing:
-            layout = self.layout()
-            descriptor = layout.resolve(tag)
-            image = self._load(layout, descriptor)
-            try:
-                self.snapshots.prepare(layout, image)
-            except SnapshotError as exc:
-                index.edit_entries(layout, lambda entries: index.without(entries, {tag}))
-                raise InvalidParameter(str(exc)) from exc
             manifests = self._manifest_configs()
-            wanted = set(names)
-            replace = wanted | {tag}
 
             def edit(entries: index.Entries) -> index.Entries:
-                kept = index.without(entries, replace)
+                kept = index.without(entries, wanted | {tag})
                 kept += [index.named(descriptor, name) for name in sorted(wanted)]
                 return _keep_unnamed_images(entries, kept, manifests)
 
             index.edit_entries(layout, edit)
-            stored = self._scan()[str(image.manifest.config.digest)]
-        for name in sorted(wanted):
-            self._publish("tag", stored.id, parse_docker_reference(name).familiar())
-        return stored
+            return self._scan()[str(image.manifest.config.digest)]
 
     def import_rootfs(
         self,
