@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import base64
+import functools
+import http.server
 import io
 import json
 import sys
 import tarfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import falcon
@@ -268,3 +272,39 @@ def test_loading_an_image_without_names_answers_its_id(
     loaded = _client_of(other).simulate_post("/images/load", body=saved)
     assert loaded.json == {"stream": f"Loaded image ID: {stored.id}\n"}
     assert other.get(stored.id).names == ()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[str]:
+    """An http server on loopback serving tmp_path/www; its base URL."""
+    root = tmp_path / "www"
+    root.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_import_fetches_a_tar_from_a_url(client, served: str, tmp_path: Path) -> None:
+    (tmp_path / "www" / "rootfs.tar").write_bytes(rootfs_tar({"hello": b"hi\n"}))
+    result = client.simulate_post(
+        "/images/create", params={"fromSrc": f"{served}/rootfs.tar", "repo": "fetched"}
+    )
+    assert result.status_code == 200
+    inspected = client.simulate_get("/images/fetched/json").json
+    assert inspected["Comment"] == f"Imported from {served}/rootfs.tar"
+
+
+def test_import_from_a_url_that_is_not_there_is_400(client, served: str) -> None:
+    result = client.simulate_post("/images/create", params={"fromSrc": f"{served}/missing.tar"})
+    assert result.status_code == 400 and "HTTP 404" in result.json["message"]
+
+
+def test_import_from_something_that_is_not_a_url_is_400(client) -> None:
+    result = client.simulate_post("/images/create", params={"fromSrc": "/etc/passwd"})
+    assert result.status_code == 400

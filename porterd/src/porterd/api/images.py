@@ -20,6 +20,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO, cast
+from urllib.parse import urlsplit
 
 import falcon
 from porter_image.distribution.auth import Credentials
@@ -29,7 +30,7 @@ from porter_specs.models import Platform
 
 from porterd.api import query
 from porterd.api.openapi import BOOLEAN, FILTERS, query_parameter
-from porterd.errors import DaemonError, InvalidParameter, NotFound
+from porterd.errors import DaemonError, InvalidParameter, NotFound, Unavailable
 from porterd.images import ImageStore, docker_json
 from porterd.images.filters import LIST_FILTERS, PRUNE_FILTERS, dangling, matcher
 from porterd.images.registry import Emit
@@ -100,14 +101,16 @@ class ImageCreate:
             raise InvalidParameter("fromImage or fromSrc is required")
 
     def _import(self, req: falcon.Request, source: str) -> dict[str, str]:
-        if source != "-":
-            raise InvalidParameter(f"import from {source!r}: only fromSrc=- (the body) is served")
+        """`fromSrc=-` imports the body; an http(s) URL is fetched, as dockerd does."""
         repo = req.get_param("repo") or ""
         name = str(tag_reference(repo, req.get_param("tag"))) if repo else None
         changes = req.get_param_as_list("changes") or []
-        stored = self.images.import_rootfs(
-            request_body(req), name, req.get_param("message") or "", changes
-        )
+        message = req.get_param("message") or ""
+        if source == "-":
+            stored = self.images.import_rootfs(request_body(req), name, message, changes)
+        else:
+            with fetched(source) as stream:
+                stored = self.images.import_rootfs(stream, name, message, changes, source)
         return {"status": stored.id}
 
     def _pull(self, req: falcon.Request, image: str) -> Iterator[bytes]:
@@ -249,6 +252,24 @@ class ImageItem:
         if not found:
             raise NotFound(f"An image does not exist locally with the tag: {base}")
         return sorted(found, key=str)
+
+
+@contextlib.contextmanager
+def fetched(url: str) -> Iterator[BinaryIO]:
+    """The body of `url` (http or https) as a stream; one clear error when it cannot be had."""
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise InvalidParameter(f"fromSrc {url!r}: give - (the request body) or an http(s) URL")
+    import requests
+
+    try:
+        response = requests.get(url, stream=True, timeout=30)
+    except requests.RequestException as exc:
+        raise Unavailable(f"cannot fetch {url}: {exc}") from exc
+    with response:
+        if response.status_code != 200:
+            raise InvalidParameter(f"cannot fetch {url}: HTTP {response.status_code}")
+        response.raw.decode_content = True
+        yield cast(BinaryIO, response.raw)
 
 
 def request_body(req: falcon.Request) -> BinaryIO:
