@@ -1,4 +1,5 @@
-"""Fixtures every component's tests share: Porter installed from its own wheel, as users get it.
+"""Fixtures every component's tests share: Porter installed from its own wheel, as users get it,
+and a probe of user namespaces for the tests that run something as an unprivileged user.
 
 `installed_porter` builds the wheel of the working tree and installs it, with its dependencies
 from the wheelhouse scripts/setup.sh keeps (no package index is reached), into a fresh venv
@@ -14,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,9 +23,20 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent
 WHEELHOUSE = Path(sys.prefix) / "wheelhouse"
-# what a wheel is built from: the packages, and what pyproject.toml names (its readme)
-SOURCES = ("pyproject.toml", "README.md", "porter-runtime/bin")
-SRC_FOLDERS = ("specs", "porter-image", "porter-registry", "porter-runtime", "porterd")
+
+
+def wheel_sources() -> list[str]:
+    """What the wheel is built from, as pyproject.toml names it: the readme, the package
+    folders and the scripts."""
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        project = tomllib.load(f)
+    setuptools = project["tool"]["setuptools"]
+    return [
+        "pyproject.toml",
+        project["project"]["readme"],
+        *setuptools["packages"]["find"]["where"],
+        *setuptools.get("script-files", []),
+    ]
 
 
 class InstalledPorter:
@@ -60,16 +73,13 @@ def build_wheel(into: Path) -> Path:
     """The wheel of the working tree as it is now, built from a copy (a build in the tree
     would write build/ and egg-info there, under other test runs' feet)."""
     source = into / "source"
-    for name in SOURCES:
-        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy2
+    for name in wheel_sources():
         (source / name).parent.mkdir(parents=True, exist_ok=True)
-        copy(ROOT / name, source / name)
-    for folder in SRC_FOLDERS:
-        shutil.copytree(
-            ROOT / folder / "src",
-            source / folder / "src",
-            ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"),
-        )
+        if (ROOT / name).is_dir():
+            ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
+            shutil.copytree(ROOT / name, source / name, ignore=ignore)
+        else:
+            shutil.copy2(ROOT / name, source / name)
     _pip(
         "wheel",
         "--no-deps",
