@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from porter_image.copy import copy_image
 from porter_image.layer.testing import archive, directory, file
 from porter_image.layout import Layout
 from porter_image.reference import parse_docker_reference
+from porter_image.snapshots import mount_overlay, unmount
 from porter_image.snapshots.testing import layered_image
 from porterd.api import images as image_routes
 from porterd.api.app import handle_daemon_error
@@ -156,3 +158,21 @@ def test_a_hub_image_is_pulled_from_a_registry_mirror_first(tmp_path: Path, regi
     pull(store, "demo/app:v1")  # Docker Hub's name; the mirror on loopback holds it
     stored = store.get("demo/app:v1")
     assert "docker.io/demo/app:v1" in stored.names
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="overlay mounts need root")
+def test_a_pulled_image_mounts_as_an_overlay_with_its_whiteouts(
+    tmp_path: Path, registry: str
+) -> None:
+    store = new_store(tmp_path)
+    pull(store, f"{registry}/demo/app:v1")
+    image = store.container_image(f"{registry}/demo/app:v1", holder="c1")
+    target = tmp_path / "rootfs"
+    target.mkdir()
+    mount_overlay(image.lowerdirs, tmp_path / "upper", tmp_path / "work", target)
+    try:
+        assert (target / "etc" / "motd").read_bytes() == b"top\n"
+        assert not (target / "etc" / "gone").exists()
+    finally:
+        unmount(target)
+    store.release("c1")

@@ -308,3 +308,24 @@ def test_import_from_a_url_that_is_not_there_is_400(client, served: str) -> None
 def test_import_from_something_that_is_not_a_url_is_400(client) -> None:
     result = client.simulate_post("/images/create", params={"fromSrc": "/etc/passwd"})
     assert result.status_code == 400
+
+
+def test_list_filters_by_label_and_by_before_and_since(client, store: ImageStore) -> None:
+    old = add_image(store, [BUSYBOX], {"v": b"1"}, config={"Labels": {"tier": "base"}}, created=10)
+    mid = add_image(store, ["docker.io/library/mid:latest"], {"v": b"2"}, created=20)
+    new = add_image(store, ["docker.io/library/new:latest"], {"v": b"3"}, created=30)
+
+    def ids(filters: dict[str, list[str]]) -> list[str]:
+        result = client.simulate_get("/images/json", params={"filters": json.dumps(filters)})
+        return [image["Id"] for image in result.json]
+
+    assert ids({"label": ["tier=base"]}) == [old.id]
+    assert ids({"label": ["tier"]}) == [old.id]
+    assert ids({"before": ["mid"]}) == [old.id]
+    assert ids({"since": ["mid"]}) == [new.id]
+    assert mid.id in ids({"until": ["25"]}) and new.id not in ids({"until": ["25"]})
+
+
+def test_a_before_filter_naming_no_image_is_404(client) -> None:
+    result = client.simulate_get("/images/json", params={"filters": '{"before":["nothing"]}'})
+    assert result.status_code == 404
