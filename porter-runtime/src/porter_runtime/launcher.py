@@ -21,9 +21,14 @@ def launch() -> None:
     from porter_runtime.cli import main
 
     code = main()
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except OSError:  # a closed or full stdout: the output is lost, so the command failed
-        code = code or 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError as exc:  # a closed or full stdout: the output is lost, the command failed
+            code = code or 1
+            message = f"porter-runtime: error: writing {stream.name}: {exc.strerror or exc}\n"
+            try:  # noqa: SIM105 (contextlib would be one more import on every start)
+                os.write(2, message.encode())
+            except OSError:  # stderr is what failed: there is nowhere left to say it
+                pass
     os._exit(code)
