@@ -14,6 +14,7 @@ from image_support import add_image, new_store, users
 from porter_image.layer.testing import archive, file
 from porter_image.layout import Layout
 from porter_image.snapshots.testing import layered_image
+from porter_specs.errors import PorterError
 from porterd.errors import Conflict, InvalidParameter, NotFound
 from porterd.images import ContainerUse, DeleteResult, ImageStore
 
@@ -210,3 +211,22 @@ def test_an_image_a_crash_left_unnamed_is_dropped_when_the_store_opens(tmp_path:
     reopened = new_store(tmp_path)
     assert reopened.images() == []
     assert list(Layout.open(reopened.layout_path).blob_digests()) == []
+
+
+def test_an_image_whose_manifest_is_lost_does_not_hide_the_others(store: ImageStore) -> None:
+    broken = add_image(store, ["docker.io/library/broken:latest"], {"v": b"1"})
+    kept = add_image(store, [BUSYBOX], {"v": b"2"})
+    store.layout().blob_path(broken.manifest_digest).unlink()
+    fresh = new_store(store.root.parent.parent)
+    assert [s.id for s in fresh.images()] == [kept.id]
+    assert fresh.remove("busybox")[0] == DeleteResult(untagged="busybox:latest")
+
+
+def test_a_failed_unpack_releases_the_containers_lease(store: ImageStore) -> None:
+    stored = add_image(store, [BUSYBOX])
+    store.snapshots.collect([])  # the snapshots are gone ...
+    layer = store.image(stored).manifest.layers[0]
+    store.layout().blob_path(layer.digest).unlink()  # ... and cannot be made again
+    with pytest.raises(PorterError):
+        store.container_image("busybox", holder="c1")
+    assert store.snapshots.leased() == set()

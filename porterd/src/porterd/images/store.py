@@ -13,23 +13,24 @@ a removal.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
 from porter_image.distribution.auth import Credentials
 from porter_image.errors import LayoutError
 from porter_image.image import Image, load_descriptor
-from porter_image.layout import Layout
+from porter_image.layout import IndexEntry, Layout
 from porter_image.reference import DockerReference, InvalidReferenceError, parse_docker_reference
 from porter_image.snapshots import SnapshotError, SnapshotStore, chain_ids
 from porter_specs.digest import Digest
 from porter_specs.errors import PorterError
 from porter_specs.models import Descriptor, Platform
 
-from porterd.errors import InvalidParameter, NotFound
+from porterd.errors import DaemonError, InvalidParameter, NotFound
 from porterd.images import archives, index, registry
 from porterd.images.importing import INCOMING, import_rootfs
 from porterd.images.records import (
@@ -44,6 +45,7 @@ from porterd.images.records import (
 from porterd.images.registry import Emit, RegistrySettings
 from porterd.images.removal import prune_images, remove_image
 
+log = logging.getLogger("porterd.images")
 _HEX_PREFIX = re.compile(r"(?:sha256:)?([a-f0-9]{1,64})")
 
 
@@ -101,12 +103,17 @@ class ImageStore:
     def container_image(self, name: str, holder: str) -> ContainerImage:
         """What a container made from `name` mounts: the config and the lowerdirs. The
         snapshots are leased to `holder` (the container id) until `release(holder)`."""
-        stored = self.get(name)
-        chain = chain_ids(stored.diff_ids)
-        self.snapshots.lease(holder, chain)
-        layout = self.layout()
-        self.snapshots.prepare(layout, self.image(stored))
-        return ContainerImage(stored.id, stored.config, self.snapshots.lowerdirs(chain), chain)
+        with self._changing:  # no removal between finding the image and leasing its layers
+            stored = self.get(name)
+            chain = chain_ids(stored.diff_ids)
+            self.snapshots.lease(holder, chain)
+        try:
+            self.snapshots.prepare(self.layout(), self.image(stored))
+            lowerdirs = self.snapshots.lowerdirs(chain)
+        except BaseException:
+            self.snapshots.release(holder)
+            raise
+        return ContainerImage(stored.id, stored.config, lowerdirs, chain)
 
     def lowerdirs(self, stored: StoredImage) -> tuple[Path, ...]:
         """The overlay lowerdirs of `stored` (topmost first); () while a layer is not unpacked."""
@@ -208,8 +215,10 @@ class ImageStore:
         """Remove blobs and snapshots no image (and no container's lease) needs any more;
         returns the chain ids of the snapshots removed."""
         with self._changing:
-            layout = self.layout()
-            layout.gc()
+            try:
+                self.layout().gc()
+            except LayoutError as exc:  # a broken image: keep every blob rather than guess
+                log.error("image store: blobs not collected: %s", exc)
             keep = [c for stored in self._scan().values() for c in chain_ids(stored.diff_ids)]
             return self.snapshots.collect(keep)
 
@@ -238,14 +247,8 @@ class ImageStore:
     # -- scanning ------------------------------------------------------------------------------
 
     def _scan(self) -> dict[str, StoredImage]:
-        layout = self.layout()
-        try:
-            entries = layout.entries()
-        except (LayoutError, PorterError) as exc:
-            raise InvalidParameter(f"image store {self.layout_path}: {exc}") from exc
         grouped: dict[str, tuple[Image, Digest, list[str]]] = {}
-        for entry in entries:
-            image = self._load(layout, entry.descriptor)
+        for entry, image in self._readable():
             key = str(image.manifest.config.digest)
             names = grouped.setdefault(key, (image, entry.descriptor.digest, []))[2]
             if entry.tag is not None:
@@ -254,6 +257,20 @@ class ImageStore:
             key: self._stored(key, image, top, names)
             for key, (image, top, names) in grouped.items()
         }
+
+    def _readable(self) -> Iterator[tuple[IndexEntry, Image]]:
+        """index.json's entries with their images; one that cannot be read is logged and
+        left out, so that one broken image does not hide the others."""
+        layout = self.layout()
+        try:
+            entries = layout.entries()
+        except PorterError as exc:
+            raise DaemonError(f"image store {self.layout_path}: {exc}") from exc
+        for entry in entries:
+            try:
+                yield entry, self._load(layout, entry.descriptor)
+            except PorterError as exc:
+                log.error("image store: cannot read %s: %s", entry.descriptor.digest, exc)
 
     def _load(self, layout: Layout, descriptor: Descriptor) -> Image:
         image = self._images.get(descriptor.digest)
@@ -273,10 +290,9 @@ class ImageStore:
 
     def _manifest_configs(self) -> dict[str, str]:
         """Manifest digest -> image id, for every manifest index.json names."""
-        layout = self.layout()
         return {
-            str(e.descriptor.digest): str(self._load(layout, e.descriptor).manifest.config.digest)
-            for e in layout.entries()
+            str(entry.descriptor.digest): str(image.manifest.config.digest)
+            for entry, image in self._readable()
         }
 
     def _stored(self, image_id: str, image: Image, top: Digest, names: list[str]) -> StoredImage:
