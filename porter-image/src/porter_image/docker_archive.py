@@ -10,12 +10,14 @@ response), a load spools the members to files in a folder of the caller's, never
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import posixpath
 import shutil
 import tarfile
 import tempfile
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +35,7 @@ from porter_image.layer.errors import LayerError
 from porter_image.layout import REF_NAME, Layout
 
 MANIFEST = "manifest.json"
+_DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO}
 MAX_MEMBERS = 100_000
 
 
@@ -161,7 +164,11 @@ def _spool(stream: BinaryIO, folder: Path) -> dict[str, Path]:
                     with source, open(target, "wb") as out:
                         shutil.copyfileobj(source, out, 1 << 20)
                     members[name] = target
-    except (tarfile.TarError, EOFError, OSError) as exc:
+    except OSError as exc:
+        if exc.errno in _DISK_ERRORS:
+            raise  # the spool's disk, not the archive
+        raise ImageError("docker archive", f"not a readable tar: {exc}") from exc
+    except (tarfile.TarError, EOFError, zlib.error) as exc:
         raise ImageError("docker archive", f"not a readable tar: {exc}") from exc
     for name, target in links.items():
         if target in members:

@@ -9,7 +9,7 @@ from porter_image.docker_archive import SavedImage, read_docker_archive, write_d
 from porter_image.errors import ImageError
 from porter_image.reference import InvalidReferenceError, parse_docker_reference
 
-from porterd.errors import InvalidParameter
+from porterd.errors import DaemonError, InvalidParameter
 from porterd.images import index
 from porterd.images.importing import incoming_tag
 from porterd.images.records import StoredImage
@@ -88,6 +88,9 @@ def load(store: ImageStore, stream: BinaryIO) -> list[str]:
         return lines
     except (ImageError, InvalidReferenceError) as exc:
         raise InvalidParameter(str(exc)) from exc
+    except OSError as exc:  # the store's own disk: full, read-only
+        store.collect_later()
+        raise DaemonError(f"cannot load the images: {exc.strerror or exc}") from exc
     finally:
         left = set(tags)
         index.edit_entries(

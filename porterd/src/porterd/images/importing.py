@@ -10,7 +10,7 @@ from porter_image.image import commit_image, timestamp
 from porter_image.layer import LayerError, write_tar_stream
 from porter_specs.models import Descriptor, Platform
 
-from porterd.errors import InvalidParameter
+from porterd.errors import DaemonError, InvalidParameter
 from porterd.images.changes import apply_changes
 from porterd.images.records import StoredImage
 
@@ -45,6 +45,8 @@ def import_rootfs(
                 layer = write_tar_stream(stream, out, "gzip")
         except LayerError as exc:
             raise InvalidParameter(f"cannot import {source}: {exc}") from exc
+        except OSError as exc:  # the store's own disk: full, read-only (the blob was discarded)
+            raise DaemonError(f"cannot import {source}: {exc.strerror or exc}") from exc
         document = {
             "created": created,
             "architecture": host.architecture,

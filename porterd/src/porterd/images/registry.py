@@ -98,6 +98,9 @@ def pull(
             log.warning("registry mirror %s failed, trying the next source: %s", source, exc)
         except PorterError as exc:
             raise daemon_error(exc, reference) from exc
+        except OSError as exc:  # the store's own disk: full, read-only
+            store.collect_later()
+            raise errors.DaemonError(f"pull {reference.familiar()}: {exc.strerror or exc}") from exc
     relay.start()
     names = [str(reference.with_digest(result.digest))]
     if reference.digest is None:

@@ -147,9 +147,10 @@ class ImageStore:
         image = self._load(layout, descriptor)
         try:
             self.snapshots.prepare(layout, image)
-        except SnapshotError as exc:
+        except (SnapshotError, OSError) as exc:  # a bad layer, a full disk: nothing is kept
             index.edit_entries(layout, lambda entries: index.without(entries, {tag}))
-            raise InvalidParameter(str(exc)) from exc
+            self.collect_later()
+            raise DaemonError(f"cannot unpack the image: {exc}") from exc
         wanted = set(names)
         with self._changing:
             manifests = self._manifest_configs()
@@ -221,6 +222,18 @@ class ImageStore:
                 log.error("image store: blobs not collected: %s", exc)
             keep = [c for stored in self._scan().values() for c in chain_ids(stored.diff_ids)]
             return self.snapshots.collect(keep)
+
+    def collect_later(self) -> None:
+        """Collect in the background (after a failed pull or unpack: its blobs go, but the
+        caller's answer does not wait for other writers to finish)."""
+
+        def run() -> None:
+            try:
+                self.collect()
+            except Exception:
+                log.exception("image store: collect failed")
+
+        threading.Thread(target=run, name="porterd-image-collect", daemon=True).start()
 
     def _set_names(
         self, stored: StoredImage, add: Iterable[str] = (), drop: Iterable[str] = ()
