@@ -1,0 +1,327 @@
+"""The containers router: `/containers/...` parsed into calls on the ContainerService."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import falcon
+
+from porterd.api import query
+from porterd.api.body import json_object
+from porterd.containers import files, streams
+from porterd.containers.attach import AttachStreams, parse_detach_keys
+from porterd.containers.conmon import resize
+from porterd.containers.logs import LogQuery
+from porterd.containers.service import ContainerService
+from porterd.containers.stats import stats_stream
+from porterd.containers.views import inspect, summary
+from porterd.errors import Conflict, InvalidParameter
+
+LIST_FILTERS = ("id", "name", "label", "status", "exited", "ancestor", "before", "since")
+PRUNE_FILTERS = ("until", "label")
+
+
+class _Resource:
+    def __init__(self, service: ContainerService) -> None:
+        self.service = service
+
+
+class Create(_Resource):
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        container = self.service.create(json_object(req), req.get_param("name") or None)
+        resp.status = falcon.HTTP_201
+        resp.media = {"Id": container.id, "Warnings": []}
+
+
+class List(_Resource):
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        wanted = query.filters(req, LIST_FILTERS)
+        show_all = query.flag(req, "all")
+        limit = query.integer(req, "limit", -1) or -1
+        chosen = [
+            c
+            for c in self.service.all()
+            if (show_all or c.state.status.is_running() or wanted.get("status"))
+            and _matches(c, wanted)
+        ]
+        if limit > 0:
+            chosen = chosen[:limit]
+        resp.media = [summary(c) for c in chosen]
+
+
+def _matches(container: Any, wanted: dict[str, list[str]]) -> bool:
+    checks = {
+        "id": lambda v: container.id.startswith(v),
+        "name": lambda v: v.lstrip("/") in container.name,
+        "status": lambda v: container.state.status.value == v,
+        "exited": lambda v: (
+            container.state.status.value == "exited" and str(container.state.exit_code) == v
+        ),
+        "ancestor": lambda v: (
+            v in (container.image, container.image_id)
+            or container.image_id.removeprefix("sha256:").startswith(v)
+        ),
+        "label": lambda v: _label(container, v),
+    }
+    for key, values in wanted.items():
+        check = checks.get(key)
+        if check is not None and not any(check(v) for v in values):
+            return False
+    return True
+
+
+def _label(container: Any, spec: str) -> bool:
+    labels = container.config.get("Labels") or {}
+    key, sep, value = spec.partition("=")
+    return key in labels and (not sep or labels[key] == value)
+
+
+class Inspect(_Resource):
+    def on_get(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        container = self.service.get(id)
+        document = inspect(container, self.service.paths(container))
+        document["ExecIDs"] = self.service.execs.ids_of(container.id) or None
+        resp.media = document
+
+
+class Start(_Resource):
+    def on_post(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        self.service.start(id)
+        resp.status = falcon.HTTP_204
+
+
+class Stop(_Resource):
+    def on_post(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        self.service.stop(id, query.integer(req, "t"), req.get_param("signal") or None)
+        resp.status = falcon.HTTP_204
+
+
+class Restart(_Resource):
+    def on_post(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        self.service.restart(id, query.integer(req, "t"))
+        resp.status = falcon.HTTP_204
+
+
+class Kill(_Resource):
+    def on_post(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        self.service.kill(id, req.get_param("signal") or "SIGKILL")
+        resp.status = falcon.HTTP_204
+
+
+class Pause(_Resource):
+    def on_post(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        self.service.pause(id)
+        resp.status = falcon.HTTP_204
+
+
+class Unpause(_Resource):
+    def on_post(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        self.service.unpause(id)
+        resp.status = falcon.HTTP_204
+
+
+class Wait(_Resource):
+    def on_post(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        wait = self.service.waiter(id, req.get_param("condition") or "not-running")
+        resp.content_type = falcon.MEDIA_JSON
+        resp.stream = _answer_when_done(wait)
+
+
+def _answer_when_done(wait: Callable[[], dict[str, Any]]) -> Iterator[bytes]:
+    yield json.dumps(wait()).encode() + b"\n"
+
+
+class Remove(_Resource):
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        if query.flag(req, "link"):
+            raise InvalidParameter("links are not supported")
+        self.service.remove(id, force=query.flag(req, "force"), volumes=query.flag(req, "v"))
+        resp.status = falcon.HTTP_204
+
+
+class Rename(_Resource):
+    def on_post(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        name = req.get_param("name")
+        if not name:
+            raise InvalidParameter("name is required")
+        self.service.rename(id, name)
+        resp.status = falcon.HTTP_204
+
+
+class Update(_Resource):
+    def on_post(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        resp.media = {"Warnings": self.service.update(id, json_object(req))}
+
+
+class Resize(_Resource):
+    def on_post(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        height = query.integer(req, "h", 0, minimum=0) or 0
+        width = query.integer(req, "w", 0, minimum=0) or 0
+        container = self.service.get(id)
+        if not container.state.status.is_running():
+            raise Conflict(f"Container {container.id} is not running")
+        if container.tty:
+            resize(self.service.paths(container).ctl, height, width)
+        resp.status = falcon.HTTP_200
+
+
+class Prune(_Resource):
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        wanted = query.filters(req, PRUNE_FILTERS)
+        until = None
+        if wanted.get("until"):
+            until = _until(wanted["until"][0])
+        resp.media = self.service.prune(until, wanted.get("label"))
+
+
+def _until(value: str) -> int:
+    import time
+
+    units = {"s": 1, "m": 60, "h": 3600}
+    if value[-1:] in units and value[:-1].isdigit():
+        return time.time_ns() - int(value[:-1]) * units[value[-1]] * 1_000_000_000
+    if value.isdigit():
+        return int(value) * 1_000_000_000
+    raise InvalidParameter(f"invalid filter 'until={value}'")
+
+
+class Logs(_Resource):
+    def on_get(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        container = self.service.get(id)
+        stdout, stderr = query.flag(req, "stdout"), query.flag(req, "stderr")
+        if not stdout and not stderr:
+            raise InvalidParameter("You must choose at least one stream")
+        tail = req.get_param("tail") or "all"
+        if tail != "all" and not tail.isdigit():
+            raise InvalidParameter(f"invalid value for tail: {tail!r}")
+        log_query = LogQuery(
+            stdout=stdout,
+            stderr=stderr,
+            since_ns=query.timestamp(req, "since") or 0,
+            until_ns=query.timestamp(req, "until") or 0,
+            tail=-1 if tail == "all" else int(tail),
+        )
+        resp.content_type = (
+            "application/vnd.docker.raw-stream"
+            if container.tty
+            else "application/vnd.docker.multiplexed-stream"
+        )
+        resp.stream = streams.log_stream(
+            self.service,
+            container,
+            log_query,
+            query.flag(req, "follow"),
+            query.flag(req, "timestamps"),
+        )
+
+
+class Attach(_Resource):
+    def on_post(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        container = self.service.get(id)
+        streams.check_attachable(container)
+        wanted = AttachStreams(
+            stdin=query.flag(req, "stdin"),
+            stdout=query.flag(req, "stdout"),
+            stderr=query.flag(req, "stderr"),
+            tty=container.tty,
+            stdin_once=bool(container.config.get("StdinOnce")),
+            detach_keys=parse_detach_keys(req.get_param("detachKeys")),
+        )
+        hijack = req.env.get("porterd.hijack")
+        if hijack is None:
+            raise InvalidParameter("attach needs a connection that can be hijacked")
+        client = hijack()
+        streams.attach(
+            self.service,
+            container,
+            client,
+            wanted,
+            logs=query.flag(req, "logs"),
+            stream=query.flag(req, "stream"),
+        )
+
+
+class Top(_Resource):
+    def on_get(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        resp.media = files.top(
+            self.service, self.service.get(id), req.get_param("ps_args") or "-ef"
+        )
+
+
+class Stats(_Resource):
+    def on_get(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        container = self.service.get(id)
+        stream = query.flag(req, "stream", default=True) and not query.flag(req, "one-shot")
+        resp.content_type = falcon.MEDIA_JSON
+        resp.stream = stats_stream(self.service, container, stream)
+
+
+class Changes(_Resource):
+    def on_get(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        resp.media = files.changes(self.service, self.service.get(id))
+
+
+class Export(_Resource):
+    def on_get(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        resp.content_type = "application/x-tar"
+        resp.stream = files.export(self.service, self.service.get(id))
+
+
+class Archive(_Resource):
+    def on_head(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        stat = files.stat_path(self.service, self.service.get(id), _path(req))
+        resp.set_header("X-Docker-Container-Path-Stat", stat)
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        container = self.service.get(id)
+        stat, stream = files.archive(self.service, container, _path(req))
+        resp.set_header("X-Docker-Container-Path-Stat", stat)
+        resp.content_type = "application/x-tar"
+        resp.stream = stream
+
+    def on_put(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        container = self.service.get(id)
+        files.extract(
+            self.service,
+            container,
+            _path(req),
+            req.bounded_stream,
+        )
+        resp.status = falcon.HTTP_200
+
+
+def _path(req: falcon.Request) -> str:
+    path = req.get_param("path")
+    if not path:
+        raise InvalidParameter("path is required")
+    return path
+
+
+def add_routes(app: falcon.App, service: ContainerService) -> None:
+    app.add_route("/containers/create", Create(service))
+    app.add_route("/containers/json", List(service))
+    app.add_route("/containers/prune", Prune(service))
+    app.add_route("/containers/{id}", Remove(service))
+    for suffix, resource in (
+        ("json", Inspect),
+        ("start", Start),
+        ("stop", Stop),
+        ("restart", Restart),
+        ("kill", Kill),
+        ("pause", Pause),
+        ("unpause", Unpause),
+        ("wait", Wait),
+        ("rename", Rename),
+        ("update", Update),
+        ("resize", Resize),
+        ("logs", Logs),
+        ("attach", Attach),
+        ("top", Top),
+        ("stats", Stats),
+        ("changes", Changes),
+        ("export", Export),
+        ("archive", Archive),
+    ):
+        app.add_route(f"/containers/{{id}}/{suffix}", resource(service))

@@ -1,0 +1,226 @@
+"""Streams between an API client's hijacked connection and conmon's attach socket.
+
+conmon sends output as SOCK_SEQPACKET packets whose first byte says the stream (2 stdout,
+3 stderr); without a terminal each chunk goes to the client in the 8-byte framed form
+(`porterd.containers.framing`), with one raw. What the client sends is the container's stdin;
+the detach keys (ctrl-p ctrl-q unless the client says otherwise) end the attach and leave the
+container running. When the client ends its stdin and the container's stdin is "once", the
+container's stdin is closed (conmon does that when the attach socket's write side is shut).
+
+A client that attaches to a created container (`docker run` attaches before it starts) waits
+at a gate; `start` opens it once conmon's socket exists and waits for the waiting clients to
+connect before it starts the process, so no output is lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from porterd.containers.conmon import ATTACH_STDERR, ATTACH_STDOUT
+from porterd.containers.framing import STDERR, STDOUT, frame
+from porterd.errors import InvalidParameter
+
+DEFAULT_DETACH_KEYS = b"\x10\x11"  # ctrl-p ctrl-q
+PACKET = 8192  # conmon reads stdin in buffers of this size
+CONNECT_GRACE = 5.0
+
+
+def parse_detach_keys(spec: str | None) -> bytes:
+    """docker's `--detach-keys`: a comma-separated list of `ctrl-X` and single characters."""
+    if not spec:
+        return DEFAULT_DETACH_KEYS
+    keys = bytearray()
+    for part in spec.split(","):
+        if part.startswith("ctrl-") and len(part) == 6:
+            char = part[5]
+            if char.isalpha():
+                keys.append(ord(char.lower()) - ord("a") + 1)
+            elif char in "@[\\]^_":
+                keys.append(ord(char) - ord("@"))
+            else:
+                raise InvalidParameter(f"Invalid escape keys ({spec}) provided")
+        elif len(part) == 1:
+            keys.append(ord(part))
+        else:
+            raise InvalidParameter(f"Invalid escape keys ({spec}) provided")
+    return bytes(keys)
+
+
+class DetachScanner:
+    """Passes stdin through, holding back a possible start of the detach sequence."""
+
+    def __init__(self, keys: bytes) -> None:
+        self.keys = keys
+        self._held = b""
+
+    def feed(self, data: bytes) -> tuple[bytes, bool]:
+        """(bytes to forward, whether the client typed the detach keys)."""
+        if not self.keys:
+            return data, False
+        out = bytearray()
+        for byte in data:
+            self._held += bytes([byte])
+            if self.keys.startswith(self._held):
+                if self._held == self.keys:
+                    self._held = b""
+                    return bytes(out), True
+                continue
+            if self.keys.startswith(bytes([byte])):
+                out += self._held[:-1]
+                self._held = bytes([byte])
+            else:
+                out += self._held
+                self._held = b""
+        return bytes(out), False
+
+
+@dataclass(frozen=True)
+class AttachStreams:
+    stdin: bool
+    stdout: bool
+    stderr: bool
+    tty: bool
+    stdin_once: bool = True
+    detach_keys: bytes = DEFAULT_DETACH_KEYS
+
+
+def connect(path: Path) -> socket.socket:
+    """A connection to conmon's attach socket, however long its path."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)
+    folder = os.open(path.parent, os.O_PATH | os.O_CLOEXEC)
+    try:
+        sock.connect(f"/proc/self/fd/{folder}/{path.name}")
+    except OSError:
+        sock.close()
+        raise
+    finally:
+        os.close(folder)
+    return sock
+
+
+def output_chunk(packet: bytes, streams: AttachStreams) -> bytes:
+    """What the client receives for one packet from conmon (b"" for an unwanted stream)."""
+    if not packet:
+        return b""
+    kind, data = packet[0], packet[1:]
+    if kind == ATTACH_STDOUT and streams.stdout:
+        return data if streams.tty else frame(STDOUT, data)
+    if kind == ATTACH_STDERR and streams.stderr:
+        return data if streams.tty else frame(STDERR, data)
+    return b""
+
+
+def bridge(
+    client: socket.socket,
+    conmon: socket.socket,
+    streams: AttachStreams,
+    before_close: Callable[[], None] | None = None,
+) -> None:
+    """Copy both ways until the container's output ends, the client goes or detaches;
+    `before_close` runs before the client's connection is closed (an exec's exit code)."""
+    done = threading.Event()
+    if streams.stdin:
+        threading.Thread(
+            target=_copy_stdin, args=(client, conmon, streams, done), daemon=True
+        ).start()
+    try:
+        while not done.is_set():
+            packet = conmon.recv(PACKET + 1)
+            if not packet:
+                break
+            chunk = output_chunk(packet, streams)
+            if chunk:
+                client.sendall(chunk)
+    except OSError:
+        pass
+    finally:
+        done.set()
+        with contextlib.suppress(OSError):
+            conmon.shutdown(socket.SHUT_RDWR)
+        conmon.close()
+        if before_close is not None:
+            before_close()
+        with contextlib.suppress(OSError):
+            client.shutdown(socket.SHUT_RDWR)
+        client.close()
+
+
+def _copy_stdin(
+    client: socket.socket, conmon: socket.socket, streams: AttachStreams, done: threading.Event
+) -> None:
+    scanner = DetachScanner(streams.detach_keys)
+    try:
+        while not done.is_set():
+            data = client.recv(PACKET)
+            if not data:
+                if streams.stdin_once:
+                    conmon.shutdown(socket.SHUT_WR)
+                return
+            forward, detached = scanner.feed(data)
+            for start in range(0, len(forward), PACKET):
+                conmon.sendall(forward[start : start + PACKET])
+            if detached:
+                done.set()
+                with contextlib.suppress(OSError):
+                    conmon.shutdown(socket.SHUT_RDWR)  # wakes the output side
+                return
+    except OSError:
+        return
+
+
+@dataclass
+class _Waiter:
+    ready: threading.Event = field(default_factory=threading.Event)
+    connected: threading.Event = field(default_factory=threading.Event)
+    path: Path | None = None
+
+
+class AttachGates:
+    """Clients waiting for a container to start so that they can attach to it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting: dict[str, list[_Waiter]] = {}
+
+    def pending(self, container_id: str) -> bool:
+        with self._lock:
+            return bool(self._waiting.get(container_id))
+
+    def wait(self, container_id: str, gone: Callable[[], bool]) -> _Waiter | None:
+        """Block until the container starts (its waiter) or closes (None), or `gone()`."""
+        waiter = _Waiter()
+        with self._lock:
+            self._waiting.setdefault(container_id, []).append(waiter)
+        try:
+            while not waiter.ready.wait(0.5):
+                if gone():
+                    return None
+            return waiter if waiter.path is not None else None
+        finally:
+            with self._lock:
+                waiters = self._waiting.get(container_id, [])
+                if waiter in waiters:
+                    waiters.remove(waiter)
+
+    def open(self, container_id: str, path: Path) -> None:
+        """The attach socket exists: let the waiting clients connect, then return."""
+        with self._lock:
+            waiters = self._waiting.pop(container_id, [])
+        for waiter in waiters:
+            waiter.path = path
+            waiter.ready.set()
+        for waiter in waiters:
+            waiter.connected.wait(CONNECT_GRACE)
+
+    def close(self, container_id: str) -> None:
+        with self._lock:
+            waiters = self._waiting.pop(container_id, [])
+        for waiter in waiters:
+            waiter.ready.set()
+            waiter.connected.set()

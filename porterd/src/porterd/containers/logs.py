@@ -1,0 +1,314 @@
+"""Container logs in docker's json-file shape, converted from conmon's k8s-file log.
+
+conmon (Debian's 2.1) writes only k8s-file (`TIME STREAM P|F TEXT` per line), journald or
+passthrough, so porterd converts: a `LogPump` per container reads conmon's file from a cursor
+(`conmon.log.cursor`: inode and offset, updated after each write, so a restarted porterd goes
+on where the last one stopped) and appends one JSON object per line,
+`{"log": "...\\n", "stream": "stdout", "time": "...Z"}`, to `ID-json.log`, rotated at
+max-size into `ID-json.log.1` ... `.N-1` as docker's json-file does. conmon replaces its file
+by a new one when it grows past `--log-size-max` (set to max-size); the pump finishes the old
+file through the descriptor it holds. Only while porterd is down can output beyond max-size
+be lost, because nobody converts it then.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from porterd.errors import InvalidParameter
+
+DEFAULT_MAX_SIZE = 10 * 1024 * 1024
+DEFAULT_MAX_FILES = 3
+_SIZE = re.compile(r"(?i)([0-9]+)\s*([kmg]?)b?")
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+_TIME = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)")
+
+
+@dataclass(frozen=True)
+class LogOptions:
+    max_size: int = DEFAULT_MAX_SIZE
+    max_files: int = DEFAULT_MAX_FILES
+
+    @classmethod
+    def from_log_config(cls, log_config: dict | None) -> LogOptions:
+        """HostConfig.LogConfig (`json-file` only) with docker's option names."""
+        log_config = log_config or {}
+        kind = log_config.get("Type") or "json-file"
+        if kind not in ("json-file", "k8s-file"):
+            raise InvalidParameter(f"logging driver {kind!r} is not supported (json-file is)")
+        options = log_config.get("Config") or {}
+        unknown = set(options) - {"max-size", "max-file"}
+        if unknown:
+            raise InvalidParameter(f"unknown log opt {sorted(unknown)[0]!r} for json-file")
+        max_size = parse_size(options["max-size"]) if "max-size" in options else DEFAULT_MAX_SIZE
+        try:
+            max_files = int(options.get("max-file", DEFAULT_MAX_FILES))
+        except ValueError:
+            raise InvalidParameter(f"invalid max-file: {options['max-file']!r}") from None
+        if max_files < 1:
+            raise InvalidParameter("max-file cannot be less than 1")
+        return cls(max_size, max_files)
+
+
+def parse_size(text: str) -> int:
+    """`10m`, `512k`, `1g`, `4096`: docker's sizes (powers of 1024)."""
+    match = _SIZE.fullmatch(str(text).strip())
+    if not match:
+        raise InvalidParameter(f"invalid size: {text!r}")
+    return int(match.group(1)) * _UNITS[match.group(2).lower()]
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    log: bytes
+    stream: str
+    time: str  # RFC 3339 with nanoseconds, in UTC
+
+    def to_line(self) -> bytes:
+        text = self.log.decode("utf-8", errors="replace")
+        entry = {"log": text, "stream": self.stream, "time": self.time}
+        return json.dumps(entry, ensure_ascii=False).encode() + b"\n"
+
+    @classmethod
+    def from_line(cls, line: bytes) -> LogEntry | None:
+        try:
+            entry = json.loads(line)
+            return cls(entry["log"].encode(), entry["stream"], entry["time"])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    @property
+    def nanoseconds(self) -> int:
+        return time_ns(self.time)
+
+
+def time_ns(text: str) -> int:
+    """Nanoseconds since the epoch of an RFC 3339 time with up to nine fraction digits."""
+    match = _TIME.fullmatch(text)
+    if not match:
+        raise ValueError(f"not an RFC 3339 time: {text!r}")
+    stamp, fraction, zone = match.groups()
+    zone = "+00:00" if zone == "Z" else zone
+    seconds = int(datetime.fromisoformat(stamp + zone).timestamp())
+    return seconds * 1_000_000_000 + int((fraction or "0").ljust(9, "0"))
+
+
+def parse_k8s_line(line: bytes) -> LogEntry | None:
+    """One line of conmon's k8s-file log (without its newline); None when malformed.
+
+    A full line (F) gets back the newline conmon split it on; a partial one (P) does not,
+    so concatenating the entries gives the bytes the container wrote, as with docker.
+    """
+    parts = line.split(b" ", 3)
+    if len(parts) < 3 or parts[1] not in (b"stdout", b"stderr") or parts[2] not in (b"P", b"F"):
+        return None
+    try:
+        stamp = parts[0].decode()
+        time_ns(stamp)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    text = parts[3] if len(parts) == 4 else b""
+    if stamp.endswith("+00:00"):
+        stamp = stamp[: -len("+00:00")] + "Z"
+    log = text + b"\n" if parts[2] == b"F" else text
+    return LogEntry(log, parts[1].decode(), stamp)
+
+
+class JsonFileWriter:
+    """Appends entries to `path`, rotating it into path.1 ... path.(max_files-1)."""
+
+    def __init__(self, path: Path, options: LogOptions) -> None:
+        self.path = path
+        self.options = options
+
+    def append(self, entries: list[LogEntry]) -> None:
+        if not entries:
+            return
+        with open(self.path, "ab") as out:
+            size = out.tell()
+            for entry in entries:
+                line = entry.to_line()
+                if size and size + len(line) > self.options.max_size:
+                    out.close()
+                    self._rotate()
+                    out = open(self.path, "ab")  # noqa: SIM115 - reopened after rotation
+                    size = 0
+                out.write(line)
+                size += len(line)
+            out.flush()
+
+    def _rotate(self) -> None:
+        if self.options.max_files <= 1:
+            self.path.unlink(missing_ok=True)
+            return
+        for index in range(self.options.max_files - 1, 0, -1):
+            older = rotated(self.path, index - 1)
+            if older.exists():
+                os.replace(older, rotated(self.path, index))
+
+
+def rotated(path: Path, index: int) -> Path:
+    return path if index == 0 else path.with_name(f"{path.name}.{index}")
+
+
+class LogPump:
+    """Moves what conmon wrote into the json-file log, resumably, one caller at a time."""
+
+    def __init__(self, source: Path, cursor: Path, writer: JsonFileWriter) -> None:
+        self.source = source
+        self.cursor = cursor
+        self.writer = writer
+        self._lock = threading.Lock()
+        self._file: BinaryIO | None = None
+
+    def pump(self) -> None:
+        with self._lock:
+            if self._file is None and not self._open(resume=True):
+                return
+            assert self._file is not None
+            self._drain(self._file)
+            try:
+                current = os.stat(self.source).st_ino
+            except FileNotFoundError:
+                return
+            if current != os.fstat(self._file.fileno()).st_ino and self._open(resume=False):
+                self._drain(self._file)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+
+    def _open(self, resume: bool) -> bool:
+        """Open conmon's current file: at the cursor when it is the file the cursor names."""
+        try:
+            log = open(self.source, "rb")  # noqa: SIM115 - kept open across calls
+        except FileNotFoundError:
+            return False
+        inode, offset = self._load_cursor()
+        info = os.fstat(log.fileno())
+        if resume and info.st_ino == inode and info.st_size >= offset:
+            log.seek(offset)
+        if self._file is not None:
+            self._file.close()
+        self._file = log
+        return True
+
+    def _drain(self, log: BinaryIO) -> None:
+        start = log.tell()
+        data = log.read()
+        complete = data[: data.rfind(b"\n") + 1]
+        log.seek(start + len(complete))
+        if not complete:
+            return
+        entries = [parse_k8s_line(line) for line in complete.splitlines()]
+        self.writer.append([entry for entry in entries if entry is not None])
+        self._save_cursor(os.fstat(log.fileno()).st_ino, start + len(complete))
+
+    def _load_cursor(self) -> tuple[int, int]:
+        try:
+            inode, offset = self.cursor.read_text().split()
+            return int(inode), int(offset)
+        except (OSError, ValueError):
+            return 0, 0
+
+    def _save_cursor(self, inode: int, offset: int) -> None:
+        temporary = self.cursor.with_name(self.cursor.name + ".tmp")
+        temporary.write_text(f"{inode} {offset}\n")
+        os.replace(temporary, self.cursor)
+
+
+@dataclass(frozen=True)
+class LogQuery:
+    stdout: bool = True
+    stderr: bool = True
+    since_ns: int = 0
+    until_ns: int = 0  # 0: no limit
+    tail: int = -1  # -1: all
+
+    def wants(self, entry: LogEntry) -> bool:
+        if entry.stream == "stdout" and not self.stdout:
+            return False
+        if entry.stream == "stderr" and not self.stderr:
+            return False
+        if self.since_ns or self.until_ns:
+            moment = entry.nanoseconds
+            if self.since_ns and moment < self.since_ns:
+                return False
+            if self.until_ns and moment > self.until_ns:
+                return False
+        return True
+
+
+def read_entries(path: Path, options: LogOptions, query: LogQuery) -> list[LogEntry]:
+    """The entries of the log and its rotated files, oldest first, as the query asks."""
+    if query.tail == 0:
+        return []
+    kept: collections.deque[LogEntry] = collections.deque(
+        maxlen=query.tail if query.tail > 0 else None
+    )
+    for index in range(options.max_files - 1, -1, -1):
+        for entry in _file_entries(rotated(path, index)):
+            if query.wants(entry):
+                kept.append(entry)
+    return list(kept)
+
+
+def _file_entries(path: Path) -> Iterator[LogEntry]:
+    try:
+        log = open(path, "rb")  # noqa: SIM115 - closed below, a generator holds it
+    except FileNotFoundError:
+        return
+    with log:
+        for line in log:
+            entry = LogEntry.from_line(line)
+            if entry is not None:
+                yield entry
+
+
+class LogFollower:
+    """New entries of the (rotating) json-file log after the point where it was opened."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            info = os.stat(path)
+            self._inode, self._offset = info.st_ino, info.st_size
+        except FileNotFoundError:
+            self._inode, self._offset = 0, 0
+
+    def poll(self) -> list[LogEntry]:
+        try:
+            info = os.stat(self.path)
+        except FileNotFoundError:
+            return []
+        entries: list[LogEntry] = []
+        if info.st_ino != self._inode:
+            entries += self._read_from(rotated(self.path, 1), self._inode)
+            self._inode, self._offset = info.st_ino, 0
+        entries += self._read_from(self.path, info.st_ino)
+        return entries
+
+    def _read_from(self, path: Path, inode: int) -> list[LogEntry]:
+        try:
+            with open(path, "rb") as log:
+                if os.fstat(log.fileno()).st_ino != inode:
+                    return []
+                log.seek(self._offset)
+                data = log.read()
+        except FileNotFoundError:
+            return []
+        complete = data[: data.rfind(b"\n") + 1]
+        self._offset += len(complete)
+        parsed = (LogEntry.from_line(line) for line in complete.splitlines())
+        return [entry for entry in parsed if entry is not None]

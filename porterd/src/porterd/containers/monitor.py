@@ -1,0 +1,197 @@
+"""What happens when a container's process ends, whether porterd saw it or not.
+
+One thread looks at every running container a few times a second: it converts new log lines
+(`LogPump`), and when conmon has written the exit file it records the exit (code, time, OOM),
+deletes the runtime's container, unmounts the rootfs and applies the restart policy. When
+conmon itself is gone without an exit file (killed), the container is killed too and
+recorded as exited with 137, as if killed, so the restart policy still acts.
+
+At start-up, `recover` does the same for what happened while porterd was down, and starts
+the containers whose policy says so (`always`, `unless-stopped` not stopped by hand).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from porterd.containers.conmon import pid_alive
+from porterd.containers.record import Container, now_rfc3339
+from porterd.containers.restart import RestartPolicy, restart_delay
+from porterd.containers.runtime import RuntimeFailed
+from porterd.containers.status import Status
+from porterd.errors import DaemonError
+
+if TYPE_CHECKING:
+    from porterd.containers.service import ContainerService
+
+log = logging.getLogger("porterd.containers")
+CONMON_KILLED_CODE = 137
+
+
+class Monitor:
+    def __init__(self, service: ContainerService, interval: float) -> None:
+        self.service = service
+        self.interval = interval
+        self._exits: dict[str, int] = {}
+        self._restarts: dict[str, float] = {}  # id -> when (monotonic)
+        self._delays: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="container-monitor", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def exits(self, container: Container) -> int:
+        """How many times this porterd saw the container's process end."""
+        with self._lock:
+            return self._exits.get(container.id, 0)
+
+    def cancel_restart(self, container: Container) -> None:
+        with self._lock:
+            self._restarts.pop(container.id, None)
+        with container.lock:
+            if container.state.status is Status.RESTARTING:
+                container.state.status = Status.EXITED
+                container.manually_stopped = True
+                self.service.save(container)
+
+    def recover(self) -> None:
+        """Find every container again after a (re)start of porterd."""
+        for container in self.service.all():
+            status = container.state.status
+            if status.is_running() and status is not Status.RESTARTING:
+                self.check(container)
+            elif status is Status.REMOVING:
+                self.service.remove(container.id, force=True)
+            elif status is Status.RESTARTING or (
+                status is Status.EXITED
+                and container.has_been_started
+                and RestartPolicy.from_host_config(container.host_config).restarts_with_daemon(
+                    container.manually_stopped
+                )
+            ):
+                self._schedule(container, 0.0)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.tick()
+            except Exception:
+                log.exception("container monitor")
+
+    def tick(self) -> None:
+        for container in self.service.all():
+            if (
+                container.state.status.is_running()
+                and container.state.status is not Status.RESTARTING
+            ):
+                self.service.pump(container).pump()
+                self.check(container)
+        self.service.execs.tick()
+        now = time.monotonic()
+        with self._lock:
+            due = [cid for cid, when in self._restarts.items() if when <= now]
+            for cid in due:
+                del self._restarts[cid]
+        for cid in due:
+            self._restart(cid)
+
+    def check(self, container: Container) -> None:
+        """Record the container's exit if conmon wrote it, or if conmon is gone."""
+        code = self.service.conmon.exit_code(container.id)
+        if code is not None:
+            self.handle_exit(container, code, "")
+            return
+        conmon_pid = container.state.conmon_pid
+        if pid_alive(conmon_pid):
+            return
+        code = self.service.conmon.exit_code(container.id)  # it may have just finished
+        if code is not None:
+            self.handle_exit(container, code, "")
+            return
+        with container.lock:
+            if container.state.status.is_running():
+                with contextlib.suppress(RuntimeFailed):
+                    self.service.runtime_of(container).kill(container.id, "SIGKILL", True)
+        self.handle_exit(container, CONMON_KILLED_CODE, "conmon exited without an exit code")
+
+    def handle_exit(self, container: Container, code: int, error: str) -> None:
+        service = self.service
+        with container.lock:
+            state = container.state
+            if not state.status.is_running() or state.status is Status.RESTARTING:
+                return
+            paths = service.paths(container)
+            service.pump(container).pump()
+            with contextlib.suppress(RuntimeFailed):
+                service.runtime_of(container).delete(container.id, force=True)
+            service.release_rootfs(paths)
+            service.conmon.exit_file(container.id).unlink(missing_ok=True)
+            started = state.started_at
+            state.status, state.pid, state.conmon_pid = Status.EXITED, 0, 0
+            state.exit_code, state.error = code, error
+            state.oom_killed = (paths.persist / "oom").exists()
+            state.finished_at = now_rfc3339()
+            policy = RestartPolicy.from_host_config(container.host_config)
+            again = policy.should_restart(code, container.restart_count, container.manually_stopped)
+            if again:
+                state.status = Status.RESTARTING
+            service.save(container)
+            with self._lock:
+                self._exits[container.id] = self._exits.get(container.id, 0) + 1
+        service.gates.close(container.id)
+        service.publish(container, "die", exitCode=str(code))
+        service.notify()
+        if again:
+            self._schedule(container, self._next_delay(container, started))
+        elif container.host_config.get("AutoRemove"):
+            try:
+                service.remove(container.id, force=True)
+            except DaemonError:
+                log.exception("auto-remove of %s", container.id)
+
+    def _next_delay(self, container: Container, started_at: str) -> float:
+        from porterd.containers.logs import time_ns
+
+        ran_for = time.time() - time_ns(started_at) / 1e9
+        with self._lock:
+            delay = restart_delay(self._delays.get(container.id, 0.0), ran_for)
+            self._delays[container.id] = delay
+        return delay
+
+    def _schedule(self, container: Container, delay: float) -> None:
+        with container.lock:
+            if container.state.status is not Status.RESTARTING:
+                container.state.status = Status.RESTARTING
+                self.service.save(container)
+        with self._lock:
+            self._restarts[container.id] = time.monotonic() + delay
+
+    def _restart(self, container_id: str) -> None:
+        try:
+            container = self.service.get(container_id)
+        except DaemonError:
+            return
+        with container.lock:
+            if container.state.status is not Status.RESTARTING:
+                return
+            container.restart_count += 1
+            container.state.status = Status.EXITED
+            try:
+                self.service.start_locked(container)
+            except DaemonError as error:
+                log.warning("restart of %s failed: %s", container.id, error)
+                container.state.status = Status.EXITED
+                self.service.save(container)
+                return
+        self.service.publish(container, "restart")

@@ -1,0 +1,665 @@
+"""The containers backend the API calls: create, start, stop, kill, remove... one container
+lock each, the records in sqlite, conmon watching every container so that it outlives porterd.
+
+What happens when a container's process ends (log conversion, cleanup, restart policy) is the
+monitor's job (`porterd.containers.monitor`); streams (attach, logs) are in
+`porterd.containers.attach`, exec sessions in `porterd.containers.execs`, files (cp, export,
+diff) in `porterd.containers.files`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal as signals
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from porter_image.layout.atomic import write_file_atomic
+from porter_image.snapshots import mount_overlay, unmount
+from porter_specs.validate import validate
+from porterd.containers import names
+from porterd.containers.conmon import Conmon, MonitorRequest, pid_alive
+from porterd.containers.create import checked_host_config, merged_config
+from porterd.containers.logs import JsonFileWriter, LogOptions, LogPump
+from porterd.containers.mounts import Volumes, resolve_mounts
+from porterd.containers.record import Container, ContainerPaths, now_rfc3339
+from porterd.containers.restart import RestartPolicy
+from porterd.containers.runtime import OciRuntime, RuntimeFailed
+from porterd.containers.spec import bundle_config
+from porterd.containers.status import Status
+from porterd.containers.store import ContainerStore
+from porterd.errors import Conflict, InvalidParameter, NotFound, NotModified
+from porterd.images.records import ContainerImage, ContainerUse
+from porterd.state import Database
+
+DEFAULT_RUNTIME = "porter-runtime"
+STOP_TIMEOUT = 10
+KILL_GRACE = 10.0
+
+
+class ImageSource(Protocol):
+    """The image store: what a container needs of an image, with its snapshots leased to
+    the container (`holder`) until `release(holder)`."""
+
+    def container_image(self, name: str, holder: str) -> ContainerImage: ...
+
+    def release(self, holder: str) -> None: ...
+
+
+class EventSink(Protocol):
+    def publish(
+        self, type: str, action: str, actor_id: str, attributes: Mapping[str, str] | None = None
+    ) -> object: ...
+
+
+def default_runtimes() -> dict[str, str]:
+    """porter-runtime beside this interpreter (or on PATH), and runc when it is installed."""
+    beside = Path(sys.executable).parent / "porter-runtime"
+    found = {DEFAULT_RUNTIME: str(beside) if beside.exists() else shutil.which(DEFAULT_RUNTIME)}
+    found["runc"] = shutil.which("runc")
+    return {name: path for name, path in found.items() if path}
+
+
+class ContainerService:
+    def __init__(
+        self,
+        *,
+        database: Database,
+        events: EventSink,
+        images: ImageSource,
+        volumes: Volumes | None = None,
+        runtimes: Mapping[str, str] | None = None,
+        exec_root: Path,
+        data_root: Path,
+        default_runtime: str = DEFAULT_RUNTIME,
+        monitor_interval: float = 0.2,
+    ) -> None:
+        self.events = events
+        self.images = images
+        self.volumes = volumes
+        self.exec_root = Path(exec_root)
+        self.data_root = Path(data_root)
+        self.store = ContainerStore(database)
+        table = dict(runtimes) if runtimes else default_runtimes()
+        if default_runtime not in table:
+            raise InvalidParameter(f"default runtime {default_runtime!r} is not configured")
+        self.default_runtime = default_runtime
+        self.runtimes = {
+            name: OciRuntime(name, path, self.exec_root / "runtimes" / name)
+            for name, path in table.items()
+        }
+        self.conmon = Conmon(self.exec_root / "exits", self.exec_root / "sockets")
+        self._containers: dict[str, Container] = {c.id: c for c in self.store.load_all()}
+        self._table_lock = threading.Lock()
+        self._changed = threading.Condition()
+        self._pumps: dict[str, LogPump] = {}
+        from porterd.containers.attach import AttachGates
+        from porterd.containers.execs import ExecSessions
+        from porterd.containers.monitor import Monitor
+
+        self.gates = AttachGates()
+        self.execs = ExecSessions(self)
+        self.monitor = Monitor(self, monitor_interval)
+        self.monitor.recover()
+        self.monitor.start()
+
+    # -- lookup ---------------------------------------------------------------------------
+
+    def paths(self, container: Container) -> ContainerPaths:
+        return ContainerPaths(
+            self.data_root / "containers" / container.id,
+            self.exec_root / "containers" / container.id,
+        )
+
+    def get(self, ref: str) -> Container:
+        """A container by full id, name (with or without its slash) or unique id prefix."""
+        with self._table_lock:
+            if ref in self._containers:
+                return self._containers[ref]
+            name = ref if ref.startswith("/") else f"/{ref}"
+            for container in self._containers.values():
+                if container.name == name:
+                    return container
+            matches = [c for c in self._containers.values() if ref and c.id.startswith(ref)]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise InvalidParameter(f"multiple IDs found with provided prefix: {ref}")
+        raise NotFound(f"No such container: {ref}")
+
+    def all(self) -> list[Container]:
+        with self._table_lock:
+            return sorted(self._containers.values(), key=lambda c: c.created, reverse=True)
+
+    def runtime_of(self, container: Container) -> OciRuntime:
+        return self.runtimes[container.runtime]
+
+    def containers_using(self, image_id: str) -> list[ContainerUse]:
+        """For the image store: which containers stand on an image (removal is refused)."""
+        return [
+            ContainerUse(c.id, c.state.status.is_running())
+            for c in self.all()
+            if c.image_id == image_id
+        ]
+
+    # -- create ---------------------------------------------------------------------------
+
+    def create(self, body: dict[str, Any], name: str | None = None) -> Container:
+        if not isinstance(body, dict):
+            raise InvalidParameter("the body must be a JSON object")
+        reference = body.get("Image")
+        if not reference or not isinstance(reference, str):
+            raise InvalidParameter("Config.Image must be set")
+        host = checked_host_config(body.get("HostConfig"))
+        runtime = host.get("Runtime") or self.default_runtime
+        if runtime not in self.runtimes:
+            raise InvalidParameter(f"unknown or invalid runtime name: {runtime}")
+        host["Runtime"] = runtime
+        container_id = names.new_id()
+        image = self.images.container_image(reference, container_id)
+        try:
+            return self._create(container_id, reference, image, body, host, runtime, name)
+        except BaseException:
+            self.images.release(container_id)
+            raise
+
+    def _create(
+        self,
+        container_id: str,
+        reference: str,
+        image: ContainerImage,
+        body: dict[str, Any],
+        host: dict[str, Any],
+        runtime: str,
+        name: str | None,
+    ) -> Container:
+        config = merged_config(body, dict(image.config))
+        container = Container(
+            id=container_id,
+            name=self._new_name(name),
+            created=now_rfc3339(),
+            image=reference,
+            image_id=image.id,
+            image_config=dict(image.config),
+            lowerdirs=tuple(str(path) for path in image.lowerdirs),
+            config=config,
+            host_config=host,
+            runtime=runtime,
+        )
+        container.mounts = resolve_mounts(host, sorted(config.get("Volumes") or {}), self.volumes)
+        paths = self.paths(container)
+        paths.data.mkdir(parents=True, exist_ok=True)
+        try:
+            self.store.add(container)
+        except Conflict:
+            shutil.rmtree(paths.data, ignore_errors=True)
+            raise
+        with self._table_lock:
+            self._containers[container.id] = container
+        self.publish(container, "create")
+        return container
+
+    def _new_name(self, name: str | None) -> str:
+        if name:
+            wanted = names.checked_name(name)
+            if any(c.name == wanted for c in self.all()):
+                raise Conflict(
+                    f'Conflict. The container name "{wanted}" is already in use by container'
+                    f' "{self.get(wanted).id}". You have to remove (or rename) that container to'
+                    " be able to reuse that name."
+                )
+            return wanted
+        taken = {c.name for c in self.all()}
+        for retry in range(10):
+            candidate = "/" + names.generated_name(retry)
+            if candidate not in taken:
+                return candidate
+        return "/" + names.new_id()[:20]
+
+    def publish(self, container: Container, action: str, **extra: str) -> None:
+        attributes = {
+            "name": container.name.lstrip("/"),
+            "image": container.image,
+            **{k: str(v) for k, v in (container.config.get("Labels") or {}).items()},
+            **extra,
+        }
+        self.events.publish("container", action, container.id, attributes)
+
+    def save(self, container: Container) -> None:
+        self.store.save(container)
+        with self._changed:
+            self._changed.notify_all()
+
+    # -- start ----------------------------------------------------------------------------
+
+    def start(self, ref: str) -> None:
+        container = self.get(ref)
+        with container.lock:
+            status = container.state.status
+            if status.is_running():
+                raise NotModified(f"container {container.id} is already started")
+            if not status.can_start():
+                raise Conflict(f"cannot start container {container.id}: it is {status.value}")
+            container.manually_stopped = False
+            self.start_locked(container)
+
+    def start_locked(self, container: Container) -> None:
+        """Mount the rootfs, write the bundle, have conmon create it, start it."""
+        paths = self.paths(container)
+        runtime = self.runtime_of(container)
+        try:
+            self._prepare_bundle(container, paths)
+            self.conmon.exit_file(container.id).unlink(missing_ok=True)
+            runtime.delete(container.id, force=True) if runtime.state(container.id) else None
+            launched = self.conmon.launch(runtime, self._monitor_request(container, paths))
+            if (container.host_config.get("NetworkMode") or "default") != "host":
+                _loopback_up(launched.pid)
+            self.gates.open(container.id, self.conmon.attach_path(container.id))
+            runtime.start(container.id)
+        except Exception as error:
+            self._fail_start(container, paths, error)
+            raise
+        os.close(launched.sync_fd)
+        state = container.state
+        state.status, state.pid, state.error = Status.RUNNING, launched.pid, ""
+        state.exit_code, state.oom_killed = 0, False
+        state.started_at, state.conmon_pid = now_rfc3339(), launched.conmon_pid
+        container.has_been_started = True
+        self.save(container)
+        self.publish(container, "start")
+
+    def _prepare_bundle(self, container: Container, paths: ContainerPaths) -> None:
+        paths.rootfs.mkdir(parents=True, exist_ok=True)
+        if not os.path.ismount(paths.rootfs):
+            lowerdirs = [Path(p) for p in container.lowerdirs]
+            mount_overlay(lowerdirs, paths.upper, paths.work, paths.rootfs)
+        hostname = container.config.get("Hostname") or container.short_id
+        _write_if_missing(paths.hostname, f"{hostname}\n")
+        _write_if_missing(
+            paths.hosts,
+            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+            f"127.0.1.1\t{hostname}\n",
+        )
+        _write_if_missing(paths.resolv_conf, _host_resolv_conf())
+        document = bundle_config(container, paths.rootfs, paths)
+        validate(document, "runtime-config", what=str(paths.bundle / "config.json"))
+        import json
+
+        write_file_atomic(paths.bundle / "config.json", json.dumps(document, indent=2).encode())
+
+    def _monitor_request(self, container: Container, paths: ContainerPaths) -> MonitorRequest:
+        options = self.log_options(container)
+        open_stdin = bool(container.config.get("OpenStdin"))
+        return MonitorRequest(
+            container_id=container.id,
+            session_id=container.id,
+            name=container.name.lstrip("/"),
+            bundle=paths.bundle,
+            pidfile=paths.pidfile,
+            conmon_pidfile=paths.conmon_pidfile,
+            persist=paths.persist,
+            log_path=paths.conmon_log,
+            log_size_max=options.max_size,
+            terminal=container.tty,
+            stdin=open_stdin,
+            leave_stdin_open=open_stdin and not container.config.get("StdinOnce"),
+        )
+
+    def _fail_start(self, container: Container, paths: ContainerPaths, error: Exception) -> None:
+        self.gates.close(container.id)
+        runtime = self.runtime_of(container)
+        with contextlib.suppress(RuntimeFailed):
+            runtime.delete(container.id, force=True)
+        self.release_rootfs(paths)
+        state = container.state
+        state.error = str(error)
+        state.exit_code = 127 if "not found" in str(error) or "No such file" in str(error) else 128
+        state.status = Status.EXITED if container.has_been_started else Status.CREATED
+        self.save(container)
+
+    def release_rootfs(self, paths: ContainerPaths) -> None:
+        if os.path.ismount(paths.rootfs):
+            unmount(paths.rootfs, lazy=True)
+
+    def log_options(self, container: Container) -> LogOptions:
+        return LogOptions.from_log_config(container.host_config.get("LogConfig"))
+
+    def pump(self, container: Container) -> LogPump:
+        """The converter of the container's conmon log into its json-file log."""
+        with self._table_lock:
+            pump = self._pumps.get(container.id)
+            if pump is None:
+                paths = self.paths(container)
+                writer = JsonFileWriter(paths.json_log, self.log_options(container))
+                pump = LogPump(paths.conmon_log, paths.log_cursor, writer)
+                self._pumps[container.id] = pump
+            return pump
+
+    # -- stop, kill, wait -----------------------------------------------------------------
+
+    def stop(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None:
+        container = self.get(ref)
+        with container.lock:
+            if container.state.status is Status.RESTARTING:
+                self.monitor.cancel_restart(container)
+                return
+            if not container.state.status.can_stop():
+                raise NotModified(f"container {container.id} is not running")
+            container.manually_stopped = True
+            self.save(container)
+            generation = self.monitor.exits(container)
+            wait = timeout if timeout is not None else container.config.get("StopTimeout")
+            wait = STOP_TIMEOUT if wait is None else int(wait)
+            stop_signal = signal or container.config.get("StopSignal") or "SIGTERM"
+            self._signal(container, stop_signal if wait != 0 else "SIGKILL")
+        if wait < 0 or self.wait_exit(container, generation, wait if wait > 0 else KILL_GRACE):
+            return
+        with container.lock:
+            if container.state.status.can_kill():
+                self._signal(container, "SIGKILL")
+        self.wait_exit(container, generation, KILL_GRACE)
+
+    def kill(self, ref: str, signal: str = "SIGKILL") -> None:
+        container = self.get(ref)
+        number = parse_signal(signal)
+        with container.lock:
+            if container.state.status is Status.RESTARTING:
+                self.monitor.cancel_restart(container)
+                return
+            if not container.state.status.can_kill():
+                raise Conflict(
+                    f"Cannot kill container: {ref}: Container {container.id} is not running"
+                )
+            if number == signals.SIGKILL:
+                container.manually_stopped = True
+                self.save(container)
+            self._signal(container, str(number))
+        self.publish(container, "kill", signal=str(number))
+
+    def _signal(self, container: Container, signal: str) -> None:
+        if container.state.status is Status.PAUSED and parse_signal(signal) == signals.SIGKILL:
+            with contextlib.suppress(RuntimeFailed):
+                self.runtime_of(container).resume(container.id)
+        try:
+            self.runtime_of(container).kill(container.id, signal, all_processes=True)
+        except RuntimeFailed:
+            if container.state.pid and pid_alive(container.state.pid):
+                os.kill(container.state.pid, parse_signal(signal))
+
+    def wait_exit(self, container: Container, generation: int, timeout: float | None) -> bool:
+        """Whether the container's process ended (after `generation`) within `timeout`."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._changed:
+            while self.monitor.exits(container) <= generation:
+                if container.id not in self._containers:
+                    return True
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._changed.wait(remaining if remaining is not None else 1.0)
+        return True
+
+    def waiter(self, ref: str, condition: str = "not-running") -> Callable[[], dict[str, Any]]:
+        """`POST /containers/{id}/wait`: checks the request now and returns what blocks until
+        the condition holds (the API sends its headers in between, as dockerd does, since
+        `docker run` waits for them before it starts the container)."""
+        if condition not in ("", "not-running", "next-exit", "removed"):
+            raise InvalidParameter(f"invalid condition: {condition!r}")
+        container = self.get(ref)
+        with container.lock:
+            generation = self.monitor.exits(container)
+            running = container.state.status.is_running() or self.gates.pending(container.id)
+
+        def wait() -> dict[str, Any]:
+            if condition == "removed":
+                with self._changed:
+                    while container.id in self._containers:
+                        self._changed.wait(1.0)
+            elif condition == "next-exit" or running:
+                self.wait_exit(container, generation, None)
+            with container.lock:
+                state = container.state
+                error = {"Message": state.error} if state.error else None
+                return {"StatusCode": state.exit_code, "Error": error}
+
+        return wait
+
+    def notify(self) -> None:
+        with self._changed:
+            self._changed.notify_all()
+
+    def restart(self, ref: str, timeout: int | None = None) -> None:
+        container = self.get(ref)
+        if container.state.status.can_stop():
+            self.stop(ref, timeout)
+        with container.lock:
+            if container.state.status.can_start():
+                container.manually_stopped = False
+                self.start_locked(container)
+        self.publish(container, "restart")
+
+    def pause(self, ref: str) -> None:
+        container = self.get(ref)
+        with container.lock:
+            if not container.state.status.can_pause():
+                raise Conflict(
+                    f"Container {container.id} is not running"
+                    if not container.state.status.is_running()
+                    else f"Container {container.id} is already paused"
+                )
+            self.runtime_of(container).pause(container.id)
+            container.state.status = Status.PAUSED
+            self.save(container)
+        self.publish(container, "pause")
+
+    def unpause(self, ref: str) -> None:
+        container = self.get(ref)
+        with container.lock:
+            if not container.state.status.can_unpause():
+                raise Conflict(f"Container {container.id} is not paused")
+            self.runtime_of(container).resume(container.id)
+            container.state.status = Status.RUNNING
+            self.save(container)
+        self.publish(container, "unpause")
+
+    # -- remove, rename, update, prune ----------------------------------------------------
+
+    def remove(self, ref: str, force: bool = False, volumes: bool = False) -> None:
+        container = self.get(ref)
+        with container.lock:
+            status = container.state.status
+            if status is Status.REMOVING:
+                raise Conflict(f"removal of container {container.id} is already in progress")
+            if not status.can_remove(force):
+                raise Conflict(
+                    f"You cannot remove a {status.value} container {container.id}. Stop the"
+                    " container before attempting removal or force remove"
+                )
+            self.monitor.cancel_restart(container)
+            container.manually_stopped = True
+        if container.state.status.is_running():
+            self.kill_and_reap(container)
+        with container.lock:
+            container.state.status = Status.REMOVING
+            self.execs.forget(container.id)
+            paths = self.paths(container)
+            self.release_rootfs(paths)
+            with contextlib.suppress(RuntimeFailed):
+                self.runtime_of(container).delete(container.id, force=True)
+            self.store.remove(container.id)
+            with self._table_lock:
+                self._containers.pop(container.id, None)
+                pump = self._pumps.pop(container.id, None)
+            if pump is not None:
+                pump.close()
+            shutil.rmtree(paths.data, ignore_errors=True)
+            shutil.rmtree(paths.run, ignore_errors=True)
+            self.conmon.exit_file(container.id).unlink(missing_ok=True)
+            if volumes and self.volumes is not None:
+                self._remove_anonymous_volumes(container)
+        self.images.release(container.id)
+        self.notify()
+        self.publish(container, "destroy")
+
+    def kill_and_reap(self, container: Container) -> None:
+        with container.lock:
+            generation = self.monitor.exits(container)
+            if container.state.status.can_kill():
+                self._signal(container, "SIGKILL")
+        if not self.wait_exit(container, generation, KILL_GRACE):
+            raise Conflict(f"could not kill container {container.id}: it did not exit")
+
+    def _remove_anonymous_volumes(self, container: Container) -> None:
+        remove = getattr(self.volumes, "remove", None)
+        for point in container.mounts:
+            name = point.get("Name") or ""
+            if point["Type"] == "volume" and len(name) == 64 and remove is not None:
+                try:
+                    remove(name)
+                except Exception:
+                    continue
+
+    def rename(self, ref: str, new_name: str) -> None:
+        container = self.get(ref)
+        wanted = names.checked_name(new_name)
+        with container.lock:
+            if container.name == wanted:
+                raise InvalidParameter(
+                    "Renaming a container with the same name as its current name"
+                )
+            old = container.name
+            container.name = wanted
+            try:
+                self.store.save(container)
+            except Conflict:
+                container.name = old
+                raise
+        self.publish(container, "rename", oldName=old)
+
+    def update(self, ref: str, body: dict[str, Any]) -> list[str]:
+        container = self.get(ref)
+        if not isinstance(body, dict):
+            raise InvalidParameter("the body must be a JSON object")
+        with container.lock:
+            if not container.state.status.can_update():
+                raise Conflict(f"cannot update container {container.id}: it is being removed")
+            host = dict(container.host_config)
+            for key in (
+                "Memory",
+                "MemoryReservation",
+                "MemorySwap",
+                "NanoCpus",
+                "CpuShares",
+                "CpuQuota",
+                "CpuPeriod",
+                "CpusetCpus",
+                "PidsLimit",
+                "RestartPolicy",
+            ):
+                if key in body:
+                    host[key] = body[key]
+            host = checked_host_config(host)
+            if host.get("AutoRemove") and not RestartPolicy.from_host_config(host).is_none():
+                raise InvalidParameter(
+                    "Restart policy cannot be updated because AutoRemove is enabled for the"
+                    " container"
+                )
+            if container.state.status.is_running():
+                from porterd.containers.spec import resources_for
+
+                self.runtime_of(container).update(container.id, resources_for(host))
+            container.host_config = host
+            self.save(container)
+        self.publish(container, "update")
+        return []
+
+    def prune(self, until_ns: int | None = None, labels: list[str] | None = None) -> dict[str, Any]:
+        deleted, reclaimed = [], 0
+        for container in self.all():
+            if container.state.status.is_running():
+                continue
+            if until_ns is not None and _created_ns(container) >= until_ns:
+                continue
+            if labels and not _labels_match(container, labels):
+                continue
+            reclaimed += _tree_size(self.paths(container).upper)
+            try:
+                self.remove(container.id)
+            except (Conflict, NotFound):
+                continue
+            deleted.append(container.id)
+        return {"ContainersDeleted": deleted or None, "SpaceReclaimed": reclaimed}
+
+    def close(self) -> None:
+        """Stop watching (containers go on under conmon); for a daemon shutting down."""
+        self.monitor.stop()
+
+
+def parse_signal(signal: str | int) -> int:
+    """A signal by number (`9`), name (`KILL`) or full name (`SIGKILL`)."""
+    text = str(signal).strip().upper()
+    if text.isdigit():
+        number = int(text)
+        if not 0 < number < signals.NSIG:
+            raise InvalidParameter(f"Invalid signal: {signal}")
+        return number
+    name = text if text.startswith("SIG") else f"SIG{text}"
+    try:
+        return int(signals.Signals[name])
+    except KeyError:
+        raise InvalidParameter(f"Invalid signal: {signal}") from None
+
+
+def _loopback_up(pid: int) -> None:
+    """The container's own network namespace gets its loopback up (docker's `none`)."""
+    subprocess.run(
+        ["nsenter", f"--net=/proc/{pid}/ns/net", "ip", "link", "set", "lo", "up"],
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def _write_if_missing(path: Path, text: str) -> None:
+    if not path.exists():
+        write_file_atomic(path, text.encode())
+
+
+def _host_resolv_conf() -> str:
+    try:
+        return Path("/etc/resolv.conf").read_text()
+    except OSError:
+        return ""
+
+
+def _created_ns(container: Container) -> int:
+    from porterd.containers.logs import time_ns
+
+    return time_ns(container.created)
+
+
+def _labels_match(container: Container, labels: list[str]) -> bool:
+    own = container.config.get("Labels") or {}
+    for label in labels:
+        key, sep, value = label.partition("=")
+        if key not in own or (sep and own[key] != value):
+            return False
+    return True
+
+
+def _tree_size(root: Path) -> int:
+    total = 0
+    for folder, _, files in os.walk(root):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(folder, name)).st_size
+            except OSError:
+                continue
+    return total
