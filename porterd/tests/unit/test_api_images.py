@@ -329,3 +329,11 @@ def test_list_filters_by_label_and_by_before_and_since(client, store: ImageStore
 def test_a_before_filter_naming_no_image_is_404(client) -> None:
     result = client.simulate_get("/images/json", params={"filters": '{"before":["nothing"]}'})
     assert result.status_code == 404
+
+
+def test_inspect_keeps_config_fields_the_oci_model_does_not_name(client, store) -> None:
+    check = {"Test": ["CMD", "true"], "Interval": 1_000_000_000}
+    add_image(store, [BUSYBOX], config={"Healthcheck": check, "Shell": ["/bin/ash", "-c"]})
+    config = client.simulate_get("/images/busybox/json").json["Config"]
+    assert config["Healthcheck"] == check and config["Shell"] == ["/bin/ash", "-c"]
+    assert config["Tty"] is False and config["Cmd"] is None

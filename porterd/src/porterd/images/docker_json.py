@@ -82,30 +82,33 @@ def inspect(stored: StoredImage, lowerdirs: list[str]) -> dict[str, Any]:
     }
 
 
+_CONFIG_DEFAULTS: dict[str, Any] = {
+    "Hostname": "",
+    "Domainname": "",
+    "User": "",
+    "AttachStdin": False,
+    "AttachStdout": False,
+    "AttachStderr": False,
+    "ExposedPorts": None,
+    "Tty": False,
+    "OpenStdin": False,
+    "StdinOnce": False,
+    "Env": None,
+    "Cmd": None,
+    "Image": "",
+    "Volumes": None,
+    "WorkingDir": "",
+    "Entrypoint": None,
+    "OnBuild": None,
+    "Labels": None,
+}
+
+
 def execution_config(config: Any) -> dict[str, Any]:
-    """The image's `config` as dockerd's container Config shows it (empty fields included)."""
+    """The image's `config` as dockerd's container Config shows it: the fields dockerd always
+    has, then every field the image sets (Healthcheck, Shell, StopSignal ... included)."""
     source = config.get("config") or {}
-    return {
-        "Hostname": "",
-        "Domainname": "",
-        "User": source.get("User") or "",
-        "AttachStdin": False,
-        "AttachStdout": False,
-        "AttachStderr": False,
-        "ExposedPorts": source.get("ExposedPorts"),
-        "Tty": False,
-        "OpenStdin": False,
-        "StdinOnce": False,
-        "Env": source.get("Env"),
-        "Cmd": source.get("Cmd"),
-        "Image": "",
-        "Volumes": source.get("Volumes"),
-        "WorkingDir": source.get("WorkingDir") or "",
-        "Entrypoint": source.get("Entrypoint"),
-        "OnBuild": source.get("OnBuild"),
-        "Labels": source.get("Labels"),
-        **({"StopSignal": source["StopSignal"]} if source.get("StopSignal") else {}),
-    }
+    return {**_CONFIG_DEFAULTS, **{k: v for k, v in source.items() if v is not None}}
 
 
 def history(stored: StoredImage, layer_sizes: list[int]) -> list[dict[str, Any]]:
