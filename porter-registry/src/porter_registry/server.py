@@ -24,6 +24,7 @@ from typing import Any
 
 import waitress
 from waitress.channel import HTTPChannel
+from waitress.task import WSGITask
 
 from porter_registry.config import ConfigError, RegistryConfig
 from porter_registry.spool import prepare_spool, spooling_parser
@@ -112,6 +113,46 @@ class TlsFrontend:
 
 
 _TLS_HANDSHAKE_RECORD = 0x16
+# A first body write up to this size leaves in the same send as the response head.
+_ONE_SEND_BYTES = 64 * 1024
+
+
+class _HeldWrites:
+    """Stands in for a task's channel while the task writes: keeps what it would send, and
+    answers everything else (the server, its settings) from the channel."""
+
+    def __init__(self, channel: HTTPChannel) -> None:
+        self.channel = channel
+        self.pieces: list[bytes] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.channel, name)
+
+    def write_soon(self, data: bytes) -> int:
+        self.pieces.append(data)
+        return len(data)
+
+
+class OneSendTask(WSGITask):
+    """Sends the response head and a small first body write together.
+
+    waitress sends the head, then the body: two sends and two TCP segments for every small
+    answer (a manifest, an error document), which the client must read twice.
+    """
+
+    def write(self, data: bytes) -> None:
+        small = isinstance(data, bytes) and 0 < len(data) <= _ONE_SEND_BYTES
+        if self.wrote_header or not small:
+            super().write(data)
+            return
+        channel = self.channel
+        held = _HeldWrites(channel)
+        self.channel = held
+        try:
+            super().write(data)
+        finally:
+            self.channel = channel
+        channel.write_soon(b"".join(held.pieces))
 
 
 class PlainHttpChannel(HTTPChannel):
@@ -133,10 +174,11 @@ class PlainHttpChannel(HTTPChannel):
 
 
 def _channel_class(config: RegistryConfig, plain: bool) -> type[HTTPChannel]:
-    """waitress's channel, spooling request bodies into the data folder (see spool.py)."""
+    """waitress's channel, spooling request bodies into the data folder (see spool.py) and
+    sending small answers in one piece (`OneSendTask`)."""
     parser = spooling_parser(prepare_spool(config.data))
     base = PlainHttpChannel if plain else HTTPChannel
-    return type("RegistryChannel", (base,), {"parser_class": parser})
+    return type("RegistryChannel", (base,), {"parser_class": parser, "task_class": OneSendTask})
 
 
 def _waitress_options(config: RegistryConfig) -> dict[str, Any]:
