@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -176,3 +177,23 @@ def test_a_pulled_image_mounts_as_an_overlay_with_its_whiteouts(
     finally:
         unmount(target)
     store.release("c1")
+
+
+def test_concurrent_pulls_of_one_image_store_it_once(tmp_path: Path, registry: str) -> None:
+    store = new_store(tmp_path)
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            pull(store, f"{registry}/demo/app:v1")
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert len(store.images()) == 1 and len(store.snapshots.chain_ids()) == 2
+    assert [e.tag for e in Layout.open(store.layout_path).entries()].count(None) == 0
