@@ -256,3 +256,20 @@ def test_unmount_of_something_not_mounted_is_one_clear_error(tmp_path: Path) -> 
 def test_too_many_layers_are_refused_before_mounting(tmp_path: Path) -> None:
     with pytest.raises(SnapshotError, match="stacks 500"):
         overlay_options([tmp_path] * 501, tmp_path / "u", tmp_path / "w")
+
+
+@needs_overlay
+def test_the_busybox_demo_image_runs_a_shell_in_its_overlay(
+    store: SnapshotStore, busybox_image: tuple[Path, str], tmp_path: Path, mounted: list[Path]
+) -> None:
+    layout = Layout.open(busybox_image[0])
+    merged = _mount(store, layout, busybox_image[1], tmp_path, mounted)
+    result = subprocess.run(
+        ["chroot", str(merged), "/bin/sh", "-c", "echo ok > /tmp/proof && cat /tmp/proof"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.stdout == "ok\n", result.stderr
+    assert (tmp_path / "upper" / "tmp" / "proof").read_text() == "ok\n"
