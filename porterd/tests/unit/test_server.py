@@ -36,6 +36,10 @@ def app(environ: dict[str, Any], start_response: Any) -> Any:
         with sock:
             sock.sendall(b"hello " + sock.recv(100))
         return []
+    if path == "/hijack-timeout":
+        with environ["porterd.hijack"]() as sock:
+            sock.sendall(repr(sock.gettimeout()).encode())
+        return []
     reply = f"{environ['REQUEST_METHOD']} {path}".encode()
     start_response("200 OK", [("Content-Length", str(len(reply)))])
     return [reply]
@@ -122,6 +126,14 @@ def test_a_chunked_request_body_reaches_the_app_whole(unix_socket: Path) -> None
         assert _read_exactly(sock, rest, 11) == b"hello world"
 
 
+def test_a_malformed_content_length_is_a_400_message(unix_socket: Path) -> None:
+    with _connect(unix_socket) as sock:
+        sock.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n")
+        head, rest = _read_head(sock)
+        assert head.startswith(b"HTTP/1.1 400")
+        assert b"malformed Content-Length" in _read_exactly(sock, rest, 20)
+
+
 def test_head_gets_headers_and_no_body(unix_socket: Path) -> None:
     with _connect(unix_socket) as sock:
         sock.sendall(b"HEAD /x HTTP/1.1\r\nHost: x\r\n\r\nGET /after HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -144,6 +156,14 @@ def test_hijack_with_upgrade_answers_101_and_hands_over_the_socket(unix_socket: 
         sock.sendall(b"stdin")
         assert _read_exactly(sock, rest, 11) == b"hello stdin"
         assert sock.recv(10) == b""  # the responder closed it; the server sent nothing more
+
+
+def test_a_hijacked_socket_has_no_timeout(unix_socket: Path) -> None:
+    """The keep-alive timeout must not cut an attached terminal that is idle."""
+    with _connect(unix_socket) as sock:
+        sock.sendall(b"POST /hijack-timeout HTTP/1.1\r\nHost: x\r\nUpgrade: tcp\r\n\r\n")
+        _, rest = _read_head(sock)
+        assert _read_exactly(sock, rest, 4) == b"None"
 
 
 def test_hijack_without_upgrade_answers_200_raw_stream(unix_socket: Path) -> None:

@@ -10,6 +10,7 @@ responder (attach, exec start) and takes the connection out of the server's hand
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import select
@@ -24,6 +25,10 @@ log = logging.getLogger("porterd.server")
 
 RAW_STREAM = "application/vnd.docker.raw-stream"
 MAX_HEADER_LINE = 65536
+
+
+class MalformedRequest(Exception):
+    """A request whose body cannot be framed (answered 400, then the connection closes)."""
 
 
 class ChunkedReader(io.RawIOBase):
@@ -123,9 +128,21 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
             self._run_app()
             if not self.hijacked:
                 self.wfile.flush()
+        except MalformedRequest as error:
+            self._refuse(str(error))
         except (ConnectionError, TimeoutError, OSError) as error:
             log.debug("connection ended: %s", error)
             self.close_connection = True
+
+    def _refuse(self, message: str) -> None:
+        """A 400 in dockerd's error shape for a request the server cannot frame, then close."""
+        body = json.dumps({"message": message}).encode() + b"\n"
+        self.close_connection = True
+        self.wfile.write(
+            b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
+        )
+        self.log_request(400)
 
     def finish(self) -> None:
         if self.hijacked:
@@ -174,17 +191,14 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
     def _body(self) -> LimitedReader | ChunkedReader:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             return ChunkedReader(self.rfile)
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
-        if length < 0:
-            raise ConnectionError("malformed Content-Length")
-        return LimitedReader(self.rfile, length)
+        value = self.headers.get("Content-Length") or "0"
+        if not value.strip().isdigit():
+            raise MalformedRequest(f"malformed Content-Length {value[:40]!r}")
+        return LimitedReader(self.rfile, int(value))
 
     def _run_app(self) -> None:
-        environ = self._environ()
         body = self._body()
+        environ = self._environ()
         environ["wsgi.input"] = io.BufferedReader(body)
         self._status = ""
         self._headers: list[tuple[str, str]] = []
@@ -264,11 +278,26 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
             head = f"HTTP/1.1 200 OK\r\nContent-Type: {RAW_STREAM}\r\n\r\n"
         self.wfile.write(head.encode("latin-1"))
         self.wfile.flush()
+        early = self._buffered_input()
+        if early:
+            # docker and docker-py send nothing before the 101; other clients lose these bytes.
+            log.warning("%d bytes sent before the upgrade were dropped", early)
+        self.request.settimeout(None)  # an attached terminal may idle for as long as its user
         self.hijacked = True
         self.close_connection = True
         self.server.forget(self.request)
         self.log_request(101 if upgrade else 200)
         return self.request
+
+    def _buffered_input(self) -> int:
+        """How many bytes the client sent that sit read ahead in `rfile`, without waiting."""
+        self.request.setblocking(False)
+        try:
+            return len(self.rfile.peek(1))
+        except (OSError, ValueError):
+            return 0
+        finally:
+            self.request.setblocking(True)
 
     def _disconnected(self) -> bool:
         """Whether the client has gone (for streams that wait long between writes)."""
