@@ -57,3 +57,8 @@ def test_the_changes_do_not_touch_the_config_given() -> None:
 def test_an_instruction_import_cannot_take_is_invalid(change: str) -> None:
     with pytest.raises(InvalidParameter):
         apply_changes({}, [change])
+
+
+def test_values_are_expanded_with_the_configs_environment() -> None:
+    config = apply_changes({"Env": ["BASE=/opt"]}, ["ENV BIN=$BASE/bin", "WORKDIR ${BIN}"])
+    assert config["Env"] == ["BASE=/opt", "BIN=/opt/bin"] and config["WorkingDir"] == "/opt/bin"
