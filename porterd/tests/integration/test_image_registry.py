@@ -197,3 +197,12 @@ def test_concurrent_pulls_of_one_image_store_it_once(tmp_path: Path, registry: s
     assert failures == []
     assert len(store.images()) == 1 and len(store.snapshots.chain_ids()) == 2
     assert [e.tag for e in Layout.open(store.layout_path).entries()].count(None) == 0
+
+
+def test_an_image_pulled_by_digest_is_found_by_that_digest(tmp_path: Path, registry: str) -> None:
+    first = new_store(tmp_path / "one")
+    pull(first, f"{registry}/demo/app:v1")
+    by_digest = next(n for n in first.get(f"{registry}/demo/app:v1").names if "@" in n)
+    second = new_store(tmp_path / "two")
+    pull(second, by_digest)
+    assert second.get(by_digest).names == (by_digest,)

@@ -102,9 +102,8 @@ def pull(
             store.collect_later()
             raise errors.DaemonError(f"pull {reference.familiar()}: {exc.strerror or exc}") from exc
     relay.start()
-    names = [str(reference.with_digest(result.digest))]
-    if reference.digest is None:
-        names = [str(reference), f"{reference.name}@{result.digest}"]
+    # the name asked for (a tag, or a digest that may be an index's) and the digest stored
+    names = sorted({str(reference), f"{reference.name}@{result.digest}"})
     stored = store.adopt(tag, names)
     emit({"status": f"Digest: {result.digest}"})
     fresh = before != stored.id
