@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
     busybox-static skopeo umoci runc crun podman conmon docker-registry
     zstd apache2-utils iproute2 nftables hyperfine time libseccomp2 wrk
-    python3.11-venv git uidmap docker.io etcd-server etcd-client
+    python3.11-venv git uidmap docker.io etcd-server etcd-client buildah
 )
 
 missing=()
