@@ -10,6 +10,7 @@ import falcon
 
 from porterd.api import query
 from porterd.api.body import json_object
+from porterd.api.images import request_body
 from porterd.containers import files, streams
 from porterd.containers.attach import AttachStreams, parse_detach_keys
 from porterd.containers.conmon import resize
@@ -287,7 +288,7 @@ class Archive(_Resource):
             self.service,
             container,
             _path(req),
-            req.bounded_stream,
+            request_body(req),
         )
         resp.status = falcon.HTTP_200
 

@@ -55,6 +55,7 @@ class MonitorRequest:
     stdin: bool
     leave_stdin_open: bool
     exec_spec: Path | None = None
+    exit_dir: Path | None = None  # an exec's own: conmon names the exit file for the container
     extra_args: tuple[str, ...] = field(default=())
 
 
@@ -77,7 +78,7 @@ class Conmon:
             "-p", str(request.pidfile),
             "-P", str(request.conmon_pidfile),
             "-n", request.name,
-            "--exit-dir", str(self.exit_dir),
+            "--exit-dir", str(request.exit_dir or self.exit_dir),
             "--persist-dir", str(request.persist),
             "--socket-dir-path", str(self.socket_dir),
             "-l", f"k8s-file:{request.log_path}",
@@ -108,7 +109,7 @@ class Conmon:
         With `on_attach` (an exec), conmon makes the attach socket first and waits: the
         callback connects to it (given its path) before the process is started.
         """
-        for folder in (self.exit_dir, self.socket_dir, request.persist):
+        for folder in (request.exit_dir or self.exit_dir, self.socket_dir, request.persist):
             folder.mkdir(parents=True, exist_ok=True)
         sync_r, sync_w = os.pipe()
         start_r, start_w = os.pipe()

@@ -196,6 +196,7 @@ class ExecSessions:
             stdin=streams.stdin,
             leave_stdin_open=False,
             exec_spec=folder / "process.json",
+            exit_dir=folder / "exits",
         )
 
     def _process_spec(self, container: Container, config: dict[str, Any]) -> dict[str, Any]:

@@ -38,7 +38,7 @@ import os, sys, tarfile
 os.chroot(sys.argv[1])
 os.chdir("/")
 with tarfile.open(fileobj=sys.stdin.buffer, mode="r|*") as archive:
-    archive.extractall(sys.argv[2], filter="tar")
+    archive.extractall(sys.argv[2], numeric_owner=True)
 """
 
 
