@@ -190,7 +190,7 @@ class SnapshotStore:
             removed = sorted(c for c in self.chain_ids() if c not in wanted)
             for chain_id in removed:
                 self._link(chain_id).unlink(missing_ok=True)
-                doomed = self.tmp / f"deleted-{chain_id.encoded}"
+                doomed = self.tmp / f"deleted-{chain_id.encoded}-{os.urandom(4).hex()}"
                 os.replace(self._folder(chain_id), doomed)
                 (self.root / "locks" / chain_id.encoded).unlink(missing_ok=True)
             fsync_dir(self.root / "sn")
