@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import fcntl
 import json
 import os
@@ -262,7 +261,7 @@ def _tree_size(root: Path) -> int:
 
 def _syncfs(path: Path) -> None:
     """Flush the filesystem holding `path`, so a renamed snapshot has its files' data too."""
-    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    libc = ctypes.CDLL(None, use_errno=True)  # the C library the interpreter runs on
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         if libc.syncfs(fd) != 0:
