@@ -46,27 +46,12 @@ class Daemon:
         self.volumes = VolumeService(
             database=self.database, events=self.events, root=self.data_root / "volumes"
         )
+        from porterd.containers.service import ContainerService, default_runtimes
         from porterd.images import ImageStore
 
         self.images = ImageStore(data_root=self.data_root, events=self.events)
-        self.runtimes: dict[str, str] = dict(self.config.runtimes)
-        self.containers = self._container_service()
-        if self.containers is not None:
-            self.images.usage = self.containers
-        self.volumes.set_users(self.volume_users)
-
-    def _container_service(self) -> Any:
-        """The container service, or None in a build that does not have it yet (the parts of
-        porterd are built in parallel; the rest of the daemon serves meanwhile)."""
-        try:
-            from porterd.containers.service import ContainerService, default_runtimes
-        except ModuleNotFoundError as error:
-            if error.name not in ("porterd.containers", "porterd.containers.service"):
-                raise
-            log.warning("porterd.containers is not part of this build: no container routes")
-            return None
         self.runtimes = {**default_runtimes(), **self.config.runtimes}
-        return ContainerService(
+        self.containers = ContainerService(
             database=self.database,
             events=self.events,
             images=self.images,
@@ -76,9 +61,8 @@ class Daemon:
             data_root=self.data_root,
             default_runtime=self.config.default_runtime,
         )
-
-    def _all_containers(self) -> list[Any]:
-        return [] if self.containers is None else self.containers.all()
+        self.images.usage = self.containers
+        self.volumes.set_users(self.volume_users)
 
     # --- what services ask of each other ------------------------------------------------------
 
@@ -86,7 +70,7 @@ class Daemon:
         """Ids of the containers that mount volume `name` (removal is refused while any do)."""
         return [
             container.id
-            for container in self._all_containers()
+            for container in self.containers.all()
             if any(
                 mount.get("Type") == "volume" and mount.get("Name") == name
                 for mount in container.mounts
@@ -104,7 +88,7 @@ class Daemon:
         from porterd.api.app import PORTER_VERSION
         from porterd.system_info import host_facts
 
-        statuses = [container.state.status.value for container in self._all_containers()]
+        statuses = [container.state.status.value for container in self.containers.all()]
         return {
             "ID": self.id,
             "Containers": len(statuses),
@@ -171,9 +155,10 @@ class Daemon:
 
     def disk_usage(self, kinds: set[str]) -> dict[str, Any]:
         """`/system/df`: the parts named in `kinds` (container, image, volume, build-cache)."""
+        from porterd.containers import views
         from porterd.images import docker_json
 
-        containers = self._all_containers()
+        containers = self.containers.all()
         document: dict[str, Any] = {"LayersSize": 0}
         if "image" in kinds:
             stored = self.images.images()
@@ -185,11 +170,7 @@ class Daemon:
                 for image in stored
             ]
         if "container" in kinds:
-            document["Containers"] = []
-            if containers:
-                from porterd.containers import views
-
-                document["Containers"] = [views.summary(container) for container in containers]
+            document["Containers"] = [views.summary(container) for container in containers]
         if "volume" in kinds:
             document["Volumes"] = self.volumes.usage()
         if "build-cache" in kinds:
@@ -199,8 +180,7 @@ class Daemon:
     def close(self) -> None:
         """Stop watching and release the data root; containers go on under their conmon."""
         self.events.close()
-        if self.containers is not None:
-            self.containers.close()
+        self.containers.close()
         self.database.close()
         self._lock.release()
 

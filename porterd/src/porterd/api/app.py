@@ -122,31 +122,15 @@ ROUTERS = (
 
 
 def _routers(daemon: Any, names: Iterable[str] | None) -> list[tuple[Any, Any]]:
-    """The router modules of this build and the service each is given (`None`: the daemon).
-
-    The routers are built in parallel; one not in this build yet is left out with a warning,
-    so the rest of the API serves meanwhile.
-    """
+    """The router modules named (all by default) and the service each is given."""
     import importlib
 
-    routers = []
     wanted = set(names) if names is not None else {name for name, _ in ROUTERS}
-    for module_name, service in ROUTERS:
-        if module_name not in wanted:
-            continue
-        qualified = f"porterd.api.{module_name}"
-        try:
-            module = importlib.import_module(qualified)
-        except ModuleNotFoundError as error:
-            if error.name != qualified:
-                raise
-            log.warning("%s is not part of this build; its routes are not served", qualified)
-            continue
-        backend = daemon if service is None else getattr(daemon, service)
-        if backend is None:
-            log.warning(
-                "the daemon has no %s service; %s routes are not served", service, module_name
-            )
-            continue
-        routers.append((module, backend))
-    return routers
+    return [
+        (
+            importlib.import_module(f"porterd.api.{module_name}"),
+            daemon if service is None else getattr(daemon, service),
+        )
+        for module_name, service in ROUTERS
+        if module_name in wanted
+    ]
