@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -125,6 +126,33 @@ def test_docker_cli_volume_create_ls_rm(porterd: PorterdProcess) -> None:
     assert _docker(porterd, "volume", "rm", name).returncode == 0
     missing = _docker(porterd, "volume", "inspect", name)
     assert missing.returncode != 0 and "no such volume" in missing.stderr.lower()
+
+
+@needs_docker_cli
+def test_docker_cli_events_replays_a_window_of_past_events(porterd: PorterdProcess) -> None:
+    name = _name("past")
+    since = str(int(time.time()) - 1)
+    _docker(porterd, "volume", "create", name)
+    _docker(porterd, "volume", "rm", name)
+    until = str(int(time.time()) + 1)
+    result = _docker(
+        porterd, "events", "--since", since, "--until", until, "--filter", f"volume={name}",
+        "--format", "{{.Type}} {{.Action}} {{.Actor.ID}}",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [f"volume create {name}", f"volume destroy {name}"]
+
+
+@needs_docker_cli
+def test_docker_cli_system_df_lists_volumes(porterd: PorterdProcess) -> None:
+    name = _name("df")
+    _docker(porterd, "volume", "create", name)
+    try:
+        result = _docker(porterd, "system", "df", "-v", "--format", "{{json .}}")
+        assert result.returncode == 0, result.stderr
+        assert name in result.stdout
+    finally:
+        _docker(porterd, "volume", "rm", name)
 
 
 def test_a_second_porterd_on_the_same_data_root_is_refused(porterd: PorterdProcess) -> None:
