@@ -48,8 +48,16 @@ class Daemon:
         )
         from porterd.containers.service import ContainerService, default_runtimes
         from porterd.images import ImageStore
+        from porterd.images.registry import RegistrySettings
 
-        self.images = ImageStore(data_root=self.data_root, events=self.events)
+        self.images = ImageStore(
+            data_root=self.data_root,
+            events=self.events,
+            registry=RegistrySettings(
+                insecure_registries=self.config.insecure_registries,
+                registry_mirrors=self.config.registry_mirrors,
+            ),
+        )
         self.runtimes = {**default_runtimes(), **self.config.runtimes}
         self.containers = ContainerService(
             database=self.database,
@@ -146,9 +154,17 @@ class Daemon:
             "AllowNondistributableArtifactsHostnames": [],
             "InsecureRegistryCIDRs": [r for r in insecure if "/" in r] + ["127.0.0.0/8"],
             "IndexConfigs": {
-                name: {"Name": name, "Mirrors": [], "Secure": False, "Official": False}
-                for name in insecure
-                if "/" not in name
+                "docker.io": {
+                    "Name": "docker.io",
+                    "Mirrors": list(self.config.registry_mirrors),
+                    "Secure": True,
+                    "Official": True,
+                },
+                **{
+                    name: {"Name": name, "Mirrors": [], "Secure": False, "Official": False}
+                    for name in insecure
+                    if "/" not in name
+                },
             },
             "Mirrors": list(self.config.registry_mirrors),
         }
