@@ -152,6 +152,10 @@ def command(ctx: click.Context, **values: Any) -> None:
     except PorterError as error:
         click.echo(f"porterd: {error}", err=True)
         sys.exit(1)
+    except OSError as error:  # a data root, exec root or pid file it cannot make or write
+        where = f"{error.filename}: " if error.filename else ""
+        click.echo(f"porterd: {where}{error.strerror or error}", err=True)
+        sys.exit(1)
 
 
 def main() -> None:

@@ -121,6 +121,18 @@ def test_porterd_reports_a_bad_flag_value_in_one_line_and_exits_1(tmp_path: Path
     assert result.stderr.startswith("porterd: unable to read the configuration file")
 
 
+def test_a_data_root_that_cannot_be_made_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    result = subprocess.run(
+        [sys.executable, "-m", "porterd.cli", "--config-file", str(_file(tmp_path, {})),
+         "--data-root", str(tmp_path / "file" / "data"), "--exec-root", str(tmp_path / "run"),
+         "-H", f"unix://{tmp_path}/sock"],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr == f"porterd: {tmp_path / 'file' / 'data'}: Not a directory\n"
+
+
 def test_a_second_lock_on_one_data_root_is_refused_with_the_holders_pid(tmp_path: Path) -> None:
     holder = subprocess.Popen(
         [sys.executable, "-c",
