@@ -39,7 +39,8 @@ class ExitStatus(Exception):
 def start_failure_code(message: str) -> int:
     """docker's mapping of a failed start to 126/127/125 by what the runtime said."""
     text = message.lower()
-    if "executable file not found" in text or "no such file or directory" in text:
+    # runc's words as docker matches them, and porter-runtime's ("executable '...': not found")
+    if "no such file or directory" in text or ("executable" in text and "not found" in text):
         return NOT_FOUND_EXIT
     if "permission denied" in text:
         return CANNOT_INVOKE_EXIT

@@ -13,9 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from porter_fake_engine import FakeEngine
-
-PORTER = Path(sys.executable).parent / "porter"
+from porter_fake_engine import PORTER, FakeEngine
 
 
 @pytest.fixture

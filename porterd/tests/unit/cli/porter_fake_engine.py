@@ -10,6 +10,7 @@ import json
 import re
 import socket
 import socketserver
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ class Reply:
 
 
 Handler = Callable[[Request], Reply]
+PORTER = Path(sys.executable).parent / "porter"
 
 
 class FakeEngine:

@@ -369,3 +369,17 @@ def test_save_refuses_to_write_to_a_terminal_but_writes_a_file(
     assert porter("save", "-o", str(tmp_path / "out.tar"), "a", "b").returncode == 0
     assert (tmp_path / "out.tar").read_bytes() == b"tar bytes"
     assert engine.seen("GET", "/images/get")[0].query["names"] == ["a", "b"]
+
+
+def test_porter_runtimes_missing_executable_also_exits_127(engine: FakeEngine, porter) -> None:
+    engine.json("POST", "/containers/create", {"Id": "c7"}, 201)
+    engine.json(
+        "POST",
+        "/containers/c7/start",
+        {"message": "porter-runtime: error: executable '/nope': not found in the container"},
+        500,
+    )
+    attach, wait = _exit_after_output(0)
+    engine.route("POST", "/containers/c7/attach", lambda r: Reply(hijack=attach))
+    engine.route("POST", "/containers/c7/wait", wait)
+    assert porter("run", "busybox", "/nope").returncode == 127

@@ -9,9 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from porter_fake_engine import FakeEngine
-
-from conftest import PORTER
+from porter_fake_engine import PORTER, FakeEngine
 
 
 @pytest.fixture
