@@ -48,7 +48,10 @@ FILTERS = query_parameter("filters", {"type": "string"}, "JSON object of filter 
 def _operation(route: falcon.inspect.RouteInfo, method: falcon.inspect.MethodInfo, resource):
     fields = _FIELD.findall(route.path)
     operation: dict[str, Any] = {
-        "operationId": f"{route.class_name}.{method.function_name}",
+        # Router modules may reuse class names (`Create`): the module makes the id unique.
+        "operationId": ".".join(
+            (type(resource).__module__.rpartition(".")[2], route.class_name, method.function_name)
+        ),
         "parameters": [
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
             for name in fields
