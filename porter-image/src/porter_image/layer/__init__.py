@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from porter_image.layer.listing import ListingWriter, Record, read_listing, record_tree
     from porter_image.layer.options import ApplyOptions, LayerResult, TarOptions
     from porter_image.layer.tar_writer import write_layer
-    from porter_image.layer.tree_digest import tree_digest, tree_listing
+    from porter_image.layer.trees import tree_digest, tree_listing
 
 _HOMES = {
     "ApplyOptions": "options",
@@ -33,8 +33,8 @@ _HOMES = {
     "apply_layer": "apply",
     "read_listing": "listing",
     "record_tree": "listing",
-    "tree_digest": "tree_digest",
-    "tree_listing": "tree_digest",
+    "tree_digest": "trees",
+    "tree_listing": "trees",
     "write_changes": "diff",
     "write_layer": "tar_writer",
     "write_tar_stream": "import_tar",

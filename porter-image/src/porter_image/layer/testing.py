@@ -13,7 +13,7 @@ from pathlib import Path
 import zstandard
 
 from porter_image.layer import tar_format as tf
-from porter_image.layer.tree_digest import tree_listing
+from porter_image.layer.trees import tree_listing
 
 
 def file(
