@@ -8,6 +8,7 @@ import socket
 import threading
 from pathlib import Path
 
+import pytest
 from porter_cli.client.stream import STDERR, STDOUT, frame
 from porter_fake_engine import FakeEngine, Reply, Request
 
@@ -185,29 +186,26 @@ def test_run_detached_prints_the_id(engine: FakeEngine, porter) -> None:
     assert "WARNING: low memory" in result.stderr
 
 
-def test_run_of_a_missing_command_exits_127(engine: FakeEngine, porter) -> None:
+@pytest.mark.parametrize(
+    ("message", "code"),
+    [
+        ('exec: "nope": executable file not found in $PATH', 127),
+        ("porter-runtime: error: executable '/nope': not found in the container", 127),
+        ("exec: /etc: permission denied", 126),
+        ("cgroup setup failed", 125),
+    ],
+)
+def test_a_refused_start_exits_as_docker_does(
+    engine: FakeEngine, porter, message: str, code: int
+) -> None:
     engine.json("POST", "/containers/create", {"Id": "c3"}, 201)
-    engine.json(
-        "POST",
-        "/containers/c3/start",
-        {"message": 'exec: "nope": executable file not found in $PATH'},
-        400,
-    )
+    engine.json("POST", "/containers/c3/start", {"message": message}, 400)
     attach, wait = _exit_after_output(0)
     engine.route("POST", "/containers/c3/attach", lambda r: Reply(hijack=attach))
     engine.route("POST", "/containers/c3/wait", wait)
-    result = porter("run", "busybox", "nope")
-    assert result.returncode == 127
-    assert "executable file not found" in result.stderr
-
-
-def test_run_of_a_command_that_cannot_be_invoked_exits_126(engine: FakeEngine, porter) -> None:
-    engine.json("POST", "/containers/create", {"Id": "c4"}, 201)
-    engine.json("POST", "/containers/c4/start", {"message": "exec: /etc: permission denied"}, 400)
-    attach, wait = _exit_after_output(0)
-    engine.route("POST", "/containers/c4/attach", lambda r: Reply(hijack=attach))
-    engine.route("POST", "/containers/c4/wait", wait)
-    assert porter("run", "busybox", "/etc").returncode == 126
+    result = porter("run", "busybox", "/nope")
+    assert result.returncode == code
+    assert result.stderr == f"porter: Error response from daemon: {message}\n"
 
 
 def test_run_refused_by_the_daemon_exits_125(engine: FakeEngine, porter) -> None:
@@ -369,17 +367,3 @@ def test_save_refuses_to_write_to_a_terminal_but_writes_a_file(
     assert porter("save", "-o", str(tmp_path / "out.tar"), "a", "b").returncode == 0
     assert (tmp_path / "out.tar").read_bytes() == b"tar bytes"
     assert engine.seen("GET", "/images/get")[0].query["names"] == ["a", "b"]
-
-
-def test_porter_runtimes_missing_executable_also_exits_127(engine: FakeEngine, porter) -> None:
-    engine.json("POST", "/containers/create", {"Id": "c7"}, 201)
-    engine.json(
-        "POST",
-        "/containers/c7/start",
-        {"message": "porter-runtime: error: executable '/nope': not found in the container"},
-        500,
-    )
-    attach, wait = _exit_after_output(0)
-    engine.route("POST", "/containers/c7/attach", lambda r: Reply(hijack=attach))
-    engine.route("POST", "/containers/c7/wait", wait)
-    assert porter("run", "busybox", "/nope").returncode == 127
