@@ -31,6 +31,10 @@ def app(environ: dict[str, Any], start_response: Any) -> Any:
         body = environ["wsgi.input"].read()
         start_response("200 OK", [("Content-Length", str(len(body)))])
         return [body]
+    if path == "/write":
+        write = start_response("200 OK", [("Content-Length", "11")])
+        write(b"hello ")
+        return [b"world"]
     if path == "/hijack":
         sock = environ["porterd.hijack"]()
         with sock:
@@ -113,6 +117,13 @@ def test_a_response_of_unknown_length_is_chunked_and_flushed_per_chunk(
         second = b'{"second": 2}\n'
         ending = b"%x\r\n%s\r\n0\r\n\r\n" % (len(second), second)
         assert _read_exactly(sock, b"", len(ending)) == ending
+
+
+def test_the_wsgi_write_callable_sends_ahead_of_the_iterable(unix_socket: Path) -> None:
+    with _connect(unix_socket) as sock:
+        sock.sendall(b"GET /write HTTP/1.1\r\nHost: x\r\n\r\n")
+        _, rest = _read_head(sock)
+        assert _read_exactly(sock, rest, 11) == b"hello world"
 
 
 def test_a_chunked_request_body_reaches_the_app_whole(unix_socket: Path) -> None:

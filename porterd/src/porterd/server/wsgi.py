@@ -10,6 +10,7 @@ responder (attach, exec start) and takes the connection out of the server's hand
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import logging
 import os
@@ -203,11 +204,12 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
         self._status = ""
         self._headers: list[tuple[str, str]] = []
         self._headers_sent = False
+        self._written: list[bytes] = []
         result = self.server.app(environ, self._start_response)
         try:
             if self.hijacked:
                 return
-            self._send(result)
+            self._send(itertools.chain(self._written, result))
         finally:
             close = getattr(result, "close", None)
             if close is not None:
@@ -223,10 +225,7 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
         if exc_info is not None and self._headers_sent:
             raise exc_info[1].with_traceback(exc_info[2])
         self._status, self._headers = status, list(headers)
-        return self._write_unframed
-
-    def _write_unframed(self, data: bytes) -> None:
-        raise NotImplementedError("porterd's apps return iterables; write() is not supported")
+        return self._written.append  # WSGI's write(): sent ahead of the returned iterable
 
     def _send(self, result: Iterable[bytes]) -> None:
         names = {name.lower() for name, _ in self._headers}
