@@ -69,3 +69,28 @@ def rootless(config: RuntimeConfig, uid: int, gid: int) -> RuntimeConfig:
     )
     process = replace(config.process, user=replace(config.process.user, additional_gids=()))
     return replace(config, process=process, mounts=(*mounts, ROOTLESS_SYS), linux=linux)
+
+
+# dockerd's default capability set (moby oci/caps/defaults.go): what a `docker run` container
+# and a Dockerfile's RUN step get, wider than `runc spec`'s three.
+DOCKER_CAPABILITY_NAMES = (
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FSETID",
+    "CAP_FOWNER",
+    "CAP_MKNOD",
+    "CAP_NET_RAW",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETFCAP",
+    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT",
+    "CAP_KILL",
+    "CAP_AUDIT_WRITE",
+)
+
+
+def docker_capabilities() -> Capabilities:
+    caps = DOCKER_CAPABILITY_NAMES
+    return Capabilities(bounding=caps, effective=caps, permitted=caps)

@@ -33,6 +33,7 @@ COMMANDS = {
     "referrers": "referrers",
     "login": "login",
     "logout": "logout",
+    "build": "build",
 }
 
 

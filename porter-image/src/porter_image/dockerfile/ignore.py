@@ -23,7 +23,8 @@ class Pattern:
     regex: re.Pattern[str]
 
 
-def _translate(pattern: str) -> str:
+def translate(pattern: str) -> str:
+    """A filepath.Match pattern (with `**`) as a regular expression over slash paths."""
     out = ["^"]
     i = 0
     while i < len(pattern):
@@ -77,7 +78,7 @@ def compile_patterns(lines: list[str]) -> tuple[Pattern, ...]:
         text = posixpath.normpath(line).lstrip("/") or "."
         if text == ".":
             continue
-        patterns.append(Pattern(text, exclusion, re.compile(_translate(text), re.DOTALL)))
+        patterns.append(Pattern(text, exclusion, re.compile(translate(text), re.DOTALL)))
     return tuple(patterns)
 
 

@@ -51,9 +51,15 @@ def expand_word(word: str, env: Mapping[str, str], escape: str = "\\") -> str:
     return _Expander(word, env, escape).until("")
 
 
+def expand_text(text: str, env: Mapping[str, str], escape: str = "\\") -> str:
+    """Variables substituted in a heredoc body; quotes are text there and stay."""
+    return _Expander(text, env, escape, quotes=False).until("")
+
+
 class _Expander:
-    def __init__(self, word: str, env: Mapping[str, str], escape: str) -> None:
+    def __init__(self, word: str, env: Mapping[str, str], escape: str, quotes: bool = True) -> None:
         self.word = word
+        self.quotes = quotes
         self.env = env
         self.escape = escape
         self.pos = 0
@@ -78,13 +84,13 @@ class _Expander:
                 self.next()
                 return "".join(out)
             self.next()
-            if ch == "'":
+            if ch == "'" and self.quotes:
                 out.append(self.single_quoted())
-            elif ch == '"':
+            elif ch == '"' and self.quotes:
                 out.append(self.double_quoted())
             elif ch == "$":
                 out.append(self.dollar())
-            elif ch == self.escape:
+            elif ch == self.escape and (self.quotes or self.peek() in ("$", self.escape)):
                 out.append(self.next())
             else:
                 out.append(ch)

@@ -1,0 +1,220 @@
+"""The build of a parsed Dockerfile: stages in order, only those the target needs.
+
+    digest = Builder(layout, context, options).build(dockerfile_text)
+
+Each stage starts from its FROM (a stage before it, `scratch`, a tag of the layout, or an
+image pulled from a registry into the layout) and runs its instructions (`steps`). The target
+stage is committed under the tags at the very end, so a failure leaves no new tag.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import shutil
+import uuid
+from pathlib import Path
+
+from porter_specs.models import Descriptor, Platform
+
+from porter_image.build.cache import BUILD_FOLDER, BuildCache, step_key
+from porter_image.build.context import BuildContext
+from porter_image.build.errors import BuildError
+from porter_image.build.options import BuildOptions
+from porter_image.build.state import StageState, scratch_config
+from porter_image.build.steps import StageRunner
+from porter_image.dockerfile import instructions as ins
+from porter_image.dockerfile.lines import LogicalLine
+from porter_image.dockerfile.parse import parse_dockerfile, parse_instruction
+from porter_image.dockerfile.words import expand_word
+from porter_image.errors import TagNotFoundError
+from porter_image.image import Image, commit_image, load_image, timestamp
+from porter_image.layout import Layout, check_tag
+from porter_image.snapshots import SnapshotStore
+
+PROXY_ARGS = frozenset(
+    name
+    for base in ("HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY")
+    for name in (base, base.lower())
+)
+
+
+def platform_args(platform: Platform, prefix: str) -> dict[str, str]:
+    spec = f"{platform.os}/{platform.architecture}" + (
+        f"/{platform.variant}" if platform.variant else ""
+    )
+    return {
+        f"{prefix}PLATFORM": spec,
+        f"{prefix}OS": platform.os,
+        f"{prefix}ARCH": platform.architecture,
+        f"{prefix}VARIANT": platform.variant or "",
+    }
+
+
+class Builder:
+    def __init__(self, layout: Layout, context: BuildContext, options: BuildOptions) -> None:
+        self.layout = layout
+        self.context = context
+        self.options = options
+        self.platform = options.platform or Platform.host()
+        self.cache = BuildCache(layout)
+        self.root = Path(layout.path) / BUILD_FOLDER
+        self.snapshots = SnapshotStore(self.root / "snapshots")
+        self.workspace = self.root / "tmp" / uuid.uuid4().hex[:12]
+        self.created = timestamp(options.source_date_epoch)
+        self.stages: dict[int, StageState] = {}
+
+    def build(self, text: str) -> Descriptor:
+        dockerfile = parse_dockerfile(text, self.options.dockerfile)
+        self.workspace.mkdir(parents=True)
+        try:
+            global_scope = self._global_args(dockerfile)
+            target = self._target(dockerfile)
+            for stage in dockerfile.stages[: target.index + 1]:
+                if stage.index in self._needed(dockerfile, target, global_scope):
+                    self.stages[stage.index] = self._build_stage(dockerfile, stage, global_scope)
+            return self._commit(self.stages[target.index])
+        finally:
+            shutil.rmtree(self.workspace, ignore_errors=True)
+
+    # -- planning ------------------------------------------------------------------------------
+
+    def _global_args(self, dockerfile: ins.Dockerfile) -> dict[str, str]:
+        scope = {
+            **platform_args(self.platform, "TARGET"),
+            **platform_args(Platform.host(), "BUILD"),
+        }
+        for arg in dockerfile.global_args:
+            for name, default in arg.pairs:
+                if name in self.options.build_args:
+                    scope[name] = self.options.build_args[name]
+                elif default is not None:
+                    scope[name] = expand_word(default, scope, dockerfile.directives.escape)
+        return scope
+
+    def _target(self, dockerfile: ins.Dockerfile) -> ins.Stage:
+        if not self.options.target:
+            return dockerfile.stages[-1]
+        for stage in dockerfile.stages:
+            if stage.name == self.options.target.lower():
+                return stage
+        raise BuildError("build", f"target stage {self.options.target!r} not found")
+
+    def stage_by_name(self, dockerfile: ins.Dockerfile, name: str, before: int) -> ins.Stage | None:
+        """The stage `name` (or index) refers to, among those before index `before`."""
+        for stage in dockerfile.stages:
+            if (stage.name and stage.name == name.lower()) or str(stage.index) == name:
+                if stage.index >= before:
+                    where = f"{dockerfile.file}:{dockerfile.stages[before].base.line}: FROM"
+                    if stage.index == before:
+                        raise BuildError(where, f"stage {name!r} depends on itself")
+                    return None
+                return stage
+        return None
+
+    def _needed(
+        self, dockerfile: ins.Dockerfile, target: ins.Stage, scope: dict[str, str]
+    ) -> set[int]:
+        needed: set[int] = set()
+        pending = [target]
+        while pending:
+            stage = pending.pop()
+            if stage.index in needed:
+                continue
+            needed.add(stage.index)
+            for name in self._references(dockerfile, stage, scope):
+                found = self.stage_by_name(dockerfile, name, stage.index)
+                if found is not None:
+                    pending.append(found)
+        return needed
+
+    def _references(
+        self, dockerfile: ins.Dockerfile, stage: ins.Stage, scope: dict[str, str]
+    ) -> list[str]:
+        escape = dockerfile.directives.escape
+        names = [expand_word(stage.base.image, scope, escape)]
+        for instruction in stage.instructions:
+            if isinstance(instruction, ins.Copy) and instruction.from_:
+                names.append(expand_word(instruction.from_, scope, escape))
+            if isinstance(instruction, ins.Run):
+                names += [m.get("from") for m in instruction.mounts if m.get("from")]
+        return names
+
+    # -- stages --------------------------------------------------------------------------------
+
+    def _build_stage(
+        self, dockerfile: ins.Dockerfile, stage: ins.Stage, scope: dict[str, str]
+    ) -> StageState:
+        escape = dockerfile.directives.escape
+        where = f"{dockerfile.file}:{stage.base.line}: FROM"
+        image = expand_word(stage.base.image, scope, escape)
+        self.options.report(f"[stage {stage.index}] FROM {image}")
+        state = self._base(dockerfile, stage, image, where)
+        runner = StageRunner(self, dockerfile, stage, state, scope)
+        triggers = state.runtime.pop("OnBuild", None) or []
+        for text in triggers:
+            keyword, _, args = text.strip().partition(" ")
+            line = LogicalLine(stage.base.line, keyword.upper(), args.strip())
+            runner.run(parse_instruction(line, f"{dockerfile.file} (ONBUILD of {image})", escape))
+        for instruction in stage.instructions:
+            runner.run(instruction)
+        return state
+
+    def _base(
+        self, dockerfile: ins.Dockerfile, stage: ins.Stage, image: str, where: str
+    ) -> StageState:
+        earlier = self.stage_by_name(dockerfile, image, stage.index)
+        if earlier is not None:
+            if earlier.index not in self.stages:
+                raise BuildError(where, f"stage {image!r} was not built")
+            return self.stages[earlier.index].fork()
+        if image.lower() == "scratch":
+            key = step_key("", "scratch", str(self.platform))
+            return StageState(scratch_config(self.platform), [], key, self.created)
+        return self.image_state(image, where)
+
+    def image_state(self, image: str, where: str) -> StageState:
+        """The start of a stage on an image: a tag of the layout, else pulled from a registry."""
+        loaded = None
+        if not self.options.pull:
+            with contextlib.suppress(ValueError, TagNotFoundError):
+                loaded = load_image(self.layout, check_tag(image), self.platform)
+        loaded = loaded or self._pull(image, where)
+        key = step_key("", "FROM", str(loaded.descriptor.digest))
+        config = copy.deepcopy(loaded.config_json)
+        config.setdefault("config", {})
+        return StageState(config, list(loaded.manifest.layers), key, self.created)
+
+    def _pull(self, image: str, where: str) -> Image:
+        from porter_specs.errors import PorterError
+
+        from porter_image.copy import CopyOptions, copy_image
+
+        tag = f"porter-build-base-{uuid.uuid4().hex[:12]}"
+        options = CopyOptions(
+            platform=self.platform, insecure_registries=self.options.insecure_registries
+        )
+        try:
+            copy_image(f"docker://{image}", f"{self.layout.path}:{tag}", options)
+            return load_image(self.layout, tag, self.platform)
+        except PorterError as exc:
+            raise BuildError(where, f"{image}: {exc}") from exc
+        finally:
+            if tag in self.layout.tags():
+                self.layout.remove_tag(tag)
+
+    # -- result --------------------------------------------------------------------------------
+
+    def _commit(self, state: StageState) -> Descriptor:
+        config = state.config
+        if self.options.labels:
+            runtime = state.runtime
+            runtime["Labels"] = {**(runtime.get("Labels") or {}), **self.options.labels}
+        history = config.get("history") or [{}]
+        config["created"] = history[-1].get("created") or self.created
+        tags = [check_tag(tag) for tag in self.options.tags]
+        with self.layout.writing():
+            descriptor = commit_image(self.layout, tags[0], config, tuple(state.layers))
+            for tag in tags[1:]:
+                self.layout.set_tag(tag, descriptor)
+        return descriptor

@@ -1,0 +1,124 @@
+"""COPY and ADD into a step's mounted rootfs, with Docker's rules for where things land.
+
+A source folder's contents (not the folder) go to the destination; a file goes to the
+destination itself, or into it when the destination ends in `/`, there are several sources,
+the source was a wildcard, or the destination is already a folder. New files belong to 0:0
+unless `--chown` says otherwise, and keep their mode (unless `--chmod`) and mtime. Paths in
+the rootfs are resolved inside it, so an image's symlinks never lead the copy out.
+"""
+
+from __future__ import annotations
+
+import lzma
+import os
+import posixpath
+import shutil
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from porter_image.build.archive import apply_tar
+from porter_image.build.context import BuildContext, Source
+from porter_image.build.errors import BuildError
+from porter_image.exec_user import scoped_path
+from porter_image.layer.errors import LayerError
+
+
+@dataclass(frozen=True)
+class CopyOptions:
+    owner: tuple[int, int] = (0, 0)
+    chmod: int | None = None
+
+
+def destination_is_folder(rootfs: Path, dest: str, many: bool) -> bool:
+    return dest.endswith("/") or many or scoped_path(rootfs, dest).is_dir()
+
+
+def make_folders(rootfs: Path, folder: str, owner: tuple[int, int]) -> Path:
+    """Create `folder` (a path in the rootfs) and its missing parents, 0755 and `owner`."""
+    current = "/"
+    for part in [p for p in folder.split("/") if p]:
+        current = posixpath.join(current, part)
+        path = scoped_path(rootfs, current)
+        if not path.is_dir():
+            if os.path.lexists(path):
+                os.unlink(path)
+            path.mkdir(mode=0o755)
+            os.chown(path, *owner)
+    return scoped_path(rootfs, folder)
+
+
+def copy_sources(
+    context: BuildContext,
+    sources: list[Source],
+    rootfs: Path,
+    dest: str,
+    options: CopyOptions,
+    into_folder: bool,
+) -> None:
+    """Copy each source to `dest` (an absolute path in the rootfs)."""
+    for source in sources:
+        if source.is_dir or into_folder:
+            name = posixpath.basename(source.rel) or source.path.name
+            base = dest if source.is_dir else posixpath.join(dest, name)
+        else:
+            base = dest
+        make_folders(rootfs, posixpath.dirname(base.rstrip("/")) or "/", options.owner)
+        folders: list[tuple[Path, os.stat_result]] = []
+        for rel, path, st in context.walk(source):
+            target = scoped_path(rootfs, posixpath.join(base, rel) if rel else base)
+            if rel == "" and source.is_dir:
+                if not target.is_dir():
+                    make_folders(rootfs, base, options.owner)
+                continue
+            _copy_entry(path, target, st, options)
+            if stat.S_ISDIR(st.st_mode):
+                folders.append((target, st))
+        for target, st in reversed(folders):  # after their contents changed them
+            os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
+
+
+def _copy_entry(path: Path, target: Path, st: os.stat_result, options: CopyOptions) -> None:
+    mode = options.chmod if options.chmod is not None else stat.S_IMODE(st.st_mode)
+    if os.path.lexists(target) and not (stat.S_ISDIR(st.st_mode) and target.is_dir()):
+        if target.is_dir() and not target.is_symlink():
+            raise BuildError(str(target), "cannot replace a folder with a file")
+        os.unlink(target)
+    if stat.S_ISDIR(st.st_mode):
+        if not target.is_dir():
+            target.mkdir()
+    elif stat.S_ISREG(st.st_mode):
+        shutil.copyfile(path, target, follow_symlinks=False)
+    elif stat.S_ISLNK(st.st_mode):
+        os.symlink(os.readlink(path), target)
+    elif stat.S_ISFIFO(st.st_mode):
+        os.mkfifo(target)
+    else:
+        return  # sockets and devices are not copied, as with Docker
+    os.chown(target, *options.owner, follow_symlinks=False)
+    if not stat.S_ISLNK(st.st_mode):
+        os.chmod(target, mode)
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
+
+
+def write_file(rootfs: Path, dest: str, data: bytes, options: CopyOptions, mode: int) -> None:
+    """A new file at `dest` (a path in the rootfs) holding `data` (heredocs, URLs)."""
+    make_folders(rootfs, posixpath.dirname(dest) or "/", options.owner)
+    target = scoped_path(rootfs, dest)
+    if target.is_dir():
+        raise BuildError(dest, "cannot replace a folder with a file")
+    if os.path.lexists(target):
+        os.unlink(target)
+    target.write_bytes(data)
+    os.chown(target, *options.owner)
+    os.chmod(target, options.chmod if options.chmod is not None else mode)
+
+
+def extract_archive(path: Path, rootfs: Path, dest: str, owner: tuple[int, int]) -> None:
+    """Unpack a local tar into the folder `dest`, keeping the owners the tar names."""
+    folder = make_folders(rootfs, dest, owner)
+    try:
+        with open(path, "rb") as src:
+            apply_tar(src, folder)
+    except (LayerError, OSError, EOFError, lzma.LZMAError) as exc:
+        raise BuildError(str(path), f"cannot unpack: {exc}") from exc

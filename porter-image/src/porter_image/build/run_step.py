@@ -1,0 +1,249 @@
+"""RUN as a build step: the command runs through an OCI runtime's command line on an overlay
+of the parent's snapshots, and the overlay's upper folder becomes the layer.
+
+The container gets the image's Env (with the build's ARGs), User and WorkingDir, the SHELL
+for the shell form, the host's network unless `--network none` (or `RUN --network=none`), and
+the step's `--mount`s: `type=cache` (a folder kept with the layout between builds, never in a
+layer), `type=bind` (the context, or an earlier stage with `from=`, read-only unless `rw`)
+and `type=tmpfs`. Paths the runtime had to create for its mounts are removed again before the
+upper folder is read, so they never reach the layer. Whatever happens, including Ctrl-C, the
+container is deleted (its cgroup with it) and the mounts are undone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import uuid
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from porter_specs.models import ImageConfig
+from porter_specs.runtime_config import Mount
+
+from porter_image.build.cache import step_key
+from porter_image.build.errors import RunFailedError
+from porter_image.build.rootfs import StepRootfs
+from porter_image.build.state import StageState
+from porter_image.convert import merged_env, runtime_config, write_runtime_config
+from porter_image.dockerfile import instructions as ins
+from porter_image.dockerfile.lines import heredoc_markers
+from porter_image.errors import RuntimeConfigError
+from porter_image.exec_user import scoped_path
+from porter_image.runtime_defaults import docker_capabilities
+
+if TYPE_CHECKING:
+    from porter_image.build.steps import StageRunner
+
+PROXY = ("HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY")
+
+
+def run_argv(run: ins.Run, shell: tuple[str, ...]) -> list[str]:
+    """The argv of a RUN: exec form as is; shell form (with its heredocs) through SHELL."""
+    if isinstance(run.command, ins.ExecForm):
+        return list(run.command.args)
+    text = run.command.text
+    markers = heredoc_markers(text)
+    if run.heredocs and len(markers) == 1 and text.strip() == markers[0].group(0):
+        return [*shell, run.heredocs[0].content]  # `RUN <<EOF`: the body is the script
+    for doc in run.heredocs:
+        text += "\n" + doc.content + doc.name
+    return [*shell, text]
+
+
+def build_arg_env(state: StageState, build_args: dict[str, str]) -> list[str]:
+    """The ARGs a RUN sees as variables: those in scope that ENV does not set, and the
+    predefined proxy variables given with --build-arg."""
+    env_names = {entry.partition("=")[0] for entry in state.env}
+    values = {k: v for k, v in state.args.items() if k not in env_names}
+    for name in PROXY:
+        for variant in (name, name.lower()):
+            if variant in build_args and variant not in env_names:
+                values[variant] = build_args[variant]
+    return [f"{k}={v}" for k, v in sorted(values.items())]
+
+
+def run_step(runner: StageRunner, run: ins.Run) -> None:
+    state = runner.state
+    argv = run_argv(run, state.shell)
+    arg_env = build_arg_env(state, runner.builder.options.build_args)
+    network = run.network or runner.builder.options.network
+    prefix = f"|{len(arg_env)} {' '.join(arg_env)} " if arg_env else ""
+    created_by = "RUN " + prefix + " ".join(argv)
+    mounts = [tuple(sorted(m.options)) for m in run.mounts]
+    key = step_key(state.key, created_by, network, json.dumps(mounts))
+
+    created: list[str] = []
+
+    def action(step: StepRootfs) -> None:
+        with contextlib.ExitStack() as stack:
+            extra = [_mount(runner, stack, mount) for mount in run.mounts]
+            created.extend(_run_container(runner, step, argv, arg_env, network, extra))
+
+    def prune(step: StepRootfs) -> None:
+        _prune_copied_up(step, {os.path.dirname(path) for path in created})
+
+    runner.filesystem_step(key, created_by, action, after_unmount=prune)
+
+
+def _mount(runner: StageRunner, stack: contextlib.ExitStack, mount: ins.Mount) -> Mount:
+    target = mount.get("target") or mount.get("dst") or mount.get("destination")
+    target = os.path.join(runner.state.runtime.get("WorkingDir") or "/", runner.expand(target))
+    readonly = mount.get("ro", mount.get("readonly", "")) in ("true", "1")
+    if mount.type == "tmpfs":
+        return Mount(target, "tmpfs", "tmpfs", ("nosuid", "nodev"))
+    if mount.type == "cache":
+        ident = runner.expand(mount.get("id") or target)
+        folder = runner.builder.root / "cache-mounts" / hashlib.sha256(ident.encode()).hexdigest()
+        folder.mkdir(parents=True, exist_ok=True)
+        mode = mount.get("mode")
+        if mode:
+            os.chmod(folder, int(mode, 8))
+        uid, gid = mount.get("uid"), mount.get("gid")
+        if uid or gid:
+            os.chown(folder, int(uid or 0), int(gid or 0))
+        return Mount(target, "bind", str(folder), ("rbind", "ro" if readonly else "rw"))
+    if mount.type != "bind":
+        raise runner.fail(f"--mount type={mount.type} is not supported by this builder")
+    source = runner.expand(mount.get("source") or mount.get("src") or "/")
+    from_name = runner.expand(mount.get("from"))
+    if from_name:
+        from porter_image.build.copy_step import other_stage
+
+        other = other_stage(runner, from_name)
+        view = stack.enter_context(StepRootfs(runner.builder.workspace, runner.lowerdirs(other)))
+        host = scoped_path(view.rootfs, source)
+    else:
+        (found,) = runner.builder.context.resolve(source, runner.where)[:1]
+        host = found.path
+    writable = mount.get("rw", mount.get("readwrite", "")) in ("true", "1")
+    return Mount(target, "bind", str(host), ("rbind", "rw" if writable else "ro"))
+
+
+def _process_config(runner: StageRunner, step: StepRootfs, argv: list[str], arg_env: list[str]):  # type: ignore[no-untyped-def]
+    image = ImageConfig.from_json(runner.state.config)
+    image = replace(image, config=replace(image.config, volumes=()))
+    try:
+        config = runtime_config(image, step.rootfs)
+    except RuntimeConfigError as exc:
+        raise runner.fail(str(exc)) from exc
+    assert config.process is not None
+    env = merged_env(config.process.env, tuple(arg_env))
+    process = replace(
+        config.process,
+        args=tuple(argv),
+        env=env,
+        terminal=False,
+        capabilities=docker_capabilities(),
+        no_new_privileges=False,
+    )
+    return replace(config, process=process, root=replace(config.root, path=str(step.rootfs)))
+
+
+def _run_container(
+    runner: StageRunner,
+    step: StepRootfs,
+    argv: list[str],
+    arg_env: list[str],
+    network: str,
+    extra: list[Mount],
+) -> list[str]:
+    """Run the step's container; the paths made for its mounts, removed again, are returned."""
+    config = _process_config(runner, step, argv, arg_env)
+    assert config.linux is not None and config.process is not None
+    mounts = list(config.mounts)
+    if network == "host":
+        namespaces = tuple(ns for ns in config.linux.namespaces if ns.type != "network")
+        config = replace(config, linux=replace(config.linux, namespaces=namespaces))
+        for name in ("/etc/resolv.conf", "/etc/hosts"):
+            if os.path.isfile(name):
+                mounts.append(Mount(name, "bind", name, ("rbind", "ro")))
+    elif network != "none":
+        raise runner.fail(f"network mode {network!r} is not supported (use host or none)")
+    mounts += extra
+    config = replace(config, mounts=tuple(mounts))
+    created = _missing_paths(step.rootfs, [config.process.cwd, *(m.destination for m in mounts)])
+    scoped_path(step.rootfs, config.process.cwd).mkdir(parents=True, exist_ok=True)
+    bundle = step.folder
+    write_runtime_config(bundle, config)
+    runtime = runner.builder.options.runtime
+    state_root = runner.builder.workspace / "runtime"
+    ident = f"porter-build-{uuid.uuid4().hex[:12]}"
+    base = [runtime, "--root", str(state_root)]
+    try:
+        status = subprocess.run(
+            [*base, "run", "--bundle", str(bundle), ident],
+            stdin=subprocess.DEVNULL,
+            stdout=sys.stderr.fileno(),
+            stderr=sys.stderr.fileno(),
+            check=False,
+        ).returncode
+    except OSError as exc:
+        raise runner.fail(f"cannot start the runtime {runtime}: {exc.strerror}") from exc
+    finally:
+        subprocess.run(
+            [*base, "delete", "--force", ident],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            check=False,
+        )
+    _remove_created(step.rootfs, created, keep=config.process.cwd)
+    if status != 0:
+        raise RunFailedError(runner.where, " ".join(argv), status)
+    return created
+
+
+def _missing_paths(rootfs: Path, paths: list[str]) -> list[str]:
+    """The paths (and their parents) that do not exist in the rootfs yet, deepest first."""
+    missing: set[str] = set()
+    for path in paths:
+        current = os.path.normpath(path)
+        while current not in ("/", "") and not os.path.lexists(scoped_path(rootfs, current)):
+            missing.add(current)
+            current = os.path.dirname(current)
+    return sorted(missing, key=lambda p: -p.count("/"))
+
+
+def _remove_created(rootfs: Path, created: list[str], keep: str) -> None:
+    keep_chain = set()
+    current = os.path.normpath(keep)
+    while current not in ("/", ""):
+        keep_chain.add(current)
+        current = os.path.dirname(current)
+    for path in created:
+        if path in keep_chain:
+            continue
+        host = scoped_path(rootfs, path)
+        with contextlib.suppress(OSError):
+            if host.is_dir() and not host.is_symlink():
+                host.rmdir()  # only when the command left it empty
+            elif host.is_file() and host.stat().st_size == 0:
+                host.unlink()
+
+
+def _prune_copied_up(step: StepRootfs, folders: set[str]) -> None:
+    """Drop folders that overlay copied up only because a mount point was made in them: empty
+    in the upper folder, not opaque, and with the owner and mode they have below."""
+    for folder in sorted(folders, key=lambda p: -p.count("/")):
+        upper = step.upper / folder.lstrip("/")
+        if folder in ("/", "") or not upper.is_dir() or upper.is_symlink() or any(upper.iterdir()):
+            continue
+        lower = next(
+            (d / folder.lstrip("/") for d in step.lowerdirs if (d / folder.lstrip("/")).exists()),
+            None,
+        )
+        if lower is None:
+            continue
+        up, low = upper.lstat(), lower.lstat()
+        opaque = "trusted.overlay.opaque" in os.listxattr(upper, follow_symlinks=False)
+        if not opaque and (up.st_mode, up.st_uid, up.st_gid) == (
+            low.st_mode,
+            low.st_uid,
+            low.st_gid,
+        ):
+            upper.rmdir()

@@ -1,0 +1,183 @@
+"""`porter-image build -t LAYOUT:TAG [options] CONTEXT`: a Dockerfile to an OCI image."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from porter_image.cli.options import IMAGE, key_values, platform_value
+from porter_image.ref import ImageRef
+
+
+def _build_args(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict:
+    """`K=V`, or `K` alone to take the value from the environment (skipped when unset)."""
+    result = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not key:
+            raise click.BadParameter(f"{item!r} is not KEY[=VALUE]", ctx, param)
+        if sep:
+            result[key] = value
+        elif key in os.environ:
+            result[key] = os.environ[key]
+    return result
+
+
+def _reporter(quiet: bool, progress: str):  # type: ignore[no-untyped-def]
+    if quiet:
+        return lambda line: None
+    if progress == "json":
+        return lambda line: print(json.dumps({"stream": line + "\n"}), file=sys.stderr, flush=True)
+    return lambda line: print(line, file=sys.stderr, flush=True)
+
+
+@click.command("build")
+@click.option(
+    "-t",
+    "--tag",
+    "tags",
+    type=IMAGE,
+    multiple=True,
+    required=True,
+    metavar="LAYOUT:TAG",
+    help="Tag the image in this layout (repeatable).",
+)
+@click.option(
+    "-f",
+    "--file",
+    "dockerfile",
+    default=None,
+    help="The Dockerfile (default: CONTEXT/Dockerfile; - reads it from stdin).",
+)
+@click.option(
+    "--build-arg",
+    "build_args",
+    multiple=True,
+    callback=_build_args,
+    metavar="KEY[=VALUE]",
+    help="A build-time variable (repeatable).",
+)
+@click.option("--target", default="", help="Build up to this stage.")
+@click.option("--no-cache", is_flag=True, help="Run every step, reusing no cached one.")
+@click.option("--pull", is_flag=True, help="Pull FROM images even when the layout has them.")
+@click.option(
+    "--platform",
+    callback=platform_value,
+    metavar="OS/ARCH[/VARIANT]",
+    help="The platform to build for (default: this host's).",
+)
+@click.option(
+    "--network",
+    type=click.Choice(["host", "none"]),
+    default="host",
+    show_default=True,
+    help="The network of RUN steps.",
+)
+@click.option(
+    "--runtime",
+    default=None,
+    metavar="PATH",
+    help="The OCI runtime RUN steps use (default: porter-runtime).",
+)
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    callback=key_values,
+    metavar="KEY=VALUE",
+    help="A label of the image (repeatable).",
+)
+@click.option(
+    "--insecure-registry",
+    "insecure",
+    multiple=True,
+    metavar="HOST[:PORT]",
+    help="A registry reached over plain HTTP (loopback always is).",
+)
+@click.option(
+    "--iidfile",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write the image's digest to this file.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but the digest.")
+@click.option(
+    "--progress",
+    type=click.Choice(["auto", "plain", "json"]),
+    default="auto",
+    show_default=True,
+    help="How the steps are shown on stderr.",
+)
+@click.argument("context", type=click.Path())
+def command(
+    tags: tuple[ImageRef, ...],
+    dockerfile: str | None,
+    build_args: dict[str, str],
+    target: str,
+    no_cache: bool,
+    pull: bool,
+    platform: object,
+    network: str,
+    runtime: str | None,
+    labels: dict[str, str],
+    insecure: tuple[str, ...],
+    iidfile: Path | None,
+    quiet: bool,
+    progress: str,
+    context: str,
+) -> None:
+    """Build an image from a Dockerfile, in cached layers.
+
+    CONTEXT is a folder, or - for a tar of one on stdin. FROM names a tag of the target
+    layout, else an image in a registry (pulled into the layout), or scratch. RUN steps run
+    through the OCI runtime on an overlay of the image's layers; each step's result is
+    cached with the layout. Prints the image's digest; a failed build leaves no tag.
+    """
+    from porter_image.build import BuildContext, Builder, BuildOptions
+    from porter_image.dockerfile.ignore import IgnoreRules
+    from porter_image.errors import ImageRefError
+    from porter_image.layout import Layout
+
+    layouts = {ref.layout for ref in tags}
+    if len(layouts) > 1:
+        raise ImageRefError(str(tags[1]), "every -t must name the same layout")
+    layout = Layout.open_or_create(tags[0].layout)
+    with tempfile.TemporaryDirectory(prefix="porter-build-") as temp:
+        if context == "-":
+            build_context = BuildContext.from_tar(sys.stdin.buffer, Path(temp) / "context")
+            root = build_context.root
+        else:
+            root = Path(context)
+            if not root.is_dir():
+                raise click.BadParameter(f"{context}: not a folder", param_hint="CONTEXT")
+        if dockerfile == "-":
+            text, file_path = sys.stdin.read(), None
+        else:
+            file_path = Path(dockerfile) if dockerfile else root / "Dockerfile"
+            if not file_path.is_file():
+                raise click.BadParameter(f"{file_path}: no such file", param_hint="--file")
+            text = file_path.read_text(encoding="utf-8")
+        build_context = BuildContext(root, IgnoreRules.for_context(root, file_path))
+        options = BuildOptions(
+            tags=tuple(ref.tag or "" for ref in tags),
+            dockerfile=file_path.name if file_path else "Dockerfile",
+            build_args=build_args,
+            target=target,
+            no_cache=no_cache,
+            pull=pull,
+            platform=platform,  # type: ignore[arg-type]
+            network=network,
+            labels=labels,
+            insecure_registries=insecure,
+            report=_reporter(quiet, progress),
+            **({"runtime": runtime} if runtime else {}),
+        )
+        descriptor = Builder(layout, build_context, options).build(text)
+    if iidfile is not None:
+        iidfile.write_text(str(descriptor.digest))
+    click.echo(str(descriptor.digest))

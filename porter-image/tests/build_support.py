@@ -1,0 +1,75 @@
+"""Helpers of the builder's integration tests: a context, a build through the command line,
+and the built image read back (its rootfs unpacked, its config)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from image_test_support import PORTER_IMAGE
+from porter_image.image import load_image
+from porter_image.layout import Layout
+
+# The snapshots under a build hold whiteout devices and RUN mounts an overlay: root only.
+NEEDS_ROOT = pytest.mark.skipif(os.geteuid() != 0, reason="the builder mounts overlays: root")
+
+
+def write_context(folder: Path, files: dict[str, str | bytes]) -> Path:
+    for name, content in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    return folder
+
+
+def run_build(
+    layout: Path,
+    context: Path,
+    *args: str,
+    tag: str = "out",
+    env: dict[str, str] | None = None,
+    stdin: bytes | None = None,
+) -> subprocess.CompletedProcess[str]:
+    command = [str(PORTER_IMAGE), "build", "-q", "-t", f"{layout}:{tag}", *args, str(context)]
+    return subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+        input=stdin.decode() if stdin is not None else None,
+    )
+
+
+def build_ok(layout: Path, context: Path, *args: str, **kwargs: Any) -> str:
+    result = run_build(layout, context, *args, **kwargs)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def unpack(layout: Path, tag: str, into: Path) -> Path:
+    """The image's rootfs, unpacked by porter-image unpack."""
+    bundle = into / f"bundle-{tag}"
+    shutil.rmtree(bundle, ignore_errors=True)
+    subprocess.run(
+        [str(PORTER_IMAGE), "unpack", f"{layout}:{tag}", str(bundle)],
+        check=True,
+        capture_output=True,
+    )
+    return bundle / "rootfs"
+
+
+def image_config(layout: Path, tag: str = "out") -> dict[str, Any]:
+    return load_image(Layout.open(layout), tag).config_json
+
+
+def overlay_mounts_below(folder: Path) -> list[str]:
+    with open("/proc/self/mountinfo") as mounts:
+        return [line for line in mounts if str(folder) in line]
