@@ -273,3 +273,17 @@ def test_the_busybox_demo_image_runs_a_shell_in_its_overlay(
     )
     assert result.stdout == "ok\n", result.stderr
     assert (tmp_path / "upper" / "tmp" / "proof").read_text() == "ok\n"
+
+
+@needs_overlay
+@pytest.mark.parametrize("whiteout_first", [True, False])
+def test_a_directory_whited_out_and_made_again_in_one_layer_hides_the_lower_one(
+    store: SnapshotStore, tmp_path: Path, mounted: list[Path], whiteout_first: bool
+) -> None:
+    whiteout = [file(".wh.kept")]
+    again = [directory("kept"), file("kept/new", b"new")]
+    top = archive(*(whiteout + again if whiteout_first else again + whiteout))
+    layout = Layout.create(tmp_path / "again")
+    layered_image(layout, "again", [BASE, top])
+    merged = _mount(store, layout, "again", tmp_path, mounted)
+    assert os.listdir(merged / "kept") == ["new"]

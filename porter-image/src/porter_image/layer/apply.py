@@ -115,6 +115,7 @@ class Applier:
         self._mode_fixup = 0o7000 | _umask()
         self._dirs: dict[str, tf.TarEntry] = {}  # deferred mode and times, by clean path
         self._created: set[tuple[int, str]] = set()  # (parent inode, name) made by this layer
+        self._whiteouts: set[tuple[int, str]] = set()  # overlay whiteout devices made by it
 
     def close(self) -> None:
         self.tree.close()
@@ -167,13 +168,34 @@ class Applier:
             os.close(fd)
 
     def _overlay_whiteout(self, name: str, parent: str, base: str, target: str) -> None:
-        """Record the whiteout for overlayfs: lower layers are not here to remove from."""
+        """Record the whiteout for overlayfs: lower layers are not here to remove from.
+
+        A name this layer also creates keeps its entry; when that is a directory it is made
+        opaque, since the lower one it replaces is gone (whichever of the two came first).
+        """
         fd, ino, _plain = self._parent(parent, name)
         if base == OPAQUE:
             os.setxattr(fd, OVERLAY_OPAQUE, b"y")
-        elif not base.startswith(WHITEOUT + WHITEOUT) and (ino, target) not in self._created:
+        elif base.startswith(WHITEOUT + WHITEOUT):
+            return  # aufs metadata
+        elif (ino, target) in self._created:
+            self._make_opaque(fd, target)
+        else:
             with contextlib.suppress(FileExistsError):  # the same whiteout twice
                 os.mknod(target, stat.S_IFCHR | 0o600, os.makedev(0, 0), dir_fd=fd)
+            self._whiteouts.add((ino, target))
+
+    @staticmethod
+    def _make_opaque(dir_fd: int, base: str) -> None:
+        """Mark `base` opaque when it is a directory (anything else hides the lower one)."""
+        try:
+            fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)
+        except OSError:  # not a directory (or gone): nothing to mark
+            return
+        try:
+            os.setxattr(fd, OVERLAY_OPAQUE, b"y")
+        finally:
+            os.close(fd)
 
     def _remove(self, dir_fd: int, child: str, entry: str) -> bool:
         """Remove `child` of `dir_fd` (recursively, never following links); False if absent."""
@@ -224,6 +246,8 @@ class Applier:
             self._write_file(fd, parent, base, name, entry, reader, plain)
         elif kind == tf.DIRECTORY:
             self._directory(fd, parent, base, name, entry, plain)
+            if (ino, base) in self._whiteouts:  # over this layer's own whiteout of the name
+                self._make_opaque(self._parent(parent, name)[0], base)
         elif kind == tf.HARDLINK:
             self._hardlink(name, parent, base, link_target)
         elif kind == tf.SYMLINK:
