@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from porter_image.dockerfile import SubstitutionError
-from porter_image.dockerfile.words import expand_word, split_words
+from porter_image.dockerfile.words import expand_text, expand_word, split_words
 
 ENV = {"SET": "value", "EMPTY": ""}
 
@@ -59,3 +59,7 @@ def test_question_mark_modifier_fails_on_unset_with_its_message() -> None:
 def test_malformed_words_are_errors(word: str) -> None:
     with pytest.raises(SubstitutionError):
         expand_word(word, ENV)
+
+
+def test_heredoc_text_substitutes_variables_but_keeps_quotes() -> None:
+    assert expand_text("say '$SET' \"${UNSET:-x}\" \\$SET\n", ENV) == "say 'value' \"x\" $SET\n"
