@@ -275,12 +275,14 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
             )
         else:
             head = f"HTTP/1.1 200 OK\r\nContent-Type: {RAW_STREAM}\r\n\r\n"
-        self.wfile.write(head.encode("latin-1"))
-        self.wfile.flush()
+        # Looked at before the head goes out: afterwards the peek could pull the client's
+        # first stream bytes into rfile, away from the socket the responder reads.
         early = self._buffered_input()
         if early:
             # docker and docker-py send nothing before the 101; other clients lose these bytes.
             log.warning("%d bytes sent before the upgrade were dropped", early)
+        self.wfile.write(head.encode("latin-1"))
+        self.wfile.flush()
         self.request.settimeout(None)  # an attached terminal may idle for as long as its user
         self.hijacked = True
         self.close_connection = True
