@@ -227,7 +227,7 @@ class Attach(_Resource):
             stdout=query.flag(req, "stdout"),
             stderr=query.flag(req, "stderr"),
             tty=container.tty,
-            stdin_once=bool(container.config.get("StdinOnce")),
+            stdin_once=bool(container.config.get("StdinOnce")) and not container.tty,
             detach_keys=parse_detach_keys(req.get_param("detachKeys")),
         )
         hijack = req.env.get("porterd.hijack")

@@ -309,7 +309,9 @@ class ContainerService:
             log_size_max=options.max_size,
             terminal=container.tty,
             stdin=open_stdin,
-            leave_stdin_open=open_stdin and not container.config.get("StdinOnce"),
+            # dockerd closes a "once" stdin after the first client, but never a terminal's
+            leave_stdin_open=open_stdin
+            and (container.tty or not container.config.get("StdinOnce")),
         )
 
     def _fail_start(self, container: Container, paths: ContainerPaths, error: Exception) -> None:

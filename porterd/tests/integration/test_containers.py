@@ -1,0 +1,411 @@
+"""Containers under a real porterd (in a network namespace of the test's own), driven by
+docker-py and the Debian docker CLI: run, logs, exec, attach with and without a terminal,
+cp, wait, stop, restart policies, and the crash cases: porterd killed with containers
+running, a container's conmon killed, a container's process killed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from containers_support import (
+    DOCKER_CLI,
+    IMAGE,
+    Terminal,
+    busybox_rootfs_tar,
+    client_for,
+    docker_cli,
+    missing_host_feature,
+    porterd_with_busybox,
+)
+from porterd_process import PorterdProcess, running_porterd
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(missing_host_feature() is not None, reason=str(missing_host_feature())),
+]
+needs_docker_cli = pytest.mark.skipif(
+    not DOCKER_CLI.exists(), reason="Debian's docker CLI (docker.io) is not installed"
+)
+NONE = {"network_mode": "none"}
+
+
+@pytest.fixture(scope="module")
+def rootfs_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return busybox_rootfs_tar(tmp_path_factory.mktemp("busybox"))
+
+
+@pytest.fixture(scope="module")
+def porterd(tmp_path_factory: pytest.TempPathFactory, rootfs_tar: Path) -> Iterator[PorterdProcess]:
+    with porterd_with_busybox(tmp_path_factory.mktemp("porterd"), rootfs_tar) as process:
+        yield process
+
+
+@pytest.fixture
+def client(porterd: PorterdProcess) -> Iterator[docker.DockerClient]:
+    client = client_for(porterd)
+    yield client
+    client.close()
+
+
+def name(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def until(check: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.1)
+
+
+def test_docker_py_runs_a_container_and_reads_its_exit_code_and_logs(
+    client: docker.DockerClient,
+) -> None:
+    container = client.containers.run(
+        IMAGE, ["sh", "-c", "echo out; echo err >&2; exit 3"], detach=True, **NONE
+    )
+    try:
+        assert container.wait()["StatusCode"] == 3
+        assert container.logs(stdout=True, stderr=False) == b"out\n"
+        assert container.logs(stdout=False, stderr=True) == b"err\n"
+        container.reload()
+        assert container.status == "exited" and container.attrs["State"]["ExitCode"] == 3
+    finally:
+        container.remove(force=True)
+
+
+def test_logs_on_disk_are_docker_json_file_lines(client: docker.DockerClient) -> None:
+    container = client.containers.run(IMAGE, ["echo", "hello"], detach=True, **NONE)
+    try:
+        container.wait()
+        lines = Path(container.attrs["LogPath"]).read_text().splitlines()
+        entry = json.loads(lines[0])
+        assert entry["log"] == "hello\n" and entry["stream"] == "stdout"
+        assert entry["time"].endswith("Z")
+    finally:
+        container.remove(force=True)
+
+
+def test_logs_follow_tail_and_timestamps(client: docker.DockerClient) -> None:
+    script = "for i in 1 2 3; do echo line $i; sleep 0.2; done"
+    container = client.containers.run(IMAGE, ["sh", "-c", script], detach=True, **NONE)
+    try:
+        followed = b"".join(container.logs(stream=True, follow=True))
+        assert followed == b"line 1\nline 2\nline 3\n"
+        assert container.logs(tail=1) == b"line 3\n"
+        stamped = container.logs(timestamps=True).decode().splitlines()
+        assert stamped[0].split(" ", 1)[1] == "line 1" and stamped[0][:4].isdigit()
+    finally:
+        container.remove(force=True)
+
+
+def test_a_generated_name_is_adjective_and_surname(client: docker.DockerClient) -> None:
+    container = client.containers.create(IMAGE, ["true"], **NONE)
+    try:
+        adjective, _, surname = container.name.partition("_")
+        assert adjective.isalpha() and surname.rstrip("0123456789").isalpha()
+        assert len(container.id) == 64
+    finally:
+        container.remove()
+
+
+def test_a_name_in_use_is_a_conflict(client: docker.DockerClient) -> None:
+    wanted = name("dup")
+    container = client.containers.create(IMAGE, ["true"], name=wanted, **NONE)
+    try:
+        with pytest.raises(docker.errors.APIError) as caught:
+            client.containers.create(IMAGE, ["true"], name=wanted, **NONE)
+        assert caught.value.status_code == 409
+    finally:
+        container.remove()
+
+
+def test_an_unknown_container_is_not_found(client: docker.DockerClient) -> None:
+    with pytest.raises(docker.errors.NotFound):
+        client.containers.get("no-such-container")
+
+
+def test_exec_runs_in_the_container_with_its_exit_code(client: docker.DockerClient) -> None:
+    container = client.containers.run(IMAGE, ["sleep", "60"], detach=True, **NONE)
+    try:
+        result = container.exec_run(["sh", "-c", "echo in $(hostname); exit 4"])
+        assert result.exit_code == 4
+        assert result.output == f"in {container.id[:12]}\n".encode()
+        container.reload()
+        assert container.status == "running"  # the exec's end is not the container's
+    finally:
+        container.remove(force=True)
+
+
+def test_exec_with_a_terminal_is_resized(client: docker.DockerClient) -> None:
+    container = client.containers.run(IMAGE, ["sleep", "60"], detach=True, **NONE)
+    try:
+        exec_id = client.api.exec_create(
+            container.id, ["sh", "-c", "sleep 0.5; stty size"], tty=True
+        )["Id"]
+        sock = client.api.exec_start(exec_id, tty=True, socket=True)
+        client.api.exec_resize(exec_id, height=20, width=70)
+        sock._sock.settimeout(10)
+        output = b""
+        while chunk := sock._sock.recv(4096):
+            output += chunk
+        assert output == b"20 70\r\n"
+        assert client.api.exec_inspect(exec_id)["ExitCode"] == 0
+    finally:
+        container.remove(force=True)
+
+
+def test_stop_kills_a_container_that_ignores_sigterm_after_the_timeout(
+    client: docker.DockerClient,
+) -> None:
+    container = client.containers.run(
+        IMAGE, ["sh", "-c", "trap '' TERM; sleep 60 & wait"], detach=True, **NONE
+    )
+    try:
+        container.stop(timeout=1)
+        container.reload()
+        assert container.status == "exited" and container.attrs["State"]["ExitCode"] == 137
+    finally:
+        container.remove(force=True)
+
+
+def test_pause_and_unpause(client: docker.DockerClient) -> None:
+    container = client.containers.run(IMAGE, ["sleep", "60"], detach=True, **NONE)
+    try:
+        container.pause()
+        container.reload()
+        assert container.status == "paused"
+        container.unpause()
+        container.reload()
+        assert container.status == "running"
+    finally:
+        container.remove(force=True)
+
+
+def test_removing_a_running_container_needs_force(client: docker.DockerClient) -> None:
+    container = client.containers.run(IMAGE, ["sleep", "60"], detach=True, **NONE)
+    try:
+        with pytest.raises(docker.errors.APIError) as caught:
+            container.remove()
+        assert caught.value.status_code == 409
+    finally:
+        container.remove(force=True)
+    with pytest.raises(docker.errors.NotFound):
+        client.containers.get(container.id)
+
+
+def test_on_failure_restarts_up_to_its_count(client: docker.DockerClient) -> None:
+    container = client.containers.run(
+        IMAGE, ["sh", "-c", "echo run; exit 1"], detach=True,
+        restart_policy={"Name": "on-failure", "MaximumRetryCount": 2}, **NONE,
+    )  # fmt: skip
+    try:
+
+        def settled() -> bool:
+            container.reload()
+            return container.attrs["RestartCount"] == 2 and container.status == "exited"
+
+        until(settled)
+        assert container.logs() == b"run\nrun\nrun\n"
+    finally:
+        container.remove(force=True)
+
+
+def test_a_killed_container_process_is_exited_137_and_always_restarts(
+    client: docker.DockerClient,
+) -> None:
+    container = client.containers.run(
+        IMAGE, ["sleep", "60"], detach=True, restart_policy={"Name": "always"}, **NONE
+    )
+    try:
+        container.reload()
+        first = container.attrs["State"]["Pid"]
+        assert first > 0
+        os.kill(first, signal.SIGKILL)
+
+        def restarted() -> bool:
+            container.reload()
+            state = container.attrs["State"]
+            return (
+                container.attrs["RestartCount"] == 1 and state["Running"] and state["Pid"] != first
+            )
+
+        until(restarted)
+    finally:
+        container.remove(force=True)
+
+
+def test_a_killed_conmon_leaves_the_container_exited_137(
+    client: docker.DockerClient, porterd: PorterdProcess
+) -> None:
+    container = client.containers.run(IMAGE, ["sleep", "60"], detach=True, **NONE)
+    try:
+        pidfile = porterd.workdir / "exec" / "containers" / container.id / "conmon.pid"
+        conmon = int(pidfile.read_text())
+        assert conmon > 0
+        os.kill(conmon, signal.SIGKILL)
+
+        def exited() -> bool:
+            container.reload()
+            return container.status == "exited"
+
+        until(exited)
+        assert container.attrs["State"]["ExitCode"] == 137
+    finally:
+        container.remove(force=True)
+
+
+def test_wait_for_removal(client: docker.DockerClient) -> None:
+    container = client.containers.run(
+        IMAGE, ["sleep", "0.5"], detach=True, auto_remove=True, **NONE
+    )
+    assert client.api.wait(container.id, condition="removed")["StatusCode"] == 0
+    with pytest.raises(docker.errors.NotFound):
+        client.containers.get(container.id)
+
+
+@needs_docker_cli
+def test_docker_cli_run_prints_and_returns_the_exit_code(porterd: PorterdProcess) -> None:
+    result = docker_cli(
+        porterd, "run", "--rm", "--network", "none", IMAGE, "sh", "-c", "echo hi; exit 7"
+    )
+    assert (result.returncode, result.stdout) == (7, "hi\n")
+
+
+@needs_docker_cli
+def test_docker_cli_run_with_stdin(porterd: PorterdProcess) -> None:
+    result = docker_cli(
+        porterd, "run", "-i", "--rm", "--network", "none", IMAGE, "cat", input="piped\n"
+    )
+    assert (result.returncode, result.stdout) == (0, "piped\n")
+
+
+@needs_docker_cli
+def test_docker_cli_run_with_a_terminal(porterd: PorterdProcess) -> None:
+    terminal = Terminal(
+        [str(DOCKER_CLI), "-H", porterd.url, "run", "-it", "--rm", "--network", "none", IMAGE,
+         "sh", "-c", "tty; read x; echo got $x; exit 5"],
+    )  # fmt: skip
+    assert b"/dev/pts/0" in terminal.read_until(b"/dev/pts/0")
+    terminal.type(b"word\r")
+    assert b"got word" in terminal.read_until(b"got word")
+    assert terminal.wait() == 5
+
+
+@needs_docker_cli
+def test_docker_cli_detaches_with_ctrl_p_ctrl_q_and_attaches_again(porterd: PorterdProcess) -> None:
+    wanted = name("detach")
+    terminal = Terminal(
+        [str(DOCKER_CLI), "-H", porterd.url, "run", "-it", "--name", wanted, "--network", "none",
+         IMAGE, "sh"],
+    )  # fmt: skip
+    try:
+        terminal.read_until(b"/ # ")  # typed earlier, ctrl-q would be the terminal's XON
+        terminal.type(b"echo first\r")
+        terminal.read_until(b"first\r\n")
+        terminal.type(b"\x10\x11")
+        assert terminal.wait() == 0
+        state = docker_cli(porterd, "inspect", "-f", "{{.State.Status}}", wanted)
+        assert state.stdout.strip() == "running"
+        again = Terminal([str(DOCKER_CLI), "-H", porterd.url, "attach", wanted])
+        time.sleep(1)  # attach has no prompt to wait for: the shell printed it already
+        again.type(b"echo second; exit 6\r")
+        assert b"second" in again.read_until(b"second\r\n")
+        assert again.wait() == 6
+    finally:
+        docker_cli(porterd, "rm", "-f", wanted)
+
+
+@needs_docker_cli
+def test_docker_cli_exec_with_a_terminal(porterd: PorterdProcess) -> None:
+    wanted = name("exec")
+    assert (
+        docker_cli(
+            porterd, "run", "-d", "--name", wanted, "--network", "none", IMAGE, "sleep", "60"
+        ).returncode
+        == 0
+    )
+    try:
+        terminal = Terminal(
+            [str(DOCKER_CLI), "-H", porterd.url, "exec", "-it", wanted, "sh", "-c", "tty; exit 3"]
+        )
+        assert b"/dev/pts/" in terminal.read_until(b"/dev/pts/")
+        assert terminal.wait() == 3
+    finally:
+        docker_cli(porterd, "rm", "-f", wanted)
+
+
+@needs_docker_cli
+def test_docker_cli_cp_into_and_out_of_a_container(porterd: PorterdProcess, tmp_path: Path) -> None:
+    wanted = name("cp")
+    assert (
+        docker_cli(
+            porterd, "run", "-d", "--name", wanted, "--network", "none", IMAGE, "sleep", "60"
+        ).returncode
+        == 0
+    )
+    try:
+        source = tmp_path / "in.txt"
+        source.write_text("payload\n")
+        assert docker_cli(porterd, "cp", str(source), f"{wanted}:/tmp/").returncode == 0
+        assert docker_cli(porterd, "exec", wanted, "cat", "/tmp/in.txt").stdout == "payload\n"
+        out = tmp_path / "out"
+        out.mkdir()
+        assert docker_cli(porterd, "cp", f"{wanted}:/etc/passwd", str(out)).returncode == 0
+        assert (out / "passwd").read_text().startswith("root:x:0:0:")
+        changes = docker_cli(porterd, "diff", wanted).stdout.splitlines()
+        assert "A /tmp/in.txt" in changes
+    finally:
+        docker_cli(porterd, "rm", "-f", wanted)
+
+
+def test_containers_survive_a_killed_porterd(tmp_path: Path, rootfs_tar: Path) -> None:
+    workdir = tmp_path / "porterd"
+    with porterd_with_busybox(workdir, rootfs_tar) as porterd:
+        client = client_for(porterd)
+        ticker = client.containers.run(
+            IMAGE, ["sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done"],
+            detach=True, **NONE,
+        )  # fmt: skip
+        short = client.containers.run(IMAGE, ["sh", "-c", "sleep 1; exit 9"], detach=True, **NONE)
+        retried = client.containers.run(
+            IMAGE, ["sh", "-c", "sleep 1; exit 1"], detach=True,
+            restart_policy={"Name": "on-failure", "MaximumRetryCount": 1}, **NONE,
+        )  # fmt: skip
+        client.close()
+        porterd.process.kill()  # kill -9: no clean-up of any kind
+        porterd.process.wait()
+        time.sleep(2)  # `short` and `retried` exit while porterd is down
+        with running_porterd(workdir) as again:
+            client = client_for(again)
+            try:
+                assert client.containers.get(ticker.id).status == "running"
+                assert client.containers.get(short.id).attrs["State"]["ExitCode"] == 9
+
+                def restarted() -> bool:
+                    return client.containers.get(retried.id).attrs["RestartCount"] == 1
+
+                until(restarted)
+                logs = client.containers.get(ticker.id).logs().decode().splitlines()
+                assert logs[:3] == ["tick 0", "tick 1", "tick 2"]
+                numbers = [int(line.split()[1]) for line in logs]
+                assert numbers == list(range(len(numbers)))  # nothing lost across the restart
+                sock = client.api.attach_socket(ticker.id, params={"stdout": 1, "stream": 1})
+                sock._sock.settimeout(10)
+                assert b"tick" in sock._sock.recv(4096)
+                sock.close()
+            finally:
+                for container in client.containers.list(all=True):
+                    container.remove(force=True)
+                client.close()
