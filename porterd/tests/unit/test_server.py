@@ -89,6 +89,14 @@ def _read_exactly(sock: socket.socket, rest: bytes, size: int) -> bytes:
     return rest
 
 
+def _exchange(path: Path, request: bytes, size: int) -> tuple[bytes, bytes]:
+    """Send one request on a new connection; the response head and `size` bytes after it."""
+    with _connect(path) as sock:
+        sock.sendall(request)
+        head, rest = _read_head(sock)
+        return head, _read_exactly(sock, rest, size)
+
+
 def test_the_unix_socket_is_mode_0660(unix_socket: Path) -> None:
     assert stat.S_IMODE(unix_socket.stat().st_mode) == 0o660
 
@@ -120,29 +128,25 @@ def test_a_response_of_unknown_length_is_chunked_and_flushed_per_chunk(
 
 
 def test_the_wsgi_write_callable_sends_ahead_of_the_iterable(unix_socket: Path) -> None:
-    with _connect(unix_socket) as sock:
-        sock.sendall(b"GET /write HTTP/1.1\r\nHost: x\r\n\r\n")
-        _, rest = _read_head(sock)
-        assert _read_exactly(sock, rest, 11) == b"hello world"
+    _, body = _exchange(unix_socket, b"GET /write HTTP/1.1\r\nHost: x\r\n\r\n", 11)
+    assert body == b"hello world"
 
 
 def test_a_chunked_request_body_reaches_the_app_whole(unix_socket: Path) -> None:
-    with _connect(unix_socket) as sock:
-        sock.sendall(
-            b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-            b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
-        )
-        head, rest = _read_head(sock)
-        assert b"Content-Length: 11" in head
-        assert _read_exactly(sock, rest, 11) == b"hello world"
+    request = (
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+    )
+    head, body = _exchange(unix_socket, request, 11)
+    assert b"Content-Length: 11" in head
+    assert body == b"hello world"
 
 
 def test_a_malformed_content_length_is_a_400_message(unix_socket: Path) -> None:
-    with _connect(unix_socket) as sock:
-        sock.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n")
-        head, rest = _read_head(sock)
-        assert head.startswith(b"HTTP/1.1 400")
-        assert b"malformed Content-Length" in _read_exactly(sock, rest, 20)
+    request = b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n"
+    head, body = _exchange(unix_socket, request, 20)
+    assert head.startswith(b"HTTP/1.1 400")
+    assert b"malformed Content-Length" in body
 
 
 def test_head_gets_headers_and_no_body(unix_socket: Path) -> None:
@@ -171,15 +175,14 @@ def test_hijack_with_upgrade_answers_101_and_hands_over_the_socket(unix_socket: 
 
 def test_a_hijacked_socket_has_no_timeout(unix_socket: Path) -> None:
     """The keep-alive timeout must not cut an attached terminal that is idle."""
-    with _connect(unix_socket) as sock:
-        sock.sendall(b"POST /hijack-timeout HTTP/1.1\r\nHost: x\r\nUpgrade: tcp\r\n\r\n")
-        _, rest = _read_head(sock)
-        assert _read_exactly(sock, rest, 4) == b"None"
+    request = b"POST /hijack-timeout HTTP/1.1\r\nHost: x\r\nUpgrade: tcp\r\n\r\n"
+    assert _exchange(unix_socket, request, 4)[1] == b"None"
 
 
 def test_hijack_without_upgrade_answers_200_raw_stream(unix_socket: Path) -> None:
+    request = b"POST /hijack HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
     with _connect(unix_socket) as sock:
-        sock.sendall(b"POST /hijack HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        sock.sendall(request)
         head, _ = _read_head(sock)
         assert head.startswith(b"HTTP/1.1 200 OK")
         assert b"application/vnd.docker.raw-stream" in head
