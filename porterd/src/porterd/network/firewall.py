@@ -1,0 +1,143 @@
+"""porterd's nftables rules: one `inet porter` table (and one `bridge porter` table for
+`icc=false`), rendered whole from the networks and published ports and swapped in one
+atomic `nft -f` transaction. porterd never touches another table, so the host's own rules and
+anyone else's (docker's, podman's) stay as they are.
+
+What the rules do, as dockerd's iptables rules do:
+- outbound NAT: a network's subnets are masqueraded when they leave by another interface
+  (not for `--internal` networks, which may not leave their bridge at all);
+- isolation: with icc=false the ports of a bridge do not reach each other; a bridge
+  forwards to no other of porterd's bridges (except replies and
+  published-port traffic, which the host has translated);
+- published ports: DNAT of traffic to the host's addresses (from outside, from containers:
+  hairpin, and from the host itself, 127.0.0.1 included through route_localnet), with the
+  source masqueraded where the reply would otherwise bypass the translation.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from porterd.errors import DaemonError
+
+TABLE = "porter"
+
+
+class FirewallError(DaemonError):
+    """nft refused porterd's ruleset."""
+
+
+@dataclass(frozen=True)
+class BridgeRules:
+    bridge: str
+    subnets: tuple[str, ...]
+    internal: bool = False
+    icc: bool = True
+    veths: tuple[str, ...] = ()  # the host ends plugged into it (for icc=false)
+
+
+@dataclass(frozen=True)
+class PortRule:
+    protocol: str  # tcp | udp
+    host_ip: str  # "" for every address of the host
+    host_port: int
+    container_ip: str
+    container_port: int
+
+
+def _quote(name: str) -> str:
+    return f'"{name}"'
+
+
+def _family(address: str) -> str:
+    return "ip6" if ":" in address else "ip"
+
+
+def render(bridges: Sequence[BridgeRules], ports: Sequence[PortRule]) -> str:
+    """The nft script that replaces porterd's tables with these rules."""
+    names = ", ".join(_quote(b.bridge) for b in bridges)
+    lines = [
+        f"table inet {TABLE}",
+        f"delete table inet {TABLE}",
+        f"table bridge {TABLE}",
+        f"delete table bridge {TABLE}",
+        f"table inet {TABLE} {{",
+    ]
+    if bridges:
+        lines.append(f"  set bridges {{ type ifname; elements = {{ {names} }} }}")
+    else:
+        lines.append("  set bridges { type ifname; }")
+    lines += [
+        "  chain published {",
+        *(f"    {_dnat(port)}" for port in ports),
+        "  }",
+        "  chain prerouting { type nat hook prerouting priority dstnat; policy accept;",
+        "    fib daddr type local jump published",
+        "  }",
+        "  chain output { type nat hook output priority -100; policy accept;",
+        "    fib daddr type local jump published",
+        "  }",
+        "  chain postrouting { type nat hook postrouting priority srcnat; policy accept;",
+        "    ip saddr 127.0.0.0/8 oifname @bridges masquerade",
+        "    ct status dnat iifname @bridges oifname @bridges masquerade",
+    ]
+    for bridge in bridges:
+        if not bridge.internal:
+            for subnet in bridge.subnets:
+                lines.append(
+                    f"    {_family(subnet)} saddr {subnet} oifname != {_quote(bridge.bridge)}"
+                    " masquerade"
+                )
+    lines += [
+        "  }",
+        "  chain forward { type filter hook forward priority filter; policy accept;",
+        "    ct state established,related accept",
+        "    ct status dnat accept",
+    ]
+    for bridge in bridges:
+        name = _quote(bridge.bridge)
+        if bridge.internal:
+            lines.append(f"    iifname {name} oifname != {name} drop")
+            lines.append(f"    oifname {name} iifname != {name} drop")
+        else:
+            lines.append(f"    iifname {name} oifname != {name} oifname @bridges drop")
+    lines += ["  }", "}"]
+    closed = [b for b in bridges if not b.icc]
+    lines.append(f"table bridge {TABLE} {{")
+    lines.append("  chain forward { type filter hook forward priority filter; policy accept;")
+    lines += [
+        f"    iifname {{ {', '.join(_quote(v) for v in b.veths)} }} drop" for b in closed if b.veths
+    ]
+    lines += ["  }", "}"]
+    return "\n".join(lines) + "\n"
+
+
+def _dnat(port: PortRule) -> str:
+    family = _family(port.container_ip)
+    match = f"meta nfproto ipv{6 if family == 'ip6' else 4}"
+    if port.host_ip:
+        match = f"{_family(port.host_ip)} daddr {port.host_ip}"
+    target = (
+        f"[{port.container_ip}]:{port.container_port}"
+        if family == "ip6"
+        else f"{port.container_ip}:{port.container_port}"
+    )
+    return f"{match} {port.protocol} dport {port.host_port} dnat {family} to {target}"
+
+
+def apply(script: str) -> None:
+    result = subprocess.run(
+        ["nft", "-f", "-"], input=script, capture_output=True, text=True, timeout=60, check=False
+    )
+    if result.returncode != 0:
+        raise FirewallError(f"nft: {result.stderr.strip() or 'failed'}")
+
+
+def remove() -> None:
+    """Drop porterd's tables (nothing else)."""
+    apply(
+        f"table inet {TABLE}\ndelete table inet {TABLE}\n"
+        f"table bridge {TABLE}\ndelete table bridge {TABLE}\n"
+    )

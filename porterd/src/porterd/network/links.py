@@ -1,0 +1,132 @@
+"""Bridges, veth pairs and network namespaces, made with iproute2 and util-linux.
+
+A container's network namespace is bind-mounted on a file under `EXEC_ROOT/netns/`, so it
+exists before the container does and the runtime joins it by path (`linux.namespaces`).
+Every operation is idempotent where it can be (a link already there, a link already gone),
+so that recovery after a crash can replay or undo any of them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from porterd.errors import DaemonError
+
+
+class LinkError(DaemonError):
+    """An `ip`, `unshare` or `umount` command failed."""
+
+
+def run(argv: list[str], *, check: bool = True, stdin: str | None = None) -> str:
+    result = subprocess.run(
+        argv, input=stdin, capture_output=True, text=True, timeout=60, check=False
+    )
+    if check and result.returncode != 0:
+        detail = result.stderr.strip() or f"exit status {result.returncode}"
+        raise LinkError(f"{' '.join(argv[:6])}: {detail}")
+    return result.stdout
+
+
+def link_names() -> set[str]:
+    """The interfaces of the calling thread's namespace (/sys shows its mounter's)."""
+    lines = Path("/proc/thread-self/net/dev").read_text().splitlines()[2:]
+    return {line.split(":", 1)[0].strip() for line in lines}
+
+
+def link_exists(name: str) -> bool:
+    return name in link_names()
+
+
+def ensure_bridge(name: str, addresses: list[str], mtu: int = 1500) -> None:
+    """The bridge `name` up with the gateway `addresses` (CIDR); made if missing."""
+    if not link_exists(name):
+        run(["ip", "link", "add", name, "mtu", str(mtu), "type", "bridge"])
+    present = {
+        f"{entry['local']}/{entry['prefixlen']}"
+        for link in json.loads(run(["ip", "-j", "addr", "show", "dev", name]) or "[]")
+        for entry in link.get("addr_info", [])
+    }
+    commands = [f"addr add {a} dev {name}" for a in addresses if a not in present]
+    commands.append(f"link set {name} up")
+    run(["ip", "-batch", "-"], stdin="\n".join(commands) + "\n")
+    if any(":" in a for a in addresses):
+        set_sysctl(f"net/ipv6/conf/{name}/disable_ipv6", "0")
+    set_sysctl(f"net/ipv4/conf/{name}/route_localnet", "1")
+
+
+def delete_link(name: str) -> None:
+    if link_exists(name):
+        run(["ip", "link", "del", name], check=False)
+
+
+def set_sysctl(key: str, value: str) -> None:
+    path = Path("/proc/sys", key)
+    if path.read_text().strip() != value:
+        path.write_text(value)
+
+
+def create_netns(path: Path) -> None:
+    """A new network namespace bound on `path`, its loopback up."""
+    if path.exists() and os.path.ismount(path):
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch()
+    run(["unshare", f"--net={path}", "ip", "link", "set", "lo", "up"])
+
+
+def remove_netns(path: Path) -> None:
+    if os.path.ismount(path):
+        run(["umount", "-l", str(path)], check=False)
+    path.unlink(missing_ok=True)
+
+
+def plug_veth(
+    netns: Path,
+    bridge: str,
+    host_name: str,
+    interface: str,
+    mac: str,
+    addresses: list[str],
+    gateways: list[str],
+    mtu: int = 1500,
+) -> None:
+    """A veth pair: `host_name` on the bridge, `interface` in the namespace with addresses.
+
+    The first interface of a container carries its default routes (as with dockerd).
+    """
+    delete_link(host_name)
+    inside = [
+        f"link add {interface} mtu {mtu} address {mac} type veth peer name {host_name}"
+        f" netns {os.getpid()}",
+        *(f"addr add {address} dev {interface}" for address in addresses),
+        f"link set {interface} up",
+    ]
+    for gateway in gateways:
+        inside.append(f"route replace default via {gateway} dev {interface}")
+    if any(":" in a for a in addresses):
+        run(["nsenter", f"--net={netns}", "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=0"])
+    run(["nsenter", f"--net={netns}", "ip", "-batch", "-"], stdin="\n".join(inside) + "\n")
+    run(
+        ["ip", "-batch", "-"],
+        stdin=f"link set {host_name} master {bridge} up\n"
+        f"link set {host_name} type bridge_slave hairpin on\n",
+    )
+
+
+def unplug_veth(netns: Path, interface: str, host_name: str) -> None:
+    delete_link(host_name)
+    if os.path.ismount(netns):
+        run(["nsenter", f"--net={netns}", "ip", "link", "del", interface], check=False)
+
+
+def default_gateway_free(netns: Path) -> bool:
+    """Whether the namespace has no IPv4 default route yet (a second network adds none)."""
+    routes = run(["nsenter", f"--net={netns}", "ip", "-j", "route", "show", "default"])
+    return not json.loads(routes or "[]")
+
+
+def is_netns(path: Path) -> bool:
+    return os.path.ismount(path)

@@ -1,0 +1,123 @@
+"""Published ports: HostConfig.PortBindings parsed, and each host port reserved by a socket
+bound on it while the container runs (as docker-proxy holds it), so that a port already
+taken by anyone is one clear error at start and no one else takes it meanwhile.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from porterd.errors import Conflict, InvalidParameter
+
+
+@dataclass(frozen=True)
+class PortBinding:
+    container_id: str
+    protocol: str
+    container_port: int
+    host_ip: str
+    host_port: int  # 0 until reserved: an ephemeral port is chosen then
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def port_bindings(document: dict[str, Any] | None, container_id: str = "") -> list[PortBinding]:
+    """`{"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}` as bindings."""
+    found = []
+    for key, hosts in (document or {}).items():
+        port, _, protocol = str(key).partition("/")
+        protocol = protocol or "tcp"
+        if protocol not in ("tcp", "udp") or not port.isdigit() or not 0 < int(port) < 65536:
+            raise InvalidParameter(f"invalid port specification: {key!r}")
+        for host in hosts or [{}]:
+            if not isinstance(host, dict):
+                raise InvalidParameter(f"invalid port binding for {key}: {host!r}")
+            text = str(host.get("HostPort") or "0")
+            if not text.isdigit() or int(text) > 65535:
+                raise InvalidParameter(f"invalid host port for {key}: {text!r}")
+            found.append(
+                PortBinding(container_id, protocol, int(port), host.get("HostIp") or "", int(text))
+            )
+    return found
+
+
+class PortReservations:
+    def __init__(self) -> None:
+        self._held: dict[str, list[tuple[PortBinding, socket.socket]]] = {}
+        self._lock = threading.Lock()
+
+    def reserve(self, container_id: str, wanted: Iterable[PortBinding]) -> list[PortBinding]:
+        """Bind each port (all or none); an ephemeral one gets its number here."""
+        held: list[tuple[PortBinding, socket.socket]] = []
+        try:
+            for binding in wanted:
+                bound = _bind(binding)
+                port = bound.getsockname()[1]
+                held.append(
+                    (
+                        PortBinding(
+                            container_id,
+                            binding.protocol,
+                            binding.container_port,
+                            binding.host_ip,
+                            port,
+                        ),
+                        bound,
+                    )
+                )
+        except BaseException:
+            for _, bound in held:
+                bound.close()
+            raise
+        with self._lock:
+            for _, bound in self._held.pop(container_id, []):
+                bound.close()
+            self._held[container_id] = held
+        return [binding for binding, _ in held]
+
+    def release(self, container_id: str) -> None:
+        with self._lock:
+            for _, bound in self._held.pop(container_id, []):
+                bound.close()
+
+    def bindings(self, container_id: str = "") -> list[PortBinding]:
+        with self._lock:
+            return [
+                binding
+                for owner, held in self._held.items()
+                if not container_id or owner == container_id
+                for binding, _ in held
+            ]
+
+    def close(self) -> None:
+        with self._lock:
+            for held in self._held.values():
+                for _, bound in held:
+                    bound.close()
+            self._held.clear()
+
+
+def _bind(binding: PortBinding) -> socket.socket:
+    family = socket.AF_INET6 if ":" in binding.host_ip else socket.AF_INET
+    kind = socket.SOCK_DGRAM if binding.protocol == "udp" else socket.SOCK_STREAM
+    bound = socket.socket(family, kind)
+    try:
+        bound.bind(
+            (
+                binding.host_ip or ("::" if family == socket.AF_INET6 else "0.0.0.0"),
+                binding.host_port,
+            )
+        )
+    except OSError as error:
+        bound.close()
+        address = f"{binding.host_ip or '0.0.0.0'}:{binding.host_port}"
+        raise Conflict(
+            f"driver failed programming external connectivity: Bind for {address}"
+            f"/{binding.protocol} failed: {error.strerror.lower() if error.strerror else error}"
+        ) from None
+    return bound
