@@ -15,12 +15,14 @@ import shutil
 import uuid
 from pathlib import Path
 
+from porter_specs.errors import PorterError
 from porter_specs.models import Descriptor, Platform
 
 from porter_image.build.cache import BUILD_FOLDER, BuildCache, step_key
 from porter_image.build.context import BuildContext
 from porter_image.build.errors import BuildError
 from porter_image.build.options import BuildOptions
+from porter_image.build.registry_cache import export_cache, import_cache
 from porter_image.build.state import StageState, scratch_config
 from porter_image.build.steps import StageRunner
 from porter_image.dockerfile import instructions as ins
@@ -70,12 +72,35 @@ class Builder:
         try:
             global_scope = self._global_args(dockerfile)
             target = self._target(dockerfile)
+            self._import_caches()
             for stage in dockerfile.stages[: target.index + 1]:
                 if stage.index in self._needed(dockerfile, target, global_scope):
                     self.stages[stage.index] = self._build_stage(dockerfile, stage, global_scope)
+            for ref in self.options.cache_to:
+                self.options.report(f"exporting the cache to {ref}")
+                export_cache(self.cache, ref, self._copy)
             return self._commit(self.stages[target.index])
         finally:
             shutil.rmtree(self.workspace, ignore_errors=True)
+
+    # -- registry caches -----------------------------------------------------------------------
+
+    def _copy(self, src: str, dst: str) -> None:
+        from porter_image.copy import CopyOptions, copy_image
+
+        options = CopyOptions(insecure_registries=self.options.insecure_registries)
+        copy_image(src, dst, options)
+
+    def _import_caches(self) -> None:
+        """Entries of each --cache-from artifact; one that cannot be read is a warning, as
+        with docker (the build then runs those steps)."""
+        for ref in self.options.cache_from:
+            try:
+                added = import_cache(self.cache, ref, self._copy)
+            except PorterError as exc:
+                self.options.report(f"warning: --cache-from {ref}: {exc}")
+            else:
+                self.options.report(f"imported {added} cache entries from {ref}")
 
     # -- planning ------------------------------------------------------------------------------
 

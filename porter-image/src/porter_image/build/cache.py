@@ -40,8 +40,19 @@ class BuildCache:
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
         self.folder = Path(layout.path) / BUILD_FOLDER / "cache"
+        self.used: list[str] = []  # keys this build looked up or stored, for --cache-to
+
+    def read(self, key: str) -> dict[str, Any] | None:
+        """The stored entry as JSON, unchecked."""
+        try:
+            document: dict[str, Any] = json.loads((self.folder / f"{key}.json").read_bytes())
+        except (OSError, ValueError):
+            return None
+        return document
 
     def get(self, key: str) -> CachedState | None:
+        if key not in self.used:
+            self.used.append(key)
         try:
             document = json.loads((self.folder / f"{key}.json").read_bytes())
             layers = tuple(Descriptor.from_json(raw) for raw in document["layers"])
@@ -53,6 +64,11 @@ class BuildCache:
         return CachedState(config, layers)
 
     def put(self, key: str, state: CachedState) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        if key not in self.used:
+            self.used.append(key)
         document = {"config": state.config, "layers": [layer.to_json() for layer in state.layers]}
+        self.write(key, document)
+
+    def write(self, key: str, document: dict[str, Any]) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
         write_file_atomic(self.folder / f"{key}.json", json.dumps(document).encode())

@@ -38,5 +38,7 @@ class BuildOptions:
     runtime: str = field(default_factory=default_runtime)
     labels: dict[str, str] = field(default_factory=dict)
     insecure_registries: tuple[str, ...] = ()
+    cache_from: tuple[str, ...] = ()  # registry references (HOST/REPO:TAG) of cache artifacts
+    cache_to: tuple[str, ...] = ()
     source_date_epoch: int | None = field(default_factory=source_date_epoch)
     report: Callable[[str], None] = lambda line: None

@@ -100,6 +100,20 @@ def _reporter(quiet: bool, progress: str):  # type: ignore[no-untyped-def]
     help="A registry reached over plain HTTP (loopback always is).",
 )
 @click.option(
+    "--cache-from",
+    "cache_from",
+    multiple=True,
+    metavar="HOST/REPO:TAG",
+    help="Import build cache from this registry artifact (repeatable).",
+)
+@click.option(
+    "--cache-to",
+    "cache_to",
+    multiple=True,
+    metavar="HOST/REPO:TAG",
+    help="Export the build's cache to this registry artifact (repeatable).",
+)
+@click.option(
     "--iidfile",
     type=click.Path(path_type=Path),
     default=None,
@@ -126,6 +140,8 @@ def command(
     runtime: str | None,
     labels: dict[str, str],
     insecure: tuple[str, ...],
+    cache_from: tuple[str, ...],
+    cache_to: tuple[str, ...],
     iidfile: Path | None,
     quiet: bool,
     progress: str,
@@ -174,6 +190,8 @@ def command(
             network=network,
             labels=labels,
             insecure_registries=insecure,
+            cache_from=cache_from,
+            cache_to=cache_to,
             report=_reporter(quiet, progress),
             **({"runtime": runtime} if runtime else {}),
         )

@@ -1,0 +1,49 @@
+"""--cache-to and --cache-from: a build's cache through a registry (porter-registry on
+loopback) reaches a layout that never built the Dockerfile."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from build_support import NEEDS_ROOT, build_ok, image_config, write_context
+from registry_support import host_of, running_registry
+
+pytestmark = [pytest.mark.integration, NEEDS_ROOT]
+
+DOCKERFILE = "FROM busybox\nCOPY f /f\nRUN date +%N > /stamp\n"
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_registry(tmp_path_factory.mktemp("registry") / "data") as process:
+        yield host_of(process.url)
+
+
+def _layout(busybox_image: tuple[Path, str], folder: Path) -> Path:
+    layout = folder / "layout"
+    shutil.copytree(busybox_image[0], layout)
+    return layout
+
+
+def test_a_cache_exported_to_a_registry_is_reused_by_another_layout(
+    busybox_image: tuple[Path, str], registry: str, tmp_path: Path
+) -> None:
+    context = write_context(tmp_path / "context", {"Dockerfile": DOCKERFILE, "f": "x"})
+    first = _layout(busybox_image, tmp_path / "one")
+    second = _layout(busybox_image, tmp_path / "two")
+    ref = f"{registry}/cache/app:buildcache"
+    built = build_ok(first, context, "--cache-to", ref)
+    assert build_ok(second, context, "--cache-from", ref) == built
+    assert image_config(second)["rootfs"] == image_config(first)["rootfs"]
+
+
+def test_an_unreachable_cache_from_is_a_warning_and_the_build_runs(
+    busybox_image: tuple[Path, str], registry: str, tmp_path: Path
+) -> None:
+    context = write_context(tmp_path / "context", {"Dockerfile": DOCKERFILE, "f": "x"})
+    layout = _layout(busybox_image, tmp_path / "one")
+    build_ok(layout, context, "--cache-from", f"{registry}/cache/none:missing")
+    assert len(image_config(layout)["rootfs"]["diff_ids"]) == 3
