@@ -409,3 +409,18 @@ def test_containers_survive_a_killed_porterd(tmp_path: Path, rootfs_tar: Path) -
                 for container in client.containers.list(all=True):
                     container.remove(force=True)
                 client.close()
+
+
+def test_commit_makes_an_image_with_the_container_changes(client: docker.DockerClient) -> None:
+    script = "echo made > /root/new.txt; rm /etc/group; mkdir -p /opt/d && echo x > /opt/d/f"
+    container = client.containers.run(IMAGE, ["sh", "-c", script], detach=True, **NONE)
+    repository = name("committed")
+    try:
+        container.wait()
+        image = container.commit(repository, "v1", changes=["ENV MARK=committed"])
+        check = "cat /root/new.txt; test -e /etc/group || echo gone; echo $MARK"
+        output = client.containers.run(image.id, ["sh", "-c", check], remove=True, **NONE)
+        assert output == b"made\ngone\ncommitted\n"
+        assert f"{repository}:v1" in client.images.get(image.id).tags
+    finally:
+        container.remove(force=True)

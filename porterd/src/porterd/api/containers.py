@@ -13,6 +13,7 @@ from porterd.api.body import json_object
 from porterd.api.images import request_body
 from porterd.containers import files, streams
 from porterd.containers.attach import AttachStreams, parse_detach_keys
+from porterd.containers.commit import commit
 from porterd.containers.conmon import resize
 from porterd.containers.logs import LogQuery
 from porterd.containers.service import ContainerService
@@ -300,7 +301,38 @@ def _path(req: falcon.Request) -> str:
     return path
 
 
+class Commit(_Resource):
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        ref = req.get_param("container")
+        if not ref:
+            raise InvalidParameter("container is required")
+        container = self.service.get(ref)
+        repo, tag = req.get_param("repo") or "", req.get_param("tag") or ""
+        if tag and not repo:
+            raise InvalidParameter("tag is given without a repository")
+        reference = f"{repo}:{tag}" if repo and tag else repo or None
+        paused = query.flag(req, "pause", default=True) and container.state.status.can_pause()
+        if paused:
+            self.service.pause(container.id)
+        try:
+            image_id = commit(
+                self.service,
+                container,
+                reference,
+                comment=req.get_param("comment") or "",
+                author=req.get_param("author") or "",
+                changes=req.get_param_as_list("changes") or [],
+                config=json_object(req),
+            )
+        finally:
+            if paused:
+                self.service.unpause(container.id)
+        resp.status = falcon.HTTP_201
+        resp.media = {"Id": image_id}
+
+
 def add_routes(app: falcon.App, service: ContainerService) -> None:
+    app.add_route("/commit", Commit(service))
     app.add_route("/containers/create", Create(service))
     app.add_route("/containers/json", List(service))
     app.add_route("/containers/prune", Prune(service))

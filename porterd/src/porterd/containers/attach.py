@@ -18,7 +18,7 @@ import contextlib
 import os
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,6 +104,12 @@ def connect(path: Path) -> socket.socket:
     return sock
 
 
+def entry_chunk(stream: str, data: bytes, streams: AttachStreams) -> bytes:
+    """What the client receives for output of `stream` ("stdout" or "stderr")."""
+    kind = ATTACH_STDOUT if stream == "stdout" else ATTACH_STDERR
+    return output_chunk(bytes([kind]) + data, streams)
+
+
 def output_chunk(packet: bytes, streams: AttachStreams) -> bytes:
     """What the client receives for one packet from conmon (b"" for an unwanted stream)."""
     if not packet:
@@ -121,22 +127,27 @@ def bridge(
     conmon: socket.socket,
     streams: AttachStreams,
     before_close: Callable[[], None] | None = None,
+    output: Callable[[threading.Event], Iterator[bytes]] | None = None,
 ) -> None:
     """Copy both ways until the container's output ends, the client goes or detaches;
-    `before_close` runs before the client's connection is closed (an exec's exit code)."""
+    `before_close` runs before the client's connection is closed (an exec's exit code).
+
+    `output` (an exec's log as conmon writes it) replaces the socket's packets as what the
+    client receives; the socket's are then read and dropped, so conmon never blocks on them.
+    """
     done = threading.Event()
     if streams.stdin:
         threading.Thread(
             target=_copy_stdin, args=(client, conmon, streams, done), daemon=True
         ).start()
+    if output is not None:
+        threading.Thread(target=_drain, args=(conmon, done), daemon=True).start()
+    chunks = output(done) if output is not None else _socket_chunks(conmon, streams, done)
     try:
-        while not done.is_set():
-            packet = conmon.recv(PACKET + 1)
-            if not packet:
+        for chunk in chunks:
+            if done.is_set():
                 break
-            chunk = output_chunk(packet, streams)
-            if chunk:
-                client.sendall(chunk)
+            client.sendall(chunk)
     except OSError:
         pass
     finally:
@@ -149,6 +160,24 @@ def bridge(
         with contextlib.suppress(OSError):
             client.shutdown(socket.SHUT_RDWR)
         client.close()
+
+
+def _socket_chunks(
+    conmon: socket.socket, streams: AttachStreams, done: threading.Event
+) -> Iterator[bytes]:
+    while not done.is_set():
+        packet = conmon.recv(PACKET + 1)
+        if not packet:
+            return
+        chunk = output_chunk(packet, streams)
+        if chunk:
+            yield chunk
+
+
+def _drain(conmon: socket.socket, done: threading.Event) -> None:
+    with contextlib.suppress(OSError):
+        while not done.is_set() and conmon.recv(PACKET + 1):
+            continue
 
 
 def _copy_stdin(

@@ -15,17 +15,24 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from porter_image.errors import RuntimeConfigError
 from porter_image.exec_user import resolve_user
 from porter_image.layout.atomic import write_file_atomic
 from porterd.containers import names
-from porterd.containers.attach import AttachStreams, bridge, connect, parse_detach_keys
+from porterd.containers.attach import (
+    AttachStreams,
+    bridge,
+    connect,
+    entry_chunk,
+    parse_detach_keys,
+)
 from porterd.containers.conmon import MonitorRequest, resize
+from porterd.containers.logs import parse_k8s_line
 from porterd.containers.spec import ALL_CAPABILITIES
 from porterd.errors import Conflict, InvalidParameter, NotFound
 
@@ -34,6 +41,7 @@ if TYPE_CHECKING:
     from porterd.containers.service import ContainerService
 
 EXIT_WAIT = 5.0
+LOG_POLL = 0.02
 
 
 @dataclass
@@ -169,7 +177,14 @@ class ExecSessions:
         if not attached or not conmon_socket:
             client.close()
             return
-        bridge(client, conmon_socket[0], streams, before_close=lambda: self._await_exit(session))
+        bridge(
+            client,
+            conmon_socket[0],
+            streams,
+            before_close=lambda: self._await_exit(session),
+            # conmon's log drops a terminal's \r: a terminal's output comes from the socket
+            output=None if streams.tty else lambda done: _log_output(session, streams, done),
+        )
 
     def _await_exit(self, session: ExecSession) -> None:
         """conmon closes the attach socket before it writes the exit code: wait for it, so
@@ -245,3 +260,52 @@ class ExecSessions:
                 s.id for s in self._sessions.values() if s.container_id == container_id
             ]:
                 del self._sessions[session_id]
+
+
+def _log_output(
+    session: ExecSession, streams: AttachStreams, done: threading.Event
+) -> Iterator[bytes]:
+    """The session's output from conmon's log of it, until the process has ended.
+
+    Read from the log rather than the attach socket: conmon accepts an exec's attach
+    connection only once the process runs, so what it prints first may never reach the
+    socket. (With a terminal the socket is used all the same: the log loses its \r.)
+    """
+    log_path = session.folder / "log"
+    log: BinaryIO | None = None
+    pending = b""
+    try:
+        while True:
+            ended = session.exit_file.exists()  # looked at first: the reads below get it all
+            if log is None and log_path.exists():
+                log = open(log_path, "rb")  # noqa: SIM115 - kept across iterations
+            data = log.read() if log is not None else b""
+            if log is not None and _replaced(log, log_path):  # conmon past --log-size-max
+                data += log.read()
+                log.close()
+                log = open(log_path, "rb")  # noqa: SIM115
+                data += log.read()
+            pending += data
+            complete, pending = (
+                pending[: pending.rfind(b"\n") + 1],
+                pending[pending.rfind(b"\n") + 1 :],
+            )
+            for line in complete.splitlines():
+                entry = parse_k8s_line(line)
+                chunk = entry_chunk(entry.stream, entry.log, streams) if entry else b""
+                if chunk:
+                    yield chunk
+            if ended or done.is_set():
+                return
+            if not data:
+                time.sleep(LOG_POLL)
+    finally:
+        if log is not None:
+            log.close()
+
+
+def _replaced(log: BinaryIO, path: Path) -> bool:
+    try:
+        return os.stat(path).st_ino != os.fstat(log.fileno()).st_ino
+    except FileNotFoundError:
+        return False
