@@ -8,10 +8,14 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import secrets
 import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+
+from porterd.network import ContainerRef, NetworkService
+from porterd.state import Database
 
 CLONE_NEWNET = 0x40000000
 
@@ -74,3 +78,61 @@ def nft_ruleset(netns: Path) -> str:
 def links_in(netns: Path) -> set[str]:
     output = run_in(netns, "ip", "-o", "link", "show").stdout
     return {line.split(":")[1].strip().split("@")[0] for line in output.splitlines()}
+
+
+class Host:
+    """The namespace standing in for porterd's host, and the service made inside it."""
+
+    def __init__(self, root: Path, netns: Path) -> None:
+        self.root = root
+        self.netns = netns
+        self.database = Database(root / "porterd.db")
+        self.service = self.open()
+
+    def open(self) -> NetworkService:
+        return NetworkService(
+            database=self.database,
+            exec_root=self.root / "exec",
+            resolv_conf=self.root / "resolv.conf",
+            default_address_pools=["base=10.99.0.0/16,size=24"],
+        )
+
+    def start(self, name: str, mode: str = "default", **settings: object) -> ContainerRef:
+        container = ContainerRef(
+            id=secrets.token_hex(32),
+            name=name,
+            network_mode=mode,
+            port_bindings=settings.pop("ports", {}),  # type: ignore[arg-type]
+        )
+        self.service.register(container, settings.pop("endpoints", None))  # type: ignore[arg-type]
+        self.service.prepare(container)
+        return container
+
+    def ns(self, container: ContainerRef) -> Path:
+        return self.service.netns_path(container.id)
+
+    def address(self, container: ContainerRef, network: str = "bridge") -> str:
+        network_id = self.service.get(network).id
+        for record, endpoint in self.service.endpoints_of(container.id):
+            if record.id == network_id:
+                return endpoint.ipv4.split("/")[0]
+        raise AssertionError(f"{container.name} is not on {network}")
+
+
+@contextlib.contextmanager
+def network_host(tmp_path: Path) -> Iterator[Host]:
+    """A namespace the calling thread enters, with a NetworkService made inside it."""
+    netns = make_netns(tmp_path / "host.ns")
+    (tmp_path / "resolv.conf").write_text("nameserver 127.0.0.53\nsearch example.test\n")
+    made: Host | None = None
+    try:
+        with entered(netns):
+            made = Host(tmp_path, netns)
+            yield made
+            made.service.close()
+    finally:
+        for path in (tmp_path / "exec" / "netns").glob("*"):
+            remove_netns(path)
+        remove_netns(netns)
+        if made is not None:
+            made.database.close()

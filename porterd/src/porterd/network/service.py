@@ -72,6 +72,19 @@ class ContainerRef:
     extra_hosts: list[str] = field(default_factory=list)
 
 
+def container_ref(container: Any) -> ContainerRef:
+    """The network's view of a container record of porterd.containers."""
+    host = container.host_config
+    return ContainerRef(
+        id=container.id,
+        name=container.name.lstrip("/"),
+        hostname=container.config.get("Hostname") or container.id[:12],
+        network_mode=host.get("NetworkMode") or "default",
+        port_bindings=host.get("PortBindings") or {},
+        extra_hosts=list(host.get("ExtraHosts") or []),
+    )
+
+
 def now() -> str:
     return datetime.datetime.now(datetime.UTC).isoformat().replace("+00:00", "Z")
 
@@ -315,6 +328,32 @@ class NetworkService:
         self.connect(primary, container, settings, plug=False)
         for name, extra in configs.items():
             self.connect(name, container, extra or {}, plug=False)
+
+    def container(self, ref: str) -> ContainerRef:
+        if self.containers is None:
+            raise NotFound(f"No such container: {ref}")
+        return container_ref(self.containers.get(ref))
+
+    def connect_container(self, network: str, ref: str, settings: dict[str, Any]) -> None:
+        """`POST /networks/{id}/connect`: a container (by name or id) joins a network."""
+        container = self.container(ref)
+        if container.network_mode in PSEUDO_NETWORKS or container.network_mode.startswith(
+            "container:"
+        ):
+            raise InvalidParameter(
+                "container sharing network namespace with another container or host cannot be"
+                " connected to any other network"
+            )
+        self.connect(network, container, settings)
+
+    def disconnect_container(self, network: str, ref: str, *, force: bool) -> None:
+        try:
+            container_id = self.container(ref).id
+        except NotFound:
+            if not force:
+                raise
+            container_id = ref
+        self.disconnect(network, container_id, force=force)
 
     def _joined(self, mode: str) -> str:
         ref = mode.partition(":")[2]
