@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 
 from porter_cli.client.hijack import HijackedStream
@@ -80,7 +81,7 @@ def raw_mode(enabled: bool) -> Iterator[None]:
     fd = sys.stdin.fileno()
     saved = termios.tcgetattr(fd)
     try:
-        tty.setraw(fd)
+        tty.setraw(fd, termios.TCSANOW)  # not TCSAFLUSH: keys typed ahead stay
         yield
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
@@ -136,9 +137,15 @@ def copy_output(stream: HijackedStream, tty: bool) -> None:
         target.flush()
 
 
+# How long the daemon has to end the stream itself after the detach keys went to it.
+DETACH_GRACE = 2.0
+
+
 class InputPump(threading.Thread):
     """Copies stdin into the stream; stops at EOF (half-closing the stream) or at the
-    detach keys (then `detached` is set and the stream shut down)."""
+    detach keys. Those are sent on, as docker does, so that the daemon detaches (leaving the
+    container's stdin open); a daemon that does not end the stream within DETACH_GRACE has
+    it shut down here."""
 
     def __init__(self, stream: HijackedStream, detach_keys: bytes | None) -> None:
         super().__init__(daemon=True)
@@ -157,6 +164,8 @@ class InputPump(threading.Thread):
                 self.stream.close_write()
                 return
             forward, detach = self.scanner.feed(data) if self.scanner else (data, False)
+            if detach and self.scanner is not None:
+                forward += self.scanner.keys
             try:
                 if forward:
                     self.stream.send(forward)
@@ -164,6 +173,7 @@ class InputPump(threading.Thread):
                 return
             if detach:
                 self.detached.set()
+                time.sleep(DETACH_GRACE)
                 self.stream.shutdown()
                 return
 

@@ -35,8 +35,9 @@ def command(detach_keys: str | None, no_stdin: bool, sig_proxy: bool, container:
     stdin = bool(config.get("OpenStdin")) and not no_stdin
     if tty and stdin and not sys.stdin.isatty():
         raise CliError("the input device is not a TTY", 1)
-    keys = parse_detach_keys(detach_keys or DEFAULT_DETACH_KEYS)
-    stream = attach_stream(api, info["Id"], stdin)
+    spec = detach_keys or DEFAULT_DETACH_KEYS
+    keys = parse_detach_keys(spec)
+    stream = attach_stream(api, info["Id"], stdin, spec)
     if stream_container(api, info["Id"], stream, tty, stdin, keys if stdin else None):
         return
     result = api.post_json(f"/containers/{info['Id']}/wait", {"condition": "not-running"}) or {}

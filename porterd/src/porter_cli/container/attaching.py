@@ -14,9 +14,16 @@ from porter_cli.client.hijack import HijackedStream
 
 
 def attach_stream(
-    client: Client, container: str, stdin: bool, logs: bool = False
+    client: Client, container: str, stdin: bool, detach_keys: str | None = None
 ) -> HijackedStream:
-    params = {"stream": True, "stdin": stdin, "stdout": True, "stderr": True, "logs": logs or None}
+    """The hijacked attach stream; the daemon detaches on `detach_keys` in stdin."""
+    params = {
+        "stream": True,
+        "stdin": stdin,
+        "stdout": True,
+        "stderr": True,
+        "detachKeys": detach_keys if stdin else None,
+    }
     return client.hijack(f"/containers/{path_part(container)}/attach", params)
 
 

@@ -48,7 +48,8 @@ def command(
 
     if tty and interactive and not detach and not sys.stdin.isatty():
         raise CliError("the input device is not a TTY", 1)
-    keys = parse_detach_keys(detach_keys or DEFAULT_DETACH_KEYS)
+    spec = detach_keys or DEFAULT_DETACH_KEYS
+    keys = parse_detach_keys(spec)
     api = client()
     config = {
         "AttachStdin": interactive and not detach,
@@ -60,6 +61,7 @@ def command(
         "User": user or "",
         "WorkingDir": workdir or "",
         "Privileged": privileged,
+        "DetachKeys": spec,
     }
     exec_id = api.post_json(f"/containers/{path_part(container)}/exec", body=config)["Id"]
     if detach:

@@ -62,7 +62,8 @@ def command(
     tty, stdin = options["tty"], options["interactive"]
     if tty and stdin and not detach and not sys.stdin.isatty():
         raise CliError("the input device is not a TTY", 1)
-    keys = parse_detach_keys(detach_keys or DEFAULT_DETACH_KEYS)
+    spec = detach_keys or DEFAULT_DETACH_KEYS
+    keys = parse_detach_keys(spec)
     config = build_config(image, command, options, detach)
     container = create_container(
         config, options["name"], options["platform"], options["pull"], options["cidfile"]
@@ -72,7 +73,7 @@ def command(
         click.echo(container)
         return
     api = client()
-    stream = attach_stream(api, container, stdin)
+    stream = attach_stream(api, container, stdin, spec)
     waiter = ExitWaiter(api, container, "removed" if options["rm"] else "next-exit")
     waiter.start()
     try:

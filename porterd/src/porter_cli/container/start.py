@@ -41,8 +41,9 @@ def start_attached(name: str, stdin: bool, detach_keys: str | None) -> int:
     api = client()
     info = api.get_json(f"/containers/{path_part(name)}/json")
     container, tty = info["Id"], bool((info.get("Config") or {}).get("Tty"))
-    keys = parse_detach_keys(detach_keys or DEFAULT_DETACH_KEYS)
-    stream = attach_stream(api, container, stdin)
+    spec = detach_keys or DEFAULT_DETACH_KEYS
+    keys = parse_detach_keys(spec)
+    stream = attach_stream(api, container, stdin, spec)
     waiter = ExitWaiter(api, container, "next-exit")
     waiter.start()
     try:

@@ -1,0 +1,110 @@
+"""porter with a TTY through a pseudo-terminal, against a real daemon: the terminal in raw
+mode, its window size following the window, and detaching (ctrl-p ctrl-q) and re-attaching."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from cli_daemons import PORTER, Target
+from terminal_session import Terminal
+
+pytestmark = pytest.mark.integration
+
+PROMPT = "# "
+
+
+@pytest.fixture
+def terminals() -> Iterator[list[Terminal]]:
+    opened: list[Terminal] = []
+    try:
+        yield opened
+    finally:
+        for terminal in opened:
+            terminal.close()
+
+
+def porter_terminal(
+    target: Target, terminals: list[Terminal], *args: str, rows: int = 24, cols: int = 80
+) -> Terminal:
+    terminal = Terminal([str(PORTER), "-H", target.host, *args], target.env, rows, cols)
+    terminals.append(terminal)
+    return terminal
+
+
+def test_run_it_sees_the_window_size_and_exits_with_the_shells_code(
+    target: Target, terminals: list[Terminal]
+) -> None:
+    terminal = porter_terminal(
+        target,
+        terminals,
+        "run",
+        "-it",
+        "--rm",
+        "--network",
+        "none",
+        target.image,
+        "sh",
+        rows=33,
+        cols=101,
+    )
+    terminal.expect(PROMPT)
+    terminal.send("stty size\r")
+    terminal.expect("33 101")
+    terminal.send("exit 5\r")
+    assert terminal.wait() == 5
+
+
+def test_the_container_follows_the_window_when_it_is_resized(
+    target: Target, terminals: list[Terminal]
+) -> None:
+    terminal = porter_terminal(
+        target, terminals, "run", "-it", "--rm", "--network", "none", target.image, "sh"
+    )
+    terminal.expect(PROMPT)
+    terminal.resize(41, 132)
+    terminal.send("sleep 1; stty size\r")
+    terminal.expect("41 132")
+    terminal.send("exit\r")
+    assert terminal.wait() == 0
+
+
+def test_detach_keys_leave_the_container_running_and_attach_returns_to_it(
+    target: Target, terminals: list[Terminal]
+) -> None:
+    name = target.name("tty")
+    try:
+        first = porter_terminal(
+            target, terminals, "run", "-it", "--name", name, "--network", "none", target.image, "sh"
+        )
+        first.expect(PROMPT)
+        first.send("echo before-detach\r")
+        first.expect("before-detach\r\n")
+        first.send("\x10\x11")
+        assert first.wait() == 0
+        assert target.porter("inspect", "-f", "{{.State.Running}}", name).stdout == "true\n"
+        second = porter_terminal(target, terminals, "attach", name)
+        second.send("echo $((6 * 7))\r")
+        second.expect("42")
+        second.send("exit 7\r")
+        assert second.wait() == 7
+    finally:
+        target.porter("rm", "-f", name)
+
+
+def test_exec_it_runs_an_interactive_shell(target: Target, terminals: list[Terminal]) -> None:
+    name = target.name("exec")
+    assert (
+        target.porter(
+            "run", "-d", "--name", name, "--network", "none", target.image, "sleep", "300"
+        ).returncode
+        == 0
+    )
+    try:
+        terminal = porter_terminal(target, terminals, "exec", "-it", name, "sh", rows=20, cols=70)
+        terminal.expect(PROMPT)
+        terminal.send("stty size; exit 3\r")
+        terminal.expect("20 70")
+        assert terminal.wait() == 3
+    finally:
+        target.porter("rm", "-f", name)
