@@ -13,10 +13,56 @@ from porterd.containers.spec import NETWORK_MODES, capabilities_for
 from porterd.errors import InvalidParameter
 
 _LISTS = ("Env", "Cmd", "Entrypoint")
+# The body's fields and the JSON types dockerd accepts for them (None always allowed).
+_CONFIG_TYPES: dict[str, type | tuple[type, ...]] = {
+    "Hostname": str, "Domainname": str, "User": str, "WorkingDir": str, "StopSignal": str,
+    "Image": str, "Env": list, "Cmd": (list, str), "Entrypoint": (list, str),
+    "Labels": dict, "Volumes": dict, "ExposedPorts": dict, "Healthcheck": dict,
+    "Tty": bool, "OpenStdin": bool, "StdinOnce": bool, "AttachStdin": bool,
+    "AttachStdout": bool, "AttachStderr": bool, "StopTimeout": int, "HostConfig": dict,
+}  # fmt: skip
+_HOST_TYPES: dict[str, type | tuple[type, ...]] = {
+    "Binds": list, "Mounts": list, "Tmpfs": dict, "CapAdd": list, "CapDrop": list,
+    "SecurityOpt": list, "Ulimits": list, "Sysctls": dict, "RestartPolicy": dict,
+    "LogConfig": dict, "NetworkMode": str, "Runtime": str, "Privileged": bool, "Init": bool,
+    "ReadonlyRootfs": bool, "AutoRemove": bool, "Memory": int, "MemorySwap": int,
+    "MemoryReservation": int, "NanoCpus": int, "CpuShares": int, "CpuQuota": int,
+    "CpuPeriod": int, "CpusetCpus": str, "PidsLimit": int, "ShmSize": int, "OomScoreAdj": int,
+}  # fmt: skip
+
+
+def check_types(document: dict[str, Any], types: dict[str, Any], where: str) -> None:
+    """One 400 naming the field when a known field has the wrong JSON type."""
+    for key, wanted in types.items():
+        value = document.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) and wanted is int:
+            raise InvalidParameter(f"{where}.{key} must be an integer")
+        if not isinstance(value, wanted):
+            kinds = wanted if isinstance(wanted, tuple) else (wanted,)
+            names = " or ".join(_JSON_NAMES[kind] for kind in kinds)
+            raise InvalidParameter(f"{where}.{key} must be {names}")
+
+
+_HOST_ITEMS = {
+    "Binds": str, "CapAdd": str, "CapDrop": str, "SecurityOpt": str, "Ulimits": dict,
+    "Mounts": dict,
+}  # fmt: skip
+_JSON_NAMES = {
+    str: "a string",
+    list: "a list",
+    dict: "an object",
+    bool: "a boolean",
+    int: "an integer",
+}
 
 
 def merged_config(body: dict[str, Any], image_config: dict[str, Any]) -> dict[str, Any]:
     """The container's Config: the body's, with the image's defaults where it has none."""
+    check_types(body, _CONFIG_TYPES, "Config")
+    if not all(isinstance(entry, str) for entry in body.get("Env") or ()):
+        raise InvalidParameter("Config.Env must hold a string each")
     config = {key: value for key, value in body.items() if key != "HostConfig"}
     for key in _LISTS:
         value = config.get(key)
@@ -66,7 +112,13 @@ def merged_config(body: dict[str, Any], image_config: dict[str, Any]) -> dict[st
 
 def checked_host_config(host_config: dict[str, Any] | None) -> dict[str, Any]:
     """HostConfig with dockerd's defaults, refused when inconsistent (one 400 line)."""
+    if host_config is not None and not isinstance(host_config, dict):
+        raise InvalidParameter("HostConfig must be an object")
     host = dict(host_config or {})
+    check_types(host, _HOST_TYPES, "HostConfig")
+    for key, kind in _HOST_ITEMS.items():
+        if not all(isinstance(item, kind) for item in host.get(key) or ()):
+            raise InvalidParameter(f"HostConfig.{key} must hold {_JSON_NAMES[kind]} each")
     policy = RestartPolicy.from_host_config(host)
     host["RestartPolicy"] = {"Name": policy.name, "MaximumRetryCount": policy.maximum_retry_count}
     if host.get("AutoRemove") and not policy.is_none():
@@ -80,15 +132,9 @@ def checked_host_config(host_config: dict[str, Any] | None) -> dict[str, Any]:
     if host["NetworkMode"] not in NETWORK_MODES:
         raise InvalidParameter(f"network {host['NetworkMode']} not found")
     capabilities_for(host)  # unknown capabilities are refused at create, not at start
-    for key in ("Memory", "NanoCpus", "CpuShares", "CpuQuota", "CpuPeriod", "PidsLimit"):
-        value = host.get(key)
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-            raise InvalidParameter(f"HostConfig.{key} must be an integer")
-        if key != "PidsLimit" and isinstance(value, int) and value < 0:
+    for key in ("Memory", "NanoCpus", "CpuShares", "CpuQuota", "CpuPeriod"):
+        if (host.get(key) or 0) < 0:
             raise InvalidParameter(f"HostConfig.{key} cannot be negative")
     if host.get("Memory") and host["Memory"] < 6 * 1024 * 1024:
         raise InvalidParameter("Minimum memory limit allowed is 6MB")
-    for key in ("Binds", "CapAdd", "CapDrop", "SecurityOpt", "Ulimits", "Mounts"):
-        if host.get(key) is not None and not isinstance(host[key], list):
-            raise InvalidParameter(f"HostConfig.{key} must be a list")
     return host
