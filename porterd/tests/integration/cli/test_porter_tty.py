@@ -32,41 +32,28 @@ def porter_terminal(
     return terminal
 
 
-def test_run_it_sees_the_window_size_and_exits_with_the_shells_code(
-    target: Target, terminals: list[Terminal]
-) -> None:
-    terminal = porter_terminal(
-        target,
-        terminals,
-        "run",
-        "-it",
-        "--rm",
-        "--network",
-        "none",
-        target.image,
-        "sh",
-        rows=33,
-        cols=101,
-    )
+def shell(
+    target: Target, terminals: list[Terminal], *options: str, rows: int = 24, cols: int = 80
+) -> Terminal:
+    """`porter run -it ... sh` at its first prompt."""
+    argv = ["run", "-it", *options, "--network", "none", target.image, "sh"]
+    terminal = porter_terminal(target, terminals, *argv, rows=rows, cols=cols)
     terminal.expect(PROMPT)
-    terminal.send("stty size\r")
-    terminal.expect("33 101")
-    terminal.send("exit 5\r")
-    assert terminal.wait() == 5
+    return terminal
 
 
-def test_the_container_follows_the_window_when_it_is_resized(
-    target: Target, terminals: list[Terminal]
+@pytest.mark.parametrize(("resize_to", "code"), [(None, 5), ((41, 132), 0)])
+def test_run_it_follows_the_window_size_and_exits_with_the_shells_code(
+    target: Target, terminals: list[Terminal], resize_to: tuple[int, int] | None, code: int
 ) -> None:
-    terminal = porter_terminal(
-        target, terminals, "run", "-it", "--rm", "--network", "none", target.image, "sh"
-    )
-    terminal.expect(PROMPT)
-    terminal.resize(41, 132)
+    terminal = shell(target, terminals, "--rm", rows=33, cols=101)
+    if resize_to:
+        terminal.resize(*resize_to)  # the kernel tells porter with SIGWINCH
     terminal.send("sleep 1; stty size\r")
-    terminal.expect("41 132")
-    terminal.send("exit\r")
-    assert terminal.wait() == 0
+    rows, cols = resize_to or (33, 101)
+    terminal.expect(f"{rows} {cols}")
+    terminal.send(f"exit {code}\r")
+    assert terminal.wait() == code
 
 
 def test_detach_keys_leave_the_container_running_and_attach_returns_to_it(
@@ -74,10 +61,7 @@ def test_detach_keys_leave_the_container_running_and_attach_returns_to_it(
 ) -> None:
     name = target.name("tty")
     try:
-        first = porter_terminal(
-            target, terminals, "run", "-it", "--name", name, "--network", "none", target.image, "sh"
-        )
-        first.expect(PROMPT)
+        first = shell(target, terminals, "--name", name)
         first.send("echo before-detach\r")
         first.expect("before-detach\r\n")
         first.send("\x10\x11")
