@@ -274,8 +274,19 @@ def test_recovery_remakes_bridges_and_removes_what_no_container_owns(host: Host)
     subprocess.run(["ip", "link", "del", bridge], check=True)
     subprocess.run(["nft", "delete", "table", "inet", "porter"], check=True)
     host.service = host.open()
-    host.service.recover(owners=lambda: {kept.id})
+    host.service.recover({kept.id: True})
     assert bridge in links_in(host.netns)
     assert "table inet porter" in nft_ruleset(host.netns)
     assert not host.ns(orphan).exists()
     assert {lease["container_id"] for lease in host.service.store.leases()} == {kept.id}
+    assert reaches(host.ns(kept), host.service.get("kept").ipv4["Gateway"])
+
+
+def test_recovery_takes_down_the_namespace_of_a_container_that_stopped(host: Host) -> None:
+    stopped = host.start("stopped1", ports={"80/tcp": [{"HostPort": "18083"}]})
+    host.service.close()
+    host.service = host.open()
+    host.service.recover({stopped.id: False})
+    assert not host.ns(stopped).exists()
+    assert "18083" not in nft_ruleset(host.netns)
+    assert host.address(stopped) == "10.99.0.2"  # kept until the container is removed

@@ -109,6 +109,12 @@ def plug_veth(
     if any(":" in a for a in addresses):
         run(["nsenter", f"--net={netns}", "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=0"])
     run(["nsenter", f"--net={netns}", "ip", "-batch", "-"], stdin="\n".join(inside) + "\n")
+    enslave(host_name, bridge)
+
+
+def enslave(host_name: str, bridge: str) -> None:
+    """The host end of a veth on the bridge, up, in hairpin mode (a container may reach itself
+    through a published port)."""
     run(
         ["ip", "-batch", "-"],
         stdin=f"link set {host_name} master {bridge} up\n"

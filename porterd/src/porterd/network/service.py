@@ -20,7 +20,7 @@ import logging
 import secrets
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -140,7 +140,7 @@ class NetworkService:
             )
             with self.database.transaction() as connection:
                 self.store.add_network(connection, record)
-        self.recover(owners=None)
+        self.recover(None)
 
     def networks(self) -> list[NetworkRecord]:
         return self.store.networks()
@@ -599,27 +599,37 @@ class NetworkService:
                     self.store.delete_endpoint(connection, endpoint)
                 self.store.put_ports(connection, container_id, [])
 
-    def recover(self, owners: Callable[[], set[str]] | None) -> None:
-        """After a (re)start: bridges and rules made again from the records; endpoints and
-        namespaces of containers that no longer exist (`owners` gives those that do) removed."""
+    def recover(self, containers: Mapping[str, bool] | None) -> None:
+        """After a (re)start: bridges and rules made again from the records; the running
+        containers' DNS and published ports served again; what belongs to no container
+        (`containers`: each existing one's id, and whether it runs) removed. With None, only
+        the bridges and rules are made."""
         with self._lock:
-            known = set(owners()) if owners is not None else None
-            for endpoint in self.store.endpoints():
-                if known is not None and endpoint.container_id not in known:
-                    self.release(endpoint.container_id)
-            if self.netns_root.is_dir():
-                for path in self.netns_root.iterdir():
-                    if known is not None and path.name not in known:
-                        links.remove_netns(path)
-                    elif links.is_netns(path):
-                        self._rebind(path.name)
-                        for endpoint in self.store.endpoints(container_id=path.name):
-                            network = self.get(endpoint.network_id)
-                            if not network.default:
-                                self.dns.serve(endpoint.container_id, path)
             for network in self.store.networks():
                 self._make_bridge(network)
+            if containers is not None:
+                for endpoint in self.store.endpoints():
+                    if endpoint.container_id not in containers:
+                        self.release(endpoint.container_id)
+                paths = list(self.netns_root.iterdir()) if self.netns_root.is_dir() else []
+                for path in paths:
+                    if not containers.get(path.name) or not links.is_netns(path):
+                        self.stop(path.name)
+                        continue
+                    self._rebind(path.name)
+                    for network, endpoint in self.endpoints_of(path.name):
+                        self._replug(network, endpoint)
             self._apply_rules()
+
+    def _replug(self, network: NetworkRecord, endpoint: Endpoint) -> None:
+        """A running container's endpoint after a restart: its veth back on the bridge (made
+        again if it went), its DNS server listening again."""
+        if links.link_exists(endpoint.host_veth):
+            links.enslave(endpoint.host_veth, network.bridge)
+            if not network.default:
+                self.dns.serve(endpoint.container_id, self.netns_path(endpoint.container_id))
+        else:
+            self._plug(network, endpoint)
 
     def _rebind(self, container_id: str) -> None:
         try:
