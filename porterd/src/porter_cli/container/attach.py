@@ -38,7 +38,7 @@ def command(detach_keys: str | None, no_stdin: bool, sig_proxy: bool, container:
     spec = detach_keys or DEFAULT_DETACH_KEYS
     keys = parse_detach_keys(spec)
     stream = attach_stream(api, info["Id"], stdin, spec)
-    if stream_container(api, info["Id"], stream, tty, stdin, keys if stdin else None):
+    if stream_container(api, info["Id"], stream, tty, stdin, keys if stdin else None, sig_proxy):
         return
     result = api.post_json(f"/containers/{info['Id']}/wait", {"condition": "not-running"}) or {}
     code = int(result.get("StatusCode") or 0)

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from porter_cli.client.api import Client, path_part
+from porter_cli.client.api import Client, path_part, version_tuple
 from porter_cli.client.hijack import HijackedStream
 
 
@@ -34,7 +34,9 @@ class ExitWaiter(threading.Thread):
     def __init__(self, client: Client, container: str, condition: str) -> None:
         super().__init__(daemon=True)
         self.client = client
-        params = {"condition": condition}
+        # `condition` came with API 1.30; older daemons wait for the next exit anyway
+        supported = version_tuple(client.version) >= (1, 30)
+        params = {"condition": condition if supported else None}
         self.conn = client.begin("POST", f"/containers/{path_part(container)}/wait", params)
         self.result: dict[str, Any] | None = None
         self.error: BaseException | None = None
@@ -97,13 +99,15 @@ def stream_container(
     tty: bool,
     stdin: bool,
     detach_keys: bytes | None,
+    sig_proxy: bool = True,
 ) -> bool:
-    """Copy the attached stream with the terminal set up; True when the user detached."""
+    """Copy the attached stream with the terminal set up; True when the user detached.
+    Without a TTY, SIGINT and SIGTERM go on to the container unless `sig_proxy` is off."""
     from porter_cli.terminal import follow_window, pump, raw_mode
 
     with (
         raw_mode(tty and stdin),
         follow_window(resize_container(client, container), tty),
-        proxy_signals(client, container, not tty),
+        proxy_signals(client, container, sig_proxy and not tty),
     ):
         return pump(stream, tty, stdin, detach_keys)

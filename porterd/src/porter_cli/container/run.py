@@ -81,7 +81,7 @@ def command(
     except CliError:
         stream.close()
         raise
-    if stream_container(api, container, stream, tty, stdin, keys if stdin else None):
+    if stream_container(api, container, stream, tty, stdin, keys if stdin else None, sig_proxy):
         return
     code = waiter.code()
     if code:

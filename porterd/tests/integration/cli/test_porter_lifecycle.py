@@ -263,3 +263,16 @@ def test_porter_and_docker_manage_the_same_containers(target: Target) -> None:
     finally:
         assert target.porter("rm", "-f", by_docker).returncode == 0
     assert target.docker("ps", "-a", "-q", "--filter", f"name={by_docker}").stdout == ""
+
+
+def test_push_then_pull_by_the_new_name(target: Target) -> None:
+    registry = target.image.split("/")[0]
+    pushed = f"{registry}/{target.name('pushed')}:v1"
+    assert target.porter("pull", "-q", target.image).returncode == 0
+    assert target.porter("tag", target.image, pushed).returncode == 0
+    result = target.porter("push", pushed)
+    assert result.returncode == 0, result.stderr
+    assert "v1: digest: sha256:" in result.stdout
+    assert target.porter("rmi", pushed).returncode == 0
+    assert target.porter("pull", "-q", pushed).stdout == f"{pushed}\n"
+    target.porter("rmi", pushed)

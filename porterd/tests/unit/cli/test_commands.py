@@ -367,3 +367,48 @@ def test_save_refuses_to_write_to_a_terminal_but_writes_a_file(
     assert porter("save", "-o", str(tmp_path / "out.tar"), "a", "b").returncode == 0
     assert (tmp_path / "out.tar").read_bytes() == b"tar bytes"
     assert engine.seen("GET", "/images/get")[0].query["names"] == ["a", "b"]
+
+
+@pytest.mark.parametrize(("flags", "forwarded"), [((), ["SIGTERM"]), (("--no-sig-proxy",), [])])
+def test_signals_to_porter_reach_a_container_without_a_tty(
+    engine: FakeEngine, porter_env, flags, forwarded
+) -> None:
+    import signal
+    import subprocess
+    import time
+
+    from porter_fake_engine import PORTER
+
+    attached, done = threading.Event(), threading.Event()
+
+    def attach(sock: socket.socket, _request: Request) -> None:
+        attached.set()
+        done.wait(20)
+        sock.close()
+
+    def kill(request: Request) -> Reply:
+        done.set()
+        return Reply(204)
+
+    engine.json("POST", "/containers/create", {"Id": "c9"}, 201)
+    engine.json("POST", "/containers/c9/start", None, 204)
+    engine.route("POST", "/containers/c9/attach", lambda r: Reply(hijack=attach))
+    engine.route(
+        "POST", "/containers/c9/wait", lambda r: (done.wait(20), Reply(200, {"StatusCode": 143}))[1]
+    )
+    engine.route("POST", "/containers/c9/kill", kill)
+    argv = [str(PORTER), "-H", engine.host, "run", *flags, "busybox", "sleep", "60"]  # type: ignore[attr-defined]
+    process = subprocess.Popen(
+        argv, env=porter_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        assert attached.wait(20)
+        time.sleep(0.5)  # the handlers are in place once the container is started
+        process.send_signal(signal.SIGTERM)
+        if forwarded:
+            assert process.wait(20) == 143
+    finally:
+        done.set()
+        process.kill()
+        process.wait()
+    assert [r.param("signal") for r in engine.seen("POST", "/containers/c9/kill")] == forwarded
