@@ -424,3 +424,27 @@ def test_commit_makes_an_image_with_the_container_changes(client: docker.DockerC
         assert f"{repository}:v1" in client.images.get(image.id).tags
     finally:
         container.remove(force=True)
+
+
+def test_a_health_check_turns_unhealthy_then_healthy(client: docker.DockerClient) -> None:
+    healthcheck = {
+        "Test": ["CMD-SHELL", "test -e /tmp/ok"],
+        "Interval": 200_000_000,
+        "Timeout": 5_000_000_000,
+        "Retries": 2,
+    }
+    container = client.containers.run(
+        IMAGE, ["sleep", "60"], detach=True, healthcheck=healthcheck, **NONE
+    )
+    try:
+
+        def health() -> str:
+            container.reload()
+            return container.attrs["State"].get("Health", {}).get("Status", "")
+
+        until(lambda: health() == "unhealthy")
+        container.exec_run(["touch", "/tmp/ok"])
+        until(lambda: health() == "healthy")
+        assert container.attrs["State"]["Health"]["Log"][-1]["ExitCode"] == 0
+    finally:
+        container.remove(force=True)

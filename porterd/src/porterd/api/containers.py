@@ -85,6 +85,9 @@ class Inspect(_Resource):
         container = self.service.get(id)
         document = inspect(container, self.service.paths(container))
         document["ExecIDs"] = self.service.execs.ids_of(container.id) or None
+        health = self.service.monitor.health.of(container)
+        if health is not None:
+            document["State"]["Health"] = health
         resp.media = document
 
 

@@ -19,6 +19,7 @@ import time
 from typing import TYPE_CHECKING
 
 from porterd.containers.conmon import pid_alive
+from porterd.containers.health import HealthChecks
 from porterd.containers.record import Container, now_rfc3339
 from porterd.containers.restart import RestartPolicy, restart_delay
 from porterd.containers.runtime import RuntimeFailed
@@ -42,6 +43,7 @@ class Monitor:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="container-monitor", daemon=True)
+        self.health = HealthChecks(service)
 
     def start(self) -> None:
         self._thread.start()
@@ -98,6 +100,7 @@ class Monitor:
                 self.service.pump(container).pump()
                 self.check(container)
         self.service.execs.tick()
+        self.health.tick()
         now = time.monotonic()
         with self._lock:
             due = [cid for cid, when in self._restarts.items() if when <= now]
