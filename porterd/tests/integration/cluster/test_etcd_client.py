@@ -29,28 +29,11 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EtcdCluster]:
-    with etcd_cluster(tmp_path_factory.mktemp("etcd"), first_address=11) as cluster:
-        yield cluster
-
-
 @pytest.fixture
 def fragile(tmp_path: Path) -> Iterator[EtcdCluster]:
     """A cluster of the test's own, for tests that kill members."""
     with etcd_cluster(tmp_path, first_address=21) as cluster:
         yield cluster
-
-
-@pytest.fixture
-def etcd(cluster: EtcdCluster, request: pytest.FixtureRequest) -> EtcdClient:
-    return EtcdClient(cluster.endpoints, timeout=3)
-
-
-@pytest.fixture
-def space(request: pytest.FixtureRequest) -> str:
-    """A key prefix no other test uses."""
-    return f"/t/{request.node.name}/"
 
 
 def test_a_stored_value_is_read_back(etcd: EtcdClient, space: str) -> None:

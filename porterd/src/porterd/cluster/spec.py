@@ -1,0 +1,227 @@
+"""A service's desired state in docker's ServiceSpec shape: validated and normalised in one
+place, so that the store never holds a spec the scheduler or the agent cannot act on.
+
+Porter's one addition rides on a label, so that the docker CLI can set it too:
+`porter.autoscale=min=2,max=10,cpu=70%[,rps=N]`.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from porterd.errors import InvalidParameter
+
+AUTOSCALE_LABEL = "porter.autoscale"
+NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$")
+CONSTRAINT = re.compile(r"^\s*([\w.-]+)\s*(==|!=)\s*(.+?)\s*$")
+CONSTRAINT_KEYS = (
+    "node.id",
+    "node.hostname",
+    "node.role",
+    "node.platform.os",
+    "node.platform.arch",
+)
+FAILURE_ACTIONS = ("pause", "continue", "rollback")
+ORDERS = ("stop-first", "start-first")
+PROTOCOLS = ("tcp", "udp", "sctp")
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """`node.labels.K==V`, `node.hostname!=x`...: `key` without the `node.` prefix."""
+
+    key: str
+    equal: bool
+    value: str
+
+    @classmethod
+    def parse(cls, text: str) -> Constraint:
+        match = CONSTRAINT.match(text)
+        if match is None:
+            raise InvalidParameter(
+                f"invalid constraint {text!r}: expected KEY==VALUE or KEY!=VALUE"
+            )
+        key, operator, value = match.groups()
+        if not (key in CONSTRAINT_KEYS or (key.startswith("node.labels.") and len(key) > 12)):
+            raise InvalidParameter(
+                f"invalid constraint {text!r}: the key must be node.labels.NAME or one of "
+                + ", ".join(CONSTRAINT_KEYS)
+            )
+        return cls(key.removeprefix("node."), operator == "==", value)
+
+
+@dataclass(frozen=True)
+class AutoscalePolicy:
+    minimum: int
+    maximum: int
+    cpu_percent: float | None = None
+    rps: float | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> AutoscalePolicy:
+        fields: dict[str, str] = {}
+        for item in text.split(","):
+            key, sep, value = item.partition("=")
+            if not sep or key.strip() not in ("min", "max", "cpu", "rps"):
+                raise InvalidParameter(
+                    f"invalid autoscale {text!r}: expected min=N,max=N and cpu=P% and/or rps=N"
+                )
+            fields[key.strip()] = value.strip()
+        try:
+            minimum, maximum = int(fields["min"]), int(fields["max"])
+            cpu = float(fields["cpu"].removesuffix("%")) if "cpu" in fields else None
+            rps = float(fields["rps"]) if "rps" in fields else None
+        except (KeyError, ValueError) as error:
+            raise InvalidParameter(
+                f"invalid autoscale {text!r}: min and max are whole numbers, cpu a percentage"
+            ) from error
+        if not 0 <= minimum <= maximum or maximum == 0:
+            raise InvalidParameter(f"invalid autoscale {text!r}: needs 0 <= min <= max, max > 0")
+        if cpu is None and rps is None:
+            raise InvalidParameter(f"invalid autoscale {text!r}: give a cpu=P% or rps=N target")
+        if (cpu is not None and cpu <= 0) or (rps is not None and rps <= 0):
+            raise InvalidParameter(f"invalid autoscale {text!r}: targets must be positive")
+        return cls(minimum, maximum, cpu, rps)
+
+
+def _object(value: Any, where: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidParameter(f"invalid service spec: {where} must be an object")
+    return value
+
+
+def _whole(value: Any, where: str, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidParameter(f"invalid service spec: {where} must be a whole number")
+    if value < minimum:
+        raise InvalidParameter(f"invalid service spec: {where} must be at least {minimum}")
+    return value
+
+
+def normalized(spec: Any) -> dict[str, Any]:
+    """`spec` checked and with docker's defaults filled in; `InvalidParameter` names the fault."""
+    spec = copy.deepcopy(_object(spec, "the spec"))
+    name = spec.get("Name")
+    if not isinstance(name, str) or not NAME.match(name):
+        raise InvalidParameter(
+            f"invalid service name {name!r}: letters, digits, '_', '.' and '-', up to 63"
+        )
+    template = spec["TaskTemplate"] = _object(spec.get("TaskTemplate"), "TaskTemplate")
+    container = template["ContainerSpec"] = _object(
+        template.get("ContainerSpec"), "TaskTemplate.ContainerSpec"
+    )
+    image = container.get("Image")
+    if not isinstance(image, str) or not image.strip():
+        raise InvalidParameter("invalid service spec: TaskTemplate.ContainerSpec.Image is required")
+    for key in ("Args", "Command", "Env"):
+        value = container.get(key)
+        if value is not None and not (
+            isinstance(value, list) and all(isinstance(item, str) for item in value)
+        ):
+            raise InvalidParameter(
+                f"invalid service spec: ContainerSpec.{key} must be a list of strings"
+            )
+    placement = template["Placement"] = _object(template.get("Placement"), "Placement")
+    constraints = placement.get("Constraints") or []
+    if not isinstance(constraints, list):
+        raise InvalidParameter("invalid service spec: Placement.Constraints must be a list")
+    for text in constraints:
+        Constraint.parse(str(text))
+    resources = _object(template.get("Resources"), "Resources")
+    for kind in ("Reservations", "Limits"):
+        for key in ("NanoCPUs", "MemoryBytes"):
+            value = _object(resources.get(kind), kind).get(key)
+            if value is not None:
+                _whole(value, f"Resources.{kind}.{key}")
+    _normalize_mode(spec)
+    _normalize_ports(spec)
+    for key in ("UpdateConfig", "RollbackConfig"):
+        spec[key] = update_config(_object(spec.get(key), key), key)
+    labels = _object(spec.get("Labels"), "Labels")
+    spec["Labels"] = labels
+    if AUTOSCALE_LABEL in labels:
+        AutoscalePolicy.parse(str(labels[AUTOSCALE_LABEL]))
+    return spec
+
+
+def _normalize_mode(spec: dict[str, Any]) -> None:
+    mode = _object(spec.get("Mode"), "Mode") or {"Replicated": {"Replicas": 1}}
+    if set(mode) - {"Replicated", "Global"} or len(mode) != 1:
+        raise InvalidParameter("invalid service spec: Mode is Replicated or Global")
+    if "Replicated" in mode:
+        replicated = _object(mode["Replicated"], "Mode.Replicated")
+        replicas = replicated.get("Replicas", 1)
+        if isinstance(replicas, int) and not isinstance(replicas, bool) and replicas < 0:
+            raise InvalidParameter(f"invalid replica count {replicas}: it cannot be negative")
+        mode["Replicated"] = {"Replicas": _whole(replicas, "Mode.Replicated.Replicas")}
+    else:
+        mode["Global"] = {}
+    spec["Mode"] = mode
+
+
+def _normalize_ports(spec: dict[str, Any]) -> None:
+    endpoint = spec["EndpointSpec"] = _object(spec.get("EndpointSpec"), "EndpointSpec")
+    endpoint.setdefault("Mode", "vip")
+    ports = endpoint.get("Ports") or []
+    if not isinstance(ports, list):
+        raise InvalidParameter("invalid service spec: EndpointSpec.Ports must be a list")
+    seen: set[tuple[str, int]] = set()
+    for port in ports:
+        port = _object(port, "a port")
+        port["Protocol"] = protocol = port.get("Protocol") or "tcp"
+        if protocol not in PROTOCOLS:
+            raise InvalidParameter(f"invalid port protocol {protocol!r}: tcp, udp or sctp")
+        _whole(port.get("TargetPort"), "the port's TargetPort", 1)
+        published = port.get("PublishedPort") or 0
+        port["PublishedPort"] = _whole(published, "the port's PublishedPort")
+        if published > 65535 or port["TargetPort"] > 65535:
+            raise InvalidParameter(f"invalid port {published}: ports go up to 65535")
+        port.setdefault("PublishMode", "ingress")
+        if published and (protocol, published) in seen:
+            raise InvalidParameter(f"port {published}/{protocol} is published twice")
+        seen.add((protocol, published))
+    endpoint["Ports"] = ports
+
+
+def update_config(config: dict[str, Any], where: str) -> dict[str, Any]:
+    config = dict(config)
+    config["Parallelism"] = _whole(config.get("Parallelism", 1), f"{where}.Parallelism")
+    config["Delay"] = _whole(config.get("Delay", 0), f"{where}.Delay")
+    config["Monitor"] = _whole(config.get("Monitor", 5_000_000_000), f"{where}.Monitor")
+    action = config.setdefault("FailureAction", "pause")
+    if action not in FAILURE_ACTIONS:
+        raise InvalidParameter(f"invalid {where}.FailureAction {action!r}: pause or rollback")
+    order = config.setdefault("Order", "stop-first")
+    if order not in ORDERS:
+        raise InvalidParameter(f"invalid {where}.Order {order!r}: stop-first or start-first")
+    return config
+
+
+def published_ports(spec: dict[str, Any]) -> list[tuple[str, int]]:
+    """(protocol, port) of each port `spec` publishes on every node."""
+    return [
+        (port["Protocol"], port["PublishedPort"])
+        for port in spec.get("EndpointSpec", {}).get("Ports", [])
+        if port.get("PublishedPort")
+    ]
+
+
+def replicas(spec: dict[str, Any]) -> int | None:
+    """The replica count, or None for a global service."""
+    mode = spec.get("Mode", {})
+    return None if "Global" in mode else int(mode.get("Replicated", {}).get("Replicas", 1))
+
+
+def constraints(spec: dict[str, Any]) -> list[Constraint]:
+    placement = spec.get("TaskTemplate", {}).get("Placement", {})
+    return [Constraint.parse(text) for text in placement.get("Constraints") or []]
+
+
+def autoscale_policy(spec: dict[str, Any]) -> AutoscalePolicy | None:
+    text = spec.get("Labels", {}).get(AUTOSCALE_LABEL)
+    return AutoscalePolicy.parse(text) if text else None

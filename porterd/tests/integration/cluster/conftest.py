@@ -1,0 +1,36 @@
+"""One 3-member etcd for the cluster tests of a session (each test under a key prefix of its
+own), started on loopback addresses 127.0.0.11-13 and stopped at the end."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from porterd.cluster.etcd import EtcdClient
+from porterd.cluster.store import ClusterStore
+
+from ...etcd_support import EtcdCluster, etcd_cluster, unavailable
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EtcdCluster]:
+    if unavailable() is not None:
+        pytest.skip(str(unavailable()))
+    with etcd_cluster(tmp_path_factory.mktemp("etcd"), first_address=11) as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def etcd(cluster: EtcdCluster) -> EtcdClient:
+    return EtcdClient(cluster.endpoints, timeout=3)
+
+
+@pytest.fixture
+def space(request: pytest.FixtureRequest) -> str:
+    """A key prefix no other test uses."""
+    return f"/t/{request.node.name}/"
+
+
+@pytest.fixture
+def store(etcd: EtcdClient, space: str) -> ClusterStore:
+    return ClusterStore(etcd, prefix=space)
