@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
+import json
 import shutil
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from porter_specs.digest import Digest
 from porter_specs.errors import PorterError
 from porter_specs.models import Descriptor, Platform
 
@@ -32,7 +36,9 @@ from porter_image.dockerfile.words import expand_word
 from porter_image.errors import TagNotFoundError
 from porter_image.image import Image, commit_image, load_image, timestamp
 from porter_image.layout import Layout, check_tag
-from porter_image.snapshots import SnapshotStore
+
+if TYPE_CHECKING:
+    from porter_image.snapshots import SnapshotStore
 
 PROXY_ARGS = frozenset(
     name
@@ -61,10 +67,16 @@ class Builder:
         self.platform = options.platform or Platform.host()
         self.cache = BuildCache(layout)
         self.root = Path(layout.path) / BUILD_FOLDER
-        self.snapshots = SnapshotStore(self.root / "snapshots")
         self.workspace = self.root / "tmp" / uuid.uuid4().hex[:12]
         self.created = timestamp(options.source_date_epoch)
         self.stages: dict[int, StageState] = {}
+
+    @functools.cached_property
+    def snapshots(self) -> SnapshotStore:
+        """The layer snapshots of builds into this layout (made on the first uncached step)."""
+        from porter_image.snapshots import SnapshotStore
+
+        return SnapshotStore(self.root / "snapshots")
 
     def build(self, text: str) -> Descriptor:
         dockerfile = parse_dockerfile(text, self.options.dockerfile)
@@ -199,20 +211,39 @@ class Builder:
         return self.image_state(image, where)
 
     def image_state(self, image: str, where: str) -> StageState:
-        """The start of a stage on an image: a tag of the layout, else pulled from a registry."""
-        loaded = None
+        """The start of a stage on an image: a tag of the layout, else pulled from a registry.
+
+        A tag's image is read (and schema-checked) once per manifest; later builds take its
+        config and layers from the cache, so a fully cached build checks no JSON schema."""
         if not self.options.pull:
             with contextlib.suppress(ValueError, TagNotFoundError):
-                loaded = load_image(self.layout, check_tag(image), self.platform)
-        loaded = loaded or self._pull(image, where)
-        key = step_key("", "FROM", str(loaded.descriptor.digest))
-        config = copy.deepcopy(loaded.config_json)
+                top = self.layout.resolve(check_tag(image))
+                seen = step_key("base", str(top.digest), str(self.platform))
+                document = self.cache.read(seen)
+                if document is None:
+                    loaded = load_image(self.layout, check_tag(image), self.platform)
+                    document = {
+                        "config": loaded.config_json,
+                        "layers": [layer.to_json() for layer in loaded.manifest.layers],
+                        "manifest": str(loaded.descriptor.digest),
+                    }
+                    self.cache.write(seen, document)
+                return self._state_of(document)
+        loaded = self._pull(image, where)
+        layers = [layer.to_json() for layer in loaded.manifest.layers]
+        manifest = str(loaded.descriptor.digest)
+        return self._state_of(
+            {"config": loaded.config_json, "layers": layers, "manifest": manifest}
+        )
+
+    def _state_of(self, document: dict[str, Any]) -> StageState:
+        config = copy.deepcopy(document["config"])
         config.setdefault("config", {})
-        return StageState(config, list(loaded.manifest.layers), key, self.created)
+        layers = [Descriptor.from_json(layer) for layer in document["layers"]]
+        key = step_key("", "FROM", document["manifest"])
+        return StageState(config, layers, key, self.created)
 
     def _pull(self, image: str, where: str) -> Image:
-        from porter_specs.errors import PorterError
-
         from porter_image.copy import CopyOptions, copy_image
 
         tag = f"porter-build-base-{uuid.uuid4().hex[:12]}"
@@ -238,8 +269,14 @@ class Builder:
         history = config.get("history") or [{}]
         config["created"] = history[-1].get("created") or self.created
         tags = [check_tag(tag) for tag in self.options.tags]
+        committed = step_key(state.key, "commit", json.dumps(config, sort_keys=True))
         with self.layout.writing():
-            descriptor = commit_image(self.layout, tags[0], config, tuple(state.layers))
-            for tag in tags[1:]:
+            document = self.cache.read(committed)
+            if document is not None and self.layout.has_blob(Digest.parse(document["digest"])):
+                descriptor = Descriptor.from_json(document)  # this very image, committed before
+            else:
+                descriptor = commit_image(self.layout, tags[0], config, tuple(state.layers))
+                self.cache.write(committed, descriptor.to_json())
+            for tag in tags:
                 self.layout.set_tag(tag, descriptor)
         return descriptor

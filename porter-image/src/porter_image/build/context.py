@@ -17,11 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from porter_image.build.archive import apply_tar
 from porter_image.build.errors import BuildError
 from porter_image.dockerfile.ignore import IgnoreRules, translate
 from porter_image.exec_user import scoped_path
-from porter_image.layer.errors import LayerError
 from porter_image.layer.tree_walk import KINDS
 
 _MAGIC = re.compile(r"[*?\[\\]")
@@ -50,6 +48,9 @@ class BuildContext:
     @classmethod
     def from_tar(cls, stream: BinaryIO, folder: Path) -> BuildContext:
         """A context sent as a tar (`-`), extracted as it streams into `folder`."""
+        from porter_image.build.archive import apply_tar
+        from porter_image.layer.errors import LayerError
+
         folder.mkdir(parents=True, exist_ok=True)
         try:
             apply_tar(stream, folder)

@@ -21,20 +21,18 @@ from porter_specs.models import Descriptor, ImageConfig, Manifest
 from porter_image.build import metadata
 from porter_image.build.cache import step_key
 from porter_image.build.errors import BuildError
-from porter_image.build.rootfs import StepRootfs
 from porter_image.build.state import StageState
-from porter_image.build.upper_layer import write_upper_layer
 from porter_image.dockerfile import instructions as ins
 from porter_image.dockerfile.lines import Heredoc
 from porter_image.dockerfile.words import expand_text, expand_word
 from porter_image.image import Image
 from porter_image.layer.options import LayerResult, TarOptions
-from porter_image.snapshots import chain_ids
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from porter_image.build.builder import Builder
+    from porter_image.build.rootfs import StepRootfs
 
 _NO_CONFIG = Descriptor(media_types.IMAGE_CONFIG, Digest("sha256", "0" * 64), 0)
 
@@ -78,6 +76,8 @@ class StageRunner:
 
     def lowerdirs(self, state: StageState) -> tuple[Path, ...]:
         """The overlay lowerdirs of a state's layers, unpacking the snapshots not made yet."""
+        from porter_image.snapshots import chain_ids
+
         config = ImageConfig.from_json(state.config)
         image = Image(
             _NO_CONFIG, Manifest(_NO_CONFIG, tuple(state.layers)), config, {}, state.config
@@ -102,6 +102,8 @@ class StageRunner:
             options.report(f"{self.where}: CACHED")
             self.state.restore(key, cached)
             return
+        from porter_image.build.rootfs import StepRootfs
+
         with StepRootfs(self.builder.workspace, self.lowerdirs(self.state)) as step:
             action(step)
             step.unmount()
@@ -113,6 +115,8 @@ class StageRunner:
         self.builder.cache.put(key, self.state.cached())
 
     def _write_layer(self, upper: Path) -> LayerResult:
+        from porter_image.build.upper_layer import write_upper_layer
+
         layout = self.builder.layout
         tar = TarOptions(mtime=self.builder.options.source_date_epoch)
         with layout.blob_writer() as out:
