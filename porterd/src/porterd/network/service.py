@@ -85,6 +85,12 @@ def container_ref(container: Any) -> ContainerRef:
     )
 
 
+def join_netns(document: dict[str, Any], netns: Path) -> None:
+    """A runtime config's network namespace becomes the one bound at `netns`."""
+    namespaces = [n for n in document["linux"]["namespaces"] if n["type"] != "network"]
+    document["linux"]["namespaces"] = [*namespaces, {"type": "network", "path": str(netns)}]
+
+
 def now() -> str:
     return datetime.datetime.now(datetime.UTC).isoformat().replace("+00:00", "Z")
 
