@@ -448,3 +448,24 @@ def test_a_health_check_turns_unhealthy_then_healthy(client: docker.DockerClient
         assert container.attrs["State"]["Health"]["Log"][-1]["ExitCode"] == 0
     finally:
         container.remove(force=True)
+
+
+def test_an_image_volume_gets_an_anonymous_volume_seeded_from_the_image(
+    client: docker.DockerClient,
+) -> None:
+    maker = client.containers.run(
+        IMAGE, ["sh", "-c", "mkdir /data && echo seed > /data/file"], detach=True, **NONE
+    )
+    try:
+        maker.wait()
+        image = maker.commit(name("withvolume"), "v1", changes=["VOLUME /data"])
+        user = client.containers.run(image.id, ["sh", "-c", "cat /data/file"], detach=True, **NONE)
+        try:
+            assert user.wait()["StatusCode"] == 0
+            assert user.logs() == b"seed\n"
+            mount = user.attrs["Mounts"][0]
+            assert (mount["Type"], mount["Destination"]) == ("volume", "/data")
+        finally:
+            user.remove(force=True, v=True)
+    finally:
+        maker.remove(force=True)

@@ -10,9 +10,12 @@ refuse a missing source; an image VOLUME not covered by another mount gets an an
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 from typing import Any, Protocol
 
+from porter_image.errors import RuntimeConfigError
+from porter_image.exec_user import scoped_path
 from porterd.errors import InvalidParameter
 
 BIND_OPTIONS = ("ro", "rw", "z", "Z", "private", "rprivate", "shared", "rshared", "slave")
@@ -179,3 +182,18 @@ def oci_mounts(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return mounts
+
+
+def populate_volumes(points: list[dict[str, Any]], rootfs: Path) -> None:
+    """Copy what the image holds at a volume's destination into the volume while the volume
+    is empty (its first use), owners and modes kept, as dockerd does."""
+    for point in points:
+        source = Path(point.get("Source") or "")
+        if point["Type"] != "volume" or not source.is_dir() or any(source.iterdir()):
+            continue
+        try:
+            inside = scoped_path(rootfs, point["Destination"])
+        except RuntimeConfigError:
+            continue
+        if inside.is_dir() and not inside.is_symlink() and any(inside.iterdir()):
+            subprocess.run(["cp", "-a", f"{inside}/.", str(source)], check=True, timeout=600)

@@ -28,7 +28,7 @@ from porterd.containers import names
 from porterd.containers.conmon import Conmon, MonitorRequest, pid_alive
 from porterd.containers.create import checked_host_config, merged_config
 from porterd.containers.logs import JsonFileWriter, LogOptions, LogPump
-from porterd.containers.mounts import Volumes, resolve_mounts
+from porterd.containers.mounts import Volumes, populate_volumes, resolve_mounts
 from porterd.containers.record import Container, ContainerPaths, now_rfc3339
 from porterd.containers.restart import RestartPolicy
 from porterd.containers.runtime import OciRuntime, RuntimeFailed
@@ -288,6 +288,7 @@ class ContainerService:
             f"127.0.1.1\t{hostname}\n",
         )
         _write_if_missing(paths.resolv_conf, _host_resolv_conf())
+        populate_volumes(container.mounts, paths.rootfs)
         document = bundle_config(container, paths.rootfs, paths)
         validate(document, "runtime-config", what=str(paths.bundle / "config.json"))
         import json
