@@ -73,3 +73,12 @@ def image_config(layout: Path, tag: str = "out") -> dict[str, Any]:
 def overlay_mounts_below(folder: Path) -> list[str]:
     with open("/proc/self/mountinfo") as mounts:
         return [line for line in mounts if str(folder) in line]
+
+
+def build_cgroups() -> set[str]:
+    """The cgroups of RUN containers (`porter-build-*`) present now, in every hierarchy."""
+    root = Path("/sys/fs/cgroup")
+    found = set()
+    for pattern in ("porter-build-*", "*/porter-build-*", "*/*/porter-build-*"):
+        found |= {str(path) for path in root.glob(pattern)}
+    return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 from build_support import (
     NEEDS_ROOT,
+    build_cgroups,
     build_ok,
     image_config,
     overlay_mounts_below,
@@ -321,17 +323,20 @@ def test_context_from_a_tar_on_stdin(base: Path, tmp_path: Path) -> None:
 
 def test_a_failing_run_leaves_no_tag_mount_or_container(base: Path, ctx: Path) -> None:
     write_context(ctx, {"Dockerfile": "FROM busybox\nRUN echo partial > /p; exit 7\n"})
+    cgroups = build_cgroups()
     result = run_build(base, ctx)
     assert result.returncode == 1
     assert "exited with status 7" in result.stderr.strip().splitlines()[-1]
     assert "out" not in Layout.open(base).tags()
     assert overlay_mounts_below(base) == []
     assert not any((base / "porter-build" / "tmp").iterdir())
+    assert build_cgroups() <= cgroups
 
 
 def test_sigint_during_run_cleans_up(base: Path, ctx: Path) -> None:
     write_context(ctx, {"Dockerfile": "FROM busybox\nRUN touch /started; sleep 60\n"})
     command = [str(PORTER_IMAGE), "build", "-t", f"{base}:out", str(ctx)]
+    cgroups = build_cgroups()
     process = subprocess.Popen(command, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.monotonic() + 60
     while not overlay_mounts_below(base) and time.monotonic() < deadline:
@@ -342,6 +347,7 @@ def test_sigint_during_run_cleans_up(base: Path, ctx: Path) -> None:
     assert "out" not in Layout.open(base).tags()
     assert overlay_mounts_below(base) == []
     assert not any((base / "porter-build" / "tmp").iterdir())
+    assert build_cgroups() <= cgroups
 
 
 @pytest.mark.skipif(not shutil.which("runc"), reason="runc is not installed")
@@ -374,3 +380,55 @@ def test_bad_input_is_one_line_and_no_tag(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr
     assert "out" not in Layout.open(base).tags()
+
+
+def test_onbuild_triggers_run_in_the_next_build(base: Path, ctx: Path, tmp_path: Path) -> None:
+    write_context(ctx, {"Dockerfile": "FROM busybox\nONBUILD COPY f /from-trigger\n", "f": "t"})
+    build_ok(base, ctx, tag="parent")
+    (ctx / "Dockerfile").write_text("FROM parent\n")
+    build_ok(base, ctx)
+    assert (unpack(base, "out", tmp_path) / "from-trigger").read_text() == "t"
+    assert "OnBuild" not in image_config(base)["config"]
+
+
+def test_run_bind_mount_from_a_stage_reads_it_without_copying(
+    base: Path, ctx: Path, tmp_path: Path
+) -> None:
+    dockerfile = """\
+FROM busybox AS tools
+RUN echo from-stage > /note
+FROM busybox
+RUN --mount=type=bind,from=tools,source=/note,target=/mnt/note cat /mnt/note > /copied
+"""
+    write_context(ctx, {"Dockerfile": dockerfile})
+    build_ok(base, ctx)
+    rootfs = unpack(base, "out", tmp_path)
+    assert (rootfs / "copied").read_text() == "from-stage\n"
+    assert not (rootfs / "mnt").exists()
+
+
+def test_add_downloads_a_url_and_checks_its_checksum(base: Path, ctx: Path, tmp_path: Path) -> None:
+    import hashlib
+    import http.server
+    import threading
+
+    (tmp_path / "served").mkdir()
+    (tmp_path / "served" / "file.txt").write_text("served\n")
+    handler = functools.partial(
+        http.server.SimpleHTTPRequestHandler, directory=str(tmp_path / "served")
+    )
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/file.txt"
+        digest = "sha256:" + hashlib.sha256(b"served\n").hexdigest()
+        dockerfile = f"FROM busybox\nADD --checksum={digest} {url} /downloads/\n"
+        write_context(ctx, {"Dockerfile": dockerfile})
+        build_ok(base, ctx)
+        (ctx / "Dockerfile").write_text(dockerfile.replace(digest, "sha256:" + "0" * 64))
+        failed = run_build(base, ctx, tag="bad")
+    finally:
+        server.shutdown()
+    path = unpack(base, "out", tmp_path) / "downloads" / "file.txt"
+    assert (path.read_text(), path.stat().st_mode & 0o777) == ("served\n", 0o600)
+    assert failed.returncode == 1 and "checksum" in failed.stderr
