@@ -1,0 +1,116 @@
+"""porterd.cluster.updates.update_step: batches, delay, order and failure actions."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from porterd.cluster.spec import normalized
+from porterd.cluster.updates import update_step
+
+_ids = itertools.count(1)
+OLD = {"ContainerSpec": {"Image": "busybox:1"}}
+STARTED = "2026-01-01T00:00:00Z"
+
+
+def service(state: str = "updating", **update: Any) -> dict[str, Any]:
+    spec = normalized(
+        {
+            "Name": "web",
+            "TaskTemplate": {"ContainerSpec": {"Image": "busybox:2"}},
+            "Mode": {"Replicated": {"Replicas": 4}},
+            "UpdateConfig": update,
+        }
+    )
+    status = {"State": state, "StartedAt": STARTED}
+    return {"ID": "svc", "Spec": spec, "UpdateStatus": status}
+
+
+def task(svc: dict, slot: int, *, new: bool, state: str = "running", **status: Any) -> dict:
+    return {
+        "ID": f"task{next(_ids):08d}",
+        "ServiceID": "svc",
+        "Slot": slot,
+        "NodeID": "a",
+        "Spec": svc["Spec"]["TaskTemplate"] if new else OLD,
+        "DesiredState": "running",
+        "CreatedAt": "2026-01-01T00:00:01Z",
+        "Status": {"State": state, **status},
+    }
+
+
+def test_the_first_batch_replaces_parallelism_outdated_tasks_in_slot_order() -> None:
+    svc = service(Parallelism=2)
+    tasks = [task(svc, slot, new=False) for slot in (3, 1, 2, 4)]
+    step = update_step(svc, tasks, now=0)
+    assert [t["Slot"] for t in step.replace] == [1, 2]
+    assert step.status is not None and step.status["BatchStarted"]
+
+
+def test_a_parallelism_of_zero_replaces_every_outdated_task_at_once() -> None:
+    svc = service(Parallelism=0)
+    assert len(update_step(svc, [task(svc, s, new=False) for s in (1, 2, 3)], 0).replace) == 3
+
+
+def test_the_next_batch_waits_while_a_new_task_is_not_up() -> None:
+    svc = service()
+    tasks = [task(svc, 1, new=True, state="starting"), task(svc, 2, new=False)]
+    assert update_step(svc, tasks, now=0).replace == []
+
+
+def test_a_new_task_still_starting_its_health_check_is_not_up() -> None:
+    svc = service()
+    starting = task(svc, 1, new=True, ContainerStatus={"Health": "starting"})
+    assert update_step(svc, [starting, task(svc, 2, new=False)], now=0).replace == []
+
+
+def test_the_delay_runs_from_when_a_batch_is_up() -> None:
+    svc = service(Delay=10_000_000_000)
+    svc["UpdateStatus"]["BatchStarted"] = True
+    tasks = [task(svc, 1, new=True), task(svc, 2, new=False)]
+    step = update_step(svc, tasks, now=100)
+    assert (step.replace, step.status["NextBatchAt"]) == ([], 110)  # type: ignore[index]
+    svc["UpdateStatus"] = step.status
+    assert update_step(svc, tasks, now=105).replace == []
+    assert [t["Slot"] for t in update_step(svc, tasks, now=110).replace] == [2]
+
+
+def test_the_step_carries_the_configured_order() -> None:
+    svc = service(Order="start-first")
+    assert update_step(svc, [task(svc, 1, new=False)], now=0).order == "start-first"
+
+
+def test_an_update_with_nothing_outdated_completes() -> None:
+    svc = service()
+    step = update_step(svc, [task(svc, 1, new=True)], now=0)
+    assert step.status is not None and step.status["State"] == "completed"
+
+
+def test_a_failed_new_task_pauses_the_update_by_default() -> None:
+    svc = service()
+    failed = task(svc, 1, new=True, state="failed", Err="exit 1")
+    step = update_step(svc, [failed, task(svc, 2, new=False)], now=0)
+    assert step.status is not None and step.status["State"] == "paused"
+    assert "failed: exit 1" in step.status["Message"]
+    assert not step.rollback and step.replace == []
+
+
+def test_an_unhealthy_new_task_rolls_back_when_the_failure_action_says_so() -> None:
+    svc = service(FailureAction="rollback")
+    sick = task(svc, 1, new=True, ContainerStatus={"Health": "unhealthy"})
+    step = update_step(svc, [sick, task(svc, 2, new=False)], now=0)
+    assert step.rollback
+    assert step.status is not None and step.status["State"] == "rollback_started"
+
+
+def test_a_failure_during_a_rollback_pauses_it_rather_than_rolling_back_again() -> None:
+    svc = service("rollback_started")
+    svc["Spec"]["RollbackConfig"]["FailureAction"] = "rollback"
+    step = update_step(svc, [task(svc, 1, new=True, state="failed")], now=0)
+    assert step.status is not None and step.status["State"] == "rollback_paused"
+    assert not step.rollback
+
+
+def test_a_paused_update_does_nothing() -> None:
+    svc = service("paused")
+    assert update_step(svc, [task(svc, 1, new=False)], now=0).replace == []
