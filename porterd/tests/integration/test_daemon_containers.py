@@ -17,7 +17,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from containers_support import (
     IMAGE,
-    busybox_rootfs_tar,
     client_for,
     missing_host_feature,
     porterd_with_busybox,
@@ -32,13 +31,10 @@ NONE = {"network_mode": "none"}
 
 
 @pytest.fixture(scope="module")
-def rootfs_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return busybox_rootfs_tar(tmp_path_factory.mktemp("busybox"))
-
-
-@pytest.fixture(scope="module")
-def porterd(tmp_path_factory: pytest.TempPathFactory, rootfs_tar: Path) -> Iterator[PorterdProcess]:
-    with porterd_with_busybox(tmp_path_factory.mktemp("daemon"), rootfs_tar) as process:
+def porterd(
+    tmp_path_factory: pytest.TempPathFactory, busybox_rootfs: Path
+) -> Iterator[PorterdProcess]:
+    with porterd_with_busybox(tmp_path_factory.mktemp("daemon"), busybox_rootfs) as process:
         yield process
 
 
@@ -48,10 +44,10 @@ def _name(prefix: str) -> str:
 
 @pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGINT"])
 def test_a_clean_stop_leaves_containers_running_for_the_next_porterd(
-    tmp_path: Path, rootfs_tar: Path, signal_name: str
+    tmp_path: Path, busybox_rootfs: Path, signal_name: str
 ) -> None:
     workdir = tmp_path / "d"
-    with porterd_with_busybox(workdir, rootfs_tar) as first:
+    with porterd_with_busybox(workdir, busybox_rootfs) as first:
         client = client_for(first)
         container = client.containers.run(IMAGE, ["sleep", "300"], detach=True, **NONE)
         container.reload()
