@@ -469,3 +469,45 @@ def test_an_image_volume_gets_an_anonymous_volume_seeded_from_the_image(
             user.remove(force=True, v=True)
     finally:
         maker.remove(force=True)
+
+
+def test_top_and_stats_of_a_running_container(client: docker.DockerClient) -> None:
+    container = client.containers.run(IMAGE, ["sleep", "60"], detach=True, **NONE)
+    try:
+        top = container.top()
+        assert "PID" in top["Titles"]
+        assert any("sleep 60" in " ".join(row) for row in top["Processes"])
+        stats = container.stats(stream=False)
+        assert stats["pids_stats"]["current"] >= 1
+        assert stats["memory_stats"]["usage"] > 0
+        assert stats["cpu_stats"]["cpu_usage"]["total_usage"] > 0
+    finally:
+        container.remove(force=True)
+
+
+def test_twenty_running_containers_survive_a_killed_porterd(
+    tmp_path: Path, rootfs_tar: Path
+) -> None:
+    workdir = tmp_path / "porterd"
+    script = "i=0; while true; do echo $i; i=$((i+1)); sleep 0.2; done"
+    with porterd_with_busybox(workdir, rootfs_tar) as porterd:
+        client = client_for(porterd)
+        ids = [
+            client.containers.run(IMAGE, ["sh", "-c", script], detach=True, **NONE).id
+            for _ in range(20)
+        ]
+        client.close()
+        porterd.process.kill()
+        porterd.process.wait()
+        with running_porterd(workdir) as again:
+            client = client_for(again)
+            try:
+                running = {c.id for c in client.containers.list()}
+                assert running == set(ids)
+                for container_id in ids:
+                    lines = client.containers.get(container_id).logs().split()
+                    assert [int(n) for n in lines] == list(range(len(lines)))
+            finally:
+                for container in client.containers.list(all=True):
+                    container.remove(force=True)
+                client.close()

@@ -1,0 +1,42 @@
+"""A container's Healthcheck read as dockerd reads it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from porterd.containers.health import DEFAULT_INTERVAL, DEFAULT_RETRIES, Probe
+from porterd.containers.record import Container
+
+
+def container_with(healthcheck: dict[str, Any] | None) -> Container:
+    return Container(
+        id="a" * 64, name="/h", created="2026-01-01T00:00:00Z", image="busybox",
+        image_id="sha256:" + "0" * 64, image_config={}, lowerdirs=(),
+        config={"Healthcheck": healthcheck} if healthcheck else {}, host_config={},
+        runtime="porter-runtime",
+    )  # fmt: skip
+
+
+def test_cmd_shell_runs_through_sh() -> None:
+    probe = Probe.of(container_with({"Test": ["CMD-SHELL", "curl -f localhost"]}))
+    assert probe is not None and probe.argv == ("/bin/sh", "-c", "curl -f localhost")
+
+
+def test_cmd_runs_its_arguments() -> None:
+    probe = Probe.of(container_with({"Test": ["CMD", "true", "x"]}))
+    assert probe is not None and probe.argv == ("true", "x")
+
+
+def test_none_and_no_healthcheck_mean_no_probe() -> None:
+    assert Probe.of(container_with({"Test": ["NONE"]})) is None
+    assert Probe.of(container_with(None)) is None
+
+
+def test_durations_are_nanoseconds_with_dockers_defaults() -> None:
+    probe = Probe.of(container_with({"Test": ["CMD", "true"], "Timeout": 2_500_000_000}))
+    assert probe is not None
+    assert (probe.interval, probe.timeout, probe.retries) == (
+        DEFAULT_INTERVAL,
+        2.5,
+        DEFAULT_RETRIES,
+    )
