@@ -209,9 +209,9 @@ def dockerd_unavailable() -> str | None:
 
 
 @contextlib.contextmanager
-def dockerd(namespace: Namespace, workdir: Path) -> Iterator[Path]:
+def dockerd(namespace: Namespace, workdir: Path, listen: list[str]) -> Iterator[Path]:
     """dockerd with its own data root, exec root, socket, pidfile and containerd, no
-    iptables and no bridge; yields its socket."""
+    iptables and no bridge, and the `listen` flags (more -H, TLS); yields its socket."""
     reason = dockerd_unavailable()
     if reason:
         raise Unavailable(reason)
@@ -238,6 +238,7 @@ def dockerd(namespace: Namespace, workdir: Path) -> Iterator[Path]:
             cgroup_parent,
             "--config-file",
             str(_empty_config(workdir)),
+            *listen,
         ],
         log,
     )
@@ -272,12 +273,14 @@ def _remove_cgroups(name: str) -> None:
 
 
 @contextlib.contextmanager
-def porterd(namespace: Namespace, workdir: Path, registry: str) -> Iterator[Path]:
+def porterd(
+    namespace: Namespace, workdir: Path, registry: str, listen: list[str]
+) -> Iterator[Path]:
     """porterd with its own data root and exec root, the test registry allowed over plain
-    HTTP; yields its socket."""
+    HTTP, and the `listen` flags (more -H, TLS); yields its socket."""
     sock = workdir / "porterd.sock"
     log = workdir / "porterd.log"
-    process = namespace.popen(porterd_argv(workdir, "--insecure-registry", registry), log)
+    process = namespace.popen(porterd_argv(workdir, "--insecure-registry", registry, *listen), log)
     try:
         wait_for(lambda: ping(sock), "porterd", process, log)
         yield sock
@@ -297,14 +300,39 @@ def porterd_unavailable() -> str | None:
 DOCKER = "/usr/bin/docker"  # Debian's docker CLI
 
 
+def make_certificates(workdir: Path, env: dict[str, str]) -> Path:
+    """A CA with server and client certificates made by `porter tls init`."""
+    certs = workdir / "certs"
+    subprocess.run([str(PORTER), "tls", "init", "--dir", str(certs)], check=True, env=env,
+                   capture_output=True, timeout=60)  # fmt: skip
+    return certs
+
+
+def tls_listener(certs: Path, port: int) -> list[str]:
+    """The daemon flags (dockerd's and porterd's) of a TCP listener demanding mutual TLS."""
+    return [
+        "-H", f"tcp://127.0.0.1:{port}", "--tlsverify", "--tlscacert", str(certs / "ca.pem"),
+        "--tlscert", str(certs / "server-cert.pem"), "--tlskey", str(certs / "server-key.pem"),
+    ]  # fmt: skip
+
+
 @dataclass
 class Target:
-    """A running daemon: its kind, socket and the busybox image it can pull."""
+    """A running daemon: its kind, socket, TCP address with mutual TLS (reached inside its
+    namespace), and the busybox image it can pull."""
 
     kind: str
     sock: Path
     image: str  # REGISTRY/busybox:latest
     env: dict[str, str]
+    namespace: Namespace
+    tcp_host: str
+    certs: Path
+
+    def porter_in_namespace(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """porter run inside the daemon's network namespace (to reach its TCP listener)."""
+        argv = self.namespace.argv([str(PORTER), *args])
+        return subprocess.run(argv, capture_output=True, text=True, timeout=120, env=self.env)
 
     @property
     def host(self) -> str:

@@ -47,15 +47,20 @@ def target(
     except cli_daemons.Unavailable as error:
         pytest.skip(str(error))
     try:
+        certs = cli_daemons.make_certificates(workdir, env)
+        port = cli_daemons.free_port(namespace)
+        listen = cli_daemons.tls_listener(certs, port)
         with cli_daemons.registry(namespace, workdir, busybox_layout) as registry:
             daemon = (
-                cli_daemons.dockerd(namespace, workdir)
+                cli_daemons.dockerd(namespace, workdir, listen)
                 if kind == "dockerd"
-                else cli_daemons.porterd(namespace, workdir, registry)
+                else cli_daemons.porterd(namespace, workdir, registry, listen)
             )
+            image = f"{registry}/busybox:latest"
             try:
                 with daemon as sock:
-                    yield Target(kind, sock, f"{registry}/busybox:latest", env)
+                    tcp = f"tcp://127.0.0.1:{port}"
+                    yield Target(kind, sock, image, env, namespace, tcp, certs)
             except cli_daemons.Unavailable as error:
                 pytest.skip(str(error))
     finally:
