@@ -59,6 +59,11 @@ class Daemon:
             ),
         )
         self.runtimes = {**default_runtimes(), **self.config.runtimes}
+        from porterd.network import NetworkService
+
+        self.networks = NetworkService(
+            database=self.database, exec_root=self.exec_root, events=self.events
+        )
         self.containers = ContainerService(
             database=self.database,
             events=self.events,
@@ -68,7 +73,10 @@ class Daemon:
             exec_root=self.exec_root,
             data_root=self.data_root,
             default_runtime=self.config.default_runtime,
+            networks=self.networks,
         )
+        self.networks.containers = self.containers
+        self.networks.recover({c.id: c.state.status.is_running() for c in self.containers.all()})
         self.images.usage = self.containers
         self.volumes.set_users(self.volume_users)
 
@@ -112,7 +120,7 @@ class Daemon:
             "DockerRootDir": str(self.data_root),
             "Plugins": {
                 "Volume": ["local"],
-                "Network": ["host", "none"],
+                "Network": ["bridge", "host", "null"],
                 "Authorization": None,
                 "Log": ["json-file"],
             },
@@ -197,6 +205,7 @@ class Daemon:
         """Stop watching and release the data root; containers go on under their conmon."""
         self.events.close()
         self.containers.close()
+        self.networks.close()
         self.database.close()
         self._lock.release()
 

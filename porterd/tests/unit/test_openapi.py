@@ -30,7 +30,11 @@ def registered(monkeypatch: pytest.MonkeyPatch) -> tuple[falcon.App, list[tuple[
     monkeypatch.setattr(falcon.App, "add_route", recording)
     placeholder = object()
     daemon = SimpleNamespace(
-        events=EventBus(), volumes=placeholder, containers=placeholder, images=placeholder
+        events=EventBus(),
+        volumes=placeholder,
+        containers=placeholder,
+        images=placeholder,
+        networks=placeholder,
     )
     return app_module.create_app(daemon), calls
 

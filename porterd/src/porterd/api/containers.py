@@ -88,6 +88,13 @@ class Inspect(_Resource):
         health = self.service.monitor.health.of(container)
         if health is not None:
             document["State"]["Health"] = health
+        if self.service.networks is not None:
+            from porterd.network.views import network_settings
+
+            mode = container.host_config.get("NetworkMode") or "default"
+            document["NetworkSettings"] = network_settings(
+                self.service.networks, container.id, mode
+            )
         resp.media = document
 
 

@@ -118,6 +118,10 @@ def describe_daemon_api() -> dict[str, Any]:
 
     placeholder = object()
     daemon = SimpleNamespace(
-        events=EventBus(), volumes=placeholder, containers=placeholder, images=placeholder
+        events=EventBus(),
+        volumes=placeholder,
+        containers=placeholder,
+        images=placeholder,
+        networks=placeholder,
     )
     return describe(create_app(daemon))

@@ -9,7 +9,7 @@ from typing import Any
 
 from porterd.containers.logs import LogOptions
 from porterd.containers.restart import RestartPolicy
-from porterd.containers.spec import NETWORK_MODES, capabilities_for
+from porterd.containers.spec import capabilities_for
 from porterd.errors import InvalidParameter
 
 _LISTS = ("Env", "Cmd", "Entrypoint")
@@ -129,8 +129,8 @@ def checked_host_config(host_config: dict[str, Any] | None) -> dict[str, Any]:
         "Config": {"max-size": str(options.max_size), "max-file": str(options.max_files)},
     }
     host["NetworkMode"] = host.get("NetworkMode") or "default"
-    if host["NetworkMode"] not in NETWORK_MODES:
-        raise InvalidParameter(f"network {host['NetworkMode']} not found")
+    if not isinstance(host["NetworkMode"], str):
+        raise InvalidParameter("HostConfig.NetworkMode must be a string")
     capabilities_for(host)  # unknown capabilities are refused at create, not at start
     for key in ("Memory", "NanoCpus", "CpuShares", "CpuQuota", "CpuPeriod"):
         if (host.get(key) or 0) < 0:

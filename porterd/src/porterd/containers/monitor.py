@@ -139,6 +139,8 @@ class Monitor:
             with contextlib.suppress(RuntimeFailed):
                 service.runtime_of(container).delete(container.id, force=True)
             service.release_rootfs(paths)
+            if service.networks is not None:
+                service.networks.stop(container.id)
             service.conmon.exit_file(container.id).unlink(missing_ok=True)
             started = state.started_at
             state.status, state.pid, state.conmon_pid = Status.EXITED, 0, 0

@@ -37,6 +37,7 @@ from porterd.containers.status import Status
 from porterd.containers.store import ContainerStore
 from porterd.errors import Conflict, InvalidParameter, NotFound, NotModified
 from porterd.images.records import ContainerImage, ContainerUse
+from porterd.network.service import container_ref, join_netns
 from porterd.state import Database
 
 DEFAULT_RUNTIME = "porter-runtime"
@@ -80,8 +81,10 @@ class ContainerService:
         data_root: Path,
         default_runtime: str = DEFAULT_RUNTIME,
         monitor_interval: float = 0.2,
+        networks: Any = None,
     ) -> None:
         self.events = events
+        self.networks = networks  # porterd.network.NetworkService; None: the runtime's netns
         self.images = images
         self.volumes = volumes
         self.exec_root = Path(exec_root)
@@ -195,11 +198,18 @@ class ContainerService:
         )
         container.mounts = resolve_mounts(host, sorted(config.get("Volumes") or {}), self.volumes)
         paths = self.paths(container)
+        if self.networks is not None:
+            endpoints = (body.get("NetworkingConfig") or {}).get("EndpointsConfig")
+            self.networks.register(container_ref(container), endpoints)
+        elif host["NetworkMode"] not in ("none", "host", "default", "bridge"):
+            raise InvalidParameter(f"network {host['NetworkMode']} not found")
         paths.data.mkdir(parents=True, exist_ok=True)
         try:
             self.store.add(container)
         except Conflict:
             shutil.rmtree(paths.data, ignore_errors=True)
+            if self.networks is not None:
+                self.networks.release(container.id)
             raise
         with self._table_lock:
             self._containers[container.id] = container
@@ -290,6 +300,12 @@ class ContainerService:
         _write_if_missing(paths.resolv_conf, _host_resolv_conf())
         populate_volumes(container.mounts, paths.rootfs)
         document = bundle_config(container, paths.rootfs, paths)
+        if self.networks is not None:
+            attachment = self.networks.prepare(container_ref(container))
+            write_file_atomic(paths.hosts, attachment.hosts.encode())
+            write_file_atomic(paths.resolv_conf, attachment.resolv_conf.encode())
+            if attachment.netns is not None:
+                join_netns(document, attachment.netns)
         validate(document, "runtime-config", what=str(paths.bundle / "config.json"))
         import json
 
@@ -317,6 +333,8 @@ class ContainerService:
 
     def _fail_start(self, container: Container, paths: ContainerPaths, error: Exception) -> None:
         self.gates.close(container.id)
+        if self.networks is not None:
+            self.networks.stop(container.id)
         runtime = self.runtime_of(container)
         with contextlib.suppress(RuntimeFailed):
             runtime.delete(container.id, force=True)
@@ -497,6 +515,8 @@ class ContainerService:
             with contextlib.suppress(RuntimeFailed):
                 self.runtime_of(container).delete(container.id, force=True)
             self.store.remove(container.id)
+            if self.networks is not None:
+                self.networks.release(container.id)
             with self._table_lock:
                 self._containers.pop(container.id, None)
                 pump = self._pumps.pop(container.id, None)

@@ -1,0 +1,232 @@
+"""Networking under a real porterd (in a network namespace of the test's own), driven by
+docker-py and the Debian docker CLI: busybox containers reaching each other by name and
+alias on user networks, isolation between networks, published ports reached from porterd's
+namespace over 127.0.0.1 and over its own address, nothing left behind by a removal, and
+addresses, DNS and ports still working after porterd is killed and started again."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from containers_support import (
+    DOCKER_CLI,
+    IMAGE,
+    busybox_rootfs_tar,
+    client_for,
+    docker_cli,
+    missing_host_feature,
+    porterd_with_busybox,
+)
+from porterd_process import PorterdProcess
+
+from porterd.tests.network_support import unavailable
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(missing_host_feature() is not None, reason=str(missing_host_feature())),
+    pytest.mark.skipif(unavailable() is not None, reason=str(unavailable())),
+]
+needs_docker_cli = pytest.mark.skipif(
+    not DOCKER_CLI.exists(), reason="Debian's docker CLI (docker.io) is not installed"
+)
+PAGE = "hello from httpd"
+SERVE = f"mkdir -p /www && echo '{PAGE}' > /www/index.html && exec httpd -f -p 80 -h /www"
+
+
+@pytest.fixture(scope="module")
+def rootfs_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return busybox_rootfs_tar(tmp_path_factory.mktemp("busybox"))
+
+
+@pytest.fixture(scope="module")
+def porterd(tmp_path_factory: pytest.TempPathFactory, rootfs_tar: Path) -> Iterator[PorterdProcess]:
+    with porterd_with_busybox(tmp_path_factory.mktemp("porterd"), rootfs_tar) as process:
+        yield process
+
+
+@pytest.fixture
+def client(porterd: PorterdProcess) -> Iterator[docker.DockerClient]:
+    client = client_for(porterd)
+    yield client
+    for container in client.containers.list(all=True):
+        container.remove(force=True)
+    client.networks.prune()
+    client.close()
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def serve(client: docker.DockerClient, **options: object) -> docker.models.containers.Container:
+    return client.containers.run(IMAGE, ["sh", "-c", SERVE], detach=True, **options)
+
+
+def run(client: docker.DockerClient, script: str, **options: object) -> str:
+    """The output of `sh -c script` in a busybox container removed afterwards."""
+    container = client.containers.run(IMAGE, ["sh", "-c", script], detach=True, **options)
+    try:
+        container.wait(timeout=60)
+        return container.logs().decode()
+    finally:
+        container.remove(force=True)
+
+
+def fetch_script(host: str, port: int = 80, tries: int = 50) -> str:
+    """busybox nc fetching / (retried while the server comes up); then `fetched: 1` or 0."""
+    request = r"printf 'GET / HTTP/1.0\r\n\r\n'"
+    return (
+        f"for i in $(seq {tries}); do {request} | nc -w 2 {host} {port} && echo fetched: 1"
+        " && exit 0; sleep 0.1; done; echo fetched: 0"
+    )
+
+
+def in_namespace(porterd: PorterdProcess, *argv: str) -> str:
+    result = subprocess.run(
+        porterd.in_namespace(list(argv)), capture_output=True, text=True, timeout=60, check=False
+    )
+    return result.stdout
+
+
+def fetch_from_namespace(porterd: PorterdProcess, url: str) -> str:
+    for _ in range(50):
+        page = in_namespace(porterd, "curl", "-s", "-m", "2", url)
+        if page:
+            return page
+        time.sleep(0.1)
+    return ""
+
+
+def test_a_container_on_the_default_network_has_an_address_and_a_way_out(
+    client: docker.DockerClient,
+) -> None:
+    container = serve(client)
+    settings = client.api.inspect_container(container.id)["NetworkSettings"]
+    address = settings["Networks"]["bridge"]["IPAddress"]
+    assert address.startswith("172.17.0.")
+    assert settings["Gateway"] == "172.17.0.1"
+    assert PAGE in run(client, fetch_script(address))
+
+
+def test_containers_reach_each_other_by_name_and_alias(client: docker.DockerClient) -> None:
+    network = client.networks.create(unique("front"))
+    name = unique("web")
+    web = serve(client, name=name, network=network.name)
+    client.api.disconnect_container_from_network(web.id, network.id)
+    client.api.connect_container_to_network(web.id, network.id, aliases=["frontend"])
+    for host in (name, "frontend"):
+        assert PAGE in run(client, fetch_script(host), network=network.name)
+
+
+def test_nslookup_answers_with_the_containers_address(client: docker.DockerClient) -> None:
+    network = client.networks.create(unique("dns"))
+    name = unique("named")
+    container = serve(client, name=name, network=network.name)
+    address = client.api.inspect_container(container.id)["NetworkSettings"]["Networks"][
+        network.name
+    ]["IPAddress"]
+    assert address in run(client, f"nslookup {name}", network=network.name)
+
+
+def test_containers_on_different_networks_cannot_reach_each_other(
+    client: docker.DockerClient,
+) -> None:
+    red, blue = client.networks.create(unique("red")), client.networks.create(unique("blue"))
+    web = serve(client, network=red.name)
+    address = client.api.inspect_container(web.id)["NetworkSettings"]["Networks"][red.name][
+        "IPAddress"
+    ]
+    assert PAGE in run(client, fetch_script(address), network=red.name)
+    blocked = run(client, fetch_script(address, tries=3), network=blue.name)
+    assert "fetched: 0" in blocked
+
+
+def test_a_published_port_is_reached_over_loopback_and_the_namespaces_address(
+    client: docker.DockerClient, porterd: PorterdProcess
+) -> None:
+    serve(client, ports={"80/tcp": 18090})
+    assert PAGE in fetch_from_namespace(porterd, "http://127.0.0.1:18090/")
+    assert PAGE in fetch_from_namespace(porterd, "http://172.17.0.1:18090/")
+
+
+def test_a_published_port_is_reached_from_another_container(client: docker.DockerClient) -> None:
+    serve(client, ports={"80/tcp": 18091})
+    assert PAGE in run(client, fetch_script("172.17.0.1", 18091))
+
+
+def test_a_host_port_already_published_is_refused(client: docker.DockerClient) -> None:
+    serve(client, ports={"80/tcp": 18092})
+    with pytest.raises(docker.errors.APIError, match="18092"):
+        serve(client, ports={"80/tcp": 18092})
+
+
+def test_an_ephemeral_port_is_shown_by_inspect(client: docker.DockerClient) -> None:
+    container = serve(client, ports={"80/tcp": None})
+    ports = client.api.inspect_container(container.id)["NetworkSettings"]["Ports"]
+    assert int(ports["80/tcp"][0]["HostPort"]) > 0
+
+
+def test_removing_containers_and_networks_leaves_nothing_behind(
+    client: docker.DockerClient, porterd: PorterdProcess
+) -> None:
+    network = client.networks.create(unique("temp"))
+    container = serve(client, network=network.name, ports={"80/tcp": 18093})
+    container.remove(force=True)
+    network.remove()
+    links = in_namespace(porterd, "ip", "-o", "link", "show")
+    assert "veth" not in links
+    assert "br-" not in links
+    assert "18093" not in in_namespace(porterd, "nft", "list", "ruleset")
+    assert list((porterd.workdir / "exec" / "netns").iterdir()) == []
+
+
+def test_network_none_has_only_loopback(client: docker.DockerClient) -> None:
+    output = run(client, "ip -o link show", network_mode="none")
+    assert "lo" in output
+    assert "eth0" not in output
+
+
+def test_a_container_joins_another_containers_network(client: docker.DockerClient) -> None:
+    web = serve(client)
+    assert PAGE in run(client, fetch_script("127.0.0.1"), network_mode=f"container:{web.id}")
+
+
+@needs_docker_cli
+def test_the_docker_cli_creates_lists_inspects_and_removes_a_network(
+    porterd: PorterdProcess,
+) -> None:
+    name = unique("cli")
+    created = docker_cli(porterd, "network", "create", "--subnet", "10.123.0.0/24", name)
+    assert created.returncode == 0, created.stderr
+    assert name in docker_cli(porterd, "network", "ls").stdout
+    subnet = docker_cli(
+        porterd, "network", "inspect", "-f", "{{(index .IPAM.Config 0).Subnet}}", name
+    )
+    assert subnet.stdout.strip() == "10.123.0.0/24"
+    overlapping = docker_cli(porterd, "network", "create", "--subnet", "10.123.0.0/16", "x" + name)
+    assert overlapping.returncode != 0
+    assert "overlaps" in overlapping.stderr
+    assert docker_cli(porterd, "network", "rm", name).returncode == 0
+
+
+@needs_docker_cli
+def test_docker_run_with_a_network_and_a_fixed_address(porterd: PorterdProcess) -> None:
+    name = unique("fixed")
+    docker_cli(porterd, "network", "create", "--subnet", "10.124.0.0/24", name)
+    try:
+        result = docker_cli(
+            porterd, "run", "--rm", "--network", name, "--ip", "10.124.0.50", IMAGE,
+            "ip", "-o", "-4", "addr", "show", "eth0",
+        )  # fmt: skip
+        assert "10.124.0.50/24" in result.stdout, result.stderr
+    finally:
+        docker_cli(porterd, "network", "rm", name)
