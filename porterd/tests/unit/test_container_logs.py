@@ -168,3 +168,10 @@ def test_the_follower_sees_new_entries_across_a_rotation(tmp_path: Path) -> None
     writer.append(entries(3)[1:])
     assert [e.time[-5:] for e in follower.poll()] == ["01.0Z", "02.0Z"]
     assert rotated(path, 1).exists()
+
+
+def test_a_terminal_carriage_return_stays_in_the_line(tmp_path: Path) -> None:
+    pump, source, target = make_pump(tmp_path)
+    source.write_bytes(k8s("stdout", "a\rb\r"))
+    pump.pump()
+    assert logged(target) == ["a\rb\r\n"]

@@ -32,7 +32,7 @@ from porterd.containers.attach import (
     parse_detach_keys,
 )
 from porterd.containers.conmon import MonitorRequest, resize
-from porterd.containers.logs import parse_k8s_line
+from porterd.containers.logs import k8s_lines, parse_k8s_line
 from porterd.containers.spec import ALL_CAPABILITIES
 from porterd.errors import Conflict, InvalidParameter, NotFound
 
@@ -182,8 +182,7 @@ class ExecSessions:
             conmon_socket[0],
             streams,
             before_close=lambda: self._await_exit(session),
-            # conmon's log drops a terminal's \r: a terminal's output comes from the socket
-            output=None if streams.tty else lambda done: _log_output(session, streams, done),
+            output=lambda done: _log_output(session, streams, done),
         )
 
     def _await_exit(self, session: ExecSession) -> None:
@@ -269,7 +268,7 @@ def _log_output(
 
     Read from the log rather than the attach socket: conmon accepts an exec's attach
     connection only once the process runs, so what it prints first may never reach the
-    socket. (With a terminal the socket is used all the same: the log loses its \r.)
+    socket.
     """
     log_path = session.folder / "log"
     log: BinaryIO | None = None
@@ -290,7 +289,7 @@ def _log_output(
                 pending[: pending.rfind(b"\n") + 1],
                 pending[pending.rfind(b"\n") + 1 :],
             )
-            for line in complete.splitlines():
+            for line in k8s_lines(complete):
                 entry = parse_k8s_line(line)
                 chunk = entry_chunk(entry.stream, entry.log, streams) if entry else b""
                 if chunk:

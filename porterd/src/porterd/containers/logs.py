@@ -102,6 +102,11 @@ def time_ns(text: str) -> int:
     return seconds * 1_000_000_000 + int((fraction or "0").ljust(9, "0"))
 
 
+def k8s_lines(complete: bytes) -> list[bytes]:
+    """The lines of conmon's log, split on newlines only: a terminal's \r is the text's."""
+    return complete[:-1].split(b"\n") if complete else []
+
+
 def parse_k8s_line(line: bytes) -> LogEntry | None:
     """One line of conmon's k8s-file log (without its newline); None when malformed.
 
@@ -211,7 +216,7 @@ class LogPump:
         log.seek(start + len(complete))
         if not complete:
             return
-        entries = [parse_k8s_line(line) for line in complete.splitlines()]
+        entries = [parse_k8s_line(line) for line in k8s_lines(complete)]
         self.writer.append([entry for entry in entries if entry is not None])
         self._save_cursor(os.fstat(log.fileno()).st_ino, start + len(complete))
 
