@@ -511,3 +511,14 @@ def test_twenty_running_containers_survive_a_killed_porterd(
                 for container in client.containers.list(all=True):
                     container.remove(force=True)
                 client.close()
+
+
+def test_an_unknown_user_fails_the_start_with_a_clear_400(client: docker.DockerClient) -> None:
+    container = client.containers.create(IMAGE, ["true"], user="nosuchuser", **NONE)
+    try:
+        with pytest.raises(docker.errors.APIError) as caught:
+            container.start()
+        assert caught.value.status_code == 400
+        assert "nosuchuser" in str(caught.value.explanation)
+    finally:
+        container.remove(force=True)

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from porter_image.errors import RuntimeConfigError
 from porter_image.layout.atomic import write_file_atomic
 from porter_image.snapshots import mount_overlay, unmount
 from porter_specs.validate import validate
@@ -35,7 +36,7 @@ from porterd.containers.runtime import OciRuntime, RuntimeFailed
 from porterd.containers.spec import bundle_config
 from porterd.containers.status import Status
 from porterd.containers.store import ContainerStore
-from porterd.errors import Conflict, InvalidParameter, NotFound, NotModified
+from porterd.errors import Conflict, DaemonError, InvalidParameter, NotFound, NotModified
 from porterd.images.records import ContainerImage, ContainerUse
 from porterd.network.service import container_ref, join_netns
 from porterd.state import Database
@@ -273,9 +274,12 @@ class ContainerService:
                 _loopback_up(launched.pid)
             self.gates.open(container.id, self.conmon.attach_path(container.id))
             runtime.start(container.id)
-        except Exception as error:
+        except DaemonError as error:
             self._fail_start(container, paths, error)
             raise
+        except Exception as error:  # a snapshot, the rootfs, the user lookup...
+            self._fail_start(container, paths, error)
+            raise _start_error(container, error) from error
         os.close(launched.sync_fd)
         state = container.state
         state.status, state.pid, state.error = Status.RUNNING, launched.pid, ""
@@ -623,6 +627,13 @@ class ContainerService:
     def close(self) -> None:
         """Stop watching (containers go on under conmon); for a daemon shutting down."""
         self.monitor.stop()
+
+
+def _start_error(container: Container, error: Exception) -> DaemonError:
+    """What the client is told of a failed start: one line, with the status it deserves."""
+    if isinstance(error, RuntimeConfigError):  # the image's or the request's user, for one
+        return InvalidParameter(f"cannot start container {container.id}: {error}")
+    return DaemonError(f"cannot start container {container.id}: {error}")
 
 
 def parse_signal(signal: str | int) -> int:
