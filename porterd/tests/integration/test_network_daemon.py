@@ -6,6 +6,7 @@ addresses, DNS and ports still working after porterd is killed and started again
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import time
@@ -21,14 +22,17 @@ from containers_support import (
     DOCKER_CLI,
     IMAGE,
     busybox_rootfs_tar,
+    clean_up,
     client_for,
     docker_cli,
+    import_image,
     missing_host_feature,
     porterd_with_busybox,
+    remove_all_containers,
 )
-from porterd_process import PorterdProcess
+from porterd_process import PorterdProcess, ping, porterd_argv
 
-from porterd.tests.network_support import unavailable
+from porterd.tests.network_support import make_netns, remove_netns, unavailable
 
 pytestmark = [
     pytest.mark.integration,
@@ -175,6 +179,19 @@ def test_an_ephemeral_port_is_shown_by_inspect(client: docker.DockerClient) -> N
     assert int(ports["80/tcp"][0]["HostPort"]) > 0
 
 
+def test_publish_all_puts_each_exposed_port_on_a_host_port(
+    client: docker.DockerClient, porterd: PorterdProcess
+) -> None:
+    created = client.api.create_container(
+        IMAGE, ["sh", "-c", SERVE], ports=[80],
+        host_config=client.api.create_host_config(publish_all_ports=True),
+    )  # fmt: skip
+    client.api.start(created["Id"])
+    ports = client.api.inspect_container(created["Id"])["NetworkSettings"]["Ports"]
+    port = ports["80/tcp"][0]["HostPort"]
+    assert PAGE in fetch_from_namespace(porterd, f"http://127.0.0.1:{port}/")
+
+
 def test_removing_containers_and_networks_leaves_nothing_behind(
     client: docker.DockerClient, porterd: PorterdProcess
 ) -> None:
@@ -230,3 +247,68 @@ def test_docker_run_with_a_network_and_a_fixed_address(porterd: PorterdProcess) 
         assert "10.124.0.50/24" in result.stdout, result.stderr
     finally:
         docker_cli(porterd, "network", "rm", name)
+
+
+@contextlib.contextmanager
+def porterd_in(netns: Path, workdir: Path) -> Iterator[PorterdProcess]:
+    """porterd started inside the namespace bound at `netns` (so a second one, after the
+    first was killed, finds the same bridges and rules)."""
+    with open(workdir / "porterd.log", "ab") as log:
+        process = subprocess.Popen(
+            ["nsenter", f"--net={netns}", *porterd_argv(workdir)],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    porterd = PorterdProcess(workdir, process)
+    try:
+        deadline = time.monotonic() + 60
+        while not ping(porterd.sock):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"porterd did not start:\n{porterd.log_text()}")
+            time.sleep(0.05)
+        yield porterd
+    finally:
+        porterd.stop()
+
+
+def address_on(client: docker.DockerClient, container_id: str, network: str) -> str:
+    networks = client.api.inspect_container(container_id)["NetworkSettings"]["Networks"]
+    return networks[network]["IPAddress"]
+
+
+def test_addresses_dns_and_ports_survive_porterd_being_killed(
+    tmp_path: Path, rootfs_tar: Path
+) -> None:
+    workdir = tmp_path / "crash"
+    workdir.mkdir()
+    netns = make_netns(tmp_path / "crash.ns")
+    try:
+        with porterd_in(netns, workdir) as first:
+            import_image(first, rootfs_tar)
+            client = client_for(first)
+            before = {}
+            for network in ("crash1", "crash2", "crash3"):
+                client.networks.create(network)
+                container = serve(client, name=f"web-{network}", network=network)
+                before[network] = (container.id, address_on(client, container.id, network))
+            serve(client, name="published", ports={"80/tcp": 18095})
+            client.close()
+            first.process.kill()
+            first.process.wait()
+        with porterd_in(netns, workdir) as second:
+            client = client_for(second)
+            try:
+                for network, (container_id, address) in before.items():
+                    assert address_on(client, container_id, network) == address
+                    output = run(client, fetch_script(f"web-{network}"), network=network)
+                    assert PAGE in output, output
+                    fresh = client.containers.create(IMAGE, ["true"], network=network)
+                    assert address_on(client, fresh.id, network) != address
+                assert PAGE in fetch_from_namespace(second, "http://127.0.0.1:18095/")
+            finally:
+                remove_all_containers(second)
+                client.networks.prune()
+                client.close()
+    finally:
+        clean_up(workdir)
+        remove_netns(netns)

@@ -75,12 +75,16 @@ class ContainerRef:
 def container_ref(container: Any) -> ContainerRef:
     """The network's view of a container record of porterd.containers."""
     host = container.host_config
+    bindings = dict(host.get("PortBindings") or {})
+    if host.get("PublishAllPorts"):  # -P: every exposed port on an ephemeral host port
+        for port in container.config.get("ExposedPorts") or {}:
+            bindings.setdefault(port if "/" in port else f"{port}/tcp", [{}])
     return ContainerRef(
         id=container.id,
         name=container.name.lstrip("/"),
         hostname=container.config.get("Hostname") or container.id[:12],
         network_mode=host.get("NetworkMode") or "default",
-        port_bindings=host.get("PortBindings") or {},
+        port_bindings=bindings,
         extra_hosts=list(host.get("ExtraHosts") or []),
     )
 
