@@ -13,7 +13,6 @@ import contextlib
 import os
 import shutil
 import signal as signals
-import subprocess
 import sys
 import threading
 import time
@@ -22,23 +21,22 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from porter_image.errors import RuntimeConfigError
-from porter_image.layout.atomic import write_file_atomic
-from porter_image.snapshots import mount_overlay, unmount
-from porter_specs.validate import validate
+from porter_image.snapshots import unmount
 from porterd.containers import names
-from porterd.containers.conmon import Conmon, MonitorRequest, pid_alive
+from porterd.containers.bundle import loopback_up, monitor_request, prepare_bundle
+from porterd.containers.conmon import Conmon, pid_alive
 from porterd.containers.create import checked_host_config, merged_config
 from porterd.containers.logs import JsonFileWriter, LogOptions, LogPump
-from porterd.containers.mounts import Volumes, populate_volumes, resolve_mounts
+from porterd.containers.mounts import Volumes, resolve_mounts
+from porterd.containers.prune import prune_containers
 from porterd.containers.record import Container, ContainerPaths, now_rfc3339
 from porterd.containers.restart import RestartPolicy
 from porterd.containers.runtime import OciRuntime, RuntimeFailed
-from porterd.containers.spec import bundle_config
 from porterd.containers.status import Status
 from porterd.containers.store import ContainerStore
 from porterd.errors import Conflict, DaemonError, InvalidParameter, NotFound, NotModified
 from porterd.images.records import ContainerImage, ContainerUse
-from porterd.network.service import container_ref, join_netns
+from porterd.network.service import container_ref
 from porterd.state import Database
 
 DEFAULT_RUNTIME = "porter-runtime"
@@ -266,12 +264,13 @@ class ContainerService:
         paths = self.paths(container)
         runtime = self.runtime_of(container)
         try:
-            self._prepare_bundle(container, paths)
+            prepare_bundle(container, paths, self.networks)
             self.conmon.exit_file(container.id).unlink(missing_ok=True)
             runtime.delete(container.id, force=True) if runtime.state(container.id) else None
-            launched = self.conmon.launch(runtime, self._monitor_request(container, paths))
+            request = monitor_request(container, paths, self.log_options(container))
+            launched = self.conmon.launch(runtime, request)
             if (container.host_config.get("NetworkMode") or "default") != "host":
-                _loopback_up(launched.pid)
+                loopback_up(launched.pid)
             self.gates.open(container.id, self.conmon.attach_path(container.id))
             runtime.start(container.id)
         except DaemonError as error:
@@ -288,52 +287,6 @@ class ContainerService:
         container.has_been_started = True
         self.save(container)
         self.publish(container, "start")
-
-    def _prepare_bundle(self, container: Container, paths: ContainerPaths) -> None:
-        paths.rootfs.mkdir(parents=True, exist_ok=True)
-        if not os.path.ismount(paths.rootfs):
-            lowerdirs = [Path(p) for p in container.lowerdirs]
-            mount_overlay(lowerdirs, paths.upper, paths.work, paths.rootfs)
-        hostname = container.config.get("Hostname") or container.short_id
-        _write_if_missing(paths.hostname, f"{hostname}\n")
-        _write_if_missing(
-            paths.hosts,
-            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-            f"127.0.1.1\t{hostname}\n",
-        )
-        _write_if_missing(paths.resolv_conf, _host_resolv_conf())
-        populate_volumes(container.mounts, paths.rootfs)
-        document = bundle_config(container, paths.rootfs, paths)
-        if self.networks is not None:
-            attachment = self.networks.prepare(container_ref(container))
-            write_file_atomic(paths.hosts, attachment.hosts.encode())
-            write_file_atomic(paths.resolv_conf, attachment.resolv_conf.encode())
-            if attachment.netns is not None:
-                join_netns(document, attachment.netns)
-        validate(document, "runtime-config", what=str(paths.bundle / "config.json"))
-        import json
-
-        write_file_atomic(paths.bundle / "config.json", json.dumps(document, indent=2).encode())
-
-    def _monitor_request(self, container: Container, paths: ContainerPaths) -> MonitorRequest:
-        options = self.log_options(container)
-        open_stdin = bool(container.config.get("OpenStdin"))
-        return MonitorRequest(
-            container_id=container.id,
-            session_id=container.id,
-            name=container.name.lstrip("/"),
-            bundle=paths.bundle,
-            pidfile=paths.pidfile,
-            conmon_pidfile=paths.conmon_pidfile,
-            persist=paths.persist,
-            log_path=paths.conmon_log,
-            log_size_max=options.max_size,
-            terminal=container.tty,
-            stdin=open_stdin,
-            # dockerd closes a "once" stdin after the first client, but never a terminal's
-            leave_stdin_open=open_stdin
-            and (container.tty or not container.config.get("StdinOnce")),
-        )
 
     def _fail_start(self, container: Container, paths: ContainerPaths, error: Exception) -> None:
         self.gates.close(container.id)
@@ -608,21 +561,8 @@ class ContainerService:
         return []
 
     def prune(self, until_ns: int | None = None, labels: list[str] | None = None) -> dict[str, Any]:
-        deleted, reclaimed = [], 0
-        for container in self.all():
-            if container.state.status.is_running():
-                continue
-            if until_ns is not None and _created_ns(container) >= until_ns:
-                continue
-            if labels and not _labels_match(container, labels):
-                continue
-            reclaimed += _tree_size(self.paths(container).upper)
-            try:
-                self.remove(container.id)
-            except (Conflict, NotFound):
-                continue
-            deleted.append(container.id)
-        return {"ContainersDeleted": deleted or None, "SpaceReclaimed": reclaimed}
+        """Remove the stopped containers (created before `until_ns`, with `labels`)."""
+        return prune_containers(self, until_ns, labels)
 
     def close(self) -> None:
         """Stop watching (containers go on under conmon); for a daemon shutting down."""
@@ -649,51 +589,3 @@ def parse_signal(signal: str | int) -> int:
         return int(signals.Signals[name])
     except KeyError:
         raise InvalidParameter(f"Invalid signal: {signal}") from None
-
-
-def _loopback_up(pid: int) -> None:
-    """The container's own network namespace gets its loopback up (docker's `none`)."""
-    subprocess.run(
-        ["nsenter", f"--net=/proc/{pid}/ns/net", "ip", "link", "set", "lo", "up"],
-        capture_output=True,
-        timeout=30,
-        check=False,
-    )
-
-
-def _write_if_missing(path: Path, text: str) -> None:
-    if not path.exists():
-        write_file_atomic(path, text.encode())
-
-
-def _host_resolv_conf() -> str:
-    try:
-        return Path("/etc/resolv.conf").read_text()
-    except OSError:
-        return ""
-
-
-def _created_ns(container: Container) -> int:
-    from porterd.containers.logs import time_ns
-
-    return time_ns(container.created)
-
-
-def _labels_match(container: Container, labels: list[str]) -> bool:
-    own = container.config.get("Labels") or {}
-    for label in labels:
-        key, sep, value = label.partition("=")
-        if key not in own or (sep and own[key] != value):
-            return False
-    return True
-
-
-def _tree_size(root: Path) -> int:
-    total = 0
-    for folder, _, files in os.walk(root):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(folder, name)).st_size
-            except OSError:
-                continue
-    return total

@@ -1,0 +1,91 @@
+"""A container's bundle as each start writes it: the overlay rootfs mounted, the /etc files
+it binds (hostname, hosts, resolv.conf; the network's when it has one), volumes seeded on
+their first use, config.json (`porterd.containers.spec`), and what conmon is told."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from porter_image.layout.atomic import write_file_atomic
+from porter_image.snapshots import mount_overlay
+from porter_specs.validate import validate
+from porterd.containers.conmon import MonitorRequest
+from porterd.containers.logs import LogOptions
+from porterd.containers.mounts import populate_volumes
+from porterd.containers.record import Container, ContainerPaths
+from porterd.containers.spec import bundle_config
+from porterd.network.service import container_ref, join_netns
+
+
+def prepare_bundle(container: Container, paths: ContainerPaths, networks: Any) -> None:
+    """Everything `RUNTIME create` needs in the bundle; `networks` is the NetworkService
+    (None: the runtime makes the network namespace, with loopback only)."""
+    paths.rootfs.mkdir(parents=True, exist_ok=True)
+    if not os.path.ismount(paths.rootfs):
+        lowerdirs = [Path(p) for p in container.lowerdirs]
+        mount_overlay(lowerdirs, paths.upper, paths.work, paths.rootfs)
+    hostname = container.config.get("Hostname") or container.short_id
+    _write_if_missing(paths.hostname, f"{hostname}\n")
+    _write_if_missing(
+        paths.hosts,
+        f"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{hostname}\n",
+    )
+    _write_if_missing(paths.resolv_conf, _host_resolv_conf())
+    populate_volumes(container.mounts, paths.rootfs)
+    document = bundle_config(container, paths.rootfs, paths)
+    if networks is not None:
+        attachment = networks.prepare(container_ref(container))
+        write_file_atomic(paths.hosts, attachment.hosts.encode())
+        write_file_atomic(paths.resolv_conf, attachment.resolv_conf.encode())
+        if attachment.netns is not None:
+            join_netns(document, attachment.netns)
+    validate(document, "runtime-config", what=str(paths.bundle / "config.json"))
+    write_file_atomic(paths.bundle / "config.json", json.dumps(document, indent=2).encode())
+
+
+def monitor_request(
+    container: Container, paths: ContainerPaths, options: LogOptions
+) -> MonitorRequest:
+    """What conmon watches for the container, its log capped at the json-file max-size."""
+    open_stdin = bool(container.config.get("OpenStdin"))
+    return MonitorRequest(
+        container_id=container.id,
+        session_id=container.id,
+        name=container.name.lstrip("/"),
+        bundle=paths.bundle,
+        pidfile=paths.pidfile,
+        conmon_pidfile=paths.conmon_pidfile,
+        persist=paths.persist,
+        log_path=paths.conmon_log,
+        log_size_max=options.max_size,
+        terminal=container.tty,
+        stdin=open_stdin,
+        # dockerd closes a "once" stdin after the first client, but never a terminal's
+        leave_stdin_open=open_stdin and (container.tty or not container.config.get("StdinOnce")),
+    )
+
+
+def loopback_up(pid: int) -> None:
+    """The container's own network namespace gets its loopback up (docker's `none`)."""
+    subprocess.run(
+        ["nsenter", f"--net=/proc/{pid}/ns/net", "ip", "link", "set", "lo", "up"],
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def _write_if_missing(path: Path, text: str) -> None:
+    if not path.exists():
+        write_file_atomic(path, text.encode())
+
+
+def _host_resolv_conf() -> str:
+    try:
+        return Path("/etc/resolv.conf").read_text()
+    except OSError:
+        return ""
