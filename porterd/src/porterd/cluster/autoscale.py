@@ -44,8 +44,9 @@ class Decision:
         return {"At": self.at, "From": self.current, "To": self.desired, "Reason": self.reason}
 
 
-def recommend(policy: AutoscalePolicy, current: int, sample: Sample) -> tuple[int, str]:
-    """The replica count the latest sample asks for, and why (before stabilisation)."""
+def recommend(policy: AutoscalePolicy, current: int, sample: Sample) -> tuple[int, str] | None:
+    """The replica count the latest sample asks for, and why (before stabilisation); None
+    when the sample holds none of the policy's metrics."""
     proposals: list[tuple[int, str]] = []
     for name, observed, target, per_task in (
         ("cpu", sample.cpu_percent, policy.cpu_percent, True),
@@ -59,9 +60,7 @@ def recommend(policy: AutoscalePolicy, current: int, sample: Sample) -> tuple[in
         unit = "%" if per_task else " req/s per task"
         shown = observed if per_task else observed / max(current, 1)
         proposals.append((wanted, f"{name} {shown:.0f}{unit} against a target of {target:g}{unit}"))
-    if not proposals:
-        return current, "no metric observed"
-    return max(proposals)
+    return max(proposals) if proposals else None
 
 
 def decide(
@@ -74,8 +73,16 @@ def decide(
     up_window: float = UP_WINDOW,
     down_window: float = DOWN_WINDOW,
 ) -> tuple[Decision | None, list[Recommendation]]:
-    """A decision (None when the count stays) and the recommendations to keep for next time."""
-    wanted, reason = recommend(policy, current, sample)
+    """A decision (None when the count stays) and the recommendations to keep for next time.
+    Without a metric nothing is recommended, but a count outside min..max is brought in."""
+    recommended = recommend(policy, current, sample)
+    if recommended is None:
+        bounded = min(max(current, policy.minimum), policy.maximum)
+        if bounded == current:
+            return None, history
+        reason = f"no metric yet; held within {policy.minimum}..{policy.maximum}"
+        return Decision(now, current, bounded, reason), history
+    wanted, reason = recommended
     horizon = now - max(up_window, down_window)
     kept = [r for r in history if r.at >= horizon] + [Recommendation(now, wanted)]
     ups = [r.replicas for r in kept if r.at >= now - up_window]

@@ -13,6 +13,7 @@ the scheduler shuts the old one down once the new one runs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from porterd.cluster.scheduler import is_current, is_live
@@ -59,7 +60,11 @@ def update_step(service: dict[str, Any], tasks: list[dict[str, Any]], now: float
     if failure is not None and config["FailureAction"] != "continue":
         if kind == "update" and config["FailureAction"] == "rollback":
             return UpdateStep(
-                status={"State": "rollback_started", "Message": f"update rolled back: {failure}"},
+                status={
+                    "State": "rollback_started",
+                    "StartedAt": datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                    "Message": f"update rolled back: {failure}",
+                },
                 rollback=True,
             )
         state = "paused" if kind == "update" else "rollback_paused"

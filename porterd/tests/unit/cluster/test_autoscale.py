@@ -9,23 +9,27 @@ CPU70 = AutoscalePolicy(2, 10, cpu_percent=70.0)
 
 
 def test_cpu_above_target_asks_for_proportionally_more_replicas() -> None:
-    assert recommend(CPU70, 3, Sample(cpu_percent=140))[0] == 6
+    assert recommend(CPU70, 3, Sample(cpu_percent=140)) == (6, "cpu 140% against a target of 70%")
 
 
 def test_a_load_within_the_tolerance_asks_for_no_change() -> None:
-    assert recommend(CPU70, 3, Sample(cpu_percent=75))[0] == 3
+    assert recommend(CPU70, 3, Sample(cpu_percent=75)) == (3, "cpu 75% against a target of 70%")
 
 
 def test_rps_is_compared_per_task() -> None:
     policy = AutoscalePolicy(1, 10, rps=100)
-    assert recommend(policy, 2, Sample(rps=600))[0] == 6
+    assert recommend(policy, 2, Sample(rps=600)) == (
+        6,
+        "rps 300 req/s per task against a target of 100 req/s per task",
+    )
 
 
 def test_the_largest_metric_recommendation_wins() -> None:
     policy = AutoscalePolicy(1, 20, cpu_percent=50, rps=100)
-    wanted, reason = recommend(policy, 2, Sample(cpu_percent=100, rps=800))
-    assert wanted == 8
-    assert reason.startswith("rps")
+    assert recommend(policy, 2, Sample(cpu_percent=100, rps=800)) == (
+        8,
+        "rps 400 req/s per task against a target of 100 req/s per task",
+    )
 
 
 def test_scaling_up_happens_at_once_and_says_why() -> None:
@@ -66,5 +70,11 @@ def test_an_up_window_keeps_a_short_spike_from_scaling_up() -> None:
     assert decision is None
 
 
-def test_no_metric_means_no_decision() -> None:
-    assert decide(CPU70, 3, Sample(), [], now=1000)[0] is None
+def test_no_metric_means_no_decision_and_no_recommendation_kept() -> None:
+    assert decide(CPU70, 3, Sample(), [], now=1000) == (None, [])
+
+
+def test_a_count_below_the_minimum_is_raised_even_without_a_metric() -> None:
+    decision, _ = decide(CPU70, 1, Sample(), [], now=1000)
+    assert decision is not None and decision.desired == 2
+    assert decision.reason == "no metric yet; held within 2..10"

@@ -1,0 +1,180 @@
+"""The agent every node runs: it starts the tasks assigned to its node, stops the ones shut
+down or removed, and reports what their containers do (state, exit code, health, CPU use).
+
+Containers carry swarm's labels (`com.docker.swarm.task.id`...), so an agent started again
+after its porterd died finds the containers of its tasks and adopts them. When the store
+cannot be reached a round is skipped: containers keep running as they are.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from porterd.cluster.loop import Periodic
+from porterd.cluster.store import ClusterStore, now
+from porterd.errors import DaemonError
+
+log = logging.getLogger(__name__)
+
+TASK_LABEL = "com.docker.swarm.task.id"
+STARTING = frozenset({"new", "pending", "assigned", "accepted", "preparing", "starting"})
+CPU_REPORT_STEP = 5.0  # percent: smaller changes of CPU use are not written to the store
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What a task's container is doing, as the node's container service sees it."""
+
+    container_id: str
+    running: bool
+    exit_code: int = 0
+    error: str = ""
+    health: str | None = None
+    cpu_percent: float | None = None
+
+
+class TaskRuntime(Protocol):
+    """What the agent needs of the node's containers."""
+
+    def run(self, name: str, body: dict[str, Any]) -> str:
+        """Create and start a container from an Engine API create body; its id."""
+        ...
+
+    def observe(self) -> dict[str, Observed]:
+        """The containers that belong to tasks, by task id."""
+        ...
+
+    def remove(self, container_id: str) -> None:
+        """Stop and remove a container (gone already is not an error)."""
+        ...
+
+
+def container_name(task: dict[str, Any]) -> str:
+    slot = task.get("Slot") or task["NodeID"]
+    return f"{task['ServiceName']}.{slot}.{task['ID']}"
+
+
+def container_body(task: dict[str, Any]) -> dict[str, Any]:
+    """The Engine API create body for a task, as swarm's executor builds it."""
+    spec = task["Spec"].get("ContainerSpec", {})
+    limits = task["Spec"].get("Resources", {}).get("Limits") or {}
+    labels = {
+        **(spec.get("Labels") or {}),
+        "com.docker.swarm.service.id": task["ServiceID"],
+        "com.docker.swarm.service.name": task["ServiceName"],
+        "com.docker.swarm.task.id": task["ID"],
+        "com.docker.swarm.task.name": container_name(task),
+        "com.docker.swarm.node.id": task["NodeID"],
+    }
+    host: dict[str, Any] = {"RestartPolicy": {"Name": "no"}}
+    if limits.get("NanoCPUs"):
+        host["NanoCpus"] = limits["NanoCPUs"]
+    if limits.get("MemoryBytes"):
+        host["Memory"] = limits["MemoryBytes"]
+    if spec.get("Mounts"):
+        host["Mounts"] = spec["Mounts"]
+    body: dict[str, Any] = {"Image": spec["Image"], "Labels": labels, "HostConfig": host}
+    for ours, theirs in (
+        ("Command", "Entrypoint"),
+        ("Args", "Cmd"),
+        ("Env", "Env"),
+        ("Dir", "WorkingDir"),
+        ("User", "User"),
+        ("Hostname", "Hostname"),
+        ("Healthcheck", "Healthcheck"),
+        ("TTY", "Tty"),
+    ):
+        if spec.get(ours):
+            body[theirs] = spec[ours]
+    return body
+
+
+def observed_status(task: dict[str, Any], seen: Observed | None) -> dict[str, Any] | None:
+    """The task's Status after what its container was seen doing, or None if unchanged."""
+    status = task["Status"]
+    if seen is None:
+        if status["State"] in ("running", "starting") and task["DesiredState"] == "running":
+            return {"State": "failed", "Message": "container vanished", "Err": "container vanished"}
+        return None
+    container = {"ContainerID": seen.container_id, "ExitCode": seen.exit_code}
+    if seen.health:
+        container["Health"] = seen.health
+    if seen.running:
+        state, message = "running", "started"
+    elif seen.exit_code == 0:
+        state, message = "complete", "finished"
+    else:
+        state, message = "failed", f"task exited with code {seen.exit_code}"
+    new = {"State": state, "Message": message, "ContainerStatus": container}
+    if state == "failed":
+        new["Err"] = seen.error or message
+    if seen.cpu_percent is not None:
+        new["Usage"] = {"CPUPercent": round(seen.cpu_percent, 1)}
+    if _same(status, new):
+        return None
+    return new
+
+
+def _same(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    if any(old.get(key) != new.get(key) for key in ("State", "ContainerStatus")):
+        return False
+    before = old.get("Usage", {}).get("CPUPercent")
+    after = new.get("Usage", {}).get("CPUPercent")
+    if (before is None) != (after is None):
+        return False
+    return before is None or abs(before - after) < CPU_REPORT_STEP
+
+
+class Agent:
+    def __init__(
+        self, store: ClusterStore, node_id: str, runtime: TaskRuntime, *, interval: float = 0.5
+    ) -> None:
+        self.store = store
+        self.node_id = node_id
+        self.runtime = runtime
+        self._loop = Periodic("cluster-agent", self.sync_once, interval)
+
+    def sync_once(self) -> None:
+        """Bring this node's containers to its tasks and report their state."""
+        tasks = [task for task in self.store.tasks() if task["NodeID"] == self.node_id]
+        observed = self.runtime.observe()
+        for task in tasks:
+            self._sync_task(task, observed.get(task["ID"]))
+        known = {task["ID"] for task in tasks}
+        for task_id, seen in observed.items():
+            if task_id not in known:
+                log.info("removing container %s of deleted task %s", seen.container_id, task_id)
+                self.runtime.remove(seen.container_id)
+
+    def _sync_task(self, task: dict[str, Any], seen: Observed | None) -> None:
+        if task["DesiredState"] != "running":
+            if seen is not None:
+                self.runtime.remove(seen.container_id)
+            if task["Status"]["State"] not in ("shutdown", "complete", "failed", "rejected"):
+                self._report(task, {"State": "shutdown", "Message": "shutdown"})
+            return
+        if seen is None and task["Status"]["State"] in STARTING:
+            try:
+                container_id = self.runtime.run(container_name(task), container_body(task))
+            except DaemonError as error:
+                self._report(
+                    task, {"State": "rejected", "Message": "start failed", "Err": str(error)}
+                )
+                return
+            seen = Observed(container_id, running=True)
+        new = observed_status(task, seen)
+        if new is not None:
+            self._report(task, new)
+
+    def _report(self, task: dict[str, Any], status: dict[str, Any]) -> None:
+        status["Timestamp"] = now()
+        if not self.store.write_tasks([{**task, "Status": status}]):
+            log.debug("task %s changed meanwhile; reporting again next round", task["ID"])
+
+    def start(self) -> None:
+        self._loop.start()
+
+    def stop(self) -> None:
+        self._loop.stop()

@@ -1,0 +1,92 @@
+"""The agent's TaskRuntime over porterd's own container service and image store: a task's
+container is created (its image pulled first when missing, as the docker CLI would), started,
+watched, stopped and removed through their public calls.
+
+CPU use comes from the runtime's cgroup statistics (`RUNTIME events --stats`, as `docker
+stats` reads them), sampled at most every CPU_INTERVAL seconds per container, as a percentage
+of one core.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import Any, Protocol
+
+from porter_image.reference import InvalidReferenceError, parse_docker_reference
+
+from porterd.cluster.agent import TASK_LABEL, Observed
+from porterd.containers.service import ContainerService
+from porterd.containers.stats import sample_stats
+from porterd.errors import DaemonError, InvalidParameter, NotFound
+
+CPU_INTERVAL = 5.0
+STOP_TIMEOUT = 10
+
+
+class Puller(Protocol):
+    def pull(self, reference: Any, emit: Any) -> Any: ...
+
+
+class ContainerTasks:
+    def __init__(self, containers: ContainerService, images: Puller | None) -> None:
+        self.containers = containers
+        self.images = images
+        self._cpu: dict[str, tuple[float, int, float | None]] = {}
+
+    def run(self, name: str, body: dict[str, Any]) -> str:
+        try:
+            container = self.containers.create(body, name)
+        except NotFound:
+            if self.images is None:
+                raise
+            self._pull(body["Image"])
+            container = self.containers.create(body, name)
+        self.containers.start(container.id)
+        return container.id
+
+    def _pull(self, image: str) -> None:
+        try:
+            reference = parse_docker_reference(image)
+        except InvalidReferenceError as error:
+            raise InvalidParameter(f"invalid image {image!r}: {error}") from error
+        if self.images is not None:
+            self.images.pull(reference, lambda message: None)
+
+    def observe(self) -> dict[str, Observed]:
+        found: dict[str, Observed] = {}
+        for container in self.containers.all():
+            task_id = (container.config.get("Labels") or {}).get(TASK_LABEL)
+            if not task_id:
+                continue
+            state = container.state
+            running = state.status.is_running()
+            health = self.containers.monitor.health.of(container)
+            found[task_id] = Observed(
+                container_id=container.id,
+                running=running,
+                exit_code=state.exit_code,
+                error=state.error,
+                health=(health or {}).get("Status"),
+                cpu_percent=self._cpu_percent(container) if running else None,
+            )
+        return found
+
+    def _cpu_percent(self, container: Any) -> float | None:
+        clock = time.monotonic()
+        last = self._cpu.get(container.id)
+        if last is not None and clock - last[0] < CPU_INTERVAL:
+            return last[2]
+        usage = sample_stats(self.containers, container)["cpu_stats"]["cpu_usage"]["total_usage"]
+        percent = None
+        if last is not None and usage >= last[1]:
+            percent = (usage - last[1]) / ((clock - last[0]) * 1e9) * 100
+        self._cpu[container.id] = (clock, usage, percent)
+        return percent
+
+    def remove(self, container_id: str) -> None:
+        self._cpu.pop(container_id, None)
+        with contextlib.suppress(NotFound):
+            with contextlib.suppress(DaemonError):
+                self.containers.stop(container_id, timeout=STOP_TIMEOUT)
+            self.containers.remove(container_id, force=True)

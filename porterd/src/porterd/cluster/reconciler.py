@@ -1,0 +1,158 @@
+"""The reconciler the leader runs: each round it reads the cluster, then for each service
+takes the next step of its update, its autoscaling decision and the scheduler's plan, and
+writes the tasks that change in one transaction (a round that lost a race to an agent's
+report is simply done again next round).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from porterd.cluster import spec as specs
+from porterd.cluster.autoscale import Recommendation, Sample, decide
+from porterd.cluster.loop import Periodic
+from porterd.cluster.scheduler import NodeInfo, is_live, plan
+from porterd.cluster.store import ClusterStore, new_task
+from porterd.cluster.updates import update_step
+from porterd.errors import Conflict
+
+log = logging.getLogger(__name__)
+
+HISTORY_LIMIT = 5  # ended tasks kept per slot, as swarm's task history limit
+DECISIONS_KEPT = 10
+
+Publish = Callable[[str, str, str, dict[str, str]], object]
+
+
+def cpu_sample(tasks: list[dict[str, Any]]) -> Sample:
+    """Mean CPU use of the running tasks, as their agents reported it."""
+    values = [
+        task["Status"]["Usage"]["CPUPercent"]
+        for task in tasks
+        if is_live(task) and "CPUPercent" in task["Status"].get("Usage", {})
+    ]
+    return Sample(cpu_percent=sum(values) / len(values) if values else None)
+
+
+def expired_history(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Ended tasks beyond the newest HISTORY_LIMIT of their slot (or node, when global)."""
+    ended: dict[tuple[str, Any], list[dict[str, Any]]] = {}
+    for task in tasks:
+        if task.get("DesiredState") != "running" and not is_live(task):
+            slot = task.get("Slot") or task["NodeID"]
+            ended.setdefault((task["ServiceID"], slot), []).append(task)
+    expired = []
+    for group in ended.values():
+        group.sort(key=lambda task: task.get("CreatedAt", ""), reverse=True)
+        expired.extend(group[HISTORY_LIMIT:])
+    return expired
+
+
+class Reconciler:
+    def __init__(
+        self,
+        store: ClusterStore,
+        *,
+        publish: Publish | None = None,
+        interval: float = 0.5,
+        clock: Callable[[], float] = time.time,
+        sample: Callable[[list[dict[str, Any]]], Sample] = cpu_sample,
+    ) -> None:
+        self.store = store
+        self.publish = publish
+        self.clock = clock
+        self.sample = sample
+        self.recommendations: dict[str, list[Recommendation]] = {}
+        self.loop = Periodic("cluster-reconciler", self.reconcile_once, interval)
+
+    def reconcile_once(self) -> None:
+        nodes = [NodeInfo.from_node(node) for node in self.store.nodes()]
+        tasks = self.store.tasks()
+        for service in self.store.services():
+            try:
+                self.reconcile_service(service, nodes, tasks)
+            except Conflict as error:
+                log.debug("service %s changed meanwhile: %s", service["ID"], error)
+        expired = expired_history(tasks)
+        if expired:
+            self.store.write_tasks([], expired)
+
+    def reconcile_service(
+        self, service: dict[str, Any], nodes: list[NodeInfo], tasks: list[dict[str, Any]]
+    ) -> None:
+        own = [task for task in tasks if task["ServiceID"] == service["ID"]]
+        service = self._autoscale(service, own)
+        step = update_step(service, own, self.clock())
+        if step.rollback:
+            service = self.store.update_service(
+                service["ID"], service["Version"]["Index"], None, rollback=True
+            )
+        if step.status is not None:
+            service = self.store.set_service_status(service, UpdateStatus=step.status)
+            self._event(service, "update", step.status.get("Message", ""))
+        changed: dict[str, dict[str, Any]] = {}
+        for task in step.replace:
+            if step.order == "start-first":
+                fresh = new_task(service, task.get("Slot"), task["NodeID"])
+                changed[fresh["ID"]] = fresh
+            else:
+                changed[task["ID"]] = {**task, "DesiredState": "shutdown"}
+        others = [task for task in tasks if task["ServiceID"] != service["ID"]]
+        current = [changed.get(task["ID"], task) for task in own]
+        current += [task for task in changed.values() if "Version" not in task]
+        result = plan(service, nodes, others + current)
+        for task in current:
+            if task["ID"] in result.shutdown:
+                message = result.shutdown[task["ID"]]
+                changed[task["ID"]] = {
+                    **task,
+                    "DesiredState": "shutdown",
+                    "Status": {**task["Status"], "Message": message},
+                }
+        for slot, node_id in result.create:
+            fresh = new_task(service, slot, node_id)
+            changed[fresh["ID"]] = fresh
+        if result.unplaced:
+            log.info(
+                "service %s: %d task(s) pending: %s", service["ID"], result.unplaced, result.reason
+            )
+        if changed:
+            self.store.write_tasks(list(changed.values()))
+
+    def _autoscale(self, service: dict[str, Any], tasks: list[dict[str, Any]]) -> dict[str, Any]:
+        policy = specs.autoscale_policy(service["Spec"])
+        replicas = specs.replicas(service["Spec"])
+        if policy is None or replicas is None:
+            return service
+        history = self.recommendations.get(service["ID"], [])
+        decision, kept = decide(policy, replicas, self.sample(tasks), history, self.clock())
+        self.recommendations[service["ID"]] = kept
+        if decision is None:
+            return service
+        spec = {**service["Spec"], "Mode": {"Replicated": {"Replicas": decision.desired}}}
+        decisions = service.get("Autoscale", {}).get("Decisions", [])
+        decisions = [*decisions, decision.to_json()][-DECISIONS_KEPT:]
+        service = self.store.set_service_status(
+            service, Spec=spec, Autoscale={"Decisions": decisions}
+        )
+        self._event(
+            service, "autoscale", f"{decision.current} -> {decision.desired}: {decision.reason}"
+        )
+        return service
+
+    def _event(self, service: dict[str, Any], action: str, message: str) -> None:
+        if self.publish is not None:
+            attributes = {"name": service["Spec"]["Name"], "message": message}
+            self.publish("service", action, service["ID"], attributes)
+
+    # -- the loop, run while this node leads ---------------------------------------------------
+
+    def leading(self, leads: bool) -> None:
+        """Membership's callback: run while this node leads."""
+        if leads:
+            self.loop.start()
+        else:
+            self.loop.stop()
