@@ -16,7 +16,7 @@ from registry_support import host_of, running_registry
 
 pytestmark = [pytest.mark.integration, NEEDS_ROOT]
 
-DOCKERFILE = "FROM busybox\nCOPY f /f\nRUN date +%N > /stamp\n"
+DOCKERFILE = "FROM busybox\nCOPY f /f\nRUN cat /proc/sys/kernel/random/uuid > /stamp\n"
 
 
 @pytest.fixture(scope="module")

@@ -35,9 +35,9 @@ def apply_tar(stream: BinaryIO, folder: Path) -> None:
     head = stream.peek(8)[:8] if hasattr(stream, "peek") else b""
     if head.startswith(b"BZh"):
         with bz2.BZ2File(stream) as plain:
-            apply_layer(plain, media_types.LAYER_TAR, folder)  # type: ignore[arg-type]
+            apply_layer(plain, media_types.LAYER_TAR, folder)  # type: ignore[arg-type]  # a BZ2File/LZMAFile reads as BinaryIO does
     elif head.startswith(b"\xfd7zXZ"):
         with lzma.LZMAFile(stream) as plain:
-            apply_layer(plain, media_types.LAYER_TAR, folder)  # type: ignore[arg-type]
+            apply_layer(plain, media_types.LAYER_TAR, folder)  # type: ignore[arg-type]  # a BZ2File/LZMAFile reads as BinaryIO does
     else:
         apply_layer(stream, media_types.layer_media_type(detect(head)), folder)

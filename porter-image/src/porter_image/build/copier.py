@@ -16,6 +16,7 @@ import shutil
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from porter_image.build.archive import apply_tar
 from porter_image.build.context import BuildContext, Source
@@ -101,15 +102,17 @@ def _copy_entry(path: Path, target: Path, st: os.stat_result, options: CopyOptio
     os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
 
 
-def write_file(rootfs: Path, dest: str, data: bytes, options: CopyOptions, mode: int) -> None:
-    """A new file at `dest` (a path in the rootfs) holding `data` (heredocs, URLs)."""
+def write_file(rootfs: Path, dest: str, data: BinaryIO, options: CopyOptions, mode: int) -> None:
+    """A new file at `dest` (a path in the rootfs) holding what `data` streams (heredocs,
+    downloads)."""
     make_folders(rootfs, posixpath.dirname(dest) or "/", options.owner)
     target = scoped_path(rootfs, dest)
     if target.is_dir():
         raise BuildError(dest, "cannot replace a folder with a file")
     if os.path.lexists(target):
         os.unlink(target)
-    target.write_bytes(data)
+    with open(target, "wb") as out:
+        shutil.copyfileobj(data, out)
     os.chown(target, *options.owner)
     os.chmod(target, options.chmod if options.chmod is not None else mode)
 

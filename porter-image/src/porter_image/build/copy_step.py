@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import posixpath
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from porter_image.build.archive import is_archive
@@ -26,6 +28,7 @@ from porter_image.build.copier import (
     write_file,
 )
 from porter_image.build.errors import BuildError
+from porter_image.build.fetch import Download, fetch_urls
 from porter_image.build.rootfs import StepRootfs
 from porter_image.build.state import StageState
 from porter_image.dockerfile import instructions as ins
@@ -85,66 +88,92 @@ def _source_context(runner: StageRunner, other: StageState | None) -> Iterator[B
         yield BuildContext(view.rootfs, scoped=True)
 
 
-def copy_step(runner: StageRunner, copy: ins.Copy) -> None:
-    state = runner.state
-    workdir = state.runtime.get("WorkingDir") or "/"
+@dataclass
+class _Plan:
+    """What one COPY/ADD will do, with every word expanded and every source found."""
+
+    dest: str
+    chown: str
+    chmod_text: str
+    chmod: int | None
+    from_name: str = ""
+    other: StageState | None = None
+    inline: list[tuple[str, bytes]] = field(default_factory=list)  # heredocs: name, body
+    patterns: list[str] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)
+    downloads: list[Download] = field(default_factory=list)
+
+    @property
+    def many(self) -> bool:
+        count = len(self.inline) + len(self.urls) + len(self.patterns)
+        return count > 1 or any(_WILDCARD.search(p) for p in self.patterns)
+
+    def created_by(self, keyword: str) -> str:
+        flags = [f"--from={self.from_name}"] * bool(self.from_name)
+        flags += [f"--chown={self.chown}"] * bool(self.chown)
+        flags += [f"--chmod={self.chmod_text}"] * bool(self.chmod_text)
+        words = [*flags, *(n for n, _ in self.inline), *self.urls, *self.patterns, self.dest]
+        return f"{keyword} " + " ".join(words)
+
+
+def _plan(runner: StageRunner, copy: ins.Copy) -> _Plan:
     dest_word = runner.expand(copy.dest)
-    dest = posixpath.join(workdir, dest_word)
+    dest = posixpath.join(runner.state.runtime.get("WorkingDir") or "/", dest_word)
     if dest_word.endswith("/") and not dest.endswith("/"):
         dest += "/"
-    chown, chmod_text = runner.expand(copy.chown), runner.expand(copy.chmod)
-    chmod = _chmod(runner, chmod_text)
+    chmod_text = runner.expand(copy.chmod)
+    plan = _Plan(dest, runner.expand(copy.chown), chmod_text, _chmod(runner, chmod_text))
     heredocs = iter(copy.heredocs)
-    inline: list[tuple[str, bytes]] = []
-    patterns: list[str] = []
     for word in copy.sources:
-        match = _HEREDOC_SOURCE.match(word)
-        if match:
+        if _HEREDOC_SOURCE.match(word):
             doc = next(heredocs)
-            body = runner.expand_heredoc(doc)
-            inline.append((doc.name, body.encode()))
-        else:
-            patterns.append(runner.expand(word))
-    urls = [p for p in patterns if copy.add and re.match(r"^https?://", p)]
-    patterns = [p for p in patterns if p not in urls]
-    from_name = runner.expand(copy.from_) if copy.from_ else ""
-    other = other_stage(runner, from_name) if from_name else None
-    if other is None:
-        sources = [s for p in patterns for s in runner.builder.context.resolve(p, runner.where)]
-        content = runner.builder.context.digest(sources)
-    else:
-        content = other.key + "\0" + "\0".join(patterns)
-    digest = hashlib.sha256(content.encode())
-    for name, data in inline:
-        digest.update(f"\0{name}\0".encode() + data)
-    from porter_image.build.fetch import fetch_urls
+            plan.inline.append((doc.name, runner.expand_heredoc(doc).encode()))
+            continue
+        expanded = runner.expand(word)
+        is_url = copy.add and re.match(r"^https?://", expanded)
+        (plan.urls if is_url else plan.patterns).append(expanded)
+    plan.from_name = runner.expand(copy.from_) if copy.from_ else ""
+    plan.other = other_stage(runner, plan.from_name) if plan.from_name else None
+    plan.downloads = fetch_urls(runner, plan.urls, copy.checksum)
+    return plan
 
-    downloads = fetch_urls(runner, urls, copy.checksum)
-    for url, path in downloads:
-        digest.update(f"\0{url}\0".encode() + path.read_bytes())
-    flags = [f"--from={from_name}"] * bool(from_name) + [f"--chown={chown}"] * bool(chown)
-    flags += [f"--chmod={chmod_text}"] * bool(chmod_text)
-    words = [*flags, *(n for n, _ in inline), *urls, *patterns, dest]
-    created_by = f"{copy.keyword} " + " ".join(words)
-    key = step_key(state.key, created_by, digest.hexdigest())
-    many = len(inline) + len(urls) + len(patterns) > 1 or any(_WILDCARD.search(p) for p in patterns)
+
+def _content_digest(runner: StageRunner, plan: _Plan) -> str:
+    """What the sources hold: the context's files, or for --from the other stage's key."""
+    if plan.other is None:
+        context = runner.builder.context
+        sources = [s for p in plan.patterns for s in context.resolve(p, runner.where)]
+        content = context.digest(sources)
+    else:
+        content = plan.other.key + "\0" + "\0".join(plan.patterns)
+    digest = hashlib.sha256(content.encode())
+    for name, data in plan.inline:
+        digest.update(f"\0{name}\0".encode() + data)
+    for download in plan.downloads:
+        digest.update(f"\0{download.url}\0{download.digest}".encode())
+    return digest.hexdigest()
+
+
+def copy_step(runner: StageRunner, copy: ins.Copy) -> None:
+    plan = _plan(runner, copy)
+    created_by = plan.created_by(copy.keyword)
+    key = step_key(runner.state.key, created_by, _content_digest(runner, plan))
 
     def action(step: StepRootfs) -> None:
-        options = CopyOptions(_owner(runner, chown, step.rootfs), chmod)
-        into = destination_is_folder(step.rootfs, dest, many)
-        for name, data in inline:
-            write_file(
-                step.rootfs, posixpath.join(dest, name) if into else dest, data, options, 0o644
-            )
-        for url, path in downloads:
-            name = posixpath.basename(url.split("?")[0].rstrip("/")) or "index.html"
-            target = posixpath.join(dest, name) if into else dest
-            write_file(step.rootfs, target, path.read_bytes(), options, 0o600)
-        if not patterns:
+        options = CopyOptions(_owner(runner, plan.chown, step.rootfs), plan.chmod)
+        into = destination_is_folder(step.rootfs, plan.dest, plan.many)
+        for name, data in plan.inline:
+            target = posixpath.join(plan.dest, name) if into else plan.dest
+            write_file(step.rootfs, target, io.BytesIO(data), options, 0o644)
+        for download in plan.downloads:
+            target = posixpath.join(plan.dest, download.name) if into else plan.dest
+            with open(download.path, "rb") as data:
+                write_file(step.rootfs, target, data, options, 0o600)
+        if not plan.patterns:
             return
-        with _source_context(runner, other) as context:
-            sources = [s for p in patterns for s in context.resolve(p, runner.where)]
-            _copy_local(copy, context, sources, step.rootfs, dest, options, into)
+        with _source_context(runner, plan.other) as context:
+            sources = [s for p in plan.patterns for s in context.resolve(p, runner.where)]
+            _copy_local(copy, context, sources, step.rootfs, plan.dest, options, into)
 
     runner.filesystem_step(key, created_by, action)
 

@@ -4,7 +4,9 @@ against `--checksum` when one is given."""
 from __future__ import annotations
 
 import hashlib
+import posixpath
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,14 +16,26 @@ if TYPE_CHECKING:
 CHUNK = 1 << 20
 
 
-def fetch_urls(runner: StageRunner, urls: list[str], checksum: str) -> list[tuple[str, Path]]:
+@dataclass(frozen=True)
+class Download:
+    url: str
+    path: Path
+    digest: str  # sha256:... of the bytes
+
+    @property
+    def name(self) -> str:
+        """The file name ADD gives it in a destination folder: the URL's last segment."""
+        return posixpath.basename(self.url.split("?")[0].rstrip("/")) or "index.html"
+
+
+def fetch_urls(runner: StageRunner, urls: list[str], checksum: str) -> list[Download]:
     if not urls:
         return []
     if checksum and len(urls) > 1:
         raise runner.fail("--checksum takes a single URL source")
     import requests
 
-    fetched = []
+    fetched: list[Download] = []
     for url in urls:
         path = runner.builder.workspace / f"download-{uuid.uuid4().hex[:12]}"
         digest = hashlib.sha256()
@@ -34,7 +48,8 @@ def fetch_urls(runner: StageRunner, urls: list[str], checksum: str) -> list[tupl
                         out.write(chunk)
         except (requests.RequestException, OSError) as exc:
             raise runner.fail(f"cannot download {url}: {exc}") from exc
-        if checksum and checksum != f"sha256:{digest.hexdigest()}":
-            raise runner.fail(f"{url}: checksum is sha256:{digest.hexdigest()}, not {checksum}")
-        fetched.append((url, path))
+        got = f"sha256:{digest.hexdigest()}"
+        if checksum and checksum != got:
+            raise runner.fail(f"{url}: checksum is {got}, not {checksum}")
+        fetched.append(Download(url, path, got))
     return fetched

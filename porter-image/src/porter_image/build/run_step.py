@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from porter_specs.models import ImageConfig
-from porter_specs.runtime_config import Mount
+from porter_specs.runtime_config import Mount, RuntimeConfig
 
 from porter_image.build.cache import step_key
 from porter_image.build.errors import RunFailedError
@@ -125,7 +125,9 @@ def _mount(runner: StageRunner, stack: contextlib.ExitStack, mount: ins.Mount) -
     return Mount(target, "bind", str(host), ("rbind", "rw" if writable else "ro"))
 
 
-def _process_config(runner: StageRunner, step: StepRootfs, argv: list[str], arg_env: list[str]):  # type: ignore[no-untyped-def]
+def _process_config(
+    runner: StageRunner, step: StepRootfs, argv: list[str], arg_env: list[str]
+) -> RuntimeConfig:
     image = ImageConfig.from_json(runner.state.config)
     image = replace(image, config=replace(image.config, volumes=()))
     try:

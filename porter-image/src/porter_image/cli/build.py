@@ -6,15 +6,19 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import click
+from porter_specs.models import Platform
 
 from porter_image.cli.options import IMAGE, key_values, platform_value
 from porter_image.ref import ImageRef
 
 
-def _build_args(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict:
+def _build_args(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> dict[str, str]:
     """`K=V`, or `K` alone to take the value from the environment (skipped when unset)."""
     result = {}
     for item in values:
@@ -28,7 +32,7 @@ def _build_args(ctx: click.Context, param: click.Parameter, values: tuple[str, .
     return result
 
 
-def _reporter(quiet: bool, progress: str):  # type: ignore[no-untyped-def]
+def _reporter(quiet: bool, progress: str) -> Callable[[str], None]:
     if quiet:
         return lambda line: None
     if progress == "json":
@@ -135,7 +139,7 @@ def command(
     target: str,
     no_cache: bool,
     pull: bool,
-    platform: object,
+    platform: Platform | None,
     network: str,
     runtime: str | None,
     labels: dict[str, str],
@@ -186,7 +190,7 @@ def command(
             target=target,
             no_cache=no_cache,
             pull=pull,
-            platform=platform,  # type: ignore[arg-type]
+            platform=platform,
             network=network,
             labels=labels,
             insecure_registries=insecure,
