@@ -228,3 +228,8 @@ def test_auto_remove_with_a_restart_policy_is_refused() -> None:
 def test_malformed_restart_policies_are_refused(policy: dict[str, Any]) -> None:
     with pytest.raises(InvalidParameter):
         checked_host_config({"RestartPolicy": policy})
+
+
+def test_a_terminal_starts_at_the_console_size_the_client_gave(rootfs: Path) -> None:
+    process = config_for(rootfs, {"Tty": True}, {"ConsoleSize": [30, 100]})["process"]
+    assert process["consoleSize"] == {"height": 30, "width": 100}

@@ -90,6 +90,9 @@ def bundle_config(container: Container, rootfs: Path, paths: ContainerPaths) -> 
     document = converted.to_json()
     process = document["process"]
     process["terminal"] = bool(config.get("Tty"))
+    size = host.get("ConsoleSize")
+    if process["terminal"] and isinstance(size, list) and len(size) == 2 and all(size):
+        process["consoleSize"] = {"height": int(size[0]), "width": int(size[1])}
     process["args"] = _args(container)
     hostname = config.get("Hostname") or container.short_id
     process["env"] = _env(process["env"], hostname, bool(config.get("Tty")))
