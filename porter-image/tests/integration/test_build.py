@@ -439,3 +439,16 @@ def test_add_downloads_a_url_and_checks_its_checksum(base: Path, ctx: Path, tmp_
     path = unpack(base, "out", tmp_path) / "downloads" / "file.txt"
     assert (path.read_text(), path.stat().st_mode & 0o777) == ("served\n", 0o600)
     assert failed.returncode == 1 and "checksum" in failed.stderr
+
+
+def test_from_platform_sets_the_stages_platform(base: Path, ctx: Path) -> None:
+    write_context(
+        ctx, {"Dockerfile": "FROM --platform=linux/arm64/v8 scratch\nCOPY f /f\n", "f": ""}
+    )
+    build_ok(base, ctx)
+    config = image_config(base)
+    assert (config["os"], config["architecture"], config.get("variant")) == (
+        "linux",
+        "arm64",
+        "v8",
+    )

@@ -186,7 +186,14 @@ class Builder:
         where = f"{dockerfile.file}:{stage.base.line}: FROM"
         image = expand_word(stage.base.image, scope, escape)
         self.options.report(f"[stage {stage.index}] FROM {image}")
-        state = self._base(dockerfile, stage, image, where)
+        platform = self.platform
+        if stage.base.platform:
+            text = expand_word(stage.base.platform, scope, escape)
+            try:
+                platform = Platform.parse(text)
+            except PorterError as exc:
+                raise BuildError(where, f"--platform={text}: {exc}") from exc
+        state = self._base(dockerfile, stage, image, where, platform)
         runner = StageRunner(self, dockerfile, stage, state, scope)
         triggers = state.runtime.pop("OnBuild", None) or []
         for text in triggers:
@@ -198,7 +205,12 @@ class Builder:
         return state
 
     def _base(
-        self, dockerfile: ins.Dockerfile, stage: ins.Stage, image: str, where: str
+        self,
+        dockerfile: ins.Dockerfile,
+        stage: ins.Stage,
+        image: str,
+        where: str,
+        platform: Platform,
     ) -> StageState:
         earlier = self.stage_by_name(dockerfile, image, stage.index)
         if earlier is not None:
@@ -206,22 +218,23 @@ class Builder:
                 raise BuildError(where, f"stage {image!r} was not built")
             return self.stages[earlier.index].fork()
         if image.lower() == "scratch":
-            key = step_key("", "scratch", str(self.platform))
-            return StageState(scratch_config(self.platform), [], key, self.created)
-        return self.image_state(image, where)
+            key = step_key("", "scratch", str(platform))
+            return StageState(scratch_config(platform), [], key, self.created)
+        return self.image_state(image, where, platform)
 
-    def image_state(self, image: str, where: str) -> StageState:
+    def image_state(self, image: str, where: str, platform: Platform | None = None) -> StageState:
         """The start of a stage on an image: a tag of the layout, else pulled from a registry.
 
         A tag's image is read (and schema-checked) once per manifest; later builds take its
         config and layers from the cache, so a fully cached build checks no JSON schema."""
+        platform = platform or self.platform
         if not self.options.pull:
             with contextlib.suppress(ValueError, TagNotFoundError):
                 top = self.layout.resolve(check_tag(image))
-                seen = step_key("base", str(top.digest), str(self.platform))
+                seen = step_key("base", str(top.digest), str(platform))
                 document = self.cache.read(seen)
                 if document is None:
-                    loaded = load_image(self.layout, check_tag(image), self.platform)
+                    loaded = load_image(self.layout, check_tag(image), platform)
                     document = {
                         "config": loaded.config_json,
                         "layers": [layer.to_json() for layer in loaded.manifest.layers],
@@ -229,7 +242,7 @@ class Builder:
                     }
                     self.cache.write(seen, document)
                 return self._state_of(document)
-        loaded = self._pull(image, where)
+        loaded = self._pull(image, where, platform)
         layers = [layer.to_json() for layer in loaded.manifest.layers]
         manifest = str(loaded.descriptor.digest)
         return self._state_of(
@@ -243,16 +256,16 @@ class Builder:
         key = step_key("", "FROM", document["manifest"])
         return StageState(config, layers, key, self.created)
 
-    def _pull(self, image: str, where: str) -> Image:
+    def _pull(self, image: str, where: str, platform: Platform) -> Image:
         from porter_image.copy import CopyOptions, copy_image
 
         tag = f"porter-build-base-{uuid.uuid4().hex[:12]}"
         options = CopyOptions(
-            platform=self.platform, insecure_registries=self.options.insecure_registries
+            platform=platform, insecure_registries=self.options.insecure_registries
         )
         try:
             copy_image(f"docker://{image}", f"{self.layout.path}:{tag}", options)
-            return load_image(self.layout, tag, self.platform)
+            return load_image(self.layout, tag, platform)
         except PorterError as exc:
             raise BuildError(where, f"{image}: {exc}") from exc
         finally:
