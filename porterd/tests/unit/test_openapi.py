@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -115,3 +117,68 @@ def test_field_converters_are_left_out_of_described_paths() -> None:
     app.add_route("/things/{number:int}", Item())
     assert list(describe(app)["paths"]) == ["/things/{number}"]
     assert not re.search(r"\{\w+:", str(describe(app)["paths"]))
+
+
+def test_operations_take_the_engine_apis_query_parameters_and_bodies(registered) -> None:
+    app, _ = registered
+    paths = describe(app)["paths"]
+    logs = {p["name"]: p for p in paths["/containers/{id}/logs"]["get"]["parameters"]}
+    assert {"follow", "tail", "timestamps"} <= set(logs)
+    assert logs["follow"]["schema"] == {"type": "boolean"}
+    create = paths["/volumes/create"]["post"]["requestBody"]["content"]["application/json"]
+    assert create["schema"]["properties"]["Labels"]["additionalProperties"] == {"type": "string"}
+
+
+def test_a_resources_own_parameter_wins_over_the_engine_apis() -> None:
+    from porterd.api.openapi import query_parameter
+
+    class Events:
+        openapi = {"get": {"parameters": [query_parameter("since", {"type": "integer"})]}}
+
+        def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+            resp.media = []
+
+    app = falcon.App()
+    app.add_route("/events", Events())
+    parameters = describe(app)["paths"]["/events"]["get"]["parameters"]
+    assert [p["schema"] for p in parameters if p["name"] == "since"] == [{"type": "integer"}]
+    assert "filters" in {p["name"] for p in parameters}  # the rest still from the Engine API
+
+
+def _extract(document: dict[str, Any]) -> dict[str, Any]:
+    tools = Path(__file__).resolve().parents[2] / "tools"
+    sys.path.insert(0, str(tools))
+    try:
+        from engine_api_from_swagger import extract
+    finally:
+        sys.path.remove(str(tools))
+    return extract(document)
+
+
+def test_the_swagger_extract_inlines_references_and_cuts_cycles() -> None:
+    document = {
+        "definitions": {
+            "Node": {
+                "type": "object",
+                "x-nullable": True,
+                "properties": {"Name": {"type": "string"}, "Next": {"$ref": "#/definitions/Node"}},
+            }
+        },
+        "paths": {
+            "/things": {
+                "post": {
+                    "parameters": [
+                        {"name": "force", "in": "query", "type": "boolean", "description": "x"},
+                        {"name": "body", "in": "body", "schema": {"$ref": "#/definitions/Node"}},
+                    ]
+                }
+            }
+        },
+    }
+    operation = _extract(document)["/things"]["post"]
+    assert operation["parameters"] == [
+        {"name": "force", "in": "query", "required": False, "schema": {"type": "boolean"}}
+    ]
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert body["nullable"] is True
+    assert body["properties"] == {"Name": {"type": "string"}, "Next": {}}  # the cycle cut

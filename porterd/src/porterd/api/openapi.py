@@ -1,15 +1,20 @@
 """The OpenAPI description of what porterd serves, generated from the app's routes.
 
 Every route the routers registered appears with every method it has a responder for, and
-its path fields as parameters. A resource may say more about an operation through a class
-attribute `openapi = {"get": {...}}` (query parameters, a request body, responses), merged
-into the generated operation; `query_parameter` and `json_body` build those fragments.
+its path fields as parameters. What clients send to it (query parameters, a JSON body) comes
+from the Engine API's own description of the same path and method (`engine_api.json`,
+extracted from moby's v1.43 swagger by porterd/tools/engine_api_from_swagger.py). A resource
+may say more, or something else, through a class attribute `openapi = {"get": {...}}`, which
+wins over the Engine API's fragment; `query_parameter` and `json_body` build those.
 `porterd --print-openapi` prints the description; the fuzz test feeds it to schemathesis.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import re
+from importlib import resources
 from typing import Any
 
 import falcon
@@ -63,11 +68,29 @@ def _operation(route: falcon.inspect.RouteInfo, method: falcon.inspect.MethodInf
             },
         },
     }
-    extra = dict(getattr(resource, "openapi", {}).get(method.method.lower(), {}))
-    operation["parameters"] += extra.pop("parameters", [])
+    verb = method.method.lower()
+    extra = dict(_engine_api().get(_shape(route.path), {}).get(verb, {}))
+    own = dict(getattr(resource, "openapi", {}).get(verb, {}))
+    named = {parameter["name"] for parameter in own.get("parameters", [])}
+    inherited = [p for p in extra.get("parameters", []) if p["name"] not in named]
+    extra.update(own)
+    extra["parameters"] = [*inherited, *own.get("parameters", [])]
+    operation["parameters"] += extra.pop("parameters")
     operation["responses"].update(extra.pop("responses", {}) or {"200": {"description": "ok"}})
     operation.update(extra)
     return operation
+
+
+def _shape(template: str) -> str:
+    """A path with its fields unnamed, so `/images/{name:path}` meets `/images/{name}`."""
+    return _FIELD.sub("{}", template)
+
+
+@functools.cache
+def _engine_api() -> dict[str, Any]:
+    """The Engine API's operations by path shape: their query parameters and JSON bodies."""
+    text = resources.files("porterd.api").joinpath("engine_api.json").read_text()
+    return {_shape(path): item for path, item in json.loads(text).items()}
 
 
 def describe(app: falcon.App) -> dict[str, Any]:

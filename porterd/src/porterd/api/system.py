@@ -14,7 +14,6 @@ from typing import Any, Protocol
 import falcon
 
 from porterd.api import query
-from porterd.api.openapi import FILTERS, query_parameter
 from porterd.errors import InvalidParameter
 from porterd.events import EVENT_FILTERS, Event, EventBus, EventFilter
 
@@ -68,14 +67,6 @@ class Info:
 
 
 class DiskUsage:
-    openapi = {
-        "get": {
-            "parameters": [
-                query_parameter("type", {"type": "string", "enum": list(DF_TYPES)}),
-            ]
-        }
-    }
-
     def __init__(self, backend: SystemBackend) -> None:
         self.backend = backend
 
@@ -89,16 +80,6 @@ class DiskUsage:
 
 class Events:
     """A JSON stream of events: the kept ones from `since`, then live ones until `until`."""
-
-    openapi = {
-        "get": {
-            "parameters": [
-                query_parameter("since", {"type": "string"}, "unix seconds[.nanoseconds]"),
-                query_parameter("until", {"type": "string"}, "unix seconds[.nanoseconds]"),
-                FILTERS,
-            ]
-        }
-    }
 
     def __init__(self, bus: EventBus) -> None:
         self.bus = bus

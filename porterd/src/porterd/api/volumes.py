@@ -5,25 +5,11 @@ from __future__ import annotations
 import falcon
 
 from porterd.api import body, query
-from porterd.api.openapi import BOOLEAN, FILTERS, json_body, query_parameter
 from porterd.volumes import VolumeService
 from porterd.volumes.service import LIST_FILTERS, PRUNE_FILTERS
 
-_STRINGS = {"type": "object", "additionalProperties": {"type": "string"}}
-CREATE_BODY = {
-    "type": "object",
-    "properties": {
-        "Name": {"type": "string"},
-        "Driver": {"type": "string"},
-        "DriverOpts": _STRINGS,
-        "Labels": _STRINGS,
-    },
-}
-
 
 class VolumeList:
-    openapi = {"get": {"parameters": [FILTERS]}}
-
     def __init__(self, volumes: VolumeService) -> None:
         self.volumes = volumes
 
@@ -33,12 +19,7 @@ class VolumeList:
 
 
 class VolumeCreate:
-    openapi = {
-        "post": {
-            "requestBody": json_body(CREATE_BODY),
-            "responses": {"201": {"description": "created"}},
-        }
-    }
+    openapi = {"post": {"responses": {"201": {"description": "created"}}}}
 
     def __init__(self, volumes: VolumeService) -> None:
         self.volumes = volumes
@@ -56,12 +37,7 @@ class VolumeCreate:
 
 
 class VolumeItem:
-    openapi = {
-        "delete": {
-            "parameters": [query_parameter("force", BOOLEAN)],
-            "responses": {"204": {"description": "removed"}},
-        }
-    }
+    openapi = {"delete": {"responses": {"204": {"description": "removed"}}}}
 
     def __init__(self, volumes: VolumeService) -> None:
         self.volumes = volumes
@@ -75,8 +51,6 @@ class VolumeItem:
 
 
 class VolumePrune:
-    openapi = {"post": {"parameters": [FILTERS]}}
-
     def __init__(self, volumes: VolumeService) -> None:
         self.volumes = volumes
 
