@@ -26,6 +26,7 @@ _FIELDS = {
     "add_runtime": "runtimes",
     "registry_mirror": "registry_mirrors",
     "insecure_registry": "insecure_registries",
+    "default_address_pool": "default_address_pools",
 }
 
 
@@ -112,6 +113,16 @@ def load_config(ctx: click.Context, values: dict[str, Any]) -> settings.DaemonCo
     "--insecure-registry",
     multiple=True,
     help="A registry reached over plain HTTP or unverified TLS (repeatable).",
+)
+@click.option("--bip", help="The default bridge's address and subnet (CIDR).")
+@click.option(
+    "--default-address-pool",
+    multiple=True,
+    metavar="base=CIDR,size=N",
+    help="Where networks' subnets come from (repeatable).",
+)
+@click.option(
+    "--icc", type=click.BOOL, help="Whether containers on the default bridge reach each other."
 )
 @click.option(
     "--config-file",

@@ -38,6 +38,9 @@ class DaemonConfig:
     insecure_registries: tuple[str, ...] = ()
     log_level: str = "info"
     pidfile: Path | None = None
+    bip: str = ""  # the default bridge's gateway address and subnet, CIDR
+    default_address_pools: tuple[str, ...] = ()  # "base=CIDR,size=N", as dockerd's flag
+    icc: bool = True  # containers on the default bridge may reach each other
 
     @property
     def listen(self) -> tuple[str, ...]:
@@ -92,6 +95,16 @@ def _boolean(value: Any) -> bool:
     return value
 
 
+def _address_pools(value: Any) -> tuple[str, ...]:
+    """`[{"base": "10.10.0.0/16", "size": 24}]` as dockerd's file has them."""
+    if not isinstance(value, list) or not all(
+        isinstance(p, dict) and isinstance(p.get("base"), str) and isinstance(p.get("size"), int)
+        for p in value
+    ):
+        raise TypeError('a list of {"base": CIDR, "size": N} objects')
+    return tuple(f"base={p['base']},size={p['size']}" for p in value)
+
+
 def _runtimes(value: Any) -> dict[str, str]:
     """`{"runc": {"path": "/usr/bin/runc"}}` as dockerd's file has them."""
     if not isinstance(value, dict):
@@ -118,6 +131,9 @@ FILE_KEYS = {
     "insecure-registries": ("insecure_registries", _strings),
     "log-level": ("log_level", _string),
     "pidfile": ("pidfile", _path),
+    "bip": ("bip", _string),
+    "default-address-pools": ("default_address_pools", _address_pools),
+    "icc": ("icc", _boolean),
 }
 FLAG_OF_FIELD = {field_name: key for key, (field_name, _) in FILE_KEYS.items()}
 

@@ -62,7 +62,12 @@ class Daemon:
         from porterd.network import NetworkService
 
         self.networks = NetworkService(
-            database=self.database, exec_root=self.exec_root, events=self.events
+            database=self.database,
+            exec_root=self.exec_root,
+            events=self.events,
+            bip=self.config.bip,
+            default_address_pools=self.config.default_address_pools,
+            icc=self.config.icc,
         )
         self.containers = ContainerService(
             database=self.database,

@@ -30,7 +30,7 @@ from containers_support import (
     porterd_with_busybox,
     remove_all_containers,
 )
-from porterd_process import PorterdProcess, ping, porterd_argv
+from porterd_process import PorterdProcess, ping, porterd_argv, running_porterd
 
 from porterd.tests.network_support import make_netns, remove_netns, unavailable
 
@@ -312,3 +312,38 @@ def test_addresses_dns_and_ports_survive_porterd_being_killed(
     finally:
         clean_up(workdir)
         remove_netns(netns)
+
+
+def test_bip_and_icc_flags_configure_the_default_bridge(tmp_path: Path, rootfs_tar: Path) -> None:
+    flags = ("--bip", "10.201.0.1/24", "--icc=false")
+    with running_porterd(tmp_path / "flags", *flags) as porterd:
+        try:
+            import_image(porterd, rootfs_tar)
+            client = client_for(porterd)
+            bridge = client.networks.get("bridge").attrs
+            assert bridge["IPAM"]["Config"] == [
+                {"Subnet": "10.201.0.0/24", "Gateway": "10.201.0.1"}
+            ]
+            assert bridge["Options"]["com.docker.network.bridge.enable_icc"] == "false"
+            web = serve(client)
+            address = address_on(client, web.id, "bridge")
+            assert "fetched: 0" in run(client, fetch_script(address, tries=3))
+            client.close()
+        finally:
+            remove_all_containers(porterd)
+    clean_up(tmp_path / "flags")
+
+
+def test_a_malformed_address_pool_stops_porterd_with_one_line(tmp_path: Path) -> None:
+    from porterd_process import PORTERD
+
+    result = subprocess.run(
+        ["unshare", "--net", str(PORTERD),
+         "--data-root", str(tmp_path / "d"), "--exec-root", str(tmp_path / "e"),
+         "-H", f"unix://{tmp_path / 'sock'}", "--default-address-pool", "base=10.0.0.0/16,size=8"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "porterd: invalid default address pool 'base=10.0.0.0/16,size=8': size 8"
+    ]

@@ -133,7 +133,12 @@ class NetworkService:
         existing = self.find(DEFAULT_NETWORK)
         if existing is None:
             if bip:
-                interface = ipaddress.ip_interface(bip)
+                try:
+                    interface = ipaddress.ip_interface(bip)
+                except ValueError:
+                    raise InvalidParameter(
+                        f"invalid --bip {bip!r}: expected ADDRESS/PREFIX"
+                    ) from None
                 ipv4 = Range.build(interface.network, str(interface.ip))
             else:
                 used = [parse_subnet(n.ipv4["Subnet"]) for n in self.store.networks() if n.ipv4]
@@ -150,6 +155,12 @@ class NetworkService:
             )
             with self.database.transaction() as connection:
                 self.store.add_network(connection, record)
+        elif existing.icc != self.icc:  # --icc changed since the last start
+            existing.icc = self.icc
+            existing.options[ICC_OPTION] = str(self.icc).lower()
+            with self.database.transaction() as connection:
+                self.store.delete_network(connection, existing.id)
+                self.store.add_network(connection, existing)
         self.recover(None)
 
     def networks(self) -> list[NetworkRecord]:

@@ -1,0 +1,209 @@
+"""The cost of networking: `run --rm busybox true` on the default network against
+`--network none`, for porterd (through the docker CLI), podman and, where it starts in a
+namespace of its own, dockerd; and the request rate through a published port (wrk from the
+namespace side, over 127.0.0.1 and over the namespace's own address: the kernel's DNAT path)
+against a direct connection to the container's address.
+
+    .venv/bin/python bench/network/run.py [--reps 10] [--seconds 5] [--engines porterd,podman]
+
+Each engine runs in a network and mount namespace of its own (porterd/tests/integration/cli/
+cli_daemons.py), pulling the busybox demo image from a porter-registry on that namespace's
+loopback. Figures are medians of `--reps` runs, wall time from fork to exit; the cost of
+networking is the difference of the two medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "porterd" / "tests" / "integration" / "cli"))
+sys.path.insert(0, str(REPO / "porter-image" / "tests"))
+
+import cli_daemons  # noqa: E402
+from image_test_support import build_busybox  # noqa: E402
+
+DOCKER = "/usr/bin/docker"
+SERVE = "mkdir -p /www && echo hello > /www/index.html && exec httpd -f -p 80 -h /www"
+PUBLISHED = 18080
+
+
+def timed(argv: list[str]) -> float:
+    start = time.perf_counter()
+    result = subprocess.run(argv, capture_output=True, timeout=300, check=False)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed: {result.stderr.decode()[-300:]}")
+    return elapsed
+
+
+def run_cost(cli: list[str], run: list[str], image: str, reps: int) -> tuple[float, float]:
+    """Medians of `run --rm IMAGE true` on the default network and with `--network none`,
+    taking turns."""
+    default, none = [], []
+    for _ in range(reps):
+        default.append(timed([*cli, *run, "--rm", image, "true"]))
+        none.append(timed([*cli, *run, "--rm", "--network", "none", image, "true"]))
+    return statistics.median(default), statistics.median(none)
+
+
+def wrk_rate(namespace: cli_daemons.Namespace, url: str, seconds: int) -> float:
+    result = namespace.run(
+        ["wrk", "-t", "1", "-c", "8", "-d", f"{seconds}s", url], check=False, timeout=seconds + 60
+    )
+    found = re.search(rb"Requests/sec:\s+([0-9.]+)", result.stdout)
+    if not found:
+        raise RuntimeError(f"wrk {url}: {result.stdout.decode()[-300:]}{result.stderr.decode()}")
+    return float(found.group(1))
+
+
+def port_rates(
+    namespace: cli_daemons.Namespace, cli: list[str], run: list[str], image: str, seconds: int
+) -> dict[str, float]:
+    name = f"bench-web-{uuid.uuid4().hex[:6]}"
+    argv = [*cli, *run, "-d", "--name", name, "-p", f"{PUBLISHED}:80", image, "sh", "-c", SERVE]
+    subprocess.run(argv, check=True, capture_output=True, timeout=120)
+    try:
+        inspect = [
+            *cli,
+            "inspect",
+            "-f",
+            "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+        ]
+        address = subprocess.run(
+            [*inspect, name], check=True, capture_output=True, text=True, timeout=60
+        ).stdout.strip()
+        own = namespace_address(namespace)
+        time.sleep(1)
+        rates = {"direct to the container": wrk_rate(namespace, f"http://{address}:80/", seconds)}
+        rates["published, 127.0.0.1"] = wrk_rate(
+            namespace, f"http://127.0.0.1:{PUBLISHED}/", seconds
+        )
+        rates["published, own address"] = wrk_rate(namespace, f"http://{own}:{PUBLISHED}/", seconds)
+        return rates
+    finally:
+        subprocess.run([*cli, "rm", "-f", name], capture_output=True, timeout=120, check=False)
+
+
+def namespace_address(namespace: cli_daemons.Namespace) -> str:
+    """An address of the namespace's own (on its loopback), as a host's public address."""
+    namespace.run(["ip", "addr", "replace", "198.51.100.10/32", "dev", "lo"])
+    return "198.51.100.10"
+
+
+@contextlib.contextmanager
+def engine(
+    kind: str, namespace: cli_daemons.Namespace, workdir: Path, registry: str
+) -> Iterator[tuple[list[str], list[str]]]:
+    """The CLI argv (run in the namespace) of a running engine of `kind`, and its `run`."""
+    if kind == "porterd":
+        with cli_daemons.porterd(namespace, workdir, registry, []) as sock:
+            yield namespace.argv([DOCKER, "-H", f"unix://{sock}"]), ["run"]
+    elif kind == "dockerd":
+        with dockerd_with_bridge(namespace, workdir, registry) as sock:
+            yield namespace.argv([DOCKER, "-H", f"unix://{sock}"]), ["run"]
+    else:
+        runroot = tempfile.mkdtemp(prefix="pbn-", dir="/tmp")  # podman wants it short
+        storage = ["--root", str(workdir / "podman"), "--runroot", runroot]
+        config = workdir / "registries.conf"
+        config.write_text(f'[[registry]]\nlocation = "{registry}"\ninsecure = true\n')
+        env = ["env", f"CONTAINERS_REGISTRIES_CONF={config}"]
+        try:
+            podman = [*env, "podman", *storage, "--runtime", "runc", "--cgroup-manager", "cgroupfs"]
+            # podman's own default limits are above what this host may grant: the host's
+            limits = []
+            for name, kind in (
+                ("nofile", resource.RLIMIT_NOFILE),
+                ("nproc", resource.RLIMIT_NPROC),
+            ):
+                hard = resource.getrlimit(kind)[1]
+                if hard != resource.RLIM_INFINITY:
+                    limits += ["--ulimit", f"{name}={hard}:{hard}"]
+            yield namespace.argv(podman), ["run", *limits]
+        finally:
+            namespace.run([*env, "podman", *storage, "rm", "-af"], check=False)
+            namespace.run([*env, "podman", *storage, "system", "reset", "-f"], check=False)
+            shutil.rmtree(runroot, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def dockerd_with_bridge(
+    namespace: cli_daemons.Namespace, workdir: Path, registry: str
+) -> Iterator[Path]:
+    """dockerd with its default bridge, iptables NAT and docker-proxy, in the namespace."""
+    sock = workdir / "docker.sock"
+    log = workdir / "dockerd.log"
+    config = workdir / "daemon.json"
+    config.write_text(json.dumps({"insecure-registries": [registry]}) + "\n")
+    process = namespace.popen(
+        ["dockerd", "--data-root", str(workdir / "docker"), "--exec-root", str(workdir / "exec"),
+         "-H", f"unix://{sock}", "--pidfile", str(workdir / "dockerd.pid"),
+         "--config-file", str(config), "--cgroup-parent", f"porter-bench-{uuid.uuid4().hex[:8]}"],
+        log,
+    )  # fmt: skip
+    try:
+        cli_daemons.wait_for(lambda: cli_daemons.ping(sock), "dockerd", process, log)
+        yield sock
+    finally:
+        cli_daemons.stop(process)
+        namespace.kill_all()
+
+
+def bench(kind: str, workdir: Path, layout: Path, reps: int, seconds: int) -> None:
+    namespace = cli_daemons.Namespace.create()
+    try:
+        with cli_daemons.registry(namespace, workdir, layout) as registry:
+            image = f"{registry}/busybox:latest"
+            with engine(kind, namespace, workdir, registry) as (cli, run):
+                pull = [*cli, "pull", *(["--tls-verify=false"] if kind == "podman" else []), image]
+                subprocess.run(pull, check=True, capture_output=True, timeout=300)
+                load = os.getloadavg()[0]
+                default, none = run_cost(cli, run, image, reps)
+                rates = port_rates(namespace, cli, run, image, seconds)
+    finally:
+        namespace.close()
+    print(f"\n{kind} (medians of {reps} runs, load average {load:.2f} at the start)")
+    print(f"  run --rm busybox true, default network  {default * 1e3:8.1f} ms")
+    print(f"  run --rm busybox true, --network none    {none * 1e3:8.1f} ms")
+    print(f"  cost of networking                       {(default - none) * 1e3:8.1f} ms")
+    direct = rates["direct to the container"]
+    for title, rate in rates.items():
+        print(f"  wrk {title:36} {rate:10.0f} req/s  {rate / direct:5.2f} of direct")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--engines", default="porterd,podman,dockerd")
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="porter-bench-network-") as scratch:
+        layout = Path(scratch) / "layout"
+        build_busybox(f"{layout}:busybox")
+        for kind in options.engines.split(","):
+            workdir = Path(scratch) / kind
+            workdir.mkdir()
+            try:
+                bench(kind, workdir, layout, options.reps, options.seconds)
+            except (cli_daemons.Unavailable, RuntimeError, subprocess.CalledProcessError) as error:
+                detail = getattr(error, "stderr", b"") or b""
+                print(f"\n{kind}: skipped: {error} {detail.decode(errors='replace')[-300:]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
