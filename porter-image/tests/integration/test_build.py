@@ -375,6 +375,8 @@ def test_run_through_runc(base: Path, ctx: Path, tmp_path: Path) -> None:
         ("FROM busybox AS a\nCOPY --from=a f /f\n", "stage 'a' depends on itself"),
         ("FROM busybox\nBOGUS x\n", "Dockerfile:2: BOGUS: unknown instruction"),
         ("FROM busybox\nEXPOSE 99999\n", "Dockerfile:2: EXPOSE: invalid port range"),
+        ("FROM busybox\nCOPY --parents f /x/\n", "Dockerfile:2: COPY: --parents is not supported"),
+        ("FROM busybox\nRUN --mount=type=secret,id=x true\n", "type=secret is not supported"),
     ],
 )
 def test_bad_input_is_one_line_and_no_tag(
@@ -452,3 +454,14 @@ def test_from_platform_sets_the_stages_platform(base: Path, ctx: Path) -> None:
         "arm64",
         "v8",
     )
+
+
+def test_copy_exclude_leaves_matching_files_out(base: Path, ctx: Path, tmp_path: Path) -> None:
+    files = {
+        "Dockerfile": "FROM busybox\nCOPY --exclude=*.tmp src/ /src/\n",
+        "src/a": "",
+        "src/b.tmp": "",
+    }
+    write_context(ctx, files)
+    build_ok(base, ctx)
+    assert os.listdir(unpack(base, "out", tmp_path) / "src") == ["a"]

@@ -176,3 +176,9 @@ def test_shell_needs_json_form() -> None:
 def test_bad_input_names_file_line_and_instruction(text: str, message: str) -> None:
     with pytest.raises(DockerfileSyntaxError, match=message):
         parse_dockerfile(text)
+
+
+def test_copy_boolean_and_repeated_flags() -> None:
+    copy = only("COPY --link --parents --exclude=*.a --exclude=*.b src /dst")
+    assert isinstance(copy, ins.Copy)
+    assert (copy.link, copy.parents, copy.excludes) == (True, True, ("*.a", "*.b"))

@@ -38,12 +38,20 @@ class Source:
 
 
 class BuildContext:
-    def __init__(self, root: Path, ignore: IgnoreRules | None = None, scoped: bool = False) -> None:
+    def __init__(
+        self,
+        root: Path,
+        ignore: IgnoreRules | None = None,
+        scoped: bool = False,
+        excludes: IgnoreRules | None = None,
+    ) -> None:
         """With `scoped`, `root` is an image's rootfs (`COPY --from`): symlinks resolve inside
         it, as if it were `/`, rather than being refused when they point elsewhere."""
         self.root = Path(root).resolve()
         self.ignore = ignore or IgnoreRules()
         self.scoped = scoped
+        # COPY --exclude: patterns over paths below each source (and a source's own path)
+        self.excludes = excludes or IgnoreRules()
 
     @classmethod
     def from_tar(cls, stream: BinaryIO, folder: Path) -> BuildContext:
@@ -69,7 +77,7 @@ class BuildContext:
         sources = []
         for rel in rels:
             path = self.root / rel if rel else self.root
-            if not os.path.lexists(path) or (rel and self.ignore.ignored(rel)):
+            if not os.path.lexists(path) or (rel and self._left_out(rel, rel)):
                 continue
             if self.scoped:
                 sources.append(Source(rel, scoped_path(self.root, rel)))
@@ -81,6 +89,11 @@ class BuildContext:
         if not sources:
             raise BuildError(where, f"{pattern}: not found in the build context")
         return sources
+
+    def _left_out(self, ctx_rel: str, below: str) -> bool:
+        return self.ignore.ignored(ctx_rel) or bool(
+            self.excludes.patterns and self.excludes.ignored(below)
+        )
 
     def _glob(self, pattern: str) -> list[str]:
         found = [""]
@@ -114,7 +127,7 @@ class BuildContext:
                 ctx_rel = posixpath.join(source.rel, rel) if source.rel else rel
                 path = folder / name
                 st = os.lstat(path)
-                ignored = self.ignore.ignored(ctx_rel)
+                ignored = self._left_out(ctx_rel, rel)
                 if ignored and not (
                     stat.S_ISDIR(st.st_mode) and self.ignore.may_hold_kept(ctx_rel)
                 ):

@@ -32,6 +32,7 @@ from porter_image.build.fetch import Download, fetch_urls
 from porter_image.build.rootfs import StepRootfs
 from porter_image.build.state import StageState
 from porter_image.dockerfile import instructions as ins
+from porter_image.dockerfile.ignore import IgnoreRules, compile_patterns
 from porter_image.errors import RuntimeConfigError
 from porter_image.exec_user import resolve_user
 
@@ -80,12 +81,12 @@ def other_stage(runner: StageRunner, name: str) -> StageState:
 
 
 @contextlib.contextmanager
-def _source_context(runner: StageRunner, other: StageState | None) -> Iterator[BuildContext]:
-    if other is None:
-        yield runner.builder.context
+def _source_context(runner: StageRunner, plan: _Plan) -> Iterator[BuildContext]:
+    if plan.other is None:
+        yield plan.context(runner.builder.context)
         return
-    with StepRootfs(runner.builder.workspace, runner.lowerdirs(other)) as view:
-        yield BuildContext(view.rootfs, scoped=True)
+    with StepRootfs(runner.builder.workspace, runner.lowerdirs(plan.other)) as view:
+        yield plan.context(BuildContext(view.rootfs, scoped=True))
 
 
 @dataclass
@@ -102,6 +103,14 @@ class _Plan:
     patterns: list[str] = field(default_factory=list)
     urls: list[str] = field(default_factory=list)
     downloads: list[Download] = field(default_factory=list)
+    excludes: tuple[str, ...] = ()  # --exclude patterns, as .dockerignore lines
+
+    def context(self, base: BuildContext) -> BuildContext:
+        """`base` seen through this step's --exclude patterns too."""
+        if not self.excludes:
+            return base
+        excludes = IgnoreRules(compile_patterns(list(self.excludes)))
+        return BuildContext(base.root, base.ignore, base.scoped, excludes)
 
     @property
     def many(self) -> bool:
@@ -112,6 +121,7 @@ class _Plan:
         flags = [f"--from={self.from_name}"] * bool(self.from_name)
         flags += [f"--chown={self.chown}"] * bool(self.chown)
         flags += [f"--chmod={self.chmod_text}"] * bool(self.chmod_text)
+        flags += [f"--exclude={pattern}" for pattern in self.excludes]
         words = [*flags, *(n for n, _ in self.inline), *self.urls, *self.patterns, self.dest]
         return f"{keyword} " + " ".join(words)
 
@@ -123,6 +133,10 @@ def _plan(runner: StageRunner, copy: ins.Copy) -> _Plan:
         dest += "/"
     chmod_text = runner.expand(copy.chmod)
     plan = _Plan(dest, runner.expand(copy.chown), chmod_text, _chmod(runner, chmod_text))
+    if copy.parents or copy.keep_git_dir:
+        flag = "--parents" if copy.parents else "--keep-git-dir"
+        raise runner.fail(f"{flag} is not supported by this builder")
+    plan.excludes = tuple(runner.expand(pattern) for pattern in copy.excludes)
     heredocs = iter(copy.heredocs)
     for word in copy.sources:
         if _HEREDOC_SOURCE.match(word):
@@ -141,7 +155,7 @@ def _plan(runner: StageRunner, copy: ins.Copy) -> _Plan:
 def _content_digest(runner: StageRunner, plan: _Plan) -> str:
     """What the sources hold: the context's files, or for --from the other stage's key."""
     if plan.other is None:
-        context = runner.builder.context
+        context = plan.context(runner.builder.context)
         sources = [s for p in plan.patterns for s in context.resolve(p, runner.where)]
         content = context.digest(sources)
     else:
@@ -171,7 +185,7 @@ def copy_step(runner: StageRunner, copy: ins.Copy) -> None:
                 write_file(step.rootfs, target, data, options, 0o600)
         if not plan.patterns:
             return
-        with _source_context(runner, plan.other) as context:
+        with _source_context(runner, plan) as context:
             sources = [s for p in plan.patterns for s in context.resolve(p, runner.where)]
             _copy_local(copy, context, sources, step.rootfs, plan.dest, options, into)
 

@@ -73,6 +73,10 @@ def run_step(runner: StageRunner, run: ins.Run) -> None:
     argv = run_argv(run, state.shell)
     arg_env = build_arg_env(state, runner.builder.options.build_args)
     network = run.network or runner.builder.options.network
+    if network == "default":
+        network = runner.builder.options.network
+    if run.security and run.security != "sandbox":
+        raise runner.fail(f"--security={run.security} is not supported by this builder")
     prefix = f"|{len(arg_env)} {' '.join(arg_env)} " if arg_env else ""
     created_by = "RUN " + prefix + " ".join(argv)
     mounts = [tuple(sorted(m.options)) for m in run.mounts]

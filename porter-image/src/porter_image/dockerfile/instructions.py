@@ -143,6 +143,7 @@ class Copy(Instruction):
     checksum: str = ""
     keep_git_dir: bool = False
     add: bool = False
+    parents: bool = False
 
     @property
     def keyword(self) -> str:

@@ -168,6 +168,7 @@ def _copy(ctx: _Context) -> ins.Copy:
         checksum=flags.get("checksum", [""])[0],
         keep_git_dir="keep-git-dir" in flags,
         add=add,
+        parents="parents" in flags,
     )
 
 
