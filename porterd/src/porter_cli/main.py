@@ -114,5 +114,18 @@ def main(argv: list[str] | None = None) -> int:
     except (click.Abort, KeyboardInterrupt):
         click.echo("", err=True)
         code = 130
-    sys.stdout.flush()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = quiet_broken_pipe()
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def quiet_broken_pipe() -> int:
+    """The reader of stdout went away (`porter logs x | head`): exit 1 without a word, as
+    click does when a write fails so, and without a traceback from flushing at exit."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 1

@@ -412,3 +412,21 @@ def test_signals_to_porter_reach_a_container_without_a_tty(
         process.kill()
         process.wait()
     assert [r.param("signal") for r in engine.seen("POST", "/containers/c9/kill")] == forwarded
+
+
+def test_a_reader_that_goes_away_ends_porter_quietly(engine: FakeEngine, porter_env) -> None:
+    import subprocess
+
+    from porter_fake_engine import PORTER
+
+    engine.json("GET", "/containers/json", [CONTAINER] * 20000)  # far more than a pipe holds
+    row = "{{.ID}} {{.Command}} {{.Status}} {{.Ports}} {{.Names}}"
+    argv = [str(PORTER), "-H", engine.host, "ps", "--format", row]  # type: ignore[attr-defined]
+    # unbuffered, Python drops what a write to a closed pipe could not take without an error
+    env = {k: v for k, v in porter_env.items() if k != "PYTHONUNBUFFERED"}
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.readline()
+    process.stdout.close()
+    assert process.wait(30) == 1
+    assert process.stderr.read() == b""
