@@ -199,12 +199,34 @@ def _ports(o: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], dict[str, list
     return exposed, bindings
 
 
-def build_config(
-    image: str, command: tuple[str, ...], o: dict[str, Any], detach: bool
-) -> dict[str, Any]:
-    """The body of POST /containers/create."""
-    binds, anonymous, mounts, tmpfs = _mounts(o)
-    exposed, bindings = _ports(o)
+def _limits(o: dict[str, Any]) -> dict[str, Any]:
+    """--init, --memory, --memory-swap, --cpus, --pids-limit, --shm-size, --log-*."""
+    limits: dict[str, Any] = {}
+    if o["init"]:
+        limits["Init"] = True
+    if o["memory"]:
+        limits["Memory"] = parsing.size("--memory", o["memory"])
+    if o["memory_swap"]:
+        swap = o["memory_swap"]
+        limits["MemorySwap"] = -1 if swap == "-1" else parsing.size("--memory-swap", swap)
+    if o["cpus"] is not None:
+        if o["cpus"] < 0:
+            raise parsing.bad("--cpus", str(o["cpus"]), "cannot be negative")
+        limits["NanoCpus"] = int(o["cpus"] * 1e9)
+    if o["pids_limit"] is not None:
+        limits["PidsLimit"] = o["pids_limit"]
+    if o["shm_size"]:
+        limits["ShmSize"] = parsing.size("--shm-size", o["shm_size"])
+    if o["log_driver"] or o["log_opt"]:
+        limits["LogConfig"] = {
+            "Type": o["log_driver"] or "",
+            "Config": parsing.key_values("--log-opt", o["log_opt"]),
+        }
+    return limits
+
+
+def _host_config(o: dict[str, Any], binds: list[str], mounts: list[dict[str, Any]],
+                 tmpfs: dict[str, str], bindings: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
     host_config: dict[str, Any] = {
         "Binds": binds or None,
         "Mounts": mounts or None,
@@ -228,30 +250,19 @@ def build_config(
         "PidMode": o["pid"] or "",
         "Runtime": o["runtime"] or None,
         "CpuShares": o["cpu_shares"] or 0,
+        **_limits(o),
     }
     if o["rm"] and host_config["RestartPolicy"]["Name"]:
         raise parsing.bad("--restart", o["restart"], "conflicts with --rm")
-    if o["init"]:
-        host_config["Init"] = True
-    if o["memory"]:
-        host_config["Memory"] = parsing.size("--memory", o["memory"])
-    if o["memory_swap"]:
-        host_config["MemorySwap"] = (
-            -1 if o["memory_swap"] == "-1" else parsing.size("--memory-swap", o["memory_swap"])
-        )
-    if o["cpus"] is not None:
-        if o["cpus"] < 0:
-            raise parsing.bad("--cpus", str(o["cpus"]), "cannot be negative")
-        host_config["NanoCpus"] = int(o["cpus"] * 1e9)
-    if o["pids_limit"] is not None:
-        host_config["PidsLimit"] = o["pids_limit"]
-    if o["shm_size"]:
-        host_config["ShmSize"] = parsing.size("--shm-size", o["shm_size"])
-    if o["log_driver"] or o["log_opt"]:
-        host_config["LogConfig"] = {
-            "Type": o["log_driver"] or "",
-            "Config": parsing.key_values("--log-opt", o["log_opt"]),
-        }
+    return {key: value for key, value in host_config.items() if value is not None}
+
+
+def build_config(
+    image: str, command: tuple[str, ...], o: dict[str, Any], detach: bool
+) -> dict[str, Any]:
+    """The body of POST /containers/create."""
+    binds, anonymous, mounts, tmpfs = _mounts(o)
+    exposed, bindings = _ports(o)
     interactive = o["interactive"]
     config: dict[str, Any] = {
         "Image": image,
@@ -270,7 +281,7 @@ def build_config(
         "AttachStderr": not detach,
         "ExposedPorts": exposed or None,
         "Volumes": anonymous or None,
-        "HostConfig": {key: value for key, value in host_config.items() if value is not None},
+        "HostConfig": _host_config(o, binds, mounts, tmpfs, bindings),
     }
     if o["entrypoint"] is not None:
         config["Entrypoint"] = [o["entrypoint"]]
