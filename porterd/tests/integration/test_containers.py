@@ -5,10 +5,12 @@ running, a container's conmon killed, a container's process killed."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
 import sys
+import tarfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -520,5 +522,43 @@ def test_an_unknown_user_fails_the_start_with_a_clear_400(client: docker.DockerC
             container.start()
         assert caught.value.status_code == 400
         assert "nosuchuser" in str(caught.value.explanation)
+    finally:
+        container.remove(force=True)
+
+
+@needs_docker_cli
+def test_docker_cli_run_with_a_terminal_has_its_size(porterd: PorterdProcess) -> None:
+    # the CLI sends the window's size at create (ConsoleSize) or resizes right after start
+    terminal = Terminal(
+        [str(DOCKER_CLI), "-H", porterd.url, "run", "-it", "--rm", "--network", "none", IMAGE,
+         "sh", "-c", "sleep 0.5; stty size"],
+        rows=30, columns=100,
+    )  # fmt: skip
+    assert b"30 100" in terminal.read_until(b"30 100")
+    assert terminal.wait() == 0
+
+
+def test_export_streams_the_container_filesystem(client: docker.DockerClient) -> None:
+    container = client.containers.run(
+        IMAGE, ["sh", "-c", "echo x > /exported"], detach=True, **NONE
+    )
+    try:
+        container.wait()
+        data = b"".join(container.export())
+        with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+            names = {name.lstrip("./") for name in archive.getnames()}
+        assert {"bin/busybox", "exported"} <= names
+    finally:
+        container.remove(force=True)
+
+
+def test_update_changes_the_limits_of_a_running_container(client: docker.DockerClient) -> None:
+    container = client.containers.run(IMAGE, ["sleep", "60"], detach=True, **NONE)
+    try:
+        container.update(mem_limit="64m", restart_policy={"Name": "always"})
+        container.reload()
+        assert container.attrs["HostConfig"]["Memory"] == 64 * 1024 * 1024
+        assert container.attrs["HostConfig"]["RestartPolicy"]["Name"] == "always"
+        assert container.stats(stream=False)["memory_stats"]["limit"] == 64 * 1024 * 1024
     finally:
         container.remove(force=True)
