@@ -119,6 +119,7 @@ ROUTERS = (
     ("exec", "containers"),
     ("images", "images"),
     ("networks", "networks"),
+    ("swarm", "cluster"),
 )
 
 
@@ -130,7 +131,8 @@ def _routers(daemon: Any, names: Iterable[str] | None) -> list[tuple[Any, Any]]:
     return [
         (
             importlib.import_module(f"porterd.api.{module_name}"),
-            daemon if service is None else getattr(daemon, service),
+            # A daemon outside a cluster has no `cluster`: its swarm routes refuse politely.
+            daemon if service is None else getattr(daemon, service, None),
         )
         for module_name, service in ROUTERS
         if module_name in wanted

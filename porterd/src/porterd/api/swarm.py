@@ -1,0 +1,292 @@
+"""Swarm routes: `/swarm`, `/nodes`, `/services`, `/tasks`, as far as the docker CLI's
+`docker service create | ls | ps | inspect | scale | update | rollback | rm` and
+`docker node ls | inspect | update | rm` need them, over porterd.cluster.
+
+A porterd started without `--cluster-store` answers them 409 with dockerd's kind of message
+(dockerd answers 503; a daemon working as configured is not a server error here, and the API
+fuzz test holds every answer below 500); `docker swarm init|join|leave` are refused with how
+porterd joins instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import falcon
+
+from porterd.api import body, query
+from porterd.cluster import spec as specs
+from porterd.cluster.node import ClusterNode
+from porterd.cluster.scheduler import NodeInfo, is_live, unsatisfiable
+from porterd.errors import Conflict, InvalidParameter, NotFound
+
+NOT_IN_CLUSTER = (
+    "This node is not part of a cluster: start porterd with "
+    "--cluster-store URLS --advertise-addr ADDR to join one"
+)
+INTERNAL_STATUS = ("BatchStarted", "NextBatchAt")
+
+
+def _labels_match(labels: dict[str, str], wanted: list[str]) -> bool:
+    for item in wanted:
+        key, sep, value = item.partition("=")
+        if key not in labels or (sep and labels[key] != value):
+            return False
+    return True
+
+
+def _matches(filters: dict[str, list[str]], checks: dict[str, Callable[[str], bool]]) -> bool:
+    return all(any(checks[key](value) for value in values) for key, values in filters.items())
+
+
+def _version(req: falcon.Request, kind: str) -> int:
+    version = query.integer(req, "version", minimum=0)
+    if version is None:
+        raise InvalidParameter(f"a {kind} update needs the version it was read at (?version=)")
+    return version
+
+
+class _Resource:
+    def __init__(self, cluster: ClusterNode | None) -> None:
+        self._cluster = cluster
+
+    @property
+    def cluster(self) -> ClusterNode:
+        if self._cluster is None:
+            raise Conflict(NOT_IN_CLUSTER)
+        return self._cluster
+
+
+# -- swarm -------------------------------------------------------------------------------------
+
+
+class Swarm(_Resource):
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        cluster = self.cluster
+        resp.media = {
+            "ID": "porter-" + cluster.store.prefix.strip("/").replace("/", "-"),
+            "Version": {"Index": 0},
+            "Spec": {"Name": "default", "Labels": {}},
+            "JoinTokens": {"Worker": "", "Manager": ""},
+            "SubnetSize": 24,
+            "DataPathPort": 4789,
+        }
+
+
+class SwarmMembership(_Resource):
+    """`docker swarm init | join | leave`: porterd joins through its flags instead."""
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        raise InvalidParameter(
+            "porterd joins a cluster with --cluster-store URLS --advertise-addr ADDR, "
+            "not with docker swarm init, join or leave"
+        )
+
+
+class SwarmInit(SwarmMembership):
+    pass
+
+
+class SwarmJoin(SwarmMembership):
+    pass
+
+
+class SwarmLeave(SwarmMembership):
+    pass
+
+
+# -- nodes -------------------------------------------------------------------------------------
+
+NODE_FILTERS = ("id", "name", "role", "membership", "label", "node.label")
+
+
+class NodeList(_Resource):
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        filters = query.filters(req, NODE_FILTERS)
+        found = []
+        for node in self.cluster.store.nodes():
+            checks = {
+                "id": lambda v, n=node: n["ID"].startswith(v),
+                "name": lambda v, n=node: n["Description"]["Hostname"] == v,
+                "role": lambda v, n=node: n["Spec"].get("Role") == v,
+                "membership": lambda v: v == "accepted",
+                "label": lambda v, n=node: _labels_match(n["Spec"].get("Labels") or {}, [v]),
+                "node.label": lambda v, n=node: _labels_match(n["Spec"].get("Labels") or {}, [v]),
+            }
+            if _matches(filters, checks):
+                found.append(node)
+        resp.media = found
+
+
+class NodeItem(_Resource):
+    def on_get(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        resp.media = self.cluster.store.node(id)
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        self.cluster.store.remove_node(id, force=query.flag(req, "force"))
+        resp.media = {}
+
+
+class NodeUpdate(_Resource):
+    def on_post(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        version = _version(req, "node")
+        self.cluster.store.update_node(id, version, body.json_object(req, required=True))
+        resp.media = {}
+
+
+# -- services ----------------------------------------------------------------------------------
+
+SERVICE_FILTERS = ("id", "name", "label", "mode")
+
+
+def service_view(service: dict[str, Any]) -> dict[str, Any]:
+    """A stored service as the Engine API shows it (with `Endpoint`, without internal state)."""
+    view = dict(service)
+    endpoint_spec = service["Spec"].get("EndpointSpec", {})
+    view["Endpoint"] = {"Spec": endpoint_spec, "Ports": endpoint_spec.get("Ports", [])}
+    if "UpdateStatus" in service:
+        status = service["UpdateStatus"]
+        view["UpdateStatus"] = {k: v for k, v in status.items() if k not in INTERNAL_STATUS}
+    return view
+
+
+def service_status(
+    service: dict[str, Any], tasks: list[dict[str, Any]], nodes: list[NodeInfo]
+) -> dict[str, int]:
+    own = [t for t in tasks if t["ServiceID"] == service["ID"]]
+    replicas = specs.replicas(service["Spec"])
+    if replicas is None:
+        replicas = sum(1 for n in nodes if n.ready and n.availability == "active")
+    return {
+        "RunningTasks": sum(1 for t in own if is_live(t) and t["Status"]["State"] == "running"),
+        "DesiredTasks": replicas,
+        "CompletedTasks": sum(1 for t in own if t["Status"]["State"] == "complete"),
+    }
+
+
+class ServiceList(_Resource):
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        store = self.cluster.store
+        filters = query.filters(req, SERVICE_FILTERS)
+        found = []
+        for service in store.services():
+            spec = service["Spec"]
+            checks = {
+                "id": lambda v, s=service: s["ID"].startswith(v),
+                "name": lambda v, s=spec: s["Name"].startswith(v),
+                "label": lambda v, s=spec: _labels_match(s.get("Labels") or {}, [v]),
+                "mode": lambda v, s=spec: v.lower() in {m.lower() for m in s["Mode"]},
+            }
+            if _matches(filters, checks):
+                found.append(service_view(service))
+        if query.flag(req, "status") and found:
+            tasks = store.tasks()
+            nodes = [NodeInfo.from_node(n) for n in store.nodes()]
+            for view in found:
+                view["ServiceStatus"] = service_status(view, tasks, nodes)
+        resp.media = found
+
+
+class ServiceCreate(_Resource):
+    openapi = {"post": {"responses": {"201": {"description": "created"}}}}
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        spec = specs.normalized(body.json_object(req, required=True))
+        store = self.cluster.store
+        why = unsatisfiable(spec["TaskTemplate"], [NodeInfo.from_node(n) for n in store.nodes()])
+        if why is not None:
+            raise InvalidParameter(f"service {spec['Name']!r} cannot be placed: {why}")
+        service = store.create_service(spec)
+        resp.status = falcon.HTTP_201
+        resp.media = {"ID": service["ID"], "Warnings": None}
+
+
+class ServiceItem(_Resource):
+    def on_get(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        resp.media = service_view(self.cluster.store.service(id))
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        self.cluster.store.remove_service(id)
+        resp.media = {}
+
+
+class ServiceUpdate(_Resource):
+    def on_post(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        version = _version(req, "service")
+        rollback = req.get_param("rollback") or ""
+        if rollback not in ("", "previous"):
+            raise InvalidParameter(f"invalid rollback {rollback!r}: the only value is 'previous'")
+        document = body.json_object(req, required=not rollback)
+        store = self.cluster.store
+        if rollback:
+            store.update_service(id, version, None, rollback=True)
+        else:
+            spec = specs.normalized(document)
+            nodes = [NodeInfo.from_node(n) for n in store.nodes()]
+            why = unsatisfiable(spec["TaskTemplate"], nodes)
+            if why is not None:
+                raise InvalidParameter(f"service {spec['Name']!r} cannot be placed: {why}")
+            store.update_service(id, version, spec)
+        resp.media = {"Warnings": None}
+
+
+# -- tasks -------------------------------------------------------------------------------------
+
+TASK_FILTERS = ("id", "name", "service", "node", "label", "desired-state")
+
+
+def task_name(task: dict[str, Any]) -> str:
+    return f"{task.get('ServiceName', '')}.{task.get('Slot') or task['NodeID']}"
+
+
+class TaskList(_Resource):
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        store = self.cluster.store
+        filters = query.filters(req, TASK_FILTERS)
+        services = {s["ID"]: s for s in store.services()} if "service" in filters else {}
+        nodes = store.nodes() if "node" in filters else []
+        node_names = {n["ID"]: n["Description"]["Hostname"] for n in nodes}
+        found = []
+        for task in store.tasks():
+            service = services.get(task["ServiceID"], {})
+            checks = {
+                "id": lambda v, t=task: t["ID"].startswith(v),
+                "name": lambda v, t=task: task_name(t).startswith(v),
+                "service": lambda v, t=task, s=service: (
+                    t["ServiceID"].startswith(v) or s.get("Spec", {}).get("Name") == v
+                ),
+                "node": lambda v, t=task: t["NodeID"] == v or node_names.get(t["NodeID"]) == v,
+                "label": lambda v, t=task: _labels_match(
+                    t["Spec"].get("ContainerSpec", {}).get("Labels") or {}, [v]
+                ),
+                "desired-state": lambda v, t=task: t["DesiredState"] == v,
+            }
+            if _matches(filters, checks):
+                found.append(task)
+        resp.media = found
+
+
+class TaskItem(_Resource):
+    def on_get(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        for task in self.cluster.store.tasks():
+            if task["ID"] == id or (len(id) >= 6 and task["ID"].startswith(id)):
+                resp.media = task
+                return
+        raise NotFound(f"task {id} not found")
+
+
+def add_routes(app: falcon.App, cluster: ClusterNode | None) -> None:
+    app.add_route("/swarm", Swarm(cluster))
+    app.add_route("/swarm/init", SwarmInit(cluster))
+    app.add_route("/swarm/join", SwarmJoin(cluster))
+    app.add_route("/swarm/leave", SwarmLeave(cluster))
+    app.add_route("/nodes", NodeList(cluster))
+    app.add_route("/nodes/{id}", NodeItem(cluster))
+    app.add_route("/nodes/{id}/update", NodeUpdate(cluster))
+    app.add_route("/services", ServiceList(cluster))
+    app.add_route("/services/create", ServiceCreate(cluster))
+    app.add_route("/services/{id}", ServiceItem(cluster))
+    app.add_route("/services/{id}/update", ServiceUpdate(cluster))
+    app.add_route("/tasks", TaskList(cluster))
+    app.add_route("/tasks/{id}", TaskItem(cluster))

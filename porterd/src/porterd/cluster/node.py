@@ -1,0 +1,134 @@
+"""This porterd as a node of the cluster: `porterd --cluster-store URLS --advertise-addr ADDR`.
+
+It joins with a lease it renews, campaigns for leadership (running the reconciler while it
+leads) and runs the agent for the tasks assigned to it. Its id is kept under the data root,
+so a porterd started again is the same node and adopts its tasks' containers.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+from porterd.cluster.agent import Agent, TaskRuntime
+from porterd.cluster.etcd import EtcdClient, EtcdError
+from porterd.cluster.membership import DEFAULT_TTL, Membership
+from porterd.cluster.reconciler import Publish, Reconciler
+from porterd.cluster.store import DEFAULT_PREFIX, ClusterStore, new_id
+from porterd.errors import InvalidParameter
+
+
+def parse_endpoints(text: str) -> list[str]:
+    """`--cluster-store http://a:2379,http://b:2379` as a list; one clear error if malformed."""
+    endpoints = [item.strip().rstrip("/") for item in text.split(",") if item.strip()]
+    if not endpoints:
+        raise InvalidParameter("--cluster-store needs at least one etcd URL")
+    for endpoint in endpoints:
+        scheme, sep, rest = endpoint.partition("://")
+        if scheme not in ("http", "https") or not sep or not rest:
+            raise InvalidParameter(
+                f"invalid --cluster-store URL {endpoint!r}: expected http://HOST:PORT"
+            )
+    return endpoints
+
+
+def node_id(data_root: Path) -> str:
+    """This node's id, made once and kept in DATA_ROOT/cluster/node-id."""
+    path = Path(data_root) / "cluster" / "node-id"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        made = new_id()
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(made + "\n")
+        temporary.rename(path)
+        return made
+
+
+def host_resources() -> dict[str, int]:
+    memory = 0
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemTotal:"):
+                    memory = int(line.split()[1]) * 1024
+                    break
+    except OSError:
+        pass
+    return {"NanoCPUs": (os.cpu_count() or 1) * 1_000_000_000, "MemoryBytes": memory}
+
+
+class ClusterNode:
+    def __init__(
+        self,
+        *,
+        endpoints: list[str],
+        advertise_addr: str,
+        data_root: Path,
+        runtime: TaskRuntime | None = None,
+        publish: Publish | None = None,
+        hostname: str | None = None,
+        ttl: int = DEFAULT_TTL,
+        interval: float = 0.5,
+        prefix: str = DEFAULT_PREFIX,
+    ) -> None:
+        if not advertise_addr:
+            raise InvalidParameter("--cluster-store needs --advertise-addr ADDR")
+        self.etcd = EtcdClient(endpoints)
+        self.store = ClusterStore(self.etcd, prefix)
+        self.node_id = node_id(data_root)
+        self.advertise_addr = advertise_addr
+        self.reconciler = Reconciler(self.store, publish=publish, interval=interval)
+        self.membership = Membership(
+            self.store,
+            self.node_id,
+            hostname=hostname or socket.gethostname(),
+            addr=advertise_addr,
+            resources=host_resources(),
+            ttl=ttl,
+            on_leading=self.reconciler.leading,
+        )
+        self.agent = (
+            Agent(self.store, self.node_id, runtime, interval=interval) if runtime else None
+        )
+
+    def start(self) -> None:
+        """Join the cluster; `EtcdError` (503) if the store cannot be reached."""
+        try:
+            self.membership.join()
+        except EtcdError as error:
+            raise type(error)(f"cannot join the cluster: {error}") from error
+        if self.agent is not None:
+            self.agent.start()
+
+    def stop(self) -> None:
+        """Leave (the node is down at once); the tasks' containers keep running."""
+        if self.agent is not None:
+            self.agent.stop()
+        self.reconciler.loop.stop()
+        self.membership.leave()
+
+    def swarm_info(self) -> dict[str, Any]:
+        """/info's `Swarm` section, as dockerd fills it on a manager."""
+        try:
+            nodes = self.store.nodes()
+        except EtcdError as error:
+            return {"NodeID": self.node_id, "LocalNodeState": "error", "Error": str(error)}
+        managers = [n for n in nodes if n["Spec"].get("Role") == "manager"]
+        return {
+            "NodeID": self.node_id,
+            "NodeAddr": self.advertise_addr,
+            "LocalNodeState": "active",
+            "ControlAvailable": True,
+            "Error": "",
+            "RemoteManagers": [
+                {"NodeID": n["ID"], "Addr": n.get("Addr", "")}
+                for n in managers
+                if n["Status"]["State"] == "ready"
+            ],
+            "Nodes": len(nodes),
+            "Managers": len(managers),
+        }

@@ -1,0 +1,190 @@
+"""The swarm routes (`/nodes`, `/services`, `/tasks`, `/swarm`) over a cluster node on a real
+etcd, through porterd's falcon app (its error handler included)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from falcon import testing
+from porterd.api.app import create_app
+from porterd.cluster.node import ClusterNode
+
+from ...etcd_support import EtcdCluster
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def node(cluster: EtcdCluster, space: str, tmp_path: Path) -> Iterator[ClusterNode]:
+    node = ClusterNode(
+        endpoints=cluster.endpoints,
+        advertise_addr="127.0.0.1",
+        data_root=tmp_path,
+        hostname="alpha",
+        prefix=space,
+    )
+    node.start()
+    yield node
+    node.stop()
+
+
+@pytest.fixture
+def client(node: ClusterNode) -> testing.TestClient:
+    return testing.TestClient(create_app(SimpleNamespace(cluster=node), routers=["swarm"]))
+
+
+def spec(name: str = "web", replicas: int = 2, **extra: Any) -> dict[str, Any]:
+    return {
+        "Name": name,
+        "TaskTemplate": {"ContainerSpec": {"Image": "busybox"}},
+        "Mode": {"Replicated": {"Replicas": replicas}},
+        **extra,
+    }
+
+
+def create(client: testing.TestClient, body: Any) -> testing.Result:
+    return client.simulate_post("/v1.43/services/create", body=json.dumps(body))
+
+
+def test_node_ls_lists_this_node_ready_and_leading(client: testing.TestClient) -> None:
+    nodes = client.simulate_get("/nodes").json
+    assert [n["Description"]["Hostname"] for n in nodes] == ["alpha"]
+    assert nodes[0]["Status"]["State"] == "ready"
+    assert nodes[0]["ManagerStatus"]["Leader"] is True
+
+
+def test_a_node_update_needs_the_version(client: testing.TestClient, node: ClusterNode) -> None:
+    answer = client.simulate_post(f"/nodes/{node.node_id}/update", json={"Availability": "drain"})
+    assert answer.status_code == 400
+    assert "version" in answer.json["message"]
+
+
+def test_a_node_update_with_its_version_drains_it(
+    client: testing.TestClient, node: ClusterNode
+) -> None:
+    version = client.simulate_get(f"/nodes/{node.node_id}").json["Version"]["Index"]
+    answer = client.simulate_post(
+        f"/nodes/{node.node_id}/update",
+        params={"version": str(version)},
+        json={"Availability": "drain", "Role": "manager", "Labels": {"zone": "a"}},
+    )
+    assert answer.status_code == 200
+    assert client.simulate_get("/nodes/alpha").json["Spec"]["Availability"] == "drain"
+
+
+def test_a_created_service_is_listed_with_its_status(client: testing.TestClient) -> None:
+    answer = create(client, spec(replicas=3))
+    assert answer.status_code == 201
+    listed = client.simulate_get("/services", params={"status": "1"}).json
+    assert [s["ID"] for s in listed] == [answer.json["ID"]]
+    assert listed[0]["ServiceStatus"] == {"RunningTasks": 0, "DesiredTasks": 3, "CompletedTasks": 0}
+
+
+def test_services_are_filtered_by_name(client: testing.TestClient) -> None:
+    create(client, spec("web"))
+    create(client, spec("db"))
+    filters = json.dumps({"name": {"db": True}})
+    names = [
+        s["Spec"]["Name"]
+        for s in client.simulate_get("/services", params={"filters": filters}).json
+    ]
+    assert names == ["db"]
+
+
+def test_a_negative_replica_count_is_a_400_and_nothing_is_created(
+    client: testing.TestClient,
+) -> None:
+    answer = create(client, spec(replicas=-1))
+    assert answer.status_code == 400
+    assert answer.json["message"] == "invalid replica count -1: it cannot be negative"
+    assert client.simulate_get("/services").json == []
+
+
+def test_a_malformed_body_is_a_400(client: testing.TestClient) -> None:
+    answer = client.simulate_post("/services/create", body="{not json")
+    assert answer.status_code == 400
+
+
+def test_a_port_published_by_another_service_is_a_400_naming_it(client: testing.TestClient) -> None:
+    ports = {"Ports": [{"TargetPort": 80, "PublishedPort": 8080}]}
+    assert create(client, spec("a", EndpointSpec=ports)).status_code == 201
+    answer = create(client, spec("b", EndpointSpec=ports))
+    assert answer.status_code == 400
+    assert answer.json["message"] == "port 8080/tcp is already published by service 'a'"
+
+
+def test_an_impossible_constraint_is_a_400(client: testing.TestClient) -> None:
+    template = {
+        "ContainerSpec": {"Image": "busybox"},
+        "Placement": {"Constraints": ["node.labels.gpu==yes"]},
+    }
+    answer = create(client, spec(TaskTemplate=template))
+    assert answer.status_code == 400
+    assert "no node satisfies the constraints node.labels.gpu==yes" in answer.json["message"]
+
+
+def test_scale_is_an_update_at_the_read_version(client: testing.TestClient) -> None:
+    service_id = create(client, spec(replicas=1)).json["ID"]
+    service = client.simulate_get(f"/services/{service_id}").json
+    answer = client.simulate_post(
+        f"/services/{service_id}/update",
+        params={"version": str(service["Version"]["Index"])},
+        json=spec(replicas=4),
+    )
+    assert answer.status_code == 200
+    stale = client.simulate_post(
+        f"/services/{service_id}/update",
+        params={"version": str(service["Version"]["Index"])},
+        json=spec(replicas=5),
+    )
+    assert stale.status_code == 409
+    now = client.simulate_get("/services/web").json
+    assert now["Spec"]["Mode"]["Replicated"]["Replicas"] == 4
+
+
+def test_rollback_previous_brings_the_previous_spec_back(client: testing.TestClient) -> None:
+    create(client, spec(replicas=1))
+    version = client.simulate_get("/services/web").json["Version"]["Index"]
+    client.simulate_post(
+        "/services/web/update", params={"version": str(version)}, json=spec(replicas=3)
+    )
+    version = client.simulate_get("/services/web").json["Version"]["Index"]
+    answer = client.simulate_post(
+        "/services/web/update", params={"version": str(version), "rollback": "previous"}
+    )
+    assert answer.status_code == 200
+    assert client.simulate_get("/services/web").json["Spec"]["Mode"]["Replicated"]["Replicas"] == 1
+
+
+def test_a_removed_service_is_404_afterwards(client: testing.TestClient) -> None:
+    create(client, spec())
+    assert client.simulate_delete("/services/web").status_code == 200
+    answer = client.simulate_get("/services/web")
+    assert (answer.status_code, answer.json["message"]) == (404, "service web not found")
+
+
+def test_tasks_are_filtered_by_service_name(client: testing.TestClient, node: ClusterNode) -> None:
+    create(client, spec(replicas=2))
+    node.reconciler.reconcile_once()
+    filters = json.dumps({"service": {"web": True}, "desired-state": {"running": True}})
+    tasks = client.simulate_get("/tasks", params={"filters": filters}).json
+    assert sorted(t["Slot"] for t in tasks) == [1, 2]
+    assert client.simulate_get(f"/tasks/{tasks[0]['ID']}").json["ID"] == tasks[0]["ID"]
+
+
+def test_swarm_init_is_refused_with_how_porterd_joins(client: testing.TestClient) -> None:
+    answer = client.simulate_post("/swarm/init", json={})
+    assert answer.status_code == 400
+    assert "--cluster-store" in answer.json["message"]
+
+
+def test_without_a_cluster_the_routes_answer_409_saying_how_to_join() -> None:
+    client = testing.TestClient(create_app(SimpleNamespace(), routers=["swarm"]))
+    answer = client.simulate_get("/services")
+    assert answer.status_code == 409
+    assert "--cluster-store" in answer.json["message"]
