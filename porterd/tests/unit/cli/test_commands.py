@@ -391,7 +391,8 @@ def test_signals_to_porter_reach_a_container_without_a_tty(
         return Reply(204)
 
     engine.json("POST", "/containers/create", {"Id": "c9"}, 201)
-    engine.json("POST", "/containers/c9/start", None, 204)
+    started = threading.Event()
+    engine.route("POST", "/containers/c9/start", lambda r: (started.set(), Reply(204))[1])
     engine.route("POST", "/containers/c9/attach", lambda r: Reply(hijack=attach))
     engine.route(
         "POST", "/containers/c9/wait", lambda r: (done.wait(20), Reply(200, {"StatusCode": 143}))[1]
@@ -402,8 +403,8 @@ def test_signals_to_porter_reach_a_container_without_a_tty(
         argv, env=porter_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        assert attached.wait(20)
-        time.sleep(0.5)  # the handlers are in place once the container is started
+        assert attached.wait(20) and started.wait(20)
+        time.sleep(0.5)  # porter sets its handlers once the start is answered
         process.send_signal(signal.SIGTERM)
         if forwarded:
             assert process.wait(20) == 143
