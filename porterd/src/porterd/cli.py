@@ -139,6 +139,12 @@ def load_config(ctx: click.Context, values: dict[str, Any]) -> settings.DaemonCo
     help="Where to write porterd's pid (default EXEC_ROOT/porterd.pid).",
 )
 @click.option(
+    "--cluster-store",
+    metavar="URLS",
+    help="Join the cluster whose state is in these etcd endpoints (http://HOST:2379,...).",
+)
+@click.option("--advertise-addr", metavar="ADDR", help="The address other nodes reach this one at.")
+@click.option(
     "--print-openapi",
     is_flag=True,
     help="Print the OpenAPI description of the API porterd serves, and exit.",

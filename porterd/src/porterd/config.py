@@ -41,6 +41,8 @@ class DaemonConfig:
     bip: str = ""  # the default bridge's gateway address and subnet, CIDR
     default_address_pools: tuple[str, ...] = ()  # "base=CIDR,size=N", as dockerd's flag
     icc: bool = True  # containers on the default bridge may reach each other
+    cluster_store: str = ""  # etcd client URLs, comma-separated: join that cluster
+    advertise_addr: str = ""  # the address other nodes reach this one at
 
     @property
     def listen(self) -> tuple[str, ...]:
@@ -61,6 +63,8 @@ class DaemonConfig:
         tls = (self.tlscacert, self.tlscert, self.tlskey)
         if self.tlsverify and None in tls:
             raise ConfigError("--tlsverify needs --tlscacert, --tlscert and --tlskey")
+        if self.cluster_store and not self.advertise_addr:
+            raise ConfigError("--cluster-store needs --advertise-addr ADDR")
         for host in self.listen:
             if host.startswith("tcp://") and not self.tlsverify:
                 raise ConfigError(
@@ -134,6 +138,8 @@ FILE_KEYS = {
     "bip": ("bip", _string),
     "default-address-pools": ("default_address_pools", _address_pools),
     "icc": ("icc", _boolean),
+    "cluster-store": ("cluster_store", _string),
+    "cluster-advertise": ("advertise_addr", _string),
 }
 FLAG_OF_FIELD = {field_name: key for key, (field_name, _) in FILE_KEYS.items()}
 

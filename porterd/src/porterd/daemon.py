@@ -84,6 +84,24 @@ class Daemon:
         self.networks.recover({c.id: c.state.status.is_running() for c in self.containers.all()})
         self.images.usage = self.containers
         self.volumes.set_users(self.volume_users)
+        self.cluster = self._join_cluster()
+
+    def _join_cluster(self) -> Any:
+        """With --cluster-store: this porterd as a node of that cluster (porterd.cluster)."""
+        if not self.config.cluster_store:
+            return None
+        from porterd.cluster.containers import ContainerTasks
+        from porterd.cluster.node import ClusterNode, parse_endpoints
+
+        node = ClusterNode(
+            endpoints=parse_endpoints(self.config.cluster_store),
+            advertise_addr=self.config.advertise_addr,
+            data_root=self.data_root,
+            runtime=ContainerTasks(self.containers, self.images),
+            publish=self.events.publish,
+        )
+        node.start()
+        return node
 
     # --- what services ask of each other ------------------------------------------------------
 
@@ -140,7 +158,9 @@ class Daemon:
             "ServerVersion": PORTER_VERSION,
             "Runtimes": {name: {"path": path} for name, path in self.runtimes.items()},
             "DefaultRuntime": self.config.default_runtime,
-            "Swarm": {
+            "Swarm": self.cluster.swarm_info()
+            if self.cluster is not None
+            else {
                 "NodeID": "",
                 "NodeAddr": "",
                 "LocalNodeState": "inactive",
@@ -208,6 +228,8 @@ class Daemon:
 
     def close(self) -> None:
         """Stop watching and release the data root; containers go on under their conmon."""
+        if self.cluster is not None:
+            self.cluster.stop()
         self.events.close()
         self.containers.close()
         self.networks.close()
