@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from porterd.containers.attach import (
     DEFAULT_DETACH_KEYS,
@@ -10,8 +13,9 @@ from porterd.containers.attach import (
     output_chunk,
     parse_detach_keys,
 )
+from porterd.containers.conmon import resize
 from porterd.containers.framing import STDERR, STDOUT, FrameReader, frame
-from porterd.errors import InvalidParameter
+from porterd.errors import Conflict, InvalidParameter
 
 
 def test_a_frame_is_the_stream_three_zeros_and_the_big_endian_length() -> None:
@@ -72,3 +76,12 @@ def test_a_started_sequence_that_does_not_complete_is_forwarded() -> None:
 def test_a_repeated_first_key_keeps_the_sequence_open() -> None:
     scanner = DetachScanner(b"\x10\x11")
     assert scanner.feed(b"\x10\x10\x11") == (b"\x10", True)
+
+
+def test_resizing_a_terminal_nobody_reads_is_a_conflict(tmp_path: Path) -> None:
+    ctl = tmp_path / "ctl"
+    os.mkfifo(ctl)  # conmon gone: the fifo has no reader
+    with pytest.raises(Conflict):
+        resize(ctl, 24, 80)
+    with pytest.raises(Conflict):
+        resize(tmp_path / "missing", 24, 80)

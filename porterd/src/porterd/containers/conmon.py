@@ -16,6 +16,7 @@ terminal size goes through the `ctl` fifo in the bundle as `1 HEIGHT WIDTH\n`.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import select
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from porterd.containers.runtime import OciRuntime
-from porterd.errors import DaemonError
+from porterd.errors import Conflict, DaemonError
 
 CONMON = "/usr/bin/conmon"
 SYNC_TIMEOUT = 60.0
@@ -208,6 +209,9 @@ def resize(ctl: Path, height: int, width: int) -> None:
     try:
         fd = os.open(ctl, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as error:
+        if error.errno in (errno.ENOENT, errno.ENXIO):
+            # no conmon reads the fifo: the process has just ended
+            raise Conflict("cannot resize: the container's process is not running") from error
         raise ConmonFailed(f"cannot resize: {ctl}: {error.strerror}") from error
     try:
         os.write(fd, f"{WIN_RESIZE_EVENT} {height} {width}\n".encode())
