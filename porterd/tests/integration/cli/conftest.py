@@ -4,6 +4,7 @@ docker.io; proof that porter speaks the Engine API as docker does) and porterd."
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Iterator
@@ -21,9 +22,31 @@ from image_test_support import build_busybox
 
 @pytest.fixture(scope="session")
 def busybox_layout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not Path(os.environ.get("BUSYBOX", "/bin/busybox")).exists():
+        pytest.skip("busybox-static is not installed (the demo image is built from it)")
     layout = tmp_path_factory.mktemp("busybox") / "layout"
     build_busybox(f"{layout}:busybox")
     return layout
+
+
+def start(
+    stack: contextlib.ExitStack, kind: str, workdir: Path, env: dict[str, str], layout: Path
+) -> Target:
+    """The namespace, registry and daemon of one target, each stopped by `stack`."""
+    namespace = cli_daemons.Namespace.create()
+    stack.callback(namespace.close)
+    certs = cli_daemons.make_certificates(workdir, env)
+    port = cli_daemons.free_port(namespace)
+    listen = cli_daemons.tls_listener(certs, port)
+    registry = stack.enter_context(cli_daemons.registry(namespace, workdir, layout))
+    daemon = (
+        cli_daemons.dockerd(namespace, workdir, listen)
+        if kind == "dockerd"
+        else cli_daemons.porterd(namespace, workdir, registry, listen)
+    )
+    sock = stack.enter_context(daemon)
+    image = f"{registry}/busybox:latest"
+    return Target(kind, sock, image, env, namespace, f"tcp://127.0.0.1:{port}", certs)
 
 
 @pytest.fixture(scope="session", params=["dockerd", "porterd"])
@@ -42,26 +65,9 @@ def target(
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKER_", "PORTER_"))}
     env["PORTER_CONFIG"] = str(workdir / "porter-config")
     env["DOCKER_CONFIG"] = str(workdir / "docker-config")
-    try:
-        namespace = cli_daemons.Namespace.create()
-    except cli_daemons.Unavailable as error:
-        pytest.skip(str(error))
-    try:
-        certs = cli_daemons.make_certificates(workdir, env)
-        port = cli_daemons.free_port(namespace)
-        listen = cli_daemons.tls_listener(certs, port)
-        with cli_daemons.registry(namespace, workdir, busybox_layout) as registry:
-            daemon = (
-                cli_daemons.dockerd(namespace, workdir, listen)
-                if kind == "dockerd"
-                else cli_daemons.porterd(namespace, workdir, registry, listen)
-            )
-            image = f"{registry}/busybox:latest"
-            try:
-                with daemon as sock:
-                    tcp = f"tcp://127.0.0.1:{port}"
-                    yield Target(kind, sock, image, env, namespace, tcp, certs)
-            except cli_daemons.Unavailable as error:
-                pytest.skip(str(error))
-    finally:
-        namespace.close()
+    with contextlib.ExitStack() as stack:
+        try:
+            running = start(stack, kind, workdir, env, busybox_layout)
+        except cli_daemons.Unavailable as error:
+            pytest.skip(str(error))
+        yield running
