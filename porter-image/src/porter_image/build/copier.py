@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from porter_image.build.archive import apply_tar
 from porter_image.build.context import BuildContext, Source
 from porter_image.build.errors import BuildError
 from porter_image.exec_user import scoped_path
@@ -119,6 +118,8 @@ def write_file(rootfs: Path, dest: str, data: BinaryIO, options: CopyOptions, mo
 
 def extract_archive(path: Path, rootfs: Path, dest: str, owner: tuple[int, int]) -> None:
     """Unpack a local tar into the folder `dest`, keeping the owners the tar names."""
+    from porter_image.build.archive import apply_tar
+
     folder = make_folders(rootfs, dest, owner)
     try:
         with open(path, "rb") as src:

@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from porter_image.build.archive import is_archive
 from porter_image.build.cache import step_key
 from porter_image.build.context import BuildContext, Source
 from porter_image.build.copier import (
@@ -29,7 +28,6 @@ from porter_image.build.copier import (
 )
 from porter_image.build.errors import BuildError
 from porter_image.build.fetch import Download, fetch_urls
-from porter_image.build.rootfs import StepRootfs
 from porter_image.build.state import StageState
 from porter_image.dockerfile import instructions as ins
 from porter_image.dockerfile.ignore import IgnoreRules, compile_patterns
@@ -39,6 +37,7 @@ from porter_image.exec_user import resolve_user
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from porter_image.build.rootfs import StepRootfs
     from porter_image.build.steps import StageRunner
 
 _HEREDOC_SOURCE = re.compile(r"^<<-?(['\"]?)([A-Za-z0-9_.\-]+)\1$")
@@ -85,6 +84,8 @@ def _source_context(runner: StageRunner, plan: _Plan) -> Iterator[BuildContext]:
     if plan.other is None:
         yield plan.context(runner.builder.context)
         return
+    from porter_image.build.rootfs import StepRootfs
+
     with StepRootfs(runner.builder.workspace, runner.lowerdirs(plan.other)) as view:
         yield plan.context(BuildContext(view.rootfs, scoped=True))
 
@@ -201,6 +202,8 @@ def _copy_local(
     options: CopyOptions,
     into: bool,
 ) -> None:
+    from porter_image.build.archive import is_archive
+
     plain = []
     for source in sources:
         if copy.add and not context.scoped and is_archive(source.path):

@@ -24,20 +24,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from porter_specs.models import ImageConfig
-from porter_specs.runtime_config import Mount, RuntimeConfig
 
 from porter_image.build.cache import step_key
 from porter_image.build.errors import RunFailedError
-from porter_image.build.rootfs import StepRootfs
 from porter_image.build.state import StageState
-from porter_image.convert import merged_env, runtime_config, write_runtime_config
 from porter_image.dockerfile import instructions as ins
 from porter_image.dockerfile.lines import heredoc_markers
 from porter_image.errors import RuntimeConfigError
 from porter_image.exec_user import scoped_path
-from porter_image.runtime_defaults import docker_capabilities
 
 if TYPE_CHECKING:
+    from porter_specs.runtime_config import Mount, RuntimeConfig
+
+    from porter_image.build.rootfs import StepRootfs
     from porter_image.build.steps import StageRunner
 
 PROXY = ("HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY")
@@ -96,6 +95,8 @@ def run_step(runner: StageRunner, run: ins.Run) -> None:
 
 
 def _mount(runner: StageRunner, stack: contextlib.ExitStack, mount: ins.Mount) -> Mount:
+    from porter_specs.runtime_config import Mount
+
     target = mount.get("target") or mount.get("dst") or mount.get("destination")
     target = os.path.join(runner.state.runtime.get("WorkingDir") or "/", runner.expand(target))
     readonly = mount.get("ro", mount.get("readonly", "")) in ("true", "1")
@@ -120,6 +121,8 @@ def _mount(runner: StageRunner, stack: contextlib.ExitStack, mount: ins.Mount) -
         from porter_image.build.copy_step import other_stage
 
         other = other_stage(runner, from_name)
+        from porter_image.build.rootfs import StepRootfs
+
         view = stack.enter_context(StepRootfs(runner.builder.workspace, runner.lowerdirs(other)))
         host = scoped_path(view.rootfs, source)
     else:
@@ -132,6 +135,9 @@ def _mount(runner: StageRunner, stack: contextlib.ExitStack, mount: ins.Mount) -
 def _process_config(
     runner: StageRunner, step: StepRootfs, argv: list[str], arg_env: list[str]
 ) -> RuntimeConfig:
+    from porter_image.convert import merged_env, runtime_config
+    from porter_image.runtime_defaults import docker_capabilities
+
     image = ImageConfig.from_json(runner.state.config)
     image = replace(image, config=replace(image.config, volumes=()))
     try:
@@ -160,6 +166,8 @@ def _run_container(
     extra: list[Mount],
 ) -> list[str]:
     """Run the step's container; the paths made for its mounts, removed again, are returned."""
+    from porter_specs.runtime_config import Mount
+
     config = _process_config(runner, step, argv, arg_env)
     assert config.linux is not None and config.process is not None
     mounts = list(config.mounts)
@@ -175,6 +183,8 @@ def _run_container(
     config = replace(config, mounts=tuple(mounts))
     created = _missing_paths(step.rootfs, [config.process.cwd, *(m.destination for m in mounts)])
     scoped_path(step.rootfs, config.process.cwd).mkdir(parents=True, exist_ok=True)
+    from porter_image.convert import write_runtime_config
+
     bundle = step.folder
     write_runtime_config(bundle, config)
     runtime = runner.builder.options.runtime
