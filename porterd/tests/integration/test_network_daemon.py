@@ -192,6 +192,18 @@ def test_publish_all_puts_each_exposed_port_on_a_host_port(
     assert PAGE in fetch_from_namespace(porterd, f"http://127.0.0.1:{port}/")
 
 
+@needs_docker_cli
+def test_docker_ps_and_port_show_the_published_port(
+    client: docker.DockerClient, porterd: PorterdProcess
+) -> None:
+    container = serve(client, ports={"80/tcp": 18096})
+    assert docker_cli(porterd, "port", container.id).stdout.splitlines() == [
+        "80/tcp -> 0.0.0.0:18096"
+    ]
+    listed = docker_cli(porterd, "ps", "--format", "{{.Ports}}", "-f", f"id={container.id}")
+    assert listed.stdout.strip() == "0.0.0.0:18096->80/tcp"
+
+
 def test_removing_containers_and_networks_leaves_nothing_behind(
     client: docker.DockerClient, porterd: PorterdProcess
 ) -> None:

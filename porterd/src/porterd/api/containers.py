@@ -50,7 +50,13 @@ class List(_Resource):
         ]
         if limit > 0:
             chosen = chosen[:limit]
-        resp.media = [summary(c) for c in chosen]
+        documents = [summary(c) for c in chosen]
+        if self.service.networks is not None:
+            from porterd.network.views import add_to_summary
+
+            for document in documents:
+                add_to_summary(self.service.networks, document)
+        resp.media = documents
 
 
 def _matches(container: Any, wanted: dict[str, list[str]]) -> bool:

@@ -135,3 +135,20 @@ def network_settings(service: NetworkService, container_id: str, mode: str) -> d
         "MacAddress": primary.get("MacAddress", ""),
         "Networks": networks,
     }
+
+
+def add_to_summary(service: NetworkService, document: dict[str, Any]) -> None:
+    """A `GET /containers/json` entry gets its published ports and networks (`docker ps`)."""
+    container_id = document["Id"]
+    document["Ports"] = [
+        {
+            "IP": binding.host_ip or "0.0.0.0",
+            "PrivatePort": binding.container_port,
+            "PublicPort": binding.host_port,
+            "Type": binding.protocol,
+        }
+        for binding in service.published(container_id)
+    ]
+    mode = document.get("HostConfig", {}).get("NetworkMode") or "default"
+    networks = network_settings(service, container_id, mode)["Networks"]
+    document.setdefault("NetworkSettings", {})["Networks"] = networks
