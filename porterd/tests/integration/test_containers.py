@@ -469,6 +469,8 @@ def test_an_image_volume_gets_an_anonymous_volume_seeded_from_the_image(
             assert (mount["Type"], mount["Destination"]) == ("volume", "/data")
         finally:
             user.remove(force=True, v=True)
+        with pytest.raises(docker.errors.NotFound):  # rm -v took the anonymous volume along
+            client.volumes.get(mount["Name"])
     finally:
         maker.remove(force=True)
 

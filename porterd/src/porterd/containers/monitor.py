@@ -160,8 +160,8 @@ class Monitor:
         if again:
             self._schedule(container, self._next_delay(container, started))
         elif container.host_config.get("AutoRemove"):
-            try:
-                service.remove(container.id, force=True)
+            try:  # docker run --rm takes the anonymous volumes along
+                service.remove(container.id, force=True, volumes=True)
             except DaemonError:
                 log.exception("auto-remove of %s", container.id)
 
