@@ -78,6 +78,25 @@ def test_a_volume_used_by_a_container_cannot_be_removed(porterd: PorterdProcess)
     client.volumes.get(volume).remove()  # no user left
 
 
+def test_a_volume_with_driver_options_is_mounted_when_a_container_uses_it(
+    porterd: PorterdProcess,
+) -> None:
+    client = client_for(porterd)
+    name = _name("tmpfs")
+    options = {"type": "tmpfs", "device": "tmpfs", "o": "size=2m"}
+    client.volumes.create(name, driver_opts=options)
+    try:
+        output = client.containers.run(
+            IMAGE, ["grep", " /data ", "/proc/mounts"], volumes={name: {"bind": "/data"}},
+            remove=True, **NONE,
+        )  # fmt: skip
+        assert output.decode().split()[2] == "tmpfs"
+    finally:
+        client.volumes.get(name).remove()
+    mountpoint = porterd.workdir / "data" / "volumes" / name / "_data"
+    assert str(mountpoint) not in Path("/proc/self/mountinfo").read_text()
+
+
 def test_info_and_df_count_containers(porterd: PorterdProcess) -> None:
     client = client_for(porterd)
     running = client.containers.run(IMAGE, ["sleep", "300"], detach=True, **NONE)
