@@ -465,3 +465,19 @@ def test_copy_exclude_leaves_matching_files_out(base: Path, ctx: Path, tmp_path:
     write_context(ctx, files)
     build_ok(base, ctx)
     assert os.listdir(unpack(base, "out", tmp_path) / "src") == ["a"]
+
+
+def test_compression_option_picks_the_new_layers_media_type(base: Path, ctx: Path) -> None:
+    write_context(ctx, {"Dockerfile": "FROM busybox\nCOPY f /f\n", "f": "z"})
+    build_ok(base, ctx, "--compression", "zstd")
+    layout = Layout.open(base)
+    manifest = json.loads(layout.read_blob(layout.resolve("out")))
+    assert manifest["layers"][-1]["mediaType"] == "application/vnd.oci.image.layer.v1.tar+zstd"
+
+
+def test_reproducible_without_source_date_epoch_uses_the_epoch(base: Path, ctx: Path) -> None:
+    write_context(ctx, {"Dockerfile": "FROM busybox\nCOPY f /f\n", "f": "z"})
+    env = {"SOURCE_DATE_EPOCH": ""}
+    first = build_ok(base, ctx, "--reproducible", "--no-cache", env=env)
+    assert build_ok(base, ctx, "--reproducible", "--no-cache", env=env) == first
+    assert image_config(base)["created"] == "1970-01-01T00:00:00Z"

@@ -41,4 +41,5 @@ class BuildOptions:
     cache_from: tuple[str, ...] = ()  # registry references (HOST/REPO:TAG) of cache artifacts
     cache_to: tuple[str, ...] = ()
     source_date_epoch: int | None = field(default_factory=source_date_epoch)
+    compression: str = "gzip"  # of new layers: gzip, zstd or "" (none)
     report: Callable[[str], None] = lambda line: None

@@ -120,7 +120,7 @@ class StageRunner:
         layout = self.builder.layout
         tar = TarOptions(mtime=self.builder.options.source_date_epoch)
         with layout.blob_writer() as out:
-            return write_upper_layer(upper, out, "gzip", tar)
+            return write_upper_layer(upper, out, self.builder.options.compression, tar)
 
     def config_step(self, created_by: str) -> None:
         """Record a step that changed only the config; cached too, so that a fully cached

@@ -12,7 +12,14 @@ from pathlib import Path
 import click
 from porter_specs.models import Platform
 
-from porter_image.cli.options import IMAGE, key_values, platform_value
+from porter_image.cli.options import (
+    IMAGE,
+    compression_name,
+    fixed_mtime,
+    key_values,
+    layer_options,
+    platform_value,
+)
 from porter_image.ref import ImageRef
 
 
@@ -131,6 +138,7 @@ def _reporter(quiet: bool, progress: str) -> Callable[[str], None]:
     show_default=True,
     help="How the steps are shown on stderr.",
 )
+@layer_options
 @click.argument("context", type=click.Path())
 def command(
     tags: tuple[ImageRef, ...],
@@ -149,6 +157,9 @@ def command(
     iidfile: Path | None,
     quiet: bool,
     progress: str,
+    compression: str,
+    mtime: int | None,
+    reproducible: bool,
     context: str,
 ) -> None:
     """Build an image from a Dockerfile, in cached layers.
@@ -196,6 +207,8 @@ def command(
             insecure_registries=insecure,
             cache_from=cache_from,
             cache_to=cache_to,
+            compression=compression_name(compression),
+            source_date_epoch=fixed_mtime(mtime, reproducible),
             report=_reporter(quiet, progress),
             **({"runtime": runtime} if runtime else {}),
         )
