@@ -481,3 +481,23 @@ def test_reproducible_without_source_date_epoch_uses_the_epoch(base: Path, ctx: 
     first = build_ok(base, ctx, "--reproducible", "--no-cache", env=env)
     assert build_ok(base, ctx, "--reproducible", "--no-cache", env=env) == first
     assert image_config(base)["created"] == "1970-01-01T00:00:00Z"
+
+
+def test_arg_scoping_global_args_need_redeclaring_and_do_not_persist(
+    base: Path, ctx: Path, tmp_path: Path
+) -> None:
+    dockerfile = """\
+ARG GLOBAL=g
+FROM busybox
+RUN echo "[$GLOBAL]" > /before
+ARG GLOBAL
+ARG TARGETARCH
+RUN echo "[$GLOBAL] [$TARGETARCH]" > /after
+"""
+    write_context(ctx, {"Dockerfile": dockerfile})
+    build_ok(base, ctx)
+    rootfs = unpack(base, "out", tmp_path)
+    arch = image_config(base)["architecture"]
+    assert (rootfs / "before").read_text() == "[]\n"
+    assert (rootfs / "after").read_text() == f"[g] [{arch}]\n"
+    assert not any(e.startswith("GLOBAL=") for e in image_config(base)["config"]["Env"])
