@@ -7,14 +7,16 @@ from __future__ import annotations
 import contextlib
 import re
 import secrets
+import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from porterd.errors import Conflict, Forbidden, InvalidParameter, NotFound
-from porterd.network import ContainerRef
+from porterd.network import ContainerRef, dns
 
 from porterd.tests.network_support import (
     Host,
@@ -110,6 +112,33 @@ def test_names_and_aliases_resolve_through_the_embedded_dns(host: Host) -> None:
     for name in ("web", "frontend", web.id[:12]):
         answer = run_in(host.ns(client), "busybox", "nslookup", name, "127.0.0.11")
         assert expected in answer.stdout, (name, answer.stdout, answer.stderr)
+
+
+def test_other_names_are_forwarded_to_the_hosts_resolver(host: Host) -> None:
+    subprocess.run(["ip", "addr", "add", "192.0.2.53/32", "dev", "lo"], check=True)
+    (host.root / "resolv.conf").write_text("nameserver 192.0.2.53\n")
+    upstream = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # made in the host's namespace
+    upstream.bind(("192.0.2.53", 53))
+    upstream.settimeout(10)
+    replies = threading.Thread(target=answer_once, args=(upstream, "192.0.2.80"))
+    replies.start()
+    try:
+        host.service.create("fwd")
+        client = host.start("asker", "fwd")
+        answer = run_in(host.ns(client), "busybox", "nslookup", "example.test", "127.0.0.11")
+        assert "192.0.2.80" in answer.stdout, answer.stdout + answer.stderr
+    finally:
+        replies.join()
+        upstream.close()
+
+
+def answer_once(upstream: socket.socket, address: str) -> None:
+    """A resolver answering one A question with `address` (others with no records)."""
+    with contextlib.suppress(TimeoutError):
+        for _ in range(2):  # busybox asks for A and AAAA
+            query, peer = upstream.recvfrom(512)
+            _, qtype, _ = dns.parse_question(query)
+            upstream.sendto(dns.answer(query, [address] if qtype == dns.TYPE_A else []), peer)
 
 
 def test_an_alias_shared_by_two_containers_answers_both(host: Host) -> None:
