@@ -276,3 +276,17 @@ def test_push_then_pull_by_the_new_name(target: Target) -> None:
     assert target.porter("rmi", pushed).returncode == 0
     assert target.porter("pull", "-q", pushed).stdout == f"{pushed}\n"
     target.porter("rmi", pushed)
+
+
+def test_an_exported_filesystem_imports_as_an_image(
+    target: Target, sleeper: str, tmp_path: Path
+) -> None:
+    archive = tmp_path / "fs.tar"
+    assert target.porter("export", "-o", str(archive), sleeper).returncode == 0
+    image = f"{target.name('imported')}:v1"
+    result = target.porter("import", "--change", 'CMD ["echo", "from import"]', str(archive), image)
+    assert result.returncode == 0, result.stderr
+    try:
+        assert target.porter(*RUN, "--rm", image).stdout == "from import\n"
+    finally:
+        target.porter("rmi", image)

@@ -431,3 +431,67 @@ def test_a_reader_that_goes_away_ends_porter_quietly(engine: FakeEngine, porter_
     process.stdout.close()
     assert process.wait(30) == 1
     assert process.stderr.read() == b""
+
+
+def test_port_lists_the_published_ports(engine: FakeEngine, porter) -> None:
+    ports = {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}], "53/udp": None}
+    engine.json("GET", "/containers/web/json", {"NetworkSettings": {"Ports": ports}})
+    assert porter("port", "web").stdout == "80/tcp -> 127.0.0.1:8080\n"
+    assert porter("port", "web", "80").stdout == "127.0.0.1:8080\n"
+    missing = porter("port", "web", "53/udp")
+    assert (missing.returncode, missing.stderr) == (
+        1,
+        "porter: no public port '53/udp' published for web\n",
+    )
+
+
+def test_stats_computes_cpu_and_memory_as_docker_does(engine: FakeEngine, porter) -> None:
+    stats = {
+        "id": "0123456789abcdef", "name": "/web",
+        "cpu_stats": {
+            "cpu_usage": {"total_usage": 400}, "system_cpu_usage": 2000, "online_cpus": 2,
+        },
+        "precpu_stats": {"cpu_usage": {"total_usage": 200}, "system_cpu_usage": 1000},
+        "memory_stats": {"usage": 3 << 20, "limit": 8 << 20, "stats": {"inactive_file": 1 << 20}},
+        "networks": {"eth0": {"rx_bytes": 1000, "tx_bytes": 2000}},
+        "blkio_stats": {"io_service_bytes_recursive": [{"op": "read", "value": 4096}]},
+        "pids_stats": {"current": 3},
+    }  # fmt: skip
+    engine.json("GET", "/containers/web/stats", stats)
+    result = porter(
+        "stats",
+        "--no-stream",
+        "--format",
+        "{{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.MemPerc}} {{.NetIO}} {{.BlockIO}} {{.PIDs}}",
+        "web",
+    )
+    assert result.stdout == "web 40.00% 2MiB / 8MiB 25.00% 1kB / 2kB 4.096kB / 0B 3\n"
+    assert engine.seen("GET", "/containers/web/stats")[0].param("stream") == "0"
+
+
+def test_system_df_sums_what_is_reclaimable(engine: FakeEngine, porter) -> None:
+    usage = {
+        "Images": [{"Size": 1000, "Containers": 1}, {"Size": 3000, "Containers": 0}],
+        "Containers": [{"SizeRw": 10, "State": "running"}],
+        "Volumes": [{"UsageData": {"Size": 500, "RefCount": 0}}],
+    }
+    engine.json("GET", "/system/df", usage)
+    lines = porter(
+        "system",
+        "df",
+        "--format",
+        "{{.Type}}|{{.TotalCount}}|{{.Active}}|{{.Size}}|{{.Reclaimable}}",
+    ).stdout.splitlines()
+    assert lines == [
+        "Images|2|1|4kB|3kB (75%)",
+        "Containers|1|1|10B|0B (0%)",
+        "Local Volumes|1|0|500B|500B (100%)",
+    ]
+
+
+def test_prune_asks_first_and_reports_what_went(engine: FakeEngine, porter) -> None:
+    engine.json("POST", "/containers/prune", {"ContainersDeleted": ["abc"], "SpaceReclaimed": 2000})
+    declined = porter("container", "prune", input="n\n")
+    assert declined.returncode == 1 and not engine.seen("POST", "/containers/prune")
+    result = porter("container", "prune", "-f")
+    assert result.stdout == "Deleted Containers:\nabc\n\nTotal reclaimed space: 2kB\n"
