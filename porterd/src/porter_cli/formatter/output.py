@@ -35,13 +35,16 @@ def expand_escapes(text: str) -> str:
 
 
 def header_row(template: str, headers: Mapping[str, str]) -> str:
-    """The header of a `table` template: each `{{.Field}}` replaced by its column title."""
+    """The header of a `table` template: each `{{.Field}}` replaced by its column title;
+    `{{if}}` and `{{range}}` blocks (a marker after a name, say) have no title."""
     import re
 
     def title(match: re.Match[str]) -> str:
         field = match.group(1).split(".")[-1] if match.group(1) else ""
         return headers.get(field, field.upper())
 
+    blocks = r"\{\{-?\s*(?:if|range)\b.*?\{\{-?\s*end\s*-?\}\}"
+    template = re.sub(blocks, "", template, flags=re.S)
     return re.sub(r"\{\{-?\s*(?:\w+\s+)?\.([\w.]*)[^}]*\}\}", title, template)
 
 

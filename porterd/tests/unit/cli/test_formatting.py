@@ -122,3 +122,11 @@ def test_sizes_given_as_flags_are_binary_multiples(text: str, size: int) -> None
 def test_bad_sizes_are_refused(text: str) -> None:
     with pytest.raises(ValueError, match="invalid size"):
         parse_size(text)
+
+
+def test_conditional_parts_of_a_table_template_have_no_header() -> None:
+    rows = [{"Name": "a", "Current": True}, {"Name": "b", "Current": False}]
+    text = render_rows(
+        rows, "table {{.Name}}{{if .Current}} *{{end}}\\t{{.Name}}", "", {"Name": "NAME"}
+    )
+    assert text.splitlines() == ["NAME      NAME", "a *       a", "b         b"]
