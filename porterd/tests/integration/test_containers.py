@@ -564,3 +564,37 @@ def test_update_changes_the_limits_of_a_running_container(client: docker.DockerC
         assert container.stats(stream=False)["memory_stats"]["limit"] == 64 * 1024 * 1024
     finally:
         container.remove(force=True)
+
+
+def test_a_stopped_container_is_not_restarted_by_always(client: docker.DockerClient) -> None:
+    container = client.containers.run(
+        IMAGE, ["sleep", "60"], detach=True, restart_policy={"Name": "always"}, **NONE
+    )
+    try:
+        container.stop(timeout=1)
+        time.sleep(1)
+        container.reload()
+        assert container.status == "exited" and container.attrs["RestartCount"] == 0
+    finally:
+        container.remove(force=True)
+
+
+def test_exec_as_another_user_of_the_image(client: docker.DockerClient) -> None:
+    container = client.containers.run(IMAGE, ["sleep", "60"], detach=True, **NONE)
+    try:
+        result = container.exec_run(["id", "-u"], user="nobody")
+        assert (result.exit_code, result.output) == (0, b"65534\n")
+    finally:
+        container.remove(force=True)
+
+
+def test_the_life_cycle_is_published_as_events(client: docker.DockerClient) -> None:
+    since = time.time()
+    container = client.containers.run(IMAGE, ["true"], detach=True, **NONE)
+    container.wait()
+    container.remove()
+    events = client.events(
+        since=since, until=time.time() + 1, decode=True, filters={"container": container.id}
+    )
+    actions = [event["Action"] for event in events]
+    assert actions[:2] == ["create", "start"] and actions[-2:] == ["die", "destroy"]

@@ -175,7 +175,7 @@ class Conmon:
         if pid <= 0:
             os.close(sync_r)
             raise ConmonFailed(_runtime_message(message.get("message") or "create failed"))
-        return Launched(pid, sync_r, _read_int(request.conmon_pidfile))
+        return Launched(pid, sync_r, _read_int(request.conmon_pidfile) or 0)
 
     def attach_path(self, session_id: str) -> Path:
         return self.socket_dir / session_id / "attach"

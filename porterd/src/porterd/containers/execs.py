@@ -31,7 +31,7 @@ from porterd.containers.attach import (
     entry_chunk,
     parse_detach_keys,
 )
-from porterd.containers.conmon import MonitorRequest, resize
+from porterd.containers.conmon import MonitorRequest, pid_alive, resize
 from porterd.containers.logs import k8s_lines, parse_k8s_line
 from porterd.containers.spec import ALL_CAPABILITIES
 from porterd.errors import Conflict, InvalidParameter, NotFound
@@ -54,6 +54,7 @@ class ExecSession:
     started: bool = False
     exit_code: int | None = None
     pid: int = 0
+    conmon_pid: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -170,6 +171,7 @@ class ExecSessions:
             )
         os.close(launched.sync_fd)
         session.running, session.pid = True, launched.pid
+        session.conmon_pid = launched.conmon_pid
         self.service.publish(container, f"exec_start: {' '.join(config['Cmd'])}", execID=session.id)
         if hijack is None:
             return
@@ -275,7 +277,12 @@ def _log_output(
     pending = b""
     try:
         while True:
-            ended = session.exit_file.exists()  # looked at first: the reads below get it all
+            # conmon gone: it has written all it will (its exit file comes before the last
+            # output). Looked at first, so that the reads below get everything.
+            if session.conmon_pid:
+                ended = not pid_alive(session.conmon_pid)
+            else:  # no pid file: the exit file is all there is to go by
+                ended = session.exit_file.exists()
             if log is None and log_path.exists():
                 log = open(log_path, "rb")  # noqa: SIM115 - kept across iterations
             data = log.read() if log is not None else b""
