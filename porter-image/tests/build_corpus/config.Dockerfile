@@ -7,6 +7,7 @@ WORKDIR $APP_HOME
 COPY files/ ./
 COPY files/hello.txt /etc/motd
 USER 1000:1000
+WORKDIR /var/lib/appdata/cache
 EXPOSE 8080 53/udp
 VOLUME ["/data"]
 STOPSIGNAL SIGQUIT

@@ -501,3 +501,10 @@ RUN echo "[$GLOBAL] [$TARGETARCH]" > /after
     assert (rootfs / "before").read_text() == "[]\n"
     assert (rootfs / "after").read_text() == f"[g] [{arch}]\n"
     assert not any(e.startswith("GLOBAL=") for e in image_config(base)["config"]["Env"])
+
+
+def test_workdir_is_created_for_the_current_user(base: Path, ctx: Path, tmp_path: Path) -> None:
+    write_context(ctx, {"Dockerfile": "FROM busybox\nUSER 1000:1001\nWORKDIR /new/dir\n"})
+    build_ok(base, ctx)
+    st = (unpack(base, "out", tmp_path) / "new" / "dir").stat()
+    assert (st.st_uid, st.st_gid) == (1000, 1001)

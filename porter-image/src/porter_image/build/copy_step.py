@@ -44,7 +44,9 @@ _HEREDOC_SOURCE = re.compile(r"^<<-?(['\"]?)([A-Za-z0-9_.\-]+)\1$")
 _WILDCARD = re.compile(r"[*?\[]")
 
 
-def _owner(runner: StageRunner, chown: str, rootfs: Path) -> tuple[int, int]:
+def owner_of(runner: StageRunner, chown: str, rootfs: Path) -> tuple[int, int]:
+    """uid and gid of a `--chown` (or USER) spec: ids as given, names from the rootfs's
+    /etc/passwd and /etc/group; 0:0 when empty."""
     if not chown:
         return (0, 0)
     user, _, group = chown.partition(":")
@@ -175,7 +177,7 @@ def copy_step(runner: StageRunner, copy: ins.Copy) -> None:
     key = step_key(runner.state.key, created_by, _content_digest(runner, plan))
 
     def action(step: StepRootfs) -> None:
-        options = CopyOptions(_owner(runner, plan.chown, step.rootfs), plan.chmod)
+        options = CopyOptions(owner_of(runner, plan.chown, step.rootfs), plan.chmod)
         into = destination_is_folder(step.rootfs, plan.dest, plan.many)
         for name, data in plan.inline:
             target = posixpath.join(plan.dest, name) if into else plan.dest

@@ -225,11 +225,14 @@ class StageRunner:
         path = posixpath.normpath(path)
         self.state.runtime["WorkingDir"] = path
         created_by = f"WORKDIR {path}"
+        user = self.state.runtime.get("User") or ""
 
         def make(step: StepRootfs) -> None:
             from porter_image.build.copier import make_folders
+            from porter_image.build.copy_step import owner_of
 
-            make_folders(step.rootfs, path, (0, 0))
+            # created for the current USER, as BuildKit and buildah do
+            make_folders(step.rootfs, path, owner_of(self, user, step.rootfs))
 
         self.filesystem_step(step_key(self.state.key, created_by), created_by, make, True)
 
