@@ -4,9 +4,11 @@ own), started on loopback addresses 127.0.0.11-13 and stopped at the end."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from porterd.cluster.etcd import EtcdClient
+from porterd.cluster.node import ClusterNode
 from porterd.cluster.store import ClusterStore
 
 from ...etcd_support import EtcdCluster, etcd_cluster, unavailable
@@ -34,3 +36,18 @@ def space(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def store(etcd: EtcdClient, space: str) -> ClusterStore:
     return ClusterStore(etcd, prefix=space)
+
+
+@pytest.fixture
+def node(cluster: EtcdCluster, space: str, tmp_path: Path) -> Iterator[ClusterNode]:
+    """This test's porterd as a cluster node named alpha, without an agent."""
+    node = ClusterNode(
+        endpoints=cluster.endpoints,
+        advertise_addr="127.0.0.1",
+        data_root=tmp_path,
+        hostname="alpha",
+        prefix=space,
+    )
+    node.start()
+    yield node
+    node.stop()

@@ -4,8 +4,6 @@ etcd, through porterd's falcon app (its error handler included)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -14,23 +12,7 @@ from falcon import testing
 from porterd.api.app import create_app
 from porterd.cluster.node import ClusterNode
 
-from ...etcd_support import EtcdCluster
-
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture
-def node(cluster: EtcdCluster, space: str, tmp_path: Path) -> Iterator[ClusterNode]:
-    node = ClusterNode(
-        endpoints=cluster.endpoints,
-        advertise_addr="127.0.0.1",
-        data_root=tmp_path,
-        hostname="alpha",
-        prefix=space,
-    )
-    node.start()
-    yield node
-    node.stop()
 
 
 @pytest.fixture

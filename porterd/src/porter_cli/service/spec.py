@@ -1,0 +1,140 @@
+"""The flags `service create` and `service update` share, turned into ServiceSpec fields;
+each bad value is one line naming its flag (exit 125)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from porter_cli.container import parsing
+from porter_cli.errors import CliError
+
+F = TypeVar("F", bound=Callable[..., Any])
+AUTOSCALE_LABEL = "porter.autoscale"
+
+SHARED = [
+    (("--replicas",), {"type": int, "help": "Number of tasks"}),
+    (("--reserve-cpu",), {"metavar": "CPUS", "help": "Reserve CPUs"}),
+    (("--reserve-memory",), {"metavar": "BYTES", "help": "Reserve memory"}),
+    (("--limit-cpu",), {"metavar": "CPUS", "help": "Limit CPUs"}),
+    (("--limit-memory",), {"metavar": "BYTES", "help": "Limit memory"}),
+    (("--health-cmd",), {"help": "Command to run to check health"}),
+    (("--health-interval",), {"help": "Time between running the check (ms|s|m|h)"}),
+    (("--health-timeout",), {"help": "Maximum time to allow one check to run (ms|s|m|h)"}),
+    (("--health-retries",), {"type": int, "help": "Consecutive failures to report unhealthy"}),
+    (("--update-parallelism",), {"type": int, "help": "Maximum number of tasks updated at once"}),
+    (("--update-delay",), {"help": "Delay between updates (ns|us|ms|s|m|h)"}),
+    (
+        ("--update-order",),
+        {"type": click.Choice(["stop-first", "start-first"]), "help": "Update order"},
+    ),
+    (
+        ("--update-failure-action",),
+        {
+            "type": click.Choice(["pause", "continue", "rollback"]),
+            "help": "Action on update failure",
+        },
+    ),
+    (
+        ("--autoscale",),
+        {"metavar": "min=N,max=N,cpu=P%", "help": "Scale between min and max with the load"},
+    ),
+    (("-d", "--detach"), {"is_flag": True, "help": "Exit immediately (porter never waits)"}),
+]
+
+
+def shared_options(function: F) -> F:
+    for decls, kwargs in reversed(SHARED):
+        function = click.option(*decls, **kwargs)(function)
+    return function
+
+
+def cpus(flag: str, value: str) -> int:
+    try:
+        number = float(value)
+    except ValueError:
+        raise parsing.bad(flag, value, "expected a number of CPUs such as 0.5") from None
+    if number < 0:
+        raise parsing.bad(flag, value, "cannot be negative")
+    return int(number * 1_000_000_000)
+
+
+def publish(spec: str) -> dict[str, Any]:
+    """-p PUBLISHED:TARGET[/PROTO] or -p published=N,target=N[,protocol=P,mode=M]."""
+    if "=" in spec:
+        fields = dict(item.partition("=")[::2] for item in spec.split(","))
+        published, target = fields.get("published", "0"), fields.get("target", "")
+        protocol, mode = fields.get("protocol", "tcp"), fields.get("mode", "ingress")
+    else:
+        ports, _, protocol = spec.partition("/")
+        published, _, target = ports.rpartition(":")
+        protocol, mode = protocol or "tcp", "ingress"
+    if not target.isdigit() or not (published or "0").isdigit():
+        raise parsing.bad("--publish", spec, "expected PUBLISHED:TARGET[/PROTOCOL]")
+    return {
+        "Protocol": protocol,
+        "TargetPort": int(target),
+        "PublishedPort": int(published or 0),
+        "PublishMode": mode,
+    }
+
+
+def _resources(spec: dict[str, Any], o: dict[str, Any]) -> None:
+    resources = spec["TaskTemplate"].setdefault("Resources", {})
+    for flag, kind, key in (
+        ("reserve_cpu", "Reservations", "NanoCPUs"),
+        ("limit_cpu", "Limits", "NanoCPUs"),
+        ("reserve_memory", "Reservations", "MemoryBytes"),
+        ("limit_memory", "Limits", "MemoryBytes"),
+    ):
+        value = o.get(flag)
+        if value is None:
+            continue
+        name = "--" + flag.replace("_", "-")
+        parsed = cpus(name, value) if key == "NanoCPUs" else parsing.size(name, value)
+        resources.setdefault(kind, {})[key] = parsed
+
+
+def _healthcheck(container: dict[str, Any], o: dict[str, Any]) -> None:
+    check = dict(container.get("Healthcheck") or {})
+    if o.get("health_cmd"):
+        check["Test"] = ["CMD-SHELL", o["health_cmd"]]
+    for flag, key in (("interval", "Interval"), ("timeout", "Timeout")):
+        if o.get(f"health_{flag}"):
+            check[key] = parsing.duration_ns(f"--health-{flag}", o[f"health_{flag}"])
+    if o.get("health_retries") is not None:
+        check["Retries"] = o["health_retries"]
+    if check:
+        container["Healthcheck"] = check
+
+
+def _update_config(spec: dict[str, Any], o: dict[str, Any]) -> None:
+    config = spec.setdefault("UpdateConfig", {})
+    if o.get("update_parallelism") is not None:
+        if o["update_parallelism"] < 0:
+            raise parsing.bad("--update-parallelism", str(o["update_parallelism"]), "negative")
+        config["Parallelism"] = o["update_parallelism"]
+    if o.get("update_delay"):
+        config["Delay"] = parsing.duration_ns("--update-delay", o["update_delay"])
+    if o.get("update_order"):
+        config["Order"] = o["update_order"]
+    if o.get("update_failure_action"):
+        config["FailureAction"] = o["update_failure_action"]
+
+
+def apply_shared(spec: dict[str, Any], o: dict[str, Any]) -> dict[str, Any]:
+    """`spec` with the shared flags that were given applied to it."""
+    if o.get("replicas") is not None:
+        if o["replicas"] < 0:
+            raise CliError(f"invalid replica count {o['replicas']}: it cannot be negative", 125)
+        if "Global" in spec.get("Mode", {}):
+            raise CliError("--replicas can only be used with a replicated service", 125)
+        spec["Mode"] = {"Replicated": {"Replicas": o["replicas"]}}
+    _resources(spec, o)
+    _healthcheck(spec["TaskTemplate"]["ContainerSpec"], o)
+    _update_config(spec, o)
+    if o.get("autoscale"):
+        spec.setdefault("Labels", {})[AUTOSCALE_LABEL] = o["autoscale"]
+    return spec

@@ -1,0 +1,180 @@
+"""`porter service|node ...` and the docker CLI's `docker service|node ...` against porterd's
+swarm routes, served over a unix socket by porterd's own server for a cluster node on a real
+etcd (no containers: the agents are not part of this test)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from porterd.api.app import create_app
+from porterd.cluster.node import ClusterNode
+from porterd.events import EventBus
+from porterd.server import listen
+from porterd.system_info import version_document
+
+pytestmark = pytest.mark.timeout(90)
+PORTER = str(Path(sys.executable).parent / "porter")
+DOCKER = "/usr/bin/docker"
+
+
+@pytest.fixture
+def host(node: ClusterNode, tmp_path: Path) -> Iterator[str]:
+    daemon = SimpleNamespace(
+        cluster=node,
+        events=EventBus(),
+        version=version_document,
+        info=lambda: {"ID": "test", "Swarm": node.swarm_info()},
+        disk_usage=lambda kinds: {},
+    )
+    address = f"unix://{tmp_path}/porterd.sock"
+    listener = listen(address, create_app(daemon, routers=["system", "swarm"]))
+    listener.start()
+    yield address
+    listener.stop()
+
+
+def porter(host: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([PORTER, "-H", host, *args], capture_output=True, text=True, timeout=30)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def docker(host: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [DOCKER, "-H", host, *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"HOME": "/nonexistent", "DOCKER_CONFIG": "/nonexistent", "PATH": "/usr/bin:/bin"},
+    )
+
+
+def test_porter_service_create_then_ls_shows_it(host: str) -> None:
+    porter(
+        host,
+        "service",
+        "create",
+        "--name",
+        "web",
+        "--replicas",
+        "3",
+        "-p",
+        "8080:80",
+        "busybox",
+        "httpd",
+        "-f",
+    )
+    listed = porter(host, "service", "ls", "--format", "{{.Name}} {{.Replicas}} {{.Ports}}")
+    assert listed.stdout.strip() == "web 0/3 *:8080->80/tcp"
+
+
+def test_porter_service_create_keeps_the_command_after_the_image(host: str) -> None:
+    porter(host, "service", "create", "--name", "web", "busybox", "sh", "-c", "sleep 1")
+    spec = json.loads(porter(host, "service", "inspect", "web").stdout)[0]["Spec"]
+    assert spec["TaskTemplate"]["ContainerSpec"]["Args"] == ["sh", "-c", "sleep 1"]
+
+
+def test_porter_service_create_with_a_negative_replica_count_is_one_line_and_125(
+    host: str,
+) -> None:
+    result = porter(host, "service", "create", "--replicas", "-2", "busybox", check=False)
+    assert result.returncode == 125
+    assert result.stderr.strip().endswith("invalid replica count -2: it cannot be negative")
+
+
+def test_porter_service_create_with_a_taken_port_names_the_service(host: str) -> None:
+    porter(host, "service", "create", "--name", "a", "-p", "9000:80", "busybox")
+    result = porter(
+        host, "service", "create", "--name", "b", "-p", "9000:80", "busybox", check=False
+    )
+    assert result.returncode != 0
+    assert "port 9000/tcp is already published by service 'a'" in result.stderr
+    assert porter(host, "service", "ls", "-q").stdout.count("\n") == 1
+
+
+def test_porter_service_scale_update_and_rollback(host: str) -> None:
+    porter(host, "service", "create", "--name", "web", "busybox:1")
+    porter(host, "service", "scale", "web=4")
+    porter(
+        host, "service", "update", "--image", "busybox:2", "--update-order", "start-first", "web"
+    )
+    spec = json.loads(porter(host, "service", "inspect", "web").stdout)[0]["Spec"]
+    assert spec["Mode"]["Replicated"]["Replicas"] == 4
+    assert spec["TaskTemplate"]["ContainerSpec"]["Image"] == "busybox:2"
+    assert spec["UpdateConfig"]["Order"] == "start-first"
+    porter(host, "service", "rollback", "web")
+    image = porter(
+        host, "service", "inspect", "-f", "{{.Spec.TaskTemplate.ContainerSpec.Image}}", "web"
+    )
+    assert image.stdout.strip() == "busybox:1"
+
+
+def test_porter_service_ps_lists_the_scheduled_tasks(host: str, node: ClusterNode) -> None:
+    porter(host, "service", "create", "--name", "web", "--replicas", "2", "busybox")
+    node.reconciler.reconcile_once()
+    rows = porter(host, "service", "ps", "web", "--format", "{{.Name}} {{.Node}} {{.DesiredState}}")
+    assert rows.stdout.split("\n")[:2] == ["web.1 alpha Running", "web.2 alpha Running"]
+
+
+def test_porter_service_rm_removes_it(host: str) -> None:
+    porter(host, "service", "create", "--name", "web", "busybox")
+    assert porter(host, "service", "rm", "web").stdout.strip() == "web"
+    assert porter(host, "service", "ls", "-q").stdout == ""
+
+
+def test_porter_node_ls_marks_this_node_as_leader(host: str, node: ClusterNode) -> None:
+    rows = porter(
+        host, "node", "ls", "--format", "{{.ID}} {{.Hostname}} {{.Status}} {{.ManagerStatus}}"
+    )
+    assert rows.stdout.strip() == f"{node.node_id} * alpha Ready Leader"
+
+
+def test_porter_node_update_drains_and_labels(host: str) -> None:
+    porter(host, "node", "update", "--availability", "drain", "--label-add", "zone=a", "alpha")
+    spec = json.loads(porter(host, "node", "inspect", "alpha").stdout)[0]["Spec"]
+    assert (spec["Availability"], spec["Labels"]) == ("drain", {"zone": "a"})
+
+
+@pytest.mark.skipif(
+    shutil.which(DOCKER) is None, reason="the docker CLI (docker.io) is not installed"
+)
+def test_the_docker_cli_creates_lists_scales_and_removes_a_service(host: str) -> None:
+    created = docker(
+        host,
+        "service",
+        "create",
+        "-d",
+        "--no-resolve-image",
+        "--name",
+        "web",
+        "--replicas",
+        "2",
+        "busybox",
+        "sleep",
+        "1000",
+    )
+    assert created.returncode == 0, created.stderr
+    scaled = docker(host, "service", "scale", "-d", "web=3")
+    assert scaled.returncode == 0, scaled.stderr
+    listed = docker(host, "service", "ls", "--format", "{{.Name}} {{.Replicas}}")
+    assert (listed.returncode, listed.stdout.strip()) == (0, "web 0/3"), listed.stderr
+    ps = docker(host, "service", "ps", "web", "--format", "{{.Name}}")
+    assert ps.returncode == 0, ps.stderr
+    removed = docker(host, "service", "rm", "web")
+    assert (removed.returncode, removed.stdout.strip()) == (0, "web"), removed.stderr
+
+
+@pytest.mark.skipif(
+    shutil.which(DOCKER) is None, reason="the docker CLI (docker.io) is not installed"
+)
+def test_the_docker_cli_lists_the_nodes(host: str) -> None:
+    listed = docker(host, "node", "ls", "--format", "{{.Hostname}} {{.Status}} {{.Self}}")
+    assert (listed.returncode, listed.stdout.strip()) == (0, "alpha Ready true"), listed.stderr
