@@ -154,6 +154,27 @@ def test_containers_on_different_networks_cannot_reach_each_other(
     assert "fetched: 0" in blocked
 
 
+def test_a_dual_stack_network_gives_ipv6_addresses_reachable_by_name(
+    client: docker.DockerClient,
+) -> None:
+    ipam = docker.types.IPAMConfig(
+        pool_configs=[
+            docker.types.IPAMPool(subnet="10.125.0.0/24"),
+            docker.types.IPAMPool(subnet="fd12:3456::/64"),
+        ]
+    )
+    network = client.networks.create(unique("six"), enable_ipv6=True, ipam=ipam)
+    name = unique("v6web")
+    web = serve(client, name=name, network=network.name)
+    settings = client.api.inspect_container(web.id)["NetworkSettings"]["Networks"][network.name]
+    assert settings["GlobalIPv6Address"] == "fd12:3456::2"
+    assert settings["IPv6Gateway"] == "fd12:3456::1"
+    script = f"sleep 2; nslookup -type=AAAA {name} 127.0.0.11; ping -6 -c 1 -W 2 {name}"
+    output = run(client, script, network=network.name)
+    assert "fd12:3456::2" in output
+    assert "1 packets received" in output, output
+
+
 def test_a_published_port_is_reached_over_loopback_and_the_namespaces_address(
     client: docker.DockerClient, porterd: PorterdProcess
 ) -> None:
