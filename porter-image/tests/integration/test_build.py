@@ -508,3 +508,15 @@ def test_workdir_is_created_for_the_current_user(base: Path, ctx: Path, tmp_path
     build_ok(base, ctx)
     st = (unpack(base, "out", tmp_path) / "new" / "dir").stat()
     assert (st.st_uid, st.st_gid) == (1000, 1001)
+
+
+def test_iidfile_holds_the_printed_digest(base: Path, ctx: Path, tmp_path: Path) -> None:
+    write_context(ctx, {"Dockerfile": "FROM busybox\nENV A=1\n"})
+    digest = build_ok(base, ctx, "--iidfile", str(tmp_path / "iid"))
+    assert (tmp_path / "iid").read_text() == digest == str(Layout.open(base).resolve("out").digest)
+
+
+def test_dockerfile_from_stdin_with_a_folder_context(base: Path, ctx: Path, tmp_path: Path) -> None:
+    write_context(ctx, {"f": "from-context"})
+    build_ok(base, ctx, "-f", "-", stdin=b"FROM busybox\nCOPY f /f\n")
+    assert (unpack(base, "out", tmp_path) / "f").read_text() == "from-context"
