@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("porterd.containers")
 CONMON_KILLED_CODE = 137
+CONMON_EXIT_GRACE = 5.0
 
 
 class Monitor:
@@ -40,6 +41,7 @@ class Monitor:
         self._exits: dict[str, int] = {}
         self._restarts: dict[str, float] = {}  # id -> when (monotonic)
         self._delays: dict[str, float] = {}
+        self._exit_seen: dict[str, float] = {}  # id -> when its exit file was first seen
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="container-monitor", daemon=True)
@@ -112,10 +114,15 @@ class Monitor:
     def check(self, container: Container) -> None:
         """Record the container's exit if conmon wrote it, or if conmon is gone."""
         code = self.service.conmon.exit_code(container.id)
+        conmon_pid = container.state.conmon_pid
         if code is not None:
+            # conmon writes the exit file before the last output reaches its log: the exit is
+            # recorded (and the log converted) once conmon is gone, or after a grace period
+            if pid_alive(conmon_pid) and not self._waited_long(container.id):
+                return
+            self._exit_seen.pop(container.id, None)
             self.handle_exit(container, code, "")
             return
-        conmon_pid = container.state.conmon_pid
         if pid_alive(conmon_pid):
             return
         code = self.service.conmon.exit_code(container.id)  # it may have just finished
@@ -127,6 +134,10 @@ class Monitor:
                 with contextlib.suppress(RuntimeFailed):
                     self.service.runtime_of(container).kill(container.id, "SIGKILL", True)
         self.handle_exit(container, CONMON_KILLED_CODE, "conmon exited without an exit code")
+
+    def _waited_long(self, container_id: str) -> bool:
+        first = self._exit_seen.setdefault(container_id, time.monotonic())
+        return time.monotonic() - first > CONMON_EXIT_GRACE
 
     def handle_exit(self, container: Container, code: int, error: str) -> None:
         service = self.service
