@@ -445,6 +445,8 @@ def test_a_health_check_turns_unhealthy_then_healthy(client: docker.DockerClient
             return container.attrs["State"].get("Health", {}).get("Status", "")
 
         until(lambda: health() == "unhealthy")
+        listed = client.api.containers(filters={"id": container.id})
+        assert listed[0]["Status"].endswith("(unhealthy)")
         container.exec_run(["touch", "/tmp/ok"])
         until(lambda: health() == "healthy")
         assert container.attrs["State"]["Health"]["Log"][-1]["ExitCode"] == 0

@@ -51,6 +51,12 @@ class List(_Resource):
         if limit > 0:
             chosen = chosen[:limit]
         documents = [summary(c) for c in chosen]
+        for container, document in zip(chosen, documents, strict=True):
+            health = self.service.monitor.health.of(container)
+            if health is not None and container.state.status.value == "running":
+                # dockerd's "Up 3 minutes (healthy)", "(health: starting)"
+                shown = "health: starting" if health["Status"] == "starting" else health["Status"]
+                document["Status"] += f" ({shown})"
         if self.service.networks is not None:
             from porterd.network.views import add_to_summary
 
