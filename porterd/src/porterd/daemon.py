@@ -125,7 +125,7 @@ class Daemon:
 
     def info(self) -> dict[str, Any]:
         from porterd.api.app import PORTER_VERSION
-        from porterd.system_info import host_facts
+        from porterd.system_info import backing_filesystem, host_facts
 
         statuses = [container.state.status.value for container in self.containers.all()]
         return {
@@ -139,7 +139,10 @@ class Daemon:
             - statuses.count("paused"),
             "Images": len(self.images.images()),
             "Driver": "overlay2",
-            "DriverStatus": [["Backing Filesystem", "extfs"], ["Supports d_type", "true"]],
+            "DriverStatus": [
+                ["Backing Filesystem", backing_filesystem(self.data_root)],
+                ["Supports d_type", "true"],
+            ],
             "DockerRootDir": str(self.data_root),
             "Plugins": {
                 "Volume": ["local"],

@@ -59,6 +59,23 @@ def memory_total() -> int:
     return 0
 
 
+def backing_filesystem(path: Path) -> str:
+    """The file system `path` lies on, named as dockerd's overlay2 driver names it (`extfs`)."""
+    target = os.path.realpath(path)
+    best, kind = "", "unknown"
+    try:
+        lines = Path("/proc/self/mountinfo").read_text().splitlines()
+    except OSError:
+        return kind
+    for line in lines:
+        fields, _, rest = line.partition(" - ")
+        point = fields.split()[4].replace("\\040", " ")
+        inside = target == point or target.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, kind = point, rest.split()[0]
+    return "extfs" if kind in ("ext2", "ext3", "ext4") else kind
+
+
 def cgroup_version() -> str:
     return "2" if Path("/sys/fs/cgroup/cgroup.controllers").exists() else "1"
 
