@@ -120,9 +120,10 @@ def _tar(args: list[str]) -> Iterator[bytes]:
         process.wait()
 
 
-def _resolve(rootfs: Path, path: str) -> Path:
-    if not path.startswith("/"):
-        path = "/" + path
+def resolve_in_rootfs(rootfs: Path, path: str) -> Path:
+    """`path` inside the rootfs: its parent resolved as if the rootfs were `/` (symlinks and
+    `..` never leave it), its last part kept as is (a symlink is archived, not followed)."""
+    path = os.path.normpath("/" + path)  # "/.." is "/": a last part of ".." cannot climb out
     try:
         parent = scoped_path(rootfs, os.path.dirname(path.rstrip("/")) or "/")
     except RuntimeConfigError as error:
@@ -161,14 +162,14 @@ def _go_time(seconds: float) -> str:
 
 def stat_path(service: ContainerService, container: Container, path: str) -> str:
     with mounted_rootfs(service, container) as rootfs:
-        return _stat_header(_resolve(rootfs, path), path)
+        return _stat_header(resolve_in_rootfs(rootfs, path), path)
 
 
 def archive(
     service: ContainerService, container: Container, path: str
 ) -> tuple[str, Iterator[bytes]]:
     with mounted_rootfs(service, container) as rootfs:
-        target = _resolve(rootfs, path)
+        target = resolve_in_rootfs(rootfs, path)
         header = _stat_header(target, path)
 
     def stream() -> Iterator[bytes]:
@@ -190,7 +191,7 @@ def extract(
     if container.host_config.get("ReadonlyRootfs"):
         raise Forbidden("container rootfs is marked read-only")
     with mounted_rootfs(service, container) as rootfs:
-        target = _resolve(rootfs, path)
+        target = resolve_in_rootfs(rootfs, path)
         if not target.is_dir():
             if not target.exists():
                 raise NotFound(f"Could not find the file {path} in container")
