@@ -80,6 +80,19 @@ def test_docker_py_streams_events_as_they_happen(client: docker.DockerClient) ->
         client.volumes.get(name).remove()
 
 
+def test_a_closed_events_stream_stops_listening(client: docker.DockerClient) -> None:
+    before = client.info()["NEventsListener"]
+    stream = client.events(decode=True)
+    deadline = time.monotonic() + 10
+    while client.info()["NEventsListener"] == before:
+        assert time.monotonic() < deadline, "the stream was never counted"
+        time.sleep(0.05)
+    stream.close()
+    while client.info()["NEventsListener"] != before:
+        assert time.monotonic() < deadline + 10, "the closed stream is still listening"
+        time.sleep(0.1)
+
+
 def test_docker_py_reads_disk_usage(client: docker.DockerClient) -> None:
     name = _name("df")
     client.volumes.create(name)
