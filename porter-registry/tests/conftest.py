@@ -1,4 +1,4 @@
-"""Fixtures of porter-registry's tests; helpers live in registry_support, tests_common and
+"""Fixtures of porter-registry's tests; helpers live in push_support, tests_common and
 registry_process (all importable from test modules)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from porter_registry.app import create_app
 from porter_registry.registry import Registry
-from registry_support import Pusher
+from push_support import Pusher
 from tests_common import make_registry
 
 

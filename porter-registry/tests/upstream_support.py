@@ -11,7 +11,7 @@ from falcon import testing
 from porter_registry.app import create_app
 from porter_registry.upstream import FetchedManifest
 from porter_specs.digest import Digest
-from registry_support import EMPTY_CONFIG, digest_of, manifest_bytes
+from push_support import EMPTY_CONFIG, digest_of, manifest_bytes
 from tests_common import make_registry
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"

@@ -17,7 +17,7 @@ import pytest
 import requests
 from auth_support import GROUPS, POLICY, write_htpasswd
 from registry_process import PORTER_REGISTRY, RegistryProcess, running_registry
-from registry_support import digest_of, manifest_bytes
+from push_support import digest_of, manifest_bytes
 
 pytestmark = [
     pytest.mark.integration,

@@ -19,7 +19,7 @@ from http_client import HttpClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from registry_process import RegistryProcess, running_registry
-from registry_support import EMPTY_CONFIG, Pusher, digest_of
+from push_support import EMPTY_CONFIG, Pusher, digest_of
 
 pytestmark = pytest.mark.integration
 

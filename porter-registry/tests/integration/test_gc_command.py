@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 from registry_process import PORTER_REGISTRY, RegistryProcess
-from registry_support import EMPTY_CONFIG, digest_of, manifest_bytes
+from push_support import EMPTY_CONFIG, digest_of, manifest_bytes
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ import requests
 from auth_support import GROUPS, POLICY, write_htpasswd
 from http_client import HttpClient
 from registry_process import RegistryProcess, running_registry, start_registry
-from registry_support import EMPTY_CONFIG, Pusher, digest_of
+from push_support import EMPTY_CONFIG, Pusher, digest_of
 
 pytestmark = pytest.mark.integration
 

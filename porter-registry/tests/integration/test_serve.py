@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 from registry_process import RegistryProcess, running_registry
-from registry_support import EMPTY_CONFIG, digest_of, manifest_bytes
+from push_support import EMPTY_CONFIG, digest_of, manifest_bytes
 
 pytestmark = pytest.mark.integration
 CHUNK = 1 << 20

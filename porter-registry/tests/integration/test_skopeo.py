@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 from registry_process import RegistryProcess
-from registry_support import digest_of
+from push_support import digest_of
 
 pytestmark = [
     pytest.mark.integration,

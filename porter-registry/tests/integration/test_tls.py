@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from registry_process import RegistryProcess, running_registry
-from registry_support import digest_of
+from push_support import digest_of
 
 pytestmark = pytest.mark.integration
 

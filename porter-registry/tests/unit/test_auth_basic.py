@@ -10,7 +10,7 @@ from falcon import testing
 from porter_registry.config import ConfigError, build_config
 from porter_registry.from_config import build_authorizer
 from porter_registry.registry import Registry
-from registry_support import Pusher, digest_of
+from push_support import Pusher, digest_of
 
 ALICE = basic("alice", "alice-secret")
 BOB = basic("bob", "bob-secret")

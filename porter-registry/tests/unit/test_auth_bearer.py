@@ -21,7 +21,7 @@ from porter_registry.config import ConfigError, build_config
 from porter_registry.from_config import build_authorizer
 from porter_registry.registry import Registry
 from porter_registry.tokens import generate_key
-from registry_support import Pusher, digest_of
+from push_support import Pusher, digest_of
 
 ALICE = basic("alice", "alice-secret")
 BOB = basic("bob", "bob-secret")

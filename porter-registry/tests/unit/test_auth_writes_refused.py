@@ -16,7 +16,7 @@ from auth_support import auth_client, auth_document, basic, bearer, get_token, w
 from falcon import testing
 from porter_registry.app import create_app
 from porter_registry.registry import Registry
-from registry_support import Pusher, digest_of, manifest_bytes
+from push_support import Pusher, digest_of, manifest_bytes
 
 LAYER = b"team layer"
 SECRET = b"secret layer"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from falcon import testing
-from registry_support import Pusher, digest_of
+from push_support import Pusher, digest_of
 from tests_common import make_client
 
 DATA = b"0123456789abcdef"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from falcon import testing
-from registry_support import EMPTY_CONFIG, descriptor
+from push_support import EMPTY_CONFIG, descriptor
 
 INDEX = "application/vnd.docker.distribution.manifest.list.v2+json"
 

@@ -13,7 +13,7 @@ from porter_registry.gc import GarbageCollector
 from porter_registry.registry import Registry
 from porter_registry.storage.locks import LockTimeoutError
 from porter_specs import media_types
-from registry_support import EMPTY_CONFIG, Pusher, digest_of, index_bytes, manifest_bytes
+from push_support import EMPTY_CONFIG, Pusher, digest_of, index_bytes, manifest_bytes
 
 OLD = 10 * 24 * 3600
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from falcon import testing
 from porter_specs import media_types
-from registry_support import EMPTY_CONFIG, Pusher, digest_of, index_bytes, manifest_bytes
+from push_support import EMPTY_CONFIG, Pusher, digest_of, index_bytes, manifest_bytes
 from tests_common import make_client
 
 LAYER = b"layer-bytes"

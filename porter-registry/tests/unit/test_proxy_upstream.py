@@ -14,7 +14,7 @@ from porter_registry.proxy import UpstreamRegistry, parse_challenge
 from porter_registry.upstream import NoUpstream
 from porter_specs.digest import Digest
 from porter_specs.errors import DigestMismatchError
-from registry_support import digest_of
+from push_support import digest_of
 
 
 class Script(BaseHTTPRequestHandler):

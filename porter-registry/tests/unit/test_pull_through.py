@@ -6,7 +6,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from registry_support import EMPTY_CONFIG, digest_of, manifest_bytes
+from push_support import EMPTY_CONFIG, digest_of, manifest_bytes
 from upstream_support import FakeUpstream, proxy_client
 
 LAYER = b"upstream layer"

@@ -6,7 +6,7 @@ import json
 
 from falcon import testing
 from porter_specs import media_types
-from registry_support import EMPTY_CONFIG, Pusher, descriptor, digest_of, manifest_bytes
+from push_support import EMPTY_CONFIG, Pusher, descriptor, digest_of, manifest_bytes
 
 SIGNATURE = "application/vnd.example.signature"
 SBOM = "application/vnd.example.sbom"

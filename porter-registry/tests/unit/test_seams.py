@@ -8,7 +8,7 @@ import falcon
 from falcon import testing
 from porter_registry.app import create_app
 from porter_registry.errors import RegistryError
-from registry_support import Pusher, digest_of
+from push_support import Pusher, digest_of
 from tests_common import make_registry
 from upstream_support import FakeUpstream, proxy_client
 

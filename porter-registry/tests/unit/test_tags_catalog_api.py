@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from falcon import testing
-from registry_support import EMPTY_CONFIG, Pusher, manifest_bytes
+from push_support import EMPTY_CONFIG, Pusher, manifest_bytes
 
 TAGS = ["b", "a", "c", "d", "e"]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from falcon import testing
 from porter_registry.app import create_app
-from registry_support import Pusher, digest_of
+from push_support import Pusher, digest_of
 from tests_common import make_registry
 
 DATA = bytes(range(256)) * 400

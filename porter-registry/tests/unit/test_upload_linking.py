@@ -12,7 +12,7 @@ from porter_registry.registry import Registry
 from porter_registry.spool import SpooledBody, SpooledRequestBody, prepare_spool
 from porter_registry.storage.filesystem import FilesystemDriver
 from porter_specs.digest import Digest
-from registry_support import digest_of
+from push_support import digest_of
 
 DATA = bytes(range(256)) * 4096  # 1 MiB
 

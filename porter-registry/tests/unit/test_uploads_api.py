@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from falcon import testing
-from registry_support import Pusher, digest_of
+from push_support import Pusher, digest_of
 
 DATA = b"a" * 1000 + b"b" * 1000
 
