@@ -16,29 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from porter_image.convert import runtime_config
+from porter_image.runtime_defaults import DOCKER_CAPABILITY_NAMES
 from porter_specs.models import ContainerConfig, ImageConfig
 from porterd.containers.mounts import oci_mounts
 from porterd.containers.record import Container, ContainerPaths
 from porterd.containers.seccomp import docker_profile_to_oci
 from porterd.errors import InvalidParameter
 
-# dockerd's default capability set (oci/caps/defaults.go)
-DEFAULT_CAPABILITIES = (
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_FSETID",
-    "CAP_FOWNER",
-    "CAP_MKNOD",
-    "CAP_NET_RAW",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETFCAP",
-    "CAP_SETPCAP",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_SYS_CHROOT",
-    "CAP_KILL",
-    "CAP_AUDIT_WRITE",
-)
+DEFAULT_CAPABILITIES = DOCKER_CAPABILITY_NAMES  # dockerd's 14, shared with the builder's RUN
 ALL_CAPABILITIES = (
     *DEFAULT_CAPABILITIES,
     *(
