@@ -520,3 +520,14 @@ def test_dockerfile_from_stdin_with_a_folder_context(base: Path, ctx: Path, tmp_
     write_context(ctx, {"f": "from-context"})
     build_ok(base, ctx, "-f", "-", stdin=b"FROM busybox\nCOPY f /f\n")
     assert (unpack(base, "out", tmp_path) / "f").read_text() == "from-context"
+
+
+def test_copy_onto_a_symlink_replaces_the_link_not_its_target(
+    base: Path, ctx: Path, tmp_path: Path
+) -> None:
+    write_context(ctx, {"Dockerfile": "FROM busybox\nCOPY f /linuxrc\n", "f": "plain"})
+    build_ok(base, ctx)
+    rootfs = unpack(base, "out", tmp_path)
+    assert not (rootfs / "linuxrc").is_symlink()
+    assert (rootfs / "linuxrc").read_text() == "plain"
+    assert (rootfs / "bin" / "busybox").stat().st_size > 100_000

@@ -42,7 +42,7 @@ def make_folders(rootfs: Path, folder: str, owner: tuple[int, int]) -> Path:
         path = scoped_path(rootfs, current)
         if not path.is_dir():
             if os.path.lexists(path):
-                os.unlink(path)
+                raise BuildError(current, "exists and is not a folder")
             path.mkdir(mode=0o755)
             os.chown(path, *owner)
     return scoped_path(rootfs, folder)
@@ -66,16 +66,23 @@ def copy_sources(
         make_folders(rootfs, posixpath.dirname(base.rstrip("/")) or "/", options.owner)
         folders: list[tuple[Path, os.stat_result]] = []
         for rel, path, st in context.walk(source):
-            target = scoped_path(rootfs, posixpath.join(base, rel) if rel else base)
             if rel == "" and source.is_dir:
-                if not target.is_dir():
+                if not scoped_path(rootfs, base).is_dir():
                     make_folders(rootfs, base, options.owner)
                 continue
+            target = _entry_path(rootfs, posixpath.join(base, rel) if rel else base)
             _copy_entry(path, target, st, options)
             if stat.S_ISDIR(st.st_mode):
                 folders.append((target, st))
         for target, st in reversed(folders):  # after their contents changed them
             os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
+
+
+def _entry_path(rootfs: Path, name: str) -> Path:
+    """Where `name` lands: its folder resolved inside the rootfs, its last part not followed,
+    so a copy replaces a symlink rather than what it points at."""
+    name = name.rstrip("/")
+    return scoped_path(rootfs, posixpath.dirname(name) or "/") / posixpath.basename(name)
 
 
 def _copy_entry(path: Path, target: Path, st: os.stat_result, options: CopyOptions) -> None:
@@ -85,6 +92,8 @@ def _copy_entry(path: Path, target: Path, st: os.stat_result, options: CopyOptio
             raise BuildError(str(target), "cannot replace a folder with a file")
         os.unlink(target)
     if stat.S_ISDIR(st.st_mode):
+        if target.is_symlink():
+            return  # an image's symlink to a folder: copy into it, leave it as it is
         if not target.is_dir():
             target.mkdir()
     elif stat.S_ISREG(st.st_mode):
@@ -105,8 +114,8 @@ def write_file(rootfs: Path, dest: str, data: BinaryIO, options: CopyOptions, mo
     """A new file at `dest` (a path in the rootfs) holding what `data` streams (heredocs,
     downloads)."""
     make_folders(rootfs, posixpath.dirname(dest) or "/", options.owner)
-    target = scoped_path(rootfs, dest)
-    if target.is_dir():
+    target = _entry_path(rootfs, dest)
+    if target.is_dir() and not target.is_symlink():
         raise BuildError(dest, "cannot replace a folder with a file")
     if os.path.lexists(target):
         os.unlink(target)
