@@ -128,11 +128,5 @@ def unplug_veth(netns: Path, interface: str, host_name: str) -> None:
         run(["nsenter", f"--net={netns}", "ip", "link", "del", interface], check=False)
 
 
-def default_gateway_free(netns: Path) -> bool:
-    """Whether the namespace has no IPv4 default route yet (a second network adds none)."""
-    routes = run(["nsenter", f"--net={netns}", "ip", "-j", "route", "show", "default"])
-    return not json.loads(routes or "[]")
-
-
 def is_netns(path: Path) -> bool:
     return os.path.ismount(path)

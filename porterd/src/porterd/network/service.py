@@ -119,6 +119,7 @@ class NetworkService:
         self.icc = icc
         self.resolv_conf = resolv_conf
         self.ports = PortReservations()
+        self._applied = ""  # the ruleset nft holds, as porterd last rendered it
         self._lock = threading.RLock()
         self.containers: Any = None  # set by the daemon: `.get(ref)` gives a container
         from porterd.network.dns import EmbeddedDns
@@ -292,11 +293,14 @@ class NetworkService:
                 subnets=tuple(str(r.subnet) for r in n.ranges),
                 internal=n.internal,
                 icc=n.icc,
-                veths=tuple(e.host_veth for e in endpoints if e.network_id == n.id),
+                veths=tuple(e.host_veth for e in endpoints if e.network_id == n.id and not n.icc),
             )
             for n in self.store.networks()
         ]
-        firewall.apply(firewall.render(bridges, self._port_rules(endpoints)))
+        script = firewall.render(bridges, self._port_rules(endpoints))
+        if script != self._applied:  # most starts and stops change no rule
+            firewall.apply(script)
+            self._applied = script
 
     def _port_rules(self, endpoints: list[Endpoint]) -> list[firewall.PortRule]:
         networks = {n.id: n for n in self.store.networks()}
@@ -483,9 +487,10 @@ class NetworkService:
     def _plug(self, network: NetworkRecord, endpoint: Endpoint) -> None:
         netns = self.netns_path(endpoint.container_id)
         gateways = []
-        if links.default_gateway_free(netns) and not network.internal:
+        if self._carries_gateway(network, endpoint):
             gateways = [str(r.gateway) for r in network.ranges]
-        self._make_bridge(network)
+        if not links.link_exists(network.bridge):
+            self._make_bridge(network)
         links.plug_veth(
             netns,
             network.bridge,
@@ -497,6 +502,18 @@ class NetworkService:
         )
         if not network.default:
             self.dns.serve(endpoint.container_id, netns)
+
+    def _carries_gateway(self, network: NetworkRecord, endpoint: Endpoint) -> bool:
+        """The default routes go through the container's first network that is not internal."""
+        if network.internal:
+            return False
+        networks = {n.id: n for n in self.store.networks()}
+        for other in self.store.endpoints(container_id=endpoint.container_id):
+            if other.network_id == endpoint.network_id:
+                return True
+            if not networks[other.network_id].internal:
+                return False
+        return True
 
     def _unplug(self, endpoint: Endpoint) -> None:
         with self.database.transaction() as connection:
