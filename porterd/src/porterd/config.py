@@ -65,8 +65,10 @@ class DaemonConfig:
             raise ConfigError("--tlsverify needs --tlscacert, --tlscert and --tlskey")
         if self.cluster_store and not self.advertise_addr:
             raise ConfigError("--cluster-store needs --advertise-addr ADDR")
+        from porterd.server.listeners import parse_address
+
         for host in self.listen:
-            if host.startswith("tcp://") and not self.tlsverify:
+            if parse_address(host).path is None and not self.tlsverify:
                 raise ConfigError(
                     f"refusing to listen on {host} without --tlsverify: anyone reaching the"
                     " port would control the host"

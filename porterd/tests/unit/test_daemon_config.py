@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from porterd.cli import config_from_args
 from porterd.config import DEFAULT_HOST, ConfigError
 from porterd.runfiles import AlreadyRunning, DataRootLock, remove_pidfile, write_pidfile
+from porterd.server import ListenerError
 
 
 def test_defaults_are_dockerds_with_porters_paths(tmp_path: Path) -> None:
@@ -99,6 +101,12 @@ def test_a_missing_named_config_file_is_refused(tmp_path: Path) -> None:
 def test_tcp_without_tlsverify_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="without --tlsverify"):
         config_from_args(["--config-file", str(_file(tmp_path, {})), "-H", "tcp://0.0.0.0:2376"])
+
+
+@pytest.mark.parametrize("host", ["unix://run/porterd.sock", "tcp://nohost", "fd://3"])
+def test_a_malformed_host_is_refused_before_anything_starts(tmp_path: Path, host: str) -> None:
+    with pytest.raises(ListenerError, match=re.escape(host)):
+        config_from_args(["--config-file", str(_file(tmp_path, {})), "-H", host])
 
 
 def test_tlsverify_needs_all_three_files(tmp_path: Path) -> None:

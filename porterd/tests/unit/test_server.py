@@ -205,6 +205,12 @@ def test_a_regular_file_at_the_socket_path_is_refused(tmp_path: Path) -> None:
         listen(f"unix://{tmp_path / 'sock'}", app)
 
 
+@pytest.mark.parametrize("address", ["unix://run/porterd.sock", "unix://"])
+def test_a_unix_address_without_an_absolute_path_is_refused(address: str) -> None:
+    with pytest.raises(ListenerError, match="a unix socket needs an absolute path"):
+        listen(address, app)
+
+
 def test_tcp_without_tls_is_refused() -> None:
     with pytest.raises(ListenerError, match="without --tlsverify"):
         listen("tcp://127.0.0.1:0", app)

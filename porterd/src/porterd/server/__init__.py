@@ -5,6 +5,13 @@ waitress cannot hand a connection over to the app, and attach and exec need exac
 built on the standard library (see `wsgi.py` for the HTTP details).
 """
 
-from porterd.server.listeners import Listener, ListenerError, TLSFiles, listen
+from porterd.server.listeners import (
+    Address,
+    Listener,
+    ListenerError,
+    TLSFiles,
+    listen,
+    parse_address,
+)
 
-__all__ = ["Listener", "ListenerError", "TLSFiles", "listen"]
+__all__ = ["Address", "Listener", "ListenerError", "TLSFiles", "listen", "parse_address"]

@@ -160,6 +160,36 @@ class Listener:
         self._thread.join()
 
 
+@dataclass(frozen=True)
+class Address:
+    """A parsed `-H` value: a unix socket path, or a TCP host and port."""
+
+    text: str
+    path: Path | None = None
+    host: str = ""
+    port: int = 0
+
+
+def parse_address(address: str) -> Address:
+    """`unix:///abs/path` or `tcp://HOST:PORT`; anything else is one ListenerError."""
+    scheme, _, rest = address.partition("://")
+    if scheme == "unix":
+        path = Path(rest)  # all of it: unix://run/x is a relative path, not host "run"
+        if not rest or not path.is_absolute():
+            raise ListenerError(f"{address}: a unix socket needs an absolute path")
+        return Address(address, path=path)
+    if scheme == "tcp":
+        try:
+            url = urllib.parse.urlsplit(address)
+            host, port = url.hostname, url.port
+        except ValueError as error:
+            raise ListenerError(f"{address}: {error}") from None
+        if host is None or port is None:
+            raise ListenerError(f"{address}: expected tcp://HOST:PORT")
+        return Address(address, host=host, port=port)
+    raise ListenerError(f"{address}: expected unix:///PATH or tcp://HOST:PORT")
+
+
 def listen(
     address: str, app: Any, *, tls: TLSFiles | None = None, group: int | None = None
 ) -> Listener:
@@ -167,25 +197,17 @@ def listen(
 
     A TCP address without TLS files is refused: anyone who can reach the port would be root.
     """
-    url = urllib.parse.urlsplit(address)
+    parsed = parse_address(address)
+    if parsed.path is None and tls is None:
+        raise ListenerError(
+            f"{address}: refusing a TCP listener without --tlsverify"
+            " (--tlscacert, --tlscert, --tlskey)"
+        )
     try:
-        if url.scheme == "unix":
-            path = Path(url.path or url.netloc)
-            if not path.is_absolute():
-                raise ListenerError(f"{address}: a unix socket needs an absolute path")
-            return Listener(address, UnixHTTPServer(path, app, group))
-        if url.scheme == "tcp":
-            if tls is None:
-                raise ListenerError(
-                    f"{address}: refusing a TCP listener without --tlsverify"
-                    " (--tlscacert, --tlscert, --tlskey)"
-                )
-            if url.hostname is None or url.port is None:
-                raise ListenerError(f"{address}: expected tcp://HOST:PORT")
-            server = TCPHTTPServer(url.hostname, url.port, app, tls.server_context())
-            return Listener(address, server)
-    except ValueError as error:
-        raise ListenerError(f"{address}: {error}") from error
+        if parsed.path is not None:
+            return Listener(address, UnixHTTPServer(parsed.path, app, group))
+        assert tls is not None
+        server = TCPHTTPServer(parsed.host, parsed.port, app, tls.server_context())
+        return Listener(address, server)
     except OSError as error:
         raise ListenerError(f"cannot listen on {address}: {error.strerror or error}") from error
-    raise ListenerError(f"{address}: expected unix:///PATH or tcp://HOST:PORT")
