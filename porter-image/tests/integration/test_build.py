@@ -531,3 +531,14 @@ def test_copy_onto_a_symlink_replaces_the_link_not_its_target(
     assert not (rootfs / "linuxrc").is_symlink()
     assert (rootfs / "linuxrc").read_text() == "plain"
     assert (rootfs / "bin" / "busybox").stat().st_size > 100_000
+
+
+def test_run_heredoc_with_a_shebang_runs_as_its_own_file(
+    base: Path, ctx: Path, tmp_path: Path
+) -> None:
+    dockerfile = 'FROM busybox\nRUN <<EOF\n#!/bin/sh\necho "$0" > /zero\nEOF\n'
+    write_context(ctx, {"Dockerfile": dockerfile})
+    build_ok(base, ctx)
+    rootfs = unpack(base, "out", tmp_path)
+    assert (rootfs / "zero").read_text() == "/dev/pipes/EOF\n"
+    assert not (rootfs / "dev" / "pipes").exists()

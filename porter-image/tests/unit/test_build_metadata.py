@@ -57,3 +57,8 @@ def test_a_run_of_only_a_heredoc_runs_its_body() -> None:
 def test_a_command_with_a_heredoc_gets_the_body_as_its_here_document() -> None:
     run = ins.Run(1, ins.ShellForm("cat <<EOF > /f"), heredocs=(Heredoc("EOF", "x\n", True),))
     assert run_argv(run, SHELL) == ["/bin/sh", "-c", "cat <<EOF > /f\nx\nEOF"]
+
+
+def test_a_heredoc_script_with_a_shebang_is_run_as_a_file() -> None:
+    run = ins.Run(1, ins.ShellForm("<<EOF"), heredocs=(Heredoc("EOF", "#!/bin/sh\nx\n", True),))
+    assert run_argv(run, SHELL) == ["/dev/pipes/EOF"]

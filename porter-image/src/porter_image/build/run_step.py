@@ -29,7 +29,7 @@ from porter_image.build.cache import step_key
 from porter_image.build.errors import RunFailedError
 from porter_image.build.state import StageState
 from porter_image.dockerfile import instructions as ins
-from porter_image.dockerfile.lines import heredoc_markers
+from porter_image.dockerfile.lines import Heredoc, heredoc_markers
 from porter_image.errors import RuntimeConfigError
 from porter_image.exec_user import scoped_path
 
@@ -42,14 +42,30 @@ if TYPE_CHECKING:
 PROXY = ("HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY")
 
 
+SCRIPTS = "/dev/pipes"  # where BuildKit puts the file of a `RUN <<EOF` script with a `#!`
+
+
+def script_heredoc(run: ins.Run) -> Heredoc | None:
+    """The heredoc of a `RUN <<EOF` whose body is the whole command, if there is one."""
+    if not isinstance(run.command, ins.ShellForm) or not run.heredocs:
+        return None
+    markers = heredoc_markers(run.command.text)
+    if len(markers) == 1 and run.command.text.strip() == markers[0].group(0):
+        return run.heredocs[0]
+    return None
+
+
 def run_argv(run: ins.Run, shell: tuple[str, ...]) -> list[str]:
-    """The argv of a RUN: exec form as is; shell form (with its heredocs) through SHELL."""
+    """The argv of a RUN: exec form as is; shell form (with its heredocs) through SHELL; a
+    `RUN <<EOF` body is the script, run as a file of its own when it starts with `#!`."""
     if isinstance(run.command, ins.ExecForm):
         return list(run.command.args)
+    script = script_heredoc(run)
+    if script is not None:
+        if script.content.startswith("#!"):
+            return [f"{SCRIPTS}/{script.name}"]
+        return [*shell, script.content]
     text = run.command.text
-    markers = heredoc_markers(text)
-    if run.heredocs and len(markers) == 1 and text.strip() == markers[0].group(0):
-        return [*shell, run.heredocs[0].content]  # `RUN <<EOF`: the body is the script
     for doc in run.heredocs:
         text += "\n" + doc.content + doc.name
     return [*shell, text]
@@ -82,16 +98,31 @@ def run_step(runner: StageRunner, run: ins.Run) -> None:
     key = step_key(state.key, created_by, network, json.dumps(mounts))
 
     created: list[str] = []
+    script = script_heredoc(run)
+    if script is not None and script.content.startswith("#!"):
+        created_by += "\n" + script.content  # the file's content is part of the step
 
     def action(step: StepRootfs) -> None:
         with contextlib.ExitStack() as stack:
             extra = [_mount(runner, stack, mount) for mount in run.mounts]
+            if argv[0].startswith(SCRIPTS + "/") and script is not None:
+                extra.append(_script_mount(runner, script))
             created.extend(_run_container(runner, step, argv, arg_env, network, extra))
 
     def prune(step: StepRootfs) -> None:
         _prune_copied_up(step, {os.path.dirname(path) for path in created})
 
     runner.filesystem_step(key, created_by, action, after_unmount=prune)
+
+
+def _script_mount(runner: StageRunner, script: Heredoc) -> Mount:
+    """The heredoc as an executable file, bound read-only under /dev (never in a layer)."""
+    from porter_specs.runtime_config import Mount
+
+    path = runner.builder.workspace / f"script-{uuid.uuid4().hex[:12]}"
+    path.write_text(script.content)
+    path.chmod(0o755)
+    return Mount(f"{SCRIPTS}/{script.name}", "bind", str(path), ("rbind", "ro"))
 
 
 def _mount(runner: StageRunner, stack: contextlib.ExitStack, mount: ins.Mount) -> Mount:
