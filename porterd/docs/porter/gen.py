@@ -15,10 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import click
-from porter_cli.main import cli
+from porter_cli.main import GROUPS, cli
 
 HERE = Path(__file__).resolve().parent
-GROUPS = ("container", "image", "volume", "system", "context", "tls")
 
 
 def walk() -> Iterator[tuple[list[str], click.Command, click.Context]]:
