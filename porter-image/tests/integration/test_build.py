@@ -542,3 +542,13 @@ def test_run_heredoc_with_a_shebang_runs_as_its_own_file(
     rootfs = unpack(base, "out", tmp_path)
     assert (rootfs / "zero").read_text() == "/dev/pipes/EOF\n"
     assert not (rootfs / "dev" / "pipes").exists()
+
+
+def test_a_build_arg_no_arg_declares_is_a_warning_not_an_error(base: Path, ctx: Path) -> None:
+    write_context(ctx, {"Dockerfile": "FROM busybox\nARG USED\nENV U=$USED\n"})
+    command = [str(PORTER_IMAGE), "build", "-t", f"{base}:out"]
+    args = ["--build-arg", "USED=1", "--build-arg", "UNUSED=2", str(ctx)]
+    result = subprocess.run([*command, *args], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "warning: build-args not consumed: UNUSED" in result.stderr
+    assert "U=1" in image_config(base)["config"]["Env"]

@@ -70,6 +70,7 @@ class Builder:
         self.workspace = self.root / "tmp" / uuid.uuid4().hex[:12]
         self.created = timestamp(options.source_date_epoch)
         self.stages: dict[int, StageState] = {}
+        self.consumed: set[str] = set(PROXY_ARGS)  # build args some ARG declared
 
     @functools.cached_property
     def snapshots(self) -> SnapshotStore:
@@ -88,6 +89,9 @@ class Builder:
             for stage in dockerfile.stages[: target.index + 1]:
                 if stage.index in self._needed(dockerfile, target, global_scope):
                     self.stages[stage.index] = self._build_stage(dockerfile, stage, global_scope)
+            unused = sorted(set(self.options.build_args) - self.consumed)
+            if unused:
+                self.options.report(f"warning: build-args not consumed: {', '.join(unused)}")
             for ref in self.options.cache_to:
                 self.options.report(f"exporting the cache to {ref}")
                 export_cache(self.cache, ref, self._copy)
@@ -123,6 +127,7 @@ class Builder:
         }
         for arg in dockerfile.global_args:
             for name, default in arg.pairs:
+                self.consumed.add(name)
                 if name in self.options.build_args:
                     scope[name] = self.options.build_args[name]
                 elif default is not None:

@@ -147,6 +147,7 @@ class StageRunner:
     def _arg(self, arg: ins.Arg) -> None:
         build_args = self.builder.options.build_args
         for name, default in arg.pairs:
+            self.builder.consumed.add(name)
             if name in build_args:
                 self.state.args[name] = build_args[name]
             elif default is not None:
