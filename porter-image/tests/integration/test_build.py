@@ -552,3 +552,17 @@ def test_a_build_arg_no_arg_declares_is_a_warning_not_an_error(base: Path, ctx: 
     assert result.returncode == 0, result.stderr
     assert "warning: build-args not consumed: UNUSED" in result.stderr
     assert "U=1" in image_config(base)["config"]["Env"]
+
+
+def test_a_writable_context_bind_never_changes_the_context(
+    base: Path, ctx: Path, tmp_path: Path
+) -> None:
+    dockerfile = (
+        "FROM busybox\n"
+        "RUN --mount=type=bind,source=src,target=/src,rw "
+        "echo scribble > /src/a && cat /src/a > /seen\n"
+    )
+    write_context(ctx, {"Dockerfile": dockerfile, "src/a": "original"})
+    build_ok(base, ctx)
+    assert (unpack(base, "out", tmp_path) / "seen").read_text() == "scribble\n"
+    assert (ctx / "src" / "a").read_text() == "original"

@@ -146,20 +146,24 @@ def _mount(runner: StageRunner, stack: contextlib.ExitStack, mount: ins.Mount) -
         return Mount(target, "bind", str(folder), ("rbind", "ro" if readonly else "rw"))
     if mount.type != "bind":
         raise runner.fail(f"--mount type={mount.type} is not supported by this builder")
+    from porter_image.build.copy_step import other_stage
+    from porter_image.build.rootfs import StepRootfs
+
     source = runner.expand(mount.get("source") or mount.get("src") or "/")
     from_name = runner.expand(mount.get("from"))
+    writable = mount.get("rw", mount.get("readwrite", "")) in ("true", "1")
+    workspace = runner.builder.workspace
     if from_name:
-        from porter_image.build.copy_step import other_stage
-
-        other = other_stage(runner, from_name)
-        from porter_image.build.rootfs import StepRootfs
-
-        view = stack.enter_context(StepRootfs(runner.builder.workspace, runner.lowerdirs(other)))
-        host = scoped_path(view.rootfs, source)
+        # an overlay of the stage: what the step writes there is discarded with it
+        lowerdirs = runner.lowerdirs(other_stage(runner, from_name))
+        host = scoped_path(stack.enter_context(StepRootfs(workspace, lowerdirs)).rootfs, source)
     else:
         (found,) = runner.builder.context.resolve(source, runner.where)[:1]
         host = found.path
-    writable = mount.get("rw", mount.get("readwrite", "")) in ("true", "1")
+        if writable and found.is_dir:  # never write into the user's context
+            host = stack.enter_context(StepRootfs(workspace, [found.path])).rootfs
+        elif writable:
+            raise runner.fail(f"--mount {source}: a writable bind of a file is not supported")
     return Mount(target, "bind", str(host), ("rbind", "rw" if writable else "ro"))
 
 
