@@ -21,18 +21,31 @@ import secrets
 import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from porterd.errors import Conflict, Forbidden, InvalidParameter, NotFound
 from porterd.network import firewall, links
+from porterd.network.definitions import (
+    BRIDGE_NAME_OPTION,
+    DEFAULT_BRIDGE,
+    DEFAULT_NETWORK,
+    ICC_OPTION,
+    PSEUDO_NETWORKS,
+    define_network,
+    now,
+)
+from porterd.network.endpoints import (  # join_netns: for the container service
+    Attachment,
+    ContainerRef,
+    container_ref,
+    join_netns,
+)
 from porterd.network.etcfiles import host_resolv_conf, hosts_file, resolv_conf_file
 from porterd.network.ipam import (
     DEFAULT_POOLS,
     AddressPool,
     Range,
-    check_free,
     next_subnet,
     parse_address,
     parse_subnet,
@@ -42,61 +55,7 @@ from porterd.network.records import Endpoint, NetworkRecord, NetworkStore
 from porterd.state import Database
 
 log = logging.getLogger("porterd.network")
-
-DEFAULT_NETWORK = "bridge"
-DEFAULT_BRIDGE = "porter0"
-PSEUDO_NETWORKS = ("host", "none")
-BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
-ICC_OPTION = "com.docker.network.bridge.enable_icc"
-
-
-@dataclass(frozen=True)
-class Attachment:
-    """What a starting container gets: the namespace to join (None: the runtime makes one, or
-    the host's) and its /etc/hosts and /etc/resolv.conf."""
-
-    netns: Path | None
-    hosts: str
-    resolv_conf: str
-
-
-@dataclass
-class ContainerRef:
-    """What the service needs to know of a container."""
-
-    id: str
-    name: str
-    hostname: str = ""
-    network_mode: str = "default"
-    port_bindings: dict[str, Any] = field(default_factory=dict)
-    extra_hosts: list[str] = field(default_factory=list)
-
-
-def container_ref(container: Any) -> ContainerRef:
-    """The network's view of a container record of porterd.containers."""
-    host = container.host_config
-    bindings = dict(host.get("PortBindings") or {})
-    if host.get("PublishAllPorts"):  # -P: every exposed port on an ephemeral host port
-        for port in container.config.get("ExposedPorts") or {}:
-            bindings.setdefault(port if "/" in port else f"{port}/tcp", [{}])
-    return ContainerRef(
-        id=container.id,
-        name=container.name.lstrip("/"),
-        hostname=container.config.get("Hostname") or container.id[:12],
-        network_mode=host.get("NetworkMode") or "default",
-        port_bindings=bindings,
-        extra_hosts=list(host.get("ExtraHosts") or []),
-    )
-
-
-def join_netns(document: dict[str, Any], netns: Path) -> None:
-    """A runtime config's network namespace becomes the one bound at `netns`."""
-    namespaces = [n for n in document["linux"]["namespaces"] if n["type"] != "network"]
-    document["linux"]["namespaces"] = [*namespaces, {"type": "network", "path": str(netns)}]
-
-
-def now() -> str:
-    return datetime.datetime.now(datetime.UTC).isoformat().replace("+00:00", "Z")
+__all__ = ["Attachment", "ContainerRef", "NetworkService", "container_ref", "join_netns"]
 
 
 class NetworkService:
@@ -194,48 +153,17 @@ class NetworkService:
         labels: dict[str, str] | None = None,
         options: dict[str, str] | None = None,
     ) -> NetworkRecord:
-        if not name:
-            raise InvalidParameter("network name is empty")
-        if name in PSEUDO_NETWORKS or name == DEFAULT_NETWORK:
-            raise Forbidden(f"{name} is a pre-defined network and cannot be created")
-        if "/" in name or ":" in name:
-            raise InvalidParameter(f"invalid network name {name!r}")
-        options = dict(options or {})
         with self._lock:
-            if any(n.name == name for n in self.store.networks()):
-                raise Conflict(f"network with name {name} already exists")
-            existing = self.store.networks()
-            used = [parse_subnet(r["Subnet"]) for n in existing for r in (n.ipv4, n.ipv6) if r]
-            ranges = {4: None, 6: None}
-            for config in ipam:
-                subnet = parse_subnet(config.get("Subnet", "")) if config.get("Subnet") else None
-                if subnet is None:
-                    raise InvalidParameter("an IPAM config needs a Subnet")
-                check_free(subnet, used)
-                ranges[subnet.version] = Range.build(
-                    subnet, config.get("Gateway", ""), config.get("IPRange", "")
-                )
-            if enable_ipv6 and ranges[6] is None:
-                raise InvalidParameter("IPv6 is enabled on this network but it has no IPv6 subnet")
-            if ranges[4] is None:
-                ranges[4] = Range.build(next_subnet(self.pools, used))
-            network_id = secrets.token_hex(32)
-            bridge = options.get(BRIDGE_NAME_OPTION) or f"br-{network_id[:12]}"
-            if len(bridge) > 15 or any(n.bridge == bridge for n in existing):
-                raise Conflict(f"bridge name {bridge} is invalid or in use")
-            icc = options.get(ICC_OPTION, "true").lower() != "false"
-            record = NetworkRecord(
-                id=network_id,
-                name=name,
-                bridge=bridge,
-                created=now(),
-                ipv4=ranges[4].to_json(),
-                ipv6=ranges[6].to_json() if ranges[6] and enable_ipv6 else {},
+            record = define_network(
+                name,
+                self.store.networks(),
+                self.pools,
                 internal=internal,
                 attachable=attachable,
-                icc=icc,
-                labels=dict(labels or {}),
-                options=options,
+                enable_ipv6=enable_ipv6,
+                ipam=ipam,
+                labels=labels or {},
+                options=options or {},
             )
             with self.database.transaction() as connection:
                 self.store.add_network(connection, record)
