@@ -19,8 +19,8 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
+import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -130,7 +130,9 @@ def main() -> None:
     args = parser.parse_args()
     if os.geteuid() != 0 or not shutil.which("buildah"):
         sys.exit("needs root (overlay mounts) and buildah (apt-get install buildah)")
-    root = Path(tempfile.mkdtemp(prefix="porter-bench-build-", dir="/var/tmp")).resolve()
+    # buildah takes the base as a reference: lowercase letters and digits only
+    root = Path("/var/tmp") / f"porter-bench-build-{uuid.uuid4().hex[:12]}"
+    root.mkdir()
     try:
         subprocess.run(
             ["bash", str(REPO / "scripts" / "make-busybox-image.sh"), f"{root / 'base'}:busybox"],
