@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import ipaddress
 import struct
+from typing import Any
 
 import pytest
-from porterd.errors import Conflict, InvalidParameter
+from porterd.errors import Conflict, Forbidden, InvalidParameter
 from porterd.network import dns, firewall
+from porterd.network.definitions import define_network
 from porterd.network.etcfiles import ResolvConf, hosts_file, resolv_conf_file
 from porterd.network.ipam import AddressPool, Range, check_free, next_subnet
 from porterd.network.ports import port_bindings
+from porterd.network.records import NetworkRecord
 
 
 def net(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
@@ -128,3 +131,52 @@ def test_a_dns_answer_carries_the_addresses_of_the_asked_family() -> None:
 
 def test_a_dns_question_is_parsed_to_name_and_type() -> None:
     assert dns.parse_question(query("a.b", dns.TYPE_AAAA))[:2] == ("a.b", dns.TYPE_AAAA)
+
+
+def define(name: str, existing: list[NetworkRecord] | None = None, **options: Any) -> NetworkRecord:
+    settings: dict[str, Any] = {
+        "internal": False,
+        "attachable": False,
+        "enable_ipv6": False,
+        "ipam": (),
+        "labels": {},
+        "options": {},
+        **options,
+    }
+    pools = [AddressPool.parse("base=10.30.0.0/16,size=24")]
+    return define_network(name, existing or [], pools, **settings)
+
+
+def test_a_network_without_a_subnet_gets_the_next_free_one() -> None:
+    first = define("one")
+    assert define("two", [first]).ipv4 == {"Subnet": "10.30.1.0/24", "Gateway": "10.30.1.1"}
+
+
+def test_a_network_name_in_use_is_a_conflict() -> None:
+    with pytest.raises(Conflict, match="already exists"):
+        define("twice", [define("twice")])
+
+
+def test_the_predefined_names_cannot_be_created() -> None:
+    for name in ("bridge", "host", "none"):
+        with pytest.raises(Forbidden):
+            define(name)
+
+
+def test_ipv6_without_an_ipv6_subnet_is_refused() -> None:
+    with pytest.raises(InvalidParameter, match="IPv6"):
+        define("six", enable_ipv6=True)
+
+
+def test_the_bridge_name_option_names_the_bridge() -> None:
+    network = define("named", options={"com.docker.network.bridge.name": "pj-custom"})
+    assert network.bridge == "pj-custom"
+
+
+def test_a_bridge_name_longer_than_an_interface_name_is_refused() -> None:
+    with pytest.raises(Conflict):
+        define("long", options={"com.docker.network.bridge.name": "a-very-long-bridge-name"})
+
+
+def test_icc_false_is_read_from_the_options() -> None:
+    assert define("closed", options={"com.docker.network.bridge.enable_icc": "false"}).icc is False
