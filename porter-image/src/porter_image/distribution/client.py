@@ -32,6 +32,12 @@ USER_AGENT = "porter-image"
 RETRIED_STATUSES = frozenset({500, 502, 503, 504})
 MAX_REDIRECTS = 10
 MAX_RETRY_AFTER = 60.0
+# How long an HTTPS probe may wait for a TLS answer before plain HTTP is tried instead (a
+# plain HTTP server may sit silent on a TLS hello rather than hang up); loopback answers fast.
+TLS_PROBE_TIMEOUT = 5.0
+LOOPBACK_TLS_PROBE_TIMEOUT = 1.0
+# host -> base URL found by a probe, shared by the clients of this process
+_SCHEMES: dict[str, str] = {}
 
 Body = bytes | Callable[[], Any] | None
 
@@ -98,15 +104,29 @@ class RegistryClient:
         return self._base
 
     def _find_scheme(self) -> str:
-        """Ping `/v2/` over HTTPS, then (where allowed) plain HTTP; learn any challenge."""
+        """Ping `/v2/` over HTTPS, then (where allowed) plain HTTP; learn any challenge.
+
+        A scheme found before in this process is tried first (and alone, when it answers).
+        """
         schemes = ["https", "http"] if self.options.allows_plain_http(self.host) else ["https"]
+        known = _SCHEMES.get(self.host, "").partition("://")[0]
+        if known in schemes:
+            schemes.remove(known)
+            schemes.insert(0, known)
         failure: Exception | None = None
         for scheme in schemes:
             base = f"{scheme}://{self.host}"
-            retries = 0 if scheme != schemes[-1] else self.options.retries
+            probing = scheme != schemes[-1]
             try:
                 response = self._send_with_retries(
-                    "GET", f"{base}/v2/", {}, None, {}, False, retries
+                    "GET",
+                    f"{base}/v2/",
+                    {},
+                    None,
+                    {},
+                    False,
+                    0 if probing else None,
+                    self._probe_timeout() if probing else None,
                 )
             except RegistryUnavailableError as exc:
                 failure = exc
@@ -115,6 +135,7 @@ class RegistryClient:
                 self.auth.learn(response)
             elif response.status_code != 200 and response.status_code != 404:
                 raise self.error(response, f"registry {self.host}")
+            _SCHEMES[self.host] = base
             return base
         assert failure is not None
         raise failure
@@ -163,8 +184,11 @@ class RegistryClient:
         params: Any,
         stream: bool,
         retries: int | None = None,
+        read_timeout: float | None = None,  # a probe's, instead of options.timeout
     ) -> requests.Response:
         where = f"{method} {url}"
+        # (connect, read); a probe bounds both, the TLS handshake counting as connecting
+        timeout = (read_timeout, read_timeout) if read_timeout else self.options.timeout
         retries = self.options.retries if retries is None else retries
         for attempt in range(retries + 1):
             last = attempt == retries
@@ -177,7 +201,7 @@ class RegistryClient:
                     data=data,
                     params=params,
                     stream=stream,
-                    timeout=self.options.timeout,
+                    timeout=timeout,
                 )
             except requests.TooManyRedirects as exc:
                 raise RegistryError(where, f"redirect loop (more than {MAX_REDIRECTS})") from exc
@@ -196,6 +220,9 @@ class RegistryClient:
             response.close()
             self._sleep(attempt, response)
         raise AssertionError("unreachable")
+
+    def _probe_timeout(self) -> float:
+        return LOOPBACK_TLS_PROBE_TIMEOUT if is_loopback(self.host) else TLS_PROBE_TIMEOUT
 
     def _sleep(self, attempt: int, response: requests.Response | None) -> None:
         delay = self.options.retry_delay * (2**attempt)

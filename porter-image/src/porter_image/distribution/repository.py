@@ -13,7 +13,11 @@ from porter_specs.models import Descriptor
 
 from porter_image.distribution.auth import repository_scope
 from porter_image.distribution.client import RegistryClient
-from porter_image.distribution.errors import RegistryError, RegistryNotFoundError
+from porter_image.distribution.errors import (
+    RegistryError,
+    RegistryNotFoundError,
+    RegistryUnavailableError,
+)
 from porter_image.distribution.manifests import (
     ACCEPT,
     MANIFEST_LIMIT,
@@ -228,7 +232,8 @@ class BlobStream:
             data: bytes = self._response.raw.read(None if n < 0 else n, decode_content=False)
             return data
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise RegistryError(self._where, f"stream cut short ({type(exc).__name__})") from exc
+            reason = f"stream cut short ({type(exc).__name__})"
+            raise RegistryUnavailableError(self._where, reason) from exc
 
     def readable(self) -> bool:
         return True
