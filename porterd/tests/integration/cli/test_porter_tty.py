@@ -92,3 +92,13 @@ def test_exec_it_runs_an_interactive_shell(target: Target, terminals: list[Termi
         assert terminal.wait() == 3
     finally:
         target.porter("rm", "-f", name)
+
+
+def test_pull_on_a_terminal_rewrites_each_layers_line(
+    target: Target, terminals: list[Terminal]
+) -> None:
+    target.porter("rmi", "-f", target.image)
+    terminal = porter_terminal(target, terminals, "pull", target.image)
+    shown = terminal.expect(f"Status: Downloaded newer image for {target.image}")
+    assert "\x1b[1A\r\x1b[2K" in shown  # a layer's line rewritten in place, not a new line
+    assert terminal.wait() == 0
