@@ -152,7 +152,15 @@ def load_config(ctx: click.Context, values: dict[str, Any]) -> settings.DaemonCo
 @click.version_option("0.1.0", prog_name="porterd")
 @click.pass_context
 def command(ctx: click.Context, **values: Any) -> None:
-    """porterd: Porter's daemon, serving the Docker Engine API."""
+    """porterd: Porter's daemon, serving the Docker Engine API (1.43, down to 1.24).
+
+    It keeps images, containers (each watched by conmon, so they outlive porterd), volumes and
+    networks under --data-root, and serves the API on each -H address: a unix socket (mode
+    0660) or TCP, which needs --tlsverify and takes only clients with a certificate signed by
+    --tlscacert. Settings may also come from --config-file, with dockerd's daemon.json keys; a
+    setting given both ways is refused. One porterd runs per data root. SIGTERM or SIGINT stops
+    it; the containers keep running for the next porterd.
+    """
     try:
         if values["print_openapi"]:
             import json
