@@ -112,12 +112,15 @@ class EtcdCluster:
 
 
 @contextlib.contextmanager
-def etcd_cluster(root: Path, size: int = 3, first_address: int = 2) -> Iterator[EtcdCluster]:
-    """A `size`-member etcd cluster, member i on 127.0.0.(first_address + i); stopped afterwards."""
+def etcd_cluster(
+    root: Path, size: int = 3, first_address: int = 2, addresses: list[str] | None = None
+) -> Iterator[EtcdCluster]:
+    """A `size`-member etcd cluster, member i on 127.0.0.(first_address + i) (or on
+    `addresses`, in the network namespace of the calling thread); stopped afterwards."""
     token = f"porter-test-{os.getpid()}-{time.monotonic_ns()}"
+    addresses = addresses or [f"127.0.0.{first_address + index}" for index in range(size)]
     members = []
-    for index in range(size):
-        address = f"127.0.0.{first_address + index}"
+    for index, address in enumerate(addresses):
         members.append(
             Member(
                 name=f"m{index}",
