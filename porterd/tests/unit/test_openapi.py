@@ -5,15 +5,13 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import falcon
 import pytest
 import schemathesis
 from porterd.api import app as app_module
-from porterd.api.openapi import describe
-from porterd.events import EventBus
+from porterd.api.openapi import describe, placeholder_daemon
 
 METHODS = ("get", "head", "post", "put", "patch", "delete", "options")
 
@@ -30,15 +28,7 @@ def registered(monkeypatch: pytest.MonkeyPatch) -> tuple[falcon.App, list[tuple[
         original(self, template, resource, **kwargs)
 
     monkeypatch.setattr(falcon.App, "add_route", recording)
-    placeholder = object()
-    daemon = SimpleNamespace(
-        events=EventBus(),
-        volumes=placeholder,
-        containers=placeholder,
-        images=placeholder,
-        networks=placeholder,
-    )
-    return app_module.create_app(daemon), calls
+    return app_module.create_app(placeholder_daemon()), calls
 
 
 def test_every_router_module_registers_routes(registered) -> None:

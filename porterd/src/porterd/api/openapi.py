@@ -131,20 +131,21 @@ def _resources(app: falcon.App) -> dict[str, Any]:
     return found
 
 
-def describe_daemon_api() -> dict[str, Any]:
-    """The description of porterd's full API, built without starting a daemon: routers only
-    keep their services, so placeholders stand in for them."""
+def placeholder_daemon() -> Any:
+    """A stand-in for the Daemon with every service a router takes (routers only keep them,
+    so describing the routes needs no running daemon)."""
     from types import SimpleNamespace
 
-    from porterd.api.app import create_app
+    from porterd.api.app import ROUTERS
     from porterd.events import EventBus
 
     placeholder = object()
-    daemon = SimpleNamespace(
-        events=EventBus(),
-        volumes=placeholder,
-        containers=placeholder,
-        images=placeholder,
-        networks=placeholder,
-    )
-    return describe(create_app(daemon))
+    services = {service: placeholder for _, service in ROUTERS if service is not None}
+    return SimpleNamespace(events=EventBus(), **services)
+
+
+def describe_daemon_api() -> dict[str, Any]:
+    """The description of porterd's full API, built without starting a daemon."""
+    from porterd.api.app import create_app
+
+    return describe(create_app(placeholder_daemon()))
