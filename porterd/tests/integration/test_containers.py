@@ -5,6 +5,7 @@ running, a container's conmon killed, a container's process killed."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -15,9 +16,11 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import docker
 import pytest
+from docker.models.containers import Container
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from containers_support import (
@@ -71,45 +74,44 @@ def until(check: Callable[[], bool], timeout: float = 20.0) -> None:
         time.sleep(0.1)
 
 
+@contextlib.contextmanager
+def started(client: docker.DockerClient, command: list[str], **options: Any) -> Iterator[Container]:
+    """A running busybox container without a network, removed afterwards, even on failure."""
+    container = client.containers.run(IMAGE, command, detach=True, **NONE, **options)
+    try:
+        yield container
+    finally:
+        container.remove(force=True)
+
+
 def test_docker_py_runs_a_container_and_reads_its_exit_code_and_logs(
     client: docker.DockerClient,
 ) -> None:
-    container = client.containers.run(
-        IMAGE, ["sh", "-c", "echo out; echo err >&2; exit 3"], detach=True, **NONE
-    )
-    try:
+    with started(client, ["sh", "-c", "echo out; echo err >&2; exit 3"]) as container:
         assert container.wait()["StatusCode"] == 3
         assert container.logs(stdout=True, stderr=False) == b"out\n"
         assert container.logs(stdout=False, stderr=True) == b"err\n"
         container.reload()
         assert container.status == "exited" and container.attrs["State"]["ExitCode"] == 3
-    finally:
-        container.remove(force=True)
 
 
 def test_logs_on_disk_are_docker_json_file_lines(client: docker.DockerClient) -> None:
-    container = client.containers.run(IMAGE, ["echo", "hello"], detach=True, **NONE)
-    try:
+    with started(client, ["echo", "hello"]) as container:
         container.wait()
         lines = Path(container.attrs["LogPath"]).read_text().splitlines()
         entry = json.loads(lines[0])
         assert entry["log"] == "hello\n" and entry["stream"] == "stdout"
         assert entry["time"].endswith("Z")
-    finally:
-        container.remove(force=True)
 
 
 def test_logs_follow_tail_and_timestamps(client: docker.DockerClient) -> None:
     script = "for i in 1 2 3; do echo line $i; sleep 0.2; done"
-    container = client.containers.run(IMAGE, ["sh", "-c", script], detach=True, **NONE)
-    try:
+    with started(client, ["sh", "-c", script]) as container:
         followed = b"".join(container.logs(stream=True, follow=True))
         assert followed == b"line 1\nline 2\nline 3\n"
         assert container.logs(tail=1) == b"line 3\n"
         stamped = container.logs(timestamps=True).decode().splitlines()
         assert stamped[0].split(" ", 1)[1] == "line 1" and stamped[0][:4].isdigit()
-    finally:
-        container.remove(force=True)
 
 
 def test_a_generated_name_is_adjective_and_surname(client: docker.DockerClient) -> None:
@@ -139,20 +141,16 @@ def test_an_unknown_container_is_not_found(client: docker.DockerClient) -> None:
 
 
 def test_exec_runs_in_the_container_with_its_exit_code(client: docker.DockerClient) -> None:
-    container = client.containers.run(IMAGE, ["sleep", "60"], detach=True, **NONE)
-    try:
+    with started(client, ["sleep", "60"]) as container:
         result = container.exec_run(["sh", "-c", "echo in $(hostname); exit 4"])
         assert result.exit_code == 4
         assert result.output == f"in {container.id[:12]}\n".encode()
         container.reload()
         assert container.status == "running"  # the exec's end is not the container's
-    finally:
-        container.remove(force=True)
 
 
 def test_exec_with_a_terminal_is_resized(client: docker.DockerClient) -> None:
-    container = client.containers.run(IMAGE, ["sleep", "60"], detach=True, **NONE)
-    try:
+    with started(client, ["sleep", "60"]) as container:
         exec_id = client.api.exec_create(
             container.id, ["sh", "-c", "sleep 0.5; stty size"], tty=True
         )["Id"]
@@ -164,55 +162,42 @@ def test_exec_with_a_terminal_is_resized(client: docker.DockerClient) -> None:
             output += chunk
         assert output == b"20 70\r\n"
         assert client.api.exec_inspect(exec_id)["ExitCode"] == 0
-    finally:
-        container.remove(force=True)
 
 
 def test_stop_kills_a_container_that_ignores_sigterm_after_the_timeout(
     client: docker.DockerClient,
 ) -> None:
-    container = client.containers.run(
-        IMAGE, ["sh", "-c", "trap '' TERM; sleep 60 & wait"], detach=True, **NONE
-    )
-    try:
+    with started(client, ["sh", "-c", "trap '' TERM; sleep 60 & wait"]) as container:
         container.stop(timeout=1)
         container.reload()
         assert container.status == "exited" and container.attrs["State"]["ExitCode"] == 137
-    finally:
-        container.remove(force=True)
 
 
 def test_pause_and_unpause(client: docker.DockerClient) -> None:
-    container = client.containers.run(IMAGE, ["sleep", "60"], detach=True, **NONE)
-    try:
+    with started(client, ["sleep", "60"]) as container:
         container.pause()
         container.reload()
         assert container.status == "paused"
         container.unpause()
         container.reload()
         assert container.status == "running"
-    finally:
-        container.remove(force=True)
 
 
 def test_removing_a_running_container_needs_force(client: docker.DockerClient) -> None:
-    container = client.containers.run(IMAGE, ["sleep", "60"], detach=True, **NONE)
-    try:
+    with started(client, ["sleep", "60"]) as container:
         with pytest.raises(docker.errors.APIError) as caught:
             container.remove()
         assert caught.value.status_code == 409
-    finally:
-        container.remove(force=True)
     with pytest.raises(docker.errors.NotFound):
         client.containers.get(container.id)
 
 
 def test_on_failure_restarts_up_to_its_count(client: docker.DockerClient) -> None:
-    container = client.containers.run(
-        IMAGE, ["sh", "-c", "echo run; exit 1"], detach=True,
-        restart_policy={"Name": "on-failure", "MaximumRetryCount": 2}, **NONE,
-    )  # fmt: skip
-    try:
+    with started(
+        client,
+        ["sh", "-c", "echo run; exit 1"],
+        restart_policy={"Name": "on-failure", "MaximumRetryCount": 2},
+    ) as container:
 
         def settled() -> bool:
             container.reload()
@@ -220,17 +205,12 @@ def test_on_failure_restarts_up_to_its_count(client: docker.DockerClient) -> Non
 
         until(settled)
         assert container.logs() == b"run\nrun\nrun\n"
-    finally:
-        container.remove(force=True)
 
 
 def test_a_killed_container_process_is_exited_137_and_always_restarts(
     client: docker.DockerClient,
 ) -> None:
-    container = client.containers.run(
-        IMAGE, ["sleep", "60"], detach=True, restart_policy={"Name": "always"}, **NONE
-    )
-    try:
+    with started(client, ["sleep", "60"], restart_policy={"Name": "always"}) as container:
         container.reload()
         first = container.attrs["State"]["Pid"]
         assert first > 0
@@ -244,15 +224,12 @@ def test_a_killed_container_process_is_exited_137_and_always_restarts(
             )
 
         until(restarted)
-    finally:
-        container.remove(force=True)
 
 
 def test_a_killed_conmon_leaves_the_container_exited_137(
     client: docker.DockerClient, porterd: PorterdProcess
 ) -> None:
-    container = client.containers.run(IMAGE, ["sleep", "60"], detach=True, **NONE)
-    try:
+    with started(client, ["sleep", "60"]) as container:
         pidfile = porterd.workdir / "exec" / "containers" / container.id / "conmon.pid"
         conmon = int(pidfile.read_text())
         assert conmon > 0
@@ -264,8 +241,6 @@ def test_a_killed_conmon_leaves_the_container_exited_137(
 
         until(exited)
         assert container.attrs["State"]["ExitCode"] == 137
-    finally:
-        container.remove(force=True)
 
 
 def test_wait_for_removal(client: docker.DockerClient) -> None:
@@ -435,10 +410,7 @@ def test_a_health_check_turns_unhealthy_then_healthy(client: docker.DockerClient
         "Timeout": 5_000_000_000,
         "Retries": 2,
     }
-    container = client.containers.run(
-        IMAGE, ["sleep", "60"], detach=True, healthcheck=healthcheck, **NONE
-    )
-    try:
+    with started(client, ["sleep", "60"], healthcheck=healthcheck) as container:
 
         def health() -> str:
             container.reload()
@@ -450,8 +422,6 @@ def test_a_health_check_turns_unhealthy_then_healthy(client: docker.DockerClient
         container.exec_run(["touch", "/tmp/ok"])
         until(lambda: health() == "healthy")
         assert container.attrs["State"]["Health"]["Log"][-1]["ExitCode"] == 0
-    finally:
-        container.remove(force=True)
 
 
 def test_an_image_volume_gets_an_anonymous_volume_seeded_from_the_image(
@@ -478,8 +448,7 @@ def test_an_image_volume_gets_an_anonymous_volume_seeded_from_the_image(
 
 
 def test_top_and_stats_of_a_running_container(client: docker.DockerClient) -> None:
-    container = client.containers.run(IMAGE, ["sleep", "60"], detach=True, **NONE)
-    try:
+    with started(client, ["sleep", "60"]) as container:
         top = container.top()
         assert "PID" in top["Titles"]
         assert any("sleep 60" in " ".join(row) for row in top["Processes"])
@@ -487,8 +456,6 @@ def test_top_and_stats_of_a_running_container(client: docker.DockerClient) -> No
         assert stats["pids_stats"]["current"] >= 1
         assert stats["memory_stats"]["usage"] > 0
         assert stats["cpu_stats"]["cpu_usage"]["total_usage"] > 0
-    finally:
-        container.remove(force=True)
 
 
 def test_twenty_running_containers_survive_a_killed_porterd(
@@ -543,51 +510,35 @@ def test_docker_cli_run_with_a_terminal_has_its_size(porterd: PorterdProcess) ->
 
 
 def test_export_streams_the_container_filesystem(client: docker.DockerClient) -> None:
-    container = client.containers.run(
-        IMAGE, ["sh", "-c", "echo x > /exported"], detach=True, **NONE
-    )
-    try:
+    with started(client, ["sh", "-c", "echo x > /exported"]) as container:
         container.wait()
         data = b"".join(container.export())
         with tarfile.open(fileobj=io.BytesIO(data)) as archive:
             names = {name.lstrip("./") for name in archive.getnames()}
         assert {"bin/busybox", "exported"} <= names
-    finally:
-        container.remove(force=True)
 
 
 def test_update_changes_the_limits_of_a_running_container(client: docker.DockerClient) -> None:
-    container = client.containers.run(IMAGE, ["sleep", "60"], detach=True, **NONE)
-    try:
+    with started(client, ["sleep", "60"]) as container:
         container.update(mem_limit="64m", restart_policy={"Name": "always"})
         container.reload()
         assert container.attrs["HostConfig"]["Memory"] == 64 * 1024 * 1024
         assert container.attrs["HostConfig"]["RestartPolicy"]["Name"] == "always"
         assert container.stats(stream=False)["memory_stats"]["limit"] == 64 * 1024 * 1024
-    finally:
-        container.remove(force=True)
 
 
 def test_a_stopped_container_is_not_restarted_by_always(client: docker.DockerClient) -> None:
-    container = client.containers.run(
-        IMAGE, ["sleep", "60"], detach=True, restart_policy={"Name": "always"}, **NONE
-    )
-    try:
+    with started(client, ["sleep", "60"], restart_policy={"Name": "always"}) as container:
         container.stop(timeout=1)
         time.sleep(1)
         container.reload()
         assert container.status == "exited" and container.attrs["RestartCount"] == 0
-    finally:
-        container.remove(force=True)
 
 
 def test_exec_as_another_user_of_the_image(client: docker.DockerClient) -> None:
-    container = client.containers.run(IMAGE, ["sleep", "60"], detach=True, **NONE)
-    try:
+    with started(client, ["sleep", "60"]) as container:
         result = container.exec_run(["id", "-u"], user="nobody")
         assert (result.exit_code, result.output) == (0, b"65534\n")
-    finally:
-        container.remove(force=True)
 
 
 def test_the_life_cycle_is_published_as_events(client: docker.DockerClient) -> None:
@@ -600,3 +551,10 @@ def test_the_life_cycle_is_published_as_events(client: docker.DockerClient) -> N
     )
     actions = [event["Action"] for event in events]
     assert actions[:2] == ["create", "start"] and actions[-2:] == ["die", "destroy"]
+
+
+def test_exec_of_a_missing_program_says_so_with_127(client: docker.DockerClient) -> None:
+    with started(client, ["sleep", "60"]) as container:
+        result = container.exec_run(["no-such-program"])
+        assert result.exit_code in (126, 127)
+        assert b"no-such-program" in result.output

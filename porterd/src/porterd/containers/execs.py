@@ -10,6 +10,7 @@ what conmon writes to the session's persist folder.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -34,7 +35,7 @@ from porterd.containers.attach import (
 from porterd.containers.conmon import MonitorRequest, pid_alive, resize
 from porterd.containers.logs import k8s_lines, parse_k8s_line
 from porterd.containers.spec import ALL_CAPABILITIES
-from porterd.errors import Conflict, InvalidParameter, NotFound
+from porterd.errors import Conflict, DaemonError, InvalidParameter, NotFound
 
 if TYPE_CHECKING:
     from porterd.containers.record import Container
@@ -158,29 +159,43 @@ class ExecSessions:
         )
         attached = hijack is not None and (streams.stdin or streams.stdout or streams.stderr)
         conmon_socket: list[socket.socket] = []
+        hijacked: list[socket.socket] = []
+
+        def on_attach(path: Path) -> None:
+            # The answer's head goes out before the process starts, so that its first output
+            # never arrives with the head (docker-py reads the stream past its HTTP buffer).
+            conmon_socket.append(connect(path))
+            assert hijack is not None
+            hijacked.append(hijack())
+
         with container.lock:
             if not container.state.status.can_exec():
                 raise Conflict(f"Container {container.id} is not running")
             spec = self._process_spec(container, config)
             session.folder.mkdir(parents=True, exist_ok=True)
             write_file_atomic(session.folder / "process.json", json.dumps(spec).encode())
-            launched = self.service.conmon.launch(
-                self.service.runtime_of(container),
-                self._request(container, session, streams),
-                on_attach=(lambda path: conmon_socket.append(connect(path))) if attached else None,
-            )
+            try:
+                launched = self.service.conmon.launch(
+                    self.service.runtime_of(container),
+                    self._request(container, session, streams),
+                    on_attach=on_attach if attached else None,
+                )
+            except DaemonError as error:
+                if not hijacked:
+                    raise
+                _fail_in_stream(session, hijacked[0], streams, error)
+                return
         os.close(launched.sync_fd)
         session.running, session.pid = True, launched.pid
         session.conmon_pid = launched.conmon_pid
         self.service.publish(container, f"exec_start: {' '.join(config['Cmd'])}", execID=session.id)
         if hijack is None:
             return
-        client = hijack()
-        if not attached or not conmon_socket:
-            client.close()
+        if not attached or not conmon_socket or not hijacked:
+            hijack().close()
             return
         bridge(
-            client,
+            hijacked[0],
             conmon_socket[0],
             streams,
             before_close=lambda: self._await_exit(session),
@@ -245,7 +260,7 @@ class ExecSessions:
 
     def resize(self, session_id: str, height: int, width: int) -> None:
         session = self.get(session_id)
-        if not session.running:
+        if not session.started or session.exit_code is not None:  # started: its conmon is up
             raise Conflict(f"exec {session_id} is not running")
         resize(session.folder / "ctl", height, width)
 
@@ -261,6 +276,19 @@ class ExecSessions:
                 s.id for s in self._sessions.values() if s.container_id == container_id
             ]:
                 del self._sessions[session_id]
+
+
+def _fail_in_stream(
+    session: ExecSession, client: socket.socket, streams: AttachStreams, error: Exception
+) -> None:
+    """The runtime refused the exec after the answer's head went out: the message goes into
+    the stream (as dockerd writes it there) and the exit code is docker's 126 or 127."""
+    message = f"{error}\r\n" if streams.tty else f"{error}\n"
+    with contextlib.suppress(OSError):
+        client.sendall(entry_chunk("stderr", message.encode(), streams))
+    client.close()
+    session.running = False
+    session.exit_code = 127 if "not found" in str(error) or "No such file" in str(error) else 126
 
 
 def _log_output(
