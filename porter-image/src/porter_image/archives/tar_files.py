@@ -1,0 +1,126 @@
+"""Shared pieces of the archive transports: a staging layout and atomic tar writing."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import tarfile
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from porter_specs.models import Descriptor
+
+from porter_image.distribution.manifests import RawManifest
+from porter_image.endpoints.base import BlobOpener, BlobOrigin, ByteCounter
+from porter_image.endpoints.layout import LayoutDestination, LayoutSource
+from porter_image.errors import ImageRefError
+from porter_image.transport import LayoutName
+
+STAGING_TAG = "latest"
+
+
+class UnpackedSource(LayoutSource):
+    """An archive read as a layout that `fill(folder)` makes in a temp folder (removed on
+    close); `fill` returns the tag to read, or None for the layout's only image."""
+
+    def __init__(self, fill: Callable[[Path], str | None]) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="porter-archive-"))
+        try:
+            tag = fill(self.folder)
+            super().__init__(LayoutName(self.folder, tag))
+        except BaseException:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
+
+    def close(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class StagingDestination:
+    """A destination that stores everything in a temp layout and, on commit, writes an
+    archive from it (`write_archive(layout_dir, manifest, target)`), renamed into place."""
+
+    def __init__(
+        self,
+        target: Path,
+        write_archive: Callable[[Path, RawManifest, BinaryIO], None],
+        tag: str = STAGING_TAG,
+    ) -> None:
+        self.target = Path(target)
+        self.write_archive = write_archive
+        parent = self.target.parent if str(self.target.parent) else Path(".")
+        self.staging = Path(tempfile.mkdtemp(prefix=".porter-archive-", dir=parent))
+        self.layout = LayoutDestination(LayoutName(self.staging / "layout", tag))
+
+    def has_blob(self, descriptor: Descriptor) -> bool:
+        return self.layout.has_blob(descriptor)
+
+    def mount_blob(self, descriptor: Descriptor, origin: BlobOrigin) -> bool:
+        return False
+
+    def put_blob(self, descriptor: Descriptor, source: BlobOpener, progress: ByteCounter) -> None:
+        self.layout.put_blob(descriptor, source, progress)
+
+    def put_manifest(self, manifest: RawManifest) -> None:
+        self.layout.put_manifest(manifest)
+
+    def commit(self, manifest: RawManifest) -> None:
+        self.layout.commit(manifest)
+        with atomic_file(self.target) as out:
+            self.write_archive(self.staging / "layout", manifest, out)
+
+    def close(self, failed: bool) -> None:
+        try:
+            self.layout.close(failed)
+        finally:
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+
+@contextmanager
+def atomic_file(target: Path) -> Iterator[BinaryIO]:
+    """A file written beside `target` and renamed onto it when the block ends cleanly."""
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(name, 0o644)
+        os.replace(name, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+        raise
+
+
+def add_file(tar: tarfile.TarFile, name: str, path: Path) -> None:
+    """A regular file with fixed owner and mtime (archives of the same image are the same)."""
+    info = tarfile.TarInfo(name)
+    info.size = path.stat().st_size
+    info.mode, info.mtime = 0o644, 0
+    with open(path, "rb") as data:
+        tar.addfile(info, data)
+
+
+def add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size, info.mode, info.mtime = len(data), 0o644, 0
+    tar.addfile(info, io.BytesIO(data))
+
+
+def regular_member(tar: tarfile.TarFile, name: str, what: str) -> tarfile.TarInfo:
+    """The member `name` (with or without `./`), which must be a regular file."""
+    for candidate in (name, f"./{name}", name.removeprefix("./")):
+        try:
+            member = tar.getmember(candidate)
+        except KeyError:
+            continue
+        if not member.isreg():
+            raise ImageRefError(what, f"{name} is not a regular file in the archive")
+        return member
+    raise ImageRefError(what, f"the archive has no {name}")
