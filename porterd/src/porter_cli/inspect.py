@@ -19,6 +19,8 @@ def fetch(kind: str, name: str, size: bool) -> Any:
         return client().get_json(f"/containers/{path_part(name)}/json", {"size": size or None})
     if kind == "image":
         return client().get_json(f"/images/{path_part(name)}/json")
+    if kind == "network":
+        return client().get_json(f"/networks/{path_part(name)}")
     return client().get_json(f"/volumes/{path_part(name)}")
 
 

@@ -14,7 +14,17 @@ from porter_cli.image import COMMANDS as IMAGE_COMMANDS
 # command name -> module under porter_cli defining `command`; the nouns are groups.
 GROUPS = {
     name: name
-    for name in ("container", "image", "volume", "system", "context", "tls", "service", "node")
+    for name in (
+        "container",
+        "image",
+        "volume",
+        "network",
+        "system",
+        "context",
+        "tls",
+        "service",
+        "node",
+    )
 }
 # docker's top-level shortcuts for the nouns' commands
 CONTAINER_SHORTCUTS = [

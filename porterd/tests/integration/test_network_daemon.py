@@ -380,3 +380,41 @@ def test_a_malformed_address_pool_stops_porterd_with_one_line(tmp_path: Path) ->
     assert result.stderr.strip().splitlines() == [
         "porterd: invalid default address pool 'base=10.0.0.0/16,size=8': size 8"
     ]
+
+
+def porter(porterd: PorterdProcess, *args: str) -> subprocess.CompletedProcess[str]:
+    argv = [str(Path(sys.executable).parent / "porter"), "-H", porterd.url, *args]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_porter_creates_lists_inspects_connects_and_removes_a_network(
+    client: docker.DockerClient, porterd: PorterdProcess
+) -> None:
+    name = unique("porter")
+    created = porter(
+        porterd, "network", "create", "--subnet", "10.126.0.0/24", "--gateway", "10.126.0.254",
+        "--label", "tier=back", name,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    listed = porter(porterd, "network", "ls", "--format", "{{.Name}} {{.Driver}}")
+    assert f"{name} bridge" in listed.stdout.splitlines()
+    ipam = porter(porterd, "network", "inspect", "-f", "{{.IPAM}}", name)
+    assert "Gateway:10.126.0.254 Subnet:10.126.0.0/24" in ipam.stdout
+    web = serve(client)
+    joined = porter(
+        porterd, "network", "connect", "--alias", "api", "--ip", "10.126.0.7", name, web.id
+    )
+    assert joined.returncode == 0, joined.stderr
+    assert address_on(client, web.id, name) == "10.126.0.7"
+    assert PAGE in run(client, fetch_script("api"), network=name)
+    assert porter(porterd, "network", "disconnect", name, web.id).returncode == 0
+    removed = porter(porterd, "network", "rm", name)
+    assert (removed.returncode, removed.stdout.strip()) == (0, name)
+
+
+def test_porter_network_errors_are_one_line(porterd: PorterdProcess) -> None:
+    result = porter(porterd, "network", "rm", "no-such-network")
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        "porter: Error response from daemon: network no-such-network not found"
+    ]
