@@ -558,3 +558,30 @@ def test_exec_of_a_missing_program_says_so_with_127(client: docker.DockerClient)
         result = container.exec_run(["no-such-program"])
         assert result.exit_code in (126, 127)
         assert b"no-such-program" in result.output
+
+
+def test_a_new_porterd_starts_always_but_not_unless_stopped_containers_stopped_by_hand(
+    tmp_path: Path, rootfs_tar: Path
+) -> None:
+    workdir = tmp_path / "porterd"
+    with porterd_with_busybox(workdir, rootfs_tar) as porterd:
+        client = client_for(porterd)
+        always = client.containers.run(
+            IMAGE, ["sleep", "60"], detach=True, restart_policy={"Name": "always"}, **NONE
+        )
+        unless = client.containers.run(
+            IMAGE, ["sleep", "60"], detach=True, restart_policy={"Name": "unless-stopped"}, **NONE
+        )
+        always.stop(timeout=1)
+        unless.stop(timeout=1)
+        client.close()
+        assert porterd.stop() == 0  # SIGTERM: containers stay under conmon
+        with running_porterd(workdir) as again:
+            client = client_for(again)
+            try:
+                until(lambda: client.containers.get(always.id).status == "running")
+                assert client.containers.get(unless.id).status == "exited"
+            finally:
+                for container in client.containers.list(all=True):
+                    container.remove(force=True)
+                client.close()
