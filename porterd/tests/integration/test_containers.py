@@ -585,3 +585,10 @@ def test_a_new_porterd_starts_always_but_not_unless_stopped_containers_stopped_b
                 for container in client.containers.list(all=True):
                     container.remove(force=True)
                 client.close()
+
+
+def test_a_container_over_its_memory_limit_is_oom_killed(client: docker.DockerClient) -> None:
+    with started(client, ["tail", "/dev/zero"], mem_limit="16m") as container:
+        assert container.wait(timeout=60)["StatusCode"] == 137
+        container.reload()
+        assert container.attrs["State"]["OOMKilled"] is True
