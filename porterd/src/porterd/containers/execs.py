@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import socket
 import threading
 import time
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from porterd.containers.service import ContainerService
 
 EXIT_WAIT = 5.0
+FORGET_AFTER = 300.0
 LOG_POLL = 0.02
 
 
@@ -56,6 +58,7 @@ class ExecSession:
     exit_code: int | None = None
     pid: int = 0
     conmon_pid: int = 0
+    ended_at: float = 0.0  # monotonic
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -68,6 +71,8 @@ class ExecSession:
             code = int(self.exit_file.read_text().strip())
         except (OSError, ValueError):
             return False
+        if self.exit_code is None:
+            self.ended_at = time.monotonic()
         self.running, self.exit_code = False, code
         return True
 
@@ -265,10 +270,23 @@ class ExecSessions:
         resize(session.folder / "ctl", height, width)
 
     def tick(self) -> None:
+        """Collect the exit codes of ended sessions; forget those ended long ago, as dockerd
+        forgets an exec five minutes after it ended."""
         with self._lock:
             running = [s for s in self._sessions.values() if s.running]
         for session in running:
             session.collect()
+        horizon = time.monotonic() - FORGET_AFTER
+        with self._lock:
+            old = [
+                s
+                for s in self._sessions.values()
+                if s.exit_code is not None and s.ended_at < horizon
+            ]
+            for session in old:
+                del self._sessions[session.id]
+        for session in old:
+            shutil.rmtree(session.folder, ignore_errors=True)
 
     def forget(self, container_id: str) -> None:
         with self._lock:
