@@ -418,3 +418,30 @@ def test_porter_network_errors_are_one_line(porterd: PorterdProcess) -> None:
     assert result.stderr.strip().splitlines() == [
         "porter: Error response from daemon: network no-such-network not found"
     ]
+
+
+def test_porter_run_takes_a_network_alias_and_an_address(
+    client: docker.DockerClient, porterd: PorterdProcess
+) -> None:
+    name = unique("runnet")
+    client.networks.create(name, ipam=docker.types.IPAMConfig(
+        pool_configs=[docker.types.IPAMPool(subnet="10.127.0.0/24")]))  # fmt: skip
+    started = porter(
+        porterd, "run", "-d", "--network", name, "--network-alias", "db", "--ip", "10.127.0.9",
+        IMAGE, "sh", "-c", SERVE,
+    )  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    assert address_on(client, started.stdout.strip(), name) == "10.127.0.9"
+    assert PAGE in run(client, fetch_script("db"), network=name)
+
+
+def test_dns_flags_shape_resolv_conf_on_the_default_and_a_user_network(
+    client: docker.DockerClient,
+) -> None:
+    options = {"dns": ["192.0.2.9"], "dns_search": ["example.test"]}
+    default = run(client, "cat /etc/resolv.conf", **options)
+    assert default.splitlines()[:2] == ["nameserver 192.0.2.9", "search example.test"]
+    network = client.networks.create(unique("dnsflags"))
+    user = run(client, "cat /etc/resolv.conf", network=network.name, **options)
+    assert user.splitlines()[0] == "nameserver 127.0.0.11"
+    assert "# ExtServers: [192.0.2.9]" in user

@@ -5,6 +5,7 @@ each "container" is a namespace the service made, with host busybox run inside i
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import secrets
 import socket
@@ -82,6 +83,8 @@ def outside_peer(host: Host) -> Iterator[Path]:
     outside = make_netns(host.root / "outside.ns")
     holder = subprocess.Popen(["nsenter", f"--net={outside}", "sleep", "600"])
     try:
+        while os.stat(f"/proc/{holder.pid}/ns/net").st_ino != os.stat(outside).st_ino:
+            time.sleep(0.01)  # until nsenter has entered the namespace
         subprocess.run(
             ["ip", "link", "add", "pjout", "type", "veth", "peer", "name", "pjin",
              "netns", str(holder.pid)], check=True)  # fmt: skip

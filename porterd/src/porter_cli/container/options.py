@@ -96,6 +96,16 @@ OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
         {"help": "Connect a container to a network (none, host, bridge, NAME)"},
     ),
     (
+        ("--network-alias",),
+        {"multiple": True, "help": "Add network-scoped alias for the container"},
+    ),
+    (("--ip",), {"help": "IPv4 address (e.g. 172.30.100.104)"}),
+    (("--ip6",), {"help": "IPv6 address (e.g. 2001:db8::33)"}),
+    (
+        ("-P", "--publish-all"),
+        {"is_flag": True, "help": "Publish all exposed ports to random ports"},
+    ),
+    (
         ("-p", "--publish"),
         {
             "multiple": True,
@@ -241,6 +251,7 @@ def _host_config(o: dict[str, Any], binds: list[str], mounts: list[dict[str, Any
         "AutoRemove": o["rm"],
         "NetworkMode": o["network"] or "default",
         "PortBindings": bindings or None,
+        "PublishAllPorts": o["publish_all"] or None,
         "ExtraHosts": list(o["add_host"]) or None,
         "Dns": list(o["dns"]) or None,
         "Devices": [parsing.device(spec) for spec in o["device"]] or None,
@@ -255,6 +266,17 @@ def _host_config(o: dict[str, Any], binds: list[str], mounts: list[dict[str, Any
     if o["rm"] and host_config["RestartPolicy"]["Name"]:
         raise parsing.bad("--restart", o["restart"], "conflicts with --rm")
     return {key: value for key, value in host_config.items() if value is not None}
+
+
+def _endpoint(o: dict[str, Any]) -> dict[str, Any]:
+    """--network-alias, --ip and --ip6: the endpoint settings on the container's network."""
+    addresses = {k: v for k, v in (("IPv4Address", o["ip"]), ("IPv6Address", o["ip6"])) if v}
+    endpoint: dict[str, Any] = {}
+    if o["network_alias"]:
+        endpoint["Aliases"] = list(o["network_alias"])
+    if addresses:
+        endpoint["IPAMConfig"] = addresses
+    return endpoint
 
 
 def build_config(
@@ -292,4 +314,7 @@ def build_config(
     healthcheck = _healthcheck(o)
     if healthcheck:
         config["Healthcheck"] = healthcheck
+    endpoint = _endpoint(o)
+    if endpoint:
+        config["NetworkingConfig"] = {"EndpointsConfig": {o["network"] or "default": endpoint}}
     return {key: value for key, value in config.items() if value is not None}

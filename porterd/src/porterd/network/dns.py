@@ -117,7 +117,7 @@ class EmbeddedDns:
     def __init__(
         self,
         lookup: Callable[[str, str], list[str]],
-        upstream: Callable[[], ResolvConf],
+        upstream: Callable[[str], ResolvConf],
     ) -> None:
         self.lookup = lookup
         self.upstream = upstream
@@ -209,10 +209,11 @@ class EmbeddedDns:
         addresses = self.lookup(container_id, name)
         if addresses:
             return answer(query, addresses)
-        return self.forward(query) or error_reply(query, RCODE_SERVFAIL)
+        return self.forward(query, container_id) or error_reply(query, RCODE_SERVFAIL)
 
-    def forward(self, query: bytes) -> bytes:
-        for server in self.upstream().external():
+    def forward(self, query: bytes, container_id: str) -> bytes:
+        """The answer of the first of the container's resolvers that gives one."""
+        for server in self.upstream(container_id).external():
             family = socket.AF_INET6 if ":" in server else socket.AF_INET
             with socket.socket(family, socket.SOCK_DGRAM) as upstream:
                 upstream.settimeout(FORWARD_TIMEOUT)

@@ -41,7 +41,7 @@ from porterd.network.endpoints import (  # join_netns: for the container service
     container_ref,
     join_netns,
 )
-from porterd.network.etcfiles import host_resolv_conf, hosts_file, resolv_conf_file
+from porterd.network.etcfiles import ResolvConf, host_resolv_conf, hosts_file, resolv_conf_file
 from porterd.network.ipam import (
     DEFAULT_POOLS,
     AddressPool,
@@ -83,7 +83,7 @@ class NetworkService:
         self.containers: Any = None  # set by the daemon: `.get(ref)` gives a container
         from porterd.network.dns import EmbeddedDns
 
-        self.dns = EmbeddedDns(self.dns_answer, lambda: host_resolv_conf(self.resolv_conf))
+        self.dns = EmbeddedDns(self.dns_answer, self.resolvers)
         links.set_sysctl("net/ipv4/ip_forward", "1")
         self._ensure_default(bip)
 
@@ -274,7 +274,9 @@ class NetworkService:
             return
         primary = DEFAULT_NETWORK if mode == "default" else mode
         configs = dict(endpoints_config or {})
-        settings = configs.pop(primary, None) or configs.pop(self.get(primary).name, None) or {}
+        settings = {}
+        for key in (mode, primary, self.get(primary).name, self.get(primary).id):
+            settings = configs.pop(key, None) or settings
         for config in (settings, *configs.values()):
             if config is not None and not isinstance(config, dict):
                 raise InvalidParameter("EndpointsConfig values must be objects")
@@ -457,12 +459,10 @@ class NetworkService:
         mode = container.network_mode or "default"
         hostname = container.hostname or container.id[:12]
         if mode in PSEUDO_NETWORKS:
-            host = host_resolv_conf(self.resolv_conf)
-            return Attachment(
-                None,
-                hosts_file(hostname, [], container.extra_hosts),
-                resolv_conf_file(host, embedded=False),
-            )
+            resolv = resolv_conf_file(self.resolvers(container.id), embedded=False)
+            if mode == "host":  # the host's resolvers, loopback ones included, are reachable
+                resolv = _read_text(self.resolv_conf)
+            return Attachment(None, hosts_file(hostname, [], container.extra_hosts), resolv)
         if mode.startswith("container:"):
             owner = self._joined(mode)
             netns = self.netns_path(owner)
@@ -508,6 +508,20 @@ class NetworkService:
     def published(self, container_id: str) -> list[PortBinding]:
         return self.ports.bindings(container_id) or self.store.ports(container_id)
 
+    def resolvers(self, container_id: str) -> ResolvConf:
+        """The resolv.conf a container's names outside its networks go to: the host's, with
+        the container's own --dns, --dns-search and --dns-option over it."""
+        host = host_resolv_conf(self.resolv_conf)
+        try:
+            settings = self.containers.get(container_id).host_config if self.containers else {}
+        except NotFound:
+            settings = {}
+        return ResolvConf(
+            nameservers=list(settings.get("Dns") or host.nameservers),
+            search=list(settings.get("DnsSearch") or host.search),
+            options=list(settings.get("DnsOptions") or host.options),
+        )
+
     def _hosts(self, container_id: str, hostname: str, extra: Sequence[str]) -> str:
         addresses = [
             a.split("/")[0]
@@ -520,7 +534,7 @@ class NetworkService:
         networks = {n.id: n for n in self.store.networks()}
         mine = [networks[e.network_id] for e in self.store.endpoints(container_id=container_id)]
         return resolv_conf_file(
-            host_resolv_conf(self.resolv_conf),
+            self.resolvers(container_id),
             embedded=any(not n.default for n in mine),
             ipv6=any(n.enable_ipv6 for n in mine),
         )
@@ -654,3 +668,10 @@ def labels_match(labels: dict[str, str], wanted: Sequence[str]) -> bool:
 def _created_ns(created: str) -> int:
     moment = datetime.datetime.fromisoformat(created.replace("Z", "+00:00"))
     return int(moment.timestamp() * 1_000_000_000)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
