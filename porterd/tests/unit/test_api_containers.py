@@ -219,3 +219,15 @@ def test_prune_removes_stopped_containers(client) -> None:
     made = create(client, {"Image": "busybox"}).json["Id"]
     result = client.simulate_post("/containers/prune").json
     assert result["ContainersDeleted"] == [made]
+
+
+def test_size_reports_the_bytes_of_the_upper_layer(client, service: ContainerService) -> None:
+    create(client, {"Image": "busybox"}, "sized")
+    upper = service.paths(service.get("sized")).upper
+    upper.mkdir(parents=True)
+    (upper / "written").write_bytes(b"x" * 1000)
+    assert (
+        client.simulate_get("/containers/sized/json", params={"size": "1"}).json["SizeRw"] == 1000
+    )
+    listed = client.simulate_get("/containers/json", params={"all": "1", "size": "1"}).json
+    assert listed[0]["SizeRw"] == 1000

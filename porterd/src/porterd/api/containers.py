@@ -16,6 +16,7 @@ from porterd.containers.attach import AttachStreams, parse_detach_keys
 from porterd.containers.commit import commit
 from porterd.containers.conmon import resize
 from porterd.containers.logs import LogQuery
+from porterd.containers.prune import tree_size
 from porterd.containers.service import ContainerService
 from porterd.containers.stats import stats_stream
 from porterd.containers.views import inspect, summary
@@ -51,6 +52,9 @@ class List(_Resource):
         if limit > 0:
             chosen = chosen[:limit]
         documents = [summary(c) for c in chosen]
+        if query.flag(req, "size"):
+            for container, document in zip(chosen, documents, strict=True):
+                document["SizeRw"] = tree_size(self.service.paths(container).upper)
         for container, document in zip(chosen, documents, strict=True):
             health = self.service.monitor.health.of(container)
             if health is not None and container.state.status.value == "running":
@@ -97,6 +101,8 @@ class Inspect(_Resource):
         container = self.service.get(id)
         document = inspect(container, self.service.paths(container))
         document["ExecIDs"] = self.service.execs.ids_of(container.id) or None
+        if query.flag(req, "size"):
+            document["SizeRw"] = tree_size(self.service.paths(container).upper)
         health = self.service.monitor.health.of(container)
         if health is not None:
             document["State"]["Health"] = health

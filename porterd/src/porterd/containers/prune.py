@@ -27,7 +27,7 @@ def prune_containers(
             continue
         if labels and not _labels_match(container, labels):
             continue
-        reclaimed += _tree_size(service.paths(container).upper)
+        reclaimed += tree_size(service.paths(container).upper)
         try:
             service.remove(container.id)
         except (Conflict, NotFound):
@@ -49,7 +49,8 @@ def _labels_match(container: Container, labels: list[str]) -> bool:
     return True
 
 
-def _tree_size(root: Path) -> int:
+def tree_size(root: Path) -> int:
+    """The bytes of the files below `root` (a container's upper layer: its SizeRw)."""
     total = 0
     for folder, _, files in os.walk(root):
         for name in files:
