@@ -80,24 +80,30 @@ class Builder:
         return SnapshotStore(self.root / "snapshots")
 
     def build(self, text: str) -> Descriptor:
+        """Build the target stage and tag it; the layout's writers' lock is held throughout,
+        so a gc waits rather than removing the layers of steps not tagged yet."""
         dockerfile = parse_dockerfile(text, self.options.dockerfile)
         self.workspace.mkdir(parents=True)
         try:
-            global_scope = self._global_args(dockerfile)
-            target = self._target(dockerfile)
-            self._import_caches()
-            for stage in dockerfile.stages[: target.index + 1]:
-                if stage.index in self._needed(dockerfile, target, global_scope):
-                    self.stages[stage.index] = self._build_stage(dockerfile, stage, global_scope)
-            unused = sorted(set(self.options.build_args) - self.consumed)
-            if unused:
-                self.options.report(f"warning: build-args not consumed: {', '.join(unused)}")
-            for ref in self.options.cache_to:
-                self.options.report(f"exporting the cache to {ref}")
-                export_cache(self.cache, ref, self._copy)
-            return self._commit(self.stages[target.index])
+            with self.layout.writing():
+                return self._build(dockerfile)
         finally:
             shutil.rmtree(self.workspace, ignore_errors=True)
+
+    def _build(self, dockerfile: ins.Dockerfile) -> Descriptor:
+        global_scope = self._global_args(dockerfile)
+        target = self._target(dockerfile)
+        self._import_caches()
+        for stage in dockerfile.stages[: target.index + 1]:
+            if stage.index in self._needed(dockerfile, target, global_scope):
+                self.stages[stage.index] = self._build_stage(dockerfile, stage, global_scope)
+        unused = sorted(set(self.options.build_args) - self.consumed)
+        if unused:
+            self.options.report(f"warning: build-args not consumed: {', '.join(unused)}")
+        for ref in self.options.cache_to:
+            self.options.report(f"exporting the cache to {ref}")
+            export_cache(self.cache, ref, self._copy)
+        return self._commit(self.stages[target.index])
 
     # -- registry caches -----------------------------------------------------------------------
 
