@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from porter_image.dockerfile import DockerfileSyntaxError, parse_dockerfile
 from porter_image.dockerfile import instructions as ins
 
@@ -182,3 +186,18 @@ def test_copy_boolean_and_repeated_flags() -> None:
     copy = only("COPY --link --parents --exclude=*.a --exclude=*.b src /dst")
     assert isinstance(copy, ins.Copy)
     assert (copy.link, copy.parents, copy.excludes) == (True, True, ("*.a", "*.b"))
+
+
+FRAGMENTS = [
+    "FROM scratch", "FROM a AS b", "RUN x", "COPY a b", "ADD", "ENV a=b", "ENV a", "ARG x=1",
+    "ONBUILD", "HEALTHCHECK", "CMD", "SHELL", "VOLUME", "EXPOSE", "LABEL", "USER", "FOO",
+    "\\", "<<EOF", "<<-'E'", "EOF", "# escape=`", "# syntax=x", "`", "${a:-b}", "${", '"', "'",
+    "[", "]", '["a"]', "--mount=type=cache", "--from=", "--chown", " ", "\t", "\n", "#",
+]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=30).map("".join))
+def test_any_text_parses_or_fails_with_a_syntax_error(text: str) -> None:
+    with contextlib.suppress(DockerfileSyntaxError):
+        parse_dockerfile(text)
