@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from porter_image.dockerfile import SubstitutionError
 from porter_image.dockerfile.words import expand_text, expand_word, split_words
 
@@ -63,3 +67,13 @@ def test_malformed_words_are_errors(word: str) -> None:
 
 def test_heredoc_text_substitutes_variables_but_keeps_quotes() -> None:
     assert expand_text("say '$SET' \"${UNSET:-x}\" \\$SET\n", ENV) == "say 'value' \"x\" $SET\n"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="${}:-+?'\"\\`ab_ \n", max_size=40))
+def test_any_word_expands_or_fails_with_a_substitution_error(word: str) -> None:
+    for escape in ("\\", "`"):
+        with contextlib.suppress(SubstitutionError):
+            expand_word(word, ENV, escape)
+        with contextlib.suppress(SubstitutionError):
+            expand_text(word, ENV, escape)
