@@ -168,13 +168,12 @@ class Client:
 
     def hijack(self, path: str, params: Params = None, body: Any = None) -> HijackedStream:
         """POST to an attach or exec start endpoint and take over the connection."""
-        conn = transport.connection(self.endpoint, self.timeout)
         try:
-            conn.connect()
+            channel = transport.raw_channel(self.endpoint, self.timeout)
         except OSError as error:
-            conn.close()
             raise transport.unreachable(self.endpoint, error) from error
-        return hijack(conn, self.url(path, params), body)
+        host = "localhost" if self.endpoint.scheme == "unix" else str(self.endpoint.address[0])
+        return hijack(channel, host, self.url(path, params), body)
 
     def begin(
         self, method: str, path: str, params: Params = None, *args: Any

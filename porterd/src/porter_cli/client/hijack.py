@@ -8,12 +8,24 @@ could swallow the first bytes of the stream along with the head."""
 from __future__ import annotations
 
 import contextlib
-import http.client
 import json
 import socket
-from typing import Any
+from typing import Any, Protocol
 
 from porter_cli.client.errors import APIError, DaemonUnreachable, error_message
+
+
+class Channel(Protocol):
+    """A connected socket, or a TLSChannel over one."""
+
+    def recv(self, size: int) -> bytes: ...
+
+    def sendall(self, data: bytes) -> None: ...
+
+    def shutdown(self, how: int) -> None: ...
+
+    def close(self) -> None: ...
+
 
 _MAX_HEAD = 64 * 1024
 
@@ -21,7 +33,7 @@ _MAX_HEAD = 64 * 1024
 class HijackedStream:
     """The raw stream of a hijacked connection; `pending` holds bytes read past the head."""
 
-    def __init__(self, sock: socket.socket, pending: bytes = b"") -> None:
+    def __init__(self, sock: Channel, pending: bytes = b"") -> None:
         self.sock = sock
         self._pending = pending
 
@@ -50,9 +62,13 @@ class HijackedStream:
         self.sock.sendall(data)
 
     def close_write(self) -> None:
-        """Tell the daemon that stdin ended (a half close; TLS has none, so skipped there)."""
-        if type(self.sock) is socket.socket:
-            with contextlib.suppress(OSError):
+        """Tell the daemon that stdin ended: a half close (after close_notify with TLS)."""
+        from porter_cli.client.tls_channel import TLSChannel
+
+        with contextlib.suppress(OSError):
+            if isinstance(self.sock, TLSChannel):
+                self.sock.close_write()
+            else:
                 self.sock.shutdown(socket.SHUT_WR)
 
     def shutdown(self) -> None:
@@ -92,25 +108,23 @@ def parse_head(head: bytes) -> tuple[int, dict[str, str]]:
     return int(parts[1]), headers
 
 
-def hijack(conn: http.client.HTTPConnection, url: str, body: Any) -> HijackedStream:
-    """Send the upgrade request on the connected `conn` and return the stream after the head;
+def hijack(sock: Channel, host: str, url: str, body: Any) -> HijackedStream:
+    """Send the upgrade request on the connected `sock` and return the stream after the head;
     an error status raises APIError with the daemon's message."""
-    sock = conn.sock
-    assert sock is not None
     payload = None if body is None else json.dumps(body).encode()
     try:
-        sock.sendall(request_head(url, conn.host, payload) + (payload or b""))
+        sock.sendall(request_head(url, host, payload) + (payload or b""))
         buffer = b""
         while b"\r\n\r\n" not in buffer:
             chunk = sock.recv(65536)
             if not chunk or len(buffer) > _MAX_HEAD:
-                raise DaemonUnreachable(conn.host, "the connection closed before an answer")
+                raise DaemonUnreachable(host, "the connection closed before an answer")
             buffer += chunk
         head, _, rest = buffer.partition(b"\r\n\r\n")
         status, headers = parse_head(head)
     except (OSError, ValueError) as error:
         sock.close()
-        raise DaemonUnreachable(conn.host, f"attach failed: {error}") from error
+        raise DaemonUnreachable(host, f"attach failed: {error}") from error
     if status >= 400:
         body_bytes = _read_error_body(sock, rest, headers)
         sock.close()
@@ -118,7 +132,7 @@ def hijack(conn: http.client.HTTPConnection, url: str, body: Any) -> HijackedStr
     return HijackedStream(sock, rest)
 
 
-def _read_error_body(sock: socket.socket, rest: bytes, headers: dict[str, str]) -> bytes:
+def _read_error_body(sock: Channel, rest: bytes, headers: dict[str, str]) -> bytes:
     chunked = headers.get("transfer-encoding", "").lower() == "chunked"
     length = headers.get("content-length", "")
     want = int(length) if length.isdigit() and not chunked else _MAX_HEAD

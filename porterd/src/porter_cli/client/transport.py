@@ -13,6 +13,8 @@ from porter_cli.client.errors import DaemonUnreachable, EndpointError
 if TYPE_CHECKING:
     import ssl
 
+    from porter_cli.client.hijack import Channel
+
 
 class UnixHTTPConnection(http.client.HTTPConnection):
     """http.client's connection, connected to a unix socket instead of a TCP address."""
@@ -65,6 +67,31 @@ def connection(endpoint: Endpoint, timeout: float | None = None) -> http.client.
     except OSError as error:
         raise EndpointError(f"cannot load the TLS files: {error}") from error
     return http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
+
+
+def raw_channel(endpoint: Endpoint, timeout: float | None = None) -> Channel:
+    """A connected socket for a hijacked request: unix, TCP, or TLS through a TLSChannel
+    (which can half-close when stdin ends)."""
+    if endpoint.scheme == "unix":
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(str(endpoint.address))
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+    host, port = endpoint.address  # type: ignore[misc]
+    sock = socket.create_connection((host, port), timeout)
+    if endpoint.tls is None:
+        return sock
+    from porter_cli.client.tls_channel import TLSChannel
+
+    try:
+        return TLSChannel(sock, tls_context(endpoint.tls), host)
+    except BaseException:
+        sock.close()
+        raise
 
 
 def unreachable(endpoint: Endpoint, error: OSError) -> DaemonUnreachable:

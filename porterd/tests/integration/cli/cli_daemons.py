@@ -329,10 +329,14 @@ class Target:
     tcp_host: str
     certs: Path
 
-    def porter_in_namespace(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def porter_in_namespace(
+        self, *args: str, input: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
         """porter run inside the daemon's network namespace (to reach its TCP listener)."""
         argv = self.namespace.argv([str(PORTER), *args])
-        return subprocess.run(argv, capture_output=True, text=True, timeout=120, env=self.env)
+        return subprocess.run(
+            argv, input=input, capture_output=True, text=True, timeout=120, env=self.env
+        )
 
     @property
     def host(self) -> str:

@@ -9,15 +9,26 @@ from cli_daemons import Target
 pytestmark = pytest.mark.integration
 
 
-def test_porter_reaches_the_daemon_with_its_client_certificate(target: Target) -> None:
+def tls_flags(target: Target) -> list[str]:
     certs = target.certs
-    result = target.porter_in_namespace(
+    return [
         "-H", target.tcp_host, "--tlsverify", "--tlscacert", str(certs / "ca.pem"),
         "--tlscert", str(certs / "cert.pem"), "--tlskey", str(certs / "key.pem"),
-        "version", "--format", "{{.Server.ApiVersion}}",
-    )  # fmt: skip
+    ]  # fmt: skip
+
+
+def test_porter_reaches_the_daemon_with_its_client_certificate(target: Target) -> None:
+    result = target.porter_in_namespace(
+        *tls_flags(target), "version", "--format", "{{.Server.ApiVersion}}"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().startswith("1.")
+
+
+def test_stdin_piped_over_tls_ends_and_the_output_comes_back(target: Target) -> None:
+    run = ["run", "-i", "--rm", "--network", "none", target.image, "tr", "a-z", "A-Z"]
+    result = target.porter_in_namespace(*tls_flags(target), *run, input="over tls\n")
+    assert (result.returncode, result.stdout) == (0, "OVER TLS\n"), result.stderr
 
 
 def test_a_context_with_the_certificates_reaches_the_daemon(target: Target) -> None:

@@ -122,3 +122,37 @@ def test_a_context_keeps_copies_of_its_tls_files(
         (certs / name).unlink()
     result = run(porter_env, "--context", "remote", "ps")
     assert result.returncode == 0, result.stderr
+
+
+def test_stdin_ends_over_tls_and_the_output_still_arrives(
+    tls_engine: FakeEngine, certs: Path, porter_env: dict[str, str]
+) -> None:
+    import socket
+
+    from porter_cli.client.stream import STDOUT, frame
+    from porter_fake_engine import Reply
+
+    def cat(sock: socket.socket, _request: object) -> None:
+        received = b""
+        while chunk := sock.recv(100):  # ends at the client's close_notify
+            received += chunk
+        sock.sendall(frame(STDOUT, received.upper()))
+        sock.close()
+
+    tls_engine.json("POST", "/containers/create", {"Id": "c1"}, 201)
+    tls_engine.json("POST", "/containers/c1/start", None, 204)
+    tls_engine.route("POST", "/containers/c1/attach", lambda r: Reply(hijack=cat))
+    tls_engine.json("POST", "/containers/c1/wait", {"StatusCode": 0})
+    host = tls_engine.host  # type: ignore[attr-defined]
+    argv = [
+        str(PORTER),
+        *client_flags(host, certs / "ca.pem", certs),
+        "run",
+        "-i",
+        "busybox",
+        "cat",
+    ]
+    result = subprocess.run(
+        argv, input="over tls\n", capture_output=True, text=True, env=porter_env, timeout=60
+    )
+    assert (result.returncode, result.stdout) == (0, "OVER TLS\n"), result.stderr
