@@ -98,3 +98,8 @@ def test_an_ignored_source_is_not_found(tmp_path: Path) -> None:
     context = BuildContext(tmp_path, IgnoreRules.from_text("secret\n"))
     with pytest.raises(BuildError, match="not found"):
         context.resolve("secret", "Dockerfile:2: COPY")
+
+
+def test_a_malformed_source_pattern_is_a_build_error(context: BuildContext) -> None:
+    with pytest.raises(BuildError, match=r"Dockerfile:2: COPY: pattern '\[z-a\]'"):
+        context.resolve("src/[z-a]", "Dockerfile:2: COPY")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from porter_image.dockerfile import IgnorePatternError
 from porter_image.dockerfile.ignore import IgnoreRules
 
@@ -75,7 +77,7 @@ def test_exceptions_say_an_ignored_folder_must_still_be_walked() -> None:
     assert not rules("docs\n").may_hold_kept("docs")
 
 
-@pytest.mark.parametrize("line", ["[abc", "x\\", "!"])
+@pytest.mark.parametrize("line", ["[abc", "x\\", "!", "[z-a]"])
 def test_malformed_patterns_are_errors(line: str) -> None:
     with pytest.raises(IgnorePatternError):
         rules(line + "\n")
@@ -88,3 +90,15 @@ def test_dockerfile_specific_ignore_file_wins(tmp_path: Path) -> None:
     r = IgnoreRules.for_context(tmp_path, tmp_path / "app.Dockerfile")
     assert (r.ignored("a"), r.ignored("b")) == (False, True)
     assert IgnoreRules.for_context(tmp_path).ignored("a")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="*?[]!^\\/-.a b**", max_size=20), st.text(alphabet="ab/.-", max_size=12))
+def test_any_pattern_compiles_and_matches_or_fails_with_a_pattern_error(
+    pattern: str, path: str
+) -> None:
+    try:
+        rules = IgnoreRules.from_text(pattern)
+    except IgnorePatternError:
+        return
+    rules.ignored(path or "a")

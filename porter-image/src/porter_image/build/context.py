@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from porter_image.build.errors import BuildError
-from porter_image.dockerfile.ignore import IgnoreRules, translate
+from porter_image.dockerfile.errors import IgnorePatternError
+from porter_image.dockerfile.ignore import IgnoreRules, compile_glob
 from porter_image.exec_user import scoped_path
 from porter_image.layer.tree_walk import KINDS
 
@@ -73,7 +74,10 @@ class BuildContext:
             raise BuildError(where, f"{pattern}: forbidden path outside the build context")
         clean = clean.lstrip("/")
         clean = "" if clean == "." else clean
-        rels = self._glob(clean) if _MAGIC.search(clean) else [clean]
+        try:
+            rels = self._glob(clean) if _MAGIC.search(clean) else [clean]
+        except IgnorePatternError as exc:
+            raise BuildError(where, str(exc)) from exc
         sources = []
         for rel in rels:
             path = self.root / rel if rel else self.root
@@ -98,7 +102,7 @@ class BuildContext:
     def _glob(self, pattern: str) -> list[str]:
         found = [""]
         for segment in pattern.split("/"):
-            regex = re.compile(translate(segment), re.DOTALL) if _MAGIC.search(segment) else None
+            regex = compile_glob(segment) if _MAGIC.search(segment) else None
             following = []
             for base in found:
                 folder = self.root / base if base else self.root

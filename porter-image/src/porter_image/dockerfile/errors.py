@@ -29,8 +29,8 @@ class SubstitutionError(PorterError, ValueError):
 
 
 class IgnorePatternError(PorterError, ValueError):
-    """A .dockerignore line is not a valid filepath.Match pattern."""
+    """A .dockerignore line or a COPY source is not a valid filepath.Match pattern."""
 
     def __init__(self, pattern: str, reason: str) -> None:
-        super().__init__(f".dockerignore pattern {pattern!r}: {reason}")
+        super().__init__(f"pattern {pattern!r}: {reason}")
         self.pattern = pattern

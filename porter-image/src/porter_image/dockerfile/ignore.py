@@ -63,6 +63,14 @@ def translate(pattern: str) -> str:
     return "".join(out)
 
 
+def compile_glob(pattern: str) -> re.Pattern[str]:
+    """`translate(pattern)` compiled; IgnorePatternError when it is not a valid pattern."""
+    try:
+        return re.compile(translate(pattern), re.DOTALL)
+    except re.error as exc:
+        raise IgnorePatternError(pattern, str(exc)) from exc
+
+
 def compile_patterns(lines: list[str]) -> tuple[Pattern, ...]:
     """The patterns of a .dockerignore's lines, in order."""
     patterns = []
@@ -78,7 +86,7 @@ def compile_patterns(lines: list[str]) -> tuple[Pattern, ...]:
         text = posixpath.normpath(line).lstrip("/") or "."
         if text == ".":
             continue
-        patterns.append(Pattern(text, exclusion, re.compile(translate(text), re.DOTALL)))
+        patterns.append(Pattern(text, exclusion, compile_glob(text)))
     return tuple(patterns)
 
 
