@@ -566,3 +566,10 @@ def test_a_writable_context_bind_never_changes_the_context(
     build_ok(base, ctx)
     assert (unpack(base, "out", tmp_path) / "seen").read_text() == "scribble\n"
     assert (ctx / "src" / "a").read_text() == "original"
+
+
+def test_network_none_leaves_run_only_loopback(base: Path, ctx: Path, tmp_path: Path) -> None:
+    dockerfile = "FROM busybox\nRUN tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' > /ifaces\n"
+    write_context(ctx, {"Dockerfile": dockerfile})
+    build_ok(base, ctx, "--network", "none")
+    assert (unpack(base, "out", tmp_path) / "ifaces").read_text().split() == ["lo"]
