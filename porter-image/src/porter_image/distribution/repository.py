@@ -8,7 +8,9 @@ from urllib.parse import urljoin
 
 import requests
 import urllib3
-from porter_specs.digest import Digest
+from porter_specs.canonical import canonical_json
+from porter_specs.digest import Digest, from_bytes
+from porter_specs.media_types import IMAGE_INDEX
 from porter_specs.models import Descriptor
 
 from porter_image.distribution.auth import repository_scope
@@ -86,7 +88,12 @@ class Repository:
         return descriptor
 
     def put_manifest(self, reference: str, manifest: RawManifest) -> None:
-        """Store `manifest` under a tag or its digest."""
+        """Store `manifest` under a tag or its digest.
+
+        A manifest with a `subject` pushed to a registry that does not say it indexed it
+        (no `OCI-Subject` header) is added to the subject's referrers tag (`sha256-<hex>`),
+        as the distribution-spec asks clients to do for registries without the referrers API.
+        """
         response = self.client.request(
             "PUT",
             f"/v2/{self.name}/manifests/{reference}",
@@ -96,6 +103,28 @@ class Repository:
         )
         if response.status_code not in (200, 201, 202):
             raise self.client.error(response, self.where(_at(reference)))
+        subject = manifest.document().get("subject")
+        if isinstance(subject, dict) and "OCI-Subject" not in response.headers:
+            self._add_to_referrers_tag(Descriptor.from_json(subject).digest, manifest)
+
+    def _add_to_referrers_tag(self, subject: Digest, manifest: RawManifest) -> None:
+        tag = f"{subject.algorithm}-{subject.encoded}"
+        document = manifest.document()
+        artifact_type = document.get("artifactType") or document["config"]["mediaType"]
+        entry = Descriptor(
+            manifest.media_type,
+            manifest.digest,
+            len(manifest.data),
+            annotations=dict(document.get("annotations") or {}),
+            artifact_type=artifact_type,
+        ).to_json()
+        index: dict[str, Any] = {"schemaVersion": 2, "mediaType": IMAGE_INDEX, "manifests": []}
+        if self.head_manifest(tag) is not None:
+            index = self.get_manifest(tag).document()
+        entries = [m for m in index.get("manifests") or [] if m.get("digest") != entry["digest"]]
+        index["manifests"] = [*entries, entry]
+        data = canonical_json(index)
+        self.put_manifest(tag, RawManifest(data, IMAGE_INDEX, from_bytes(data)))
 
     def delete_manifest(self, digest: Digest) -> None:
         response = self.client.request(
