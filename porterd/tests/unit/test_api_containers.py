@@ -231,3 +231,21 @@ def test_size_reports_the_bytes_of_the_upper_layer(client, service: ContainerSer
     )
     listed = client.simulate_get("/containers/json", params={"all": "1", "size": "1"}).json
     assert listed[0]["SizeRw"] == 1000
+
+
+def test_list_filters_before_and_since_another_container(client) -> None:
+    for name in ("first", "second", "third"):
+        create(client, {"Image": "busybox"}, name)
+
+    def names(filters: str) -> list[str]:
+        listed = client.simulate_get("/containers/json", params={"all": "1", "filters": filters})
+        return sorted(c["Names"][0] for c in listed.json)
+
+    assert names('{"before": ["second"]}') == ["/first"]
+    assert names('{"since": ["second"]}') == ["/third"]
+    assert (
+        client.simulate_get(
+            "/containers/json", params={"filters": '{"before": ["nobody"]}'}
+        ).status_code
+        == 404
+    )

@@ -41,13 +41,15 @@ class Create(_Resource):
 class List(_Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         wanted = query.filters(req, LIST_FILTERS)
+        for reference in [*wanted.get("before", []), *wanted.get("since", [])]:
+            self.service.get(reference)  # 404 for a container that is not there, as dockerd
         show_all = query.flag(req, "all")
         limit = query.integer(req, "limit", -1) or -1
         chosen = [
             c
             for c in self.service.all()
             if (show_all or c.state.status.is_running() or wanted.get("status"))
-            and _matches(c, wanted)
+            and _matches(c, wanted, self.service)
         ]
         if limit > 0:
             chosen = chosen[:limit]
@@ -69,8 +71,10 @@ class List(_Resource):
         resp.media = documents
 
 
-def _matches(container: Any, wanted: dict[str, list[str]]) -> bool:
+def _matches(container: Any, wanted: dict[str, list[str]], service: ContainerService) -> bool:
     checks = {
+        "before": lambda v: container.created < service.get(v).created,
+        "since": lambda v: container.created > service.get(v).created,
         "id": lambda v: container.id.startswith(v),
         "name": lambda v: v.lstrip("/") in container.name,
         "status": lambda v: container.state.status.value == v,
@@ -83,11 +87,7 @@ def _matches(container: Any, wanted: dict[str, list[str]]) -> bool:
         ),
         "label": lambda v: _label(container, v),
     }
-    for key, values in wanted.items():
-        check = checks.get(key)
-        if check is not None and not any(check(v) for v in values):
-            return False
-    return True
+    return all(any(checks[key](v) for v in values) for key, values in wanted.items())
 
 
 def _label(container: Any, spec: str) -> bool:
