@@ -201,3 +201,9 @@ FRAGMENTS = [
 def test_any_text_parses_or_fails_with_a_syntax_error(text: str) -> None:
     with contextlib.suppress(DockerfileSyntaxError):
         parse_dockerfile(text)
+
+
+def test_a_heredoc_marker_inside_quotes_is_text() -> None:
+    run = only('RUN echo "<<EOF" > /f\n')
+    assert isinstance(run, ins.Run)
+    assert run.heredocs == ()

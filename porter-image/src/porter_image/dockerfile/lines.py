@@ -108,8 +108,15 @@ def logical_lines(text: str, file: str = "Dockerfile") -> tuple[Directives, list
 
 
 def heredoc_markers(args: str) -> list[re.Match[str]]:
-    """The `<<NAME` markers of an argument line, in order."""
-    return list(_HEREDOC.finditer(args))
+    """The `<<NAME` markers of an argument line, in order; not those inside quotes."""
+    inside, quote = [], ""
+    for ch in args:
+        inside.append(bool(quote))
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+    return [m for m in _HEREDOC.finditer(args) if not inside[m.start()]]
 
 
 def _read_heredocs(
