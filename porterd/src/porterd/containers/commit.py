@@ -99,8 +99,11 @@ def commit(
     layout = store.layout()
     tag = incoming_tag()
     with tempfile.TemporaryFile(dir=service.paths(container).data) as spool:
-        with tarfile.open(fileobj=spool, mode="w", format=tarfile.PAX_FORMAT) as tar:
-            upper_to_tar(service.paths(container).upper, tar)
+        try:  # the container's own disk: full, or a file gone while it was read
+            with tarfile.open(fileobj=spool, mode="w", format=tarfile.PAX_FORMAT) as tar:
+                upper_to_tar(service.paths(container).upper, tar)
+        except OSError as error:
+            raise DaemonError(f"cannot commit {container.id}: {error.strerror or error}") from error
         spool.seek(0)
         with layout.writing():
             try:
