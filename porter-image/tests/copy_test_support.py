@@ -37,3 +37,23 @@ def make_index(layout: Layout, tag: str) -> Descriptor:
     descriptor = layout.put_json(media_types.IMAGE_INDEX, index)
     layout.set_tag(tag, descriptor)
     return descriptor
+
+
+SIGNATURE_TYPE = "application/vnd.example.signature"
+
+
+def make_signature(layout: Layout, tag: str, subject: Descriptor) -> Descriptor:
+    """An artifact manifest (one blob, empty config) whose subject is `subject`, tagged `tag`."""
+    empty = layout.put_json(media_types.EMPTY_JSON, {})
+    digest, size = layout.put_bytes(b"signature of " + str(subject.digest).encode())
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": media_types.IMAGE_MANIFEST,
+        "artifactType": SIGNATURE_TYPE,
+        "config": empty.to_json(),
+        "layers": [Descriptor("application/octet-stream", digest, size).to_json()],
+        "subject": Descriptor(subject.media_type, subject.digest, subject.size).to_json(),
+    }
+    descriptor = layout.put_json(media_types.IMAGE_MANIFEST, manifest)
+    layout.set_tag(tag, descriptor)
+    return descriptor

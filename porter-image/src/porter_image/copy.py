@@ -29,11 +29,13 @@ from porter_image.distribution.manifests import RawManifest
 from porter_image.distribution.tls import DOCKER_CERTS_D
 from porter_image.endpoints.base import ImageDestination, ImageSource
 from porter_image.endpoints.open import open_destination, open_source
-from porter_image.errors import ImageError
+from porter_image.errors import ImageError, ImageRefError
 from porter_image.transport import ImageName, RegistryName, parse_image_name
 
 # An index may hold indexes; deeper than this is refused (and so is an index holding itself).
 MAX_INDEX_DEPTH = 4
+# Referrers of referrers are followed this deep (a signature of an SBOM of an image is 2).
+MAX_REFERRER_DEPTH = 4
 DEFAULT_PARALLEL = 3
 
 
@@ -53,6 +55,9 @@ class CopyOptions:
     retry_delay: float = 1.0
     parallel: int = DEFAULT_PARALLEL
     progress: ProgressCallback | None = None
+    # also copy the artifacts (signatures, SBOMs) whose subject is a copied manifest, and
+    # theirs in turn, as `oras cp -r` does; the destination must be a registry
+    include_referrers: bool = False
 
     def registry_options(self, source: bool) -> RegistryOptions:
         return RegistryOptions(
@@ -78,6 +83,7 @@ class CopyResult:
     blobs_skipped: int = 0
     blobs_mounted: int = 0
     bytes_copied: int = 0
+    referrers_copied: int = 0
 
     @property
     def descriptor(self) -> Descriptor:
@@ -96,8 +102,14 @@ def copy_image(
         destination = open_destination(dst_name, options.registry_options(source=False))
         failed = True
         try:
+            if options.include_referrers and not isinstance(dst_name, RegistryName):
+                raise ImageRefError(
+                    str(dst_name), "--include-referrers needs a docker:// destination"
+                )
             copier = _Copier(source, destination, options, pushing=_is_push(dst_name))
             top = copier.copy_top(source.top_manifest())
+            if options.include_referrers:
+                copier.copy_referrers(0)
             destination.commit(top)
             failed = False
         finally:
@@ -134,6 +146,8 @@ class _Copier:
         self.options = options
         self.pushing = pushing
         self.counts = _Counts()
+        self.copied: list[Digest] = []  # manifests stored, whose referrers may follow
+        self.referrers = 0
 
     def result(self, top: RawManifest) -> CopyResult:
         c = self.counts
@@ -146,6 +160,7 @@ class _Copier:
             c.skipped,
             c.mounted,
             c.bytes,
+            self.referrers,
         )
 
     # -- manifests -------------------------------------------------------------------------
@@ -179,6 +194,7 @@ class _Copier:
                     self.counts.platforms.append(str(child.platform))
                 self.copy_manifest(manifest)
         self.destination.put_manifest(index)
+        self.copied.append(index.digest)
 
     def copy_manifest(self, raw: RawManifest) -> None:
         manifest = _manifest(raw)
@@ -189,6 +205,22 @@ class _Copier:
             for future in [pool.submit(self.copy_blob, d, kind) for d, kind in blobs]:
                 future.result()
         self.destination.put_manifest(raw)
+        self.copied.append(raw.digest)
+
+    def copy_referrers(self, depth: int) -> None:
+        """Copy what refers to the manifests copied so far, then what refers to those."""
+        subjects, self.copied = self.copied, []
+        for subject in subjects:
+            for referrer in self.source.referrers(subject):
+                manifest = self.source.manifest(referrer.digest)
+                if manifest.is_index:
+                    self.copy_index(manifest, 0)
+                    self.copied.append(manifest.digest)
+                else:
+                    self.copy_manifest(manifest)
+                self.referrers += 1
+        if self.copied and depth + 1 < MAX_REFERRER_DEPTH:
+            self.copy_referrers(depth + 1)
 
     # -- blobs -----------------------------------------------------------------------------
 

@@ -11,10 +11,9 @@ from pathlib import Path
 import bcrypt
 import pytest
 from click.testing import CliRunner, Result
+from copy_test_support import SIGNATURE_TYPE, make_signature
 from porter_image.cli.main import cli
 from porter_image.layout import Layout
-from porter_specs import media_types
-from porter_specs.models import Descriptor
 from registry_support import host_of, running_registry
 
 USERS = {"alice": "alice-secret", "bob": "bob-secret"}
@@ -221,17 +220,7 @@ def test_referrers_lists_artifacts_whose_subject_is_the_image(
     layout, tag = busybox_image
     subject = Layout.open(layout).resolve(tag)
     artifacts = Layout.create(tmp_path / "artifacts")
-    empty = artifacts.put_json(media_types.EMPTY_JSON, {})
-    blob_digest, blob_size = artifacts.put_bytes(b"signature")
-    manifest = {
-        "schemaVersion": 2,
-        "mediaType": media_types.IMAGE_MANIFEST,
-        "artifactType": "application/vnd.example.signature",
-        "config": empty.to_json(),
-        "layers": [Descriptor("application/octet-stream", blob_digest, blob_size).to_json()],
-        "subject": Descriptor(subject.media_type, subject.digest, subject.size).to_json(),
-    }
-    artifacts.set_tag("sig", artifacts.put_json(media_types.IMAGE_MANIFEST, manifest))
+    make_signature(artifacts, "sig", subject)
     pushed = run(
         "copy",
         "-q",
@@ -242,7 +231,7 @@ def test_referrers_lists_artifacts_whose_subject_is_the_image(
     listed = json.loads(
         run("referrers", "--format", "json", f"docker://{anonymous}/signed/bb:1").output
     )
-    assert [d["artifactType"] for d in listed] == ["application/vnd.example.signature"]
+    assert [d["artifactType"] for d in listed] == [SIGNATURE_TYPE]
 
 
 @pytest.mark.parametrize(

@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from copy_test_support import SIGNATURE_TYPE, make_signature
 from porter_image.copy import copy_image
 from porter_image.distribution.client import RegistryOptions
 from porter_image.distribution.repository import Repository
 from porter_image.endpoints.registry import open_repository
 from porter_image.layout import Layout
 from porter_image.reference import parse_docker_reference
-from porter_specs import media_types
 from porter_specs.models import Descriptor
 from registry_support import host_of, running_registry
 
@@ -111,18 +111,7 @@ def test_what_skopeo_pushes_porter_image_pulls_with_the_same_digest(
 
 def _push_signature(registry: str, subject: Descriptor, tmp_path: Path) -> Repository:
     artifacts = Layout.create(tmp_path / "artifacts")
-    empty = artifacts.put_json(media_types.EMPTY_JSON, {})
-    digest, size = artifacts.put_bytes(b"signature")
-    manifest = {
-        "schemaVersion": 2,
-        "mediaType": media_types.IMAGE_MANIFEST,
-        "artifactType": "application/vnd.example.signature",
-        "config": empty.to_json(),
-        "layers": [Descriptor("application/octet-stream", digest, size).to_json()],
-        "subject": subject.to_json(),
-    }
-    artifacts.set_tag("sig", artifacts.put_json(media_types.IMAGE_MANIFEST, manifest))
-    signature = artifacts.resolve("sig")
+    signature = make_signature(artifacts, "sig", subject)
     copy_image(
         f"oci:{artifacts.path}:sig", f"docker://{registry}/interop/signed@{signature.digest}"
     )
@@ -140,4 +129,4 @@ def test_referrers_fall_back_to_the_tag_schema_where_the_api_is_missing(
     # distribution 2.x has no referrers API: a client that pushes an artifact with a subject
     # there maintains the sha256-<hex> tag index, as the distribution-spec asks of clients.
     found = repository.referrers(subject.digest)
-    assert [d.artifact_type for d in found] == ["application/vnd.example.signature"]
+    assert [d.artifact_type for d in found] == [SIGNATURE_TYPE]

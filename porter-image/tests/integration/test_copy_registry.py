@@ -7,15 +7,28 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from copy_test_support import PLATFORMS, make_index
+from copy_test_support import PLATFORMS, make_index, make_signature
 from porter_image.copy import CopyOptions, copy_image
 from porter_image.copy_events import BlobKind, ProgressEvent, Status
+from porter_image.distribution.client import RegistryOptions
 from porter_image.distribution.errors import RegistryNotFoundError
+from porter_image.endpoints.registry import open_repository
 from porter_image.errors import ImageError, ImageRefError
 from porter_image.layout import Layout
+from porter_image.reference import parse_docker_reference
 from porter_image.remote import inspect_remote
 from porter_specs.models import Descriptor, Platform
 from registry_support import host_of, running_registry
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_stored_credentials(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The tests' own (empty) docker and podman credential files, not the machine's."""
+    folder = tmp_path_factory.mktemp("credentials")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DOCKER_CONFIG", str(folder / "docker"))
+        patch.setenv("REGISTRY_AUTH_FILE", str(folder / "auth.json"))
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -166,3 +179,28 @@ def test_a_layout_copies_to_another_layout(busybox_image: tuple[Path, str], tmp_
     shutil.copytree(layout, tmp_path / "src")
     result = copy_image(f"oci:{tmp_path / 'src'}:{tag}", f"oci:{tmp_path / 'dst'}:copy")
     assert Layout.open(tmp_path / "dst").resolve("copy").digest == result.digest
+
+
+def test_include_referrers_copies_the_signature_of_the_image(
+    pushed: str, registry: str, busybox_image: tuple[Path, str], tmp_path: Path
+) -> None:
+    layout, tag = busybox_image
+    subject = Layout.open(layout).resolve(tag)
+    artifacts = Layout.create(tmp_path / "artifacts")
+    signature = make_signature(artifacts, "sig", subject)
+    copy_image(
+        f"oci:{artifacts.path}:sig", f"docker://{registry}/library/busybox@{signature.digest}"
+    )
+    result = copy_image(
+        pushed, f"docker://{registry}/mirror/busybox:1", CopyOptions(include_referrers=True)
+    )
+    assert result.referrers_copied == 1
+    mirror = open_repository(
+        parse_docker_reference(f"{registry}/mirror/busybox"), RegistryOptions()
+    )
+    assert [d.digest for d in mirror.referrers(subject.digest)] == [signature.digest]
+
+
+def test_include_referrers_needs_a_registry_destination(pushed: str, tmp_path: Path) -> None:
+    with pytest.raises(ImageRefError, match="needs a docker:// destination"):
+        copy_image(pushed, f"oci:{tmp_path / 'out'}:x", CopyOptions(include_referrers=True))

@@ -51,6 +51,12 @@ def progress_reporter(mode: str, quiet: bool) -> Any:
     help="Layers moved at once.",
 )
 @click.option(
+    "--include-referrers",
+    is_flag=True,
+    help="Also copy the artifacts (signatures, SBOMs) whose subject is the image, as "
+    "`oras cp -r` does (to a docker:// destination).",
+)
+@click.option(
     "--digestfile",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the digest of the copied manifest to this file.",
@@ -78,6 +84,7 @@ def command(
     retry_times: int,
     cert_dir: Path | None,
     parallel: int,
+    include_referrers: bool,
     digestfile: Path | None,
     progress_mode: str,
     quiet: bool,
@@ -106,6 +113,7 @@ def command(
         retries=retry_times,
         parallel=parallel,
         progress=reporter,
+        include_referrers=include_referrers,
     )
     try:
         result = copy_image(src, dst, options)
