@@ -71,8 +71,9 @@ def session() -> Session:
 
     ctx = click.get_current_context()
     found = ctx.find_object(Session)
-    if found is None:  # a command invoked on its own (tests): default options
-        found = ctx.ensure_object(lambda: Session(Options()))  # type: ignore[arg-type]
+    if found is None:  # the command invoked on its own, not under `porter`: default options
+        found = Session(Options())
+        ctx.obj = found
     return found
 
 

@@ -495,3 +495,15 @@ def test_prune_asks_first_and_reports_what_went(engine: FakeEngine, porter) -> N
     assert declined.returncode == 1 and not engine.seen("POST", "/containers/prune")
     result = porter("container", "prune", "-f")
     assert result.stdout == "Deleted Containers:\nabc\n\nTotal reclaimed space: 2kB\n"
+
+
+def test_a_command_invoked_on_its_own_uses_the_default_options(
+    engine: FakeEngine, monkeypatch
+) -> None:
+    from click.testing import CliRunner
+    from porter_cli.container.ls import command as ps
+
+    engine.json("GET", "/containers/json", [CONTAINER])
+    monkeypatch.setenv("PORTER_HOST", engine.host)  # type: ignore[attr-defined]
+    result = CliRunner().invoke(ps, ["-q"])
+    assert (result.exit_code, result.output) == (0, "0123456789ab\n")
