@@ -9,6 +9,7 @@ cannot be reached a round is skipped: containers keep running as they are.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -135,6 +136,8 @@ class Agent:
         self.node_id = node_id
         self.runtime = runtime
         self._loop = Periodic("cluster-agent", self.sync_once, interval)
+        self._lock = threading.Lock()
+        self._removing: set[str] = set()
 
     def sync_once(self) -> None:
         """Bring this node's containers to its tasks and report their state."""
@@ -146,12 +149,31 @@ class Agent:
         for task_id, seen in observed.items():
             if task_id not in known:
                 log.info("removing container %s of deleted task %s", seen.container_id, task_id)
-                self.runtime.remove(seen.container_id)
+                self.remove(seen.container_id)
+
+    def remove(self, container_id: str) -> None:
+        """Stop and remove a container on a thread of its own: a stop waits up to its grace
+        period, and other tasks of the node must not wait for it."""
+        with self._lock:
+            if container_id in self._removing:
+                return
+            self._removing.add(container_id)
+
+        def run() -> None:
+            try:
+                self.runtime.remove(container_id)
+            except Exception:
+                log.exception("removing container %s failed", container_id)
+            finally:
+                with self._lock:
+                    self._removing.discard(container_id)
+
+        threading.Thread(target=run, name=f"remove-{container_id[:12]}", daemon=True).start()
 
     def _sync_task(self, task: dict[str, Any], seen: Observed | None) -> None:
         if task["DesiredState"] != "running":
             if seen is not None:
-                self.runtime.remove(seen.container_id)
+                self.remove(seen.container_id)
             if task["Status"]["State"] not in ("shutdown", "complete", "failed", "rejected"):
                 self._report(task, {"State": "shutdown", "Message": "shutdown"})
             return

@@ -79,7 +79,7 @@ def update_step(service: dict[str, Any], tasks: list[dict[str, Any]], now: float
     if not outdated:
         done = "completed" if kind == "update" else "rollback_completed"
         return UpdateStep(status={**status, "State": done, "Message": f"{kind} completed"})
-    if status.pop("BatchStarted", False):
+    if status.pop("BatchStarted", False) and config["Delay"]:
         status["NextBatchAt"] = now + config["Delay"] / 1e9
         return UpdateStep(status=status)
     if now < status.get("NextBatchAt", 0):

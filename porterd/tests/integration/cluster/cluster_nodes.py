@@ -14,6 +14,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,10 +22,13 @@ from pathlib import Path
 
 import docker
 
-from ...etcd_support import EtcdCluster, etcd_cluster
-from ...network_support import entered, make_netns, remove_netns, run_in
-from ...porterd_process import PorterdProcess, ping, porterd_argv
-from ..containers_support import clean_up, client_for, import_image
+# Imported by name (as containers_support does), so that bench/cluster can use it too.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from containers_support import clean_up, client_for, import_image
+from etcd_support import EtcdCluster, etcd_cluster
+from network_support import entered, make_netns, remove_netns, run_in
+from porterd_process import PorterdProcess, ping, porterd_argv
 
 SUBNET = "10.77.0"
 ETCD_ADDRESSES = [f"{SUBNET}.{11 + index}" for index in range(3)]
@@ -119,8 +123,11 @@ class ClusterHosts:
 
 
 @contextlib.contextmanager
-def cluster_hosts(root: Path, rootfs_tar: Path) -> Iterator[ClusterHosts]:
+def cluster_hosts(
+    root: Path, rootfs_tar: Path, tags: tuple[str, ...] = ()
+) -> Iterator[ClusterHosts]:
     """Three running porterd nodes with the busybox image, and the etcd they share."""
+    root.mkdir(parents=True, exist_ok=True)
     hosts = ClusterHosts(root)
     try:
         (root / "etcd").mkdir()
@@ -131,6 +138,10 @@ def cluster_hosts(root: Path, rootfs_tar: Path) -> Iterator[ClusterHosts]:
                 hosts.start(node, store)
                 assert node.porterd is not None
                 import_image(node.porterd, rootfs_tar)
+                client = node.client()
+                for tag in tags:  # the same image under other names, for updates
+                    client.images.get("busybox:latest").tag("busybox", tag)
+                client.close()
             yield hosts
     finally:
         hosts.close()

@@ -114,3 +114,10 @@ def test_a_failure_during_a_rollback_pauses_it_rather_than_rolling_back_again() 
 def test_a_paused_update_does_nothing() -> None:
     svc = service("paused")
     assert update_step(svc, [task(svc, 1, new=False)], now=0).replace == []
+
+
+def test_without_a_delay_the_next_batch_starts_as_soon_as_one_is_up() -> None:
+    svc = service(Parallelism=1)
+    svc["UpdateStatus"]["BatchStarted"] = True
+    tasks = [task(svc, 1, new=True), task(svc, 2, new=False)]
+    assert [t["Slot"] for t in update_step(svc, tasks, now=100).replace] == [2]
