@@ -25,6 +25,16 @@ MONOLITHIC_LIMIT = 16 << 20
 OCTET_STREAM = "application/octet-stream"
 
 
+def held_bytes(range_header: str) -> int:
+    """How many bytes an upload status `Range: 0-LAST` says are held (LAST is inclusive).
+
+    `0-0` is what registries answer for an empty session as well as for one byte (CNCF
+    distribution and porter-registry alike); it is read as empty, so that nothing is skipped.
+    """
+    _, _, last = range_header.partition("-")
+    return int(last) + 1 if last.isdigit() and int(last) > 0 else 0
+
+
 class SourceBody:
     """The source blob from `start` to its end, digest-checked, reporting bytes sent."""
 
@@ -129,9 +139,7 @@ class BlobUpload:
         response = self.client.request("GET", location, self.repository.push)
         if response.status_code not in (200, 204):
             raise self.client.error(response, self.where)
-        held = response.headers.get("Range", "")
-        _, _, last = held.partition("-")
-        offset = int(last) + 1 if last.isdigit() else 0
+        offset = held_bytes(response.headers.get("Range", ""))
         if offset > self.descriptor.size:
             raise RegistryError(self.where, f"registry reports {offset} bytes received")
         new = self.repository.location(response) if "Location" in response.headers else location
