@@ -573,3 +573,14 @@ def test_network_none_leaves_run_only_loopback(base: Path, ctx: Path, tmp_path: 
     write_context(ctx, {"Dockerfile": dockerfile})
     build_ok(base, ctx, "--network", "none")
     assert (unpack(base, "out", tmp_path) / "ifaces").read_text().split() == ["lo"]
+
+
+def test_a_change_under_a_context_bind_mount_reruns_the_run(
+    base: Path, ctx: Path, tmp_path: Path
+) -> None:
+    dockerfile = "FROM busybox\nRUN --mount=type=bind,source=src,target=/src cat /src/v > /v\n"
+    write_context(ctx, {"Dockerfile": dockerfile, "src/v": "1"})
+    build_ok(base, ctx)
+    (ctx / "src" / "v").write_text("2")
+    build_ok(base, ctx)
+    assert (unpack(base, "out", tmp_path) / "v").read_text() == "2"

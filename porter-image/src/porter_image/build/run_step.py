@@ -95,7 +95,8 @@ def run_step(runner: StageRunner, run: ins.Run) -> None:
     prefix = f"|{len(arg_env)} {' '.join(arg_env)} " if arg_env else ""
     created_by = "RUN " + prefix + " ".join(argv)
     mounts = [tuple(sorted(m.options)) for m in run.mounts]
-    key = step_key(state.key, created_by, network, json.dumps(mounts))
+    sources = [_bind_content(runner, m) for m in run.mounts if m.type == "bind"]
+    key = step_key(state.key, created_by, network, json.dumps(mounts), *sources)
 
     created: list[str] = []
     script = script_heredoc(run)
@@ -113,6 +114,19 @@ def run_step(runner: StageRunner, run: ins.Run) -> None:
         _prune_copied_up(step, {os.path.dirname(path) for path in created})
 
     runner.filesystem_step(key, created_by, action, after_unmount=prune)
+
+
+def _bind_content(runner: StageRunner, mount: ins.Mount) -> str:
+    """What a bind mount shows, for the cache key: the other stage's key, or a digest of the
+    context's files there (BuildKit keys a RUN on the content of its bind mounts)."""
+    from porter_image.build.copy_step import other_stage
+
+    from_name = runner.expand(mount.get("from"))
+    if from_name:
+        return other_stage(runner, from_name).key
+    source = runner.expand(mount.get("source") or mount.get("src") or "/")
+    context = runner.builder.context
+    return context.digest(context.resolve(source, runner.where))
 
 
 def _script_mount(runner: StageRunner, script: Heredoc) -> Mount:
