@@ -272,3 +272,19 @@ def test_tls_refuses_a_certificate_of_another_ca(
     stranger = Authority(tmp_path / "other", name="another CA").issue("client", server=False)
     with pytest.raises((ssl.SSLError, ConnectionError, AssertionError)):
         _tls_ping(_tls_client(authority, stranger), tls_port)
+
+
+def test_many_clients_connecting_at_once_are_queued_not_refused(tmp_path: Path) -> None:
+    path = tmp_path / "busy.sock"
+    listener = listen(f"unix://{path}", app)  # bound and listening, but accepting nothing yet
+    clients = []
+    try:
+        for _ in range(64):
+            client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            clients.append(client)
+            client.setblocking(False)
+            client.connect(str(path))  # BlockingIOError once the backlog is full
+    finally:
+        for client in clients:
+            client.close()
+        listener.server.server_close()

@@ -54,6 +54,10 @@ class _Serving(socketserver.ThreadingMixIn):
 
     daemon_threads = True
     block_on_close = False
+    # socketserver's default backlog of 5 refuses connections when a client opens many at once
+    # (`docker rm -f` of 20 containers sends 20 requests in parallel); dockerd's Go listener
+    # takes the kernel's somaxconn.
+    request_queue_size = socket.SOMAXCONN
     app: Any
     url_scheme = "http"
 
