@@ -7,6 +7,7 @@ addresses, DNS and ports still working after porterd is killed and started again
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import subprocess
 import sys
 import time
@@ -65,6 +66,20 @@ def client(porterd: PorterdProcess) -> Iterator[docker.DockerClient]:
         container.remove(force=True)
     client.networks.prune()
     client.close()
+    assert_nothing_left(porterd)
+
+
+def assert_nothing_left(porterd: PorterdProcess) -> None:
+    """With every container and user network removed: no veth, no user bridge, no namespace,
+    no published port rule and no lease is left."""
+    links = in_namespace(porterd, "ip", "-o", "link", "show")
+    assert "veth" not in links
+    assert "br-" not in links
+    assert " dnat ip" not in in_namespace(porterd, "nft", "list", "table", "inet", "porter")
+    netns = porterd.workdir / "exec" / "netns"
+    assert not netns.exists() or list(netns.iterdir()) == []
+    with contextlib.closing(sqlite3.connect(porterd.workdir / "data" / "porterd.db")) as db:
+        assert db.execute("SELECT count(*) FROM leases").fetchone() == (0,)
 
 
 def unique(prefix: str) -> str:
@@ -232,11 +247,7 @@ def test_removing_containers_and_networks_leaves_nothing_behind(
     container = serve(client, network=network.name, ports={"80/tcp": 18093})
     container.remove(force=True)
     network.remove()
-    links = in_namespace(porterd, "ip", "-o", "link", "show")
-    assert "veth" not in links
-    assert "br-" not in links
-    assert "18093" not in in_namespace(porterd, "nft", "list", "ruleset")
-    assert list((porterd.workdir / "exec" / "netns").iterdir()) == []
+    assert_nothing_left(porterd)
 
 
 def test_network_none_has_only_loopback(client: docker.DockerClient) -> None:
