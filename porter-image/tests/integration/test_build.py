@@ -584,3 +584,11 @@ def test_a_change_under_a_context_bind_mount_reruns_the_run(
     (ctx / "src" / "v").write_text("2")
     build_ok(base, ctx)
     assert (unpack(base, "out", tmp_path) / "v").read_text() == "2"
+
+
+def test_source_date_epoch_is_not_served_layers_cached_without_it(base: Path, ctx: Path) -> None:
+    write_context(ctx, {"Dockerfile": "FROM busybox\nCOPY f /f\n", "f": "1"})
+    build_ok(base, ctx)
+    with_epoch = build_ok(base, ctx, env={"SOURCE_DATE_EPOCH": "1700000000"})
+    fresh = build_ok(base, ctx, "--no-cache", env={"SOURCE_DATE_EPOCH": "1700000000"})
+    assert with_epoch == fresh

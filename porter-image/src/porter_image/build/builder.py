@@ -69,6 +69,9 @@ class Builder:
         self.root = Path(layout.path) / BUILD_FOLDER
         self.workspace = self.root / "tmp" / uuid.uuid4().hex[:12]
         self.created = timestamp(options.source_date_epoch)
+        # what changes every layer's bytes is part of every key: SOURCE_DATE_EPOCH (mtimes,
+        # created times) and the layers' compression
+        self.salt = json.dumps([options.source_date_epoch, options.compression])
         self.stages: dict[int, StageState] = {}
         self.consumed: set[str] = set(PROXY_ARGS)  # build args some ARG declared
 
@@ -229,7 +232,7 @@ class Builder:
                 raise BuildError(where, f"stage {image!r} was not built")
             return self.stages[earlier.index].fork()
         if image.lower() == "scratch":
-            key = step_key("", "scratch", str(platform))
+            key = step_key(self.salt, "scratch", str(platform))
             return StageState(scratch_config(platform), [], key, self.created)
         return self.image_state(image, where, platform)
 
@@ -264,7 +267,7 @@ class Builder:
         config = copy.deepcopy(document["config"])
         config.setdefault("config", {})
         layers = [Descriptor.from_json(layer) for layer in document["layers"]]
-        key = step_key("", "FROM", document["manifest"])
+        key = step_key(self.salt, "FROM", document["manifest"])
         return StageState(config, layers, key, self.created)
 
     def _pull(self, image: str, where: str, platform: Platform) -> Image:
