@@ -82,7 +82,8 @@ def daemon_errors_exit_125(function: Any) -> Any:
 @daemon_errors_exit_125
 def command(image: str, command: tuple[str, ...], **options: Any) -> None:
     """Create a new container."""
-    config = build_config(image, command, options, detach=True)
+    # as docker create: stdout and stderr attachable, stdin once with -i (start -ai relies on it)
+    config = build_config(image, command, options, detach=False)
     click.echo(
         create_container(
             config, options["name"], options["platform"], options["pull"], options["cidfile"]

@@ -290,3 +290,29 @@ def test_an_exported_filesystem_imports_as_an_image(
         assert target.porter(*RUN, "--rm", image).stdout == "from import\n"
     finally:
         target.porter("rmi", image)
+
+
+def test_create_then_start_attached_with_stdin(target: Target) -> None:
+    name = target.name("created")
+    created = target.porter(
+        "create",
+        "-i",
+        "--name",
+        name,
+        "--network",
+        "none",
+        target.image,
+        "sh",
+        "-c",
+        "read line; echo got $line; exit 6",
+    )
+    assert created.returncode == 0, created.stderr
+    try:
+        assert (
+            target.porter("ps", "-a", "--filter", f"name={name}", "--format", "{{.State}}").stdout
+            == "created\n"
+        )
+        result = target.porter("start", "-ai", name, input="hello\n")
+        assert (result.returncode, result.stdout) == (6, "got hello\n"), result.stderr
+    finally:
+        target.porter("rm", "-f", name)
