@@ -30,6 +30,7 @@ from porter_image.distribution.tls import DOCKER_CERTS_D
 from porter_image.endpoints.base import ImageDestination, ImageSource
 from porter_image.endpoints.open import open_destination, open_source
 from porter_image.errors import ImageError, ImageRefError
+from porter_image.manifest_format import convert
 from porter_image.transport import ImageName, RegistryName, parse_image_name
 
 # An index may hold indexes; deeper than this is refused (and so is an index holding itself).
@@ -58,6 +59,10 @@ class CopyOptions:
     # also copy the artifacts (signatures, SBOMs) whose subject is a copied manifest, and
     # theirs in turn, as `oras cp -r` does; the destination must be a registry
     include_referrers: bool = False
+    # "oci" or "v2s2" to convert manifests (digests change), None to keep them as they are
+    format: str | None = None
+    # refuse any change that would give a manifest a new digest
+    preserve_digests: bool = False
 
     def registry_options(self, source: bool) -> RegistryOptions:
         return RegistryOptions(
@@ -102,6 +107,10 @@ def copy_image(
         destination = open_destination(dst_name, options.registry_options(source=False))
         failed = True
         try:
+            if options.include_referrers and options.format is not None:
+                raise ImageRefError(
+                    str(dst_name), "--include-referrers keeps manifests as they are: no --format"
+                )
             if options.include_referrers and not isinstance(dst_name, RegistryName):
                 raise ImageRefError(
                     str(dst_name), "--include-referrers needs a docker:// destination"
@@ -166,46 +175,63 @@ class _Copier:
     # -- manifests -------------------------------------------------------------------------
 
     def copy_top(self, top: RawManifest) -> RawManifest:
+        """Copy what `top` names; returns the manifest written (converted, perhaps)."""
         if not top.is_index:
-            self.copy_manifest(top)
-            return top
+            return self.copy_manifest(top)
         if self.options.all_platforms:
-            self.copy_index(top, 0)
-            return top
+            return self.copy_index(top, 0)
         child = choose_platform(top, self.options.platform or Platform.host())
         manifest = self.source.manifest(child.digest)
         if manifest.is_index:
             raise ManifestRefusedError(str(child.digest), "a platform's manifest is an index")
         self.counts.platforms.append(str(child.platform))
-        self.copy_manifest(manifest)
-        return manifest
+        return self.copy_manifest(manifest)
 
-    def copy_index(self, index: RawManifest, depth: int) -> None:
+    def copy_index(self, index: RawManifest, depth: int) -> RawManifest:
         if depth >= MAX_INDEX_DEPTH:
             raise ManifestRefusedError(str(index.digest), f"indexes nested deeper than {depth}")
+        written: dict[str, Descriptor] = {}
         for child in _children(index):
             if child.digest == index.digest:
                 raise ManifestRefusedError(str(index.digest), "the index lists itself")
             manifest = self.source.manifest(child.digest)
             if manifest.is_index:
-                self.copy_index(manifest, depth + 1)
+                final = self.copy_index(manifest, depth + 1)
             else:
                 if child.platform is not None:
                     self.counts.platforms.append(str(child.platform))
-                self.copy_manifest(manifest)
-        self.destination.put_manifest(index)
-        self.copied.append(index.digest)
+                final = self.copy_manifest(manifest)
+            written[str(child.digest)] = final.descriptor
+        final = self._converted(index, written)
+        self.destination.put_manifest(final)
+        self.copied.append(final.digest)
+        return final
 
-    def copy_manifest(self, raw: RawManifest) -> None:
+    def copy_manifest(self, raw: RawManifest) -> RawManifest:
         manifest = _manifest(raw)
         blobs = [(manifest.config, BlobKind.CONFIG)]
         blobs += [(layer, BlobKind.LAYER) for layer in manifest.layers]
+        final = self._converted(raw)
         workers = max(1, self.options.parallel)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="porter-copy") as pool:
             for future in [pool.submit(self.copy_blob, d, kind) for d, kind in blobs]:
                 future.result()
-        self.destination.put_manifest(raw)
-        self.copied.append(raw.digest)
+        self.destination.put_manifest(final)
+        self.copied.append(final.digest)
+        return final
+
+    def _converted(
+        self, raw: RawManifest, children: dict[str, Descriptor] | None = None
+    ) -> RawManifest:
+        if self.options.format is None:
+            return raw
+        final = convert(raw, self.options.format, children)
+        if self.options.preserve_digests and final.digest != raw.digest:
+            raise ImageError(
+                f"manifest {raw.digest}",
+                f"converting to {self.options.format} would change its digest (--preserve-digests)",
+            )
+        return final
 
     def copy_referrers(self, depth: int) -> None:
         """Copy what refers to the manifests copied so far, then what refers to those."""
@@ -215,7 +241,6 @@ class _Copier:
                 manifest = self.source.manifest(referrer.digest)
                 if manifest.is_index:
                     self.copy_index(manifest, 0)
-                    self.copied.append(manifest.digest)
                 else:
                     self.copy_manifest(manifest)
                 self.referrers += 1

@@ -17,6 +17,9 @@ from porter_image.errors import ImageError, ImageRefError
 from porter_image.layout import Layout
 from porter_image.reference import parse_docker_reference
 from porter_image.remote import inspect_remote
+from porter_specs import media_types
+from porter_specs.canonical import canonical_json
+from porter_specs.digest import from_bytes
 from porter_specs.models import Descriptor, Platform
 from registry_support import host_of, running_registry
 
@@ -204,3 +207,76 @@ def test_include_referrers_copies_the_signature_of_the_image(
 def test_include_referrers_needs_a_registry_destination(pushed: str, tmp_path: Path) -> None:
     with pytest.raises(ImageRefError, match="needs a docker:// destination"):
         copy_image(pushed, f"oci:{tmp_path / 'out'}:x", CopyOptions(include_referrers=True))
+
+
+# -- formats ----------------------------------------------------------------------------------
+
+
+def test_v2s2_writes_docker_media_types_and_reports_the_new_digest(
+    registry: str, busybox_image: tuple[Path, str]
+) -> None:
+    layout, tag = busybox_image
+    result = copy_image(
+        f"oci:{layout}:{tag}", f"docker://{registry}/formats/bb:v2s2", CopyOptions(format="v2s2")
+    )
+    image = inspect_remote(f"{registry}/formats/bb:v2s2")
+    assert image.descriptor.media_type == media_types.DOCKER_MANIFEST
+    assert image.manifest["config"]["mediaType"] == media_types.DOCKER_CONFIG
+    assert {d.media_type for d in image.layers} <= {media_types.DOCKER_LAYER_TAR_GZIP}
+    assert result.digest == image.descriptor.digest != Layout.open(layout).resolve(tag).digest
+
+
+def test_oci_to_v2s2_and_back_is_the_original_without_its_annotations(
+    registry: str, busybox_image: tuple[Path, str], tmp_path: Path
+) -> None:
+    layout, tag = busybox_image
+    to_v2s2, to_oci = CopyOptions(format="v2s2"), CopyOptions(format="oci")
+    copy_image(f"oci:{layout}:{tag}", f"docker://{registry}/formats/bb:rt", to_v2s2)
+    back = copy_image(f"docker://{registry}/formats/bb:rt", f"oci:{tmp_path / 'b'}:v1", to_oci)
+    original = Layout.open(layout)
+    document = original.read_json(original.resolve(tag))
+    del document["annotations"]  # schema 2 has none
+    assert back.digest == from_bytes(canonical_json(document))
+
+
+def test_preserve_digests_refuses_a_conversion(
+    registry: str, busybox_image: tuple[Path, str]
+) -> None:
+    layout, tag = busybox_image
+    options = CopyOptions(format="v2s2", preserve_digests=True)
+    with pytest.raises(ImageError, match="preserve-digests"):
+        copy_image(f"oci:{layout}:{tag}", f"docker://{registry}/formats/bb:kept", options)
+    assert not inspect_remote_exists(registry, "formats/bb:kept")
+
+
+def inspect_remote_exists(registry: str, name: str) -> bool:
+    try:
+        inspect_remote(f"{registry}/{name}")
+    except RegistryNotFoundError:
+        return False
+    return True
+
+
+def test_a_whole_index_becomes_a_manifest_list(
+    two_platforms: tuple[Layout, Descriptor], registry: str
+) -> None:
+    layout, index = two_platforms
+    options = CopyOptions(all_platforms=True, format="v2s2")
+    result = copy_image(f"{layout.path}:multi", f"docker://{registry}/formats/multi:1", options)
+    assert result.media_type == media_types.DOCKER_MANIFEST_LIST and result.digest != index.digest
+    arm = inspect_remote(f"{registry}/formats/multi:1", platform=Platform.parse("linux/arm64"))
+    assert arm.index is not None and arm.descriptor.media_type == media_types.DOCKER_MANIFEST
+
+
+def test_an_artifact_cannot_become_v2s2(
+    busybox_image: tuple[Path, str], registry: str, tmp_path: Path
+) -> None:
+    layout, tag = busybox_image
+    artifacts = Layout.create(tmp_path / "artifacts")
+    make_signature(artifacts, "sig", Layout.open(layout).resolve(tag))
+    with pytest.raises(ImageError, match="cannot be Docker schema 2"):
+        copy_image(
+            f"{artifacts.path}:sig",
+            f"docker://{registry}/formats/sig:1",
+            CopyOptions(format="v2s2"),
+        )

@@ -20,6 +20,7 @@ from porter_image.cli.registry_options import (
 )
 from porter_image.copy import DEFAULT_PARALLEL, CopyOptions, copy_image
 from porter_image.distribution.tls import DOCKER_CERTS_D
+from porter_image.manifest_format import FORMATS
 from porter_image.transport import ImageName
 
 
@@ -49,6 +50,18 @@ def progress_reporter(mode: str, quiet: bool) -> Any:
     default=DEFAULT_PARALLEL,
     show_default=True,
     help="Layers moved at once.",
+)
+@click.option(
+    "--format",
+    "manifest_format",
+    type=click.Choice(FORMATS),
+    help="Write manifests as OCI or Docker schema 2 (v2s2), converting where needed; the "
+    "new digests are reported (default: as they are).",
+)
+@click.option(
+    "--preserve-digests",
+    is_flag=True,
+    help="Refuse any change that would give a manifest a new digest.",
 )
 @click.option(
     "--include-referrers",
@@ -84,6 +97,8 @@ def command(
     retry_times: int,
     cert_dir: Path | None,
     parallel: int,
+    manifest_format: str | None,
+    preserve_digests: bool,
     include_referrers: bool,
     digestfile: Path | None,
     progress_mode: str,
@@ -114,6 +129,8 @@ def command(
         parallel=parallel,
         progress=reporter,
         include_referrers=include_referrers,
+        format=manifest_format,
+        preserve_digests=preserve_digests,
     )
     try:
         result = copy_image(src, dst, options)
