@@ -456,3 +456,31 @@ def test_dns_flags_shape_resolv_conf_on_the_default_and_a_user_network(
     user = run(client, "cat /etc/resolv.conf", network=network.name, **options)
     assert user.splitlines()[0] == "nameserver 127.0.0.11"
     assert "# ExtServers: [192.0.2.9]" in user
+
+
+def test_a_created_container_connected_before_start_is_on_both_networks(
+    client: docker.DockerClient,
+) -> None:
+    extra = client.networks.create(unique("extra"))
+    name = unique("late")
+    container = client.containers.create(IMAGE, ["sh", "-c", SERVE], name=name)
+    extra.connect(container, aliases=["second"])
+    container.start()
+    networks = client.api.inspect_container(container.id)["NetworkSettings"]["Networks"]
+    assert set(networks) == {"bridge", extra.name}
+    assert PAGE in run(client, fetch_script("second"), network=extra.name)
+    assert PAGE in run(client, fetch_script(networks["bridge"]["IPAddress"]))
+
+
+def test_network_events_are_published(client: docker.DockerClient) -> None:
+    since = int(time.time()) - 1
+    network = client.networks.create(unique("events"))
+    container = client.containers.create(IMAGE, ["true"])
+    network.connect(container)
+    network.disconnect(container)
+    network.remove()
+    events = client.events(
+        since=since, until=int(time.time()) + 1, decode=True, filters={"type": "network"}
+    )
+    actions = [event["Action"] for event in events if event["Actor"]["ID"] == network.id]
+    assert actions == ["create", "connect", "disconnect", "destroy"]
