@@ -12,6 +12,8 @@ written last, after every manifest and blob under it, so a failed copy shows not
 
 from __future__ import annotations
 
+import functools
+import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,10 +29,11 @@ from porter_image.distribution.client import RegistryOptions
 from porter_image.distribution.errors import ManifestRefusedError, RegistryUnavailableError
 from porter_image.distribution.manifests import RawManifest
 from porter_image.distribution.tls import DOCKER_CERTS_D
-from porter_image.endpoints.base import ImageDestination, ImageSource
+from porter_image.endpoints.base import BlobOpener, ImageDestination, ImageSource
 from porter_image.endpoints.open import open_destination, open_source
 from porter_image.errors import ImageError, ImageRefError
 from porter_image.manifest_format import convert
+from porter_image.recompress import compression_of, recompress, target_media_type, with_layers
 from porter_image.transport import ImageName, RegistryName, parse_image_name
 
 # An index may hold indexes; deeper than this is refused (and so is an index holding itself).
@@ -63,6 +66,8 @@ class CopyOptions:
     format: str | None = None
     # refuse any change that would give a manifest a new digest
     preserve_digests: bool = False
+    # recompress layers ("gzip", "zstd", "none"); None keeps them as they are
+    dest_compress: str | None = None
 
     def registry_options(self, source: bool) -> RegistryOptions:
         return RegistryOptions(
@@ -209,13 +214,19 @@ class _Copier:
 
     def copy_manifest(self, raw: RawManifest) -> RawManifest:
         manifest = _manifest(raw)
-        blobs = [(manifest.config, BlobKind.CONFIG)]
-        blobs += [(layer, BlobKind.LAYER) for layer in manifest.layers]
-        final = self._converted(raw)
+        docker = raw.media_type == media_types.DOCKER_MANIFEST
+        if self.options.format is not None:
+            docker = self.options.format == "v2s2"
+        self._converted(raw)  # refuse what cannot be converted before moving any blob
         workers = max(1, self.options.parallel)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="porter-copy") as pool:
-            for future in [pool.submit(self.copy_blob, d, kind) for d, kind in blobs]:
-                future.result()
+            config = pool.submit(self.copy_blob, manifest.config, BlobKind.CONFIG)
+            futures = [pool.submit(self.copy_layer, d, docker) for d in manifest.layers]
+            layers = [future.result() for future in futures]
+            config.result()
+        if layers != list(manifest.layers):
+            raw = self._checked_change(raw, with_layers(raw, layers), "recompressing layers")
+        final = self._converted(raw)
         self.destination.put_manifest(final)
         self.copied.append(final.digest)
         return final
@@ -226,10 +237,12 @@ class _Copier:
         if self.options.format is None:
             return raw
         final = convert(raw, self.options.format, children)
+        return self._checked_change(raw, final, f"converting to {self.options.format}")
+
+    def _checked_change(self, raw: RawManifest, final: RawManifest, how: str) -> RawManifest:
         if self.options.preserve_digests and final.digest != raw.digest:
             raise ImageError(
-                f"manifest {raw.digest}",
-                f"converting to {self.options.format} would change its digest (--preserve-digests)",
+                f"manifest {raw.digest}", f"{how} would change its digest (--preserve-digests)"
             )
         return final
 
@@ -249,6 +262,20 @@ class _Copier:
 
     # -- blobs -----------------------------------------------------------------------------
 
+    def copy_layer(self, layer: Descriptor, docker: bool) -> Descriptor:
+        """Copy a layer, recompressed when asked; returns the descriptor written."""
+        wanted = self.options.dest_compress
+        current = compression_of(layer.media_type)
+        if wanted is None or current is None or current == wanted:
+            self.copy_blob(layer, BlobKind.LAYER)
+            return layer
+        media_type = target_media_type(wanted, docker, f"layer {layer.digest}")
+        with tempfile.TemporaryDirectory(prefix="porter-recompress-") as folder:
+            with self.source.open_blob(layer) as stream:
+                new, path = recompress(stream, layer, wanted, media_type, Path(folder))
+            self._store(new, BlobKind.LAYER, functools.partial(open, path, "rb"))
+        return new
+
     def copy_blob(self, descriptor: Descriptor, kind: BlobKind) -> None:
         if descriptor.urls and descriptor.media_type in _FOREIGN:
             return  # a foreign layer is fetched from its URLs by whoever runs it
@@ -262,12 +289,23 @@ class _Copier:
             self._count(mounted=1)
             self.emit(descriptor, kind, Status.MOUNTED, detail=origin.repository)
             return
-        self._transfer(descriptor, kind)
+        self._transfer(descriptor, kind, lambda: self.source.open_blob(descriptor))
         self._count(copied=1, size=descriptor.size)
         done = Status.PUSHED if self.pushing else Status.DOWNLOADED
         self.emit(descriptor, kind, done, descriptor.size)
 
-    def _transfer(self, descriptor: Descriptor, kind: BlobKind) -> None:
+    def _store(self, descriptor: Descriptor, kind: BlobKind, opener: BlobOpener) -> None:
+        """Store a blob made here (a recompressed layer), unless the destination has it."""
+        if self.destination.has_blob(descriptor):
+            self._count(skipped=1)
+            self.emit(descriptor, kind, Status.LAYER_EXISTS if self.pushing else Status.EXISTS)
+            return
+        self._transfer(descriptor, kind, opener)
+        self._count(copied=1, size=descriptor.size)
+        done = Status.PUSHED if self.pushing else Status.DOWNLOADED
+        self.emit(descriptor, kind, done, descriptor.size)
+
+    def _transfer(self, descriptor: Descriptor, kind: BlobKind, opener: BlobOpener) -> None:
         """Store the blob, starting again after a dropped stream (the registry's retries are
         per request; a stream that breaks half-way is retried here)."""
         status = Status.PUSHING if self.pushing else Status.DOWNLOADING
@@ -280,9 +318,7 @@ class _Copier:
                 self.emit(descriptor, kind, status, done)
 
             try:
-                self.destination.put_blob(
-                    descriptor, lambda: self.source.open_blob(descriptor), advance
-                )
+                self.destination.put_blob(descriptor, opener, advance)
                 return
             except RegistryUnavailableError as exc:
                 if attempt == self.options.retries:

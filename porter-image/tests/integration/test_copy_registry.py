@@ -14,6 +14,7 @@ from porter_image.distribution.client import RegistryOptions
 from porter_image.distribution.errors import RegistryNotFoundError
 from porter_image.endpoints.registry import open_repository
 from porter_image.errors import ImageError, ImageRefError
+from porter_image.image import load_image
 from porter_image.layout import Layout
 from porter_image.reference import parse_docker_reference
 from porter_image.remote import inspect_remote
@@ -280,3 +281,41 @@ def test_an_artifact_cannot_become_v2s2(
             f"docker://{registry}/formats/sig:1",
             CopyOptions(format="v2s2"),
         )
+
+
+# -- recompression ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("compression", ["zstd", "none"])
+def test_dest_compress_rewrites_layers_and_keeps_the_diff_ids(
+    registry: str, busybox_image: tuple[Path, str], tmp_path: Path, compression: str
+) -> None:
+    layout, tag = busybox_image
+    options = CopyOptions(dest_compress=compression)
+    pushed = copy_image(f"oci:{layout}:{tag}", f"docker://{registry}/zz/bb:{compression}", options)
+    image = inspect_remote(f"{registry}/zz/bb:{compression}")
+    assert image.descriptor.digest == pushed.digest
+    expected = media_types.LAYER_TAR_ZSTD if compression == "zstd" else media_types.LAYER_TAR
+    assert [d.media_type for d in image.layers] == [expected]
+    copy_image(f"docker://{registry}/zz/bb:{compression}", f"oci:{tmp_path / 'b'}:v1")
+    back = load_image(Layout.open(tmp_path / "b"), "v1")
+    assert back.config.diff_ids == load_image(Layout.open(layout), tag).config.diff_ids
+    assert Layout.open(tmp_path / "b").fsck() == []
+
+
+def test_zstd_layers_cannot_be_docker_schema_2(
+    registry: str, busybox_image: tuple[Path, str]
+) -> None:
+    layout, tag = busybox_image
+    options = CopyOptions(dest_compress="zstd", format="v2s2")
+    with pytest.raises(ImageError, match="no zstd layers"):
+        copy_image(f"oci:{layout}:{tag}", f"docker://{registry}/zz/bb:docker", options)
+
+
+def test_preserve_digests_refuses_recompression(
+    registry: str, busybox_image: tuple[Path, str]
+) -> None:
+    layout, tag = busybox_image
+    options = CopyOptions(dest_compress="zstd", preserve_digests=True)
+    with pytest.raises(ImageError, match="recompressing layers would change"):
+        copy_image(f"oci:{layout}:{tag}", f"docker://{registry}/zz/bb:kept", options)

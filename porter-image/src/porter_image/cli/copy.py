@@ -21,6 +21,7 @@ from porter_image.cli.registry_options import (
 from porter_image.copy import DEFAULT_PARALLEL, CopyOptions, copy_image
 from porter_image.distribution.tls import DOCKER_CERTS_D
 from porter_image.manifest_format import FORMATS
+from porter_image.recompress import COMPRESSIONS
 from porter_image.transport import ImageName
 
 
@@ -57,6 +58,11 @@ def progress_reporter(mode: str, quiet: bool) -> Any:
     type=click.Choice(FORMATS),
     help="Write manifests as OCI or Docker schema 2 (v2s2), converting where needed; the "
     "new digests are reported (default: as they are).",
+)
+@click.option(
+    "--dest-compress",
+    type=click.Choice(COMPRESSIONS),
+    help="Recompress layers that are not compressed so (default: keep them as they are).",
 )
 @click.option(
     "--preserve-digests",
@@ -98,6 +104,7 @@ def command(
     cert_dir: Path | None,
     parallel: int,
     manifest_format: str | None,
+    dest_compress: str | None,
     preserve_digests: bool,
     include_referrers: bool,
     digestfile: Path | None,
@@ -131,6 +138,7 @@ def command(
         include_referrers=include_referrers,
         format=manifest_format,
         preserve_digests=preserve_digests,
+        dest_compress=dest_compress,
     )
     try:
         result = copy_image(src, dst, options)
