@@ -32,21 +32,34 @@ def load_cgroup(saved: dict) -> object | None:
     path = saved.get("cgroupPath")
     if not path:
         return None
-    return _SavedCgroup(path)
+    return _SavedCgroup(path, saved.get("cgroupDirs"))
 
 
 class _SavedCgroup:
-    """A container's saved cgroup, opened on first use: building a manager reads the host's
-    mounts, and `start`, `delete` of a stopped container or `state` of a created one never
-    need it."""
+    """A container's saved cgroup, opened on first use: building a manager reads and parses
+    the host's mount table, and `start` or `state` of a created container never need it. Nor
+    does `delete` of a stopped one: create saved the cgroup's directories, which is all that
+    removing them takes (as runc keeps its cgroup paths in its state)."""
 
-    __slots__ = ("_manager", "_path")
+    __slots__ = ("_dirs", "_manager", "_path")
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, dirs: list[str] | None = None) -> None:
         self._path = path
+        self._dirs = dirs  # None: saved by a runtime that did not record them
         self._manager: object | None = None
 
+    def destroy(self) -> None:
+        if self._manager is not None or self._dirs is None:
+            self._opened().destroy()
+            return
+        from porter_runtime.cgroups.base import rmdir_each
+
+        rmdir_each(self._dirs)
+
     def __getattr__(self, name: str) -> object:
+        return getattr(self._opened(), name)
+
+    def _opened(self) -> object:
         if self._manager is None:
             try:
                 from porter_runtime.cgroups import load_cgroup_manager
@@ -55,7 +68,7 @@ class _SavedCgroup:
 
                 raise CgroupsUnavailableError(f"cgroup {self._path}: no cgroups package") from exc
             self._manager = load_cgroup_manager(self._path)
-        return getattr(self._manager, name)
+        return self._manager
 
 
 def container_pids(saved: dict, cgroup: object | None) -> list[int]:

@@ -187,6 +187,8 @@ def _save_created(cdir: state.ContainerDir, saved: dict, undo: Undo, pid_file: s
     """Save the state with the init's start time (which tells it from a later process with
     its pid) and the mounts it left on the host, then write the pid file."""
     saved["startTime"] = state.process_start_time(saved["pid"])
+    if undo.cgroup is not None:
+        saved["cgroupDirs"] = undo.cgroup.directories()
     if undo.host_rootfs:
         from porter_runtime import hostmounts
 

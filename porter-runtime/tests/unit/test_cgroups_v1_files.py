@@ -239,3 +239,10 @@ def test_load_restores_saved_per_controller_paths(monkeypatch):
 def test_load_refuses_a_relative_path():
     with pytest.raises(CgroupError, match="must be absolute"):
         load_cgroup_manager("ctr")
+
+
+def test_directories_are_one_per_hierarchy(tmp_path):
+    mounts = {"cpu": str(tmp_path / "cpu,cpuacct"), "cpuacct": str(tmp_path / "cpu,cpuacct")}
+    mounts["pids"] = str(tmp_path / "pids")
+    manager = CgroupV1Manager("/ctr", mounts=mounts)
+    assert manager.directories() == [str(tmp_path / "cpu,cpuacct/ctr"), str(tmp_path / "pids/ctr")]

@@ -12,6 +12,10 @@ import os
 
 from porter_specs.errors import PorterError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds at every runtime start
+    from collections.abc import Iterable
+
 CGROUP_ROOT = "/sys/fs/cgroup"
 CGROUP2_SUPER_MAGIC = 0x63677270
 
@@ -81,6 +85,19 @@ def rmdir_bounded(directory: str, attempts: int = 10) -> None:
                 raise CgroupError(directory, "rmdir", e.strerror or str(e)) from e
             time.sleep(delay)
             delay = min(delay * 2, 0.2)
+
+
+def rmdir_each(directories: Iterable[str]) -> None:
+    """`rmdir_bounded` every directory (a v1 container has one per hierarchy), all of them
+    tried even when one fails; the first failure is raised afterwards."""
+    first: CgroupError | None = None
+    for directory in directories:
+        try:
+            rmdir_bounded(directory)
+        except CgroupError as e:
+            first = first or e
+    if first is not None:
+        raise first
 
 
 def _procs(directory: str) -> list[int]:

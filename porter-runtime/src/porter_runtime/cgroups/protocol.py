@@ -48,6 +48,10 @@ class CgroupManager(Protocol):
     def stats(self) -> dict[str, Any]:
         """The "data" object of runc's `events --stats`."""
 
+    def directories(self) -> list[str]:
+        """The cgroup's directories, one per hierarchy, as `destroy` removes them (saved in
+        the container's state, so that delete needs neither the mount table nor a manager)."""
+
     def destroy(self) -> None:
         """Remove the cgroup directories; kills nothing; safe to call twice."""
 

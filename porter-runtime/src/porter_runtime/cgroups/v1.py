@@ -12,7 +12,7 @@ import errno
 import os
 
 from porter_runtime.cgroups import files
-from porter_runtime.cgroups.base import CgroupError, rmdir_bounded, warn
+from porter_runtime.cgroups.base import CgroupError, rmdir_each, warn
 from porter_runtime.cgroups.paths import UNIFIED, v1_mounts
 
 TYPE_CHECKING = False
@@ -167,15 +167,11 @@ class CgroupV1Manager:
 
         return v1_stats.collect(self.dirs)
 
+    def directories(self) -> list[str]:
+        return list(self._unique_dirs())
+
     def destroy(self) -> None:
-        first: CgroupError | None = None
-        for d in self._unique_dirs():
-            try:
-                rmdir_bounded(d)
-            except CgroupError as e:
-                first = first or e
-        if first is not None:
-            raise first
+        rmdir_each(self._unique_dirs())
 
 
 _DENIED = (errno.EACCES, errno.EPERM, errno.EROFS)

@@ -103,6 +103,9 @@ class CgroupV2Manager:
         """SIGKILL every process in the cgroup at once (cgroup.kill, Linux 5.14+)."""
         files.write(self.dir, "cgroup.kill", 1)
 
+    def directories(self) -> list[str]:
+        return [self.dir]
+
     def destroy(self) -> None:
         rmdir_bounded(self.dir)
 
