@@ -1,8 +1,8 @@
 """The cost of networking: `run --rm busybox true` on the default network against
 `--network none`, for porterd (through the docker CLI), podman and, where it starts in a
 namespace of its own, dockerd; and the request rate through a published port (wrk from the
-namespace side, over 127.0.0.1 and over the namespace's own address: the kernel's DNAT path)
-against a direct connection to the container's address.
+namespace side, over 127.0.0.1 and over the namespace's own address: the kernel's DNAT path;
+over [::1]: porterd's userland proxy) against a direct connection to the container's address.
 
     .venv/bin/python bench/network/run.py [--reps 10] [--seconds 5] [--engines porterd,podman]
 
@@ -94,6 +94,10 @@ def port_rates(
             namespace, f"http://127.0.0.1:{PUBLISHED}/", seconds
         )
         rates["published, own address"] = wrk_rate(namespace, f"http://{own}:{PUBLISHED}/", seconds)
+        with contextlib.suppress(RuntimeError):  # an engine with nothing on [::1]
+            rates["published, [::1] (userland proxy)"] = wrk_rate(
+                namespace, f"http://[::1]:{PUBLISHED}/", seconds
+            )
         return rates
     finally:
         subprocess.run([*cli, "rm", "-f", name], capture_output=True, timeout=120, check=False)

@@ -280,17 +280,17 @@ def test_the_docker_cli_creates_lists_inspects_and_removes_a_network(
 
 
 @needs_docker_cli
-def test_docker_run_with_a_network_and_a_fixed_address(porterd: PorterdProcess) -> None:
+def test_docker_run_with_a_network_and_a_fixed_address(
+    client: docker.DockerClient, porterd: PorterdProcess
+) -> None:
     name = unique("fixed")
     docker_cli(porterd, "network", "create", "--subnet", "10.124.0.0/24", name)
-    try:
-        result = docker_cli(
-            porterd, "run", "--rm", "--network", name, "--ip", "10.124.0.50", IMAGE,
-            "ip", "-o", "-4", "addr", "show", "eth0",
-        )  # fmt: skip
-        assert "10.124.0.50/24" in result.stdout, result.stderr
-    finally:
-        docker_cli(porterd, "network", "rm", name)
+    started = docker_cli(
+        porterd, "run", "-d", "--network", name, "--ip", "10.124.0.50", IMAGE, "sh", "-c", SERVE
+    )
+    assert started.returncode == 0, started.stderr
+    assert address_on(client, started.stdout.strip(), name) == "10.124.0.50"
+    assert PAGE in run(client, fetch_script("10.124.0.50"), network=name)
 
 
 @contextlib.contextmanager

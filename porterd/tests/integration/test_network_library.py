@@ -192,6 +192,12 @@ def test_a_published_port_answers_on_loopback(host: Host, web: ContainerRef) -> 
     assert fetch("http://127.0.0.1:18080/") == "hello from the container\n"
 
 
+def test_a_published_port_answers_on_ipv6_loopback_through_the_userland_proxy(
+    host: Host, web: ContainerRef
+) -> None:
+    assert fetch("http://[::1]:18080/") == "hello from the container\n"
+
+
 def test_a_published_port_answers_on_the_hosts_own_address(host: Host, web: ContainerRef) -> None:
     subprocess.run(["ip", "addr", "add", "198.51.100.7/32", "dev", "lo"], check=True)
     assert fetch("http://198.51.100.7:18080/") == "hello from the container\n"

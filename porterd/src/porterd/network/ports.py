@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from porterd.errors import Conflict, InvalidParameter
+from porterd.network.proxy import LoopbackProxy, loopback6_listener
 
 
 @dataclass(frozen=True)
@@ -49,10 +50,16 @@ def port_bindings(document: dict[str, Any] | None, container_id: str = "") -> li
 class PortReservations:
     def __init__(self) -> None:
         self._held: dict[str, list[tuple[PortBinding, socket.socket]]] = {}
+        self._proxies: dict[str, list[LoopbackProxy]] = {}
         self._lock = threading.Lock()
 
-    def reserve(self, container_id: str, wanted: Iterable[PortBinding]) -> list[PortBinding]:
-        """Bind each port (all or none); an ephemeral one gets its number here."""
+    def reserve(
+        self, container_id: str, wanted: Iterable[PortBinding], target: str = ""
+    ) -> list[PortBinding]:
+        """Bind each port (all or none); an ephemeral one gets its number here. With the
+        container's IPv4 address as `target`, a TCP port published on every address is also
+        relayed from [::1] by the userland proxy."""
+        self.release(container_id)  # a port it holds already is bound again
         held: list[tuple[PortBinding, socket.socket]] = []
         try:
             for binding in wanted:
@@ -74,16 +81,24 @@ class PortReservations:
             for _, bound in held:
                 bound.close()
             raise
+        proxies = [
+            LoopbackProxy(listener, (target, binding.container_port))
+            for binding, _ in held
+            if target and binding.protocol == "tcp" and not binding.host_ip
+            for listener in [loopback6_listener(binding.host_port)]
+            if listener is not None
+        ]
         with self._lock:
-            for _, bound in self._held.pop(container_id, []):
-                bound.close()
             self._held[container_id] = held
+            self._proxies[container_id] = proxies
         return [binding for binding, _ in held]
 
     def release(self, container_id: str) -> None:
         with self._lock:
             for _, bound in self._held.pop(container_id, []):
                 bound.close()
+            for proxy in self._proxies.pop(container_id, []):
+                proxy.close()
 
     def bindings(self, container_id: str = "") -> list[PortBinding]:
         with self._lock:
@@ -95,11 +110,8 @@ class PortReservations:
             ]
 
     def close(self) -> None:
-        with self._lock:
-            for held in self._held.values():
-                for _, bound in held:
-                    bound.close()
-            self._held.clear()
+        for container_id in list(self._held):
+            self.release(container_id)
 
 
 def _bind(binding: PortBinding) -> socket.socket:

@@ -501,9 +501,17 @@ class NetworkService:
             )
             for b in port_bindings(container.port_bindings, container.id)
         ]
-        bound = self.ports.reserve(container.id, wanted)
+        bound = self.ports.reserve(container.id, wanted, self._proxy_target(container.id))
         with self.database.transaction() as connection:
             self.store.put_ports(connection, container.id, bound)
+
+    def _proxy_target(self, container_id: str) -> str:
+        """The IPv4 address the userland proxy relays [::1] to: the container's on its
+        first network that is not internal."""
+        for network, endpoint in self.endpoints_of(container_id):
+            if not network.internal and endpoint.ipv4:
+                return endpoint.ipv4.split("/")[0]
+        return ""
 
     def published(self, container_id: str) -> list[PortBinding]:
         return self.ports.bindings(container_id) or self.store.ports(container_id)
@@ -613,7 +621,8 @@ class NetworkService:
 
     def _rebind(self, container_id: str) -> None:
         try:
-            self.ports.reserve(container_id, self.store.ports(container_id))
+            wanted = self.store.ports(container_id)
+            self.ports.reserve(container_id, wanted, self._proxy_target(container_id))
         except Conflict as error:
             log.warning("container %s: its published port is taken now: %s", container_id, error)
 
