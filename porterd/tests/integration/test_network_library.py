@@ -100,6 +100,15 @@ def outside_peer(host: Host) -> Iterator[Path]:
         remove_netns(outside)
 
 
+def test_a_removed_container_leaves_no_icc_rule_behind(host: Host) -> None:
+    host.service.create("shut", options={"com.docker.network.bridge.enable_icc": "false"})
+    container = host.start("c3", "shut")
+    veth = host.service.store.endpoints(container_id=container.id)[0].host_veth
+    assert veth in nft_ruleset(host.netns)
+    host.service.release(container.id)
+    assert veth not in nft_ruleset(host.netns)
+
+
 def test_an_internal_network_has_no_way_out(host: Host) -> None:
     with outside_peer(host):
         host.service.create("sealed", internal=True)

@@ -586,6 +586,7 @@ class NetworkService:
                 for endpoint in endpoints:
                     self.store.delete_endpoint(connection, endpoint)
                 self.store.put_ports(connection, container_id, [])
+            self._apply_rules()  # its veths leave the icc=false rules
 
     def recover(self, containers: Mapping[str, bool] | None) -> None:
         """After a (re)start: bridges and rules made again from the records; the running
