@@ -15,6 +15,8 @@ CHALLENGE = 'Bearer realm="https://auth.example/token",service="registry"'
 class FakeTokenSession:
     """Answers token requests with numbered tokens, recording each request's params."""
 
+    verify = True
+
     def __init__(self, body: Any = None, status: int = 200) -> None:
         self.asked: list[list[tuple[str, str]]] = []
         self.body = body

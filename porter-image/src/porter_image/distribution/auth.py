@@ -139,7 +139,11 @@ class Authenticator:
             headers["Authorization"] = self._credentials.basic_header()
         try:
             response = self._session.get(
-                realm, params=params, headers=headers, timeout=self._timeout
+                realm,
+                params=params,
+                headers=headers,
+                timeout=self._timeout,
+                verify=self._session.verify,  # not REQUESTS_CA_BUNDLE's, see client.py
             )
         except requests.RequestException as exc:
             raise RegistryError(where, f"cannot be reached: {exc}") from exc

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import urllib3
 
 from porter_image.distribution.auth import Authenticator, Credentials
 from porter_image.distribution.errors import (
@@ -81,6 +82,10 @@ class RegistryClient:
         secure = not self.options.allows_plain_http(host)
         tls = tls_settings(host, secure and self.options.tls_verify, self.options.certs_dir)
         self.session.verify, self.session.cert = tls.verify, tls.cert
+        if tls.verify is False:
+            # unverified TLS is what was asked for (loopback, --tls-verify=false, insecure
+            # registries), not something to warn about on every request
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         self.auth = Authenticator(
             self.session, host, self.options.credentials, self.options.timeout
         )
@@ -202,6 +207,8 @@ class RegistryClient:
                     params=params,
                     stream=stream,
                     timeout=timeout,
+                    # explicit: requests lets REQUESTS_CA_BUNDLE override the session's own
+                    verify=self.session.verify,
                 )
             except requests.TooManyRedirects as exc:
                 raise RegistryError(where, f"redirect loop (more than {MAX_REDIRECTS})") from exc

@@ -1,0 +1,86 @@
+"""A registry serving TLS on loopback is reached over HTTPS (docker skips verification for
+loopback, as for a listed insecure registry); a refused handshake is one clear error."""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from porter_image.copy import copy_image
+from porter_image.distribution.client import RegistryClient, RegistryOptions
+from porter_image.distribution.errors import RegistryUnavailableError
+from porter_image.layout import Layout
+from registry_support import host_of, running_registry
+
+
+@pytest.fixture(autouse=True)
+def no_stored_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(tmp_path / "auth.json"))
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture
+def tls_registry(tmp_path: Path) -> Iterator[str]:
+    cert, key = self_signed(tmp_path)
+    with running_registry(tmp_path / "data", "--tls-cert", str(cert), "--tls-key", str(key)) as r:
+        assert r.url.startswith("https://")
+        yield host_of(r.url)
+
+
+def test_a_loopback_tls_registry_is_pushed_to_and_pulled_from_over_https(
+    tls_registry: str, busybox_image: tuple[Path, str], tmp_path: Path
+) -> None:
+    layout, tag = busybox_image
+    pushed = copy_image(f"oci:{layout}:{tag}", f"docker://{tls_registry}/tls/bb:1")
+    pulled = copy_image(f"docker://{tls_registry}/tls/bb:1", f"oci:{tmp_path / 'out'}:v1")
+    assert pulled.digest == pushed.digest == Layout.open(layout).resolve(tag).digest
+    with RegistryClient(tls_registry) as client:
+        assert client.base_url == f"https://{tls_registry}"
+
+
+def test_a_registry_that_refuses_every_scheme_is_one_clear_error(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        port = listener.getsockname()[1]
+    client = RegistryClient(f"127.0.0.1:{port}", RegistryOptions(retries=0))
+    with pytest.raises(RegistryUnavailableError, match="connection refused"):
+        client.base_url  # noqa: B018
