@@ -128,6 +128,59 @@ def test_privileged_gets_every_capability_and_no_masked_paths(rootfs: Path) -> N
     assert {"allow": True, "access": "rwm"} in document["linux"]["resources"]["devices"]
 
 
+def test_privileged_gets_the_host_devices_and_no_seccomp(rootfs: Path) -> None:
+    linux = config_for(rootfs, host={"Privileged": True})["linux"]
+    devices = {device["path"]: device for device in linux["devices"]}
+    assert devices["/dev/null"] | {"fileMode": 0} == {
+        "path": "/dev/null", "type": "c", "major": 1, "minor": 3, "fileMode": 0, "uid": 0, "gid": 0,
+    }  # fmt: skip
+    assert not [path for path in devices if path.startswith(("/dev/pts/", "/dev/shm/"))]
+    assert "/dev/console" not in devices and "/dev/ptmx" not in devices
+    assert "seccomp" not in linux and linux["readonlyPaths"] == []
+
+
+def test_privileged_ignores_a_seccomp_profile_it_is_given(rootfs: Path) -> None:
+    profile = json.dumps({"defaultAction": "SCMP_ACT_ERRNO"})
+    host = {"Privileged": True, "SecurityOpt": [f"seccomp={profile}"]}
+    assert "seccomp" not in config_for(rootfs, host=host)["linux"]
+
+
+def test_an_unprivileged_container_gets_no_host_devices(rootfs: Path) -> None:
+    assert "devices" not in config_for(rootfs)["linux"]
+
+
+def refused(seccomp: dict[str, Any], syscall: str) -> list[dict[str, Any]]:
+    return [rule for rule in seccomp["syscalls"] if syscall in rule["names"]]
+
+
+def test_the_default_seccomp_profile_refuses_unshare_mount_and_keyctl(rootfs: Path) -> None:
+    seccomp = config_for(rootfs)["linux"]["seccomp"]
+    assert seccomp["defaultAction"] == "SCMP_ACT_ALLOW"
+    for syscall in ("unshare", "mount", "keyctl", "setns", "kexec_load"):
+        [rule] = refused(seccomp, syscall)
+        assert rule["action"] == "SCMP_ACT_ERRNO" and rule["errnoRet"] == 1
+
+
+def test_the_default_seccomp_profile_refuses_clone_with_a_namespace_flag(rootfs: Path) -> None:
+    rules = refused(config_for(rootfs)["linux"]["seccomp"], "clone")
+    flags = {rule["args"][0]["value"] for rule in rules}
+    assert 0x10000000 in flags and 0x40000000 in flags  # CLONE_NEWUSER, CLONE_NEWNET
+    assert all(rule["args"][0]["op"] == "SCMP_CMP_MASKED_EQ" for rule in rules)
+    [clone3] = refused(config_for(rootfs)["linux"]["seccomp"], "clone3")
+    assert clone3["errnoRet"] == 38  # ENOSYS: the C library falls back to clone
+
+
+def test_cap_add_sys_admin_gives_mount_and_unshare_back(rootfs: Path) -> None:
+    seccomp = config_for(rootfs, host={"CapAdd": ["SYS_ADMIN"]})["linux"]["seccomp"]
+    assert refused(seccomp, "mount") == [] and refused(seccomp, "unshare") == []
+    assert refused(seccomp, "clone") == [] and refused(seccomp, "keyctl") != []
+
+
+def test_seccomp_unconfined_applies_no_filter(rootfs: Path) -> None:
+    host = {"SecurityOpt": ["seccomp=unconfined"]}
+    assert "seccomp" not in config_for(rootfs, host=host)["linux"]
+
+
 def test_resources_memory_cpus_and_pids(rootfs: Path) -> None:
     host = {"Memory": 64 << 20, "NanoCpus": 1_500_000_000, "CpuShares": 512, "PidsLimit": 10}
     resources = config_for(rootfs, host=host)["linux"]["resources"]

@@ -24,10 +24,16 @@ _MACHINE_ARCH = {
 
 
 def docker_profile_to_oci(text: str, capabilities: list[str]) -> dict[str, Any]:
+    """The profile sent as `seccomp=` JSON text, for a container with `capabilities`."""
     try:
         profile = json.loads(text)
     except ValueError as error:
         raise InvalidParameter(f"decoding seccomp profile failed: {error}") from error
+    return profile_to_oci(profile, capabilities)
+
+
+def profile_to_oci(profile: Any, capabilities: list[str]) -> dict[str, Any]:
+    """A docker-format profile (decoded) as the runtime-spec `linux.seccomp`."""
     if not isinstance(profile, dict) or "defaultAction" not in profile:
         raise InvalidParameter("decoding seccomp profile failed: no defaultAction")
     arch = _MACHINE_ARCH.get(platform.machine(), "")

@@ -3,10 +3,10 @@ Engine API's Config and HostConfig applied to it, as dockerd's `createSpec` does
 
 `bundle_config` is pure (a rootfs to resolve the user in, the record, the mount points): it
 is unit-tested without running anything. What it sets beyond `porter-image unpack`'s config:
-the terminal, hostname, docker's default capabilities and CapAdd/CapDrop/Privileged, seccomp
-and no-new-privileges from SecurityOpt, resources (memory, CPU, pids), ulimits, the init,
-mounts (volumes, binds, tmpfs, /etc/hostname, /etc/hosts, /etc/resolv.conf) and the network
-namespace for NetworkMode.
+the terminal, hostname, docker's default capabilities and CapAdd/CapDrop/Privileged (with
+the host's devices), the default seccomp profile (or SecurityOpt's) and no-new-privileges,
+resources (memory, CPU, pids), ulimits, the init, mounts (volumes, binds, tmpfs,
+/etc/hostname, /etc/hosts, /etc/resolv.conf) and the network namespace for NetworkMode.
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ from typing import Any
 from porter_image.convert import runtime_config
 from porter_image.runtime_defaults import DOCKER_CAPABILITY_NAMES
 from porter_specs.models import ContainerConfig, ImageConfig
+from porterd.containers.devices import host_devices
 from porterd.containers.mounts import oci_mounts
 from porterd.containers.record import Container, ContainerPaths
-from porterd.containers.seccomp import docker_profile_to_oci
+from porterd.containers.seccomp import docker_profile_to_oci, profile_to_oci
+from porterd.containers.seccomp_default import default_profile
 from porterd.errors import InvalidParameter
 
 DEFAULT_CAPABILITIES = DOCKER_CAPABILITY_NAMES  # dockerd's 14, shared with the builder's RUN
@@ -156,17 +158,22 @@ def _apply_security(process: dict[str, Any], linux: dict[str, Any], host: dict[s
         linux["maskedPaths"] = []
         linux["readonlyPaths"] = []
         linux.setdefault("resources", {})["devices"] = [{"allow": True, "access": "rwm"}]
+        linux["devices"] = host_devices()
+    seccomp = "" if privileged else "builtin"
     for option in host.get("SecurityOpt") or []:
         key, sep, value = option.partition("=" if "=" in option else ":")
         if key == "no-new-privileges":
             process["noNewPrivileges"] = value in ("", "true") if sep else True
         elif key == "seccomp":
-            if value != "unconfined" and not privileged:
-                linux["seccomp"] = docker_profile_to_oci(value, caps)
+            seccomp = value if not privileged else ""
         elif key in ("label", "apparmor"):
             continue  # no LSM is configured by porterd; dockerd ignores them likewise then
         else:
             raise InvalidParameter(f"invalid --security-opt: {option!r}")
+    if seccomp == "builtin":
+        linux["seccomp"] = profile_to_oci(default_profile(), caps)
+    elif seccomp and seccomp != "unconfined":
+        linux["seccomp"] = docker_profile_to_oci(seccomp, caps)
 
 
 def _apply_resources(linux: dict[str, Any], host: dict[str, Any]) -> None:
