@@ -61,11 +61,12 @@ def create(
         if "mount" not in plan.types:
             _note_host_mounts(undo, rootfs_path)
         _make_exec_fifo(cdir.fifo)
-        undo.cgroup = cgroup_manager(config, container_id)
+        undo.cgroup, host_mounts = cgroup_manager(config, container_id)
         saved = _initial_state(
             container_id, bundle, rootfs_path, config, undo.cgroup, no_pivot, no_new_keyring
         )
         spec = _init_spec(saved, plan, seccomp, preserve_fds, cdir.lock_fd)
+        spec.host_mounts = host_mounts
         _start_init(spec, saved, undo, cdir.path, console_socket)
         _save_created(cdir, saved, undo, pid_file)
     except BaseException:
@@ -106,13 +107,17 @@ def _make_exec_fifo(path: str) -> None:
     os.chmod(path, 0o622)  # past the umask: the init may run as any user
 
 
-def cgroup_manager(config: dict, container_id: str) -> object | None:
-    """The cgroup manager for this container, or None where the cgroups package is absent."""
+def cgroup_manager(config: dict, container_id: str) -> tuple[object | None, list | None]:
+    """The cgroup manager for this container, and the mount table it was built from (which
+    the init reuses: see rootfs.MountContext); None, None where the cgroups package is
+    absent."""
     try:
         from porter_runtime.cgroups import cgroup_manager as make
+        from porter_runtime.cgroups.paths import visible_mounts
     except ImportError:
-        return None
-    return make(config.get("linux") or {}, container_id, os.geteuid() != 0)
+        return None, None
+    mounts = visible_mounts()
+    return make(config.get("linux") or {}, container_id, os.geteuid() != 0, mounts), mounts
 
 
 def _initial_state(

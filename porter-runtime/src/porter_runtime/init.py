@@ -40,6 +40,7 @@ class InitSpec:
         "direct",
         "exec_mode",
         "extra_env",
+        "host_mounts",
         "join",
         "keyring",
         "new",
@@ -90,6 +91,9 @@ class InitSpec:
         # whether stage A was cloned into its v2 directory already
         self.cgroup: object | None = None
         self.cgroup_placed = False
+        # the runtime's visible mounts as its cgroup manager was built from them (None: not
+        # read); a new mount namespace of the init is a copy of them (rootfs.MountContext)
+        self.host_mounts: list | None = None
         # the init was cloned straight into its new namespaces: no stage A (launch.py)
         self.direct = False
         # the runtime's own descriptors the stages must not keep (the container lock: a
@@ -267,6 +271,7 @@ def _build_rootfs(spec: InitSpec, chan: object, calls: object) -> str:
         bool(_has_ns(linux, "user")),
         bool(_has_ns(linux, "cgroup")),
         linux.get("mountLabel") or "",
+        spec.host_mounts if spec.new & sc.CLONE_NEWNS else None,
     )
     host_ns = not _has_ns(linux, "mount")
     rootfs.prepare_root(calls, spec.rootfs, linux.get("rootfsPropagation") or "", host_ns)

@@ -33,7 +33,7 @@ _CGROUP_FS = ("cgroup", "cgroup2")
 class MountContext:
     """What mount setup needs to know about the container beyond each mount."""
 
-    __slots__ = ("bundle", "cgroupns", "mount_label", "rootfs", "userns")
+    __slots__ = ("bundle", "cgroupns", "host_mounts", "mount_label", "rootfs", "userns")
 
     def __init__(
         self,
@@ -42,12 +42,17 @@ class MountContext:
         userns: bool = False,
         cgroupns: bool = False,
         mount_label: str = "",
+        host_mounts: list | None = None,
     ) -> None:
         self.rootfs = rootfs
         self.bundle = bundle
         self.userns = userns
         self.cgroupns = cgroupns
         self.mount_label = mount_label
+        # the runtime's visible mounts (cgroups.paths.visible_mounts), when the init's mount
+        # namespace is a copy of the runtime's made after they were read: where the cgroup
+        # hierarchies are, without reading and parsing the mount table a second time
+        self.host_mounts = host_mounts
 
 
 def _fdpath(fd: int) -> str:
@@ -211,7 +216,7 @@ def mount_cgroup(calls: object, ctx: MountContext, dest: str, opts: mountopts.Mo
     from porter_runtime.cgroups import is_unified
     from porter_runtime.cgroups.paths import own_cgroups, visible_mounts
 
-    mounts = visible_mounts()
+    mounts = visible_mounts() if ctx.host_mounts is None else ctx.host_mounts
     own = own_cgroups()  # the container's, since the init joined them
     if is_unified(mounts=mounts):
         fd = open_in_root(ctx.rootfs, dest, create="dir")

@@ -6,6 +6,7 @@ import os
 import pytest
 from porter_runtime import rootfs
 from porter_runtime import syscalls as sc
+from porter_runtime.cgroups import paths
 from porter_runtime.errors import ConfigError
 from porter_runtime.syscalls.fake import RecordingSyscalls
 
@@ -237,3 +238,20 @@ def test_pivot_root_detaches_the_old_root(tmp_path, monkeypatch):
     names = [c[0] for c in calls.calls]
     assert names == ["pivot_root", "mount", "umount2"]
     assert calls.calls[2] == ("umount2", ".", sc.MNT_DETACH)
+
+
+def test_cgroup_mount_uses_the_mount_table_the_runtime_read(root, monkeypatch):
+    def unread(*args):
+        raise AssertionError("the mount table was read again")
+
+    monkeypatch.setattr(paths, "visible_mounts", unread)
+    monkeypatch.setattr(paths, "own_cgroups", lambda: {"pids": "/ctr"})
+    host = [
+        paths.Mount("/sys/fs/cgroup", "tmpfs", "/", "rw"),
+        paths.Mount("/sys/fs/cgroup/pids", "cgroup", "/", "rw,pids"),
+    ]
+    calls = RecordingSyscalls()
+    context = ctx(root, cgroupns=True, host_mounts=host)
+    rootfs.mount_cgroup(calls, context, "/sys/fs/cgroup", rootfs.mountopts.parse(["nosuid"]))
+    pids = f"{root}/sys/fs/cgroup/pids"
+    assert calls.named("mount")[-1] == ("mount", "cgroup", pids, "cgroup", sc.MS_NOSUID, "pids")

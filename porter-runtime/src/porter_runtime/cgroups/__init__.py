@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # typing costs milliseconds at every runtime start
     from collections.abc import Mapping
     from typing import Any
 
+    from porter_runtime.cgroups import paths
     from porter_runtime.cgroups.devices import DEFAULT_ALLOWED_DEVICES
     from porter_runtime.cgroups.paths import is_unified
     from porter_runtime.cgroups.protocol import CgroupManager
@@ -30,17 +31,20 @@ def cgroup_manager(
     config_linux: Mapping[str, Any] | None,
     container_id: str,
     rootless: bool = False,
+    mounts: list[paths.Mount] | None = None,
 ) -> CgroupManager:
     """Build the manager for a container from its config's `linux` object.
 
     v2 when /sys/fs/cgroup is cgroup2, v1 otherwise (hybrid hosts included). The
     cgroupsPath may be absent (`/porter-runtime/<id>`), absolute, relative to the
     runtime's own cgroup, or systemd's "slice:prefix:name" (mapped to a cgroupfs path).
+    `mounts` is this process's `paths.visible_mounts()`, read here unless the caller has it.
     """
     from porter_runtime.cgroups import paths
 
     cgroups_path = (config_linux or {}).get("cgroupsPath")
-    mounts = paths.visible_mounts()  # read once for both questions
+    if mounts is None:
+        mounts = paths.visible_mounts()  # read once for both questions
     if paths.is_unified(mounts=mounts):
         from porter_runtime.cgroups.v2 import CgroupV2Manager
 
