@@ -193,6 +193,8 @@ def serving(registry: LyingRegistry) -> Iterator[LyingRegistry]:
     try:
         yield registry
     finally:
-        server.task_dispatcher.shutdown(timeout=1)  # type: ignore[union-attr]
-        wasyncore.close_all(server._map)  # type: ignore[union-attr]
+        # close every channel from the server's own loop thread (closing them from here races
+        # its select), which then ends with nothing left to watch
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))  # type: ignore[union-attr]
         thread.join(timeout=5)
+        server.task_dispatcher.shutdown(timeout=1)  # type: ignore[union-attr]
