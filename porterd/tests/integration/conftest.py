@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import docker
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from containers_support import busybox_rootfs_tar
+from containers_support import busybox_client, busybox_rootfs_tar
 
 
 @pytest.fixture(scope="session")
@@ -16,3 +18,12 @@ def busybox_rootfs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The busybox demo image's rootfs as a tar, built once for every module that imports it
     into a porterd."""
     return busybox_rootfs_tar(tmp_path_factory.mktemp("busybox"))
+
+
+@pytest.fixture(scope="module")
+def module_client(
+    tmp_path_factory: pytest.TempPathFactory, busybox_rootfs: Path
+) -> Iterator[docker.DockerClient]:
+    """docker-py on a porterd of the module's own, holding the busybox demo image."""
+    with busybox_client(tmp_path_factory.mktemp("porterd"), busybox_rootfs) as client:
+        yield client

@@ -84,6 +84,17 @@ def porterd_with_busybox(workdir: Path, archive: Path) -> Iterator[PorterdProces
         clean_up(workdir)
 
 
+@contextlib.contextmanager
+def busybox_client(workdir: Path, archive: Path) -> Iterator[docker.DockerClient]:
+    """docker-py on a porterd of its own (in `workdir`) holding the busybox demo image."""
+    with porterd_with_busybox(workdir, archive) as porterd:
+        client = client_for(porterd)
+        try:
+            yield client
+        finally:
+            client.close()
+
+
 def remove_all_containers(porterd: PorterdProcess) -> None:
     if porterd.process.poll() is not None:
         return

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import stat
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ import docker
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from containers_support import IMAGE, client_for, missing_host_feature, porterd_with_busybox
+from containers_support import IMAGE, missing_host_feature
 
 pytestmark = [
     pytest.mark.integration,
@@ -23,17 +22,9 @@ pytestmark = [
 UNCONFINED = {"security_opt": ["seccomp=unconfined"]}
 
 
-@pytest.fixture(scope="module")
-def client(
-    tmp_path_factory: pytest.TempPathFactory, busybox_rootfs: Path
-) -> Iterator[docker.DockerClient]:
-    """docker-py on a porterd of this module's own, holding the busybox demo image."""
-    with porterd_with_busybox(tmp_path_factory.mktemp("porterd"), busybox_rootfs) as porterd:
-        client = client_for(porterd)
-        try:
-            yield client
-        finally:
-            client.close()
+@pytest.fixture
+def client(module_client: docker.DockerClient) -> docker.DockerClient:
+    return module_client
 
 
 def run(client: docker.DockerClient, script: str, **options: Any) -> tuple[int, str]:

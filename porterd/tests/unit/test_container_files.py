@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
-from porterd.containers.files import resolve_in_rootfs
+from porterd.containers.files import bound_points, resolve_in_rootfs, view_command
+from porterd.containers.record import Container
 
 
 @pytest.fixture
@@ -31,3 +33,34 @@ def test_a_symlinked_parent_resolves_inside_the_rootfs(rootfs: Path) -> None:
 
 def test_the_last_part_is_kept_as_named(rootfs: Path) -> None:
     assert resolve_in_rootfs(rootfs, "/link") == rootfs / "link"
+
+
+def point(kind: str, source: str, destination: str) -> dict:
+    return {"Type": kind, "Source": source, "Destination": destination, "RW": True}
+
+
+def test_cp_sees_through_volumes_and_binds_but_not_tmpfs() -> None:
+    container = Container(
+        id="c" * 64, name="/c", created="", image="busybox", image_id="", image_config={},
+        lowerdirs=(), config={}, host_config={}, runtime="porter-runtime",
+    )  # fmt: skip
+    container.mounts = [
+        point("volume", "/var/lib/porter/volumes/v/_data", "/data"),
+        point("bind", "/srv", "/host"),
+        point("tmpfs", "", "/run"),
+    ]
+    assert [p["Destination"] for p in bound_points(container)] == ["/data", "/host"]
+
+
+def test_without_mounts_the_archive_child_needs_no_mount_namespace(rootfs: Path) -> None:
+    command = view_command("stat", rootfs, "/etc/passwd", [])
+    assert "unshare" not in command and command[-1] == "[]"
+
+
+def test_with_mounts_the_archive_child_binds_them_in_a_mount_namespace_of_its_own(
+    rootfs: Path,
+) -> None:
+    points = [point("volume", "/volumes/v", "/data")]
+    command = view_command("tar", rootfs, "/data", points)
+    assert command[:4] == ["unshare", "--mount", "--propagation", "private"]
+    assert json.loads(command[-1]) == points and command[-3:-1] == [str(rootfs), "/data"]

@@ -4,7 +4,9 @@ and `cp` (archive GET, HEAD and PUT).
 A stopped container's rootfs is mounted for the time of the request. Archives are read with
 the host's tar below a parent folder resolved inside the rootfs (symlinks never leave it);
 archives are unpacked by a child that has chrooted into the rootfs first, so that a symlink
-in the container (or in the archive) cannot send a file outside of it.
+in the container (or in the archive) cannot send a file outside of it. When the container
+has volumes or bind mounts, `cp` goes through a child that sees them where the container
+does (`porterd.containers.archive_view`), so a copy into a volume's path lands in the volume.
 """
 
 from __future__ import annotations
@@ -33,13 +35,8 @@ CHUNK = 64 * 1024
 KIND_MODIFIED, KIND_ADDED, KIND_DELETED = 0, 1, 2
 GO_MODE_DIR = 1 << 31
 GO_MODE_SYMLINK = 1 << 27
-_EXTRACT = """
-import os, sys, tarfile
-os.chroot(sys.argv[1])
-os.chdir("/")
-with tarfile.open(fileobj=sys.stdin.buffer, mode="r|*") as archive:
-    archive.extractall(sys.argv[2], numeric_owner=True)
-"""
+VIEW_MODULE = "porterd.containers.archive_view"
+VIEW_NOT_FOUND, VIEW_INVALID = 3, 4  # archive_view's exit codes for a bad path
 
 
 def top(service: ContainerService, container: Container, ps_args: str) -> dict[str, Any]:
@@ -100,15 +97,20 @@ def mounted_rootfs(service: ContainerService, container: Container) -> Iterator[
 
 def export(service: ContainerService, container: Container) -> Iterator[bytes]:
     with mounted_rootfs(service, container) as rootfs:
-        yield from _tar(["-C", str(rootfs), "."])
+        yield from _stream(tar_command(rootfs, rootfs))
 
 
-def _tar(args: list[str]) -> Iterator[bytes]:
-    process = subprocess.Popen(
-        ["tar", "--numeric-owner", "--xattrs", "-cf", "-", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
+def tar_command(rootfs: Path, target: Path) -> list[str]:
+    """The host's tar writing `target` (the whole rootfs, or one entry of it) to stdout."""
+    if target == rootfs:
+        where = ["-C", str(rootfs), "."]
+    else:
+        where = ["-C", str(target.parent), target.name]
+    return ["tar", "--numeric-owner", "--xattrs", "-cf", "-", *where]
+
+
+def _stream(command: list[str]) -> Iterator[bytes]:
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert process.stdout is not None
     try:
         while chunk := process.stdout.read(CHUNK):
@@ -132,7 +134,7 @@ def resolve_in_rootfs(rootfs: Path, path: str) -> Path:
     return parent / name if name and name != "." else parent
 
 
-def _stat_header(path: Path, name: str) -> str:
+def stat_header(path: Path, name: str) -> str:
     try:
         info = os.lstat(path)
     except FileNotFoundError:
@@ -160,26 +162,70 @@ def _go_time(seconds: float) -> str:
     return rfc3339(int(seconds * 1_000_000_000))
 
 
+def bound_points(container: Container) -> list[dict[str, Any]]:
+    """The container's volumes and bind mounts: what `cp` must see through."""
+    return [p for p in container.mounts if p["Type"] in ("volume", "bind") and p.get("Source")]
+
+
+def view_command(
+    operation: str, rootfs: Path, path: str, points: list[dict[str, Any]]
+) -> list[str]:
+    """The archive_view child for `operation`, in a mount namespace of its own when there are
+    mount points to bind."""
+    child = [sys.executable, "-I", "-m", VIEW_MODULE, operation, str(rootfs), path]
+    if not points:
+        return [*child, "[]"]
+    unshare = ["unshare", "--mount", "--propagation", "private"]
+    return [*unshare, *child, json.dumps(points)]
+
+
+def _view_failed(path: str, returncode: int, stderr: bytes) -> Exception:
+    lines = stderr.decode(errors="replace").strip().splitlines()
+    message = lines[-1] if lines else "failed"
+    if returncode == VIEW_NOT_FOUND:
+        return NotFound(message)
+    if returncode == VIEW_INVALID:
+        return InvalidParameter(message)
+    return InvalidParameter(f"{path}: {message}")
+
+
 def stat_path(service: ContainerService, container: Container, path: str) -> str:
     with mounted_rootfs(service, container) as rootfs:
-        return _stat_header(resolve_in_rootfs(rootfs, path), path)
+        points = bound_points(container)
+        if not points:
+            return stat_header(resolve_in_rootfs(rootfs, path), path)
+        result = subprocess.run(
+            view_command("stat", rootfs, path, points), capture_output=True, check=False
+        )
+        if result.returncode != 0:
+            raise _view_failed(path, result.returncode, result.stderr)
+        return result.stdout.decode()
 
 
 def archive(
     service: ContainerService, container: Container, path: str
 ) -> tuple[str, Iterator[bytes]]:
-    with mounted_rootfs(service, container) as rootfs:
-        target = resolve_in_rootfs(rootfs, path)
-        header = _stat_header(target, path)
+    header = stat_path(service, container, path)
+    points = bound_points(container)
 
     def stream() -> Iterator[bytes]:
-        with mounted_rootfs(service, container):
-            if target == rootfs:
-                yield from _tar(["-C", str(rootfs), "."])
+        with mounted_rootfs(service, container) as rootfs:
+            if points:
+                yield from _stream(view_command("tar", rootfs, path, points))
             else:
-                yield from _tar(["-C", str(target.parent), target.name])
+                yield from _stream(tar_command(rootfs, resolve_in_rootfs(rootfs, path)))
 
     return header, stream()
+
+
+def extraction_point(rootfs: Path, path: str) -> str:
+    """`path` as the folder (inside the rootfs) an archive is unpacked into."""
+    target = resolve_in_rootfs(rootfs, path)
+    if not target.is_dir():
+        if not target.exists():
+            raise NotFound(f"Could not find the file {path} in container")
+        raise InvalidParameter(f"extraction point is not a directory: {path}")
+    return "/" + str(target.relative_to(rootfs)) if target != rootfs else "/"
 
 
 def extract(
@@ -191,14 +237,8 @@ def extract(
     if container.host_config.get("ReadonlyRootfs"):
         raise Forbidden("container rootfs is marked read-only")
     with mounted_rootfs(service, container) as rootfs:
-        target = resolve_in_rootfs(rootfs, path)
-        if not target.is_dir():
-            if not target.exists():
-                raise NotFound(f"Could not find the file {path} in container")
-            raise InvalidParameter(f"extraction point is not a directory: {path}")
-        inside = "/" + str(target.relative_to(rootfs)) if target != rootfs else "/"
         process = subprocess.Popen(
-            [sys.executable, "-I", "-c", _EXTRACT, str(rootfs), inside],
+            view_command("extract", rootfs, path, bound_points(container)),
             stdin=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
@@ -209,7 +249,9 @@ def extract(
             process.stdin.close()
         except BrokenPipeError:
             pass
-        error = process.stderr.read().decode(errors="replace").strip()
-        if process.wait() != 0:
-            last = error.splitlines()[-1] if error else "failed"
-            raise InvalidParameter(f"extracting into {path}: {last}")
+        error = process.stderr.read()
+        returncode = process.wait()
+        if returncode in (VIEW_NOT_FOUND, VIEW_INVALID):
+            raise _view_failed(path, returncode, error)
+        if returncode != 0:
+            raise _view_failed(f"extracting into {path}", returncode, error)

@@ -1,0 +1,78 @@
+"""The container's files as the container sees them, for `docker cp`: a child process, run
+by `unshare --mount --propagation private` when the container has volumes or bind mounts,
+binds each of them onto its destination in the rootfs (in its own mount namespace, so that
+nothing shows outside), then stats, archives or unpacks a path as dockerd does once it has
+mounted the container's volumes.
+
+    python -I -m porterd.containers.archive_view stat|tar|extract ROOTFS PATH POINTS
+
+POINTS is the JSON list of the container's mount points (inspect's shape). `stat` prints
+the base64 header of `X-Docker-Container-Path-Stat`; `tar` writes the archive of PATH to
+standard output; `extract` unpacks the archive on standard input into the folder PATH after
+a chroot into the rootfs, so that no symlink (in the container or the archive) leads out.
+A bad path exits with NOT_FOUND or INVALID and its message as the last line on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+from typing import Any
+
+from porter_image.exec_user import scoped_path
+from porterd.containers import files
+from porterd.errors import InvalidParameter, NotFound
+
+NOT_FOUND, INVALID = 3, 4
+
+
+def bind_points(rootfs: Path, points: list[dict[str, Any]]) -> None:
+    """Each volume and bind mount onto its destination in the rootfs (made if missing, as a
+    start would make it), read-only where the container has it read-only."""
+    for point in sorted(points, key=lambda p: p["Destination"].count("/")):
+        source = point["Source"]
+        target = scoped_path(rootfs, point["Destination"])
+        if os.path.isdir(source):
+            target.mkdir(parents=True, exist_ok=True)
+        elif not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.touch()
+        subprocess.run(["mount", "--rbind", source, str(target)], check=True)
+        if not point["RW"]:
+            subprocess.run(["mount", "-o", "remount,bind,ro", str(target)], check=True)
+
+
+def extract_into(rootfs: Path, inside: str) -> None:
+    """Unpack standard input into `inside` (a folder of the rootfs) from within a chroot."""
+    os.chroot(rootfs)
+    os.chdir("/")
+    with tarfile.open(fileobj=sys.stdin.buffer, mode="r|*") as archive:
+        archive.extractall(inside, numeric_owner=True)
+
+
+def main(argv: list[str]) -> int:
+    operation, rootfs, path, points = argv[0], Path(argv[1]), argv[2], json.loads(argv[3])
+    try:
+        bind_points(rootfs, points)
+        if operation == "stat":
+            sys.stdout.write(files.stat_header(files.resolve_in_rootfs(rootfs, path), path))
+        elif operation == "tar":
+            command = files.tar_command(rootfs, files.resolve_in_rootfs(rootfs, path))
+            os.execvp(command[0], command)
+        else:
+            extract_into(rootfs, files.extraction_point(rootfs, path))
+    except NotFound as error:
+        print(error, file=sys.stderr)
+        return NOT_FOUND
+    except InvalidParameter as error:
+        print(error, file=sys.stderr)
+        return INVALID
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
