@@ -42,7 +42,7 @@ def test_an_oci_archive_is_a_tar_of_a_layout(busybox: tuple[Layout, str], tmp_pa
     assert Layout.open(tmp_path / "x").tags() == ["v1"]
 
 
-def test_a_docker_archive_keeps_config_and_diff_ids(
+def test_a_docker_archive_keeps_config_and_layers(
     busybox: tuple[Layout, str], tmp_path: Path
 ) -> None:
     layout, tag = busybox
@@ -52,9 +52,8 @@ def test_a_docker_archive_keeps_config_and_diff_ids(
     original = load_image(layout, tag)
     back = load_image(Layout.open(tmp_path / "back"), "v1")
     assert back.manifest.config.digest == original.manifest.config.digest
-    assert [str(layer.digest) for layer in back.manifest.layers] == [
-        str(d) for d in original.config.diff_ids
-    ]
+    assert back.manifest.layers == original.manifest.layers
+    assert back.config.diff_ids == original.config.diff_ids
 
 
 def test_a_docker_archive_names_its_image_in_repotags(
@@ -85,7 +84,7 @@ def test_a_docker_archive_member_outside_the_archive_is_not_read(tmp_path: Path)
         info = tarfile.TarInfo("manifest.json")
         info.size = len(data)
         tar.addfile(info, io.BytesIO(data))
-    with pytest.raises(ImageRefError, match=r"no \.\./\.\./etc/passwd"):
+    with pytest.raises(ImageRefError, match=r"'\.\./\.\./etc/passwd', which it does not hold"):
         copy_image(f"docker-archive:{archive}", f"{tmp_path / 'o'}:x")
 
 

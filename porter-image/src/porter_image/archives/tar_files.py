@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import shutil
 import tarfile
@@ -18,7 +17,6 @@ from porter_specs.models import Descriptor
 from porter_image.distribution.manifests import RawManifest
 from porter_image.endpoints.base import BlobOpener, BlobOrigin, ByteCounter
 from porter_image.endpoints.layout import LayoutDestination, LayoutSource
-from porter_image.errors import ImageRefError
 from porter_image.transport import LayoutName
 
 STAGING_TAG = "latest"
@@ -26,13 +24,14 @@ STAGING_TAG = "latest"
 
 class UnpackedSource(LayoutSource):
     """An archive read as a layout that `fill(folder)` makes in a temp folder (removed on
-    close); `fill` returns the tag to read, or None for the layout's only image."""
+    close), in `folder/subfolder`; `fill` returns the tag to read, or None for the layout's
+    only image."""
 
-    def __init__(self, fill: Callable[[Path], str | None]) -> None:
+    def __init__(self, fill: Callable[[Path], str | None], subfolder: str = "") -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="porter-archive-"))
         try:
             tag = fill(self.folder)
-            super().__init__(LayoutName(self.folder, tag))
+            super().__init__(LayoutName(self.folder / subfolder, tag))
         except BaseException:
             shutil.rmtree(self.folder, ignore_errors=True)
             raise
@@ -105,22 +104,3 @@ def add_file(tar: tarfile.TarFile, name: str, path: Path) -> None:
     info.mode, info.mtime = 0o644, 0
     with open(path, "rb") as data:
         tar.addfile(info, data)
-
-
-def add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
-    info = tarfile.TarInfo(name)
-    info.size, info.mode, info.mtime = len(data), 0o644, 0
-    tar.addfile(info, io.BytesIO(data))
-
-
-def regular_member(tar: tarfile.TarFile, name: str, what: str) -> tarfile.TarInfo:
-    """The member `name` (with or without `./`), which must be a regular file."""
-    for candidate in (name, f"./{name}", name.removeprefix("./")):
-        try:
-            member = tar.getmember(candidate)
-        except KeyError:
-            continue
-        if not member.isreg():
-            raise ImageRefError(what, f"{name} is not a regular file in the archive")
-        return member
-    raise ImageRefError(what, f"the archive has no {name}")
