@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
 
-from porter_image.archives.docker_archive import (
-    docker_archive_destination,
-    docker_archive_source,
-)
-from porter_image.archives.oci_archive import oci_archive_destination, oci_archive_source
 from porter_image.distribution.client import RegistryOptions
 from porter_image.endpoints.base import ImageDestination, ImageSource
 from porter_image.endpoints.layout import LayoutDestination, LayoutSource
@@ -25,17 +21,28 @@ from porter_image.transport import (
 
 Opener = Callable[[Any, RegistryOptions], Any]
 
+
+def _archive(module: str, function: str) -> Opener:
+    """An archive's opener, imported when used (the docker-archive code pulls in the schema
+    checks, which a registry copy should not pay for at start-up)."""
+
+    def opener(name: Any, options: RegistryOptions) -> Any:
+        return getattr(importlib.import_module(f"porter_image.archives.{module}"), function)(name)
+
+    return opener
+
+
 SOURCES: dict[type, Opener] = {
     RegistryName: lambda name, options: RegistrySource(name.reference, options),
     LayoutName: lambda name, options: LayoutSource(name),
-    OciArchiveName: lambda name, options: oci_archive_source(name),
-    DockerArchiveName: lambda name, options: docker_archive_source(name),
+    OciArchiveName: _archive("oci_archive", "oci_archive_source"),
+    DockerArchiveName: _archive("docker_archive", "docker_archive_source"),
 }
 DESTINATIONS: dict[type, Opener] = {
     RegistryName: lambda name, options: RegistryDestination(name.reference, options),
     LayoutName: lambda name, options: LayoutDestination(name),
-    OciArchiveName: lambda name, options: oci_archive_destination(name),
-    DockerArchiveName: lambda name, options: docker_archive_destination(name),
+    OciArchiveName: _archive("oci_archive", "oci_archive_destination"),
+    DockerArchiveName: _archive("docker_archive", "docker_archive_destination"),
 }
 
 

@@ -1,0 +1,25 @@
+"""copy pays at start-up only for what a registry copy needs: not the schema checks, layer
+code or zstandard that the archive transports and unpack bring in."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_the_copy_command_does_not_import_schemas_layers_or_archives() -> None:
+    probe = "import sys, porter_image.cli.copy; print(' '.join(sorted(sys.modules)))"
+    loaded = set(
+        subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
+    assert "porter_image.copy" in loaded
+    unwanted = {
+        "jsonschema",
+        "zstandard",
+        "porter_image.image",
+        "porter_image.layer.apply",
+        "porter_image.archives.docker_archive",
+    }
+    assert not unwanted & loaded
