@@ -210,7 +210,7 @@ def test_delete_removes_the_manifest(anonymous: str, busybox: str) -> None:
     run("copy", "-q", busybox, f"docker://{anonymous}/gone/bb:1")
     assert run("delete", f"docker://{anonymous}/gone/bb:1").exit_code == 0
     again = run("inspect", f"docker://{anonymous}/gone/bb:1")
-    assert again.exit_code == 1 and "not found" in again.stderr
+    assert again.exit_code == 3 and "not found" in again.stderr
 
 
 def test_referrers_lists_artifacts_whose_subject_is_the_image(

@@ -4,7 +4,7 @@
   1  any other error (bad input, I/O failure)
   2  usage error: a bad option or argument, an unknown command (one line, naming the
      --help to read)
-  3  not found: an unknown tag or a missing blob
+  3  not found: an unknown tag or a missing blob (in a layout or a registry)
   4  integrity: a digest or size mismatch, or problems found by fsck/validate
   5  a layer was refused (hostile entries, corrupt or truncated compression)
 130  interrupted
@@ -19,6 +19,7 @@ import click
 from click.exceptions import NoArgsIsHelpError
 from porter_specs.errors import DigestMismatchError, PorterError, SizeMismatchError
 
+from porter_image.distribution.errors import RegistryNotFoundError
 from porter_image.errors import BlobNotFoundError, ProblemsFoundError, TagNotFoundError
 from porter_image.layer.errors import LayerError
 
@@ -28,6 +29,7 @@ USAGE_EXIT = 2
 EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (TagNotFoundError, 3),
     (BlobNotFoundError, 3),
+    (RegistryNotFoundError, 3),
     (DigestMismatchError, 4),
     (SizeMismatchError, 4),
     (ProblemsFoundError, 4),
