@@ -167,9 +167,12 @@ def main() -> None:
         make_image(work / many, "v1", [args.small_kb << 10] * args.layers)
         env = os.environ.get("DOCKER_CONFIG")
         os.environ["DOCKER_CONFIG"] = str(work / "docker")  # no stored credentials
+        before = os.getloadavg()[0]
         rows = bench_image(work, registry.data, host, one, args.reps)
         rows += bench_image(work, registry.data, host, many, args.reps)
+        after = os.getloadavg()[0]
         print(f"median of {args.reps} runs; ratio = porter-image / skopeo; registry {host}")
+        print(f"load average (1 min) {before:.2f} before, {after:.2f} after, {os.cpu_count()} CPUs")
         print(f"\n{'benchmark':28} {'porter s':>9} {'skopeo s':>9} {'ratio':>6}")
         for name, ours, theirs in rows:
             print(f"{name:28} {ours:9.2f} {theirs:9.2f} {ours / theirs:6.2f}")
