@@ -10,7 +10,6 @@ import falcon
 from porterd.api import body, query
 from porterd.api.openapi import FILTERS, json_body, query_parameter
 from porterd.errors import InvalidParameter, NotFound
-from porterd.images.filters import _until as until_seconds
 from porterd.network import NetworkService
 from porterd.network.service import PSEUDO_NETWORKS
 from porterd.network.views import all_networks, network_json
@@ -166,7 +165,7 @@ class NetworkPrune(_Resource):
         filters = query.filters(req, PRUNE_FILTERS)
         until = None
         if filters.get("until"):
-            until = int(until_seconds(filters["until"][0]) * 1_000_000_000)
+            until = int(query.until(filters["until"][0]) * 1_000_000_000)
         removed = self.networks.prune(labels=filters.get("label", []), until=until)
         resp.media = {"NetworksDeleted": removed}
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import fnmatch
-import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
 
 from porter_image.reference import parse_docker_reference
 
+from porterd.api.query import until
 from porterd.errors import InvalidParameter
 from porterd.images.docker_json import unix_time
 from porterd.images.records import StoredImage
@@ -46,7 +45,7 @@ def matcher(filters: Mapping[str, Sequence[str]], get: Callable[[str], StoredIma
         limit = _created(get(name))
         tests.append(lambda s, limit=limit: _created(s) > limit)
     for value in filters.get("until", []):
-        limit = _until(value)
+        limit = until(value)
         tests.append(lambda s, limit=limit: _created(s) < limit)
     patterns = filters.get("reference", [])
     if patterns:
@@ -62,21 +61,6 @@ def _has_label(stored: StoredImage, wanted: str) -> bool:
     labels = (stored.config.get("config") or {}).get("Labels") or {}
     key, eq, value = wanted.partition("=")
     return key in labels and (not eq or labels[key] == value)
-
-
-def _until(value: str) -> float:
-    """An absolute time (seconds, RFC 3339) or a duration before now (`10m`, `24h`)."""
-    units = {"s": 1, "m": 60, "h": 3600}
-    if value[-1:] in units and value[:-1].replace(".", "", 1).isdigit():
-        return time.time() - float(value[:-1]) * units[value[-1]]
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        raise InvalidParameter(f"invalid filter 'until={value}'") from None
 
 
 def _reference_matches(stored: StoredImage, pattern: str) -> bool:
