@@ -21,6 +21,7 @@ from porter_image.remote import inspect_remote
 from porter_specs import media_types
 from porter_specs.canonical import canonical_json
 from porter_specs.digest import from_bytes
+from porter_specs.errors import PorterError
 from porter_specs.models import Descriptor, Platform
 from registry_support import host_of, running_registry
 
@@ -316,3 +317,20 @@ def test_zstd_layers_cannot_be_docker_schema_2(
     options = CopyOptions(dest_compress="zstd", format="v2s2")
     with pytest.raises(ImageError, match="no zstd layers"):
         copy_image(f"oci:{layout}:{tag}", f"docker://{registry}/zz/bb:docker", options)
+
+
+def test_a_corrupt_source_blob_is_not_pushed_and_no_tag_appears(
+    registry: str, busybox_image: tuple[Path, str], tmp_path: Path
+) -> None:
+    layout, tag = busybox_image
+    shutil.copytree(layout, tmp_path / "corrupt")
+    corrupt = Layout.open(tmp_path / "corrupt")
+    layer = load_image(corrupt, tag).manifest.layers[0]
+    path = corrupt.blob_path(layer.digest)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.chmod(0o644)
+    path.write_bytes(bytes(data))
+    with pytest.raises(PorterError, match="digest mismatch"):
+        copy_image(f"oci:{corrupt.path}:{tag}", f"docker://{registry}/corrupt/bb:1")
+    assert not inspect_remote_exists(registry, "corrupt/bb:1")
