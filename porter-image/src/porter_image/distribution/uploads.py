@@ -88,14 +88,9 @@ class BlobUpload:
         self.where = repository.where(f" upload of {descriptor.digest}")
 
     def run(self) -> None:
-        attempts = self.client.options.retries + 1
-        for attempt in range(attempts):
-            try:
-                self._once()
-                return
-            except RegistryUnavailableError:
-                if attempt == attempts - 1:
-                    raise
+        """One upload session; a failed session is started again by the caller (the copy
+        retries a blob as a whole), while a dropped PATCH resumes within this one."""
+        self._once()
 
     def _once(self) -> None:
         location = self.repository.start_upload()
