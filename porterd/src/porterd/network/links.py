@@ -1,6 +1,8 @@
-"""Bridges, veth pairs and network namespaces, made with iproute2 and util-linux.
+"""Bridges, veth pairs and network namespaces.
 
-A container's network namespace is bind-mounted on a file under `EXEC_ROOT/netns/`, so it
+A container's start and stop go through rtnetlink from the daemon itself (`rtnetlink`), with
+no process spawned; a bridge, made once per network, is made with iproute2. A container's
+network namespace is bind-mounted on a file under `EXEC_ROOT/netns/`, so it
 exists before the container does and the runtime joins it by path (`linux.namespaces`).
 Every operation is idempotent where it can be (a link already there, a link already gone),
 so that recovery after a crash can replay or undo any of them.
@@ -8,16 +10,29 @@ so that recovery after a crash can replay or undo any of them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 from porterd.errors import DaemonError
+from porterd.network import rtnetlink
+from porterd.network.rtnetlink import Netlink, NetlinkError
 
 
 class LinkError(DaemonError):
-    """An `ip`, `unshare` or `umount` command failed."""
+    """An `ip` command or a netlink request failed."""
+
+
+@contextlib.contextmanager
+def _refused() -> Iterator[None]:
+    try:
+        yield
+    except NetlinkError as error:
+        raise LinkError(error.strerror) from error
 
 
 def run(argv: list[str], *, check: bool = True, stdin: str | None = None) -> str:
@@ -58,8 +73,8 @@ def ensure_bridge(name: str, addresses: list[str], mtu: int = 1500) -> None:
 
 
 def delete_link(name: str) -> None:
-    if link_exists(name):
-        run(["ip", "link", "del", name], check=False)
+    with _refused(), Netlink() as netlink:
+        netlink.delete_link(name)
 
 
 def set_sysctl(key: str, value: str) -> None:
@@ -74,12 +89,13 @@ def create_netns(path: Path) -> None:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch()
-    run(["unshare", f"--net={path}", "ip", "link", "set", "lo", "up"])
+    with _refused():
+        rtnetlink.bind_new_netns(path)
 
 
 def remove_netns(path: Path) -> None:
     if os.path.ismount(path):
-        run(["umount", "-l", str(path)], check=False)
+        rtnetlink.unmount(path)
     path.unlink(missing_ok=True)
 
 
@@ -98,34 +114,45 @@ def plug_veth(
     The first interface of a container carries its default routes (as with dockerd).
     """
     delete_link(host_name)
-    inside = [
-        f"link add {interface} mtu {mtu} address {mac} type veth peer name {host_name}"
-        f" netns {os.getpid()}",
-        *(f"addr add {address} dev {interface}" for address in addresses),
-        f"link set {interface} up",
-    ]
-    for gateway in gateways:
-        inside.append(f"route replace default via {gateway} dev {interface}")
-    if any(":" in a for a in addresses):
-        run(["nsenter", f"--net={netns}", "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=0"])
-    run(["nsenter", f"--net={netns}", "ip", "-batch", "-"], stdin="\n".join(inside) + "\n")
+    home = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+
+    def inside() -> None:
+        if any(":" in a for a in addresses):
+            set_sysctl("net/ipv6/conf/all/disable_ipv6", "0")
+        with Netlink() as netlink:
+            netlink.add_veth(interface, mac, mtu, host_name, home)
+            for address in addresses:
+                netlink.add_address(interface, address)
+            netlink.set_up(interface)
+            for gateway in gateways:
+                netlink.replace_default_route(interface, gateway)
+
+    try:
+        with _refused():
+            rtnetlink.in_netns(netns, inside)
+    finally:
+        os.close(home)
     enslave(host_name, bridge)
 
 
 def enslave(host_name: str, bridge: str) -> None:
     """The host end of a veth on the bridge, up, in hairpin mode (a container may reach itself
     through a published port)."""
-    run(
-        ["ip", "-batch", "-"],
-        stdin=f"link set {host_name} master {bridge} up\n"
-        f"link set {host_name} type bridge_slave hairpin on\n",
-    )
+    with _refused(), Netlink() as netlink:
+        netlink.set_up(host_name, master=socket.if_nametoindex(bridge))
+        netlink.set_hairpin(socket.if_nametoindex(host_name))
 
 
 def unplug_veth(netns: Path, interface: str, host_name: str) -> None:
     delete_link(host_name)
     if os.path.ismount(netns):
-        run(["nsenter", f"--net={netns}", "ip", "link", "del", interface], check=False)
+
+        def inside() -> None:
+            with Netlink() as netlink:
+                netlink.delete_link(interface)
+
+        with _refused():
+            rtnetlink.in_netns(netns, inside)
 
 
 def is_netns(path: Path) -> bool:
