@@ -83,6 +83,11 @@ class Daemon:
         self.networks.containers = self.containers
         self.networks.recover({c.id: c.state.status.is_running() for c in self.containers.all()})
         self.images.usage = self.containers
+        from porterd.building import BuildService
+
+        self.builds = BuildService(
+            images=self.images, runtime=self.runtimes[self.config.default_runtime]
+        )
         self.volumes.set_users(self.volume_users)
         self.cluster = self._join_cluster()
 

@@ -1,0 +1,159 @@
+"""Build routes of the Engine API (moby's api/swagger.yaml, version 1.43), legacy builder.
+
+    POST /build          the body is the context as a tar (plain, gzip, bzip2, xz or zstd);
+                         the answer is the JSON message stream: `{"stream": ...}` per step,
+                         `{"aux": {"ID": ...}}`, dockerd's `Successfully built/tagged` lines,
+                         or `{"error": ..., "errorDetail": {...}}` as the last message
+    POST /build/prune    drop the build cache
+
+The context is unpacked to disk as it arrives (constant memory), before the stream starts, so
+a bad tar or Dockerfile is an HTTP 400 with `{"message": ...}` when nothing was sent yet.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import falcon
+from porter_specs.models import Platform
+
+from porterd.api import query
+from porterd.api.images import json_stream, request_body
+from porterd.api.openapi import BOOLEAN, query_parameter
+from porterd.building import BuildRequest, BuildService, build_names, network_mode
+from porterd.errors import InvalidParameter
+from porterd.images.registry import Emit
+
+_STRING = {"type": "string"}
+_PARAMETERS = [
+    *(
+        query_parameter(name, _STRING)
+        for name in (
+            "t",
+            "dockerfile",
+            "buildargs",
+            "target",
+            "labels",
+            "networkmode",
+            "platform",
+            "cachefrom",
+        )
+    ),
+    *(query_parameter(name, BOOLEAN) for name in ("nocache", "pull", "q", "rm", "forcerm")),
+]
+
+
+def json_map(req: falcon.Request, name: str) -> dict[str, str]:
+    """A query parameter holding a JSON object of strings (`buildargs`, `labels`); a null
+    value of `buildargs` means "take it from the environment", which a daemon has not: left out."""
+    raw = req.get_param(name) or ""
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise InvalidParameter(f"invalid value for {name}: not JSON") from None
+    if not isinstance(value, dict) or not all(isinstance(v, str | None) for v in value.values()):
+        raise InvalidParameter(f"invalid value for {name}: expected an object of strings")
+    return {key: item for key, item in value.items() if item is not None}
+
+
+def json_list(req: falcon.Request, name: str) -> tuple[str, ...]:
+    raw = req.get_param(name) or ""
+    if not raw:
+        return ()
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise InvalidParameter(f"invalid value for {name}: not JSON") from None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InvalidParameter(f"invalid value for {name}: expected a list of strings")
+    return tuple(value)
+
+
+def platform(req: falcon.Request) -> Platform | None:
+    value = req.get_param("platform") or ""
+    if not value:
+        return None
+    try:
+        return Platform.parse(value)
+    except ValueError as exc:
+        raise InvalidParameter(f"invalid platform {value!r}: {exc}") from exc
+
+
+def build_request(req: falcon.Request) -> BuildRequest:
+    """The query of `POST /build`, checked before the body is read."""
+    return BuildRequest(
+        names=build_names(req.get_param_as_list("t") or []),
+        dockerfile=req.get_param("dockerfile") or "Dockerfile",
+        build_args=json_map(req, "buildargs"),
+        target=req.get_param("target") or "",
+        no_cache=query.flag(req, "nocache"),
+        pull=query.flag(req, "pull"),
+        labels=json_map(req, "labels"),
+        quiet=query.flag(req, "q"),
+        network=network_mode(req.get_param("networkmode") or ""),
+        platform=platform(req),
+        cache_from=json_list(req, "cachefrom"),
+    )
+
+
+class Build:
+    openapi = {
+        "post": {
+            "parameters": _PARAMETERS,
+            "responses": {"200": {"description": "JSON messages, one a line"}},
+        }
+    }
+
+    def __init__(self, builds: BuildService) -> None:
+        self.builds = builds
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        request = build_request(req)
+        root = self.builds.unpack(request_body(req))
+
+        def work(emit: Emit) -> None:
+            try:
+                self._build(root, request, emit)
+            finally:
+                self.builds.discard(root)
+
+        resp.content_type = "application/json"
+        resp.stream = json_stream(work)
+
+    def _build(self, root: Path, request: BuildRequest, emit: Emit) -> None:
+        stored = self.builds.build(root, request, emit)
+        emit({"aux": {"ID": stored.id}})
+        if request.quiet:
+            emit({"stream": f"{stored.id}\n"})
+            return
+        emit({"stream": f"Successfully built {stored.id.removeprefix('sha256:')[:12]}\n"})
+        for name in request.names:
+            emit({"stream": f"Successfully tagged {_familiar(name)}\n"})
+
+
+def _familiar(name: str) -> str:
+    from porter_image.reference import parse_docker_reference
+
+    return parse_docker_reference(name).familiar()
+
+
+class BuildPrune:
+    openapi = {
+        "post": {
+            "parameters": [query_parameter("all", BOOLEAN), query_parameter("filters", _STRING)]
+        }
+    }
+
+    def __init__(self, builds: BuildService) -> None:
+        self.builds = builds
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = self.builds.prune()
+
+
+def add_routes(app: falcon.App, builds: BuildService) -> None:
+    app.add_route("/build", Build(builds))
+    app.add_route("/build/prune", BuildPrune(builds))

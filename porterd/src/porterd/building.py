@@ -1,0 +1,231 @@
+"""Builds for `POST /build`: porter_image's Dockerfile builder over porterd's image store.
+
+    service = BuildService(images=store, runtime="/usr/bin/porter-runtime")
+    stored = service.build(context, BuildRequest(names=("docker.io/library/x:latest",)), emit)
+
+The context (a folder a request's tar was unpacked into) is built by `porter_image.build`
+straight into the store's layout. FROM names an image of the store first (`busybox` is
+`docker.io/library/busybox:latest` there, as for `run`); one the store lacks, or every one with
+`pull`, is pulled into the store as `POST /images/create` pulls it. The result is committed under
+an incoming tag and then named by each `t`, so a failed build names nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, cast
+
+from porter_image.build import BuildContext, Builder, BuildError, BuildOptions
+from porter_image.build.builder import BUILD_FOLDER
+from porter_image.build.state import StageState
+from porter_image.dockerfile.ignore import IgnoreRules
+from porter_image.reference import InvalidReferenceError, parse_docker_reference
+from porter_specs.errors import PorterError
+from porter_specs.models import Platform
+
+from porterd.errors import DaemonError, InvalidParameter, NotFound
+from porterd.images import ImageStore, StoredImage
+from porterd.images.importing import incoming_tag
+from porterd.images.registry import Emit
+
+NETWORK_MODES = {"": "host", "default": "host", "bridge": "host", "host": "host", "none": "none"}
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """What `POST /build` asks for, checked: `names` are full references."""
+
+    names: tuple[str, ...] = ()
+    dockerfile: str = "Dockerfile"
+    build_args: dict[str, str] = field(default_factory=dict)
+    target: str = ""
+    no_cache: bool = False
+    pull: bool = False
+    labels: dict[str, str] = field(default_factory=dict)
+    quiet: bool = False
+    network: str = "host"
+    platform: Platform | None = None
+    cache_from: tuple[str, ...] = ()
+
+
+def build_names(tags: list[str]) -> tuple[str, ...]:
+    """The full references of the `t` parameters; InvalidParameter names a bad one."""
+    names = []
+    for tag in tags:
+        try:
+            reference = parse_docker_reference(tag)
+        except InvalidReferenceError as exc:
+            raise InvalidParameter(f"invalid tag {tag!r}: {exc}") from exc
+        if reference.digest is not None:
+            raise InvalidParameter(f"invalid tag {tag!r}: a build cannot be tagged by digest")
+        names.append(str(reference))
+    return tuple(names)
+
+
+def network_mode(value: str) -> str:
+    """RUN steps run in the host's network or none; the default and bridge mean the host's."""
+    if value not in NETWORK_MODES:
+        raise InvalidParameter(f"network mode {value!r} is not supported (use host or none)")
+    return NETWORK_MODES[value]
+
+
+class StoreBuilder(Builder):
+    """The builder with FROM resolved against porterd's image store."""
+
+    def __init__(self, store: ImageStore, emit: Emit, *args: Any) -> None:
+        super().__init__(*args)
+        self.store = store
+        self.emit = emit
+
+    def image_state(self, image: str, where: str, platform: Platform | None = None) -> StageState:
+        stored = None if self.options.pull else self._stored(image)
+        if stored is None:
+            stored = self._pull_into_store(image, where, platform or self.platform)
+        loaded = self.store.image(stored)
+        document = {
+            "config": loaded.config_json,
+            "layers": [layer.to_json() for layer in loaded.manifest.layers],
+            "manifest": str(loaded.descriptor.digest),
+        }
+        return self._state_of(document)
+
+    def _stored(self, image: str) -> StoredImage | None:
+        try:
+            return self.store.get(image)
+        except NotFound:
+            return None
+
+    def _pull_into_store(self, image: str, where: str, platform: Platform) -> StoredImage:
+        try:
+            reference = parse_docker_reference(image)
+        except InvalidReferenceError as exc:
+            raise BuildError(where, f"{image}: {exc}") from exc
+        return self.store.pull(reference, self.emit, platform)
+
+
+class BuildService:
+    """Builds into `images`, RUN steps through the OCI runtime at `runtime`."""
+
+    def __init__(self, *, images: ImageStore, runtime: str) -> None:
+        self.images = images
+        self.runtime = runtime
+        self.root = images.root / "build"
+
+    def unpack(self, stream: BinaryIO) -> Path:
+        """The tar `stream` unpacked into a folder of its own under the data root, as it
+        arrives; a tar that cannot be read is InvalidParameter. `discard` removes it."""
+        folder = self.root / uuid.uuid4().hex[:16]
+        try:
+            return BuildContext.from_tar(_peekable(stream), folder / "context").root
+        except BaseException as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            if isinstance(exc, BuildError):
+                raise InvalidParameter(f"cannot read the build context: {exc.__cause__}") from exc
+            raise
+
+    def discard(self, root: Path) -> None:
+        """Remove a context `unpack` made."""
+        shutil.rmtree(root.parent, ignore_errors=True)
+
+    def build(self, root: Path, request: BuildRequest, emit: Emit) -> StoredImage:
+        """Build the context at `root`; steps go to `emit` as `{"stream": line}` (unless quiet)."""
+        dockerfile = _dockerfile(root, request.dockerfile)
+        report: Callable[[str], None] = (
+            (lambda line: None) if request.quiet else (lambda line: emit({"stream": line + "\n"}))
+        )
+        tag = incoming_tag()
+        options = BuildOptions(
+            tags=(tag,),
+            dockerfile=request.dockerfile,
+            build_args=request.build_args,
+            target=request.target,
+            no_cache=request.no_cache,
+            pull=request.pull,
+            platform=request.platform,
+            network=request.network,
+            runtime=self.runtime,
+            labels=request.labels,
+            insecure_registries=tuple(self.images.registry.insecure()),
+            cache_from=request.cache_from,
+            report=report,
+        )
+        context = BuildContext(root, IgnoreRules.for_context(root, dockerfile))
+        quiet_emit: Emit = (lambda message: None) if request.quiet else emit
+        builder = StoreBuilder(self.images, quiet_emit, self.images.layout(), context, options)
+        try:
+            builder.build(dockerfile.read_text(encoding="utf-8"))
+        except DaemonError:
+            raise
+        except (BuildError, ValueError) as exc:  # the Dockerfile, the context, a RUN
+            raise InvalidParameter(str(exc)) from exc
+        except PorterError as exc:
+            raise DaemonError(f"build failed: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise InvalidParameter(f"{request.dockerfile}: not UTF-8 text") from exc
+        return self.images.adopt(tag, request.names)
+
+    def prune(self) -> dict[str, Any]:
+        """`POST /build/prune`: drop the build cache (step entries and the builder's snapshots)
+        once no build runs, then the blobs only it kept."""
+        layout = self.images.layout()
+        cache = Path(layout.path) / BUILD_FOLDER
+        deleted: list[str] = []
+        reclaimed = 0
+        with layout.gc_lock.hold(exclusive=True):  # builds hold it shared from start to end
+            for entry in sorted(cache.iterdir()) if cache.is_dir() else []:
+                if entry.name == "tmp":
+                    continue
+                reclaimed += _tree_size(entry)
+                deleted += [p.name for p in entry.iterdir()] if entry.is_dir() else [entry.name]
+                _remove_tree(entry)
+        self.images.collect()
+        return {"CachesDeleted": deleted or None, "SpaceReclaimed": reclaimed}
+
+
+class _RawBody(io.RawIOBase):
+    """A request body as a raw stream, so that io.BufferedReader can offer `peek` (the
+    compression of the context is told from its first bytes)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _peekable(stream: BinaryIO) -> BinaryIO:
+    return cast(BinaryIO, io.BufferedReader(_RawBody(stream), 1 << 16))
+
+
+def _dockerfile(root: Path, name: str) -> Path:
+    """The Dockerfile `name` of the context at `root`; dockerd's error when it is not there."""
+    path = (root / (name or "Dockerfile")).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise InvalidParameter(f"Cannot locate specified Dockerfile: {name or 'Dockerfile'}")
+    return path
+
+
+def _tree_size(root: Path) -> int:
+    if not root.is_dir():
+        return root.lstat().st_size
+    return sum(p.lstat().st_size for p in root.rglob("*") if not p.is_dir())
+
+
+def _remove_tree(root: Path) -> None:
+    """Remove `root`; the snapshots' folders are read-only, so make them writable first."""
+    if not root.is_dir() or root.is_symlink():
+        root.unlink(missing_ok=True)
+        return
+    for folder in [root, *(p for p in root.rglob("*") if p.is_dir() and not p.is_symlink())]:
+        folder.chmod(0o700)
+    shutil.rmtree(root)

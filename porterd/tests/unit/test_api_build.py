@@ -1,0 +1,222 @@
+"""`POST /build` and `POST /build/prune` through falcon.testing, over a real image store.
+
+The builds here change only the config, or COPY (which needs an overlay mount: root), so no
+OCI runtime is needed; RUN steps are covered end to end in tests/integration/test_build.py.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import sys
+import tarfile
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import falcon.testing
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from image_support import add_image, new_store
+from porterd.api.app import create_app
+from porterd.building import BuildService
+from porterd.images import ImageStore
+
+BUSYBOX = "docker.io/library/busybox:latest"
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="COPY mounts an overlay: needs root")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ImageStore:
+    stored = new_store(tmp_path)
+    add_image(stored, [BUSYBOX], {"bin/sh": b"not really a shell\n"}, {"Env": ["PATH=/bin"]})
+    return stored
+
+
+@pytest.fixture
+def builds(store: ImageStore) -> BuildService:
+    return BuildService(images=store, runtime="/nonexistent/runtime")
+
+
+@pytest.fixture
+def client(builds: BuildService) -> falcon.testing.TestClient:
+    return falcon.testing.TestClient(create_app(SimpleNamespace(builds=builds), ["build"]))
+
+
+def context_tar(files: dict[str, bytes], compress: bool = False) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o644
+            tar.addfile(info, io.BytesIO(data))
+    return gzip.compress(buffer.getvalue()) if compress else buffer.getvalue()
+
+
+def build(client, files: dict[str, bytes], compress: bool = False, **params: Any):
+    return client.simulate_post(
+        "/v1.43/build",
+        params=params,
+        body=context_tar(files, compress),
+        headers={"Content-Type": "application/x-tar"},
+    )
+
+
+def messages(result) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in result.text.splitlines() if line.strip()]
+
+
+def built_id(result) -> str:
+    return next(m["aux"]["ID"] for m in messages(result) if "aux" in m)
+
+
+def last_layer(store: ImageStore, name: str) -> dict[str, bytes]:
+    image = store.image(store.get(name))
+    layout = store.layout()
+    with (
+        layout.open_blob(image.manifest.layers[-1].digest) as blob,
+        tarfile.open(fileobj=blob, mode="r:*") as tar,
+    ):
+        return {
+            m.name: tar.extractfile(m).read()  # type: ignore[union-attr]
+            for m in tar.getmembers()
+            if m.isfile()
+        }
+
+
+def test_a_build_from_an_image_of_the_store_is_named_by_each_t(client, store) -> None:
+    dockerfile = b'FROM busybox\nLABEL team=core\nCMD ["/bin/sh"]\n'
+    result = build(client, {"Dockerfile": dockerfile}, t=["app:1", "app:2"])
+    assert result.status_code == 200
+    image_id = built_id(result)
+    for name in ("docker.io/library/app:1", "docker.io/library/app:2"):
+        stored = store.get(name)
+        assert stored.id == image_id
+        assert stored.config["config"]["Cmd"] == ["/bin/sh"]
+        assert stored.config["config"]["Labels"] == {"team": "core"}
+        assert stored.config["config"]["Env"] == ["PATH=/bin"]  # busybox's, not pulled
+
+
+def test_the_stream_ends_with_dockers_success_lines(client) -> None:
+    result = build(client, {"Dockerfile": b"FROM busybox\nCMD x\n"}, t="app:1")
+    streams = [m["stream"] for m in messages(result) if "stream" in m]
+    assert streams[-2] == f"Successfully built {built_id(result)[7:19]}\n"
+    assert streams[-1] == "Successfully tagged app:1\n"
+
+
+def test_quiet_streams_only_the_image_id(client) -> None:
+    result = build(client, {"Dockerfile": b"FROM busybox\nCMD x\n"}, q="1")
+    streams = [m["stream"] for m in messages(result) if "stream" in m]
+    assert streams == [built_id(result) + "\n"]
+
+
+def test_buildargs_and_labels_reach_the_config(client, store) -> None:
+    dockerfile = b"FROM busybox\nARG WHO\nENV GREETING=hello-$WHO\n"
+    result = build(
+        client,
+        {"Dockerfile": dockerfile},
+        t="args:1",
+        buildargs=json.dumps({"WHO": "porter"}),
+        labels=json.dumps({"built.by": "test"}),
+    )
+    assert result.status_code == 200
+    config = store.get("args:1").config["config"]
+    assert "GREETING=hello-porter" in config["Env"]
+    assert config["Labels"] == {"built.by": "test"}
+
+
+def test_target_builds_up_to_that_stage(client, store) -> None:
+    dockerfile = b"FROM busybox AS first\nCMD one\nFROM first\nCMD two\n"
+    build(client, {"Dockerfile": dockerfile}, t="staged:1", target="first")
+    assert store.get("staged:1").config["config"]["Cmd"] == ["/bin/sh", "-c", "one"]
+
+
+def test_the_dockerfile_parameter_names_another_file_of_the_context(client, store) -> None:
+    files = {"Dockerfile": b"FROM busybox\nCMD wrong\n", "build/Other": b"FROM busybox\nCMD o\n"}
+    build(client, files, t="other:1", dockerfile="build/Other")
+    assert store.get("other:1").config["config"]["Cmd"] == ["/bin/sh", "-c", "o"]
+
+
+@needs_root
+def test_copy_takes_files_from_a_gzip_context_minus_dockerignore(client, store) -> None:
+    files = {
+        "Dockerfile": b"FROM busybox\nCOPY . /app/\n",
+        ".dockerignore": b"secret\n",
+        "hello.txt": b"hello from the context\n",
+        "secret": b"left out\n",
+    }
+    result = build(client, files, compress=True, t="copied:1")
+    assert result.status_code == 200, result.text
+    layer = last_layer(store, "copied:1")
+    assert layer["app/hello.txt"] == b"hello from the context\n"
+    assert "app/secret" not in layer
+
+
+def test_a_syntax_error_is_a_400_naming_the_line(client, store) -> None:
+    result = build(client, {"Dockerfile": b"FROM busybox\nFOO bar\n"}, t="bad:1")
+    assert result.status_code == 400
+    assert "Dockerfile:2" in result.json["message"]
+    assert "FOO" in result.json["message"]
+
+
+def test_a_missing_dockerfile_is_a_400(client) -> None:
+    result = build(client, {"other": b"x"}, t="bad:1")
+    assert result.status_code == 400
+    assert result.json["message"] == "Cannot locate specified Dockerfile: Dockerfile"
+
+
+def test_a_dockerfile_outside_the_context_is_refused(client) -> None:
+    result = build(client, {"Dockerfile": b"FROM busybox\n"}, dockerfile="../../etc/passwd")
+    assert result.status_code == 400
+    assert "Cannot locate specified Dockerfile" in result.json["message"]
+
+
+def test_a_body_that_is_not_a_tar_is_a_400(client) -> None:
+    result = client.simulate_post("/v1.43/build", body=b"\x1f\x8b not really gzip" * 40)
+    assert result.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("t", "Not A Name"),
+        ("buildargs", "{not json"),
+        ("labels", '["a"]'),
+        ("networkmode", "container:x"),
+        ("platform", "nope/"),
+    ],
+)
+def test_a_bad_query_parameter_is_a_400(client, name: str, value: str) -> None:
+    result = build(client, {"Dockerfile": b"FROM busybox\n"}, **{name: value})
+    assert result.status_code == 400
+    assert result.json["message"]
+
+
+@needs_root
+def test_a_failed_build_names_nothing_and_leaves_no_context(client, store, builds) -> None:
+    result = build(client, {"Dockerfile": b"FROM busybox\nCOPY missing /x\n"}, t="failed:1")
+    last = messages(result)[-1]
+    assert last["error"] == "Dockerfile:2: COPY: missing: not found in the build context"
+    assert last["errorDetail"]["message"] == last["error"]
+    assert [list(s.names) for s in store.images()] == [[BUSYBOX]]
+    assert not builds.root.exists() or not any(builds.root.iterdir())
+
+
+def test_the_context_folder_is_removed_after_a_build(client, builds) -> None:
+    build(client, {"Dockerfile": b"FROM busybox\nCMD x\n"}, t="done:1")
+    assert not any(builds.root.iterdir())
+
+
+def test_prune_drops_the_build_cache(client, store) -> None:
+    build(client, {"Dockerfile": b"FROM busybox\nCMD x\n"}, t="cached:1")
+    result = client.simulate_post("/v1.43/build/prune")
+    assert result.status_code == 200
+    assert result.json["CachesDeleted"]
+    assert result.json["SpaceReclaimed"] > 0
+    assert not (Path(store.layout().path) / "porter-build" / "cache").exists()
+    store.get("cached:1")  # the images stay
