@@ -2,9 +2,10 @@
 lock each, the records in sqlite, conmon watching every container so that it outlives porterd.
 
 What happens when a container's process ends (log conversion, cleanup, restart policy) is the
-monitor's job (`porterd.containers.monitor`); streams (attach, logs) are in
-`porterd.containers.attach`, exec sessions in `porterd.containers.execs`, files (cp, export,
-diff) in `porterd.containers.files`.
+monitor's job (`porterd.containers.monitor`); stop, kill, restart and pause are in
+`porterd.containers.stopping`, removal in `porterd.containers.removal`, `update` in
+`porterd.containers.update`, streams (attach, logs) in `porterd.containers.attach`, exec
+sessions in `porterd.containers.execs`, files (cp, export, diff) in `porterd.containers.files`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal as signals
 import sys
 import threading
 import time
@@ -22,15 +22,14 @@ from typing import Any, Protocol
 
 from porter_image.errors import RuntimeConfigError
 from porter_image.snapshots import unmount
-from porterd.containers import names
+from porterd.containers import names, removal, stopping, update
 from porterd.containers.bundle import loopback_up, monitor_request, prepare_bundle
-from porterd.containers.conmon import Conmon, pid_alive
+from porterd.containers.conmon import Conmon
 from porterd.containers.create import checked_host_config, merged_config
 from porterd.containers.logs import JsonFileWriter, LogOptions, LogPump
 from porterd.containers.mounts import Volumes, resolve_mounts
 from porterd.containers.prune import prune_containers
 from porterd.containers.record import Container, ContainerPaths, now_rfc3339
-from porterd.containers.restart import RestartPolicy
 from porterd.containers.runtime import OciRuntime, RuntimeFailed
 from porterd.containers.status import Status
 from porterd.containers.store import ContainerStore
@@ -40,8 +39,6 @@ from porterd.network.service import container_ref
 from porterd.state import Database
 
 DEFAULT_RUNTIME = "porter-runtime"
-STOP_TIMEOUT = 10
-KILL_GRACE = 10.0
 
 
 class ImageSource(Protocol):
@@ -323,53 +320,22 @@ class ContainerService:
     # -- stop, kill, wait -----------------------------------------------------------------
 
     def stop(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None:
-        container = self.get(ref)
-        with container.lock:
-            if container.state.status is Status.RESTARTING:
-                self.monitor.cancel_restart(container)
-                return
-            if not container.state.status.can_stop():
-                raise NotModified(f"container {container.id} is not running")
-            container.manually_stopped = True
-            self.save(container)
-            generation = self.monitor.exits(container)
-            wait = timeout if timeout is not None else container.config.get("StopTimeout")
-            wait = STOP_TIMEOUT if wait is None else int(wait)
-            stop_signal = signal or container.config.get("StopSignal") or "SIGTERM"
-            self._signal(container, stop_signal if wait != 0 else "SIGKILL")
-        if wait < 0 or self.wait_exit(container, generation, wait if wait > 0 else KILL_GRACE):
-            return
-        with container.lock:
-            if container.state.status.can_kill():
-                self._signal(container, "SIGKILL")
-        self.wait_exit(container, generation, KILL_GRACE)
+        stopping.stop(self, ref, timeout, signal)
 
     def kill(self, ref: str, signal: str = "SIGKILL") -> None:
-        container = self.get(ref)
-        number = parse_signal(signal)
-        with container.lock:
-            if container.state.status is Status.RESTARTING:
-                self.monitor.cancel_restart(container)
-                return
-            if not container.state.status.can_kill():
-                raise Conflict(
-                    f"Cannot kill container: {ref}: Container {container.id} is not running"
-                )
-            if number == signals.SIGKILL:
-                container.manually_stopped = True
-                self.save(container)
-            self._signal(container, str(number))
-        self.publish(container, "kill", signal=str(number))
+        stopping.kill(self, ref, signal)
 
-    def _signal(self, container: Container, signal: str) -> None:
-        if container.state.status is Status.PAUSED and parse_signal(signal) == signals.SIGKILL:
-            with contextlib.suppress(RuntimeFailed):
-                self.runtime_of(container).resume(container.id)
-        try:
-            self.runtime_of(container).kill(container.id, signal, all_processes=True)
-        except RuntimeFailed:
-            if container.state.pid and pid_alive(container.state.pid):
-                os.kill(container.state.pid, parse_signal(signal))
+    def kill_and_reap(self, container: Container) -> None:
+        stopping.kill_and_reap(self, container)
+
+    def restart(self, ref: str, timeout: int | None = None) -> None:
+        stopping.restart(self, ref, timeout)
+
+    def pause(self, ref: str) -> None:
+        stopping.pause(self, ref)
+
+    def unpause(self, ref: str) -> None:
+        stopping.unpause(self, ref)
 
     def wait_exit(self, container: Container, generation: int, timeout: float | None) -> bool:
         """Whether the container's process ended (after `generation`) within `timeout`."""
@@ -413,98 +379,16 @@ class ContainerService:
         with self._changed:
             self._changed.notify_all()
 
-    def restart(self, ref: str, timeout: int | None = None) -> None:
-        container = self.get(ref)
-        if container.state.status.can_stop():
-            self.stop(ref, timeout)
-        with container.lock:
-            if container.state.status.can_start():
-                container.manually_stopped = False
-                self.start_locked(container)
-        self.publish(container, "restart")
-
-    def pause(self, ref: str) -> None:
-        container = self.get(ref)
-        with container.lock:
-            if not container.state.status.can_pause():
-                raise Conflict(
-                    f"Container {container.id} is not running"
-                    if not container.state.status.is_running()
-                    else f"Container {container.id} is already paused"
-                )
-            self.runtime_of(container).pause(container.id)
-            container.state.status = Status.PAUSED
-            self.save(container)
-        self.publish(container, "pause")
-
-    def unpause(self, ref: str) -> None:
-        container = self.get(ref)
-        with container.lock:
-            if not container.state.status.can_unpause():
-                raise Conflict(f"Container {container.id} is not paused")
-            self.runtime_of(container).resume(container.id)
-            container.state.status = Status.RUNNING
-            self.save(container)
-        self.publish(container, "unpause")
-
     # -- remove, rename, update, prune ----------------------------------------------------
 
     def remove(self, ref: str, force: bool = False, volumes: bool = False) -> None:
-        container = self.get(ref)
-        with container.lock:
-            status = container.state.status
-            if status is Status.REMOVING:
-                raise Conflict(f"removal of container {container.id} is already in progress")
-            if not status.can_remove(force):
-                raise Conflict(
-                    f"You cannot remove a {status.value} container {container.id}. Stop the"
-                    " container before attempting removal or force remove"
-                )
-            self.monitor.cancel_restart(container)
-            container.manually_stopped = True
-        if container.state.status.is_running():
-            self.kill_and_reap(container)
-        with container.lock:
-            container.state.status = Status.REMOVING
-            self.execs.forget(container.id)
-            paths = self.paths(container)
-            self.release_rootfs(paths)
-            with contextlib.suppress(RuntimeFailed):
-                self.runtime_of(container).delete(container.id, force=True)
-            self.store.remove(container.id)
-            if self.networks is not None:
-                self.networks.release(container.id)
-            with self._table_lock:
-                self._containers.pop(container.id, None)
-                pump = self._pumps.pop(container.id, None)
-            if pump is not None:
-                pump.close()
-            shutil.rmtree(paths.data, ignore_errors=True)
-            shutil.rmtree(paths.run, ignore_errors=True)
-            self.conmon.exit_file(container.id).unlink(missing_ok=True)
-            if volumes and self.volumes is not None:
-                self._remove_anonymous_volumes(container)
-        self.images.release(container.id)
-        self.notify()
-        self.publish(container, "destroy")
+        removal.remove(self, ref, force, volumes)
 
-    def kill_and_reap(self, container: Container) -> None:
-        with container.lock:
-            generation = self.monitor.exits(container)
-            if container.state.status.can_kill():
-                self._signal(container, "SIGKILL")
-        if not self.wait_exit(container, generation, KILL_GRACE):
-            raise Conflict(f"could not kill container {container.id}: it did not exit")
-
-    def _remove_anonymous_volumes(self, container: Container) -> None:
-        remove = getattr(self.volumes, "remove", None)
-        for point in container.mounts:
-            name = point.get("Name") or ""
-            if point["Type"] == "volume" and len(name) == 64 and remove is not None:
-                try:
-                    remove(name)
-                except Exception:
-                    continue
+    def forget(self, container_id: str) -> LogPump | None:
+        """Drop a removed container from the table; its log pump, if any, to close."""
+        with self._table_lock:
+            self._containers.pop(container_id, None)
+            return self._pumps.pop(container_id, None)
 
     def rename(self, ref: str, new_name: str) -> None:
         container = self.get(ref)
@@ -524,41 +408,7 @@ class ContainerService:
         self.publish(container, "rename", oldName=old)
 
     def update(self, ref: str, body: dict[str, Any]) -> list[str]:
-        container = self.get(ref)
-        if not isinstance(body, dict):
-            raise InvalidParameter("the body must be a JSON object")
-        with container.lock:
-            if not container.state.status.can_update():
-                raise Conflict(f"cannot update container {container.id}: it is being removed")
-            host = dict(container.host_config)
-            for key in (
-                "Memory",
-                "MemoryReservation",
-                "MemorySwap",
-                "NanoCpus",
-                "CpuShares",
-                "CpuQuota",
-                "CpuPeriod",
-                "CpusetCpus",
-                "PidsLimit",
-                "RestartPolicy",
-            ):
-                if key in body:
-                    host[key] = body[key]
-            host = checked_host_config(host)
-            if host.get("AutoRemove") and not RestartPolicy.from_host_config(host).is_none():
-                raise InvalidParameter(
-                    "Restart policy cannot be updated because AutoRemove is enabled for the"
-                    " container"
-                )
-            if container.state.status.is_running():
-                from porterd.containers.spec import resources_for
-
-                self.runtime_of(container).update(container.id, resources_for(host))
-            container.host_config = host
-            self.save(container)
-        self.publish(container, "update")
-        return []
+        return update.update(self, ref, body)
 
     def prune(self, until_ns: int | None = None, labels: list[str] | None = None) -> dict[str, Any]:
         """Remove the stopped containers (created before `until_ns`, with `labels`)."""
@@ -574,18 +424,3 @@ def _start_error(container: Container, error: Exception) -> DaemonError:
     if isinstance(error, RuntimeConfigError):  # the image's or the request's user, for one
         return InvalidParameter(f"cannot start container {container.id}: {error}")
     return DaemonError(f"cannot start container {container.id}: {error}")
-
-
-def parse_signal(signal: str | int) -> int:
-    """A signal by number (`9`), name (`KILL`) or full name (`SIGKILL`)."""
-    text = str(signal).strip().upper()
-    if text.isdigit():
-        number = int(text)
-        if not 0 < number < signals.NSIG:
-            raise InvalidParameter(f"Invalid signal: {signal}")
-        return number
-    name = text if text.startswith("SIG") else f"SIG{text}"
-    try:
-        return int(signals.Signals[name])
-    except KeyError:
-        raise InvalidParameter(f"Invalid signal: {signal}") from None

@@ -1,0 +1,143 @@
+"""Stopping a container and signalling it: stop (the stop signal, then SIGKILL after the
+timeout), kill, restart, pause and unpause, each under the container's lock; waiting for the
+exit is the service's (`ContainerService.wait_exit`)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal as signals
+from typing import TYPE_CHECKING
+
+from porterd.containers.conmon import pid_alive
+from porterd.containers.runtime import RuntimeFailed
+from porterd.containers.status import Status
+from porterd.errors import Conflict, InvalidParameter, NotModified
+
+if TYPE_CHECKING:
+    from porterd.containers.record import Container
+    from porterd.containers.service import ContainerService
+
+STOP_TIMEOUT = 10
+KILL_GRACE = 10.0
+
+
+def stop(
+    service: ContainerService, ref: str, timeout: int | None = None, signal: str | None = None
+) -> None:
+    container = service.get(ref)
+    with container.lock:
+        if _cancelled_restart(service, container):
+            return
+        if not container.state.status.can_stop():
+            raise NotModified(f"container {container.id} is not running")
+        container.manually_stopped = True
+        service.save(container)
+        generation = service.monitor.exits(container)
+        wait = timeout if timeout is not None else container.config.get("StopTimeout")
+        wait = STOP_TIMEOUT if wait is None else int(wait)
+        stop_signal = signal or container.config.get("StopSignal") or "SIGTERM"
+        send_signal(service, container, stop_signal if wait != 0 else "SIGKILL")
+    if wait < 0 or service.wait_exit(container, generation, wait if wait > 0 else KILL_GRACE):
+        return
+    with container.lock:
+        if container.state.status.can_kill():
+            send_signal(service, container, "SIGKILL")
+    service.wait_exit(container, generation, KILL_GRACE)
+
+
+def kill(service: ContainerService, ref: str, signal: str = "SIGKILL") -> None:
+    container = service.get(ref)
+    number = parse_signal(signal)
+    with container.lock:
+        if _cancelled_restart(service, container):
+            return
+        if not container.state.status.can_kill():
+            raise Conflict(f"Cannot kill container: {ref}: Container {container.id} is not running")
+        if number == signals.SIGKILL:
+            container.manually_stopped = True
+            service.save(container)
+        send_signal(service, container, str(number))
+    service.publish(container, "kill", signal=str(number))
+
+
+def _cancelled_restart(service: ContainerService, container: Container) -> bool:
+    """Whether the container was waiting to be restarted: then stop and kill only cancel that."""
+    if container.state.status is not Status.RESTARTING:
+        return False
+    service.monitor.cancel_restart(container)
+    return True
+
+
+def send_signal(service: ContainerService, container: Container, signal: str) -> None:
+    if container.state.status is Status.PAUSED and parse_signal(signal) == signals.SIGKILL:
+        with contextlib.suppress(RuntimeFailed):
+            service.runtime_of(container).resume(container.id)
+    try:
+        service.runtime_of(container).kill(container.id, signal, all_processes=True)
+    except RuntimeFailed:
+        if container.state.pid and pid_alive(container.state.pid):
+            os.kill(container.state.pid, parse_signal(signal))
+
+
+def kill_and_reap(service: ContainerService, container: Container) -> None:
+    with container.lock:
+        generation = service.monitor.exits(container)
+        if container.state.status.can_kill():
+            send_signal(service, container, "SIGKILL")
+    if not service.wait_exit(container, generation, KILL_GRACE):
+        raise Conflict(f"could not kill container {container.id}: it did not exit")
+
+
+def restart(service: ContainerService, ref: str, timeout: int | None = None) -> None:
+    container = service.get(ref)
+    if container.state.status.can_stop():
+        stop(service, ref, timeout)
+    with container.lock:
+        if container.state.status.can_start():
+            container.manually_stopped = False
+            service.start_locked(container)
+    service.publish(container, "restart")
+
+
+def pause(service: ContainerService, ref: str) -> None:
+    _freeze(service, ref, paused=True)
+
+
+def unpause(service: ContainerService, ref: str) -> None:
+    _freeze(service, ref, paused=False)
+
+
+def _freeze(service: ContainerService, ref: str, *, paused: bool) -> None:
+    """Pause (freeze) a running container, or resume a paused one."""
+    container = service.get(ref)
+    with container.lock:
+        status = container.state.status
+        if paused and not status.can_pause():
+            raise Conflict(
+                f"Container {container.id} is not running"
+                if not status.is_running()
+                else f"Container {container.id} is already paused"
+            )
+        if not paused and not status.can_unpause():
+            raise Conflict(f"Container {container.id} is not paused")
+        runtime = service.runtime_of(container)
+        runtime.pause(container.id) if paused else runtime.resume(container.id)
+        container.state.status = Status.PAUSED if paused else Status.RUNNING
+        service.save(container)
+    service.publish(container, "pause" if paused else "unpause")
+
+
+def parse_signal(signal: str | int) -> int:
+    """A signal by number (`9`), name (`KILL`) or full name (`SIGKILL`)."""
+    text = str(signal).strip().upper()
+    if text.isdigit():
+        number = int(text)
+        if not 0 < number < signals.NSIG:
+            raise InvalidParameter(f"Invalid signal: {signal}")
+        return number
+    name = text if text.startswith("SIG") else f"SIG{text}"
+    try:
+        return int(signals.Signals[name])
+    except KeyError:
+        raise InvalidParameter(f"Invalid signal: {signal}") from None
