@@ -4,7 +4,8 @@ Read, first found wins:
 1. `${DOCKER_CONFIG:-~/.docker}/config.json`: `credHelpers[host]`, then `auths[host]` (the
    base64 `auth` of `user:password`), then `credsStore`; a helper is the program
    `docker-credential-NAME`, spoken to by its protocol (`get` with the server on stdin, a
-   JSON `{"Username", "Secret"}` on stdout);
+   JSON `{"Username", "Secret"}` on stdout); an `identitytoken` (or a helper's `<token>`
+   user) is an OAuth2 refresh token, sent to the registry's token endpoint as one;
 2. `${REGISTRY_AUTH_FILE}` or `${XDG_RUNTIME_DIR}/containers/auth.json`, podman's `auths`.
 
 `store_credentials` (login) writes where docker would: the host's helper or `credsStore`
@@ -28,6 +29,8 @@ from porter_image.layout.atomic import write_file_atomic
 
 DOCKER_HUB_KEYS = ("https://index.docker.io/v1/", "docker.io", "index.docker.io")
 HUB_HOSTS = ("docker.io", "index.docker.io", "registry-1.docker.io")
+# The user name docker writes beside an identity token
+TOKEN_USER = "<token>"
 
 
 class CredentialsError(PorterError):
@@ -115,6 +118,8 @@ def helper_get(helper: str, server: str) -> Credentials | None:
         raise CredentialsError(f"docker-credential-{helper}", "answered no credentials") from None
     if not isinstance(username, str) or not isinstance(secret, str):
         raise CredentialsError(f"docker-credential-{helper}", "answered no credentials")
+    if username == TOKEN_USER:  # the helper holds an identity token, as docker stores it
+        return Credentials(username, "", secret)
     return Credentials(username, secret)
 
 
@@ -157,7 +162,12 @@ def _from_auths(config: dict[str, Any], host: str, path: Path) -> Credentials | 
     if not isinstance(auths, dict):
         raise CredentialsError(path, "auths is not an object")
     for key, entry in auths.items():
-        if _host_of_key(key) in _aliases(host) and isinstance(entry, dict) and entry.get("auth"):
+        if _host_of_key(key) not in _aliases(host) or not isinstance(entry, dict):
+            continue
+        if isinstance(entry.get("identitytoken"), str) and entry["identitytoken"]:
+            user = _decode(entry["auth"], path, key).username if entry.get("auth") else ""
+            return Credentials(user or TOKEN_USER, "", entry["identitytoken"])
+        if entry.get("auth"):
             return _decode(entry["auth"], path, key)
     return None
 

@@ -3,6 +3,7 @@ real porter-registry on loopback: anonymous, htpasswd (Basic) and its token endp
 
 from __future__ import annotations
 
+import base64
 import json
 import stat
 from collections.abc import Iterator
@@ -10,9 +11,11 @@ from pathlib import Path
 
 import bcrypt
 import pytest
+import requests
 from click.testing import CliRunner, Result
 from copy_test_support import SIGNATURE_TYPE, make_signature
 from porter_image.cli.main import cli
+from porter_image.distribution.auth import parse_challenge
 from porter_image.layout import Layout
 from registry_support import host_of, running_registry
 
@@ -56,6 +59,14 @@ def secured(
     with running_registry(
         folder / "data", "--config", str(write_config(folder, request.param))
     ) as r:
+        yield host_of(r.url)
+
+
+@pytest.fixture(scope="module")
+def token_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A registry with the token flow only (for identity tokens): its host."""
+    folder = tmp_path_factory.mktemp("registry-token-only")
+    with running_registry(folder / "data", "--config", str(write_config(folder, "token"))) as r:
         yield host_of(r.url)
 
 
@@ -152,6 +163,29 @@ def test_a_credential_helper_answers_for_its_host(
     credential_files.parent.mkdir()
     credential_files.write_text(json.dumps({"credHelpers": {secured: "porter-test"}}))
     result = run("copy", "-q", busybox, f"docker://{secured}/team/bb:helper")
+    assert result.exit_code == 0, result.output
+
+
+def test_an_identity_token_in_config_json_is_sent_as_a_refresh_token(
+    token_registry: str, busybox: str, credential_files: Path
+) -> None:
+    challenge = parse_challenge(
+        requests.get(f"http://{token_registry}/v2/", timeout=10).headers["WWW-Authenticate"]
+    )
+    assert challenge is not None
+    login = {
+        "grant_type": "password",
+        "username": "alice",
+        "password": "alice-secret",
+        "service": challenge.params["service"],
+        "access_type": "offline",
+    }
+    answer = requests.post(challenge.params["realm"], data=login, timeout=10).json()
+    token_user = base64.b64encode(b"<token>:").decode()
+    entry = {"auth": token_user, "identitytoken": answer["refresh_token"]}
+    credential_files.parent.mkdir()
+    credential_files.write_text(json.dumps({"auths": {token_registry: entry}}))
+    result = run("copy", "-q", busybox, f"docker://{token_registry}/team/bb:identity")
     assert result.exit_code == 0, result.output
 
 

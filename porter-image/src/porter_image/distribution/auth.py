@@ -29,10 +29,12 @@ EXPIRY_MARGIN = 5.0
 
 @dataclass(frozen=True)
 class Credentials:
-    """A user name and password (or a registry token given as the password)."""
+    """A user name and password, or an identity token (an OAuth2 refresh token, as docker
+    keeps in `identitytoken` after logging in to registries that issue one)."""
 
     username: str
     password: str = field(repr=False)
+    identity_token: str = field(default="", repr=False)
 
     def basic_header(self) -> str:
         raw = f"{self.username}:{self.password}".encode()
@@ -134,6 +136,8 @@ class Authenticator:
         if challenge.params.get("service"):
             params.append(("service", challenge.params["service"]))
         params += [("scope", scope) for scope in dict.fromkeys(scopes)]
+        if self._credentials is not None and self._credentials.identity_token:
+            return self._refresh(where, realm, challenge, scopes)
         headers = {}
         if self._credentials is not None:
             headers["Authorization"] = self._credentials.basic_header()
@@ -147,13 +151,38 @@ class Authenticator:
             )
         except requests.RequestException as exc:
             raise RegistryError(where, f"cannot be reached: {exc}") from exc
-        if response.status_code in (401, 403):
-            raise RegistryUnauthorizedError(
-                where, "unauthorized: the credentials were refused", response.status_code
-            )
-        if response.status_code != 200:
-            raise RegistryError(where, f"answered HTTP {response.status_code}")
+        _check_token_status(where, response)
         return _parse_token(where, response)
+
+    def _refresh(
+        self, where: str, realm: str, challenge: Challenge, scopes: tuple[str, ...]
+    ) -> _Token:
+        """The OAuth2 form of the token spec: POST the identity token as a refresh token."""
+        assert self._credentials is not None
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": self._credentials.identity_token,
+            "service": challenge.params.get("service", ""),
+            "scope": " ".join(dict.fromkeys(scopes)),
+            "client_id": "porter-image",
+        }
+        try:
+            response = self._session.post(
+                realm, data=form, timeout=self._timeout, verify=self._session.verify
+            )
+        except requests.RequestException as exc:
+            raise RegistryError(where, f"cannot be reached: {exc}") from exc
+        _check_token_status(where, response)
+        return _parse_token(where, response)
+
+
+def _check_token_status(where: str, response: requests.Response) -> None:
+    if response.status_code in (400, 401, 403):
+        raise RegistryUnauthorizedError(
+            where, "unauthorized: the credentials were refused", response.status_code
+        )
+    if response.status_code != 200:
+        raise RegistryError(where, f"answered HTTP {response.status_code}")
 
 
 def _parse_token(where: str, response: requests.Response) -> _Token:
