@@ -53,7 +53,7 @@ CONTAINER_SHORTCUTS = [
 IMAGE_SHORTCUTS = {
     "images": "ls",
     "rmi": "rm",
-    **{n: n for n in ["pull", "push", "tag", "save", "load", "import", "history"]},
+    **{n: n for n in ["build", "pull", "push", "tag", "save", "load", "import", "history"]},
 }
 COMMANDS = {
     **GROUPS,

@@ -5,6 +5,7 @@ from porter_cli.command import lazy_group
 COMMANDS = {
     "ls": "image.ls",
     "list": "image.ls",
+    "build": "image.build",
     "pull": "image.pull",
     "push": "image.push",
     "tag": "image.tag",
