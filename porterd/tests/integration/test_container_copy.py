@@ -111,3 +111,39 @@ def test_a_stopped_container_s_volume_is_seen_by_cp(container: Container) -> Non
 def test_a_missing_path_in_a_volume_is_not_found(container: Container) -> None:
     with pytest.raises(docker.errors.NotFound):
         container.get_archive("/data/absent.txt")
+
+
+@pytest.fixture
+def read_only(client: docker.DockerClient, volume: str) -> Iterator[Container]:
+    """A running container with a read-only rootfs and `volume` writable on /data."""
+    created = client.containers.run(
+        IMAGE, ["sleep", "60"], detach=True, network_mode="none", read_only=True,
+        volumes={volume: {"bind": "/data", "mode": "rw"}},
+    )  # fmt: skip
+    yield created
+    created.remove(force=True)
+
+
+def test_a_read_only_rootfs_takes_a_copy_into_its_writable_volume(read_only: Container) -> None:
+    assert read_only.put_archive("/data", archive_of("in-volume.txt", b"volume\n"))
+    assert read_only.exec_run(["cat", "/data/in-volume.txt"]).output == b"volume\n"
+
+
+def test_a_read_only_rootfs_refuses_a_copy_outside_its_volumes(read_only: Container) -> None:
+    with pytest.raises(docker.errors.APIError, match="Read-only file system"):
+        read_only.put_archive("/tmp", archive_of("outside.txt", b"no\n"))
+    assert read_only.exec_run(["ls", "/tmp/outside.txt"]).exit_code != 0
+
+
+def test_a_read_only_rootfs_without_volumes_refuses_a_copy_as_forbidden(
+    client: docker.DockerClient,
+) -> None:
+    sealed = client.containers.run(
+        IMAGE, ["sleep", "60"], detach=True, network_mode="none", read_only=True
+    )
+    try:
+        with pytest.raises(docker.errors.APIError) as refused:
+            sealed.put_archive("/tmp", archive_of("refused.txt", b"no\n"))
+        assert refused.value.status_code == 403
+    finally:
+        sealed.remove(force=True)

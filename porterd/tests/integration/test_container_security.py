@@ -56,6 +56,15 @@ def test_a_container_runs_under_a_seccomp_filter_by_default(client: docker.Docke
     assert run(client, "grep ^Seccomp: /proc/self/status") == (0, "Seccomp:\t2\n")
 
 
+def test_an_exec_runs_under_the_container_s_seccomp_filter(client: docker.DockerClient) -> None:
+    container = client.containers.run(IMAGE, ["sleep", "60"], detach=True, network_mode="none")
+    try:
+        result = container.exec_run(["grep", "^Seccomp:", "/proc/self/status"])
+        assert (result.exit_code, result.output) == (0, b"Seccomp:\t2\n")
+    finally:
+        container.remove(force=True)
+
+
 @needs_user_namespaces
 def test_the_default_profile_refuses_unshare(client: docker.DockerClient) -> None:
     code, output = run(client, "unshare -U true 2>&1")

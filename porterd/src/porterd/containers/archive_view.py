@@ -4,9 +4,11 @@ binds each of them onto its destination in the rootfs (in its own mount namespac
 nothing shows outside), then stats, archives or unpacks a path as dockerd does once it has
 mounted the container's volumes.
 
-    python -I -m porterd.containers.archive_view stat|tar|extract ROOTFS PATH POINTS
+    python -I -m porterd.containers.archive_view stat|tar|extract ROOTFS PATH POINTS [ro]
 
-POINTS is the JSON list of the container's mount points (inspect's shape). `stat` prints
+POINTS is the JSON list of the container's mount points (inspect's shape); `ro` makes the
+rootfs read-only below them (a container with a read-only rootfs takes copies into its
+writable volumes only). `stat` prints
 the base64 header of `X-Docker-Container-Path-Stat`; `tar` writes the archive of PATH to
 standard output; `extract` unpacks the archive on standard input into the folder PATH after
 a chroot into the rootfs, so that no symlink (in the container or the archive) leads out.
@@ -27,23 +29,35 @@ from porter_image.exec_user import scoped_path
 from porterd.containers import files
 from porterd.errors import InvalidParameter, NotFound
 
-NOT_FOUND, INVALID = 3, 4
+NOT_FOUND, INVALID, READONLY_ROOT = files.VIEW_NOT_FOUND, files.VIEW_INVALID, files.VIEW_READONLY
 
 
-def bind_points(rootfs: Path, points: list[dict[str, Any]]) -> None:
+def bind_points(rootfs: Path, points: list[dict[str, Any]], readonly_root: bool) -> None:
     """Each volume and bind mount onto its destination in the rootfs (made if missing, as a
-    start would make it), read-only where the container has it read-only."""
-    for point in sorted(points, key=lambda p: p["Destination"].count("/")):
-        source = point["Source"]
-        target = scoped_path(rootfs, point["Destination"])
-        if os.path.isdir(source):
-            target.mkdir(parents=True, exist_ok=True)
-        elif not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.touch()
-        subprocess.run(["mount", "--rbind", source, str(target)], check=True)
-        if not point["RW"]:
-            subprocess.run(["mount", "-o", "remount,bind,ro", str(target)], check=True)
+    start would make it), read-only where the container has it read-only; the rootfs itself
+    read-only below them for a container with a read-only rootfs."""
+    ordered = sorted(points, key=lambda p: p["Destination"].count("/"))
+    targets = [_mount_point(rootfs, point) for point in ordered]
+    if readonly_root:
+        _bind(str(rootfs), rootfs, writable=False, recursive=False)
+    for point, target in zip(ordered, targets, strict=True):
+        _bind(point["Source"], target, writable=point["RW"], recursive=True)
+
+
+def _mount_point(rootfs: Path, point: dict[str, Any]) -> Path:
+    target = scoped_path(rootfs, point["Destination"])
+    if os.path.isdir(point["Source"]):
+        target.mkdir(parents=True, exist_ok=True)
+    elif not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.touch()
+    return target
+
+
+def _bind(source: str, target: Path, *, writable: bool, recursive: bool) -> None:
+    subprocess.run(["mount", "--rbind" if recursive else "--bind", source, str(target)], check=True)
+    if not writable:
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(target)], check=True)
 
 
 def extract_into(rootfs: Path, inside: str) -> None:
@@ -57,7 +71,7 @@ def extract_into(rootfs: Path, inside: str) -> None:
 def main(argv: list[str]) -> int:
     operation, rootfs, path, points = argv[0], Path(argv[1]), argv[2], json.loads(argv[3])
     try:
-        bind_points(rootfs, points)
+        bind_points(rootfs, points, readonly_root=argv[4:] == [READONLY_ROOT])
         if operation == "stat":
             sys.stdout.write(files.stat_header(files.resolve_in_rootfs(rootfs, path), path))
         elif operation == "tar":

@@ -37,6 +37,7 @@ GO_MODE_DIR = 1 << 31
 GO_MODE_SYMLINK = 1 << 27
 VIEW_MODULE = "porterd.containers.archive_view"
 VIEW_NOT_FOUND, VIEW_INVALID = 3, 4  # archive_view's exit codes for a bad path
+VIEW_READONLY = "ro"  # archive_view's last argument for a read-only rootfs
 
 
 def top(service: ContainerService, container: Container, ps_args: str) -> dict[str, Any]:
@@ -168,15 +169,19 @@ def bound_points(container: Container) -> list[dict[str, Any]]:
 
 
 def view_command(
-    operation: str, rootfs: Path, path: str, points: list[dict[str, Any]]
+    operation: str,
+    rootfs: Path,
+    path: str,
+    points: list[dict[str, Any]],
+    readonly_root: bool = False,
 ) -> list[str]:
     """The archive_view child for `operation`, in a mount namespace of its own when there are
-    mount points to bind."""
+    mount points to bind (or the rootfs to make read-only)."""
     child = [sys.executable, "-I", "-m", VIEW_MODULE, operation, str(rootfs), path]
-    if not points:
+    if not points and not readonly_root:
         return [*child, "[]"]
     unshare = ["unshare", "--mount", "--propagation", "private"]
-    return [*unshare, *child, json.dumps(points)]
+    return [*unshare, *child, json.dumps(points), *([VIEW_READONLY] if readonly_root else [])]
 
 
 def _view_failed(path: str, returncode: int, stderr: bytes) -> Exception:
@@ -234,11 +239,13 @@ def extract(
     path: str,
     data: IO[bytes],
 ) -> None:
-    if container.host_config.get("ReadonlyRootfs"):
+    points = bound_points(container)
+    readonly_root = bool(container.host_config.get("ReadonlyRootfs"))
+    if readonly_root and not any(point["RW"] for point in points):
         raise Forbidden("container rootfs is marked read-only")
     with mounted_rootfs(service, container) as rootfs:
         process = subprocess.Popen(
-            view_command("extract", rootfs, path, bound_points(container)),
+            view_command("extract", rootfs, path, points, readonly_root),
             stdin=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
