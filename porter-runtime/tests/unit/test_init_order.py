@@ -80,3 +80,15 @@ def test_a_message_before_the_pid_fails_create(kind):
     finally:
         parent.close()
         child.close()
+
+
+@pytest.mark.parametrize("kind", ["prestart", "createRuntime", "createContainer", "startContainer"])
+def test_the_init_stops_after_its_mounts_for_a_hook_that_runs_then_or_needs_the_state(kind):
+    assert init.stops_for_hooks({"hooks": {kind: [{"path": "/bin/true"}]}})
+
+
+@pytest.mark.parametrize(
+    "hooks", [None, {}, {"prestart": []}, {"poststart": [{"path": "/bin/true"}]}]
+)
+def test_the_init_goes_on_without_stopping_when_no_such_hook_is_configured(hooks):
+    assert not init.stops_for_hooks({"hooks": hooks})
