@@ -1,0 +1,149 @@
+"""`POST /build` end to end on a real porterd (in a network namespace of the test's own) that
+holds the busybox demo image: `porter build`, the Debian docker CLI's legacy builder
+(DOCKER_BUILDKIT=0) and docker-py's `images.build` each build an image with COPY and RUN, and
+a container of it prints what the build put there."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from containers_support import (
+    DOCKER_CLI,
+    VENV_BIN,
+    busybox_rootfs_tar,
+    client_for,
+    docker_cli,
+    missing_host_feature,
+    porterd_with_busybox,
+)
+from porterd_process import PorterdProcess
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(missing_host_feature() is not None, reason=str(missing_host_feature())),
+]
+needs_docker_cli = pytest.mark.skipif(
+    not DOCKER_CLI.exists(), reason="Debian's docker CLI (docker.io) is not installed"
+)
+REF_NAME = "org.opencontainers.image.ref.name"
+DOCKERFILE = """\
+FROM busybox
+COPY greeting /greeting
+RUN echo "built by $(cat /greeting)" > /built
+CMD ["cat", "/built"]
+"""
+
+
+@pytest.fixture(scope="module")
+def porterd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PorterdProcess]:
+    rootfs = busybox_rootfs_tar(tmp_path_factory.mktemp("busybox"))
+    with porterd_with_busybox(tmp_path_factory.mktemp("porterd"), rootfs) as process:
+        yield process
+
+
+@pytest.fixture
+def client(porterd: PorterdProcess) -> Iterator[docker.DockerClient]:
+    client = client_for(porterd)
+    yield client
+    client.close()
+
+
+def context(folder: Path, who: str, dockerfile: str = DOCKERFILE) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "Dockerfile").write_text(dockerfile)
+    (folder / "greeting").write_text(who + "\n")
+    return folder
+
+
+def tag(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}:1"
+
+
+def porter(porterd: PorterdProcess, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(VENV_BIN / "porter"), "-H", porterd.url, *args],
+        capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+
+
+def test_porter_build_then_run_prints_what_the_build_made(porterd, tmp_path) -> None:
+    name = tag("porter-build")
+    built = porter(porterd, "build", "-t", name, str(context(tmp_path / "ctx", "porter")))
+    assert built.returncode == 0, built.stderr
+    assert f"Successfully tagged {name}" in built.stdout
+    ran = porter(porterd, "run", "--rm", "--network", "none", name)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout == "built by porter\n"
+
+
+@needs_docker_cli
+def test_docker_legacy_build_then_run_prints_what_the_build_made(porterd, tmp_path) -> None:
+    name = tag("docker-build")
+    env = {**os.environ, "DOCKER_BUILDKIT": "0"}
+    built = subprocess.run(
+        [str(DOCKER_CLI), "-H", porterd.url, "build", "-t", name,
+         str(context(tmp_path / "ctx", "docker"))],
+        capture_output=True, text=True, check=False, timeout=300, env=env,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    container = f"docker-build-{uuid.uuid4().hex[:8]}"
+    try:
+        ran = docker_cli(porterd, "run", "--name", container, "--network", "none", name)
+    finally:
+        docker_cli(porterd, "rm", "-f", container)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout == "built by docker\n"
+
+
+def test_docker_py_build_then_run_prints_what_the_build_made(client, tmp_path) -> None:
+    name = tag("docker-py-build")
+    image, _ = client.images.build(path=str(context(tmp_path / "ctx", "docker-py")), tag=name)
+    assert name in image.tags
+    output = client.containers.run(name, remove=True, network_mode="none")
+    assert output == b"built by docker-py\n"
+
+
+def test_a_second_build_takes_its_steps_from_the_cache(client, tmp_path) -> None:
+    folder = context(tmp_path / "ctx", "cache")
+    first, _ = client.images.build(path=str(folder), tag=tag("cached"))
+    second, logs = client.images.build(path=str(folder), tag=tag("cached"))
+    assert second.id == first.id
+    assert any("CACHED" in entry.get("stream", "") for entry in logs)
+
+
+def test_a_bad_dockerfile_is_one_error_line_and_exit_1(porterd, tmp_path) -> None:
+    folder = context(tmp_path / "ctx", "bad", "FROM busybox\nFROBNICATE now\n")
+    built = porter(porterd, "build", "-t", tag("bad"), str(folder))
+    assert built.returncode == 1
+    (line,) = built.stderr.strip().splitlines()
+    assert "Dockerfile:2" in line and "FROBNICATE" in line
+
+
+def test_a_failing_run_exits_non_zero_and_leaves_no_tag(porterd, client, tmp_path) -> None:
+    name = tag("failing")
+    folder = context(tmp_path / "ctx", "x", "FROM busybox\nRUN echo about to fail; exit 3\n")
+    built = porter(porterd, "build", "-t", name, str(folder))
+    assert built.returncode == 1
+    assert "status 3" in built.stderr.strip().splitlines()[-1]
+    with pytest.raises(docker.errors.ImageNotFound):
+        client.images.get(name)
+    index = porterd.workdir / "data" / "image" / "layout" / "index.json"
+    manifests = json.loads(index.read_text())["manifests"]
+    names = [m.get("annotations", {}).get(REF_NAME, "") for m in manifests]
+    assert not [n for n in names if n.startswith("porterd-incoming-")]
+
+
+def test_prune_empties_the_build_cache(client, tmp_path) -> None:
+    client.images.build(path=str(context(tmp_path / "ctx", "prune")), tag=tag("prune"))
+    result = client.api.prune_builds()
+    assert result["SpaceReclaimed"] > 0
