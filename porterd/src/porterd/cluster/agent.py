@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 
 TASK_LABEL = "com.docker.swarm.task.id"
 STARTING = frozenset({"new", "pending", "assigned", "accepted", "preparing", "starting"})
+STARTS_AT_ONCE = 2
 CPU_REPORT_STEP = 5.0  # percent: smaller changes of CPU use are not written to the store
 
 
@@ -138,6 +140,8 @@ class Agent:
         self._loop = Periodic("cluster-agent", self.sync_once, interval)
         self._lock = threading.Lock()
         self._removing: set[str] = set()
+        self._starting: set[str] = set()
+        self._starter = ThreadPoolExecutor(STARTS_AT_ONCE, thread_name_prefix="cluster-start")
 
     def sync_once(self) -> None:
         """Bring this node's containers to its tasks and report their state."""
@@ -178,17 +182,32 @@ class Agent:
                 self._report(task, {"State": "shutdown", "Message": "shutdown"})
             return
         if seen is None and task["Status"]["State"] in STARTING:
-            try:
-                container_id = self.runtime.run(container_name(task), container_body(task))
-            except DaemonError as error:
-                self._report(
-                    task, {"State": "rejected", "Message": "start failed", "Err": str(error)}
-                )
-                return
-            seen = Observed(container_id, running=True)
+            with self._lock:
+                if task["ID"] in self._starting:
+                    return  # its container is being made; observe() may not list it yet
+                self._starting.add(task["ID"])
+            self._starter.submit(self._start, task)
+            return
         new = observed_status(task, seen)
         if new is not None:
             self._report(task, new)
+
+    def _start(self, task: dict[str, Any]) -> None:
+        """Create and start a task's container (several at once: each waits on the runtime)."""
+        try:
+            container_id = self.runtime.run(container_name(task), container_body(task))
+        except DaemonError as error:
+            self._report(task, {"State": "rejected", "Message": "start failed", "Err": str(error)})
+        except Exception as error:
+            log.exception("starting task %s failed", task["ID"])
+            self._report(task, {"State": "rejected", "Message": "start failed", "Err": str(error)})
+        else:
+            new = observed_status(task, Observed(container_id, running=True))
+            if new is not None:
+                self._report(task, new)
+        finally:
+            with self._lock:
+                self._starting.discard(task["ID"])
 
     def _report(self, task: dict[str, Any], status: dict[str, Any]) -> None:
         status["Timestamp"] = now()
@@ -200,3 +219,4 @@ class Agent:
 
     def stop(self) -> None:
         self._loop.stop()
+        self._starter.shutdown(wait=True)
