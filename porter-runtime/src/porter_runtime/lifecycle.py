@@ -13,7 +13,6 @@ import time
 from porter_runtime import state
 from porter_runtime.container import container_pids, open_container, wait_gone
 from porter_runtime.errors import ContainerNotFoundError, ContainerSetupError, WrongStateError
-from porter_runtime.hooks import hook_state, run_warning
 from porter_runtime.log import warning
 
 
@@ -32,15 +31,20 @@ def start(root: str, container_id: str) -> dict:
                 "its config.json has no process to run",
             )
         _open_fifo(cdir, saved)
-        run_warning(
-            "poststart",
-            (config.get("hooks") or {}).get("poststart"),
-            hook_state(saved, "running"),
-            warning,
-        )
+        _run_warning("poststart", saved, "running")
         return saved
     finally:
         cdir.unlock()
+
+
+def _run_warning(kind: str, saved: dict, status: str) -> None:
+    """The container's poststart or poststop hooks, failures as warnings; the hooks module
+    and the state they read are only needed where some are configured."""
+    hooks = ((saved.get("config") or {}).get("hooks") or {}).get(kind)
+    if hooks:
+        from porter_runtime.hooks import hook_state, run_warning
+
+        run_warning(kind, hooks, hook_state(saved, status), warning)
 
 
 def _open_fifo(cdir: state.ContainerDir, saved: dict, timeout: float = 30.0) -> None:
@@ -102,13 +106,7 @@ def delete(root: str, container_id: str, force: bool = False) -> None:
         cdir.unlock()
         raise
     try:
-        config = saved.get("config") or {}
-        run_warning(
-            "poststop",
-            (config.get("hooks") or {}).get("poststop"),
-            hook_state(saved, "stopped"),
-            warning,
-        )
+        _run_warning("poststop", saved, "stopped")
         if saved.get("hostMount"):
             _unmount_rootfs(saved)
         if cgroup is not None:
