@@ -43,3 +43,4 @@ class BuildOptions:
     source_date_epoch: int | None = field(default_factory=source_date_epoch)
     compression: str = "gzip"  # of new layers: gzip, zstd or "" (none)
     report: Callable[[str], None] = lambda line: None
+    output: int | None = None  # the descriptor RUN steps write to (None: this process's stderr)

@@ -237,6 +237,8 @@ def _run_container(
     bundle = step.folder
     write_runtime_config(bundle, config)
     runtime = runner.builder.options.runtime
+    output = runner.builder.options.output
+    output = sys.stderr.fileno() if output is None else output
     state_root = runner.builder.workspace / "runtime"
     ident = f"porter-build-{uuid.uuid4().hex[:12]}"
     base = [runtime, "--root", str(state_root)]
@@ -244,8 +246,8 @@ def _run_container(
         status = subprocess.run(
             [*base, "run", "--bundle", str(bundle), ident],
             stdin=subprocess.DEVNULL,
-            stdout=sys.stderr.fileno(),
-            stderr=sys.stderr.fileno(),
+            stdout=output,
+            stderr=output,
             check=False,
         ).returncode
     except OSError as exc:
