@@ -13,7 +13,9 @@ an incoming tag and then named by each `t`, so a failed build names nothing.
 from __future__ import annotations
 
 import io
+import os
 import shutil
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +35,7 @@ from porterd.images import ImageStore, StoredImage
 from porterd.images.importing import incoming_tag
 from porterd.images.registry import Emit
 
+_LINE = 1 << 16
 NETWORK_MODES = {"": "host", "default": "host", "bridge": "host", "host": "host", "none": "none"}
 
 
@@ -108,6 +111,37 @@ class StoreBuilder(Builder):
         return self.store.pull(reference, self.emit, platform)
 
 
+class RunOutput:
+    """A pipe RUN steps write to, read line by line (each at most _LINE bytes, so memory
+    stays bounded) by a thread that hands each line to `report`."""
+
+    def __init__(self, report: Callable[[str], None]) -> None:
+        self.report = report
+        read, self.fd = os.pipe()
+        self._reader = os.fdopen(read, "rb")
+        self._thread = threading.Thread(target=self._pump, name="porterd-build-output")
+
+    def __enter__(self) -> RunOutput:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self.fd)
+        self._thread.join()
+        self._reader.close()
+
+    def _pump(self) -> None:
+        """Report each line; once reporting fails (the client went away) keep draining the
+        pipe, so that a RUN step never blocks on a full pipe."""
+        reporting = True
+        while line := self._reader.readline(_LINE):
+            if reporting:
+                try:
+                    self.report(line.decode("utf-8", "replace").rstrip("\n"))
+                except Exception:
+                    reporting = False
+
+
 class BuildService:
     """Builds into `images`, RUN steps through the OCI runtime at `runtime`."""
 
@@ -133,40 +167,45 @@ class BuildService:
         shutil.rmtree(root.parent, ignore_errors=True)
 
     def build(self, root: Path, request: BuildRequest, emit: Emit) -> StoredImage:
-        """Build the context at `root`; steps go to `emit` as `{"stream": line}` (unless quiet)."""
+        """Build the context at `root`; steps and RUN output go to `emit` as `{"stream": line}`
+        (unless quiet)."""
         dockerfile = _dockerfile(root, request.dockerfile)
+        try:
+            text = dockerfile.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidParameter(f"{request.dockerfile}: not UTF-8 text") from exc
         report: Callable[[str], None] = (
             (lambda line: None) if request.quiet else (lambda line: emit({"stream": line + "\n"}))
         )
         tag = incoming_tag()
-        options = BuildOptions(
-            tags=(tag,),
-            dockerfile=request.dockerfile,
-            build_args=request.build_args,
-            target=request.target,
-            no_cache=request.no_cache,
-            pull=request.pull,
-            platform=request.platform,
-            network=request.network,
-            runtime=self.runtime,
-            labels=request.labels,
-            insecure_registries=tuple(self.images.registry.insecure()),
-            cache_from=request.cache_from,
-            report=report,
-        )
         context = BuildContext(root, IgnoreRules.for_context(root, dockerfile))
         quiet_emit: Emit = (lambda message: None) if request.quiet else emit
-        builder = StoreBuilder(self.images, quiet_emit, self.images.layout(), context, options)
-        try:
-            builder.build(dockerfile.read_text(encoding="utf-8"))
-        except DaemonError:
-            raise
-        except (BuildError, ValueError) as exc:  # the Dockerfile, the context, a RUN
-            raise InvalidParameter(str(exc)) from exc
-        except PorterError as exc:
-            raise DaemonError(f"build failed: {exc}") from exc
-        except UnicodeDecodeError as exc:
-            raise InvalidParameter(f"{request.dockerfile}: not UTF-8 text") from exc
+        with RunOutput(report) as output:
+            options = BuildOptions(
+                tags=(tag,),
+                dockerfile=request.dockerfile,
+                build_args=request.build_args,
+                target=request.target,
+                no_cache=request.no_cache,
+                pull=request.pull,
+                platform=request.platform,
+                network=request.network,
+                runtime=self.runtime,
+                labels=request.labels,
+                insecure_registries=tuple(self.images.registry.insecure()),
+                cache_from=request.cache_from,
+                report=report,
+                output=output.fd,
+            )
+            builder = StoreBuilder(self.images, quiet_emit, self.images.layout(), context, options)
+            try:
+                builder.build(text)
+            except DaemonError:
+                raise
+            except (BuildError, ValueError) as exc:  # the Dockerfile, the context, a RUN
+                raise InvalidParameter(str(exc)) from exc
+            except PorterError as exc:
+                raise DaemonError(f"build failed: {exc}") from exc
         return self.images.adopt(tag, request.names)
 
     def prune(self) -> dict[str, Any]:
@@ -209,7 +248,10 @@ def _peekable(stream: BinaryIO) -> BinaryIO:
 
 def _dockerfile(root: Path, name: str) -> Path:
     """The Dockerfile `name` of the context at `root`; dockerd's error when it is not there."""
-    path = (root / (name or "Dockerfile")).resolve()
+    try:
+        path = (root / (name or "Dockerfile")).resolve()
+    except (ValueError, OSError):  # a NUL byte, a symlink loop
+        path = root
     if not path.is_relative_to(root) or not path.is_file():
         raise InvalidParameter(f"Cannot locate specified Dockerfile: {name or 'Dockerfile'}")
     return path

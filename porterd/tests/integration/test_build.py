@@ -134,6 +134,7 @@ def test_a_failing_run_exits_non_zero_and_leaves_no_tag(porterd, client, tmp_pat
     folder = context(tmp_path / "ctx", "x", "FROM busybox\nRUN echo about to fail; exit 3\n")
     built = porter(porterd, "build", "-t", name, str(folder))
     assert built.returncode == 1
+    assert "about to fail" in built.stdout  # the RUN's output, streamed
     assert "status 3" in built.stderr.strip().splitlines()[-1]
     with pytest.raises(docker.errors.ImageNotFound):
         client.images.get(name)

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from image_support import add_image, new_store
 from porterd.api.app import create_app
-from porterd.building import BuildService
+from porterd.building import BuildService, RunOutput
 from porterd.images import ImageStore
 
 BUSYBOX = "docker.io/library/busybox:latest"
@@ -220,3 +220,19 @@ def test_prune_drops_the_build_cache(client, store) -> None:
     assert result.json["SpaceReclaimed"] > 0
     assert not (Path(store.layout().path) / "porter-build" / "cache").exists()
     store.get("cached:1")  # the images stay
+
+
+def test_run_output_reaches_the_report_line_by_line() -> None:
+    lines: list[str] = []
+    with RunOutput(lines.append) as output:
+        os.write(output.fd, b"first\nsecond\npartial")
+    assert lines == ["first", "second", "partial"]
+
+
+def test_run_output_is_drained_after_the_report_fails() -> None:
+    def report(line: str) -> None:
+        raise ConnectionError("the client went away")
+
+    with RunOutput(report) as output:
+        for _ in range(64):  # more than a pipe holds: would block if nobody read
+            os.write(output.fd, b"x" * 4095 + b"\n")
