@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from pathlib import Path
 
 import pytest
-from porterd.containers.files import bound_points, resolve_in_rootfs, view_command
+from porterd.containers import archive_view
+from porterd.containers.files import (
+    VIEW_INVALID,
+    VIEW_NOT_FOUND,
+    bound_points,
+    resolve_in_rootfs,
+    view_command,
+)
 from porterd.containers.record import Container
 
 
@@ -64,3 +72,25 @@ def test_with_mounts_the_archive_child_binds_them_in_a_mount_namespace_of_its_ow
     command = view_command("tar", rootfs, "/data", points)
     assert command[:4] == ["unshare", "--mount", "--propagation", "private"]
     assert json.loads(command[-1]) == points and command[-3:-1] == [str(rootfs), "/data"]
+
+
+def test_the_archive_child_prints_the_stat_header_of_a_path(
+    rootfs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert archive_view.main(["stat", str(rootfs), "/link/passwd", "[]"]) == 0
+    header = json.loads(base64.b64decode(capsys.readouterr().out))
+    assert (header["name"], header["size"]) == ("passwd", len("root:x:0:0::/:/bin/sh\n"))
+
+
+def test_the_archive_child_exits_not_found_for_a_missing_path(
+    rootfs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert archive_view.main(["stat", str(rootfs), "/absent", "[]"]) == VIEW_NOT_FOUND
+    assert "Could not find the file /absent" in capsys.readouterr().err
+
+
+def test_the_archive_child_refuses_to_extract_onto_a_file(
+    rootfs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert archive_view.main(["extract", str(rootfs), "/etc/passwd", "[]"]) == VIEW_INVALID
+    assert "extraction point is not a directory" in capsys.readouterr().err
