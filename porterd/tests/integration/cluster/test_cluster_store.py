@@ -3,8 +3,9 @@ updated in one transaction each, tasks, and the leader elected through a lease."
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -35,14 +36,21 @@ def member(store: ClusterStore, name: str, ttl: int = 1) -> Membership:
     return Membership(store, f"id-{name}", hostname=name, addr="127.0.0.1", ttl=ttl)
 
 
-def test_a_joined_node_is_ready_with_an_active_availability(store: ClusterStore) -> None:
-    node = member(store, "n1", ttl=5)
+@contextlib.contextmanager
+def joined(store: ClusterStore, name: str) -> Iterator[Membership]:
+    """A node joined for the test's length (a 5 s lease), leaving afterwards."""
+    node = member(store, name, ttl=5)
     node.join()
     try:
-        found = store.node("n1")
-        assert (found["Status"]["State"], found["Spec"]["Availability"]) == ("ready", "active")
+        yield node
     finally:
         node.leave()
+
+
+def test_a_joined_node_is_ready_with_an_active_availability(store: ClusterStore) -> None:
+    with joined(store, "n1"):
+        found = store.node("n1")
+        assert (found["Status"]["State"], found["Spec"]["Availability"]) == ("ready", "active")
 
 
 def test_a_node_whose_lease_expires_is_down(store: ClusterStore) -> None:
@@ -72,25 +80,16 @@ def test_a_node_that_rejoins_keeps_the_availability_and_labels_set_before(
 
 
 def test_a_node_update_from_a_stale_version_is_a_conflict(store: ClusterStore) -> None:
-    node = member(store, "n1", ttl=5)
-    node.join()
-    try:
+    with joined(store, "n1"):
         version = store.node("n1")["Version"]["Index"]
         store.update_node("n1", version, {"Availability": "pause"})
         with pytest.raises(Conflict, match="changed since"):
             store.update_node("n1", version, {"Availability": "active"})
-    finally:
-        node.leave()
 
 
 def test_an_unknown_availability_is_refused(store: ClusterStore) -> None:
-    node = member(store, "n1", ttl=5)
-    node.join()
-    try:
-        with pytest.raises(InvalidParameter, match="active, pause or drain"):
-            store.update_node("n1", store.node("n1")["Version"]["Index"], {"Availability": "off"})
-    finally:
-        node.leave()
+    with joined(store, "n1"), pytest.raises(InvalidParameter, match="active, pause or drain"):
+        store.update_node("n1", store.node("n1")["Version"]["Index"], {"Availability": "off"})
 
 
 def test_a_ready_node_is_removed_only_by_force(store: ClusterStore) -> None:

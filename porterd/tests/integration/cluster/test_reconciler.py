@@ -4,6 +4,7 @@ rollback and autoscaling."""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -97,11 +98,14 @@ def update(cluster: Cluster, **changes: Any) -> None:
 
 def test_a_service_converges_spread_evenly_over_the_nodes(cluster: Cluster) -> None:
     cluster.store.create_service(service(6))
-    cluster.settle(lambda: sum(cluster.running().values()) == 6)
+
+    def states() -> list[str]:
+        return sorted(task["Status"]["State"] for task in cluster.store.tasks())
+
+    cluster.settle(lambda: states() == ["running"] * 6)
     assert set(cluster.running().values()) == {2}
-    states = {task["Status"]["State"] for task in cluster.store.tasks()}
     cluster.round()
-    assert {task["Status"]["State"] for task in cluster.store.tasks()} == states == {"running"}
+    assert states() == ["running"] * 6
 
 
 def test_a_task_that_exits_is_replaced_and_kept_as_failed_history(cluster: Cluster) -> None:
@@ -219,3 +223,27 @@ def test_autoscaling_scales_down_only_after_the_stabilisation_window(cluster: Cl
     assert sum(cluster.running().values()) == 2
     cluster.now += 301
     cluster.settle(lambda: sum(cluster.running().values()) == 1)
+
+
+def test_a_task_whose_container_is_being_made_is_not_started_twice(cluster: Cluster) -> None:
+    release = threading.Event()
+    node = cluster.nodes["node0"]
+    original = node.runtime.run
+    calls: list[str] = []
+
+    def slow_run(name: str, body: dict[str, Any]) -> str:
+        calls.append(name)
+        release.wait(10)
+        return original(name, body)
+
+    node.runtime.run = slow_run  # type: ignore[method-assign]
+    for other in ("node1", "node2"):
+        cluster.store.update_node(
+            other, cluster.store.node(other)["Version"]["Index"], {"Availability": "drain"}
+        )
+    cluster.store.create_service(service(1))
+    for _ in range(4):
+        cluster.round()
+    release.set()
+    cluster.settle(lambda: cluster.running()["node0"] == 1)
+    assert len(calls) == 1
