@@ -89,12 +89,13 @@ class Host:
         self.database = Database(root / "porterd.db")
         self.service = self.open()
 
-    def open(self) -> NetworkService:
+    def open(self, bip: str = "") -> NetworkService:
         return NetworkService(
             database=self.database,
             exec_root=self.root / "exec",
             resolv_conf=self.root / "resolv.conf",
             default_address_pools=["base=10.99.0.0/16,size=24"],
+            bip=bip,
         )
 
     def start(self, name: str, mode: str = "default", **settings: object) -> ContainerRef:

@@ -5,6 +5,7 @@ each "container" is a namespace the service made, with host busybox run inside i
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import secrets
@@ -297,6 +298,48 @@ def test_a_running_container_is_connected_and_disconnected(host: Host) -> None:
     assert reaches(host.ns(container), host.address(peer, "late"))
     host.service.disconnect("late", container.id)
     assert "eth1" not in links_in(host.ns(container))
+
+
+def default_route(netns: Path) -> tuple[str, str]:
+    [route] = json.loads(run_in(netns, "ip", "-j", "route", "show", "default").stdout)
+    return route["gateway"], route["dev"]
+
+
+def test_disconnecting_the_network_of_the_default_route_moves_it_to_the_next(
+    host: Host,
+) -> None:
+    host.service.create("next", ipam=[{"Subnet": "10.97.7.0/24"}])
+    container = host.start("rerouted")
+    host.service.connect("next", container)
+    assert default_route(host.ns(container)) == ("10.99.0.1", "eth0")
+    host.service.disconnect("bridge", container.id)
+    assert default_route(host.ns(container)) == ("10.97.7.1", "eth1")
+
+
+def bridge_addresses(host: Host) -> list[str]:
+    [bridge] = json.loads(run_in(host.netns, "ip", "-j", "addr", "show", "porter0").stdout)
+    return [f"{a['local']}/{a['prefixlen']}" for a in bridge["addr_info"] if a["scope"] == "global"]
+
+
+def test_a_new_bip_readdresses_the_default_bridge_and_its_containers(host: Host) -> None:
+    container = host.start("readdressed")
+    host.service.stop(container.id)
+    host.service.close()
+    host.service = host.open(bip="10.97.5.1/24")
+    assert host.service.get("bridge").ipv4 == {"Subnet": "10.97.5.0/24", "Gateway": "10.97.5.1"}
+    assert bridge_addresses(host) == ["10.97.5.1/24"]
+    assert host.address(container) == "10.97.5.2"
+    host.service.prepare(container)
+    assert reaches(host.ns(container), "10.97.5.1")
+
+
+def test_a_bip_overlapping_a_user_network_is_refused(host: Host) -> None:
+    host.service.create("taken", ipam=[{"Subnet": "10.97.6.0/24"}])
+    host.service.close()
+    with pytest.raises(Conflict, match=r"10\.97\.6\.0/24"):
+        host.open(bip="10.97.6.1/24")
+    host.service = host.open()
+    assert host.service.get("bridge").ipv4["Subnet"] == "10.99.0.0/24"
 
 
 def test_dual_stack_gives_an_ipv6_address_and_aaaa_answers(host: Host) -> None:

@@ -166,7 +166,10 @@ class NetworkJoining(ContainerNaming):
                 raise Forbidden(
                     f"container {container_id} is not connected to network {network.name}"
                 )
+            carried = self._carries_gateway(network, mine[0])
             self._unplug(mine[0])
+            if carried and links.is_netns(self.netns_path(container_id)):
+                self._move_default_routes(container_id)
             self._apply_rules()
             if links.is_netns(self.netns_path(container_id)):
                 self._write_hosts(container_id)
@@ -202,6 +205,16 @@ class NetworkJoining(ContainerNaming):
             if not networks[other.network_id].internal:
                 return False
         return True
+
+    def _move_default_routes(self, container_id: str) -> None:
+        """The network that carried them is gone: the next one that is not internal does."""
+        for network, endpoint in self.endpoints_of(container_id):
+            if not network.internal:
+                gateways = [str(r.gateway) for r in network.ranges]
+                links.set_default_routes(
+                    self.netns_path(container_id), endpoint.interface, gateways
+                )
+                return
 
     def _unplug(self, endpoint: Endpoint) -> None:
         with self.database.transaction() as connection:

@@ -55,16 +55,22 @@ def link_exists(name: str) -> bool:
     return name in link_names()
 
 
-def ensure_bridge(name: str, addresses: list[str], mtu: int = 1500) -> None:
-    """The bridge `name` up with the gateway `addresses` (CIDR); made if missing."""
+def ensure_bridge(
+    name: str, addresses: list[str], mtu: int = 1500, *, exclusive: bool = False
+) -> None:
+    """The bridge `name` up with the gateway `addresses` (CIDR); made if missing. With
+    `exclusive`, its other global addresses are removed (the bridge was re-addressed)."""
     if not link_exists(name):
         run(["ip", "link", "add", name, "mtu", str(mtu), "type", "bridge"])
-    present = {
-        f"{entry['local']}/{entry['prefixlen']}"
+    entries = [
+        entry
         for link in json.loads(run(["ip", "-j", "addr", "show", "dev", name]) or "[]")
         for entry in link.get("addr_info", [])
-    }
-    commands = [f"addr add {a} dev {name}" for a in addresses if a not in present]
+    ]
+    present = {f"{e['local']}/{e['prefixlen']}" for e in entries}
+    stale = {f"{e['local']}/{e['prefixlen']}" for e in entries if e.get("scope") == "global"}
+    commands = [f"addr del {a} dev {name}" for a in sorted(stale - set(addresses)) if exclusive]
+    commands += [f"addr add {a} dev {name}" for a in addresses if a not in present]
     commands.append(f"link set {name} up")
     run(["ip", "-batch", "-"], stdin="\n".join(commands) + "\n")
     if any(":" in a for a in addresses):
@@ -133,6 +139,18 @@ def plug_veth(
     finally:
         os.close(home)
     enslave(host_name, bridge)
+
+
+def set_default_routes(netns: Path, interface: str, gateways: list[str]) -> None:
+    """The namespace's default routes go through `interface` to `gateways`."""
+
+    def inside() -> None:
+        with Netlink() as netlink:
+            for gateway in gateways:
+                netlink.replace_default_route(interface, gateway)
+
+    with _refused():
+        rtnetlink.in_netns(netns, inside)
 
 
 def enslave(host_name: str, bridge: str) -> None:

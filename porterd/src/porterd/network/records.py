@@ -112,6 +112,13 @@ class NetworkStore:
             (endpoint.container_id, endpoint.network_id, json.dumps(asdict(endpoint))),
         )
 
+    def update_endpoint(self, connection: sqlite3.Connection, endpoint: Endpoint) -> None:
+        """The endpoint's document rewritten in place (its order among the container's kept)."""
+        connection.execute(
+            "UPDATE endpoints SET document = ? WHERE container_id = ? AND network_id = ?",
+            (json.dumps(asdict(endpoint)), endpoint.container_id, endpoint.network_id),
+        )
+
     def delete_endpoint(self, connection: sqlite3.Connection, endpoint: Endpoint) -> None:
         connection.execute(
             "DELETE FROM endpoints WHERE container_id = ? AND network_id = ?",
@@ -128,6 +135,9 @@ class NetworkStore:
             "SELECT address FROM leases WHERE network_id = ?", (network_id,)
         ).fetchall()
         return {row["address"] for row in rows}
+
+    def forget_leases(self, connection: sqlite3.Connection, network_id: str) -> None:
+        connection.execute("DELETE FROM leases WHERE network_id = ?", (network_id,))
 
     def lease(
         self, connection: sqlite3.Connection, network_id: str, address: str, container_id: str

@@ -41,7 +41,7 @@ from porterd.network.endpoints import (  # join_netns: for the container service
     join_netns,
 )
 from porterd.network.etcfiles import hosts_file, resolv_conf_file
-from porterd.network.ipam import Range, next_subnet, parse_subnet
+from porterd.network.ipam import Range, check_free, next_subnet, parse_subnet
 from porterd.network.joining import NetworkJoining
 from porterd.network.ports import PortBinding, port_bindings
 from porterd.network.records import Endpoint, NetworkRecord
@@ -75,22 +75,24 @@ class NetworkService(NetworkJoining):
 
         self.dns = EmbeddedDns(self.dns_answer, self.resolvers)
         links.set_sysctl("net/ipv4/ip_forward", "1")
-        self._ensure_default(bip)
+        try:
+            self._ensure_default(bip)
+        except Exception:
+            self.dns.close()
+            raise
 
     def _ensure_default(self, bip: str) -> None:
         existing = self.find(DEFAULT_NETWORK)
+        wanted = _bip_range(bip) if bip else None
+        used = [
+            parse_subnet(n.ipv4["Subnet"])
+            for n in self.store.networks()
+            if n.ipv4 and n.name != DEFAULT_NETWORK
+        ]
+        if wanted is not None:
+            check_free(wanted.subnet, used)
         if existing is None:
-            if bip:
-                try:
-                    interface = ipaddress.ip_interface(bip)
-                except ValueError:
-                    raise InvalidParameter(
-                        f"invalid --bip {bip!r}: expected ADDRESS/PREFIX"
-                    ) from None
-                ipv4 = Range.build(interface.network, str(interface.ip))
-            else:
-                used = [parse_subnet(n.ipv4["Subnet"]) for n in self.store.networks() if n.ipv4]
-                ipv4 = Range.build(next_subnet(self.pools, used))
+            ipv4 = wanted or Range.build(next_subnet(self.pools, used))
             record = NetworkRecord(
                 id=secrets.token_hex(32),
                 name=DEFAULT_NETWORK,
@@ -103,13 +105,36 @@ class NetworkService(NetworkJoining):
             )
             with self.database.transaction() as connection:
                 self.store.add_network(connection, record)
-        elif existing.icc != self.icc:  # --icc changed since the last start
-            existing.icc = self.icc
-            existing.options[ICC_OPTION] = str(self.icc).lower()
-            with self.database.transaction() as connection:
-                self.store.delete_network(connection, existing.id)
-                self.store.add_network(connection, existing)
+        else:
+            self._update_default(existing, wanted)
         self.recover(None)
+
+    def _update_default(self, existing: NetworkRecord, wanted: Range | None) -> None:
+        """--icc or --bip changed since the last start. On a new --bip the bridge is
+        re-addressed and every container on it gets an address of the new subnet, as dockerd
+        re-addresses its default bridge (a running container has its new one once it
+        restarts)."""
+        if wanted is not None and existing.ipv4 == wanted.to_json():
+            wanted = None
+        if existing.icc == self.icc and wanted is None:
+            return
+        existing.icc = self.icc
+        existing.options[ICC_OPTION] = str(self.icc).lower()
+        endpoints = []
+        if wanted is not None:
+            existing.ipv4 = wanted.to_json()
+            endpoints = self.store.endpoints(network_id=existing.id)
+        with self.database.transaction() as connection:
+            self.store.delete_network(connection, existing.id)
+            self.store.add_network(connection, existing)
+            if wanted is not None:
+                self.store.forget_leases(connection, existing.id)
+            for endpoint in endpoints:
+                self._lease(connection, existing, endpoint)
+                self.store.update_endpoint(connection, endpoint)
+        if wanted is not None:
+            gateway = f"{wanted.gateway}/{wanted.subnet.prefixlen}"
+            links.ensure_bridge(existing.bridge, [gateway], exclusive=True)
 
     def prepare(self, container: ContainerRef) -> Attachment:
         """At start: the container's namespace, plugged into its networks, and its files."""
@@ -248,3 +273,11 @@ def _read_text(path: Path) -> str:
         return path.read_text()
     except OSError:
         return ""
+
+
+def _bip_range(bip: str) -> Range:
+    try:
+        interface = ipaddress.ip_interface(bip)
+    except ValueError:
+        raise InvalidParameter(f"invalid --bip {bip!r}: expected ADDRESS/PREFIX") from None
+    return Range.build(interface.network, str(interface.ip))
