@@ -25,6 +25,7 @@ from typing import Any, BinaryIO, cast
 from porter_image.build import BuildContext, Builder, BuildError, BuildOptions
 from porter_image.build.builder import BUILD_FOLDER
 from porter_image.build.state import StageState
+from porter_image.distribution.auth import Credentials
 from porter_image.dockerfile.ignore import IgnoreRules
 from porter_image.reference import InvalidReferenceError, parse_docker_reference
 from porter_specs.errors import PorterError
@@ -54,6 +55,7 @@ class BuildRequest:
     network: str = "host"
     platform: Platform | None = None
     cache_from: tuple[str, ...] = ()
+    credentials: dict[str, Credentials] = field(default_factory=dict)  # by registry domain
 
 
 def build_names(tags: list[str]) -> tuple[str, ...]:
@@ -80,10 +82,13 @@ def network_mode(value: str) -> str:
 class StoreBuilder(Builder):
     """The builder with FROM resolved against porterd's image store."""
 
-    def __init__(self, store: ImageStore, emit: Emit, *args: Any) -> None:
+    def __init__(
+        self, store: ImageStore, emit: Emit, credentials: dict[str, Credentials], *args: Any
+    ) -> None:
         super().__init__(*args)
         self.store = store
         self.emit = emit
+        self.credentials = credentials
 
     def image_state(self, image: str, where: str, platform: Platform | None = None) -> StageState:
         stored = None if self.options.pull else self._stored(image)
@@ -108,7 +113,8 @@ class StoreBuilder(Builder):
             reference = parse_docker_reference(image)
         except InvalidReferenceError as exc:
             raise BuildError(where, f"{image}: {exc}") from exc
-        return self.store.pull(reference, self.emit, platform)
+        credentials = self.credentials.get(reference.domain)
+        return self.store.pull(reference, self.emit, platform, credentials)
 
 
 class RunOutput:
@@ -197,7 +203,14 @@ class BuildService:
                 report=report,
                 output=output.fd,
             )
-            builder = StoreBuilder(self.images, quiet_emit, self.images.layout(), context, options)
+            builder = StoreBuilder(
+                self.images,
+                quiet_emit,
+                request.credentials,
+                self.images.layout(),
+                context,
+                options,
+            )
             try:
                 builder.build(text)
             except DaemonError:

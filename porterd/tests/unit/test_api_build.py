@@ -6,6 +6,7 @@ OCI runtime is needed; RUN steps are covered end to end in tests/integration/tes
 
 from __future__ import annotations
 
+import base64
 import gzip
 import io
 import json
@@ -236,3 +237,54 @@ def test_run_output_is_drained_after_the_report_fails() -> None:
     with RunOutput(report) as output:
         for _ in range(64):  # more than a pipe holds: would block if nobody read
             os.write(output.fd, b"x" * 4095 + b"\n")
+
+
+def auth_header(document: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(document).encode()).decode()
+
+
+@pytest.fixture
+def pulls(store: ImageStore, monkeypatch) -> list[tuple[str, Any]]:
+    """The pulls a build asks of the store (each answered with busybox, reaching no registry)."""
+    seen: list[tuple[str, Any]] = []
+
+    def pull(reference, emit, platform=None, credentials=None):
+        seen.append((str(reference), credentials))
+        return store.get(BUSYBOX)
+
+    monkeypatch.setattr(store, "pull", pull)
+    return seen
+
+
+def test_an_image_the_store_lacks_is_pulled_with_the_registry_config(client, pulls) -> None:
+    config = {"registry.test:5000": {"username": "ann", "password": "secret"}}
+    result = client.simulate_post(
+        "/v1.43/build",
+        params={"t": "pulled:1"},
+        body=context_tar({"Dockerfile": b"FROM registry.test:5000/team/base\n"}),
+        headers={"X-Registry-Config": auth_header(config)},
+    )
+    assert result.status_code == 200, result.text
+    ((reference, credentials),) = pulls
+    assert reference == "registry.test:5000/team/base:latest"
+    assert (credentials.username, credentials.password) == ("ann", "secret")
+
+
+def test_pull_fetches_even_an_image_the_store_has(client, pulls) -> None:
+    build(client, {"Dockerfile": b"FROM busybox\n"}, t="fresh:1", pull="1")
+    assert pulls == [(BUSYBOX, None)]
+
+
+def test_an_image_of_the_store_is_not_pulled(client, pulls) -> None:
+    build(client, {"Dockerfile": b"FROM busybox\n"}, t="local:1")
+    assert pulls == []
+
+
+def test_a_registry_config_that_is_not_base64_json_is_a_400(client, pulls) -> None:
+    result = client.simulate_post(
+        "/v1.43/build",
+        body=context_tar({"Dockerfile": b"FROM busybox\n"}),
+        headers={"X-Registry-Config": "%%%"},
+    )
+    assert result.status_code == 400
+    assert "X-Registry-Config" in result.json["message"]

@@ -16,10 +16,13 @@ import json
 from pathlib import Path
 
 import falcon
+from porter_image.distribution.auth import Credentials
+from porter_image.errors import ImageRefError
+from porter_image.login import registry_host
 from porter_specs.models import Platform
 
 from porterd.api import query
-from porterd.api.images import json_stream, request_body
+from porterd.api.images import auth_credentials, auth_document, json_stream, request_body
 from porterd.api.openapi import BOOLEAN, query_parameter
 from porterd.building import BuildRequest, BuildService, build_names, network_mode
 from porterd.errors import InvalidParameter
@@ -82,6 +85,26 @@ def platform(req: falcon.Request) -> Platform | None:
         raise InvalidParameter(f"invalid platform {value!r}: {exc}") from exc
 
 
+def registry_config(req: falcon.Request) -> dict[str, Credentials]:
+    """`X-Registry-Config`: base64url JSON of `{registry: auth config}` (what docker's CLI
+    sends a build), the credentials for pulling FROM images, by registry domain."""
+    header = req.get_header("X-Registry-Config")
+    if not header:
+        return {}
+    configs = {}
+    for registry, entry in auth_document(header, "X-Registry-Config").items():
+        if not isinstance(entry, dict):
+            raise InvalidParameter("invalid X-Registry-Config header: each entry is an object")
+        credentials = auth_credentials(entry, "X-Registry-Config")
+        try:
+            host = registry_host(registry)
+        except ImageRefError:
+            continue  # not a registry name: no pull can use it
+        if credentials is not None:
+            configs[host] = credentials
+    return configs
+
+
 def build_request(req: falcon.Request) -> BuildRequest:
     """The query of `POST /build`, checked before the body is read."""
     return BuildRequest(
@@ -96,6 +119,7 @@ def build_request(req: falcon.Request) -> BuildRequest:
         network=network_mode(req.get_param("networkmode") or ""),
         platform=platform(req),
         cache_from=json_list(req, "cachefrom"),
+        credentials=registry_config(req),
     )
 
 

@@ -292,18 +292,28 @@ def registry_credentials(req: falcon.Request) -> Credentials | None:
     header = req.get_header("X-Registry-Auth")
     if not header:
         return None
+    return auth_credentials(auth_document(header, "X-Registry-Auth"), "X-Registry-Auth")
+
+
+def auth_document(header: str, name: str) -> dict[str, Any]:
+    """The base64url JSON object an auth header (`name`) carries; InvalidParameter if not."""
     try:
         padded = header + "=" * (-len(header) % 4)
         document = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidParameter("invalid X-Registry-Auth header: not base64 JSON") from None
+        raise InvalidParameter(f"invalid {name} header: not base64 JSON") from None
     if not isinstance(document, dict):
-        raise InvalidParameter("invalid X-Registry-Auth header: not a JSON object")
+        raise InvalidParameter(f"invalid {name} header: not a JSON object")
+    return document
+
+
+def auth_credentials(document: dict[str, Any], name: str) -> Credentials | None:
+    """The credentials of one auth config (None: anonymous)."""
     token = document.get("identitytoken") or document.get("registrytoken")
     username = document.get("username") or ""
     password = document.get("password") or token or ""
     if not isinstance(username, str) or not isinstance(password, str):
-        raise InvalidParameter("invalid X-Registry-Auth header: username and password are strings")
+        raise InvalidParameter(f"invalid {name} header: username and password are strings")
     if not username and not password:
         return None
     return Credentials(username or "<token>", password)
