@@ -85,7 +85,7 @@ def command(
         "platform": platform,
         "rm": True,
     }
-    headers = {"Content-Type": "application/x-tar"}
+    headers = {"Content-Type": "application/x-tar", **_registry_config()}
     response = client().request("POST", "/build", params, data=chunks, headers=headers)
     terminal = progress == "tty" or (progress == "auto" and sys.stdout.isatty())
     view = ProgressView(sys.stdout, terminal)
@@ -101,6 +101,20 @@ def command(
         click.echo(image_id)
     if iidfile:
         Path(iidfile).write_text(image_id)
+
+
+def _registry_config() -> dict[str, str]:
+    """X-Registry-Config with every login kept, for the daemon's pulls of FROM images."""
+    from porter_cli.client.auth import registry_config_header
+    from porter_cli.command import session
+
+    entries = session().config.load().get("auths", {})
+    auths = {
+        server: entry.get("auth")
+        for server, entry in entries.items()
+        if isinstance(entry, dict) and entry.get("auth")
+    }
+    return {"X-Registry-Config": registry_config_header(auths)} if auths else {}
 
 
 def _context(context: str, file: str | None) -> tuple[Iterator[bytes], str | None]:

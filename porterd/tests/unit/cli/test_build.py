@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import tarfile
@@ -142,3 +143,26 @@ def test_a_bad_label_is_refused_before_any_request(engine, porter, context) -> N
     assert result.returncode != 0
     assert "KEY=VALUE" in result.stderr
     assert engine.seen("POST", "/build") == []
+
+
+def test_the_logins_kept_travel_as_the_registry_config(engine, porter, context, tmp_path) -> None:
+    answer(engine, SUCCESS)
+    (tmp_path / "config").mkdir(exist_ok=True)
+    login = base64.b64encode(b"ann:secret").decode()
+    auths = {"auths": {"registry.test:5000": {"auth": login}}}
+    (tmp_path / "config" / "config.json").write_text(json.dumps(auths))
+    porter("build", str(context))
+    header = engine.seen("POST", "/build")[0].headers["x-registry-config"]
+    assert json.loads(base64.urlsafe_b64decode(header)) == {
+        "registry.test:5000": {
+            "username": "ann",
+            "password": "secret",
+            "serveraddress": "registry.test:5000",
+        }
+    }
+
+
+def test_without_logins_no_registry_config_is_sent(engine, porter, context) -> None:
+    answer(engine, SUCCESS)
+    porter("build", str(context))
+    assert "x-registry-config" not in engine.seen("POST", "/build")[0].headers
