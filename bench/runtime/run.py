@@ -6,6 +6,8 @@ Builds a busybox-static bundle running `true` in a temporary directory, then for
 runtime, in one run on this machine:
   run      `run <id>`: create + start + wait + delete in one command (the headline number)
   create   `create <id>` alone;  start  `start <id>`;  delete  `delete <id>` of the stopped one
+  c+s+d    create + start + delete of the same round, the sequence conmon and podman drive
+           (the median of the rounds' sums, not the sum of the three medians)
   rss      VmRSS of the container's init while created (waiting to be started)
 Rounds alternate between the runtimes, so a change in the machine's load weighs on all alike.
 Times are medians over --rounds after two warm-up rounds; ratios are porter-runtime / peer
@@ -117,7 +119,14 @@ def one_round(base: list[str], bundle: str) -> dict:
     if result.returncode != 0:
         subprocess.run([*base, "delete", "--force", cid], capture_output=True)
         return {"error": f"delete: {result.stderr.strip()}"}
-    return {"run": elapsed, "create": created, "start": started, "delete": deleted, "rss_kib": kib}
+    return {
+        "run": elapsed,
+        "create": created,
+        "start": started,
+        "delete": deleted,
+        "sequence": created + started + deleted,
+        "rss_kib": kib,
+    }
 
 
 def measure(peers: dict[str, list[str]], bundle: str, rounds: int) -> dict[str, dict]:
@@ -199,7 +208,7 @@ def main() -> int:
     print(f"{args.rounds} rounds after 2 warm-up rounds; {load}")
     print(
         f"{'runtime':<26}{'run ms':>9}{'create ms':>11}{'start ms':>10}{'delete ms':>11}"
-        f"{'init RSS KiB':>14}"
+        f"{'c+s+d ms':>10}{'init RSS KiB':>14}"
     )
     for name, data in results.items():
         if "error" in data:
@@ -208,7 +217,7 @@ def main() -> int:
         print(
             f"{name:<26}{data['run'] * 1000:>9.1f}{data['create'] * 1000:>11.1f}"
             f"{data['start'] * 1000:>10.1f}{data['delete'] * 1000:>11.1f}"
-            f"{data['rss_kib']:>14}"
+            f"{data['sequence'] * 1000:>10.1f}{data['rss_kib']:>14}"
         )
     for peer, ratio in ratios.items():
         print(f"porter-runtime / {peer}: " + ", ".join(f"{k} {v}" for k, v in ratio.items()))
