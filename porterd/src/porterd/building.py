@@ -27,6 +27,7 @@ from porter_image.build.builder import BUILD_FOLDER
 from porter_image.build.state import StageState
 from porter_image.distribution.auth import Credentials
 from porter_image.dockerfile.ignore import IgnoreRules
+from porter_image.dockerfile.parse import parse_dockerfile
 from porter_image.reference import InvalidReferenceError, parse_docker_reference
 from porter_specs.errors import PorterError
 from porter_specs.models import Platform
@@ -80,7 +81,11 @@ def network_mode(value: str) -> str:
 
 
 class StoreBuilder(Builder):
-    """The builder with FROM resolved against porterd's image store."""
+    """The builder with FROM resolved against porterd's image store.
+
+    `prefetch` pulls what the store lacks before `build` takes the layout's writers' lock: a
+    pull names its image under the store's lock, which a concurrent collect holds while it
+    waits for the writers, so a pull from inside the build could wait forever."""
 
     def __init__(
         self, store: ImageStore, emit: Emit, credentials: dict[str, Credentials], *args: Any
@@ -89,11 +94,28 @@ class StoreBuilder(Builder):
         self.store = store
         self.emit = emit
         self.credentials = credentials
+        self.bases: dict[str, StoredImage] = {}  # what prefetch found or pulled, by name
+
+    def prefetch(self, text: str) -> None:
+        """Find or pull the images that the stages the target needs name."""
+        dockerfile = parse_dockerfile(text, self.options.dockerfile)
+        scope = self._global_args(dockerfile)
+        target = self._target(dockerfile)
+        needed = self._needed(dockerfile, target, scope)
+        for stage in dockerfile.stages[: target.index + 1]:
+            if stage.index not in needed:
+                continue
+            where = f"{dockerfile.file}:{stage.base.line}: FROM"
+            for name in self._references(dockerfile, stage, scope):
+                if name.lower() == "scratch" or name in self.bases:
+                    continue
+                if self.stage_by_name(dockerfile, name, stage.index) is None:
+                    self.bases[name] = self._find_or_pull(name, where, self.platform)
 
     def image_state(self, image: str, where: str, platform: Platform | None = None) -> StageState:
-        stored = None if self.options.pull else self._stored(image)
-        if stored is None:
-            stored = self._pull_into_store(image, where, platform or self.platform)
+        stored = self.bases.get(image) or self._find_or_pull(
+            image, where, platform or self.platform
+        )
         loaded = self.store.image(stored)
         document = {
             "config": loaded.config_json,
@@ -101,6 +123,10 @@ class StoreBuilder(Builder):
             "manifest": str(loaded.descriptor.digest),
         }
         return self._state_of(document)
+
+    def _find_or_pull(self, image: str, where: str, platform: Platform) -> StoredImage:
+        stored = None if self.options.pull else self._stored(image)
+        return stored or self._pull_into_store(image, where, platform)
 
     def _stored(self, image: str) -> StoredImage | None:
         try:
@@ -212,6 +238,7 @@ class BuildService:
                 options,
             )
             try:
+                builder.prefetch(text)
                 builder.build(text)
             except DaemonError:
                 raise

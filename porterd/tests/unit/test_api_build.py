@@ -7,6 +7,7 @@ OCI runtime is needed; RUN steps are covered end to end in tests/integration/tes
 from __future__ import annotations
 
 import base64
+import fcntl
 import gzip
 import io
 import json
@@ -288,3 +289,30 @@ def test_a_registry_config_that_is_not_base64_json_is_a_400(client, pulls) -> No
     )
     assert result.status_code == 400
     assert "X-Registry-Config" in result.json["message"]
+
+
+def layout_is_free(store: ImageStore) -> bool:
+    """Whether gc could take the layout's exclusive lock now (no writer holds it shared)."""
+    fd = os.open(store.layout_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def test_from_images_are_pulled_before_the_build_holds_the_layout(
+    client, store, monkeypatch
+) -> None:
+    free: list[bool] = []
+
+    def pull(reference, emit, platform=None, credentials=None):
+        free.append(layout_is_free(store))
+        return store.get(BUSYBOX)
+
+    monkeypatch.setattr(store, "pull", pull)
+    dockerfile = b"FROM registry.test/a AS one\nFROM registry.test/b\nCOPY --from=one / /\n"
+    build(client, {"Dockerfile": dockerfile}, t="two:1")
+    assert free == [True, True]
