@@ -333,6 +333,17 @@ def test_a_new_bip_readdresses_the_default_bridge_and_its_containers(host: Host)
     assert reaches(host.ns(container), "10.97.5.1")
 
 
+def test_a_new_bip_readdresses_a_running_container_at_recovery(host: Host) -> None:
+    container = host.start("running")
+    host.service.close()
+    host.service = host.open(bip="10.97.8.1/24")
+    host.service.recover({container.id: True})
+    [eth0] = json.loads(run_in(host.ns(container), "ip", "-j", "-4", "addr", "show", "eth0").stdout)
+    assert [a["local"] for a in eth0["addr_info"]] == ["10.97.8.2"]
+    assert default_route(host.ns(container)) == ("10.97.8.1", "eth0")
+    assert reaches(host.ns(container), "10.97.8.1")
+
+
 def test_a_bip_overlapping_a_user_network_is_refused(host: Host) -> None:
     host.service.create("taken", ipam=[{"Subnet": "10.97.6.0/24"}])
     host.service.close()

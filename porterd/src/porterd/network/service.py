@@ -74,6 +74,7 @@ class NetworkService(NetworkJoining):
         from porterd.network.dns import EmbeddedDns
 
         self.dns = EmbeddedDns(self.dns_answer, self.resolvers)
+        self._readdressed: set[str] = set()  # running on the default bridge when --bip changed
         links.set_sysctl("net/ipv4/ip_forward", "1")
         try:
             self._ensure_default(bip)
@@ -124,6 +125,7 @@ class NetworkService(NetworkJoining):
         if wanted is not None:
             existing.ipv4 = wanted.to_json()
             endpoints = self.store.endpoints(network_id=existing.id)
+            self._readdressed = {e.container_id for e in endpoints}
         with self.database.transaction() as connection:
             self.store.delete_network(connection, existing.id)
             self.store.add_network(connection, existing)
@@ -248,8 +250,15 @@ class NetworkService(NetworkJoining):
 
     def _replug(self, network: NetworkRecord, endpoint: Endpoint) -> None:
         """A running container's endpoint after a restart: its veth back on the bridge (made
-        again if it went), its DNS server listening again."""
-        if links.link_exists(endpoint.host_veth):
+        again if it went), its DNS server listening again. On a default bridge that was
+        re-addressed, its veth is made again with its new address and routes."""
+        if network.default and endpoint.container_id in self._readdressed:
+            self._readdressed.discard(endpoint.container_id)
+            netns = self.netns_path(endpoint.container_id)
+            links.unplug_veth(netns, endpoint.interface, endpoint.host_veth)
+            self._plug(network, endpoint)
+            self._write_hosts(endpoint.container_id)
+        elif links.link_exists(endpoint.host_veth):
             links.enslave(endpoint.host_veth, network.bridge)
             if not network.default:
                 self.dns.serve(endpoint.container_id, self.netns_path(endpoint.container_id))
