@@ -262,11 +262,10 @@ class Attach(_Resource):
         hijack = req.env.get("porterd.hijack")
         if hijack is None:
             raise InvalidParameter("attach needs a connection that can be hijacked")
-        client = hijack()
         streams.attach(
             self.service,
             container,
-            client,
+            hijack,
             wanted,
             logs=query.flag(req, "logs"),
             stream=query.flag(req, "stream"),

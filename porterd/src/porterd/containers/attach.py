@@ -8,8 +8,12 @@ container running. When the client ends its stdin and the container's stdin is "
 container's stdin is closed (conmon does that when the attach socket's write side is shut).
 
 A client that attaches to a created container (`docker run` attaches before it starts) waits
-at a gate; `start` opens it once conmon's socket exists and waits for the waiting clients to
-connect before it starts the process, so no output is lost.
+at a gate, where it takes its place before its attach is answered; `start` opens the gate once
+conmon's socket exists and waits for the waiting clients to connect before it starts the
+process. Such a client (and an exec's) receives the output from conmon's log rather than the
+socket, until conmon is gone: conmon accepts connections only once it reaches its main loop,
+which a process that ends within milliseconds can beat, and conmon writes the exit file before
+the last output reaches the log, so only conmon's end says the output is complete.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from pathlib import Path
 
 from porterd.containers.conmon import ATTACH_STDERR, ATTACH_STDOUT
 from porterd.containers.framing import STDERR, STDOUT, frame
+from porterd.containers.logs import ConmonLogTail
 from porterd.errors import InvalidParameter
 
 DEFAULT_DETACH_KEYS = b"\x10\x11"  # ctrl-p ctrl-q
@@ -108,6 +113,20 @@ def entry_chunk(stream: str, data: bytes, streams: AttachStreams) -> bytes:
     """What the client receives for output of `stream` ("stdout" or "stderr")."""
     kind = ATTACH_STDOUT if stream == "stdout" else ATTACH_STDERR
     return output_chunk(bytes([kind]) + data, streams)
+
+
+def logged_output(
+    tail: ConmonLogTail, ended: Callable[[], bool], streams: AttachStreams
+) -> Callable[[threading.Event], Iterator[bytes]]:
+    """`bridge`'s `output` from conmon's log, until `ended()` says conmon is gone."""
+
+    def output(done: threading.Event) -> Iterator[bytes]:
+        for entry in tail.follow(ended, done):
+            chunk = entry_chunk(entry.stream, entry.log, streams)
+            if chunk:
+                yield chunk
+
+    return output
 
 
 def output_chunk(packet: bytes, streams: AttachStreams) -> bytes:
@@ -204,38 +223,59 @@ def _copy_stdin(
 
 
 @dataclass
-class _Waiter:
+class Waiter:
+    """One client's place at a container's gate, taken before its attach is answered."""
+
+    container_id: str
     ready: threading.Event = field(default_factory=threading.Event)
     connected: threading.Event = field(default_factory=threading.Event)
     path: Path | None = None
 
 
 class AttachGates:
-    """Clients waiting for a container to start so that they can attach to it."""
+    """Clients waiting for a container to start so that they can attach to it.
+
+    A client takes its place (`enroll`) before the API answers its attach: the docker CLI
+    sends `start` as soon as it has the answer, and a start that found nobody at the gate
+    would run the process before the client connects to conmon, losing what it printed.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._waiting: dict[str, list[_Waiter]] = {}
+        self._waiting: dict[str, list[Waiter]] = {}
 
     def pending(self, container_id: str) -> bool:
         with self._lock:
             return bool(self._waiting.get(container_id))
 
-    def wait(self, container_id: str, gone: Callable[[], bool]) -> _Waiter | None:
-        """Block until the container starts (its waiter) or closes (None), or `gone()`."""
-        waiter = _Waiter()
+    def enroll(self, container_id: str) -> Waiter:
+        waiter = Waiter(container_id)
         with self._lock:
             self._waiting.setdefault(container_id, []).append(waiter)
+        return waiter
+
+    def wait(self, waiter: Waiter, gone: Callable[[], bool]) -> Path | None:
+        """Block until the container starts (conmon's socket) or closes (None), or `gone()`."""
         try:
             while not waiter.ready.wait(0.5):
                 if gone():
                     return None
-            return waiter if waiter.path is not None else None
+            return waiter.path
         finally:
-            with self._lock:
-                waiters = self._waiting.get(container_id, [])
-                if waiter in waiters:
-                    waiters.remove(waiter)
+            self._remove(waiter)
+
+    def leave(self, waiter: Waiter) -> None:
+        """The client connected to conmon, went, or its attach failed: `open` goes on."""
+        self._remove(waiter)
+        waiter.connected.set()
+
+    def _remove(self, waiter: Waiter) -> None:
+        with self._lock:
+            waiters = self._waiting.get(waiter.container_id, [])
+            if waiter in waiters:
+                waiters.remove(waiter)
+            if not waiters:
+                self._waiting.pop(waiter.container_id, None)
 
     def open(self, container_id: str, path: Path) -> None:
         """The attach socket exists: let the waiting clients connect, then return."""

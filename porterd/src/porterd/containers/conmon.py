@@ -175,7 +175,7 @@ class Conmon:
         if pid <= 0:
             os.close(sync_r)
             raise ConmonFailed(_runtime_message(message.get("message") or "create failed"))
-        return Launched(pid, sync_r, _read_int(request.conmon_pidfile) or 0)
+        return Launched(pid, sync_r, read_pid(request.conmon_pidfile))
 
     def attach_path(self, session_id: str) -> Path:
         return self.socket_dir / session_id / "attach"
@@ -233,6 +233,11 @@ def pid_alive(pid: int) -> bool:
             return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"
     except (OSError, IndexError):
         return False
+
+
+def read_pid(path: Path) -> int:
+    """The pid in a pid file conmon wrote; 0 when there is none."""
+    return _read_int(path) or 0
 
 
 def _read_int(path: Path) -> int | None:

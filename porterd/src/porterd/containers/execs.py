@@ -17,10 +17,10 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 from porter_image.errors import RuntimeConfigError
 from porter_image.exec_user import resolve_user
@@ -31,10 +31,11 @@ from porterd.containers.attach import (
     bridge,
     connect,
     entry_chunk,
+    logged_output,
     parse_detach_keys,
 )
 from porterd.containers.conmon import MonitorRequest, pid_alive, resize
-from porterd.containers.logs import k8s_lines, parse_k8s_line
+from porterd.containers.logs import ConmonLogTail
 from porterd.containers.spec import ALL_CAPABILITIES
 from porterd.errors import Conflict, DaemonError, InvalidParameter, NotFound
 
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
 
 EXIT_WAIT = 5.0
 FORGET_AFTER = 300.0
-LOG_POLL = 0.02
 
 
 @dataclass
@@ -179,6 +179,9 @@ class ExecSessions:
             spec = self._process_spec(container, config)
             session.folder.mkdir(parents=True, exist_ok=True)
             write_file_atomic(session.folder / "process.json", json.dumps(spec).encode())
+            # the output comes from conmon's log, not the attach socket: conmon accepts an
+            # exec's connection only once the process runs, when it may have printed already
+            tail = ConmonLogTail(session.folder / "log")
             try:
                 launched = self.service.conmon.launch(
                     self.service.runtime_of(container),
@@ -204,7 +207,7 @@ class ExecSessions:
             conmon_socket[0],
             streams,
             before_close=lambda: self._await_exit(session),
-            output=lambda done: _log_output(session, streams, done),
+            output=logged_output(tail, _exec_ended(session), streams),
         )
 
     def _await_exit(self, session: ExecSession) -> None:
@@ -309,55 +312,9 @@ def _fail_in_stream(
     session.exit_code = 127 if "not found" in str(error) or "No such file" in str(error) else 126
 
 
-def _log_output(
-    session: ExecSession, streams: AttachStreams, done: threading.Event
-) -> Iterator[bytes]:
-    """The session's output from conmon's log of it, until the process has ended.
-
-    Read from the log rather than the attach socket: conmon accepts an exec's attach
-    connection only once the process runs, so what it prints first may never reach the
-    socket.
-    """
-    log_path = session.folder / "log"
-    log: BinaryIO | None = None
-    pending = b""
-    try:
-        while True:
-            # conmon gone: it has written all it will (its exit file comes before the last
-            # output). Looked at first, so that the reads below get everything.
-            if session.conmon_pid:
-                ended = not pid_alive(session.conmon_pid)
-            else:  # no pid file: the exit file is all there is to go by
-                ended = session.exit_file.exists()
-            if log is None and log_path.exists():
-                log = open(log_path, "rb")  # noqa: SIM115 - kept across iterations
-            data = log.read() if log is not None else b""
-            if log is not None and _replaced(log, log_path):  # conmon past --log-size-max
-                data += log.read()
-                log.close()
-                log = open(log_path, "rb")  # noqa: SIM115
-                data += log.read()
-            pending += data
-            complete, pending = (
-                pending[: pending.rfind(b"\n") + 1],
-                pending[pending.rfind(b"\n") + 1 :],
-            )
-            for line in k8s_lines(complete):
-                entry = parse_k8s_line(line)
-                chunk = entry_chunk(entry.stream, entry.log, streams) if entry else b""
-                if chunk:
-                    yield chunk
-            if ended or done.is_set():
-                return
-            if not data:
-                time.sleep(LOG_POLL)
-    finally:
-        if log is not None:
-            log.close()
-
-
-def _replaced(log: BinaryIO, path: Path) -> bool:
-    try:
-        return os.stat(path).st_ino != os.fstat(log.fileno()).st_ino
-    except FileNotFoundError:
-        return False
+def _exec_ended(session: ExecSession) -> Callable[[], bool]:
+    """Whether the session's conmon is gone: it has written all of the log it will (its exit
+    file comes before the last output)."""
+    if session.conmon_pid:
+        return lambda: not pid_alive(session.conmon_pid)
+    return session.exit_file.exists  # no pid file: the exit file is all there is to go by

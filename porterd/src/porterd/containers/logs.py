@@ -18,7 +18,8 @@ import json
 import os
 import re
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ from porterd.errors import InvalidParameter
 
 DEFAULT_MAX_SIZE = 10 * 1024 * 1024
 DEFAULT_MAX_FILES = 3
+TAIL_POLL = 0.02
 _SIZE = re.compile(r"(?i)([0-9]+)\s*([kmg]?)b?")
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 _TIME = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)")
@@ -317,3 +319,76 @@ class LogFollower:
         self._offset += len(complete)
         parsed = (LogEntry.from_line(line) for line in complete.splitlines())
         return [entry for entry in parsed if entry is not None]
+
+
+class ConmonLogTail:
+    """What conmon writes to its k8s-file log from the moment this is made on, entry by entry.
+
+    An attached stream's output comes from here rather than from conmon's attach socket:
+    conmon accepts a connection to that socket only in its main loop, which it may reach after
+    a short-lived process has printed and ended, so the socket can miss output the log has.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: BinaryIO | None = None
+        self._pending = b""
+        self._open(at_end=True)
+
+    def follow(self, ended: Callable[[], bool], done: threading.Event) -> Iterator[LogEntry]:
+        """The entries until `ended()` (conmon is gone: it has written all it will) or `done`."""
+        try:
+            while True:
+                finished = ended()  # looked at first, so that the read below gets everything
+                data = self._read()
+                yield from self._entries(data)
+                if finished or done.is_set():
+                    return
+                if not data:
+                    time.sleep(TAIL_POLL)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def _open(self, at_end: bool) -> None:
+        try:
+            log = open(self.path, "rb")  # noqa: SIM115 - kept across reads
+        except FileNotFoundError:
+            return
+        if at_end:
+            log.seek(0, os.SEEK_END)
+        self.close()
+        self._file = log
+
+    def _read(self) -> bytes:
+        if self._file is None:
+            self._open(at_end=False)
+            if self._file is None:
+                return b""
+        data = self._file.read()
+        if self._replaced():  # conmon went past --log-size-max and began a new file
+            data += self._file.read()
+            self._open(at_end=False)
+            if self._file is not None:
+                data += self._file.read()
+        return data
+
+    def _replaced(self) -> bool:
+        assert self._file is not None
+        try:
+            return os.stat(self.path).st_ino != os.fstat(self._file.fileno()).st_ino
+        except FileNotFoundError:
+            return False
+
+    def _entries(self, data: bytes) -> Iterator[LogEntry]:
+        self._pending += data
+        cut = self._pending.rfind(b"\n") + 1
+        complete, self._pending = self._pending[:cut], self._pending[cut:]
+        for line in k8s_lines(complete):
+            entry = parse_k8s_line(line)
+            if entry is not None:
+                yield entry

@@ -4,14 +4,22 @@ attach (`POST /containers/{id}/attach`) on the hijacked connection."""
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from porterd.containers.attach import AttachStreams, bridge, connect
+from porterd.containers.attach import AttachStreams, bridge, connect, logged_output
+from porterd.containers.conmon import pid_alive, read_pid
 from porterd.containers.framing import STREAMS, frame
-from porterd.containers.logs import LogEntry, LogFollower, LogQuery, read_entries
+from porterd.containers.logs import (
+    ConmonLogTail,
+    LogEntry,
+    LogFollower,
+    LogQuery,
+    read_entries,
+)
 from porterd.errors import Conflict
 
 if TYPE_CHECKING:
@@ -58,35 +66,51 @@ def _render(entry: LogEntry, tty: bool, timestamps: bool) -> bytes:
 def attach(
     service: ContainerService,
     container: Container,
-    client: socket.socket,
+    hijack: Callable[[], socket.socket],
     streams: AttachStreams,
     logs: bool,
     stream: bool,
 ) -> None:
-    """Serve one attach on `client` (already answered with the raw-stream head)."""
+    """Serve one attach on the connection `hijack()` answers with the raw-stream head.
+
+    A client of a container that is not running takes its place at the start gate before
+    it is answered, so a `start` sent right after the answer waits for it to connect.
+    """
+    waiter = None
+    if stream:
+        with container.lock:
+            if not container.state.status.is_running():
+                waiter = service.gates.enroll(container.id)
+    client = None
     try:
+        client = hijack()
         if logs:
             for chunk in log_stream(service, container, _streams_query(streams), False, False):
                 client.sendall(chunk)
         if not stream:
             return
-        with container.lock:
-            running = container.state.status.is_running()
-        if running:
+        output = None
+        if waiter is None:
             conmon = connect(service.conmon.attach_path(container.id))
         else:
-            waiter = service.gates.wait(container.id, lambda: _gone(client))
-            if waiter is None or waiter.path is None:
+            path = service.gates.wait(waiter, lambda: _gone(client))
+            if path is None:
                 return
-            try:
-                conmon = connect(waiter.path)
-            finally:
-                waiter.connected.set()
-        bridge(client, conmon, streams)
+            # the process starts once this client has left the gate: the log from here on
+            # is all of its output, and conmon gone means the log is complete
+            conmon = connect(path)
+            paths = service.paths(container)
+            tail = ConmonLogTail(paths.conmon_log)
+            conmon_pid = read_pid(paths.conmon_pidfile)
+            service.gates.leave(waiter)
+            output = logged_output(tail, lambda: not pid_alive(conmon_pid), streams)
+        bridge(client, conmon, streams, output=output)
         client = None  # bridge closed it
     except OSError:
         return
     finally:
+        if waiter is not None:
+            service.gates.leave(waiter)
         if client is not None:
             with contextlib.suppress(OSError):
                 client.close()
@@ -103,11 +127,11 @@ def _streams_query(streams: AttachStreams) -> LogQuery:
 
 
 def _gone(client: socket.socket) -> bool:
-    """Whether the client closed the connection while waiting for the container to start."""
-    try:
-        data = client.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
-    except BlockingIOError:
-        return False
-    except OSError:
-        return True
-    return data == b""
+    """Whether the client closed the connection while waiting for the container to start.
+
+    The end of what it sends is not that: the docker CLI shuts its side for writing at once
+    when it attaches no stdin, and still reads the output.
+    """
+    poller = select.poll()
+    poller.register(client, select.POLLIN | select.POLLRDHUP)
+    return any(events & (select.POLLHUP | select.POLLERR) for _, events in poller.poll(0))
