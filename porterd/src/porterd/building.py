@@ -12,6 +12,7 @@ an incoming tag and then named by each `t`, so a failed build names nothing.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import shutil
@@ -28,7 +29,12 @@ from porter_image.build.state import StageState
 from porter_image.distribution.auth import Credentials
 from porter_image.dockerfile.ignore import IgnoreRules
 from porter_image.dockerfile.parse import parse_dockerfile
+from porter_image.image import Image
+from porter_image.layout import Layout
+from porter_image.progress import Progress
 from porter_image.reference import InvalidReferenceError, parse_docker_reference
+from porter_image.snapshots import Snapshot, SnapshotStore, chain_ids
+from porter_specs.digest import Digest
 from porter_specs.errors import PorterError
 from porter_specs.models import Platform
 
@@ -80,6 +86,23 @@ def network_mode(value: str) -> str:
     return NETWORK_MODES[value]
 
 
+class LeasedSnapshots(SnapshotStore):
+    """The image store's snapshots as a build uses them: every chain a step stands on is
+    leased to the build before it is unpacked, so a collect keeps it until `release`."""
+
+    def __init__(self, root: Path, holder: str) -> None:
+        super().__init__(root)
+        self.holder = holder
+        self.chains: set[Digest] = set()
+
+    def prepare(
+        self, layout: Layout, image: Image, progress: Progress | None = None
+    ) -> tuple[Snapshot, ...]:
+        self.chains.update(chain_ids(image.config.diff_ids))
+        self.lease(self.holder, self.chains)
+        return super().prepare(layout, image, progress)
+
+
 class StoreBuilder(Builder):
     """The builder with FROM resolved against porterd's image store.
 
@@ -95,6 +118,16 @@ class StoreBuilder(Builder):
         self.emit = emit
         self.credentials = credentials
         self.bases: dict[str, StoredImage] = {}  # what prefetch found or pulled, by name
+        self.holder = f"build-{uuid.uuid4().hex[:16]}"
+
+    @functools.cached_property
+    def snapshots(self) -> SnapshotStore:
+        """The store's snapshots (layers the store has unpacked are not unpacked again),
+        leased to this build until `release_snapshots`."""
+        return LeasedSnapshots(self.store.snapshots.root, self.holder)
+
+    def release_snapshots(self) -> None:
+        self.store.release(self.holder)
 
     def prefetch(self, text: str) -> None:
         """Find or pull the images that the stages the target needs name."""
@@ -240,17 +273,19 @@ class BuildService:
             try:
                 builder.prefetch(text)
                 builder.build(text)
+                return self.images.adopt(tag, request.names)
             except DaemonError:
                 raise
             except (BuildError, ValueError) as exc:  # the Dockerfile, the context, a RUN
                 raise InvalidParameter(str(exc)) from exc
             except PorterError as exc:
                 raise DaemonError(f"build failed: {exc}") from exc
-        return self.images.adopt(tag, request.names)
+            finally:  # once the image holds its layers, the build's snapshots may go
+                builder.release_snapshots()
 
     def prune(self) -> dict[str, Any]:
-        """`POST /build/prune`: drop the build cache (step entries and the builder's snapshots)
-        once no build runs, then the blobs only it kept."""
+        """`POST /build/prune`: empty the builder's folder of the layout (the step cache) once
+        no build runs, then collect the blobs and snapshots only the cache kept."""
         layout = self.images.layout()
         cache = Path(layout.path) / BUILD_FOLDER
         deleted: list[str] = []

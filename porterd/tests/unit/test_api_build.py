@@ -316,3 +316,12 @@ def test_from_images_are_pulled_before_the_build_holds_the_layout(
     dockerfile = b"FROM registry.test/a AS one\nFROM registry.test/b\nCOPY --from=one / /\n"
     build(client, {"Dockerfile": dockerfile}, t="two:1")
     assert free == [True, True]
+
+
+@needs_root
+def test_steps_stand_on_the_stores_snapshots_leased_only_during_the_build(client, store) -> None:
+    result = build(client, {"Dockerfile": b"FROM busybox\nCOPY a /a\n", "a": b"x"}, t="s:1")
+    assert result.status_code == 200, result.text
+    assert not (Path(store.layout().path) / "porter-build" / "snapshots").exists()
+    assert store.snapshots.leased() == set()
+    assert store.lowerdirs(store.get("s:1"))  # every layer of the result is unpacked
