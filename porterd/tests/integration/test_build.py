@@ -76,6 +76,14 @@ def porter(porterd: PorterdProcess, *args: str) -> subprocess.CompletedProcess[s
     )  # fmt: skip
 
 
+def legacy_docker_build(porterd: PorterdProcess, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(DOCKER_CLI), "-H", porterd.url, "build", *args],
+        capture_output=True, text=True, check=False, timeout=300,
+        env={**os.environ, "DOCKER_BUILDKIT": "0"},
+    )  # fmt: skip
+
+
 def test_porter_build_then_run_prints_what_the_build_made(porterd, tmp_path) -> None:
     name = tag("porter-build")
     built = porter(porterd, "build", "-t", name, str(context(tmp_path / "ctx", "porter")))
@@ -89,12 +97,7 @@ def test_porter_build_then_run_prints_what_the_build_made(porterd, tmp_path) -> 
 @needs_docker_cli
 def test_docker_legacy_build_then_run_prints_what_the_build_made(porterd, tmp_path) -> None:
     name = tag("docker-build")
-    env = {**os.environ, "DOCKER_BUILDKIT": "0"}
-    built = subprocess.run(
-        [str(DOCKER_CLI), "-H", porterd.url, "build", "-t", name,
-         str(context(tmp_path / "ctx", "docker"))],
-        capture_output=True, text=True, check=False, timeout=300, env=env,
-    )  # fmt: skip
+    built = legacy_docker_build(porterd, "-t", name, str(context(tmp_path / "ctx", "docker")))
     assert built.returncode == 0, built.stderr
     container = f"docker-build-{uuid.uuid4().hex[:8]}"
     try:
@@ -103,6 +106,22 @@ def test_docker_legacy_build_then_run_prints_what_the_build_made(porterd, tmp_pa
         docker_cli(porterd, "rm", "-f", container)
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout == "built by docker\n"
+
+
+@needs_docker_cli
+def test_docker_quiet_build_prints_the_image_id(porterd, client, tmp_path) -> None:
+    name = tag("docker-quiet")
+    built = legacy_docker_build(porterd, "-q", "-t", name, str(context(tmp_path / "c", "q")))
+    assert built.returncode == 0, built.stderr
+    assert built.stdout.strip() == client.images.get(name).id
+
+
+@needs_docker_cli
+def test_docker_build_of_a_bad_dockerfile_fails_with_the_reason(porterd, tmp_path) -> None:
+    folder = context(tmp_path / "ctx", "bad", "FROM busybox\nFROBNICATE now\n")
+    built = legacy_docker_build(porterd, "-t", tag("docker-bad"), str(folder))
+    assert built.returncode == 1
+    assert "Dockerfile:2" in built.stderr and "FROBNICATE" in built.stderr
 
 
 def test_docker_py_build_then_run_prints_what_the_build_made(client, tmp_path) -> None:
