@@ -83,12 +83,16 @@ def _walk(root: Path, rules: IgnoreRules, always: set[str]) -> Iterator[tuple[st
         base = "" if base == "." else base.replace(os.sep, "/") + "/"
         if base:
             yield base.rstrip("/"), Path(folder)
-        for name in sorted(files):
+        links = [d for d in dirs if os.path.islink(os.path.join(folder, d))]  # not walked
+        for name in sorted([*files, *links]):
             relative = base + name
             if relative in always or not rules.ignored(relative):
                 yield relative, Path(folder) / name
-        dirs.sort()
-        dirs[:] = [d for d in dirs if not rules.ignored(base + d) or rules.may_hold_kept(base + d)]
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if d not in links and (not rules.ignored(base + d) or rules.may_hold_kept(base + d))
+        )
 
 
 def _member(path: Path, name: str) -> Iterator[bytes]:

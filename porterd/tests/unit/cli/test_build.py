@@ -166,3 +166,16 @@ def test_without_logins_no_registry_config_is_sent(engine, porter, context) -> N
     answer(engine, SUCCESS)
     porter("build", str(context))
     assert "x-registry-config" not in engine.seen("POST", "/build")[0].headers
+
+
+def test_symlinks_are_sent_as_links_and_not_followed(engine, porter, context) -> None:
+    answer(engine, SUCCESS)
+    (context / "to-src").symlink_to("src")
+    (context / "to-file").symlink_to("src/main.txt")
+    porter("build", str(context))
+    (request,) = engine.seen("POST", "/build")
+    with tarfile.open(fileobj=io.BytesIO(request.body), mode="r:") as tar:
+        links = {m.name: m.linkname for m in tar.getmembers() if m.issym()}
+        names = tar.getnames()
+    assert links == {"to-src": "src", "to-file": "src/main.txt"}
+    assert "to-src/main.txt" not in names
