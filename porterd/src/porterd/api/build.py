@@ -8,6 +8,9 @@
 
 The context is unpacked to disk as it arrives (constant memory), before the stream starts, so
 a bad tar or Dockerfile is an HTTP 400 with `{"message": ...}` when nothing was sent yet.
+`rm` and `forcerm` are accepted and change nothing: a step's container never outlives it.
+`cachefrom` names registry artifacts of porter-image's build cache (one that cannot be read
+is a warning in the stream), not images to compare steps against as dockerd's are.
 """
 
 from __future__ import annotations
