@@ -176,6 +176,12 @@ class StoreBuilder(Builder):
         return self.store.pull(reference, self.emit, platform, credentials)
 
 
+class BuildCancelled(DaemonError):
+    """The client went away during the build: nothing is named."""
+
+    status = 499  # nobody reads it; the log says why the build stopped
+
+
 class RunOutput:
     """A pipe RUN steps write to, read line by line (each at most _LINE bytes, so memory
     stays bounded) by a thread that hands each line to `report`."""
@@ -231,17 +237,28 @@ class BuildService:
         """Remove a context `unpack` made."""
         shutil.rmtree(root.parent, ignore_errors=True)
 
-    def build(self, root: Path, request: BuildRequest, emit: Emit) -> StoredImage:
+    def build(
+        self,
+        root: Path,
+        request: BuildRequest,
+        emit: Emit,
+        gone: Callable[[], bool] = lambda: False,
+    ) -> StoredImage:
         """Build the context at `root`; steps and RUN output go to `emit` as `{"stream": line}`
-        (unless quiet)."""
+        (unless quiet). Once `gone()` says the client left, the build stops before its next
+        step, and in any case before it names its result (BuildCancelled)."""
         dockerfile = _dockerfile(root, request.dockerfile)
         try:
             text = dockerfile.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
             raise InvalidParameter(f"{request.dockerfile}: not UTF-8 text") from exc
-        report: Callable[[str], None] = (
-            (lambda line: None) if request.quiet else (lambda line: emit({"stream": line + "\n"}))
-        )
+
+        def report(line: str) -> None:
+            if gone():
+                raise BuildCancelled("build cancelled: the client went away")
+            if not request.quiet:
+                emit({"stream": line + "\n"})
+
         tag = incoming_tag()
         context = BuildContext(root, IgnoreRules.for_context(root, dockerfile))
         quiet_emit: Emit = (lambda message: None) if request.quiet else emit
@@ -273,6 +290,8 @@ class BuildService:
             try:
                 builder.prefetch(text)
                 builder.build(text)
+                if gone():
+                    raise BuildCancelled("build cancelled: the client went away")
                 return self.images.adopt(tag, request.names)
             except DaemonError:
                 raise

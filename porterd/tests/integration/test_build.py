@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -167,3 +169,34 @@ def test_prune_empties_the_build_cache(client, tmp_path) -> None:
     client.images.build(path=str(context(tmp_path / "ctx", "prune")), tag=tag("prune"))
     result = client.api.prune_builds()
     assert result["SpaceReclaimed"] > 0
+
+
+def test_a_client_gone_mid_run_leaves_no_tag_context_or_mount(porterd, client, tmp_path) -> None:
+    name = tag("interrupted")
+    dockerfile = "FROM busybox\nRUN echo started; sleep 2\nRUN echo never\n"
+    folder = context(tmp_path / "ctx", "x", dockerfile)
+    build = subprocess.Popen(
+        [str(VENV_BIN / "porter"), "-H", porterd.url, "build", "-t", name, str(folder)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        for line in build.stdout:  # type: ignore[union-attr]
+            if "started" in line:
+                break
+        build.send_signal(signal.SIGINT)
+        assert build.wait(timeout=30) != 0
+    finally:
+        build.kill()
+        build.wait()
+    data = porterd.workdir / "data" / "image"
+    deadline = time.monotonic() + 30
+    while any((data / "build").iterdir()) or mounts_below(data):
+        assert time.monotonic() < deadline, "the build was not cleaned up"
+        time.sleep(0.2)
+    with pytest.raises(docker.errors.ImageNotFound):
+        client.images.get(name)
+
+
+def mounts_below(folder: Path) -> list[str]:
+    with open("/proc/self/mountinfo") as mountinfo:
+        return [line.split()[4] for line in mountinfo if f" {folder}/" in line]

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from image_support import add_image, new_store
 from porterd.api.app import create_app
-from porterd.building import BuildService, RunOutput
+from porterd.building import BuildCancelled, BuildRequest, BuildService, RunOutput
 from porterd.images import ImageStore
 
 BUSYBOX = "docker.io/library/busybox:latest"
@@ -325,3 +325,13 @@ def test_steps_stand_on_the_stores_snapshots_leased_only_during_the_build(client
     assert not (Path(store.layout().path) / "porter-build" / "snapshots").exists()
     assert store.snapshots.leased() == set()
     assert store.lowerdirs(store.get("s:1"))  # every layer of the result is unpacked
+
+
+def test_a_build_whose_client_is_gone_stops_and_names_nothing(builds, store, tmp_path) -> None:
+    root = tmp_path / "ctx"
+    root.mkdir()
+    (root / "Dockerfile").write_text("FROM busybox\nCMD x\n")
+    request = BuildRequest(names=("docker.io/library/gone:1",))
+    with pytest.raises(BuildCancelled):
+        builds.build(root, request, lambda message: None, gone=lambda: True)
+    assert [list(s.names) for s in store.images()] == [[BUSYBOX]]

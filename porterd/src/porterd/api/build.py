@@ -16,6 +16,7 @@ is a warning in the stream), not images to compare steps against as dockerd's ar
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import falcon
@@ -140,18 +141,21 @@ class Build:
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         request = build_request(req)
         root = self.builds.unpack(request_body(req))
+        gone = req.env.get("porterd.disconnected", lambda: False)
 
         def work(emit: Emit) -> None:
             try:
-                self._build(root, request, emit)
+                self._build(root, request, emit, gone)
             finally:
                 self.builds.discard(root)
 
         resp.content_type = "application/json"
         resp.stream = json_stream(work)
 
-    def _build(self, root: Path, request: BuildRequest, emit: Emit) -> None:
-        stored = self.builds.build(root, request, emit)
+    def _build(
+        self, root: Path, request: BuildRequest, emit: Emit, gone: Callable[[], bool]
+    ) -> None:
+        stored = self.builds.build(root, request, emit, gone)
         emit({"aux": {"ID": stored.id}})
         if request.quiet:
             emit({"stream": f"{stored.id}\n"})
