@@ -254,8 +254,7 @@ class BuildService:
             raise InvalidParameter(f"{request.dockerfile}: not UTF-8 text") from exc
 
         def report(line: str) -> None:
-            if gone():
-                raise BuildCancelled("build cancelled: the client went away")
+            _stop_if(gone)
             if not request.quiet:
                 emit({"stream": line + "\n"})
 
@@ -263,35 +262,15 @@ class BuildService:
         context = BuildContext(root, IgnoreRules.for_context(root, dockerfile))
         quiet_emit: Emit = (lambda message: None) if request.quiet else emit
         with RunOutput(report) as output:
-            options = BuildOptions(
-                tags=(tag,),
-                dockerfile=request.dockerfile,
-                build_args=request.build_args,
-                target=request.target,
-                no_cache=request.no_cache,
-                pull=request.pull,
-                platform=request.platform,
-                network=request.network,
-                runtime=self.runtime,
-                labels=request.labels,
-                insecure_registries=tuple(self.images.registry.insecure()),
-                cache_from=request.cache_from,
-                report=report,
-                output=output.fd,
-            )
+            options = self._options(request, tag, report, output.fd)
+            layout = self.images.layout()
             builder = StoreBuilder(
-                self.images,
-                quiet_emit,
-                request.credentials,
-                self.images.layout(),
-                context,
-                options,
+                self.images, quiet_emit, request.credentials, layout, context, options
             )
             try:
                 builder.prefetch(text)
                 builder.build(text)
-                if gone():
-                    raise BuildCancelled("build cancelled: the client went away")
+                _stop_if(gone)
                 return self.images.adopt(tag, request.names)
             except DaemonError:
                 raise
@@ -301,6 +280,26 @@ class BuildService:
                 raise DaemonError(f"build failed: {exc}") from exc
             finally:  # once the image holds its layers, the build's snapshots may go
                 builder.release_snapshots()
+
+    def _options(
+        self, request: BuildRequest, tag: str, report: Callable[[str], None], output: int
+    ) -> BuildOptions:
+        return BuildOptions(
+            tags=(tag,),
+            dockerfile=request.dockerfile,
+            build_args=request.build_args,
+            target=request.target,
+            no_cache=request.no_cache,
+            pull=request.pull,
+            platform=request.platform,
+            network=request.network,
+            runtime=self.runtime,
+            labels=request.labels,
+            insecure_registries=tuple(self.images.registry.insecure()),
+            cache_from=request.cache_from,
+            report=report,
+            output=output,
+        )
 
     def prune(self) -> dict[str, Any]:
         """`POST /build/prune`: empty the builder's folder of the layout (the step cache) once
@@ -338,6 +337,11 @@ class _RawBody(io.RawIOBase):
 
 def _peekable(stream: BinaryIO) -> BinaryIO:
     return cast(BinaryIO, io.BufferedReader(_RawBody(stream), 1 << 16))
+
+
+def _stop_if(gone: Callable[[], bool]) -> None:
+    if gone():
+        raise BuildCancelled("build cancelled: the client went away")
 
 
 def _dockerfile(root: Path, name: str) -> Path:
