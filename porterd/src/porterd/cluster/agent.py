@@ -148,10 +148,15 @@ class Agent:
 
     def sync_once(self) -> None:
         """Bring this node's containers to its tasks and report their state."""
+        # The starts under way are taken before the containers are listed: a start that ends
+        # in between is then either still in this set or already in the listing, never in
+        # neither (which would start its task a second time).
+        with self._lock:
+            starting = set(self._starting)
         tasks = [task for task in self.store.tasks() if task["NodeID"] == self.node_id]
         observed = self.runtime.observe()
         for task in tasks:
-            self._sync_task(task, observed.get(task["ID"]))
+            self._sync_task(task, observed.get(task["ID"]), starting)
         known = {task["ID"] for task in tasks}
         for task_id, seen in observed.items():
             if task_id not in known:
@@ -177,7 +182,7 @@ class Agent:
 
         threading.Thread(target=run, name=f"remove-{container_id[:12]}", daemon=True).start()
 
-    def _sync_task(self, task: dict[str, Any], seen: Observed | None) -> None:
+    def _sync_task(self, task: dict[str, Any], seen: Observed | None, starting: set[str]) -> None:
         if task["DesiredState"] != "running":
             if seen is not None:
                 self.remove(seen.container_id)
@@ -186,7 +191,7 @@ class Agent:
             return
         if seen is None and task["Status"]["State"] in STARTING:
             with self._lock:
-                if task["ID"] in self._starting:
+                if task["ID"] in starting or task["ID"] in self._starting:
                     return  # its container is being made; observe() may not list it yet
                 self._starting.add(task["ID"])
             self._starter.submit(self._start, task)
