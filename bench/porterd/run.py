@@ -1,7 +1,8 @@
 """porterd + porter against dockerd + docker and podman: the time a person waits for the
 everyday commands, each CLI timed end to end against its own engine, and the daemons' memory.
 
-    .venv/bin/python bench/porterd/run.py [--reps 10] [--rounds 3] [--engines porter,docker,podman]
+    .venv/bin/python bench/porterd/run.py [--reps 10] [--rounds 3]
+        [--engines porter,docker,podman,docker-porterd]
 
 Everything runs inside a network and mount namespace the benchmark makes (so a daemon's
 bridge, rules and mounts die with it): a porter-registry on its 127.0.0.1 holding the busybox
@@ -16,6 +17,7 @@ the overlay driver). Each engine pulls the image from the registry once, then:
   ps (20)         `ps` with those 20 running, hyperfine's median
   rm -f x20       one `rm -f` of the 20 (podman: `rm -f -t 0`, docker's SIGKILL at once),
                   the median of --rounds rounds
+  (docker-porterd: the docker CLI against porterd, the daemon's share of porter's figures)
   idle RSS        VmRSS of the daemon (dockerd: and of its containerd) once it has started,
                   and again after all this, with no container left
 
@@ -50,7 +52,8 @@ import cli_daemons  # noqa: E402
 from image_test_support import build_busybox  # noqa: E402
 
 CONTAINERS = 20
-ENGINES = ("porter", "docker", "podman")
+ENGINES = ("porter", "docker", "podman", "docker-porterd")
+PEERS = ("docker", "podman")
 
 
 @dataclass
@@ -166,6 +169,14 @@ def porter_engine(bench: Bench, registry: str) -> Iterator[Engine]:
 
 
 @contextlib.contextmanager
+def docker_on_porterd(bench: Bench, porter: Engine | None) -> Iterator[Engine]:
+    """The docker CLI against the same porterd: porterd's share of porter's times."""
+    if porter is None:
+        raise cli_daemons.Unavailable("it needs the porter engine")
+    yield Engine("docker-porterd", [cli_daemons.DOCKER, *porter.cli[1:]])
+
+
+@contextlib.contextmanager
 def docker_engine(bench: Bench) -> Iterator[Engine]:
     workdir = bench.workdir / "dockerd"
     workdir.mkdir()
@@ -219,18 +230,26 @@ def podman_engine(bench: Bench) -> Iterator[Engine]:
         bench.namespace.run([*engine.cli, "system", "reset", "-f"], check=False, env=bench.env)
 
 
+def compile_sources() -> None:
+    """Byte-compile the checkout's sources the venv imports (porter-src.pth) as an installed
+    wheel would have them: with PYTHONDONTWRITEBYTECODE set, stale byte code is never
+    refreshed and each porter start would compile the changed modules again."""
+    folders = [str(REPO / part / "src") for part in ("specs", "porter-image", "porterd")]
+    subprocess.run([sys.executable, "-m", "compileall", "-q", *folders], check=True)
+
+
 def report(engines: list[Engine], skipped: dict[str, str], load: tuple[float, float]) -> None:
     print(f"\nmedians; load average {load[0]:.2f} before, {load[1]:.2f} after")
-    peers = [e for e in engines if e.name != "porter"]
+    peers = [e for e in engines if e.name.split()[0] in PEERS]
     porter = next((e for e in engines if e.name == "porter"), None)
-    header = f"{'command':22}" + "".join(f"{e.name:>18}" for e in engines)
-    header += "".join(f"{'porter/' + p.name.split()[0]:>18}" for p in peers if porter)
+    header = f"{'command':22}" + "".join(f"{e.name:>18}" for e in engines) + "  "
+    header += "".join(f"{'porter/' + p.name.split()[0]:>16}" for p in peers if porter)
     print(header)
     titles = list(engines[0].times) if engines else []
     for title in titles:
-        row = f"{title:22}" + "".join(f"{e.times[title] * 1e3:16.1f}ms" for e in engines)
+        row = f"{title:22}" + "".join(f"{e.times[title] * 1e3:16.1f}ms" for e in engines) + "  "
         if porter:
-            row += "".join(f"{porter.times[title] / p.times[title]:18.2f}" for p in peers)
+            row += "".join(f"{porter.times[title] / p.times[title]:16.2f}" for p in peers)
         print(row)
     print("\ndaemon RSS (MiB): after start -> idle after the runs")
     for engine in engines:
@@ -238,7 +257,7 @@ def report(engines: list[Engine], skipped: dict[str, str], load: tuple[float, fl
             started = engine.rss_started[label] / 1024
             print(f"  {label:12} {started:8.1f} -> {engine.rss_idle[label] / 1024:8.1f}")
         if not engine.daemon_pids:
-            print(f"  {engine.name:12} (no daemon)")
+            print(f"  {engine.name:12} (no daemon of its own)")
     for name, reason in skipped.items():
         print(f"{name}: skipped: {reason}")
     if porter:
@@ -270,6 +289,7 @@ def main() -> int:
         workdir = Path(scratch)
         layout = workdir / "layout"
         build_busybox(f"{layout}:busybox")
+        compile_sources()
         namespace = cli_daemons.Namespace.create()
         try:
             with contextlib.ExitStack() as stack:
@@ -279,6 +299,9 @@ def main() -> int:
                     "porter": lambda: porter_engine(bench, registry),
                     "docker": lambda: docker_engine(bench),
                     "podman": lambda: podman_engine(bench),
+                    "docker-porterd": lambda: docker_on_porterd(
+                        bench, next((e for e in engines if e.name == "porter"), None)
+                    ),
                 }
                 for name in wanted:
                     try:
