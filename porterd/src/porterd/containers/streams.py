@@ -49,7 +49,7 @@ def log_stream(
         for entry in follower.poll():
             if query.wants(entry) and not (query.until_ns and entry.nanoseconds > query.until_ns):
                 yield _render(entry, container.tty, timestamps)
-        if not running or container.id not in {c.id for c in service.all()}:
+        if not running or _removed(service, container):
             return
         if query.until_ns and time.time_ns() > query.until_ns:
             return
@@ -93,7 +93,7 @@ def attach(
         if waiter is None:
             conmon = connect(service.conmon.attach_path(container.id))
         else:
-            path = service.gates.wait(waiter, lambda: _gone(client))
+            path = service.gates.wait(waiter, lambda: _gone(client) or _removed(service, container))
             if path is None:
                 return
             # the process starts once this client has left the gate: the log from here on
@@ -126,11 +126,16 @@ def _streams_query(streams: AttachStreams) -> LogQuery:
     return LogQuery(stdout=streams.stdout, stderr=streams.stderr)
 
 
+def _removed(service: ContainerService, container: Container) -> bool:
+    return container.id not in {c.id for c in service.all()}
+
+
 def _gone(client: socket.socket) -> bool:
     """Whether the client closed the connection while waiting for the container to start.
 
     The end of what it sends is not that: the docker CLI shuts its side for writing at once
-    when it attaches no stdin, and still reads the output.
+    when it attaches no stdin, and still reads the output. (A TCP client that closed looks
+    the same until something is sent to it; it waits until the container starts or goes.)
     """
     poller = select.poll()
     poller.register(client, select.POLLIN | select.POLLRDHUP)
