@@ -189,13 +189,15 @@ class Agent:
             if task["Status"]["State"] not in ("shutdown", "complete", "failed", "rejected"):
                 self._report(task, {"State": "shutdown", "Message": "shutdown"})
             return
-        if seen is None and task["Status"]["State"] in STARTING:
-            with self._lock:
-                if task["ID"] in starting or task["ID"] in self._starting:
-                    return  # its container is being made; observe() may not list it yet
+        with self._lock:
+            # A start under way reports for itself: its container may not be listed yet, or
+            # be listed as created and not yet started (which would read as finished).
+            if task["ID"] in starting or task["ID"] in self._starting:
+                return
+            if seen is None and task["Status"]["State"] in STARTING:
                 self._starting.add(task["ID"])
-            self._starter.submit(self._start, task)
-            return
+                self._starter.submit(self._start, task)
+                return
         new = observed_status(task, seen)
         if new is not None:
             self._report(task, new)

@@ -3,13 +3,15 @@ container is created (its image pulled first when missing, as the docker CLI wou
 watched, stopped and removed through their public calls.
 
 CPU use comes from the runtime's cgroup statistics (`RUNTIME events --stats`, as `docker
-stats` reads them), sampled at most every CPU_INTERVAL seconds per container, as a percentage
+stats` reads them), sampled every CPU_INTERVAL seconds on a thread of its own, as a percentage
 of one core.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import threading
 import time
 from typing import Any, Protocol
 
@@ -19,6 +21,8 @@ from porterd.cluster.agent import TASK_LABEL, Observed
 from porterd.containers.service import ContainerService
 from porterd.containers.stats import sample_stats
 from porterd.errors import DaemonError, InvalidParameter, NotFound
+
+log = logging.getLogger(__name__)
 
 CPU_INTERVAL = 5.0
 STOP_TIMEOUT = 10
@@ -32,7 +36,10 @@ class ContainerTasks:
     def __init__(self, containers: ContainerService, images: Puller | None) -> None:
         self.containers = containers
         self.images = images
+        # container id -> (when, CPU time in ns, percent): written by the sampler thread only.
         self._cpu: dict[str, tuple[float, int, float | None]] = {}
+        self._sampler = threading.Thread(target=self._sample, name="cluster-cpu", daemon=True)
+        self._sampler.start()
 
     def run(self, name: str, body: dict[str, Any]) -> str:
         try:
@@ -68,21 +75,31 @@ class ContainerTasks:
                 exit_code=state.exit_code,
                 error=state.error,
                 health=(health or {}).get("Status"),
-                cpu_percent=self._cpu_percent(container) if running else None,
+                cpu_percent=self._cpu.get(container.id, (0, 0, None))[2] if running else None,
             )
         return found
 
-    def _cpu_percent(self, container: Any) -> float | None:
+    def _sample(self) -> None:
+        """Every CPU_INTERVAL, the CPU use of each running task container, off the agent's
+        loop: each sample runs the OCI runtime once, too slow for every round."""
+        while True:
+            time.sleep(CPU_INTERVAL)
+            try:
+                for container in self.containers.all():
+                    labels = container.config.get("Labels") or {}
+                    if TASK_LABEL in labels and container.state.status.is_running():
+                        self._cpu[container.id] = self._cpu_percent(container)
+            except Exception:
+                log.exception("sampling the CPU use of task containers failed")
+
+    def _cpu_percent(self, container: Any) -> tuple[float, int, float | None]:
         clock = time.monotonic()
         last = self._cpu.get(container.id)
-        if last is not None and clock - last[0] < CPU_INTERVAL:
-            return last[2]
         usage = sample_stats(self.containers, container)["cpu_stats"]["cpu_usage"]["total_usage"]
         percent = None
         if last is not None and usage >= last[1]:
             percent = (usage - last[1]) / ((clock - last[0]) * 1e9) * 100
-        self._cpu[container.id] = (clock, usage, percent)
-        return percent
+        return (clock, usage, percent)
 
     def remove(self, container_id: str) -> None:
         self._cpu.pop(container_id, None)
