@@ -11,6 +11,7 @@ import falcon
 from porterd.api import query
 from porterd.api.body import json_object
 from porterd.api.images import request_body
+from porterd.clock import filter_until
 from porterd.containers import files, streams
 from porterd.containers.attach import AttachStreams, parse_detach_keys
 from porterd.containers.commit import commit
@@ -202,19 +203,8 @@ class Prune(_Resource):
         wanted = query.filters(req, PRUNE_FILTERS)
         until = None
         if wanted.get("until"):
-            until = _until(wanted["until"][0])
+            until = int(filter_until(wanted["until"][0]) * 1_000_000_000)
         resp.media = self.service.prune(until, wanted.get("label"))
-
-
-def _until(value: str) -> int:
-    import time
-
-    units = {"s": 1, "m": 60, "h": 3600}
-    if value[-1:] in units and value[:-1].isdigit():
-        return time.time_ns() - int(value[:-1]) * units[value[-1]] * 1_000_000_000
-    if value.isdigit():
-        return int(value) * 1_000_000_000
-    raise InvalidParameter(f"invalid filter 'until={value}'")
 
 
 class Logs(_Resource):

@@ -9,6 +9,7 @@ import falcon
 
 from porterd.api import body, query
 from porterd.api.openapi import FILTERS, json_body, query_parameter
+from porterd.clock import filter_until
 from porterd.errors import InvalidParameter, NotFound
 from porterd.network import NetworkService
 from porterd.network.service import PSEUDO_NETWORKS
@@ -165,7 +166,7 @@ class NetworkPrune(_Resource):
         filters = query.filters(req, PRUNE_FILTERS)
         until = None
         if filters.get("until"):
-            until = int(query.until(filters["until"][0]) * 1_000_000_000)
+            until = int(filter_until(filters["until"][0]) * 1_000_000_000)
         removed = self.networks.prune(labels=filters.get("label", []), until=until)
         resp.media = {"NetworksDeleted": removed}
 

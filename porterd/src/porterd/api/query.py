@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import time
 from collections.abc import Collection
 
 import falcon
@@ -60,22 +59,6 @@ def timestamp(req: falcon.Request, name: str) -> int | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=datetime.UTC)
     return int(moment.timestamp() * 1_000_000_000)
-
-
-def until(value: str) -> float:
-    """A filter's `until`, in seconds since the epoch: an absolute time (seconds with an
-    optional fraction, or RFC 3339) or a duration before now (`90s`, `10m`, `24h`)."""
-    units = {"s": 1, "m": 60, "h": 3600}
-    if value[-1:] in units and value[:-1].replace(".", "", 1).isdigit():
-        return time.time() - float(value[:-1]) * units[value[-1]]
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        raise InvalidParameter(f"invalid filter 'until={value}'") from None
 
 
 def filters(req: falcon.Request, allowed: Collection[str]) -> dict[str, list[str]]:

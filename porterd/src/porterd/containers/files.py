@@ -158,7 +158,7 @@ def stat_header(path: Path, name: str) -> str:
 
 
 def _go_time(seconds: float) -> str:
-    from porterd.containers.record import rfc3339
+    from porterd.clock import rfc3339
 
     return rfc3339(int(seconds * 1_000_000_000))
 

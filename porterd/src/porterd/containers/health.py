@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from porter_image.layout.atomic import write_file_atomic
-from porterd.containers.record import Container, now_rfc3339
+from porterd.clock import now_rfc3339
+from porterd.containers.record import Container
 
 if TYPE_CHECKING:
     from porterd.containers.service import ContainerService

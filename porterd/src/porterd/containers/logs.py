@@ -21,10 +21,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from porterd.clock import time_ns
 from porterd.errors import InvalidParameter
 
 DEFAULT_MAX_SIZE = 10 * 1024 * 1024
@@ -32,7 +32,6 @@ DEFAULT_MAX_FILES = 3
 TAIL_POLL = 0.02
 _SIZE = re.compile(r"(?i)([0-9]+)\s*([kmg]?)b?")
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
-_TIME = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)")
 
 
 @dataclass(frozen=True)
@@ -91,17 +90,6 @@ class LogEntry:
     @property
     def nanoseconds(self) -> int:
         return time_ns(self.time)
-
-
-def time_ns(text: str) -> int:
-    """Nanoseconds since the epoch of an RFC 3339 time with up to nine fraction digits."""
-    match = _TIME.fullmatch(text)
-    if not match:
-        raise ValueError(f"not an RFC 3339 time: {text!r}")
-    stamp, fraction, zone = match.groups()
-    zone = "+00:00" if zone == "Z" else zone
-    seconds = int(datetime.fromisoformat(stamp + zone).timestamp())
-    return seconds * 1_000_000_000 + int((fraction or "0").ljust(9, "0"))
 
 
 def k8s_lines(complete: bytes) -> list[bytes]:

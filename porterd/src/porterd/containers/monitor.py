@@ -18,9 +18,10 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from porterd.clock import now_rfc3339, time_ns
 from porterd.containers.conmon import pid_alive
 from porterd.containers.health import HealthChecks
-from porterd.containers.record import Container, now_rfc3339
+from porterd.containers.record import Container
 from porterd.containers.restart import RestartPolicy, restart_delay
 from porterd.containers.runtime import RuntimeFailed
 from porterd.containers.status import Status
@@ -177,7 +178,6 @@ class Monitor:
                 log.exception("auto-remove of %s", container.id)
 
     def _next_delay(self, container: Container, started_at: str) -> float:
-        from porterd.containers.logs import time_ns
 
         ran_for = time.time() - time_ns(started_at) / 1e9
         with self._lock:

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from porterd.containers.logs import time_ns
+from porterd.clock import time_ns
 from porterd.containers.record import Container
 from porterd.errors import Conflict, NotFound
 

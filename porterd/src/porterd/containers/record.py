@@ -8,26 +8,13 @@ The record is stored as one JSON document per container (`porterd.containers.sto
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from porterd.containers.status import Status
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
-
-
-def now_rfc3339() -> str:
-    """The current time as dockerd writes it: RFC 3339 in UTC with nanoseconds."""
-    return rfc3339(time.time_ns())
-
-
-def rfc3339(nanoseconds: int) -> str:
-    seconds, fraction = divmod(nanoseconds, 1_000_000_000)
-    moment = datetime.fromtimestamp(seconds, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{fraction:09d}Z"
 
 
 @dataclass

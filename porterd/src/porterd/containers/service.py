@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from porter_image.errors import RuntimeConfigError
 from porter_image.snapshots import unmount
+from porterd.clock import now_rfc3339
 from porterd.containers import names, removal, stopping, update
 from porterd.containers.bundle import loopback_up, monitor_request, prepare_bundle
 from porterd.containers.conmon import Conmon
@@ -29,7 +30,7 @@ from porterd.containers.create import checked_host_config, merged_config
 from porterd.containers.logs import JsonFileWriter, LogOptions, LogPump
 from porterd.containers.mounts import Volumes, resolve_mounts
 from porterd.containers.prune import prune_containers
-from porterd.containers.record import Container, ContainerPaths, now_rfc3339
+from porterd.containers.record import Container, ContainerPaths
 from porterd.containers.runtime import OciRuntime, RuntimeFailed
 from porterd.containers.status import Status
 from porterd.containers.store import ContainerStore

@@ -15,7 +15,8 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from porterd.containers.record import ZERO_TIME, now_rfc3339
+from porterd.clock import now_rfc3339
+from porterd.containers.record import ZERO_TIME
 from porterd.containers.runtime import RuntimeFailed
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from porterd.containers.logs import time_ns
+from porterd.clock import time_ns
 from porterd.containers.record import Container, ContainerPaths
 from porterd.containers.status import Status
 

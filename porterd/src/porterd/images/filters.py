@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from porter_image.reference import parse_docker_reference
 
-from porterd.api.query import until
+from porterd.clock import filter_until
 from porterd.errors import InvalidParameter
 from porterd.images.docker_json import unix_time
 from porterd.images.records import StoredImage
@@ -45,7 +45,7 @@ def matcher(filters: Mapping[str, Sequence[str]], get: Callable[[str], StoredIma
         limit = _created(get(name))
         tests.append(lambda s, limit=limit: _created(s) > limit)
     for value in filters.get("until", []):
-        limit = until(value)
+        limit = filter_until(value)
         tests.append(lambda s, limit=limit: _created(s) < limit)
     patterns = filters.get("reference", [])
     if patterns:

@@ -6,12 +6,12 @@ inspect, remove and prune, the bridge of each, and the ruleset rendered from the
 
 from __future__ import annotations
 
-import datetime
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from porterd.clock import time_ns
 from porterd.errors import Forbidden, InvalidParameter, NotFound
 from porterd.network import firewall, links
 from porterd.network.definitions import define_network
@@ -129,7 +129,7 @@ class NetworkCatalog:
                 continue
             if not labels_match(network.labels, labels):
                 continue
-            if until is not None and _created_ns(network.created) >= until:
+            if until is not None and time_ns(network.created) >= until:
                 continue
             self.remove(network.id)
             removed.append(network.name)
@@ -206,8 +206,3 @@ def labels_match(labels: dict[str, str], wanted: Sequence[str]) -> bool:
         if key not in labels or (sep and labels[key] != value):
             return False
     return True
-
-
-def _created_ns(created: str) -> int:
-    moment = datetime.datetime.fromisoformat(created.replace("Z", "+00:00"))
-    return int(moment.timestamp() * 1_000_000_000)
