@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import falcon
 import falcon.testing
@@ -14,11 +15,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from image_support import add_image, new_store
-from porterd.api import containers as container_routes
-from porterd.api import exec as exec_routes
-from porterd.api.app import ApiVersion, handle_daemon_error, handle_http_error, handle_unexpected
+from porterd.api.app import create_app
 from porterd.containers.service import ContainerService
-from porterd.errors import DaemonError
 from porterd.events import EventBus
 from porterd.state import Database
 
@@ -43,13 +41,7 @@ def service(tmp_path: Path) -> Iterator[ContainerService]:
 
 @pytest.fixture
 def client(service: ContainerService) -> falcon.testing.TestClient:
-    app = falcon.App(middleware=[ApiVersion()])
-    app.req_options.auto_parse_qs_csv = False
-    app.add_error_handler(Exception, handle_unexpected)
-    app.add_error_handler(falcon.HTTPError, handle_http_error)
-    app.add_error_handler(DaemonError, handle_daemon_error)
-    container_routes.add_routes(app, service)
-    exec_routes.add_routes(app, service)
+    app = create_app(SimpleNamespace(containers=service), routers=["containers", "exec"])
     return falcon.testing.TestClient(app)
 
 

@@ -12,6 +12,7 @@ import tarfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import falcon
 import falcon.testing
@@ -21,9 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from image_support import add_image, new_store, users
 from porter_image.layer.testing import archive, file
-from porterd.api import images as image_routes
-from porterd.api.app import ApiVersion, handle_daemon_error, handle_http_error, handle_unexpected
-from porterd.errors import DaemonError
+from porterd.api.app import create_app
 from porterd.images import ContainerUse, ImageStore
 
 BUSYBOX = "docker.io/library/busybox:latest"
@@ -43,13 +42,7 @@ def client(store: ImageStore) -> falcon.testing.TestClient:
 
 
 def _client_of(store: ImageStore) -> falcon.testing.TestClient:
-    app = falcon.App(middleware=[ApiVersion()])
-    app.req_options.auto_parse_qs_csv = False
-    app.add_error_handler(Exception, handle_unexpected)
-    app.add_error_handler(falcon.HTTPError, handle_http_error)
-    app.add_error_handler(DaemonError, handle_daemon_error)
-    image_routes.add_routes(app, store)
-    return falcon.testing.TestClient(app)
+    return falcon.testing.TestClient(create_app(SimpleNamespace(images=store), routers=["images"]))
 
 
 def rootfs_tar(files: dict[str, bytes]) -> bytes:
