@@ -1,22 +1,28 @@
 """The seccomp profile every container gets unless it is privileged or asks for
 `--security-opt seccomp=unconfined` (or a profile of its own), as dockerd applies its default.
 
-It is written in docker's profile format, so `porterd.containers.seccomp` turns it into the
-runtime-spec filter, and a rule's `excludes.caps` hands the syscall back to a container that
-was given the capability (`--cap-add SYS_ADMIN` may `mount` and `unshare`, as with docker).
+Like docker's, it is an allow-list: a syscall that no rule names fails with EPERM, so a
+syscall that a newer kernel adds is refused until it is listed here. It is written in
+docker's profile format, so `porterd.containers.seccomp` turns it into the runtime-spec
+filter, the same path a user's `--security-opt seccomp=FILE` takes; a rule's
+`includes.caps` allows a syscall only to a container given that capability
+(`--cap-add SYS_ADMIN` may `mount` and `unshare`), and `includes.arches` only on that
+machine.
 
-Docker's profile allows a list of syscalls and refuses the rest; this one refuses the
-syscalls docker's documentation names as blocked and allows the rest. The effect for the
-syscalls of today's kernels is the same; a syscall added by a newer kernel is allowed here
-until it is listed. Refused calls fail with EPERM, `clone3` with ENOSYS (so that the C
-library falls back to `clone`, whose namespace flags are refused one by one).
+Without CAP_SYS_ADMIN `clone` is allowed only without namespace flags and `clone3`, whose
+flags sit in memory a filter cannot read, fails with ENOSYS so that the C library falls back
+to `clone`. `personality` is allowed only for the personas docker allows, and `socket` for
+every family but AF_VSOCK. The syscall names themselves live in `seccomp_syscalls`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from porterd.containers.seccomp_syscalls import ALLOWED, ALLOWED_ON_ARCH, ALLOWED_WITH_CAP
+
 ENOSYS = 38
+AF_VSOCK = 40
 CLONE_NAMESPACE_FLAGS = {
     "CLONE_NEWNS": 0x00020000,
     "CLONE_NEWCGROUP": 0x02000000,
@@ -26,61 +32,58 @@ CLONE_NAMESPACE_FLAGS = {
     "CLONE_NEWPID": 0x20000000,
     "CLONE_NEWNET": 0x40000000,
 }
-
-# The syscalls refused by default, by the capabilities that give them back.
-_REFUSED_UNLESS: dict[tuple[str, ...], tuple[str, ...]] = {
-    ("CAP_SYS_ADMIN",): (
-        "mount", "umount", "umount2", "unshare", "setns", "pivot_root", "swapon", "swapoff",
-        "quotactl", "quotactl_fd", "lookup_dcookie", "name_to_handle_at", "fanotify_init",
-        "fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree", "mount_setattr",
-        "sethostname", "setdomainname",
-    ),
-    ("CAP_SYS_ADMIN", "CAP_BPF"): ("bpf",),
-    ("CAP_SYS_ADMIN", "CAP_PERFMON"): ("perf_event_open",),
-    ("CAP_SYS_BOOT",): ("reboot", "kexec_load", "kexec_file_load"),
-    ("CAP_SYS_MODULE",): ("init_module", "finit_module", "delete_module"),
-    ("CAP_SYS_TIME",): ("settimeofday", "stime", "clock_settime", "clock_adjtime"),
-    ("CAP_SYS_PACCT",): ("acct",),
-    ("CAP_SYS_RAWIO",): ("iopl", "ioperm"),
-    ("CAP_SYS_PTRACE",): (
-        "kcmp", "process_vm_readv", "process_vm_writev", "pidfd_getfd", "userfaultfd",
-    ),
-    ("CAP_SYS_NICE",): ("get_mempolicy", "set_mempolicy", "mbind", "move_pages"),
-    ("CAP_DAC_READ_SEARCH",): ("open_by_handle_at",),
-    ("CAP_SYSLOG",): ("syslog",),
-    ("CAP_SYS_TTY_CONFIG",): ("vhangup",),
-    (): (
-        "add_key", "request_key", "keyctl", "create_module", "get_kernel_syms", "query_module",
-        "nfsservctl", "uselib", "ustat", "sysfs", "_sysctl", "vm86", "vm86old",
-        "io_uring_setup", "io_uring_enter", "io_uring_register",
-    ),
-}  # fmt: skip
+# PER_LINUX, PER_LINUX32, UNAME26, PER_LINUX32|UNAME26, and 0xffffffff (a query)
+PERSONAS = (0x0, 0x8, 0x20000, 0x20008, 0xFFFFFFFF)
+ARCH_MAP = (
+    ("SCMP_ARCH_X86_64", ("SCMP_ARCH_X86", "SCMP_ARCH_X32")),
+    ("SCMP_ARCH_AARCH64", ("SCMP_ARCH_ARM",)),
+)
 
 
 def default_profile() -> dict[str, Any]:
     """The default profile, in docker's format."""
-    rules: list[dict[str, Any]] = [
-        _refused(list(syscalls), caps) for caps, syscalls in _REFUSED_UNLESS.items()
-    ]
-    rules.append({**_refused(["clone3"], ("CAP_SYS_ADMIN",)), "errnoRet": ENOSYS})
-    for flag in CLONE_NAMESPACE_FLAGS.values():
-        condition = {"index": 0, "value": flag, "valueTwo": flag, "op": "SCMP_CMP_MASKED_EQ"}
-        rules.append({**_refused(["clone"], ("CAP_SYS_ADMIN",)), "args": [condition]})
+    rules = [_allowed(sorted(ALLOWED))]
+    rules += [_allowed(sorted(names), arches=[arch]) for arch, names in ALLOWED_ON_ARCH.items()]
+    rules += [_allowed(sorted(names), caps=[cap]) for cap, names in ALLOWED_WITH_CAP.items()]
+    rules += [_allowed(["personality"], args=[_arg(0, "SCMP_CMP_EQ", p)]) for p in PERSONAS]
+    rules.append(_allowed(["socket"], args=[_arg(0, "SCMP_CMP_NE", AF_VSOCK)]))
+    namespace_flags = sum(CLONE_NAMESPACE_FLAGS.values())
+    without_namespaces = _arg(0, "SCMP_CMP_MASKED_EQ", namespace_flags, 0)
+    rules.append(_without_sys_admin(_allowed(["clone"], args=[without_namespaces])))
+    clone3 = {"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": ENOSYS}
+    rules.append(_without_sys_admin(clone3))
+    rules.append(_allowed(["clone", "clone3"], caps=["CAP_SYS_ADMIN"]))
     return {
-        "defaultAction": "SCMP_ACT_ALLOW",
+        "defaultAction": "SCMP_ACT_ERRNO",
+        "defaultErrnoRet": 1,
         "archMap": [
-            {
-                "architecture": "SCMP_ARCH_X86_64",
-                "subArchitectures": ["SCMP_ARCH_X86", "SCMP_ARCH_X32"],
-            },
-            {"architecture": "SCMP_ARCH_AARCH64", "subArchitectures": ["SCMP_ARCH_ARM"]},
+            {"architecture": arch, "subArchitectures": list(subs)} for arch, subs in ARCH_MAP
         ],
         "syscalls": rules,
     }
 
 
-def _refused(names: list[str], unless: tuple[str, ...]) -> dict[str, Any]:
-    rule: dict[str, Any] = {"names": names, "action": "SCMP_ACT_ERRNO", "errnoRet": 1}
-    if unless:
-        rule["excludes"] = {"caps": list(unless)}
+def _allowed(
+    names: list[str],
+    *,
+    caps: list[str] | None = None,
+    arches: list[str] | None = None,
+    args: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    rule: dict[str, Any] = {"names": names, "action": "SCMP_ACT_ALLOW"}
+    includes = {key: value for key, value in (("caps", caps), ("arches", arches)) if value}
+    if includes:
+        rule["includes"] = includes
+    if args:
+        rule["args"] = args
     return rule
+
+
+def _without_sys_admin(rule: dict[str, Any]) -> dict[str, Any]:
+    return {**rule, "excludes": {"caps": ["CAP_SYS_ADMIN"]}}
+
+
+def _arg(index: int, op: str, value: int, value_two: int = 0) -> dict[str, Any]:
+    """A condition on argument `index`; for SCMP_CMP_MASKED_EQ `value` is the mask and
+    `value_two` what the masked argument must equal."""
+    return {"index": index, "value": value, "valueTwo": value_two, "op": op}
