@@ -3,21 +3,16 @@ loopback, as for a listed insecure registry); a refused handshake is one clear e
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from porter_image.copy import copy_image
 from porter_image.distribution.client import RegistryClient, RegistryOptions
 from porter_image.distribution.errors import RegistryUnavailableError
 from porter_image.layout import Layout
 from registry_support import host_of, running_registry
+from tls_support import Authority
 
 
 @pytest.fixture(autouse=True)
@@ -26,40 +21,11 @@ def no_stored_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("REGISTRY_AUTH_FILE", str(tmp_path / "auth.json"))
 
 
-def self_signed(folder: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
 @pytest.fixture
 def tls_registry(tmp_path: Path) -> Iterator[str]:
-    cert, key = self_signed(tmp_path)
-    with running_registry(tmp_path / "data", "--tls-cert", str(cert), "--tls-key", str(key)) as r:
+    pair = Authority(tmp_path / "certs").issue("registry", server=True)
+    tls = ("--tls-cert", str(pair.cert), "--tls-key", str(pair.key))
+    with running_registry(tmp_path / "data", *tls) as r:
         assert r.url.startswith("https://")
         yield host_of(r.url)
 

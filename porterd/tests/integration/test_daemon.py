@@ -17,6 +17,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from porterd_process import PorterdProcess, porterd_argv, running_porterd, unavailable
+
+sys.path.append(str(Path(__file__).resolve().parents[3] / "porter-image" / "tests"))
 from tls_support import Authority
 
 pytestmark = [

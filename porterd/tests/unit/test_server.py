@@ -16,6 +16,7 @@ import pytest
 from porterd.server import ListenerError, TLSFiles, listen
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.append(str(Path(__file__).resolve().parents[3] / "porter-image" / "tests"))
 from tls_support import Authority
 
 RELEASE = threading.Event()

@@ -1,4 +1,5 @@
-"""A throw-away CA with server and client certificates, for the mutual-TLS tests."""
+"""A throw-away CA with server and client certificates, for the TLS tests of porter-image
+(a registry over HTTPS) and of porterd (its mutual-TLS listener)."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def _write(folder: Path, stem: str, cert: x509.Certificate, key: ec.EllipticCurv
 class Authority:
     """A CA in `folder` that signs server and client certificates."""
 
-    def __init__(self, folder: Path, name: str = "porterd test CA") -> None:
+    def __init__(self, folder: Path, name: str = "porter test CA") -> None:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self.key = ec.generate_private_key(ec.SECP256R1())
