@@ -287,6 +287,9 @@ def find_executable(name: str, env: dict[str, str]) -> str:
     for path in candidates:
         if os.path.isfile(path) and os.access(path, os.X_OK):
             return path
+    if "/" in name and os.path.exists(name):  # there, but execve would fail with EACCES
+        why = "is a directory" if os.path.isdir(name) else "permission denied"
+        raise ConfigError(f"executable {name!r}", why)
     raise ConfigError(
         f"executable {name!r}",
         "not found in the container"

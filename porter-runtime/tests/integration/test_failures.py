@@ -53,6 +53,15 @@ def test_missing_executable_fails_create_and_cleans_up(runtime, bundle, leftover
     assert_clean_failure(result, runtime, cid, leftovers, bundle, "not found")
 
 
+def test_a_file_that_is_not_executable_fails_create_with_permission_denied(
+    runtime, bundle, leftovers
+):
+    cid = runtime.new_id()
+    bundle.run_args("/etc/passwd")
+    result = runtime("create", "--bundle", str(bundle), cid, check=False)
+    assert_clean_failure(result, runtime, cid, leftovers, bundle, "permission denied")
+
+
 def test_failing_mount_cleans_up(runtime, bundle, leftovers):
     cid = runtime.new_id()
     bundle.config["mounts"].append({"destination": "/x", "type": "nosuchfs", "source": "x"})

@@ -34,9 +34,10 @@ from porterd.containers.attach import (
     logged_output,
     parse_detach_keys,
 )
-from porterd.containers.conmon import MonitorRequest, pid_alive, resize
+from porterd.containers.conmon import ConmonFailed, MonitorRequest, pid_alive, resize
 from porterd.containers.logs import ConmonLogTail
 from porterd.containers.spec import ALL_CAPABILITIES
+from porterd.containers.start_errors import CANNOT_INVOKE_EXIT, StartFailure, classify
 from porterd.errors import Conflict, DaemonError, InvalidParameter, NotFound
 
 if TYPE_CHECKING:
@@ -189,9 +190,15 @@ class ExecSessions:
                     on_attach=on_attach if attached else None,
                 )
             except DaemonError as error:
+                failure = (
+                    classify(f"cannot exec in container {container.id}", str(error))
+                    if isinstance(error, ConmonFailed)  # the runtime's own words
+                    else StartFailure(error, CANNOT_INVOKE_EXIT)
+                )
                 if not hijacked:
-                    raise
-                _fail_in_stream(session, hijacked[0], streams, error)
+                    session.running, session.exit_code = False, failure.exit_code
+                    raise failure.error from error
+                _fail_in_stream(session, hijacked[0], streams, failure.error, failure.exit_code)
                 return
         os.close(launched.sync_fd)
         session.running, session.pid = True, launched.pid
@@ -300,7 +307,11 @@ class ExecSessions:
 
 
 def _fail_in_stream(
-    session: ExecSession, client: socket.socket, streams: AttachStreams, error: Exception
+    session: ExecSession,
+    client: socket.socket,
+    streams: AttachStreams,
+    error: Exception,
+    exit_code: int,
 ) -> None:
     """The runtime refused the exec after the answer's head went out: the message goes into
     the stream (as dockerd writes it there) and the exit code is docker's 126 or 127."""
@@ -309,7 +320,7 @@ def _fail_in_stream(
         client.sendall(entry_chunk("stderr", message.encode(), streams))
     client.close()
     session.running = False
-    session.exit_code = 127 if "not found" in str(error) or "No such file" in str(error) else 126
+    session.exit_code = exit_code
 
 
 def _exec_ended(session: ExecSession) -> Callable[[], bool]:

@@ -25,13 +25,14 @@ from porter_image.snapshots import unmount
 from porterd.clock import now_rfc3339
 from porterd.containers import names, removal, stopping, update
 from porterd.containers.bundle import loopback_up, monitor_request, prepare_bundle
-from porterd.containers.conmon import Conmon
+from porterd.containers.conmon import Conmon, ConmonFailed
 from porterd.containers.create import checked_host_config, merged_config
 from porterd.containers.logs import JsonFileWriter, LogOptions, LogPump
 from porterd.containers.mounts import Volumes, resolve_mounts
 from porterd.containers.prune import prune_containers
 from porterd.containers.record import Container, ContainerPaths
 from porterd.containers.runtime import OciRuntime, RuntimeFailed
+from porterd.containers.start_errors import UNKNOWN_EXIT, classify
 from porterd.containers.status import Status
 from porterd.containers.store import ContainerStore
 from porterd.errors import Conflict, DaemonError, InvalidParameter, NotFound, NotModified
@@ -271,6 +272,10 @@ class ContainerService:
                 loopback_up(launched.pid)
             self.gates.open(container.id, self.conmon.attach_path(container.id))
             runtime.start(container.id)
+        except (ConmonFailed, RuntimeFailed) as error:  # the runtime's own words
+            failure = classify(f"cannot start container {container.id}", str(error))
+            self._fail_start(container, paths, failure.error, failure.exit_code)
+            raise failure.error from error
         except DaemonError as error:
             self._fail_start(container, paths, error)
             raise
@@ -286,7 +291,13 @@ class ContainerService:
         self.save(container)
         self.publish(container, "start")
 
-    def _fail_start(self, container: Container, paths: ContainerPaths, error: Exception) -> None:
+    def _fail_start(
+        self,
+        container: Container,
+        paths: ContainerPaths,
+        error: Exception,
+        exit_code: int = UNKNOWN_EXIT,
+    ) -> None:
         self.gates.close(container.id)
         if self.networks is not None:
             self.networks.stop(container.id)
@@ -296,7 +307,7 @@ class ContainerService:
         self.release_rootfs(paths)
         state = container.state
         state.error = str(error)
-        state.exit_code = 127 if "not found" in str(error) or "No such file" in str(error) else 128
+        state.exit_code = exit_code
         state.status = Status.EXITED if container.has_been_started else Status.CREATED
         self.save(container)
 
