@@ -119,3 +119,59 @@ def test_privileged_may_make_and_open_any_device(client: docker.DockerClient) ->
     code, output = run(client, script, privileged=True)
     assert code == 0 and output.strip().isdigit()
     assert run(client, script)[0] != 0
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ("ls /bin/busybox", "/bin/busybox\n"),
+        ("ps -o pid,comm | grep -c '^ *1 sh$'", "1\n"),
+        ("date -u -d @0 +%F", "1970-01-01\n"),
+        ("id", "uid=0(root) gid=0(root)\n"),
+        (
+            "su -s /bin/sh nobody -c id",
+            "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)\n",
+        ),
+        ('test "$(linux32 uname -m)" != "$(uname -m)" && echo changed', "changed\n"),
+        ("ping -c 1 -W 5 127.0.0.1 >/dev/null && echo answered", "answered\n"),
+        (
+            "mkdir /www && echo hello >/www/index.html && httpd -p 127.0.0.1:8080 -h /www"
+            " && wget -q -O - http://127.0.0.1:8080/",
+            "hello\n",
+        ),
+        (
+            "nc -l -p 9000 >/tmp/got & for i in 1 2 3 4 5 6 7 8 9 10; do"
+            " echo hi | nc 127.0.0.1 9000 && break; sleep 0.2; done; wait; cat /tmp/got",
+            "hi\n",
+        ),
+    ],
+    ids=["ls", "ps", "date", "id", "su", "personality", "ping", "httpd-wget", "nc"],
+)
+def test_common_applets_work_under_the_default_profile(
+    client: docker.DockerClient, script: str, expected: str
+) -> None:
+    assert run(client, script) == (0, expected)
+
+
+def test_nslookup_s_query_reaches_the_network(client: docker.DockerClient) -> None:
+    code, output = run(client, "nslookup localhost 127.0.0.1 2>&1")
+    assert code == 1 and "Connection refused" in output  # the kernel's answer, no server
+
+
+def test_swapon_is_refused_by_the_filter_even_with_sys_admin(client: docker.DockerClient) -> None:
+    script = "swapon /etc/passwd 2>&1"
+    assert run(client, script, cap_add=["SYS_ADMIN"]) == (
+        1, "swapon: /etc/passwd: Operation not permitted\n"
+    )  # fmt: skip
+    unconfined = run(client, script, cap_add=["SYS_ADMIN"], **UNCONFINED)
+    assert unconfined == (1, "swapon: /etc/passwd: Invalid argument\n")  # not swap space
+
+
+def test_cap_add_sys_admin_gives_mount_and_unshare_back(client: docker.DockerClient) -> None:
+    script = "mkdir /tmp/m && mount -t tmpfs none /tmp/m && unshare -m true && echo mounted"
+    assert run(client, script, cap_add=["SYS_ADMIN"]) == (0, "mounted\n")
+
+
+def test_init_runs_docker_init_under_the_filter(client: docker.DockerClient) -> None:
+    script = "ps -o pid,comm | grep '^ *1 ' && grep ^Seccomp: /proc/1/status"
+    assert run(client, script, init=True) == (0, "    1 docker-init\nSeccomp:\t2\n")
