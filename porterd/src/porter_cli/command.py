@@ -118,22 +118,59 @@ def filters_param(filters: tuple[str, ...]) -> dict[str, list[str]] | None:
     return result or None
 
 
-def each(names: tuple[str, ...], action: Callable[[str], Any], echo_name: bool = True) -> None:
-    """Apply `action` to every name as docker's rm/stop/kill do: print each name that
-    succeeded, report each failure on its own line, and fail at the end if any failed."""
+# How many requests of a many-name command (rm, stop, kill, ...) are in flight at once.
+PARALLEL_REQUESTS = 16
+
+
+def each(
+    names: tuple[str, ...],
+    action: Callable[[str], str | None],
+    echo_name: bool = True,
+    parallel: bool = True,
+) -> None:
+    """Apply `action` to every name as docker's rm/stop/kill do: all names at once (at most
+    PARALLEL_REQUESTS in flight), then, in the order given, print for each that succeeded
+    its name (`echo_name`) or else the text the action returned, and report each failure on
+    its own line; fail at the end if any failed. Actions print nothing themselves, so the
+    output keeps the order of the names. Not `parallel`: one name after another (local
+    changes to one file, as context rm's)."""
     from porter_specs.errors import PorterError
 
     from porter_cli.errors import ExitStatus, message
 
-    failed = []
-    for name in names:
+    def attempt(name: str) -> tuple[str | None, PorterError | None]:
         try:
-            action(name)
+            return action(name), None
         except PorterError as error:
+            return None, error
+
+    if parallel and len(names) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from click.globals import pop_context, push_context
+
+        ctx = click.get_current_context()
+        client()  # made once, before the threads ask for it
+
+        def attempt_in_context(name: str) -> tuple[str | None, PorterError | None]:
+            push_context(ctx)  # click's current context is per thread: the action's client()
+            try:
+                return attempt(name)
+            finally:
+                pop_context()
+
+        with ThreadPoolExecutor(max_workers=min(len(names), PARALLEL_REQUESTS)) as pool:
+            outcomes = list(pool.map(attempt_in_context, names))
+    else:
+        outcomes = [attempt(name) for name in names]
+    failed = False
+    for name, (text, error) in zip(names, outcomes, strict=True):
+        if error is not None:
             click.echo(f"porter: {message(error)}", err=True)
-            failed.append(name)
-        else:
-            if echo_name:
-                click.echo(name)
+            failed = True
+        elif echo_name:
+            click.echo(name)
+        elif text:
+            click.echo(text)
     if failed:
         raise ExitStatus(1)

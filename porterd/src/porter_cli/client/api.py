@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -111,14 +112,18 @@ class Client:
         self.endpoint = endpoint
         self.timeout = timeout
         self._version = version
+        self._negotiating = threading.Lock()
         self._registry_auth: dict[str, str] = {}
 
     # -- version negotiation ------------------------------------------------------------
 
     @property
     def version(self) -> str:
+        """The API version, negotiated once even when several threads send requests."""
         if self._version is None:
-            self._version = self.negotiate()
+            with self._negotiating:
+                if self._version is None:
+                    self._version = self.negotiate()
         return self._version
 
     def negotiate(self) -> str:

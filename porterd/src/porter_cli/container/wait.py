@@ -13,8 +13,8 @@ def command(containers: tuple[str, ...]) -> None:
     """Block until one or more containers stop, then print their exit codes."""
     from porter_cli.client.api import path_part
 
-    def wait(name: str) -> None:
+    def wait(name: str) -> str:
         result = client().post_json(f"/containers/{path_part(name)}/wait") or {}
-        click.echo(result.get("StatusCode", 0))
+        return str(result.get("StatusCode", 0))
 
     each(containers, wait, echo_name=False)

@@ -28,4 +28,4 @@ def command(force: bool, names: tuple[str, ...]) -> None:
         if in_use:
             current.config.set_current_context(None)
 
-    each(names, remove)
+    each(names, remove, parallel=False)

@@ -15,11 +15,14 @@ def command(force: bool, no_prune: bool, images: tuple[str, ...]) -> None:
     """Remove one or more images."""
     from porter_cli.client.api import path_part
 
-    def remove(name: str) -> None:
+    def remove(name: str) -> str:
         params = {"force": force or None, "noprune": no_prune or None}
-        for item in client().delete(f"/images/{path_part(name)}", params) or []:
-            for key in ("Untagged", "Deleted"):
-                if item.get(key):
-                    click.echo(f"{key}: {item[key]}")
+        removed = client().delete(f"/images/{path_part(name)}", params) or []
+        return "\n".join(
+            f"{key}: {item[key]}"
+            for item in removed
+            for key in ("Untagged", "Deleted")
+            if item.get(key)
+        )
 
     each(images, remove, echo_name=False)

@@ -75,6 +75,53 @@ def test_rm_removes_every_name_and_reports_the_failures(engine: FakeEngine, port
     assert engine.seen("DELETE", "/containers/a")[0].param("force") == "1"
 
 
+def test_rm_sends_its_requests_at_once_and_prints_in_the_given_order(
+    engine: FakeEngine, porter
+) -> None:
+    last_arrived = threading.Event()
+
+    def first(request: Request) -> Reply:  # answers only once the last request has come
+        if last_arrived.wait(10):
+            return Reply(204)
+        return Reply(500, {"message": "the requests came one after another"})
+
+    def last(request: Request) -> Reply:
+        last_arrived.set()
+        return Reply(404, {"message": "No such container: c"})
+
+    engine.route("DELETE", "/containers/a", first)
+    engine.json("DELETE", "/containers/b", None, 204)
+    engine.route("DELETE", "/containers/c", last)
+    result = porter("rm", "a", "b", "c")
+    assert (result.returncode, result.stdout) == (1, "a\nb\n")
+    assert result.stderr == "porter: Error response from daemon: No such container: c\n"
+
+
+def test_wait_prints_the_exit_codes_in_the_order_of_the_names(engine: FakeEngine, porter) -> None:
+    slow_done = threading.Event()
+
+    def slow(request: Request) -> Reply:
+        slow_done.wait(0.5)
+        return Reply(200, {"StatusCode": 3})
+
+    engine.route("POST", "/containers/slow/wait", slow)
+    engine.json("POST", "/containers/quick/wait", {"StatusCode": 0})
+    result = porter("wait", "slow", "quick")
+    assert (result.returncode, result.stdout) == (0, "3\n0\n")
+
+
+def test_rmi_prints_what_each_image_lost_in_the_order_of_the_names(
+    engine: FakeEngine, porter
+) -> None:
+    engine.json("DELETE", "/images/x", [{"Untagged": "x:latest"}, {"Deleted": "sha256:1"}])
+    engine.json("DELETE", "/images/y", [{"Untagged": "y:latest"}])
+    result = porter("rmi", "x", "y")
+    assert (result.returncode, result.stdout) == (
+        0,
+        "Untagged: x:latest\nDeleted: sha256:1\nUntagged: y:latest\n",
+    )
+
+
 def test_no_daemon_is_one_line_and_exit_1(porter, tmp_path: Path) -> None:
     result = porter("-H", f"unix://{tmp_path}/none.sock", "ps", host=False)
     assert result.returncode == 1
