@@ -103,6 +103,7 @@ class Daemon:
             advertise_addr=self.config.advertise_addr,
             data_root=self.data_root,
             runtime=ContainerTasks(self.containers, self.images),
+            images=self.images,
             publish=self.events.publish,
         )
         node.start()

@@ -16,6 +16,7 @@ from typing import Any
 import falcon
 
 from porterd.api import body, query
+from porterd.api.images import registry_credentials
 from porterd.cluster import spec as specs
 from porterd.cluster.node import ClusterNode
 from porterd.cluster.scheduler import NodeInfo, is_live, unsatisfiable
@@ -197,6 +198,8 @@ class ServiceCreate(_Resource):
         why = unsatisfiable(spec["TaskTemplate"], [NodeInfo.from_node(n) for n in store.nodes()])
         if why is not None:
             raise InvalidParameter(f"service {spec['Name']!r} cannot be placed: {why}")
+        image = spec["TaskTemplate"]["ContainerSpec"]["Image"]
+        self.cluster.check_image(image, registry_credentials(req))
         service = store.create_service(spec)
         resp.status = falcon.HTTP_201
         resp.media = {"ID": service["ID"], "Warnings": None}

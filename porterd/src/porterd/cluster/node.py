@@ -12,8 +12,11 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from porter_image.distribution.auth import Credentials
+
 from porterd.cluster.agent import Agent, TaskRuntime
 from porterd.cluster.etcd import EtcdClient, EtcdError
+from porterd.cluster.images import ImageSource, check_image
 from porterd.cluster.membership import DEFAULT_TTL, Membership
 from porterd.cluster.reconciler import Publish, Reconciler
 from porterd.cluster.store import DEFAULT_PREFIX, ClusterStore, new_id
@@ -69,6 +72,7 @@ class ClusterNode:
         advertise_addr: str,
         data_root: Path,
         runtime: TaskRuntime | None = None,
+        images: ImageSource | None = None,
         publish: Publish | None = None,
         hostname: str | None = None,
         ttl: int = DEFAULT_TTL,
@@ -81,6 +85,7 @@ class ClusterNode:
         self.store = ClusterStore(self.etcd, prefix)
         self.node_id = node_id(data_root)
         self.advertise_addr = advertise_addr
+        self.images = images
         self.reconciler = Reconciler(self.store, publish=publish, interval=interval)
         self.membership = Membership(
             self.store,
@@ -110,6 +115,12 @@ class ClusterNode:
             self.agent.stop()
         self.reconciler.loop.stop()
         self.membership.leave()
+
+    def check_image(self, image: str, credentials: Credentials | None = None) -> None:
+        """Refuse (400) a service's image that neither this node nor its registry has; a node
+        made without an image store (tests of the store alone) takes the image as given."""
+        if self.images is not None:
+            check_image(self.images, image, credentials)
 
     def swarm_info(self) -> dict[str, Any]:
         """/info's `Swarm` section, as dockerd fills it on a manager."""
