@@ -10,7 +10,8 @@ import docker
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from containers_support import busybox_client, busybox_rootfs_tar
+from containers_support import busybox_client, busybox_rootfs_tar, client_for, porterd_with_busybox
+from porterd_process import PorterdProcess
 
 
 @pytest.fixture(scope="session")
@@ -27,3 +28,21 @@ def module_client(
     """docker-py on a porterd of the module's own, holding the busybox demo image."""
     with busybox_client(tmp_path_factory.mktemp("porterd"), busybox_rootfs) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def porterd(
+    tmp_path_factory: pytest.TempPathFactory, busybox_rootfs: Path
+) -> Iterator[PorterdProcess]:
+    """A porterd of the module's own, holding the busybox demo image (a module that needs
+    another porterd defines its own `porterd`)."""
+    with porterd_with_busybox(tmp_path_factory.mktemp("porterd"), busybox_rootfs) as process:
+        yield process
+
+
+@pytest.fixture
+def client(porterd: PorterdProcess) -> Iterator[docker.DockerClient]:
+    """docker-py on the module's `porterd`, closed after the test."""
+    client = client_for(porterd)
+    yield client
+    client.close()

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import docker
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from porterd_process import PorterdProcess, running_porterd
@@ -38,6 +39,14 @@ def missing_host_feature() -> str | None:
         if shutil.which(tool) is None:
             return f"{tool} is not installed"
     return None
+
+
+needs_containers = pytest.mark.skipif(
+    missing_host_feature() is not None, reason=str(missing_host_feature())
+)
+needs_docker_cli = pytest.mark.skipif(
+    not DOCKER_CLI.exists(), reason="Debian's docker CLI (docker.io) is not installed"
+)
 
 
 def busybox_rootfs_tar(folder: Path) -> Path:

@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import docker
@@ -22,21 +21,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from containers_support import (
     DOCKER_CLI,
     VENV_BIN,
-    busybox_rootfs_tar,
-    client_for,
     docker_cli,
-    missing_host_feature,
-    porterd_with_busybox,
+    needs_containers,
+    needs_docker_cli,
 )
 from porterd_process import PorterdProcess
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(missing_host_feature() is not None, reason=str(missing_host_feature())),
-]
-needs_docker_cli = pytest.mark.skipif(
-    not DOCKER_CLI.exists(), reason="Debian's docker CLI (docker.io) is not installed"
-)
+pytestmark = [pytest.mark.integration, needs_containers]
 REF_NAME = "org.opencontainers.image.ref.name"
 DOCKERFILE = """\
 FROM busybox
@@ -44,20 +35,6 @@ COPY greeting /greeting
 RUN echo "built by $(cat /greeting)" > /built
 CMD ["cat", "/built"]
 """
-
-
-@pytest.fixture(scope="module")
-def porterd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PorterdProcess]:
-    rootfs = busybox_rootfs_tar(tmp_path_factory.mktemp("busybox"))
-    with porterd_with_busybox(tmp_path_factory.mktemp("porterd"), rootfs) as process:
-        yield process
-
-
-@pytest.fixture
-def client(porterd: PorterdProcess) -> Iterator[docker.DockerClient]:
-    client = client_for(porterd)
-    yield client
-    client.close()
 
 
 def context(folder: Path, who: str, dockerfile: str = DOCKERFILE) -> Path:

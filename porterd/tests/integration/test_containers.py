@@ -27,40 +27,16 @@ from containers_support import (
     DOCKER_CLI,
     IMAGE,
     Terminal,
-    busybox_rootfs_tar,
     client_for,
     docker_cli,
-    missing_host_feature,
+    needs_containers,
+    needs_docker_cli,
     porterd_with_busybox,
 )
 from porterd_process import PorterdProcess, running_porterd
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(missing_host_feature() is not None, reason=str(missing_host_feature())),
-]
-needs_docker_cli = pytest.mark.skipif(
-    not DOCKER_CLI.exists(), reason="Debian's docker CLI (docker.io) is not installed"
-)
+pytestmark = [pytest.mark.integration, needs_containers]
 NONE = {"network_mode": "none"}
-
-
-@pytest.fixture(scope="module")
-def rootfs_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return busybox_rootfs_tar(tmp_path_factory.mktemp("busybox"))
-
-
-@pytest.fixture(scope="module")
-def porterd(tmp_path_factory: pytest.TempPathFactory, rootfs_tar: Path) -> Iterator[PorterdProcess]:
-    with porterd_with_busybox(tmp_path_factory.mktemp("porterd"), rootfs_tar) as process:
-        yield process
-
-
-@pytest.fixture
-def client(porterd: PorterdProcess) -> Iterator[docker.DockerClient]:
-    client = client_for(porterd)
-    yield client
-    client.close()
 
 
 def name(prefix: str) -> str:
@@ -82,6 +58,20 @@ def started(client: docker.DockerClient, command: list[str], **options: Any) -> 
         yield container
     finally:
         container.remove(force=True)
+
+
+@contextlib.contextmanager
+def sleeping_under_cli(porterd: PorterdProcess, prefix: str) -> Iterator[str]:
+    """The name of a container the docker CLI started (sleeping, no network), removed after."""
+    wanted = name(prefix)
+    run = docker_cli(
+        porterd, "run", "-d", "--name", wanted, "--network", "none", IMAGE, "sleep", "60"
+    )
+    assert run.returncode == 0, run.stderr
+    try:
+        yield wanted
+    finally:
+        docker_cli(porterd, "rm", "-f", wanted)
 
 
 def test_docker_py_runs_a_container_and_reads_its_exit_code_and_logs(
@@ -306,33 +296,17 @@ def test_docker_cli_detaches_with_ctrl_p_ctrl_q_and_attaches_again(porterd: Port
 
 @needs_docker_cli
 def test_docker_cli_exec_with_a_terminal(porterd: PorterdProcess) -> None:
-    wanted = name("exec")
-    assert (
-        docker_cli(
-            porterd, "run", "-d", "--name", wanted, "--network", "none", IMAGE, "sleep", "60"
-        ).returncode
-        == 0
-    )
-    try:
+    with sleeping_under_cli(porterd, "exec") as wanted:
         terminal = Terminal(
             [str(DOCKER_CLI), "-H", porterd.url, "exec", "-it", wanted, "sh", "-c", "tty; exit 3"]
         )
         assert b"/dev/pts/" in terminal.read_until(b"/dev/pts/")
         assert terminal.wait() == 3
-    finally:
-        docker_cli(porterd, "rm", "-f", wanted)
 
 
 @needs_docker_cli
 def test_docker_cli_cp_into_and_out_of_a_container(porterd: PorterdProcess, tmp_path: Path) -> None:
-    wanted = name("cp")
-    assert (
-        docker_cli(
-            porterd, "run", "-d", "--name", wanted, "--network", "none", IMAGE, "sleep", "60"
-        ).returncode
-        == 0
-    )
-    try:
+    with sleeping_under_cli(porterd, "cp") as wanted:
         source = tmp_path / "in.txt"
         source.write_text("payload\n")
         assert docker_cli(porterd, "cp", str(source), f"{wanted}:/tmp/").returncode == 0
@@ -343,13 +317,11 @@ def test_docker_cli_cp_into_and_out_of_a_container(porterd: PorterdProcess, tmp_
         assert (out / "passwd").read_text().startswith("root:x:0:0:")
         changes = docker_cli(porterd, "diff", wanted).stdout.splitlines()
         assert "A /tmp/in.txt" in changes
-    finally:
-        docker_cli(porterd, "rm", "-f", wanted)
 
 
-def test_containers_survive_a_killed_porterd(tmp_path: Path, rootfs_tar: Path) -> None:
+def test_containers_survive_a_killed_porterd(tmp_path: Path, busybox_rootfs: Path) -> None:
     workdir = tmp_path / "porterd"
-    with porterd_with_busybox(workdir, rootfs_tar) as porterd:
+    with porterd_with_busybox(workdir, busybox_rootfs) as porterd:
         client = client_for(porterd)
         ticker = client.containers.run(
             IMAGE, ["sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done"],
@@ -459,11 +431,11 @@ def test_top_and_stats_of_a_running_container(client: docker.DockerClient) -> No
 
 
 def test_twenty_running_containers_survive_a_killed_porterd(
-    tmp_path: Path, rootfs_tar: Path
+    tmp_path: Path, busybox_rootfs: Path
 ) -> None:
     workdir = tmp_path / "porterd"
     script = "i=0; while true; do echo $i; i=$((i+1)); sleep 0.2; done"
-    with porterd_with_busybox(workdir, rootfs_tar) as porterd:
+    with porterd_with_busybox(workdir, busybox_rootfs) as porterd:
         client = client_for(porterd)
         ids = [
             client.containers.run(IMAGE, ["sh", "-c", script], detach=True, **NONE).id
@@ -561,10 +533,10 @@ def test_exec_of_a_missing_program_says_so_with_127(client: docker.DockerClient)
 
 
 def test_a_new_porterd_starts_always_but_not_unless_stopped_containers_stopped_by_hand(
-    tmp_path: Path, rootfs_tar: Path
+    tmp_path: Path, busybox_rootfs: Path
 ) -> None:
     workdir = tmp_path / "porterd"
-    with porterd_with_busybox(workdir, rootfs_tar) as porterd:
+    with porterd_with_busybox(workdir, busybox_rootfs) as porterd:
         client = client_for(porterd)
         always = client.containers.run(
             IMAGE, ["sleep", "60"], detach=True, restart_policy={"Name": "always"}, **NONE
