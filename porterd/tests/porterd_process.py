@@ -71,6 +71,15 @@ class PorterdProcess:
         """`argv` run in porterd's network namespace."""
         return ["nsenter", f"--net=/proc/{self.process.pid}/ns/net", "--", *argv]
 
+    def wait_until_serving(self) -> None:
+        """Return once porterd answers on its socket; raise with its log if it ended or
+        READY_SECONDS passed first."""
+        deadline = time.monotonic() + READY_SECONDS
+        while not ping(self.sock):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"porterd did not start:\n{self.log_text()}")
+            time.sleep(0.05)
+
     def stop(self, grace: float = 30) -> int:
         """SIGTERM, then SIGKILL if it does not end; the exit status."""
         if self.process.poll() is None:
@@ -106,11 +115,7 @@ def running_porterd(workdir: Path, *extra: str) -> Iterator[PorterdProcess]:
         )  # fmt: skip
     porterd = PorterdProcess(workdir, process, list(extra))
     try:
-        deadline = time.monotonic() + READY_SECONDS
-        while not ping(porterd.sock):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"porterd did not start:\n{porterd.log_text()}")
-            time.sleep(0.05)
+        porterd.wait_until_serving()
         yield porterd
     finally:
         porterd.stop()

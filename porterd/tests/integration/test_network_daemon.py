@@ -20,52 +20,35 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from containers_support import (
-    DOCKER_CLI,
     IMAGE,
-    busybox_rootfs_tar,
     clean_up,
     client_for,
     docker_cli,
     import_image,
-    missing_host_feature,
-    porterd_with_busybox,
+    needs_containers,
+    needs_docker_cli,
     remove_all_containers,
 )
-from porterd_process import PorterdProcess, ping, porterd_argv, running_porterd
+from porterd_process import PorterdProcess, porterd_argv, running_porterd
 
 from porterd.tests.network_support import make_netns, remove_netns, unavailable
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(missing_host_feature() is not None, reason=str(missing_host_feature())),
+    needs_containers,
     pytest.mark.skipif(unavailable() is not None, reason=str(unavailable())),
 ]
-needs_docker_cli = pytest.mark.skipif(
-    not DOCKER_CLI.exists(), reason="Debian's docker CLI (docker.io) is not installed"
-)
 PAGE = "hello from httpd"
 SERVE = f"mkdir -p /www && echo '{PAGE}' > /www/index.html && exec httpd -f -p 80 -h /www"
 
 
-@pytest.fixture(scope="module")
-def rootfs_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return busybox_rootfs_tar(tmp_path_factory.mktemp("busybox"))
-
-
-@pytest.fixture(scope="module")
-def porterd(tmp_path_factory: pytest.TempPathFactory, rootfs_tar: Path) -> Iterator[PorterdProcess]:
-    with porterd_with_busybox(tmp_path_factory.mktemp("porterd"), rootfs_tar) as process:
-        yield process
-
-
 @pytest.fixture
-def client(porterd: PorterdProcess) -> Iterator[docker.DockerClient]:
-    client = client_for(porterd)
+def client(client: docker.DockerClient, porterd: PorterdProcess) -> Iterator[docker.DockerClient]:
+    """The shared client, and after the test no container, network or rule left behind."""
     yield client
     for container in client.containers.list(all=True):
         container.remove(force=True)
     client.networks.prune()
-    client.close()
     assert_nothing_left(porterd)
 
 
@@ -305,11 +288,7 @@ def porterd_in(netns: Path, workdir: Path) -> Iterator[PorterdProcess]:
         )  # fmt: skip
     porterd = PorterdProcess(workdir, process)
     try:
-        deadline = time.monotonic() + 60
-        while not ping(porterd.sock):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"porterd did not start:\n{porterd.log_text()}")
-            time.sleep(0.05)
+        porterd.wait_until_serving()
         yield porterd
     finally:
         porterd.stop()
@@ -321,14 +300,14 @@ def address_on(client: docker.DockerClient, container_id: str, network: str) -> 
 
 
 def test_addresses_dns_and_ports_survive_porterd_being_killed(
-    tmp_path: Path, rootfs_tar: Path
+    tmp_path: Path, busybox_rootfs: Path
 ) -> None:
     workdir = tmp_path / "crash"
     workdir.mkdir()
     netns = make_netns(tmp_path / "crash.ns")
     try:
         with porterd_in(netns, workdir) as first:
-            import_image(first, rootfs_tar)
+            import_image(first, busybox_rootfs)
             client = client_for(first)
             before = {}
             for network in ("crash1", "crash2", "crash3"):
@@ -358,11 +337,13 @@ def test_addresses_dns_and_ports_survive_porterd_being_killed(
         remove_netns(netns)
 
 
-def test_bip_and_icc_flags_configure_the_default_bridge(tmp_path: Path, rootfs_tar: Path) -> None:
+def test_bip_and_icc_flags_configure_the_default_bridge(
+    tmp_path: Path, busybox_rootfs: Path
+) -> None:
     flags = ("--bip", "10.201.0.1/24", "--icc=false")
     with running_porterd(tmp_path / "flags", *flags) as porterd:
         try:
-            import_image(porterd, rootfs_tar)
+            import_image(porterd, busybox_rootfs)
             client = client_for(porterd)
             bridge = client.networks.get("bridge").attrs
             assert bridge["IPAM"]["Config"] == [
