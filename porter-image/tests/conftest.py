@@ -15,6 +15,13 @@ from porter_image.layout import Layout
 
 
 @pytest.fixture
+def no_stored_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test's own (empty) docker and podman credential files, not the machine's."""
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(tmp_path / "auth.json"))
+
+
+@pytest.fixture
 def layout(tmp_path: Path) -> Layout:
     return Layout.create(tmp_path / "layout")
 

@@ -22,11 +22,7 @@ from porter_image.reference import parse_docker_reference
 from porter_specs.models import Descriptor
 from registry_support import host_of, running_registry
 
-
-@pytest.fixture(autouse=True)
-def no_stored_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
-    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(tmp_path / "auth.json"))
+pytestmark = pytest.mark.usefixtures("no_stored_credentials")
 
 
 def skopeo(*args: str) -> None:

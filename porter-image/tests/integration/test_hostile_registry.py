@@ -20,10 +20,7 @@ from porter_specs.errors import PorterError
 FAST = CopyOptions(retries=2, retry_delay=0.01)
 
 
-@pytest.fixture(autouse=True)
-def no_stored_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
-    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(tmp_path / "auth.json"))
+pytestmark = pytest.mark.usefixtures("no_stored_credentials")
 
 
 @pytest.fixture

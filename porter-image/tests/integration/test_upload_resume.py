@@ -16,11 +16,7 @@ from porter_image.layout import Layout
 from porter_specs import media_types
 from registry_support import host_of, running_registry
 
-
-@pytest.fixture(autouse=True)
-def no_stored_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
-    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(tmp_path / "auth.json"))
+pytestmark = pytest.mark.usefixtures("no_stored_credentials")
 
 
 @pytest.fixture
