@@ -19,12 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from porter_image.image import commit_image, timestamp
-from porter_image.layer import LayerError, write_tar_stream
 from porter_image.reference import parse_docker_reference
 from porter_specs.models import Descriptor
-from porterd.errors import DaemonError, InvalidParameter
+from porterd.errors import DaemonError
 from porterd.images.changes import apply_changes
-from porterd.images.importing import incoming_tag
+from porterd.images.importing import incoming_tag, write_gzip_layer
 
 if TYPE_CHECKING:
     from porterd.containers.record import Container
@@ -106,15 +105,7 @@ def commit(
             raise DaemonError(f"cannot commit {container.id}: {error.strerror or error}") from error
         spool.seek(0)
         with layout.writing():
-            try:
-                with layout.blob_writer() as out:
-                    layer = write_tar_stream(spool, out, "gzip")
-            except LayerError as error:
-                raise InvalidParameter(f"cannot commit {container.id}: {error}") from error
-            except OSError as error:
-                raise DaemonError(
-                    f"cannot commit {container.id}: {error.strerror or error}"
-                ) from error
+            layer = write_gzip_layer(layout, spool, f"commit {container.id}")
             diff_ids = [*(document.get("rootfs") or {}).get("diff_ids", []), str(layer.diff_id)]
             document["rootfs"] = {"type": "layers", "diff_ids": diff_ids}
             document["created"] = created

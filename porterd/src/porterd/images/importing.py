@@ -15,6 +15,9 @@ from porterd.images.changes import apply_changes
 from porterd.images.records import StoredImage
 
 if TYPE_CHECKING:
+    from porter_image.layer import LayerResult
+    from porter_image.layout import Layout
+
     from porterd.images.store import ImageStore
 
 INCOMING = "porterd-incoming-"  # the plain tag an image has between its commit and its naming
@@ -22,6 +25,19 @@ INCOMING = "porterd-incoming-"  # the plain tag an image has between its commit 
 
 def incoming_tag() -> str:
     return INCOMING + uuid.uuid4().hex[:16]
+
+
+def write_gzip_layer(layout: Layout, stream: BinaryIO, what: str) -> LayerResult:
+    """The tar `stream` (plain, gzip or zstd) as one gzip layer blob in `layout`, inside its
+    `writing()`. A tar that is not one is InvalidParameter; the store's own disk failing (full,
+    read-only; the blob is discarded) is DaemonError. `what` names the operation in both."""
+    try:
+        with layout.blob_writer() as out:
+            return write_tar_stream(stream, out, "gzip")
+    except LayerError as exc:
+        raise InvalidParameter(f"cannot {what}: {exc}") from exc
+    except OSError as exc:
+        raise DaemonError(f"cannot {what}: {exc.strerror or exc}") from exc
 
 
 def import_rootfs(
@@ -40,13 +56,7 @@ def import_rootfs(
     tag = incoming_tag()
     layout = store.layout()
     with layout.writing():
-        try:
-            with layout.blob_writer() as out:
-                layer = write_tar_stream(stream, out, "gzip")
-        except LayerError as exc:
-            raise InvalidParameter(f"cannot import {source}: {exc}") from exc
-        except OSError as exc:  # the store's own disk: full, read-only (the blob was discarded)
-            raise DaemonError(f"cannot import {source}: {exc.strerror or exc}") from exc
+        layer = write_gzip_layer(layout, stream, f"import {source}")
         document = {
             "created": created,
             "architecture": host.architecture,
