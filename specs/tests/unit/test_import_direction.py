@@ -1,7 +1,10 @@
 """Imports point one way: everything may use porter_specs; porter_specs uses nothing of Porter.
 
 Components import porter_specs and their own package only; porterd may also use porter_image
-as a library. Nothing imports porterd: the CLI reaches it over its API, the daemon reaches the
+as a library, and so may porter_cli for one thing: `porter build` reads the context's
+.dockerignore with the builder's own matcher, so that the files the CLI sends and the files
+the builder would take never disagree (docker's CLI and builder share one matcher too). Nothing
+imports porterd: the CLI reaches it over its API, the daemon reaches the
 runtime through its command line and registries through HTTP (DESIGN.md).
 """
 
@@ -13,7 +16,7 @@ from pathlib import Path
 import pytest
 
 REPOSITORY = Path(__file__).resolve().parents[3]
-EXTRA_ALLOWED = {"porterd": {"porter_image"}}
+EXTRA_ALLOWED = {"porterd": {"porter_image"}, "porter_cli": {"porter_image"}}
 
 
 def _packages() -> dict[str, Path]:
