@@ -4,7 +4,6 @@ APIError from the daemon's `{"message"}`."""
 
 from __future__ import annotations
 
-import http.client
 import json
 import threading
 from collections.abc import Iterable, Iterator
@@ -15,6 +14,8 @@ from porter_cli.client import transport
 from porter_cli.client.endpoint import Endpoint
 from porter_cli.client.errors import APIError, DaemonUnreachable, error_message
 from porter_cli.client.hijack import HijackedStream, hijack
+from porter_cli.client.http11 import Connection, ProtocolError
+from porter_cli.client.http11 import Response as RawResponse
 
 # The newest Engine API this client speaks, and the oldest it can still talk to.
 MAX_VERSION = "1.43"
@@ -63,7 +64,7 @@ def path_part(value: str) -> str:
 class Response:
     """A successful response whose body is read by the caller (a stream or a download)."""
 
-    def __init__(self, connection: http.client.HTTPConnection, raw: http.client.HTTPResponse):
+    def __init__(self, connection: Connection, raw: RawResponse):
         self.connection = connection
         self.raw = raw
         self.status = raw.status
@@ -180,22 +181,20 @@ class Client:
         host = "localhost" if self.endpoint.scheme == "unix" else str(self.endpoint.address[0])
         return hijack(channel, host, self.url(path, params), body)
 
-    def begin(
-        self, method: str, path: str, params: Params = None, *args: Any
-    ) -> http.client.HTTPConnection:
+    def begin(self, method: str, path: str, params: Params = None, *args: Any) -> Connection:
         """Send a request (arguments as `request`) and return its connection without waiting
         for the answer (for `wait`, which must listen before the container starts);
         `finish` reads it."""
         return self._begin(method, self.url(path, params), *args)
 
-    def finish(self, conn: http.client.HTTPConnection) -> Response:
+    def finish(self, conn: Connection) -> Response:
         """The answer to a request sent by `begin`; a status of 400 or more raises APIError."""
         try:
             raw = conn.getresponse()
         except OSError as error:
             conn.close()
             raise transport.unreachable(self.endpoint, error) from error
-        except http.client.HTTPException as error:
+        except ProtocolError as error:
             conn.close()
             raise DaemonUnreachable(self.endpoint.host, f"bad answer: {error!r}") from error
         if raw.status >= 400:
@@ -214,7 +213,7 @@ class Client:
         data: bytes | Iterable[bytes] | None = None,
         headers: dict[str, str] | None = None,
         timeout: float | None = None,
-    ) -> http.client.HTTPConnection:
+    ) -> Connection:
         conn = transport.connection(self.endpoint, timeout if timeout is not None else self.timeout)
         all_headers = {"User-Agent": USER_AGENT, **(headers or {})}
         payload: bytes | Iterable[bytes] | None = data
@@ -224,13 +223,7 @@ class Client:
         elif data is not None and not isinstance(data, bytes):
             all_headers.setdefault("Content-Type", "application/x-tar")
         try:
-            conn.request(
-                method,
-                url,
-                body=payload,
-                headers=all_headers,
-                encode_chunked=payload is not None and not isinstance(payload, bytes),
-            )
+            conn.request(method, url, body=payload, headers=all_headers)
         except OSError as error:
             conn.close()
             raise transport.unreachable(self.endpoint, error) from error

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
 import json
 
 from porter_specs.errors import PorterError
@@ -56,4 +55,11 @@ def error_message(status: int, body: bytes) -> str:
         return document["message"]
     text = body.decode("utf-8", "replace").strip()
     first = text.splitlines()[0] if text else ""
-    return first or f"{status} {http.client.responses.get(status, 'error')}"
+    if first:
+        return first
+    from http import HTTPStatus
+
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"{status} error"

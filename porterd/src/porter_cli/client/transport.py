@@ -1,37 +1,20 @@
-"""HTTP/1.1 connections to the daemon: http.client over a unix socket, plain TCP, or TCP
-with mutual TLS; and the raw connected socket a hijacked request leaves behind."""
+"""HTTP/1.1 connections to the daemon (porter_cli.client.http11) over a unix socket, plain
+TCP, or TCP with mutual TLS; and the raw connected socket a hijacked request leaves
+behind."""
 
 from __future__ import annotations
 
-import http.client
 import socket
 from typing import TYPE_CHECKING
 
 from porter_cli.client.endpoint import Endpoint, TLSFiles
 from porter_cli.client.errors import DaemonUnreachable, EndpointError
+from porter_cli.client.http11 import Connection
 
 if TYPE_CHECKING:
     import ssl
 
     from porter_cli.client.hijack import Channel
-
-
-class UnixHTTPConnection(http.client.HTTPConnection):
-    """http.client's connection, connected to a unix socket instead of a TCP address."""
-
-    def __init__(self, path: str, timeout: float | None = None) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self.socket_path = path
-
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            sock.settimeout(self.timeout)
-            sock.connect(self.socket_path)
-        except BaseException:
-            sock.close()
-            raise
-        self.sock = sock
 
 
 def tls_context(files: TLSFiles) -> ssl.SSLContext:
@@ -55,23 +38,30 @@ def tls_context(files: TLSFiles) -> ssl.SSLContext:
     return context
 
 
-def connection(endpoint: Endpoint, timeout: float | None = None) -> http.client.HTTPConnection:
-    """A new, not yet connected, connection to the endpoint."""
-    if endpoint.scheme == "unix":
-        return UnixHTTPConnection(str(endpoint.address), timeout=timeout)
-    host, port = endpoint.address  # type: ignore[misc]
+def connection(endpoint: Endpoint, timeout: float | None = None) -> Connection:
+    """A new connection to the endpoint, connected when its request is sent."""
     if endpoint.tls is None:
-        return http.client.HTTPConnection(host, port, timeout=timeout)
+        host = "localhost" if endpoint.scheme == "unix" else str(endpoint.address[0])
+        return Connection(lambda: plain_socket(endpoint, timeout), host)
     try:
         context = tls_context(endpoint.tls)
     except OSError as error:
         raise EndpointError(f"cannot load the TLS files: {error}") from error
-    return http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
+    host = str(endpoint.address[0])
+
+    def connect() -> socket.socket:
+        sock = plain_socket(endpoint, timeout)
+        try:
+            return context.wrap_socket(sock, server_hostname=host)
+        except BaseException:
+            sock.close()
+            raise
+
+    return Connection(connect, host)
 
 
-def raw_channel(endpoint: Endpoint, timeout: float | None = None) -> Channel:
-    """A connected socket for a hijacked request: unix, TCP, or TLS through a TLSChannel
-    (which can half-close when stdin ends)."""
+def plain_socket(endpoint: Endpoint, timeout: float | None = None) -> socket.socket:
+    """A socket connected to the endpoint's unix path or TCP address (no TLS)."""
     if endpoint.scheme == "unix":
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
@@ -81,14 +71,19 @@ def raw_channel(endpoint: Endpoint, timeout: float | None = None) -> Channel:
             sock.close()
             raise
         return sock
-    host, port = endpoint.address  # type: ignore[misc]
-    sock = socket.create_connection((host, port), timeout)
+    return socket.create_connection(endpoint.address, timeout)  # type: ignore[arg-type]
+
+
+def raw_channel(endpoint: Endpoint, timeout: float | None = None) -> Channel:
+    """A connected socket for a hijacked request: unix, TCP, or TLS through a TLSChannel
+    (which can half-close when stdin ends)."""
+    sock = plain_socket(endpoint, timeout)
     if endpoint.tls is None:
         return sock
     from porter_cli.client.tls_channel import TLSChannel
 
     try:
-        return TLSChannel(sock, tls_context(endpoint.tls), host)
+        return TLSChannel(sock, tls_context(endpoint.tls), str(endpoint.address[0]))
     except BaseException:
         sock.close()
         raise

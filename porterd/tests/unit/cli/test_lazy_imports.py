@@ -24,6 +24,7 @@ NOT_FOR_PS = (
     "requests", "jsonschema", "cryptography", "tarfile", "termios", "tempfile",
     "porter_cli.container.run", "porter_cli.image.pull", "porter_cli.terminal",
     "porter_cli.certificates", "porter_image", "porterd",
+    "http.client", "email", "ssl", "concurrent.futures",
 )  # fmt: skip
 
 
