@@ -24,6 +24,10 @@ import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "porterd" / "tests"))
+
+from porterd_process import remove_leftovers  # noqa: E402
+
 PORTER_IMAGE = REPO / ".venv" / "bin" / "porter-image"
 THREE_STEPS = 'ARG BASE=busybox\nFROM $BASE\nRUN echo built > /built\nCOPY src/ /app/\nCMD ["sh"]\n'
 BIG = "ARG BASE=busybox\nFROM $BASE\nCOPY big/ /big/\n"
@@ -172,7 +176,7 @@ def main() -> None:
             )
         print(json.dumps(report))
     finally:
-        subprocess.run(["umount", "-R", str(root)], capture_output=True, check=False)
+        remove_leftovers(root)  # buildah's overlay mounts under its storage folders
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -2,9 +2,10 @@
 
 `running_porterd(workdir)` starts `.venv/bin/porterd` with a data root, exec root and socket
 under `workdir`, inside `unshare --net` (loopback up), waits until `/_ping` answers on the
-socket, and on exit stops it with SIGTERM (SIGKILL after a grace period) and kills whatever
-is left in the namespace. The socket is a path, so clients on the host reach it; TCP clients
-run inside the namespace through `PorterdProcess.in_namespace`.
+socket, and on exit stops it with SIGTERM (SIGKILL after a grace period), kills whatever
+is left in its session and removes what its containers left (`remove_leftovers`). The
+socket is a path, so clients on the host reach it; TCP clients run inside the namespace
+through `PorterdProcess.in_namespace`.
 """
 
 from __future__ import annotations
@@ -92,6 +93,66 @@ class PorterdProcess:
         return self.process.returncode
 
 
+def remove_leftovers(workdir: Path) -> list[str]:
+    """Whatever a porterd (or buildah) under `workdir` left on the host, removed: its conmon
+    processes (found by their command line, and from the pid files under the exec root, as
+    are the containers: conmon outlives porterd by design, and a --network none container
+    outlives porterd's namespace) killed, the runtimes' states deleted with --force, the
+    containers' cgroups (/sys/fs/cgroup[/*]/porter/ID) removed, and every mount under
+    `workdir` unmounted, deepest first. Returns one line per thing that was left."""
+    left = []
+    needle = str(workdir).encode()
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError, ValueError):
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            if argv[0].endswith(b"conmon") and any(needle in arg for arg in argv):
+                os.kill(int(entry.name), signal.SIGKILL)
+                left.append(f"conmon {entry.name}")
+    containers = sorted((workdir / "exec" / "containers").glob("*"))
+    for folder in containers:
+        for pidfile in (folder / "conmon.pid", folder / "pid"):
+            with contextlib.suppress(OSError, ValueError):
+                pid = int(pidfile.read_text().strip())
+                os.kill(pid, signal.SIGKILL)
+                left.append(f"process {pid} of {pidfile}")
+    for root in sorted((workdir / "exec" / "runtimes").glob("*")):
+        binary = shutil.which(root.name) or str(PORTERD.parent / root.name)
+        for state in root.iterdir():
+            left.append(f"{root.name} state {state.name}")
+            subprocess.run(
+                [binary, "--root", str(root), "delete", "--force", state.name],
+                capture_output=True, timeout=60, check=False,
+            )  # fmt: skip
+    for folder in containers:
+        for hierarchy in (Path("/sys/fs/cgroup"), *Path("/sys/fs/cgroup").glob("*")):
+            if (hierarchy / "porter" / folder.name).is_dir():
+                left.append(f"cgroup {hierarchy / 'porter' / folder.name}")
+                _remove_cgroup(hierarchy / "porter" / folder.name)
+    for mountpoint in sorted(mounts_under(workdir), key=len, reverse=True):
+        left.append(f"mount {mountpoint}")
+        subprocess.run(["umount", "--lazy", mountpoint], capture_output=True, timeout=60)
+    return left
+
+
+def mounts_under(folder: Path) -> list[str]:
+    """The mount points of this mount namespace below `folder`."""
+    prefix = str(folder.resolve()).rstrip("/") + "/"
+    with open("/proc/self/mountinfo") as mountinfo:
+        points = [line.split()[4].encode().decode("unicode_escape") for line in mountinfo]
+    return [point for point in points if point.startswith(prefix)]  # \040: a space
+
+
+def _remove_cgroup(cgroup: Path) -> None:
+    """rmdir a cgroup and its children, deepest first, once its killed processes are gone."""
+    for _ in range(50):
+        for dirpath, _dirs, _files in sorted(os.walk(cgroup), key=lambda w: -len(w[0])):
+            with contextlib.suppress(OSError):
+                os.rmdir(dirpath)
+        if not cgroup.exists():
+            return
+        time.sleep(0.1)
+
+
 def porterd_argv(workdir: Path, *extra: str) -> list[str]:
     return [
         str(PORTERD),
@@ -121,3 +182,4 @@ def running_porterd(workdir: Path, *extra: str) -> Iterator[PorterdProcess]:
         porterd.stop()
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)  # anything it left in its session
+        remove_leftovers(workdir)

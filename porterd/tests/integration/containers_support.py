@@ -24,6 +24,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from porterd_process import PorterdProcess, running_porterd
+from porterd_process import remove_leftovers as clean_up
 
 REPO = Path(__file__).resolve().parents[3]
 VENV_BIN = Path(sys.executable).parent
@@ -114,37 +115,6 @@ def remove_all_containers(porterd: PorterdProcess) -> None:
                 container.remove(force=True)
     finally:
         client.close()
-
-
-def clean_up(workdir: Path) -> None:
-    """Kill what a test (or a porterd it killed) left under `workdir`."""
-    needle = str(workdir).encode()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if argv and argv[0].endswith(b"conmon") and any(needle in arg for arg in argv):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(int(entry.name), signal.SIGKILL)
-    runtimes = workdir / "exec" / "runtimes"
-    for root in runtimes.glob("*") if runtimes.exists() else []:
-        binary = shutil.which(root.name) or str(VENV_BIN / root.name)
-        for state in root.iterdir():
-            subprocess.run(
-                [binary, "--root", str(root), "delete", "--force", state.name],
-                capture_output=True, timeout=60, check=False,
-            )  # fmt: skip
-    for target in reversed(_mounts_below(workdir)):
-        subprocess.run(["umount", "--lazy", target], capture_output=True, check=False)
-
-
-def _mounts_below(folder: Path) -> list[str]:
-    with open("/proc/self/mountinfo") as mountinfo:
-        points = [line.split()[4] for line in mountinfo]
-    return [p for p in points if p.startswith(str(folder) + "/")]
 
 
 def docker_cli(porterd: PorterdProcess, *args: str, input: str | None = None, timeout: float = 60):

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from porterd_process import ping, porterd_argv
+from porterd_process import ping, porterd_argv, remove_leftovers
 
 REPO = Path(__file__).resolve().parents[4]
 VENV_BIN = Path(sys.executable).parent
@@ -287,6 +287,7 @@ def porterd(
     finally:
         stop(process)
         namespace.kill_all()
+        remove_leftovers(workdir)  # containers of their own network namespace outlive it
 
 
 def porterd_unavailable() -> str | None:
