@@ -8,6 +8,7 @@ COMMANDS = {
     "list": "service.ls",
     "ps": "service.ps",
     "inspect": "service.inspect",
+    "logs": "service.logs",
     "scale": "service.scale",
     "update": "service.update",
     "rollback": "service.rollback",

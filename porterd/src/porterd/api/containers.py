@@ -207,22 +207,27 @@ class Prune(_Resource):
         resp.media = self.service.prune(until, wanted.get("label"))
 
 
+def logs_query(req: falcon.Request) -> LogQuery:
+    """The query of a logs request (a container's, a service's, a task's)."""
+    stdout, stderr = query.flag(req, "stdout"), query.flag(req, "stderr")
+    if not stdout and not stderr:
+        raise InvalidParameter("You must choose at least one stream")
+    tail = req.get_param("tail") or "all"
+    if tail != "all" and not tail.isdigit():
+        raise InvalidParameter(f"invalid value for tail: {tail!r}")
+    return LogQuery(
+        stdout=stdout,
+        stderr=stderr,
+        since_ns=query.timestamp(req, "since") or 0,
+        until_ns=query.timestamp(req, "until") or 0,
+        tail=-1 if tail == "all" else int(tail),
+    )
+
+
 class Logs(_Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
         container = self.service.get(id)
-        stdout, stderr = query.flag(req, "stdout"), query.flag(req, "stderr")
-        if not stdout and not stderr:
-            raise InvalidParameter("You must choose at least one stream")
-        tail = req.get_param("tail") or "all"
-        if tail != "all" and not tail.isdigit():
-            raise InvalidParameter(f"invalid value for tail: {tail!r}")
-        log_query = LogQuery(
-            stdout=stdout,
-            stderr=stderr,
-            since_ns=query.timestamp(req, "since") or 0,
-            until_ns=query.timestamp(req, "until") or 0,
-            tail=-1 if tail == "all" else int(tail),
-        )
+        log_query = logs_query(req)
         resp.content_type = (
             "application/vnd.docker.raw-stream"
             if container.tty

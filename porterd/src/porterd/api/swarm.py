@@ -16,8 +16,10 @@ from typing import Any
 import falcon
 
 from porterd.api import body, query
+from porterd.api.containers import logs_query
 from porterd.api.images import registry_credentials
 from porterd.cluster import spec as specs
+from porterd.cluster.logs import task_log_stream
 from porterd.cluster.node import ClusterNode
 from porterd.cluster.scheduler import NodeInfo, is_live, unsatisfiable
 from porterd.errors import Conflict, InvalidParameter, NotFound
@@ -270,13 +272,51 @@ class TaskList(_Resource):
         resp.media = found
 
 
+def find_task(tasks: list[dict[str, Any]], id: str) -> dict[str, Any]:
+    """The task `id` names (its id, or a prefix of six characters or more)."""
+    for task in tasks:
+        if task["ID"] == id or (len(id) >= 6 and task["ID"].startswith(id)):
+            return task
+    raise NotFound(f"task {id} not found")
+
+
 class TaskItem(_Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
-        for task in self.cluster.store.tasks():
-            if task["ID"] == id or (len(id) >= 6 and task["ID"].startswith(id)):
-                resp.media = task
-                return
-        raise NotFound(f"task {id} not found")
+        resp.media = find_task(self.cluster.store.tasks(), id)
+
+
+class _Logs(_Resource):
+    """`docker service logs`: this node's task containers' logs with docker's task details."""
+
+    def stream(self, req: falcon.Request, resp: falcon.Response, tasks: list[dict]) -> None:
+        logs = self.cluster.task_logs
+        if logs is None:
+            raise Conflict("this node runs no tasks, so it holds no task logs")
+        log_query = logs_query(req)
+        nodes = {n["ID"]: n for n in self.cluster.store.nodes()}
+        tasks = sorted(tasks, key=lambda t: (t.get("Slot") or 0, t.get("CreatedAt") or ""))
+        resp.content_type = "application/vnd.docker.multiplexed-stream"
+        resp.stream = task_log_stream(
+            logs,
+            self.cluster.node_id,
+            nodes,
+            tasks,
+            log_query,
+            query.flag(req, "follow"),
+            query.flag(req, "timestamps"),
+        )
+
+
+class ServiceLogs(_Logs):
+    def on_get(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        store = self.cluster.store
+        service = store.service(id)
+        self.stream(req, resp, [t for t in store.tasks() if t["ServiceID"] == service["ID"]])
+
+
+class TaskLogs(_Logs):
+    def on_get(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        self.stream(req, resp, [find_task(self.cluster.store.tasks(), id)])
 
 
 def add_routes(app: falcon.App, cluster: ClusterNode | None) -> None:
@@ -293,3 +333,5 @@ def add_routes(app: falcon.App, cluster: ClusterNode | None) -> None:
     app.add_route("/services/{id}/update", ServiceUpdate(cluster))
     app.add_route("/tasks", TaskList(cluster))
     app.add_route("/tasks/{id}", TaskItem(cluster))
+    app.add_route("/services/{id}/logs", ServiceLogs(cluster))
+    app.add_route("/tasks/{id}/logs", TaskLogs(cluster))

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from porter_image.reference import InvalidReferenceError, parse_docker_reference
 
 from porterd.cluster.agent import TASK_LABEL, Observed
+from porterd.containers.logs import LogEntry, LogFollower, LogQuery, read_entries
 from porterd.containers.service import ContainerService
 from porterd.containers.stats import sample_stats
 from porterd.errors import DaemonError, InvalidParameter, NotFound
@@ -100,6 +101,34 @@ class ContainerTasks:
         if last is not None and usage >= last[1]:
             percent = (usage - last[1]) / ((clock - last[0]) * 1e9) * 100
         return (clock, usage, percent)
+
+    def log_entries(self, container_id: str, query: LogQuery) -> list[LogEntry]:
+        """What the task container's json-file log holds, as `query` asks ([] once removed)."""
+        try:
+            container = self.containers.get(container_id)
+        except NotFound:
+            return []
+        if container.state.status.is_running():
+            self.containers.pump(container).pump()
+        paths = self.containers.paths(container)
+        return read_entries(paths.json_log, self.containers.log_options(container), query)
+
+    def log_follower(self, container_id: str) -> LogFollower | None:
+        try:
+            return LogFollower(self.containers.paths(self.containers.get(container_id)).json_log)
+        except NotFound:
+            return None
+
+    def is_running(self, container_id: str) -> bool:
+        """Whether the task container runs; its log is brought up to date when it does."""
+        try:
+            container = self.containers.get(container_id)
+        except NotFound:
+            return False
+        running = container.state.status.is_running()
+        if running:
+            self.containers.pump(container).pump()
+        return running
 
     def remove(self, container_id: str) -> None:
         self._cpu.pop(container_id, None)

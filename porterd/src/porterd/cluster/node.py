@@ -17,6 +17,7 @@ from porter_image.distribution.auth import Credentials
 from porterd.cluster.agent import Agent, TaskRuntime
 from porterd.cluster.etcd import EtcdClient, EtcdError
 from porterd.cluster.images import ImageSource, check_image
+from porterd.cluster.logs import TaskLogs
 from porterd.cluster.membership import DEFAULT_TTL, Membership
 from porterd.cluster.reconciler import Publish, Reconciler
 from porterd.cluster.store import DEFAULT_PREFIX, ClusterStore, new_id
@@ -86,6 +87,7 @@ class ClusterNode:
         self.node_id = node_id(data_root)
         self.advertise_addr = advertise_addr
         self.images = images
+        self.task_logs = runtime if isinstance(runtime, TaskLogs) else None
         self.reconciler = Reconciler(self.store, publish=publish, interval=interval)
         self.membership = Membership(
             self.store,

@@ -122,6 +122,21 @@ class ClusterHosts:
         remove_netns(self.hub)
 
 
+def real_cluster_marks() -> list[object]:
+    """The marks of a test module on real porterd nodes: integration, skipped (with the
+    reason) on a host that lacks what they need."""
+    import pytest
+    from containers_support import missing_host_feature
+    from porterd_process import unavailable
+
+    why = unavailable() or missing_host_feature()
+    return [
+        pytest.mark.integration,
+        pytest.mark.skipif(why is not None, reason=str(why)),
+        pytest.mark.timeout(600),
+    ]
+
+
 @contextlib.contextmanager
 def cluster_hosts(
     root: Path, rootfs_tar: Path, tags: tuple[str, ...] = ()

@@ -13,18 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from ...porterd_process import unavailable
-from ..containers_support import busybox_rootfs_tar, missing_host_feature
-from .cluster_nodes import ClusterHosts, Node, cluster_hosts
+from ..containers_support import busybox_rootfs_tar
+from .cluster_nodes import ClusterHosts, Node, cluster_hosts, real_cluster_marks
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        (unavailable() or missing_host_feature()) is not None,
-        reason=str(unavailable() or missing_host_feature()),
-    ),
-    pytest.mark.timeout(600),
-]
+pytestmark = real_cluster_marks()
 PORTER = str(Path(sys.executable).parent / "porter")
 
 
