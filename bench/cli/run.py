@@ -92,11 +92,12 @@ def bench_daemon(kind: str, workdir: Path, layout: Path, reps: int) -> None:
                 load_before = os.getloadavg()[0]
                 rows = measure(host, image, reps, env)
                 load_after = os.getloadavg()[0]
-                subprocess.run(
-                    [DOCKER, "-H", host, "rm", "-f", *(f"bench-{i}" for i in range(CONTAINERS))],
-                    env=env,
-                    capture_output=True,
+                names = [f"bench-{i}" for i in range(CONTAINERS)]
+                removal = subprocess.run(
+                    [DOCKER, "-H", host, "rm", "-f", *names], env=env, capture_output=True
                 )
+                if removal.returncode != 0:  # what is left goes with porterd's leftovers
+                    print(f"rm -f failed: {removal.stderr.decode().strip()}", file=sys.stderr)
     finally:
         namespace.close()
     load = f"load average {load_before:.2f} before, {load_after:.2f} after"
