@@ -232,6 +232,10 @@ class ServiceUpdate(_Resource):
             why = unsatisfiable(spec["TaskTemplate"], nodes)
             if why is not None:
                 raise InvalidParameter(f"service {spec['Name']!r} cannot be placed: {why}")
+            image = spec["TaskTemplate"]["ContainerSpec"]["Image"]
+            current = store.service(id)["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
+            if image != current:  # a scale or another change keeps the image it has
+                self.cluster.check_image(image, registry_credentials(req))
             store.update_service(id, version, spec)
         resp.media = {"Warnings": None}
 

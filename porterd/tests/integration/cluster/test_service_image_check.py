@@ -1,6 +1,6 @@
-"""`service create` resolves its image before the create transaction: in the answering node's
-image store, else in its registry (remote inspect); an image neither has is one clear 400
-and nothing is written to etcd."""
+"""`service create` (and an update to another image) resolves its image before the
+transaction: in the answering node's image store, else in its registry (remote inspect); an
+image neither has is one clear 400 and nothing is written to etcd."""
 
 from __future__ import annotations
 
@@ -90,3 +90,20 @@ def test_an_image_whose_registry_cannot_be_reached_is_a_400_and_nothing_is_creat
     assert answer.status_code == 400
     assert "is not on this node" in answer.json["message"]
     assert client.simulate_get("/services").json == []
+
+
+def test_an_update_to_an_unknown_image_is_a_400_and_the_service_keeps_its_image(
+    client: testing.TestClient, registry: str
+) -> None:
+    service_id = create(client, "local:1").json["ID"]
+    service = client.simulate_get(f"/services/{service_id}").json
+    spec = service["Spec"]
+    spec["TaskTemplate"]["ContainerSpec"]["Image"] = f"{registry}/demo/nosuch:v1"
+    answer = client.simulate_post(
+        f"/v1.43/services/{service_id}/update",
+        params={"version": str(service["Version"]["Index"])},
+        body=json.dumps(spec),
+    )
+    assert answer.status_code == 400
+    image = client.simulate_get(f"/services/{service_id}").json["Spec"]["TaskTemplate"]
+    assert image["ContainerSpec"]["Image"] == "local:1"
