@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import requests
 from auth_support import GROUPS, POLICY, write_htpasswd
-from registry_process import PORTER_REGISTRY, RegistryProcess, running_registry
 from push_support import digest_of, manifest_bytes
+from registry_process import PORTER_REGISTRY, RegistryProcess, running_registry
 
 pytestmark = [
     pytest.mark.integration,

@@ -18,8 +18,8 @@ import schemathesis
 from http_client import HttpClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from registry_process import RegistryProcess, running_registry
 from push_support import EMPTY_CONFIG, Pusher, digest_of
+from registry_process import RegistryProcess, running_registry
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from registry_process import PORTER_REGISTRY, RegistryProcess
 from push_support import EMPTY_CONFIG, digest_of, manifest_bytes
+from registry_process import PORTER_REGISTRY, RegistryProcess
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,8 @@ import pytest
 import requests
 from auth_support import GROUPS, POLICY, write_htpasswd
 from http_client import HttpClient
-from registry_process import RegistryProcess, running_registry, start_registry
 from push_support import EMPTY_CONFIG, Pusher, digest_of
+from registry_process import RegistryProcess, running_registry, start_registry
 
 pytestmark = pytest.mark.integration
 

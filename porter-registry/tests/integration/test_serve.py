@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from registry_process import RegistryProcess, running_registry
 from push_support import EMPTY_CONFIG, digest_of, manifest_bytes
+from registry_process import RegistryProcess, running_registry
 
 pytestmark = pytest.mark.integration
 CHUNK = 1 << 20

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from registry_process import RegistryProcess
 from push_support import digest_of
+from registry_process import RegistryProcess
 
 pytestmark = [
     pytest.mark.integration,

@@ -15,8 +15,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from registry_process import RegistryProcess, running_registry
 from push_support import digest_of
+from registry_process import RegistryProcess, running_registry
 
 pytestmark = pytest.mark.integration
 
