@@ -1,6 +1,7 @@
 """What happens when a container's process ends, whether porterd saw it or not.
 
-One thread looks at every running container a few times a second: it converts new log lines
+One thread looks at every running container a few times a second, and at once when a conmon
+ends (`ExitWatch`): it converts new log lines
 (`LogPump`), and when conmon has written the exit file it records the exit (code, time, OOM),
 deletes the runtime's container, unmounts the rootfs and applies the restart policy. When
 conmon itself is gone without an exit file (killed), the container is killed too and
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from porterd.clock import now_rfc3339, time_ns
 from porterd.containers.conmon import pid_alive
+from porterd.containers.exit_watch import ExitWatch
 from porterd.containers.health import HealthChecks
 from porterd.containers.record import Container
 from porterd.containers.restart import RestartPolicy, restart_delay
@@ -45,6 +47,7 @@ class Monitor:
         self._exit_seen: dict[str, float] = {}  # id -> when its exit file was first seen
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._exit_watch = ExitWatch()
         self._thread = threading.Thread(target=self._run, name="container-monitor", daemon=True)
         self.health = HealthChecks(service)
 
@@ -53,8 +56,11 @@ class Monitor:
 
     def stop(self) -> None:
         self._stop.set()
+        self._exit_watch.wake()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
+        if not self._thread.is_alive():
+            self._exit_watch.close()
 
     def exits(self, container: Container) -> int:
         """How many times this porterd saw the container's process end."""
@@ -88,7 +94,13 @@ class Monitor:
                 self._schedule(container, 0.0)
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        while not self._stop.is_set():
+            conmons = [
+                c.state.conmon_pid for c in self.service.all() if c.state.status.is_running()
+            ]
+            self._exit_watch.wait(conmons, self.interval)
+            if self._stop.is_set():
+                break
             try:
                 self.tick()
             except Exception:
