@@ -6,16 +6,30 @@ import click
 
 from porter_cli.command import client
 
+UPDATE_ATTEMPTS = 3
+
 
 def update_spec(name: str, change, params: dict | None = None) -> None:
-    """Read service `name`, change its spec with `change(spec)`, and post it at that version."""
+    """Read service `name`, change its spec with `change(spec)`, and post it at that version.
+
+    The cluster itself bumps a service's version (an update's progress, a rollback), so a 409
+    for a version that moved on is answered by reading the service again and applying the same
+    change to what is there now, a few times, before the conflict reaches the user.
+    """
     from porter_cli.client.api import path_part
+    from porter_cli.client.errors import APIError
 
     api = client()
-    service = api.get_json(f"/services/{path_part(name)}")
-    spec = change(service["Spec"]) if change is not None else None
-    query = {"version": str(service["Version"]["Index"]), **(params or {})}
-    api.post_json(f"/services/{path_part(service['ID'])}/update", query, body=spec)
+    for attempt in range(1, UPDATE_ATTEMPTS + 1):
+        service = api.get_json(f"/services/{path_part(name)}")
+        spec = change(service["Spec"]) if change is not None else None
+        query = {"version": str(service["Version"]["Index"]), **(params or {})}
+        try:
+            api.post_json(f"/services/{path_part(service['ID'])}/update", query, body=spec)
+            return
+        except APIError as error:
+            if error.status != 409 or attempt == UPDATE_ATTEMPTS:
+                raise
 
 
 @click.command("scale")

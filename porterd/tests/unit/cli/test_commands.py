@@ -554,3 +554,20 @@ def test_a_command_invoked_on_its_own_uses_the_default_options(
     monkeypatch.setenv("PORTER_HOST", engine.host)  # type: ignore[attr-defined]
     result = CliRunner().invoke(ps, ["-q"])
     assert (result.exit_code, result.output) == (0, "0123456789ab\n")
+
+
+def test_service_scale_reads_again_when_the_cluster_moved_the_version(
+    engine: FakeEngine, porter
+) -> None:
+    versions = iter([7, 8])
+    engine.route(
+        "GET",
+        "/services/web",
+        lambda _: Reply(200, {"ID": "s1", "Version": {"Index": next(versions)}, "Spec": {}}),
+    )
+    answers = iter([(409, {"message": "service 'web' changed since it was read"}), (200, {})])
+    engine.route("POST", "/services/s1/update", lambda _: Reply(*next(answers)))
+    assert porter("service", "scale", "web=3").returncode == 0
+    posted = engine.seen("POST", "/services/s1/update")
+    assert [r.param("version") for r in posted] == ["7", "8"]
+    assert posted[1].json()["Mode"] == {"Replicated": {"Replicas": 3}}
