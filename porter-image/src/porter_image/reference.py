@@ -85,9 +85,6 @@ class DockerReference:
             raise InvalidReferenceError(tag, "invalid tag format")
         return replace(self, tag=tag, digest=None)
 
-    def with_digest(self, digest: Digest) -> DockerReference:
-        return replace(self, digest=digest)
-
     def _suffix(self) -> str:
         tag = f":{self.tag}" if self.tag else ""
         digest = f"@{self.digest}" if self.digest else ""
