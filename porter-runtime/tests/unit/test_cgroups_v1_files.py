@@ -154,6 +154,22 @@ def test_throttle_device_line_is_major_minor_rate(fake, writes):
     assert writes == [("blkio.throttle.read_bps_device", "8:0 1024")]
 
 
+def test_blkio_weight_the_kernel_lacks_is_refused_naming_the_file(fake):
+    """A kernel without BFQ and without CFQ's file: the weight is an error, never dropped."""
+    manager, root = fake
+    (root / "blkio" / "ctr" / "blkio.weight").unlink()
+    with pytest.raises(CgroupError, match=r"blkio\.weight: .*not supported here"):
+        manager.set({"blockIO": {"weight": 300}})
+
+
+def test_blkio_weight_goes_to_bfqs_file_where_the_kernel_has_it(fake, writes):
+    manager, root = fake
+    (root / "blkio" / "ctr" / "blkio.weight").unlink()
+    (root / "blkio" / "ctr" / "blkio.bfq.weight").write_text("")
+    manager.set({"blockIO": {"weight": 300}})
+    assert writes == [("blkio.bfq.weight", "300")]
+
+
 def test_unified_resources_on_v1_are_refused(fake):
     manager, _ = fake
     with pytest.raises(CgroupError, match="unified resources need cgroup v2"):
