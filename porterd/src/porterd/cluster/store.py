@@ -175,10 +175,6 @@ class ClusterStore:
         found = self.etcd.get(self.key("leader"))
         return found.value.decode() if found else None
 
-    def resign(self, node_id: str) -> None:
-        key = self.key("leader")
-        self.etcd.txn([Compare(key, "VALUE", "EQUAL", node_id)], [Delete(key)])
-
     # -- services ----------------------------------------------------------------------------
 
     def _port_key(self, port: tuple[str, int]) -> str:

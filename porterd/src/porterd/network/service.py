@@ -211,10 +211,6 @@ class NetworkService(NetworkJoining):
             self.ports.release(container_id)
             self._apply_rules()
 
-    def forget_ports(self, container_id: str) -> None:
-        with self.database.transaction() as connection:
-            self.store.put_ports(connection, container_id, [])
-
     def release(self, container_id: str) -> None:
         """The container is removed: everything of it goes, its addresses freed."""
         with self._lock:
