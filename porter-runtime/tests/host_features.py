@@ -102,10 +102,6 @@ def missing_kernel(minimum: tuple[int, int], what: str, release: str | None = No
     return None
 
 
-def missing_root() -> str | None:
-    return None if os.geteuid() == 0 else "needs root"
-
-
 def needs(reason: str | None) -> pytest.MarkDecorator:
     """A skip marker from a probe's answer: `@needs(missing_program("gcc"))`."""
     return pytest.mark.skipif(reason is not None, reason=reason or "")
