@@ -12,7 +12,6 @@ an incoming tag and then named by each `t`, so a failed build names nothing.
 
 from __future__ import annotations
 
-import functools
 import io
 import os
 import shutil
@@ -21,27 +20,20 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
-from porter_image.build import BuildContext, Builder, BuildError, BuildOptions
-from porter_image.build.builder import BUILD_FOLDER
-from porter_image.build.state import StageState
 from porter_image.distribution.auth import Credentials
-from porter_image.dockerfile.ignore import IgnoreRules
-from porter_image.dockerfile.parse import parse_dockerfile
-from porter_image.image import Image
-from porter_image.layout import Layout
-from porter_image.progress import Progress
 from porter_image.reference import InvalidReferenceError, parse_docker_reference
-from porter_image.snapshots import Snapshot, SnapshotStore, chain_ids
-from porter_specs.digest import Digest
 from porter_specs.errors import PorterError
 from porter_specs.models import Platform
 
-from porterd.errors import DaemonError, InvalidParameter, NotFound
+from porterd.errors import DaemonError, InvalidParameter
 from porterd.images import ImageStore, StoredImage
 from porterd.images.importing import incoming_tag
 from porterd.images.registry import Emit
+
+if TYPE_CHECKING:
+    from porter_image.build import BuildOptions
 
 _LINE = 1 << 16
 NETWORK_MODES = {"": "host", "default": "host", "bridge": "host", "host": "host", "none": "none"}
@@ -84,96 +76,6 @@ def network_mode(value: str) -> str:
     if value not in NETWORK_MODES:
         raise InvalidParameter(f"network mode {value!r} is not supported (use host or none)")
     return NETWORK_MODES[value]
-
-
-class LeasedSnapshots(SnapshotStore):
-    """The image store's snapshots as a build uses them: every chain a step stands on is
-    leased to the build before it is unpacked, so a collect keeps it until `release`."""
-
-    def __init__(self, root: Path, holder: str) -> None:
-        super().__init__(root)
-        self.holder = holder
-        self.chains: set[Digest] = set()
-
-    def prepare(
-        self, layout: Layout, image: Image, progress: Progress | None = None
-    ) -> tuple[Snapshot, ...]:
-        self.chains.update(chain_ids(image.config.diff_ids))
-        self.lease(self.holder, self.chains)
-        return super().prepare(layout, image, progress)
-
-
-class StoreBuilder(Builder):
-    """The builder with FROM resolved against porterd's image store.
-
-    `prefetch` pulls what the store lacks before `build` takes the layout's writers' lock: a
-    pull names its image under the store's lock, which a concurrent collect holds while it
-    waits for the writers, so a pull from inside the build could wait forever."""
-
-    def __init__(
-        self, store: ImageStore, emit: Emit, credentials: dict[str, Credentials], *args: Any
-    ) -> None:
-        super().__init__(*args)
-        self.store = store
-        self.emit = emit
-        self.credentials = credentials
-        self.bases: dict[str, StoredImage] = {}  # what prefetch found or pulled, by name
-        self.holder = f"build-{uuid.uuid4().hex[:16]}"
-
-    @functools.cached_property
-    def snapshots(self) -> SnapshotStore:
-        """The store's snapshots (layers the store has unpacked are not unpacked again),
-        leased to this build until `release_snapshots`."""
-        return LeasedSnapshots(self.store.snapshots.root, self.holder)
-
-    def release_snapshots(self) -> None:
-        self.store.release(self.holder)
-
-    def prefetch(self, text: str) -> None:
-        """Find or pull the images that the stages the target needs name."""
-        dockerfile = parse_dockerfile(text, self.options.dockerfile)
-        scope = self._global_args(dockerfile)
-        target = self._target(dockerfile)
-        needed = self._needed(dockerfile, target, scope)
-        for stage in dockerfile.stages[: target.index + 1]:
-            if stage.index not in needed:
-                continue
-            where = f"{dockerfile.file}:{stage.base.line}: FROM"
-            for name in self._references(dockerfile, stage, scope):
-                if name.lower() == "scratch" or name in self.bases:
-                    continue
-                if self.stage_by_name(dockerfile, name, stage.index) is None:
-                    self.bases[name] = self._find_or_pull(name, where, self.platform)
-
-    def image_state(self, image: str, where: str, platform: Platform | None = None) -> StageState:
-        stored = self.bases.get(image) or self._find_or_pull(
-            image, where, platform or self.platform
-        )
-        loaded = self.store.image(stored)
-        document = {
-            "config": loaded.config_json,
-            "layers": [layer.to_json() for layer in loaded.manifest.layers],
-            "manifest": str(loaded.descriptor.digest),
-        }
-        return self._state_of(document)
-
-    def _find_or_pull(self, image: str, where: str, platform: Platform) -> StoredImage:
-        stored = None if self.options.pull else self._stored(image)
-        return stored or self._pull_into_store(image, where, platform)
-
-    def _stored(self, image: str) -> StoredImage | None:
-        try:
-            return self.store.get(image)
-        except NotFound:
-            return None
-
-    def _pull_into_store(self, image: str, where: str, platform: Platform) -> StoredImage:
-        try:
-            reference = parse_docker_reference(image)
-        except InvalidReferenceError as exc:
-            raise BuildError(where, f"{image}: {exc}") from exc
-        credentials = self.credentials.get(reference.domain)
-        return self.store.pull(reference, self.emit, platform, credentials)
 
 
 class BuildCancelled(DaemonError):
@@ -224,6 +126,8 @@ class BuildService:
     def unpack(self, stream: BinaryIO) -> Path:
         """The tar `stream` unpacked into a folder of its own under the data root, as it
         arrives; a tar that cannot be read is InvalidParameter. `discard` removes it."""
+        from porter_image.build import BuildContext, BuildError
+
         folder = self.root / uuid.uuid4().hex[:16]
         try:
             return BuildContext.from_tar(_peekable(stream), folder / "context").root
@@ -247,6 +151,11 @@ class BuildService:
         """Build the context at `root`; steps and RUN output go to `emit` as `{"stream": line}`
         (unless quiet). Once `gone()` says the client left, the build stops before its next
         step, and in any case before it names its result (BuildCancelled)."""
+        from porter_image.build import BuildContext, BuildError
+        from porter_image.dockerfile.ignore import IgnoreRules
+
+        from porterd.store_builder import StoreBuilder
+
         dockerfile = _dockerfile(root, request.dockerfile)
         try:
             text = dockerfile.read_text(encoding="utf-8")
@@ -284,6 +193,8 @@ class BuildService:
     def _options(
         self, request: BuildRequest, tag: str, report: Callable[[str], None], output: int
     ) -> BuildOptions:
+        from porter_image.build import BuildOptions
+
         return BuildOptions(
             tags=(tag,),
             dockerfile=request.dockerfile,
@@ -304,6 +215,8 @@ class BuildService:
     def prune(self) -> dict[str, Any]:
         """`POST /build/prune`: empty the builder's folder of the layout (the step cache) once
         no build runs, then collect the blobs and snapshots only the cache kept."""
+        from porter_image.build.builder import BUILD_FOLDER
+
         layout = self.images.layout()
         cache = Path(layout.path) / BUILD_FOLDER
         deleted: list[str] = []

@@ -12,6 +12,7 @@ import gzip
 import io
 import json
 import os
+import subprocess
 import sys
 import tarfile
 from pathlib import Path
@@ -335,3 +336,25 @@ def test_a_build_whose_client_is_gone_stops_and_names_nothing(builds, store, tmp
     with pytest.raises(BuildCancelled):
         builds.build(root, request, lambda message: None, gone=lambda: True)
     assert [list(s.names) for s in store.images()] == [[BUSYBOX]]
+
+
+def test_serving_the_build_routes_leaves_the_builder_unimported() -> None:
+    """porterd's start-up (every router, described for OpenAPI, and a BuildService) does not
+    import porter_image's builder: the first build does."""
+    probe = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from types import SimpleNamespace\n"
+        "from porterd.api.openapi import describe_daemon_api\n"
+        "from porterd.building import BuildService\n"
+        "describe_daemon_api()\n"
+        "BuildService(images=SimpleNamespace(root=Path('/nowhere')), runtime='crun')\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    modules = json.loads(result.stdout.strip().splitlines()[-1])
+    assert "porterd.api.build" in modules
+    assert [m for m in modules if m.startswith("porter_image.build")] == []
+    assert "porterd.store_builder" not in modules
