@@ -14,15 +14,14 @@ from pathlib import Path
 from typing import BinaryIO
 
 from porter_image.layer import tar_format as tf
+from porter_image.layer.apply import OPAQUE as OPAQUE_MARKER
+from porter_image.layer.apply import OVERLAY_OPAQUE, WHITEOUT
 from porter_image.layer.compression import LayerSink
 from porter_image.layer.options import LayerResult, TarOptions
 from porter_image.layer.tar_writer import TarWriter
 from porter_image.layer.tree_walk import walk
 
 OVERLAY = "trusted.overlay."
-OPAQUE = "trusted.overlay.opaque"
-WHITEOUT = ".wh."
-OPAQUE_MARKER = ".wh..wh..opq"
 
 
 def is_whiteout(st: os.stat_result) -> bool:
@@ -37,7 +36,7 @@ class _UpperTarWriter(TarWriter):
     def entry_for(self, rel: str, path: str, st: os.stat_result) -> tf.TarEntry | None:
         entry = super().entry_for(rel, path, st)
         if entry is not None:
-            self.opaque = entry.xattrs.get(OPAQUE) == b"y"
+            self.opaque = entry.xattrs.get(OVERLAY_OPAQUE) == b"y"
             entry.xattrs = {
                 key: value for key, value in entry.xattrs.items() if not key.startswith(OVERLAY)
             }
