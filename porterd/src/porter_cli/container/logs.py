@@ -9,8 +9,9 @@ import click
 from porter_cli.command import client
 
 
-def since_param(value: str | None) -> str | None:
-    """--since/--until: a unix time, an RFC 3339 time, or a duration before now (10m)."""
+def since_param(flag: str, value: str | None) -> str | None:
+    """--since/--until (`flag`): a unix time, an RFC 3339 time, or a duration before now
+    (10m); a bad value is reported under the flag it was given to."""
     if not value:
         return None
     import time
@@ -21,12 +22,12 @@ def since_param(value: str | None) -> str | None:
     if value.replace(".", "", 1).isdigit():
         return value
     if value[-1] in "smh" and value[0].isdigit():
-        return f"{time.time() - duration_ns('--since', value) / 1e9:.9f}"
+        return f"{time.time() - duration_ns(flag, value) / 1e9:.9f}"
     try:
         return f"{parse_rfc3339(value):.9f}"
     except ValueError:
         raise click.BadParameter(
-            f"{value!r} is not a time, a unix timestamp or a duration"
+            f"{value!r} is not a time, a unix timestamp or a duration", param_hint=f"'{flag}'"
         ) from None
 
 
@@ -42,8 +43,8 @@ def log_params(
         "follow": follow or None,
         "timestamps": timestamps or None,
         "tail": tail,
-        "since": since_param(since),
-        "until": since_param(until),
+        "since": since_param("--since", since),
+        "until": since_param("--until", until),
         "details": details or None,
     }
 

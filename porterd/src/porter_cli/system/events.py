@@ -37,8 +37,8 @@ def command(
     from porter_cli.formatter.output import render_rows
 
     params = {
-        "since": since_param(since),
-        "until": since_param(until),
+        "since": since_param("--since", since),
+        "until": since_param("--until", until),
         "filters": filters_param(filters),
     }
     response = client().request("GET", "/events", params)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -301,6 +302,29 @@ def test_logs_demultiplexes_without_a_tty(engine: FakeEngine, porter) -> None:
     result = porter("logs", "--tail", "2", "web")
     assert (result.stdout, result.stderr) == ("one\n", "two\n")
     assert engine.seen("GET", "/containers/c6/logs")[0].param("tail") == "2"
+
+
+def test_logs_since_and_until_take_durations_times_and_timestamps(
+    engine: FakeEngine, porter
+) -> None:
+    engine.json("GET", "/containers/web/json", {"Id": "c6", "Config": {"Tty": False}})
+    engine.route("GET", "/containers/c6/logs", lambda r: Reply(chunks=[]))
+    before = time.time()
+    result = porter("logs", "--since", "10m", "--until", "2024-01-02T03:04:05.5Z", "web")
+    assert result.returncode == 0, result.stderr
+    request = engine.seen("GET", "/containers/c6/logs")[0]
+    assert before - 600 - 1 < float(request.param("since") or "") < time.time() - 600 + 1
+    assert float(request.param("until") or "") == 1704164645.5
+    porter("logs", "--since", "1700000000.25", "web")
+    assert engine.seen("GET", "/containers/c6/logs")[1].param("since") == "1700000000.25"
+
+
+@pytest.mark.parametrize("value", ["yesterday", "1q5m"])
+def test_a_bad_until_is_reported_under_until(engine: FakeEngine, porter, value: str) -> None:
+    result = porter("logs", "--until", value, "web")
+    assert result.returncode == 125
+    assert "--until" in result.stderr and "--since" not in result.stderr
+    assert engine.seen("GET", "/containers/web/json") == []
 
 
 def test_exec_exits_with_the_commands_code(engine: FakeEngine, porter) -> None:
