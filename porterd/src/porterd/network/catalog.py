@@ -141,6 +141,7 @@ class NetworkCatalog:
 
     def _apply_rules(self) -> None:
         endpoints = self.store.endpoints()
+        networks = {n.id: n for n in self.store.networks()}
         bridges = [
             firewall.BridgeRules(
                 bridge=n.bridge,
@@ -149,15 +150,16 @@ class NetworkCatalog:
                 icc=n.icc,
                 veths=tuple(e.host_veth for e in endpoints if e.network_id == n.id and not n.icc),
             )
-            for n in self.store.networks()
+            for n in networks.values()
         ]
-        script = firewall.render(bridges, self._port_rules(endpoints))
+        script = firewall.render(bridges, self._port_rules(endpoints, networks))
         if script != self._applied:  # most starts and stops change no rule
             firewall.apply(script)
             self._applied = script
 
-    def _port_rules(self, endpoints: list[Endpoint]) -> list[firewall.PortRule]:
-        networks = {n.id: n for n in self.store.networks()}
+    def _port_rules(
+        self, endpoints: list[Endpoint], networks: dict[str, NetworkRecord]
+    ) -> list[firewall.PortRule]:
         rules = []
         for binding in self.ports.bindings():
             mine = [

@@ -204,23 +204,29 @@ class NetworkService(NetworkJoining):
         """The container stopped: its namespace, veths and published ports go; its endpoints and
         addresses stay recorded until it is removed."""
         with self._lock:
-            self.dns.stop(container_id)
-            for endpoint in self.store.endpoints(container_id=container_id):
-                links.delete_link(endpoint.host_veth)
-            links.remove_netns(self.netns_path(container_id))
-            self.ports.release(container_id)
+            self._unwire(container_id)
             self._apply_rules()
+
+    def _unwire(self, container_id: str) -> list[Endpoint]:
+        """Its DNS, veths, namespace and published ports go; its endpoints, returned, stay."""
+        self.dns.stop(container_id)
+        endpoints = self.store.endpoints(container_id=container_id)
+        for endpoint in endpoints:
+            links.delete_link(endpoint.host_veth)
+        links.remove_netns(self.netns_path(container_id))
+        self.ports.release(container_id)
+        return endpoints
 
     def release(self, container_id: str) -> None:
         """The container is removed: everything of it goes, its addresses freed."""
         with self._lock:
-            self.stop(container_id)
-            endpoints = self.store.endpoints(container_id=container_id)
+            endpoints = self._unwire(container_id)
             with self.database.transaction() as connection:
                 for endpoint in endpoints:
                     self.store.delete_endpoint(connection, endpoint)
                 self.store.put_ports(connection, container_id, [])
-            self._apply_rules()  # its veths leave the icc=false rules
+            # once: without its published ports, and its veths out of the icc=false rules
+            self._apply_rules()
 
     def recover(self, containers: Mapping[str, bool] | None) -> None:
         """After a (re)start: bridges and rules made again from the records; the running
