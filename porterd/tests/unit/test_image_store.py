@@ -230,3 +230,20 @@ def test_a_failed_unpack_releases_the_containers_lease(store: ImageStore) -> Non
     with pytest.raises(PorterError):
         store.container_image("busybox", holder="c1")
     assert store.snapshots.leased() == set()
+
+
+def test_layer_sizes_are_the_unpacked_snapshots_read_once(
+    store: ImageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stored = add_image(store, [BUSYBOX])
+    blobs = tuple(layer.size for layer in store.image(stored).manifest.layers)
+    chain = store.container_image("busybox", holder="c1").chain_ids
+    unpacked = tuple(store.snapshots.get(c).size for c in chain)  # type: ignore[union-attr]
+    assert stored.layer_sizes == unpacked != blobs
+
+    reads: list[object] = []
+    real_get = store.snapshots.get
+    monkeypatch.setattr(store.snapshots, "get", lambda c: reads.append(c) or real_get(c))
+    assert store.get("busybox").layer_sizes == unpacked
+    assert store.images()[0].layer_sizes == unpacked
+    assert reads == []  # a snapshot's size is read once, not on every lookup

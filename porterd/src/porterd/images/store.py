@@ -69,6 +69,7 @@ class ImageStore:
         self.events = events
         self.registry = registry or RegistrySettings()
         self._images: dict[Digest, Image] = {}  # by manifest digest: content never changes
+        self._unpacked_sizes: dict[Digest, int] = {}  # by chain id, until collected
         self._changing = threading.RLock()
         self._drop_incoming()
 
@@ -221,7 +222,10 @@ class ImageStore:
             except LayoutError as exc:  # a broken image: keep every blob rather than guess
                 log.error("image store: blobs not collected: %s", exc)
             keep = [c for stored in self._scan().values() for c in chain_ids(stored.diff_ids)]
-            return self.snapshots.collect(keep)
+            removed = self.snapshots.collect(keep)
+            for chain_id in removed:
+                self._unpacked_sizes.pop(chain_id, None)
+            return removed
 
     def collect_later(self) -> None:
         """Collect in the background (after a failed pull or unpack: its blobs go, but the
@@ -314,8 +318,8 @@ class ImageStore:
         for layer, chain_id in zip(
             image.manifest.layers, chain_ids(image.config.diff_ids), strict=True
         ):
-            snapshot = self.snapshots.get(chain_id)
-            sizes.append(snapshot.size if snapshot else layer.size)
+            unpacked = self._unpacked_size(chain_id)
+            sizes.append(layer.size if unpacked is None else unpacked)
         return StoredImage(
             id=image_id,
             manifest_digest=top,
@@ -325,6 +329,17 @@ class ImageStore:
             diff_ids=image.config.diff_ids,
             layer_sizes=tuple(sizes),
         )
+
+    def _unpacked_size(self, chain_id: Digest) -> int | None:
+        """The size of the snapshot of `chain_id`, None while it is not unpacked. A snapshot
+        never changes, so its size is read once, not on every scan of the store."""
+        size = self._unpacked_sizes.get(chain_id)
+        if size is None:
+            snapshot = self.snapshots.get(chain_id)
+            if snapshot is None:
+                return None
+            size = self._unpacked_sizes[chain_id] = snapshot.size
+        return size
 
     def _resolve(self, name: str, images: dict[str, StoredImage]) -> tuple[StoredImage, bool]:
         """(image, whether `name` named it by id) as dockerd's GetImage finds it."""
