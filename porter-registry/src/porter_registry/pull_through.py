@@ -64,9 +64,10 @@ class PullThrough:
             try:
                 with content.uploads.lock(name, status.upload_id):
                     status = content.uploads.append_locked(status, chunks)
-                    content.publish_upload(status, digest)
-            finally:
+                    content.publish_upload(status, digest)  # which ends the session
+            except BaseException:
                 content.uploads.remove(name, status.upload_id)
+                raise
             return True
 
     def _upstream_size(self, name: str, digest: Digest) -> int | None:

@@ -92,3 +92,25 @@ def test_a_blob_cached_for_another_repository_is_linked_without_download(
     response = client.simulate_get(f"/v2/lib/other/blobs/{digest_of(LAYER)}")
     assert response.content == LAYER
     assert upstream.requests == [f"head {digest_of(LAYER)}"]
+
+
+def _upload_sessions(tmp_path: Path) -> list[Path]:
+    return [p for uploads in (tmp_path / "cache").rglob("_uploads") for p in uploads.iterdir()]
+
+
+def test_a_filled_blob_leaves_no_upload_session(tmp_path: Path) -> None:
+    client = proxy_client(tmp_path, FakeUpstream())
+    assert client.simulate_get(f"/v2/lib/img/blobs/{digest_of(LAYER)}").content == LAYER
+    assert _upload_sessions(tmp_path) == []
+
+
+def test_upstream_bytes_that_miss_the_digest_are_refused_and_leave_no_session(
+    tmp_path: Path,
+) -> None:
+    upstream = FakeUpstream()
+    upstream.blobs[digest_of(LAYER)] = b"tampered layer"
+    client = proxy_client(tmp_path, upstream)
+    response = client.simulate_get(f"/v2/lib/img/blobs/{digest_of(LAYER)}")
+    assert response.status_code != 200 and response.content != b"tampered layer"
+    assert _upload_sessions(tmp_path) == []
+    assert not list((tmp_path / "cache").rglob("blobs/**/data"))
