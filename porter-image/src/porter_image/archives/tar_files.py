@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
 import tarfile
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -17,6 +14,7 @@ from porter_specs.models import Descriptor
 from porter_image.distribution.manifests import RawManifest
 from porter_image.endpoints.base import BlobOpener, BlobOrigin, ByteCounter
 from porter_image.endpoints.layout import LayoutDestination, LayoutSource
+from porter_image.layout.atomic import atomic_writer
 from porter_image.transport import LayoutName
 
 STAGING_TAG = "latest"
@@ -70,7 +68,7 @@ class StagingDestination:
 
     def commit(self, manifest: RawManifest) -> None:
         self.layout.commit(manifest)
-        with atomic_file(self.target) as out:
+        with atomic_writer(self.target) as out:
             self.write_archive(self.staging / "layout", manifest, out)
 
     def close(self, failed: bool) -> None:
@@ -78,23 +76,6 @@ class StagingDestination:
             self.layout.close(failed)
         finally:
             shutil.rmtree(self.staging, ignore_errors=True)
-
-
-@contextmanager
-def atomic_file(target: Path) -> Iterator[BinaryIO]:
-    """A file written beside `target` and renamed onto it when the block ends cleanly."""
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            yield out
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(name, 0o644)
-        os.replace(name, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(name)
-        raise
 
 
 def add_file(tar: tarfile.TarFile, name: str, path: Path) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -26,12 +28,14 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_file_atomic(path: Path, data: bytes, temp_dir: Path | None = None) -> None:
-    """Replace `path` with `data` so that readers see the old or the new content, never a mix."""
+@contextmanager
+def atomic_writer(path: Path, temp_dir: Path | None = None) -> Iterator[BinaryIO]:
+    """A file to stream into that replaces `path` when the block ends cleanly (readers see
+    the old or the new content, never a mix); on an error the temp file is removed."""
     fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=temp_dir or path.parent)
     try:
         with os.fdopen(fd, "wb") as out:
-            out.write(data)
+            yield out
             out.flush()
             os.fsync(out.fileno())
         os.chmod(temp, 0o644)
@@ -41,6 +45,12 @@ def write_file_atomic(path: Path, data: bytes, temp_dir: Path | None = None) -> 
             os.unlink(temp)
         raise
     fsync_dir(path.parent)
+
+
+def write_file_atomic(path: Path, data: bytes, temp_dir: Path | None = None) -> None:
+    """Replace `path` with `data` so that readers see the old or the new content, never a mix."""
+    with atomic_writer(path, temp_dir) as out:
+        out.write(data)
 
 
 class TempBlob:
