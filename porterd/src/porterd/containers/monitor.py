@@ -94,26 +94,26 @@ class Monitor:
                 self._schedule(container, 0.0)
 
     def _run(self) -> None:
+        conmons: list[int] = []
         while not self._stop.is_set():
-            conmons = [
-                c.state.conmon_pid for c in self.service.all() if c.state.status.is_running()
-            ]
             self._exit_watch.wait(conmons, self.interval)
             if self._stop.is_set():
                 break
             try:
-                self.tick()
+                conmons = self.tick()
             except Exception:
                 log.exception("container monitor")
 
-    def tick(self) -> None:
-        for container in self.service.all():
-            if (
-                container.state.status.is_running()
-                and container.state.status is not Status.RESTARTING
-            ):
-                self.service.pump(container).pump()
-                self.check(container)
+    def tick(self) -> list[int]:
+        """One look at every running container; the conmon pids to wait on until the next look."""
+        watched = [
+            c
+            for c in self.service.all()
+            if c.state.status.is_running() and c.state.status is not Status.RESTARTING
+        ]
+        for container in watched:
+            self.service.pump(container).pump()
+            self.check(container)
         self.service.execs.tick()
         self.health.tick()
         now = time.monotonic()
@@ -121,8 +121,8 @@ class Monitor:
             due = [cid for cid, when in self._restarts.items() if when <= now]
             for cid in due:
                 del self._restarts[cid]
-        for cid in due:
-            self._restart(cid)
+        watched += [c for c in map(self._restart, due) if c is not None]
+        return [c.state.conmon_pid for c in watched if c.state.status.is_running()]
 
     def check(self, container: Container) -> None:
         """Record the container's exit if conmon wrote it, or if conmon is gone."""
@@ -205,14 +205,15 @@ class Monitor:
         with self._lock:
             self._restarts[container.id] = time.monotonic() + delay
 
-    def _restart(self, container_id: str) -> None:
+    def _restart(self, container_id: str) -> Container | None:
+        """Start a container whose restart is due; the container when it runs again."""
         try:
             container = self.service.get(container_id)
         except DaemonError:
-            return
+            return None
         with container.lock:
             if container.state.status is not Status.RESTARTING:
-                return
+                return None
             container.restart_count += 1
             container.state.status = Status.EXITED
             try:
@@ -221,5 +222,6 @@ class Monitor:
                 log.warning("restart of %s failed: %s", container.id, error)
                 container.state.status = Status.EXITED
                 self.service.save(container)
-                return
+                return None
         self.service.publish(container, "restart")
+        return container
