@@ -153,8 +153,7 @@ def _read(path: Path) -> dict[str, Any]:
 
 def _write(path: Path, config: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    write_file_atomic(path, (json.dumps(config, indent="\t") + "\n").encode())
-    os.chmod(path, 0o600)
+    write_file_atomic(path, (json.dumps(config, indent="\t") + "\n").encode(), mode=0o600)
 
 
 def _from_auths(config: dict[str, Any], host: str, path: Path) -> Credentials | None:

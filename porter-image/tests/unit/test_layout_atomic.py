@@ -1,3 +1,5 @@
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -29,3 +31,19 @@ def test_write_file_atomic_writes_the_bytes_readable_by_all(tmp_path: Path) -> N
     write_file_atomic(tmp_path / "index.json", b"{}")
     assert (tmp_path / "index.json").read_bytes() == b"{}"
     assert (tmp_path / "index.json").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_private_file_has_its_mode_before_it_takes_the_target_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    modes_at_rename = []
+    replace = os.replace
+
+    def watching_replace(src: str, dst: Path) -> None:
+        modes_at_rename.append(stat.S_IMODE(os.stat(src).st_mode))
+        replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", watching_replace)
+    write_file_atomic(tmp_path / "config.json", b"{}", mode=0o600)
+    assert modes_at_rename == [0o600]
+    assert stat.S_IMODE((tmp_path / "config.json").stat().st_mode) == 0o600

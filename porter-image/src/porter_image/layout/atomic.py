@@ -29,16 +29,19 @@ def fsync_dir(path: Path) -> None:
 
 
 @contextmanager
-def atomic_writer(path: Path, temp_dir: Path | None = None) -> Iterator[BinaryIO]:
+def atomic_writer(
+    path: Path, temp_dir: Path | None = None, mode: int = 0o644
+) -> Iterator[BinaryIO]:
     """A file to stream into that replaces `path` when the block ends cleanly (readers see
-    the old or the new content, never a mix); on an error the temp file is removed."""
+    the old or the new content, never a mix); on an error the temp file is removed. The
+    file has `mode` before it appears, so a private file is never readable by others."""
     fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=temp_dir or path.parent)
     try:
         with os.fdopen(fd, "wb") as out:
             yield out
             out.flush()
             os.fsync(out.fileno())
-        os.chmod(temp, 0o644)
+        os.chmod(temp, mode)
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -47,9 +50,11 @@ def atomic_writer(path: Path, temp_dir: Path | None = None) -> Iterator[BinaryIO
     fsync_dir(path.parent)
 
 
-def write_file_atomic(path: Path, data: bytes, temp_dir: Path | None = None) -> None:
+def write_file_atomic(
+    path: Path, data: bytes, temp_dir: Path | None = None, mode: int = 0o644
+) -> None:
     """Replace `path` with `data` so that readers see the old or the new content, never a mix."""
-    with atomic_writer(path, temp_dir) as out:
+    with atomic_writer(path, temp_dir, mode) as out:
         out.write(data)
 
 
