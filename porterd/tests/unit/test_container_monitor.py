@@ -1,0 +1,47 @@
+"""The monitor's look at the containers: what its next wait watches comes from that same look."""
+
+from __future__ import annotations
+
+import os
+from types import SimpleNamespace
+from typing import Any
+
+from porterd.containers.monitor import Monitor
+from porterd.containers.record import Container, State
+from porterd.containers.status import Status
+
+
+def container(name: str, status: Status, conmon_pid: int) -> Container:
+    return Container(
+        id=name * 64, name=f"/{name}", created="2026-01-01T00:00:00Z", image="busybox",
+        image_id="sha256:" + "0" * 64, image_config={}, lowerdirs=(), config={},
+        host_config={}, runtime="porter-runtime",
+        state=State(status=status, conmon_pid=conmon_pid),
+    )  # fmt: skip
+
+
+class FakeService:
+    """What a tick asks of the service when no container has ended."""
+
+    def __init__(self, containers: list[Container]) -> None:
+        self.containers = containers
+        self.pumped: list[str] = []
+        self.conmon = SimpleNamespace(exit_code=lambda container_id: None)
+        self.execs = SimpleNamespace(tick=lambda: None)
+
+    def all(self) -> list[Container]:
+        return list(self.containers)
+
+    def pump(self, container: Container) -> Any:
+        return SimpleNamespace(pump=lambda: self.pumped.append(container.name))
+
+
+def test_a_tick_returns_the_conmons_of_the_running_containers_for_the_next_wait() -> None:
+    alive = os.getpid()  # a process that is there: the container is still running
+    service = FakeService([container("a", Status.RUNNING, alive), container("b", Status.EXITED, 0)])
+    monitor = Monitor(service, interval=0.2)  # type: ignore[arg-type]
+    try:
+        assert monitor.tick() == [alive]
+        assert service.pumped == ["/a"]  # only the running container's log is converted
+    finally:
+        monitor.stop()  # never started: closes its wake pipe
