@@ -81,9 +81,19 @@ class ConfigFile:
             document["currentContext"] = name
         self.save(document)
 
+    def auths(self) -> dict[str, str]:
+        """Every login kept: registry -> base64(user:pass)."""
+        entries = self.load().get("auths")
+        if not isinstance(entries, dict):
+            return {}
+        return {
+            registry: entry["auth"]
+            for registry, entry in entries.items()
+            if isinstance(entry, dict) and isinstance(entry.get("auth"), str) and entry["auth"]
+        }
+
     def auth(self, registry: str) -> str | None:
-        entry = self.load().get("auths", {}).get(registry)
-        return entry.get("auth") if isinstance(entry, dict) else None
+        return self.auths().get(registry)
 
     def set_auth(self, registry: str, auth: str | None) -> bool:
         """Store (or with None remove) a login; False when there was nothing to remove."""

@@ -108,12 +108,7 @@ def _registry_config() -> dict[str, str]:
     from porter_cli.client.auth import registry_config_header
     from porter_cli.command import session
 
-    entries = session().config.load().get("auths", {})
-    auths = {
-        server: entry.get("auth")
-        for server, entry in entries.items()
-        if isinstance(entry, dict) and entry.get("auth")
-    }
+    auths = session().config.auths()
     return {"X-Registry-Config": registry_config_header(auths)} if auths else {}
 
 

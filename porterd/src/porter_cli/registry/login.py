@@ -6,9 +6,8 @@ import sys
 
 import click
 
+from porter_cli.client.reference import DEFAULT_REGISTRY
 from porter_cli.command import client, session
-
-DEFAULT_SERVER = "docker.io"
 
 
 @click.command("login")
@@ -37,7 +36,7 @@ def command(
         username = click.prompt("Username")
     if not password:
         password = click.prompt("Password", hide_input=True)
-    registry = server or DEFAULT_SERVER
+    registry = server or DEFAULT_REGISTRY
     body = {"username": username, "password": password, "serveraddress": registry}
     result = client().post_json("/auth", body=body) or {}
     session().config.set_auth(registry, encode_login(username or "", password or ""))

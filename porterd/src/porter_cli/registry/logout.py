@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import click
 
+from porter_cli.client.reference import DEFAULT_REGISTRY
 from porter_cli.command import session
-from porter_cli.registry.login import DEFAULT_SERVER
 
 
 @click.command("logout")
 @click.argument("server", required=False)
 def command(server: str | None) -> None:
     """Log out from a registry (docker.io when SERVER is not given)."""
-    registry = server or DEFAULT_SERVER
+    registry = server or DEFAULT_REGISTRY
     if session().config.set_auth(registry, None):
         click.echo(f"Removing login credentials for {registry}")
     else:

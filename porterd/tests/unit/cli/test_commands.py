@@ -371,6 +371,29 @@ def test_login_keeps_credentials_that_pull_sends(engine: FakeEngine, porter, por
     assert porter("logout", "reg.example:5000").stdout.startswith("Removing login credentials")
 
 
+def test_a_login_without_a_server_is_the_one_a_short_name_pulls_with(
+    engine: FakeEngine, porter
+) -> None:
+    import base64
+
+    engine.json("POST", "/auth", {"Status": "Login Succeeded"})
+    engine.route(
+        "POST",
+        "/images/create",
+        lambda r: Reply(chunks=[b'{"status":"Status: Image is up to date"}\n']),
+    )
+    assert porter("login", "-u", "me", "--password-stdin", input="secret\n").returncode == 0
+    assert engine.seen("POST", "/auth")[0].json()["serveraddress"] == "docker.io"
+    assert porter("pull", "busybox").returncode == 0
+    header = engine.seen("POST", "/images/create")[0].headers["x-registry-auth"]
+    assert json.loads(base64.urlsafe_b64decode(header))["serveraddress"] == "docker.io"
+    logout = porter("logout")
+    assert logout.stdout == "Removing login credentials for docker.io\n"
+    assert porter("pull", "busybox").returncode == 0
+    header = engine.seen("POST", "/images/create")[1].headers["x-registry-auth"]
+    assert json.loads(base64.urlsafe_b64decode(header)) == {}
+
+
 def test_a_failed_pull_reports_the_streams_error(engine: FakeEngine, porter) -> None:
     engine.route(
         "POST",
