@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,6 +140,29 @@ def test_prune_removes_unused_networks_only(client: testing.TestClient, host: Ho
     host.service.containers.known[container.id] = FakeContainer(container.id, "/user")
     result = client.simulate_post("/networks/prune")
     assert result.json == {"NetworksDeleted": ["unused"]}
+
+
+def test_prune_removes_only_the_networks_with_the_labels_asked_for(
+    client: testing.TestClient,
+) -> None:
+    create(client, Name="front", Labels={"tier": "front"})
+    create(client, Name="back", Labels={"tier": "back"})
+    create(client, Name="bare")
+    filters = '{"label": {"tier=front": true}}'
+    result = client.simulate_post("/networks/prune", params={"filters": filters})
+    assert result.json == {"NetworksDeleted": ["front"]}
+    filters = '{"label": {"tier": true}}'
+    result = client.simulate_post("/networks/prune", params={"filters": filters})
+    assert result.json == {"NetworksDeleted": ["back"]}
+
+
+def test_networks_are_listed_by_label_key_or_key_and_value(client: testing.TestClient) -> None:
+    create(client, Name="front", Labels={"tier": "front"})
+    create(client, Name="back", Labels={"tier": "back"})
+    for wanted, names in (("tier", {"front", "back"}), ("tier=back", {"back"}), ("zone", set())):
+        filters = json.dumps({"label": {wanted: True}})
+        listed = client.simulate_get("/networks", params={"filters": filters}).json
+        assert {n["Name"] for n in listed} == names
 
 
 def test_connect_and_disconnect_a_running_container(client: testing.TestClient, host: Host) -> None:

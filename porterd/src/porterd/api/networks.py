@@ -11,6 +11,7 @@ from porterd.api import body, query
 from porterd.api.openapi import FILTERS, json_body, query_parameter
 from porterd.clock import filter_until
 from porterd.errors import InvalidParameter, NotFound
+from porterd.labels import has_label
 from porterd.network import NetworkService
 from porterd.network.service import PSEUDO_NETWORKS
 from porterd.network.views import all_networks, network_json
@@ -82,7 +83,7 @@ def _matches(network: dict[str, Any], filters: dict[str, list[str]]) -> bool:
         "scope": lambda v: v == "local",
         "type": lambda v: (v == "builtin") == builtin,
         "dangling": lambda v: (v in ("1", "true")) == (not builtin and not network["Containers"]),
-        "label": lambda v: _label(network["Labels"], v),
+        "label": lambda v: has_label(network["Labels"], v),
     }
     for key, values in filters.items():
         if key == "type" and any(v not in ("custom", "builtin") for v in values):
@@ -90,11 +91,6 @@ def _matches(network: dict[str, Any], filters: dict[str, list[str]]) -> bool:
         if values and not any(checks[key](value) for value in values):
             return False
     return True
-
-
-def _label(labels: dict[str, str], wanted: str) -> bool:
-    key, sep, value = wanted.partition("=")
-    return key in labels and (not sep or labels[key] == value)
 
 
 class _Resource:

@@ -23,20 +23,13 @@ from porterd.cluster.logs import task_log_stream
 from porterd.cluster.node import ClusterNode
 from porterd.cluster.scheduler import NodeInfo, is_live, unsatisfiable
 from porterd.errors import Conflict, InvalidParameter, NotFound
+from porterd.labels import has_label
 
 NOT_IN_CLUSTER = (
     "This node is not part of a cluster: start porterd with "
     "--cluster-store URLS --advertise-addr ADDR to join one"
 )
 INTERNAL_STATUS = ("BatchStarted", "NextBatchAt")
-
-
-def _labels_match(labels: dict[str, str], wanted: list[str]) -> bool:
-    for item in wanted:
-        key, sep, value = item.partition("=")
-        if key not in labels or (sep and labels[key] != value):
-            return False
-    return True
 
 
 def _matches(filters: dict[str, list[str]], checks: dict[str, Callable[[str], bool]]) -> bool:
@@ -114,8 +107,8 @@ class NodeList(_Resource):
                 "name": lambda v, n=node: n["Description"]["Hostname"] == v,
                 "role": lambda v, n=node: n["Spec"].get("Role") == v,
                 "membership": lambda v: v == "accepted",
-                "label": lambda v, n=node: _labels_match(n["Spec"].get("Labels") or {}, [v]),
-                "node.label": lambda v, n=node: _labels_match(n["Spec"].get("Labels") or {}, [v]),
+                "label": lambda v, n=node: has_label(n["Spec"].get("Labels") or {}, v),
+                "node.label": lambda v, n=node: has_label(n["Spec"].get("Labels") or {}, v),
             }
             if _matches(filters, checks):
                 found.append(node)
@@ -178,7 +171,7 @@ class ServiceList(_Resource):
             checks = {
                 "id": lambda v, s=service: s["ID"].startswith(v),
                 "name": lambda v, s=spec: s["Name"].startswith(v),
-                "label": lambda v, s=spec: _labels_match(s.get("Labels") or {}, [v]),
+                "label": lambda v, s=spec: has_label(s.get("Labels") or {}, v),
                 "mode": lambda v, s=spec: v.lower() in {m.lower() for m in s["Mode"]},
             }
             if _matches(filters, checks):
@@ -266,8 +259,8 @@ class TaskList(_Resource):
                     t["ServiceID"].startswith(v) or s.get("Spec", {}).get("Name") == v
                 ),
                 "node": lambda v, t=task: t["NodeID"] == v or node_names.get(t["NodeID"]) == v,
-                "label": lambda v, t=task: _labels_match(
-                    t["Spec"].get("ContainerSpec", {}).get("Labels") or {}, [v]
+                "label": lambda v, t=task: has_label(
+                    t["Spec"].get("ContainerSpec", {}).get("Labels") or {}, v
                 ),
                 "desired-state": lambda v, t=task: t["DesiredState"] == v,
             }

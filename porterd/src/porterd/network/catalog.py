@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from porterd.clock import time_ns
 from porterd.errors import Forbidden, InvalidParameter, NotFound
+from porterd.labels import has_label
 from porterd.network import firewall, links
 from porterd.network.definitions import define_network
 from porterd.network.ipam import DEFAULT_POOLS, AddressPool
@@ -127,7 +128,7 @@ class NetworkCatalog:
         for network in self.store.networks():
             if network.default or self.store.endpoints(network_id=network.id):
                 continue
-            if not labels_match(network.labels, labels):
+            if not all(has_label(network.labels, label) for label in labels):
                 continue
             if until is not None and time_ns(network.created) >= until:
                 continue
@@ -200,11 +201,3 @@ class NetworkCatalog:
             self.events.publish(
                 "network", action, network.id, {"name": network.name, "type": "bridge", **extra}
             )
-
-
-def labels_match(labels: dict[str, str], wanted: Sequence[str]) -> bool:
-    for label in wanted:
-        key, sep, value = label.partition("=")
-        if key not in labels or (sep and labels[key] != value):
-            return False
-    return True

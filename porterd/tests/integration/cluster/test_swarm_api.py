@@ -78,6 +78,16 @@ def test_services_are_filtered_by_name(client: testing.TestClient) -> None:
     assert names == ["db"]
 
 
+def test_services_are_filtered_by_label_key_or_key_and_value(client: testing.TestClient) -> None:
+    create(client, spec("web", Labels={"tier": "front"}))
+    create(client, spec("db", Labels={"tier": "back"}))
+    create(client, spec("cache"))
+    for wanted, names in (("tier", {"web", "db"}), ("tier=back", {"db"}), ("zone", set())):
+        filters = json.dumps({"label": {wanted: True}})
+        listed = client.simulate_get("/services", params={"filters": filters}).json
+        assert {s["Spec"]["Name"] for s in listed} == names
+
+
 def test_a_negative_replica_count_is_a_400_and_nothing_is_created(
     client: testing.TestClient,
 ) -> None:
