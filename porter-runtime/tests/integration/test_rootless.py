@@ -100,6 +100,16 @@ def closed_install(installed_porter):
         shutil.rmtree(base, ignore_errors=True)
 
 
+def assert_refused_naming(user, install, folder):
+    """`install`'s porter-runtime, run by `user`, fails with the one line naming `folder`."""
+    result = user.run("--version", check=False, runtime=str(install.command("porter-runtime")))
+    assert result.returncode == 1 and result.stdout == "", result
+    assert result.stderr == (
+        f"porter-runtime: error: cannot read Porter's package: {folder}: permission denied "
+        f"to uid {user.uid} (install Porter where this user can read it)\n"
+    )
+
+
 @pytest.mark.parametrize("closed", ["porter_runtime", "site-packages"])
 def test_package_the_user_cannot_read_is_one_clear_line(user, closed_install, closed):
     """The interpreter and the command are reachable, the package is not: one line names the
@@ -108,13 +118,20 @@ def test_package_the_user_cannot_read_is_one_clear_line(user, closed_install, cl
     site_packages = closed_install.site_packages()
     folder = site_packages / "porter_runtime" if closed == "porter_runtime" else site_packages
     folder.chmod(0o700)
-    command = str(closed_install.command("porter-runtime"))
-    result = user.run("--version", check=False, runtime=command)
-    assert result.returncode == 1 and result.stdout == "", result
-    assert result.stderr == (
-        f"porter-runtime: error: cannot read Porter's package: {folder}: permission denied "
-        f"to uid {user.uid} (install Porter where this user can read it)\n"
-    )
+    assert_refused_naming(user, closed_install, folder)
+
+
+def test_package_a_pth_file_points_into_a_closed_folder_is_one_clear_line(user, closed_install):
+    """As an editable install in a 0700 checkout: site-packages names the source folder in a
+    .pth file, which site leaves out for a user who cannot reach it; the line names the folder
+    that user cannot enter."""
+    site_packages = closed_install.site_packages()
+    checkout = site_packages.parents[3] / "checkout"  # beside the venv, in its base folder
+    (checkout / "src").mkdir(parents=True)
+    shutil.move(site_packages / "porter_runtime", checkout / "src" / "porter_runtime")
+    (site_packages / "porter-src.pth").write_text(f"{checkout / 'src'}\n")
+    checkout.chmod(0o700)
+    assert_refused_naming(user, closed_install, checkout)
 
 
 @pytest.fixture
