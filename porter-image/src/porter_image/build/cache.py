@@ -53,11 +53,13 @@ class BuildCache:
     def get(self, key: str) -> CachedState | None:
         if key not in self.used:
             self.used.append(key)
+        document = self.read(key)
+        if document is None:
+            return None
         try:
-            document = json.loads((self.folder / f"{key}.json").read_bytes())
             layers = tuple(Descriptor.from_json(raw) for raw in document["layers"])
             config = document["config"]
-        except (OSError, ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError):
             return None
         if not all(self.layout.has_blob(layer.digest) for layer in layers):
             return None
