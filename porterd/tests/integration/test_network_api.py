@@ -121,6 +121,22 @@ def test_an_unknown_network_is_404(client: testing.TestClient) -> None:
     assert (result.status_code, result.json) == (404, {"message": "network nothing not found"})
 
 
+def test_a_network_is_inspected_by_name_id_or_id_prefix(client: testing.TestClient) -> None:
+    network_id = create(client, Name="found").json["Id"]
+    for ref in ("found", network_id, network_id[:12]):
+        result = client.simulate_get(f"/networks/{ref}")
+        assert (result.status_code, result.json["Id"]) == (200, network_id)
+
+
+def test_the_pseudo_networks_are_inspected_by_name_or_id(client: testing.TestClient) -> None:
+    listed = {n["Name"]: n for n in client.simulate_get("/networks").json}
+    for name, driver in (("host", "host"), ("none", "null")):
+        for ref in (name, listed[name]["Id"]):
+            document = client.simulate_get(f"/networks/{ref}").json
+            assert (document["Name"], document["Driver"]) == (name, driver)
+            assert document == listed[name]
+
+
 def test_remove_answers_204_and_the_bridge_goes(client: testing.TestClient, host: Host) -> None:
     network_id = create(client, Name="short").json["Id"]
     bridge = host.service.get(network_id).bridge

@@ -139,12 +139,15 @@ class NetworkItem(_Resource):
     }
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, network_id: str) -> None:
-        for document in all_networks(self.networks):
+        network = self.networks.find(network_id)
+        if network is not None:
+            resp.media = network_json(network, self.networks.endpoints_on(network.id))
+            return
+        for document in all_networks(self.networks):  # `host` and `none` have no record
             if network_id in (document["Id"], document["Name"]):
                 resp.media = document
                 return
-        network = self.networks.get(network_id)
-        resp.media = network_json(network, self.networks.endpoints_on(network.id))
+        raise NotFound(f"network {network_id} not found")
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, network_id: str) -> None:
         if network_id in PSEUDO_NETWORKS:
