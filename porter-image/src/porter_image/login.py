@@ -9,7 +9,7 @@ from porter_image.credentials import erase_credentials, store_credentials
 from porter_image.distribution.auth import Credentials
 from porter_image.distribution.client import RegistryClient, RegistryOptions
 from porter_image.errors import ImageRefError
-from porter_image.reference import DOCKER_HUB, DOCKER_HUB_API, is_registry_host
+from porter_image.reference import DOCKER_HUB, api_host, is_registry_host
 
 
 def registry_host(text: str) -> str:
@@ -23,8 +23,7 @@ def registry_host(text: str) -> str:
 def check_login(host: str, credentials: Credentials, options: RegistryOptions) -> None:
     """Raise RegistryUnauthorizedError unless the registry accepts `credentials`."""
     options = replace(options, credentials=credentials, stored_credentials=False)
-    api_host = DOCKER_HUB_API if host == DOCKER_HUB else host
-    with RegistryClient(api_host, options) as client:
+    with RegistryClient(api_host(host), options) as client:
         response = client.request("GET", "/v2/", ())
         if response.status_code != 200:
             raise client.error(response, f"login to {host}")

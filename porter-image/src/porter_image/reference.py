@@ -60,8 +60,8 @@ class DockerReference:
 
     @property
     def registry_host(self) -> str:
-        """The host:port the distribution API is served on (Docker Hub's API has its own)."""
-        return DOCKER_HUB_API if self.domain == DOCKER_HUB else self.domain
+        """The host:port the distribution API is served on (see `api_host`)."""
+        return api_host(self.domain)
 
     @property
     def identifier(self) -> str:
@@ -92,6 +92,12 @@ class DockerReference:
 
     def __str__(self) -> str:
         return self.name + self._suffix()
+
+
+def api_host(domain: str) -> str:
+    """The host:port registry `domain`'s distribution API is served on (Docker Hub's API
+    has its own)."""
+    return DOCKER_HUB_API if domain == DOCKER_HUB else domain
 
 
 def is_registry_host(text: str) -> bool:

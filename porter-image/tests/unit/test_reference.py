@@ -6,6 +6,7 @@ import pytest
 from porter_image.reference import (
     DockerReference,
     InvalidReferenceError,
+    api_host,
     parse_docker_reference,
 )
 from porter_specs.digest import Digest
@@ -73,6 +74,8 @@ def test_the_manifest_identifier_prefers_the_digest() -> None:
 def test_docker_hub_is_served_from_its_api_host() -> None:
     assert parse_docker_reference("busybox").registry_host == "registry-1.docker.io"
     assert parse_docker_reference("localhost:5000/x").registry_host == "localhost:5000"
+    assert api_host("docker.io") == "registry-1.docker.io"  # what login checks against
+    assert api_host("localhost:5000") == "localhost:5000"
 
 
 def test_with_tag_replaces_tag_and_digest() -> None:
