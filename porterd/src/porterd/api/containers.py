@@ -42,15 +42,18 @@ class Create(_Resource):
 class List(_Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         wanted = query.filters(req, LIST_FILTERS)
-        for reference in [*wanted.get("before", []), *wanted.get("since", [])]:
-            self.service.get(reference)  # 404 for a container that is not there, as dockerd
+        # each reference resolved once (a 404 for a container that is not there, as dockerd)
+        created = {
+            reference: self.service.get(reference).created
+            for reference in [*wanted.get("before", []), *wanted.get("since", [])]
+        }
         show_all = query.flag(req, "all")
         limit = query.integer(req, "limit", -1) or -1
         chosen = [
             c
             for c in self.service.all()
             if (show_all or c.state.status.is_running() or wanted.get("status"))
-            and _matches(c, wanted, self.service)
+            and _matches(c, wanted, created)
         ]
         if limit > 0:
             chosen = chosen[:limit]
@@ -72,10 +75,11 @@ class List(_Resource):
         resp.media = documents
 
 
-def _matches(container: Any, wanted: dict[str, list[str]], service: ContainerService) -> bool:
+def _matches(container: Any, wanted: dict[str, list[str]], created: dict[str, str]) -> bool:
+    """`created` holds the creation time of each container named by a before/since filter."""
     checks = {
-        "before": lambda v: container.created < service.get(v).created,
-        "since": lambda v: container.created > service.get(v).created,
+        "before": lambda v: container.created < created[v],
+        "since": lambda v: container.created > created[v],
         "id": lambda v: container.id.startswith(v),
         "name": lambda v: v.lstrip("/") in container.name,
         "status": lambda v: container.state.status.value == v,
