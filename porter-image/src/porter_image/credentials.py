@@ -54,11 +54,12 @@ def podman_auth_path() -> Path | None:
 
 def find_credentials(host: str) -> Credentials | None:
     """The stored credentials for registry `host` (HOST[:PORT]), or None."""
-    config = _read(docker_config_path())
+    path = docker_config_path()
+    config = _read(path)
     helper = (config.get("credHelpers") or {}).get(host)
     if helper:
         return helper_get(helper, host)
-    found = _from_auths(config, host, docker_config_path())
+    found = _from_auths(config, host, path)
     if found is not None:
         return found
     if config.get("credsStore"):
