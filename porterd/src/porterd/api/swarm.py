@@ -11,7 +11,7 @@ porterd joins instead.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import falcon
 
@@ -20,10 +20,12 @@ from porterd.api.containers import logs_query
 from porterd.api.images import registry_credentials
 from porterd.cluster import spec as specs
 from porterd.cluster.logs import task_log_stream
-from porterd.cluster.node import ClusterNode
 from porterd.cluster.scheduler import NodeInfo, is_live, unsatisfiable
 from porterd.errors import Conflict, InvalidParameter, NotFound
 from porterd.labels import has_label
+
+if TYPE_CHECKING:  # the node (its agent, reconciler, etcd client) only with --cluster-store
+    from porterd.cluster.node import ClusterNode
 
 NOT_IN_CLUSTER = (
     "This node is not part of a cluster: start porterd with "
