@@ -13,7 +13,7 @@ from porterd.clock import filter_until
 from porterd.errors import InvalidParameter, NotFound
 from porterd.labels import has_label
 from porterd.network import NetworkService
-from porterd.network.service import PSEUDO_NETWORKS
+from porterd.network.definitions import PSEUDO_NETWORKS
 from porterd.network.views import all_networks, network_json
 
 LIST_FILTERS = ("dangling", "driver", "id", "label", "name", "scope", "type")

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from porterd.network.definitions import PSEUDO_NETWORKS
 from porterd.network.records import Endpoint, NetworkRecord
-from porterd.network.service import PSEUDO_NETWORKS, NetworkService
+
+if TYPE_CHECKING:
+    from porterd.network.service import NetworkService
 
 PSEUDO_DRIVERS = {"host": "host", "none": "null"}
 
