@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from porterd.errors import Conflict, InvalidParameter
-from porterd.network.proxy import LoopbackProxy, loopback6_listener
+from porterd.network.proxy import LoopbackProxy, loopback_proxy
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class PortReservations:
         self, container_id: str, wanted: Iterable[PortBinding], target: str = ""
     ) -> list[PortBinding]:
         """Bind each port (all or none); an ephemeral one gets its number here. With the
-        container's IPv4 address as `target`, a TCP port published on every address is also
+        container's IPv4 address as `target`, a port published on every address is also
         relayed from [::1] by the userland proxy."""
         self.release(container_id)  # a port it holds already is bound again
         held: list[tuple[PortBinding, socket.socket]] = []
@@ -82,11 +82,15 @@ class PortReservations:
                 bound.close()
             raise
         proxies = [
-            LoopbackProxy(listener, (target, binding.container_port))
+            proxy
             for binding, _ in held
-            if target and binding.protocol == "tcp" and not binding.host_ip
-            for listener in [loopback6_listener(binding.host_port)]
-            if listener is not None
+            if target and not binding.host_ip
+            for proxy in [
+                loopback_proxy(
+                    binding.protocol, binding.host_port, (target, binding.container_port)
+                )
+            ]
+            if proxy is not None
         ]
         with self._lock:
             self._held[container_id] = held
@@ -112,6 +116,10 @@ class PortReservations:
     def close(self) -> None:
         for container_id in list(self._held):
             self.release(container_id)
+
+
+def _proxy(binding: PortBinding, target: str) -> LoopbackProxy | None:
+    return loopback_proxy(binding.protocol, binding.host_port, (target, binding.container_port))
 
 
 def _bind(binding: PortBinding) -> socket.socket:
