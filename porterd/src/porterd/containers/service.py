@@ -11,6 +11,7 @@ sessions in `porterd.containers.execs`, files (cp, export, diff) in `porterd.con
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import sys
@@ -365,20 +366,25 @@ class ContainerService:
     def waiter(self, ref: str, condition: str = "not-running") -> Callable[[], dict[str, Any]]:
         """`POST /containers/{id}/wait`: checks the request now and returns what blocks until
         the condition holds (the API sends its headers in between, as dockerd does, since
-        `docker run` waits for them before it starts the container)."""
+        `docker run` waits for them before it starts the container).
+
+        As dockerd's `State.Wait`: `not-running` holds at once for a container whose process
+        does not exist (created, exited), else at its next exit; `next-exit` waits for the
+        next exit whatever the state is now; `removed` waits for the container to be gone.
+        An exit a restart policy follows counts as one; a removal ends every wait."""
         if condition not in ("", "not-running", "next-exit", "removed"):
-            raise InvalidParameter(f"invalid condition: {condition!r}")
+            raise InvalidParameter(f"invalid condition: {json.dumps(condition)}")
         container = self.get(ref)
         with container.lock:
             generation = self.monitor.exits(container)
-            running = container.state.status.is_running() or self.gates.pending(container.id)
+            met = condition in ("", "not-running") and not container.state.status.is_running()
 
         def wait() -> dict[str, Any]:
             if condition == "removed":
                 with self._changed:
                     while container.id in self._containers:
                         self._changed.wait(1.0)
-            elif condition == "next-exit" or running:
+            elif not met:
                 self.wait_exit(container, generation, None)
             with container.lock:
                 state = container.state

@@ -1,0 +1,165 @@
+"""POST /containers/{id}/wait with each condition, as dockerd answers it (moby's
+`State.Wait`): `not-running` at once for a container whose process does not exist, at the
+next exit otherwise; `next-exit` at the next exit whatever the state is; `removed` once the
+container is gone. A wait is sent and its headers read (the daemon has taken it in) before
+the container changes, so each test knows which exit the answer is about."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import socket
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+from docker.models.containers import Container
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from containers_support import IMAGE, needs_containers
+from porterd_process import PorterdProcess
+
+pytestmark = [pytest.mark.integration, needs_containers]
+
+# exits 3 the first time it runs, 5 every time after (its read-write layer remembers)
+SECOND_RUN_DIFFERS = "test -f /ran && exit 5; touch /ran; exit 3"
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path: Path) -> None:
+        super().__init__("porterd", timeout=60)
+        self.socket_path = path
+
+    def connect(self) -> None:
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(str(self.socket_path))
+
+
+class SentWait:
+    """A wait request whose answer's headers have arrived: porterd holds the wait."""
+
+    def __init__(self, porterd: PorterdProcess, container_id: str, condition: str) -> None:
+        self.connection = _UnixConnection(porterd.sock)
+        self.connection.request(
+            "POST", f"/v1.43/containers/{container_id}/wait?condition={condition}"
+        )
+        self.response = self.connection.getresponse()
+
+    def answer(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.response.read())
+        finally:
+            self.connection.close()
+
+
+@pytest.fixture
+def container(client: docker.DockerClient) -> Iterator[Container]:
+    created = client.containers.create(
+        IMAGE, ["sh", "-c", SECOND_RUN_DIFFERS], network_mode="none",
+        name=f"wait-{uuid.uuid4().hex[:8]}",
+    )  # fmt: skip
+    try:
+        yield created
+    finally:
+        with contextlib.suppress(docker.errors.NotFound):
+            created.remove(force=True)
+
+
+def test_not_running_answers_at_once_for_a_created_container(
+    client: docker.DockerClient, container: Container
+) -> None:
+    assert client.api.wait(container.id, condition="not-running", timeout=30) == {
+        "StatusCode": 0,
+        "Error": None,
+    }
+
+
+def test_not_running_answers_at_once_for_an_exited_container_with_its_code(
+    client: docker.DockerClient, container: Container
+) -> None:
+    container.start()
+    assert container.wait(condition="next-exit", timeout=30)["StatusCode"] == 3
+    assert client.api.wait(container.id, condition="not-running", timeout=30)["StatusCode"] == 3
+
+
+def test_not_running_waits_for_the_exit_of_a_running_container(
+    porterd: PorterdProcess, client: docker.DockerClient
+) -> None:
+    running = client.containers.run(IMAGE, ["sleep", "60"], detach=True, network_mode="none")
+    try:
+        sent = SentWait(porterd, running.id, "not-running")
+        running.kill("SIGKILL")
+        assert sent.answer()["StatusCode"] == 137
+    finally:
+        running.remove(force=True)
+
+
+def test_next_exit_of_a_created_container_is_that_of_its_first_run(
+    porterd: PorterdProcess, container: Container
+) -> None:
+    sent = SentWait(porterd, container.id, "next-exit")
+    container.start()
+    assert sent.answer() == {"StatusCode": 3, "Error": None}
+
+
+def test_next_exit_of_an_exited_container_waits_for_its_next_run(
+    porterd: PorterdProcess, container: Container
+) -> None:
+    container.start()
+    assert container.wait(condition="next-exit", timeout=30)["StatusCode"] == 3
+    sent = SentWait(porterd, container.id, "next-exit")
+    container.start()
+    assert sent.answer()["StatusCode"] == 5
+
+
+def test_removed_waits_for_the_removal_of_an_exited_container(
+    porterd: PorterdProcess, client: docker.DockerClient, container: Container
+) -> None:
+    container.start()
+    assert container.wait(condition="next-exit", timeout=30)["StatusCode"] == 3
+    sent = SentWait(porterd, container.id, "removed")
+    container.remove()
+    assert sent.answer()["StatusCode"] == 3
+    with pytest.raises(docker.errors.NotFound):
+        client.containers.get(container.id)
+
+
+def test_a_removal_ends_a_next_exit_wait_on_a_created_container(
+    porterd: PorterdProcess, container: Container
+) -> None:
+    sent = SentWait(porterd, container.id, "next-exit")
+    container.remove()
+    assert sent.answer()["StatusCode"] == 0
+
+
+def test_an_unknown_condition_is_refused_as_dockerd_words_it(
+    client: docker.DockerClient, container: Container
+) -> None:
+    with pytest.raises(docker.errors.APIError) as refused:
+        client.api.wait(container.id, condition="sometime", timeout=30)
+    assert refused.value.status_code == 400
+    assert refused.value.explanation == 'invalid condition: "sometime"'
+
+
+def test_waiting_on_an_unknown_container_is_not_found(client: docker.DockerClient) -> None:
+    with pytest.raises(docker.errors.NotFound):
+        client.api.wait(f"nothing-{uuid.uuid4().hex[:8]}", condition="next-exit", timeout=30)
+
+
+def test_not_running_answers_at_once_for_a_created_container_a_client_is_attached_to(
+    client: docker.DockerClient, container: Container
+) -> None:
+    attached = client.api.attach_socket(container.id, params={"stdout": 1, "stream": 1})
+    try:
+        assert client.api.wait(container.id, condition="not-running", timeout=30) == {
+            "StatusCode": 0,
+            "Error": None,
+        }
+    finally:
+        attached.close()
