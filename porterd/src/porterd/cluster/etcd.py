@@ -43,6 +43,15 @@ class Unreachable(EtcdError):
     """No endpoint of the cluster store answered."""
 
 
+class WatchCompacted(EtcdError):
+    """A watch the store ended, most often because it started at a revision compacted away:
+    what changed since is unknown."""
+
+    def __init__(self, message: str, revision: int) -> None:
+        super().__init__(message)
+        self.revision = revision
+
+
 class LeaseNotFound(EtcdError):
     """A lease that expired or was revoked (keep-alive answered with a TTL of 0)."""
 
@@ -330,12 +339,18 @@ class EtcdClient:
     # -- watch -------------------------------------------------------------------------------
 
     def watch(
-        self, key: str, *, prefix: bool = False, start_revision: int = 0
+        self,
+        key: str,
+        *,
+        prefix: bool = False,
+        start_revision: int = 0,
+        idle: float | None = None,
     ) -> Iterator[WatchEvent]:
         """The changes to `key` (or the keys under it) as they happen, from `start_revision`.
 
-        The stream is read from one endpoint; if it breaks, the iterator ends, and the caller
-        watches again from the revision after the last event it saw.
+        The stream is read from one endpoint; if it breaks (or stays silent `idle` seconds),
+        the iterator ends, and the caller watches again from the revision after the last event
+        it saw. `WatchCompacted` if that revision is gone.
         """
         create: dict[str, Any] = key_range(key, prefix)
         if start_revision:
@@ -345,9 +360,9 @@ class EtcdClient:
             endpoint = self.endpoints[index]
             try:
                 response = requests.post(
-                    endpoint + "/v3/watch", data=body, stream=True, timeout=(self.timeout, None)
+                    endpoint + "/v3/watch", data=body, stream=True, timeout=(self.timeout, idle)
                 )
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 continue
             yield from _watch_events(response)
             return
@@ -361,6 +376,14 @@ def _watch_events(response: requests.Response) -> Iterator[WatchEvent]:
                 if not line:
                     continue
                 result = json.loads(line).get("result", {})
+                if result.get("canceled"):
+                    # Compacted past the start (or cancelled for another reason): the changes
+                    # since cannot be replayed.
+                    compacted = int(result.get("compact_revision", 0))
+                    reason = result.get("cancel_reason") or (
+                        f"history compacted up to revision {compacted}"
+                    )
+                    raise WatchCompacted(f"the cluster store ended a watch: {reason}", compacted)
                 for event in result.get("events", []):
                     yield WatchEvent(event.get("type", "PUT"), KeyValue.from_json(event["kv"]))
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):

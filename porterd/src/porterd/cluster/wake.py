@@ -1,0 +1,208 @@
+"""What wakes the agent and the reconciler, instead of polling the store: an etcd watch of the
+cluster's keys, and for the agent the events of its node's task containers.
+
+- A service, a task, a node or a node's liveness that changes wakes the reconciler; a task of
+  this node that changes (or any task removed) wakes the agent; a task container that dies,
+  is removed or changes health wakes the agent.
+- The watch resumes from the revision after the last change it saw when its stream breaks
+  (the member it read from was killed) or stays silent for `idle` seconds. When it cannot know
+  what it missed (at start, or once the store compacted that revision away) it wakes both
+  loops, whose rounds read everything again, and watches from the store's revision read first.
+- The loops' own slow rounds (loop.SAFETY_INTERVAL) stay as a safety net; the reconciler asks
+  for an earlier round when a service waits for a time (an update's delay, an autoscaling
+  window): `due_in`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from porterd.cluster import spec as specs
+from porterd.cluster.agent import TASK_LABEL
+from porterd.cluster.etcd import EtcdClient, EtcdError, WatchCompacted, WatchEvent, encode
+from porterd.cluster.loop import Periodic
+
+if TYPE_CHECKING:
+    from porterd.events import Event, EventBus
+
+log = logging.getLogger(__name__)
+
+IDLE = 10.0  # seconds a silent watch stream is kept before it is opened again
+RETRY = 1.0  # seconds between attempts while the store cannot be reached
+AUTOSCALE_ROUND = 1.0  # seconds between the rounds of a cluster with an autoscaled service
+RECONCILER_KEYS = frozenset({"services", "tasks", "nodes", "alive"})
+CONTAINER_ACTIONS = frozenset({"die", "destroy", "oom"})
+
+
+def concerns(event: WatchEvent, prefix: str, node_id: str) -> tuple[bool, bool]:
+    """Whether a change in the store wakes the reconciler, and whether it wakes the agent of
+    node `node_id`."""
+    if not event.kv.key.startswith(prefix):
+        return False, False
+    kind = event.kv.key[len(prefix) :].split("/", 1)[0]
+    if kind != "tasks":
+        return kind in RECONCILER_KEYS, False
+    return True, event.type == "DELETE" or _node_of(event.kv.value) == node_id
+
+
+def _node_of(value: bytes) -> str | None:
+    try:
+        task = json.loads(value)
+    except ValueError:
+        return None
+    return task.get("NodeID") if isinstance(task, dict) else None
+
+
+def wakes_agent(event: Event) -> bool:
+    """Whether a daemon event is a task container's that the agent must report."""
+    return (
+        event.type == "container"
+        and TASK_LABEL in event.attributes
+        and (event.action in CONTAINER_ACTIONS or event.action.startswith("health_status"))
+    )
+
+
+def due_in(services: list[dict[str, Any]], now: float) -> float | None:
+    """Seconds until a service waits for a time (its update's next batch, or the next look at
+    an autoscaled service's load), or None when none does."""
+    waits = []
+    for service in services:
+        next_batch = (service.get("UpdateStatus") or {}).get("NextBatchAt")
+        if next_batch:
+            waits.append(max(next_batch - now, 0.0))
+        if specs.autoscale_policy(service["Spec"]) is not None:
+            waits.append(AUTOSCALE_ROUND)
+    return min(waits) if waits else None
+
+
+class StoreWatch:
+    """A watch of every key under `prefix` on a thread of its own, that survives the loss of
+    the member it reads from and the compaction of the revision it was at."""
+
+    def __init__(
+        self,
+        etcd: EtcdClient,
+        prefix: str,
+        changed: Callable[[WatchEvent], None],
+        resync: Callable[[], None],
+        *,
+        idle: float = IDLE,
+        retry: float = RETRY,
+    ) -> None:
+        self.etcd = etcd
+        self.prefix = prefix
+        self.changed = changed
+        self.resync = resync
+        self.idle = idle
+        self.retry = retry
+        self.revision = 0  # the last revision seen; 0 until read
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="cluster-watch", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop following (the thread ends once its stream answers or goes idle)."""
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.follow()
+            except WatchCompacted as error:
+                log.info("cluster watch: %s; reading everything again", error)
+                self.revision = 0
+            except EtcdError as error:
+                log.warning("cluster watch: %s; trying again in %gs", error, self.retry)
+                self._stop.wait(self.retry)
+            except Exception:
+                log.exception("cluster watch failed; trying again in %gs", self.retry)
+                self._stop.wait(self.retry)
+
+    def follow(self) -> None:
+        """Read one watch stream until it ends, starting over with a full read if needed."""
+        if self.revision == 0:
+            self.revision = self.current_revision()
+            self.resync()
+        stream = self.etcd.watch(
+            self.prefix, prefix=True, start_revision=self.revision + 1, idle=self.idle
+        )
+        for event in stream:
+            if self._stop.is_set():
+                return
+            self.revision = max(self.revision, event.kv.mod_revision)
+            self.changed(event)
+
+    def current_revision(self) -> int:
+        answer = self.etcd.call("/v3/kv/range", {"key": encode(self.prefix), "count_only": True})
+        return int(answer["header"]["revision"])
+
+
+class Wakeups:
+    """Wakes a node's reconciler and agent loops on the changes each acts on."""
+
+    def __init__(
+        self,
+        etcd: EtcdClient,
+        prefix: str,
+        node_id: str,
+        reconciler: Periodic,
+        agent: Periodic | None = None,
+        events: EventBus | None = None,
+        *,
+        idle: float = IDLE,
+    ) -> None:
+        self.prefix = prefix
+        self.node_id = node_id
+        self.reconciler = reconciler
+        self.agent = agent
+        self.events = events
+        self.watch = StoreWatch(etcd, prefix, self._changed, self._resync, idle=idle)
+        self._stop = threading.Event()
+        self._listener: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self.watch.start()
+        if self.agent is not None and self.events is not None:
+            _, subscription = self.events.subscribe()
+            self._listener = threading.Thread(
+                target=self._listen, args=(subscription,), name="cluster-events", daemon=True
+            )
+            self._listener.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.watch.stop()
+        if self._listener is not None:
+            self._listener.join()
+            self._listener = None
+
+    def _changed(self, event: WatchEvent) -> None:
+        reconciler, agent = concerns(event, self.prefix, self.node_id)
+        if reconciler:
+            self.reconciler.wake()
+        if agent and self.agent is not None:
+            self.agent.wake()
+
+    def _resync(self) -> None:
+        self.reconciler.wake()
+        if self.agent is not None:
+            self.agent.wake()
+
+    def _listen(self, subscription: Any) -> None:
+        assert self.events is not None and self.agent is not None
+        try:
+            while not self._stop.is_set() and not subscription.closed:
+                event = subscription.next_event(0.5)
+                if event is not None and wakes_agent(event):
+                    self.agent.wake()
+        finally:
+            self.events.unsubscribe(subscription)
