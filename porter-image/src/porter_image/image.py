@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from porter_specs import media_types
@@ -142,5 +141,4 @@ def commit_image(
 
 def timestamp(epoch: int | None = None) -> str:
     """RFC 3339 in UTC with a `Z`, as the image-spec's `created` fields use."""
-    moment = datetime.fromtimestamp(time.time() if epoch is None else epoch, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if epoch is None else epoch))

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from porter_specs import media_types
-from porter_specs.validate import problems
 
 # media type of a blob -> the validator's document kind
 KIND_OF_MEDIA_TYPE = {
@@ -20,5 +19,8 @@ KIND_OF_MEDIA_TYPE = {
 
 
 def schema_problems(document: Any, kind: str) -> list[str]:
-    """What is wrong with `document` as a `kind` (empty when it is valid)."""
+    """What is wrong with `document` as a `kind` (empty when it is valid); the validator is
+    imported on the first check, so that loading images that need none stays cheap."""
+    from porter_specs.validate import problems
+
     return [str(problem) for problem in problems(document, kind)]

@@ -13,8 +13,7 @@ import contextlib
 import copy
 import functools
 import json
-import shutil
-import uuid
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,13 +66,20 @@ class Builder:
         self.platform = options.platform or Platform.host()
         self.cache = BuildCache(layout)
         self.root = Path(layout.path) / BUILD_FOLDER
-        self.workspace = self.root / "tmp" / uuid.uuid4().hex[:12]
         self.created = timestamp(options.source_date_epoch)
         # what changes every layer's bytes is part of every key: SOURCE_DATE_EPOCH (mtimes,
         # created times) and the layers' compression
         self.salt = json.dumps([options.source_date_epoch, options.compression])
         self.stages: dict[int, StageState] = {}
         self.consumed: set[str] = set(PROXY_ARGS)  # build args some ARG declared
+
+    @functools.cached_property
+    def workspace(self) -> Path:
+        """This build's scratch folder (step bundles, downloads), made when a step first needs
+        it, so that a fully cached build writes nothing there."""
+        folder = self.root / "tmp" / os.urandom(6).hex()
+        folder.mkdir(parents=True)
+        return folder
 
     @functools.cached_property
     def snapshots(self) -> SnapshotStore:
@@ -86,12 +92,14 @@ class Builder:
         """Build the target stage and tag it; the layout's writers' lock is held throughout,
         so a gc waits rather than removing the layers of steps not tagged yet."""
         dockerfile = parse_dockerfile(text, self.options.dockerfile)
-        self.workspace.mkdir(parents=True)
         try:
             with self.layout.writing():
                 return self._build(dockerfile)
         finally:
-            shutil.rmtree(self.workspace, ignore_errors=True)
+            if "workspace" in self.__dict__:
+                import shutil
+
+                shutil.rmtree(self.workspace, ignore_errors=True)
 
     def _build(self, dockerfile: ins.Dockerfile) -> Descriptor:
         global_scope = self._global_args(dockerfile)
@@ -273,7 +281,7 @@ class Builder:
     def _pull(self, image: str, where: str, platform: Platform) -> Image:
         from porter_image.copy import CopyOptions, copy_image
 
-        tag = f"porter-build-base-{uuid.uuid4().hex[:12]}"
+        tag = f"porter-build-base-{os.urandom(6).hex()}"
         options = CopyOptions(
             platform=platform, insecure_registries=self.options.insecure_registries
         )

@@ -20,7 +20,6 @@ from typing import BinaryIO
 from porter_image.build.errors import BuildError
 from porter_image.dockerfile.errors import IgnorePatternError
 from porter_image.dockerfile.ignore import IgnoreRules, compile_glob
-from porter_image.exec_user import scoped_path
 from porter_image.layer.tree_walk import KINDS
 
 _MAGIC = re.compile(r"[*?\[\\]")
@@ -84,6 +83,8 @@ class BuildContext:
             if not os.path.lexists(path) or (rel and self._left_out(rel, rel)):
                 continue
             if self.scoped:
+                from porter_image.exec_user import scoped_path
+
                 sources.append(Source(rel, scoped_path(self.root, rel)))
                 continue
             real = Path(os.path.realpath(path))

@@ -19,25 +19,18 @@ from typing import TYPE_CHECKING
 
 from porter_image.build.cache import step_key
 from porter_image.build.context import BuildContext, Source
-from porter_image.build.copier import (
-    CopyOptions,
-    copy_sources,
-    destination_is_folder,
-    extract_archive,
-    write_file,
-)
 from porter_image.build.errors import BuildError
-from porter_image.build.fetch import Download, fetch_urls
-from porter_image.build.state import StageState
 from porter_image.dockerfile import instructions as ins
 from porter_image.dockerfile.ignore import IgnoreRules, compile_patterns
 from porter_image.errors import RuntimeConfigError
-from porter_image.exec_user import resolve_user
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from porter_image.build.copier import CopyOptions
+    from porter_image.build.fetch import Download
     from porter_image.build.rootfs import StepRootfs
+    from porter_image.build.state import StageState
     from porter_image.build.steps import StageRunner
 
 _HEREDOC_SOURCE = re.compile(r"^<<-?(['\"]?)([A-Za-z0-9_.\-]+)\1$")
@@ -52,6 +45,8 @@ def owner_of(runner: StageRunner, chown: str, rootfs: Path) -> tuple[int, int]:
     user, _, group = chown.partition(":")
     if user.isdigit() and (not group or group.isdigit()):
         return int(user), int(group or user)
+    from porter_image.exec_user import resolve_user
+
     try:
         resolved = resolve_user(rootfs, chown if group else user)
     except RuntimeConfigError as exc:
@@ -151,7 +146,10 @@ def _plan(runner: StageRunner, copy: ins.Copy) -> _Plan:
         (plan.urls if is_url else plan.patterns).append(expanded)
     plan.from_name = runner.expand(copy.from_) if copy.from_ else ""
     plan.other = other_stage(runner, plan.from_name) if plan.from_name else None
-    plan.downloads = fetch_urls(runner, plan.urls, copy.checksum)
+    if plan.urls:
+        from porter_image.build.fetch import fetch_urls
+
+        plan.downloads = fetch_urls(runner, plan.urls, copy.checksum)
     return plan
 
 
@@ -177,6 +175,8 @@ def copy_step(runner: StageRunner, copy: ins.Copy) -> None:
     key = step_key(runner.state.key, created_by, _content_digest(runner, plan))
 
     def action(step: StepRootfs) -> None:
+        from porter_image.build.copier import CopyOptions, destination_is_folder, write_file
+
         options = CopyOptions(owner_of(runner, plan.chown, step.rootfs), plan.chmod)
         into = destination_is_folder(step.rootfs, plan.dest, plan.many)
         for name, data in plan.inline:
@@ -205,6 +205,7 @@ def _copy_local(
     into: bool,
 ) -> None:
     from porter_image.build.archive import is_archive
+    from porter_image.build.copier import copy_sources, extract_archive
 
     plain = []
     for source in sources:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +16,8 @@ def default_runtime() -> str:
     beside = Path(sys.executable).parent / "porter-runtime"
     if beside.is_file():
         return str(beside)
+    import shutil
+
     return shutil.which("porter-runtime") or "porter-runtime"
 
 

@@ -1,41 +1,25 @@
-"""RUN as a build step: the command runs through an OCI runtime's command line on an overlay
-of the parent's snapshots, and the overlay's upper folder becomes the layer.
+"""RUN as a build step: its argv, the ARGs it sees and its cache key; on a cache miss the
+command runs through the OCI runtime (`run_container`) on an overlay of the parent's
+snapshots, and the overlay's upper folder becomes the layer.
 
-The container gets the image's Env (with the build's ARGs), User and WorkingDir, the SHELL
-for the shell form, the host's network unless `--network none` (or `RUN --network=none`), and
-the step's `--mount`s: `type=cache` (a folder kept with the layout between builds, never in a
-layer), `type=bind` (the context, or an earlier stage with `from=`, read-only unless `rw`)
-and `type=tmpfs`. Paths the runtime had to create for its mounts are removed again before the
-upper folder is read, so they never reach the layer. Whatever happens, including Ctrl-C, the
-container is deleted (its cgroup with it) and the mounts are undone.
+The key is the parent's key, the command after substitution (with the ARGs it sees, as
+Docker's history shows them), the network, the `--mount`s and the content of the bind mounts
+(the context's files there, or the other stage's key). A cached step therefore never loads
+the container code (the runtime config, subprocess).
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 import os
-import subprocess
-import sys
-import uuid
-from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from porter_specs.models import ImageConfig
-
 from porter_image.build.cache import step_key
-from porter_image.build.errors import RunFailedError
 from porter_image.build.state import StageState
 from porter_image.dockerfile import instructions as ins
 from porter_image.dockerfile.lines import Heredoc, heredoc_markers
-from porter_image.errors import RuntimeConfigError
-from porter_image.exec_user import scoped_path
 
 if TYPE_CHECKING:
-    from porter_specs.runtime_config import Mount, RuntimeConfig
-
     from porter_image.build.rootfs import StepRootfs
     from porter_image.build.steps import StageRunner
 
@@ -104,14 +88,15 @@ def run_step(runner: StageRunner, run: ins.Run) -> None:
         created_by += "\n" + script.content  # the file's content is part of the step
 
     def action(step: StepRootfs) -> None:
-        with contextlib.ExitStack() as stack:
-            extra = [_mount(runner, stack, mount) for mount in run.mounts]
-            if argv[0].startswith(SCRIPTS + "/") and script is not None:
-                extra.append(_script_mount(runner, script))
-            created.extend(_run_container(runner, step, argv, arg_env, network, extra))
+        from porter_image.build.run_container import run_container
+
+        script_file = script if argv[0].startswith(SCRIPTS + "/") else None
+        created.extend(run_container(runner, step, run, argv, arg_env, network, script_file))
 
     def prune(step: StepRootfs) -> None:
-        _prune_copied_up(step, {os.path.dirname(path) for path in created})
+        from porter_image.build.run_container import prune_copied_up
+
+        prune_copied_up(step, {os.path.dirname(path) for path in created})
 
     runner.filesystem_step(key, created_by, action, after_unmount=prune)
 
@@ -127,190 +112,3 @@ def _bind_content(runner: StageRunner, mount: ins.Mount) -> str:
     source = runner.expand(mount.get("source") or mount.get("src") or "/")
     context = runner.builder.context
     return context.digest(context.resolve(source, runner.where))
-
-
-def _script_mount(runner: StageRunner, script: Heredoc) -> Mount:
-    """The heredoc as an executable file, bound read-only under /dev (never in a layer)."""
-    from porter_specs.runtime_config import Mount
-
-    path = runner.builder.workspace / f"script-{uuid.uuid4().hex[:12]}"
-    path.write_text(script.content)
-    path.chmod(0o755)
-    return Mount(f"{SCRIPTS}/{script.name}", "bind", str(path), ("rbind", "ro"))
-
-
-def _mount(runner: StageRunner, stack: contextlib.ExitStack, mount: ins.Mount) -> Mount:
-    from porter_specs.runtime_config import Mount
-
-    target = mount.get("target") or mount.get("dst") or mount.get("destination")
-    target = os.path.join(runner.state.runtime.get("WorkingDir") or "/", runner.expand(target))
-    readonly = mount.get("ro", mount.get("readonly", "")) in ("true", "1")
-    if mount.type == "tmpfs":
-        return Mount(target, "tmpfs", "tmpfs", ("nosuid", "nodev"))
-    if mount.type == "cache":
-        ident = runner.expand(mount.get("id") or target)
-        folder = runner.builder.root / "cache-mounts" / hashlib.sha256(ident.encode()).hexdigest()
-        folder.mkdir(parents=True, exist_ok=True)
-        mode = mount.get("mode")
-        if mode:
-            os.chmod(folder, int(mode, 8))
-        uid, gid = mount.get("uid"), mount.get("gid")
-        if uid or gid:
-            os.chown(folder, int(uid or 0), int(gid or 0))
-        return Mount(target, "bind", str(folder), ("rbind", "ro" if readonly else "rw"))
-    if mount.type != "bind":
-        raise runner.fail(f"--mount type={mount.type} is not supported by this builder")
-    from porter_image.build.copy_step import other_stage
-    from porter_image.build.rootfs import StepRootfs
-
-    source = runner.expand(mount.get("source") or mount.get("src") or "/")
-    from_name = runner.expand(mount.get("from"))
-    writable = mount.get("rw", mount.get("readwrite", "")) in ("true", "1")
-    workspace = runner.builder.workspace
-    if from_name:
-        # an overlay of the stage: what the step writes there is discarded with it
-        lowerdirs = runner.lowerdirs(other_stage(runner, from_name))
-        host = scoped_path(stack.enter_context(StepRootfs(workspace, lowerdirs)).rootfs, source)
-    else:
-        (found,) = runner.builder.context.resolve(source, runner.where)[:1]
-        host = found.path
-        if writable and found.is_dir:  # never write into the user's context
-            host = stack.enter_context(StepRootfs(workspace, [found.path])).rootfs
-        elif writable:
-            raise runner.fail(f"--mount {source}: a writable bind of a file is not supported")
-    return Mount(target, "bind", str(host), ("rbind", "rw" if writable else "ro"))
-
-
-def _process_config(
-    runner: StageRunner, step: StepRootfs, argv: list[str], arg_env: list[str]
-) -> RuntimeConfig:
-    from porter_image.convert import merged_env, runtime_config
-    from porter_image.runtime_defaults import docker_capabilities
-
-    image = ImageConfig.from_json(runner.state.config)
-    image = replace(image, config=replace(image.config, volumes=()))
-    try:
-        config = runtime_config(image, step.rootfs)
-    except RuntimeConfigError as exc:
-        raise runner.fail(str(exc)) from exc
-    assert config.process is not None
-    env = merged_env(config.process.env, tuple(arg_env))
-    process = replace(
-        config.process,
-        args=tuple(argv),
-        env=env,
-        terminal=False,
-        capabilities=docker_capabilities(),
-        no_new_privileges=False,
-    )
-    return replace(config, process=process, root=replace(config.root, path=str(step.rootfs)))
-
-
-def _run_container(
-    runner: StageRunner,
-    step: StepRootfs,
-    argv: list[str],
-    arg_env: list[str],
-    network: str,
-    extra: list[Mount],
-) -> list[str]:
-    """Run the step's container; the paths made for its mounts, removed again, are returned."""
-    from porter_specs.runtime_config import Mount
-
-    config = _process_config(runner, step, argv, arg_env)
-    assert config.linux is not None and config.process is not None
-    mounts = list(config.mounts)
-    if network == "host":
-        namespaces = tuple(ns for ns in config.linux.namespaces if ns.type != "network")
-        config = replace(config, linux=replace(config.linux, namespaces=namespaces))
-        for name in ("/etc/resolv.conf", "/etc/hosts"):
-            if os.path.isfile(name):
-                mounts.append(Mount(name, "bind", name, ("rbind", "ro")))
-    elif network != "none":
-        raise runner.fail(f"network mode {network!r} is not supported (use host or none)")
-    mounts += extra
-    config = replace(config, mounts=tuple(mounts))
-    created = _missing_paths(step.rootfs, [config.process.cwd, *(m.destination for m in mounts)])
-    scoped_path(step.rootfs, config.process.cwd).mkdir(parents=True, exist_ok=True)
-    from porter_image.convert import write_runtime_config
-
-    bundle = step.folder
-    write_runtime_config(bundle, config)
-    runtime = runner.builder.options.runtime
-    output = runner.builder.options.output
-    output = sys.stderr.fileno() if output is None else output
-    state_root = runner.builder.workspace / "runtime"
-    ident = f"porter-build-{uuid.uuid4().hex[:12]}"
-    base = [runtime, "--root", str(state_root)]
-    try:
-        status = subprocess.run(
-            [*base, "run", "--bundle", str(bundle), ident],
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=output,
-            check=False,
-        ).returncode
-    except OSError as exc:
-        raise runner.fail(f"cannot start the runtime {runtime}: {exc.strerror}") from exc
-    finally:
-        subprocess.run(
-            [*base, "delete", "--force", ident],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            check=False,
-        )
-    _remove_created(step.rootfs, created, keep=config.process.cwd)
-    if status != 0:
-        raise RunFailedError(runner.where, " ".join(argv), status)
-    return created
-
-
-def _missing_paths(rootfs: Path, paths: list[str]) -> list[str]:
-    """The paths (and their parents) that do not exist in the rootfs yet, deepest first."""
-    missing: set[str] = set()
-    for path in paths:
-        current = os.path.normpath(path)
-        while current not in ("/", "") and not os.path.lexists(scoped_path(rootfs, current)):
-            missing.add(current)
-            current = os.path.dirname(current)
-    return sorted(missing, key=lambda p: -p.count("/"))
-
-
-def _remove_created(rootfs: Path, created: list[str], keep: str) -> None:
-    keep_chain = set()
-    current = os.path.normpath(keep)
-    while current not in ("/", ""):
-        keep_chain.add(current)
-        current = os.path.dirname(current)
-    for path in created:
-        if path in keep_chain:
-            continue
-        host = scoped_path(rootfs, path)
-        with contextlib.suppress(OSError):
-            if host.is_dir() and not host.is_symlink():
-                host.rmdir()  # only when the command left it empty
-            elif host.is_file() and host.stat().st_size == 0:
-                host.unlink()
-
-
-def _prune_copied_up(step: StepRootfs, folders: set[str]) -> None:
-    """Drop folders that overlay copied up only because a mount point was made in them: empty
-    in the upper folder, not opaque, and with the owner and mode they have below."""
-    for folder in sorted(folders, key=lambda p: -p.count("/")):
-        upper = step.upper / folder.lstrip("/")
-        if folder in ("/", "") or not upper.is_dir() or upper.is_symlink() or any(upper.iterdir()):
-            continue
-        lower = next(
-            (d / folder.lstrip("/") for d in step.lowerdirs if (d / folder.lstrip("/")).exists()),
-            None,
-        )
-        if lower is None:
-            continue
-        up, low = upper.lstat(), lower.lstat()
-        opaque = "trusted.overlay.opaque" in os.listxattr(upper, follow_symlinks=False)
-        if not opaque and (up.st_mode, up.st_uid, up.st_gid) == (
-            low.st_mode,
-            low.st_uid,
-            low.st_gid,
-        ):
-            upper.rmdir()

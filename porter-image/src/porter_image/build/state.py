@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from porter_specs.models import Descriptor, Platform
 
 from porter_image.build.cache import CachedState
 from porter_image.configure import merge_env
-from porter_image.layer.options import LayerResult
+
+if TYPE_CHECKING:
+    from porter_image.layer.options import LayerResult
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 DEFAULT_SHELL = ("/bin/sh", "-c")

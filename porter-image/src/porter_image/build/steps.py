@@ -25,14 +25,13 @@ from porter_image.build.state import StageState
 from porter_image.dockerfile import instructions as ins
 from porter_image.dockerfile.lines import Heredoc
 from porter_image.dockerfile.words import expand_text, expand_word
-from porter_image.image import Image
-from porter_image.layer.options import LayerResult, TarOptions
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from porter_image.build.builder import Builder
     from porter_image.build.rootfs import StepRootfs
+    from porter_image.layer.options import LayerResult
 
 _NO_CONFIG = Descriptor(media_types.IMAGE_CONFIG, Digest("sha256", "0" * 64), 0)
 
@@ -76,6 +75,7 @@ class StageRunner:
 
     def lowerdirs(self, state: StageState) -> tuple[Path, ...]:
         """The overlay lowerdirs of a state's layers, unpacking the snapshots not made yet."""
+        from porter_image.image import Image
         from porter_image.snapshots import chain_ids
 
         config = ImageConfig.from_json(state.config)
@@ -116,6 +116,7 @@ class StageRunner:
 
     def _write_layer(self, upper: Path) -> LayerResult:
         from porter_image.build.upper_layer import write_upper_layer
+        from porter_image.layer.options import TarOptions
 
         layout = self.builder.layout
         tar = TarOptions(mtime=self.builder.options.source_date_epoch)

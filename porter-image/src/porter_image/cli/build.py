@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -178,8 +178,11 @@ def command(
     if len(layouts) > 1:
         raise ImageRefError(str(tags[1]), "every -t must name the same layout")
     layout = Layout.open_or_create(tags[0].layout)
-    with tempfile.TemporaryDirectory(prefix="porter-build-") as temp:
+    with contextlib.ExitStack() as cleanup:
         if context == "-":
+            import tempfile
+
+            temp = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="porter-build-"))
             build_context = BuildContext.from_tar(sys.stdin.buffer, Path(temp) / "context")
             root = build_context.root
         else:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,6 +34,8 @@ def atomic_writer(
     """A file to stream into that replaces `path` when the block ends cleanly (readers see
     the old or the new content, never a mix); on an error the temp file is removed. The
     file has `mode` before it appears, so a private file is never readable by others."""
+    import tempfile  # here, not at the top: a command that only reads a layout never needs it
+
     fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=temp_dir or path.parent)
     try:
         with os.fdopen(fd, "wb") as out:
@@ -66,6 +67,8 @@ class TempBlob:
     """
 
     def __init__(self, temp_dir: Path, algorithm: str = CANONICAL_ALGORITHM) -> None:
+        import tempfile
+
         fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=temp_dir)
         self.path = Path(name)
         self._file: BinaryIO = os.fdopen(fd, "wb")

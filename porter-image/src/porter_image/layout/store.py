@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -119,6 +118,8 @@ class Layout:
                 yield layout
         except BaseException:
             if created:
+                import shutil
+
                 shutil.rmtree(layout.path, ignore_errors=True)
             raise
 
@@ -278,13 +279,16 @@ class Layout:
         raise TagNotFoundError(self.path, tag)
 
     def set_tag(self, tag: str, descriptor: Descriptor) -> None:
-        """Point `tag` at `descriptor` (replacing what it named before), atomically."""
+        """Point `tag` at `descriptor` (replacing what it named before), atomically; when the
+        tag already names exactly that entry, index.json is left as it is."""
         check_tag(tag)
         if not self.has_blob(descriptor.digest):
             raise BlobNotFoundError(self.path, descriptor.digest)
         entry = descriptor.with_annotations(**{REF_NAME: tag}).to_json()
         with self.writing(), self._index_lock():
             index = self.read_index()
+            if [m for m in index["manifests"] if _ref_name(m) == tag] == [entry]:
+                return
             kept = [m for m in index["manifests"] if _ref_name(m) != tag]
             index["manifests"] = [*kept, entry]
             self._write_index(index)
