@@ -37,6 +37,7 @@ from porter_image.image import Image, commit_image, load_image, timestamp
 from porter_image.layout import Layout, check_tag
 
 if TYPE_CHECKING:
+    from porter_image.build.file_digests import FileDigests
     from porter_image.snapshots import SnapshotStore
 
 PROXY_ARGS = frozenset(
@@ -82,6 +83,13 @@ class Builder:
         return folder
 
     @functools.cached_property
+    def file_digests(self) -> FileDigests:
+        """The digests of context files, kept between builds (see build.file_digests)."""
+        from porter_image.build.file_digests import FileDigests
+
+        return FileDigests(self.root / "file-digests.json")
+
+    @functools.cached_property
     def snapshots(self) -> SnapshotStore:
         """The layer snapshots of builds into this layout (made on the first uncached step)."""
         from porter_image.snapshots import SnapshotStore
@@ -94,7 +102,10 @@ class Builder:
         dockerfile = parse_dockerfile(text, self.options.dockerfile)
         try:
             with self.layout.writing():
-                return self._build(dockerfile)
+                descriptor = self._build(dockerfile)
+            if "file_digests" in self.__dict__:
+                self.file_digests.save()
+            return descriptor
         finally:
             if "workspace" in self.__dict__:
                 import shutil

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from porter_image.build.errors import BuildError
+from porter_image.build.file_digests import FileDigests, hash_file
 from porter_image.dockerfile.errors import IgnorePatternError
 from porter_image.dockerfile.ignore import IgnoreRules, compile_glob
 from porter_image.layer.tree_walk import KINDS
@@ -142,9 +143,10 @@ class BuildContext:
                 if not ignored:
                     yield rel, path, st
 
-    def digest(self, sources: list[Source]) -> str:
+    def digest(self, sources: list[Source], files: FileDigests | None = None) -> str:
         """A content digest of the sources: paths, types, modes, owners, bytes, link targets;
-        not mtimes (Docker's cache rule)."""
+        not mtimes (Docker's cache rule). With `files`, a file's bytes are hashed again only
+        when its inode changed since they were last hashed."""
         h = hashlib.sha256()
         for source in sources:
             for rel, path, st in self.walk(source):
@@ -152,8 +154,7 @@ class BuildContext:
                 mode = format(stat.S_IMODE(st.st_mode), "04o")
                 h.update(f"{source.rel}\0{rel}\0{kind}\0{mode}\0{st.st_uid}:{st.st_gid}\0".encode())
                 if stat.S_ISREG(st.st_mode):
-                    with open(path, "rb", buffering=0) as src:
-                        h.update(hashlib.file_digest(src, "sha256").digest())
+                    h.update(files.digest(path, st) if files else hash_file(path))
                 elif stat.S_ISLNK(st.st_mode):
                     h.update(os.fsencode(os.readlink(path)))
                 h.update(b"\n")

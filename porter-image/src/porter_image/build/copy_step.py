@@ -158,7 +158,7 @@ def _content_digest(runner: StageRunner, plan: _Plan) -> str:
     if plan.other is None:
         context = plan.context(runner.builder.context)
         sources = [s for p in plan.patterns for s in context.resolve(p, runner.where)]
-        content = context.digest(sources)
+        content = context.digest(sources, runner.builder.file_digests)
     else:
         content = plan.other.key + "\0" + "\0".join(plan.patterns)
     digest = hashlib.sha256(content.encode())

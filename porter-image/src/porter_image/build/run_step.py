@@ -111,4 +111,4 @@ def _bind_content(runner: StageRunner, mount: ins.Mount) -> str:
         return other_stage(runner, from_name).key
     source = runner.expand(mount.get("source") or mount.get("src") or "/")
     context = runner.builder.context
-    return context.digest(context.resolve(source, runner.where))
+    return context.digest(context.resolve(source, runner.where), runner.builder.file_digests)

@@ -1,0 +1,112 @@
+"""Digests of context files remembered by their inode's stat: a file is read again exactly
+when it may have changed."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from pathlib import Path
+
+import pytest
+from porter_image.build import file_digests
+from porter_image.build.context import BuildContext
+from porter_image.build.file_digests import MIN_SIZE, FileDigests
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The files whose bytes were read (hashed), in order."""
+    seen: list[Path] = []
+    real = file_digests.hash_file
+
+    def spy(path: Path) -> bytes:
+        seen.append(path)
+        return real(path)
+
+    monkeypatch.setattr(file_digests, "hash_file", spy)
+    return seen
+
+
+def big_file(path: Path, fill: bytes = b"a") -> Path:
+    path.write_bytes(fill * MIN_SIZE)
+    return path
+
+
+def digest_twice(memo: Path, path: Path, settled_ns: int = 0) -> tuple[bytes, bytes]:
+    """The digest from a first memo (then saved) and from a second one, as two builds see it."""
+    first = FileDigests(memo, settled_ns)
+    one = first.digest(path, os.lstat(path))
+    first.save()
+    two = FileDigests(memo, settled_ns).digest(path, os.lstat(path))
+    return one, two
+
+
+def test_an_unchanged_file_is_read_once_across_builds(tmp_path: Path, reads: list[Path]) -> None:
+    path = big_file(tmp_path / "f")
+    one, two = digest_twice(tmp_path / "memo.json", path)
+    assert one == two == hashlib.sha256(path.read_bytes()).digest()
+    assert reads == [path]
+
+
+def test_a_rewritten_file_with_its_mtime_put_back_is_read_again(
+    tmp_path: Path, reads: list[Path]
+) -> None:
+    path = big_file(tmp_path / "f")
+    memo = FileDigests(tmp_path / "memo.json", 0)
+    memo.digest(path, os.lstat(path))
+    memo.save()
+    before = os.lstat(path)
+    time.sleep(0.05)  # past the tick of the kernel's coarse clock, which stamps ctime
+    big_file(path, b"b")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = FileDigests(tmp_path / "memo.json", 0).digest(path, os.lstat(path))
+    assert after == hashlib.sha256(b"b" * MIN_SIZE).digest()
+    assert len(reads) == 2
+
+
+def test_a_file_changed_within_the_settling_time_is_not_remembered(
+    tmp_path: Path, reads: list[Path]
+) -> None:
+    path = big_file(tmp_path / "f")
+    digest_twice(tmp_path / "memo.json", path, settled_ns=3600 * 10**9)
+    assert reads == [path, path]
+
+
+def test_small_files_are_always_read(tmp_path: Path, reads: list[Path]) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"a" * (MIN_SIZE - 1))
+    digest_twice(tmp_path / "memo.json", path)
+    assert reads == [path, path]
+
+
+def test_a_memo_that_is_not_json_is_ignored(tmp_path: Path, reads: list[Path]) -> None:
+    path = big_file(tmp_path / "f")
+    (tmp_path / "memo.json").write_text("{not json")
+    digest = FileDigests(tmp_path / "memo.json", 0).digest(path, os.lstat(path))
+    assert digest == hashlib.sha256(path.read_bytes()).digest()
+
+
+def test_entries_of_removed_files_are_dropped_when_the_memo_is_rewritten(tmp_path: Path) -> None:
+    gone, kept = big_file(tmp_path / "gone"), big_file(tmp_path / "kept")
+    memo = FileDigests(tmp_path / "memo.json", 0)
+    memo.digest(gone, os.lstat(gone))
+    memo.save()
+    gone.unlink()
+    memo = FileDigests(tmp_path / "memo.json", 0)
+    memo.digest(kept, os.lstat(kept))
+    memo.save()
+    assert set(FileDigests(tmp_path / "memo.json").known) == {str(kept)}
+
+
+def test_a_context_digest_is_the_same_with_and_without_the_memo(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    big_file(tmp_path / "src" / "big")
+    (tmp_path / "src" / "small").write_text("small")
+    context = BuildContext(tmp_path)
+    sources = context.resolve("src", "test")
+    memo = FileDigests(tmp_path / "memo.json", 0)
+    with_memo = context.digest(sources, memo)
+    memo.save()
+    assert context.digest(sources, FileDigests(tmp_path / "memo.json", 0)) == with_memo
+    assert context.digest(sources) == with_memo
