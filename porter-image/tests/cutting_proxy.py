@@ -1,7 +1,10 @@
-"""A TCP proxy on loopback that drops the first connection sending a PATCH, part-way through.
+"""TCP proxies on loopback that drop a connection part-way through a transfer.
 
-For the upload-resume tests: the client must ask the registry where the upload stands and
-send the rest, instead of failing or starting again from nothing.
+`CuttingProxy` drops the first connection sending a PATCH, for the upload-resume tests: the
+client must ask the registry where the upload stands and send the rest, instead of failing
+or starting again from nothing. `BlobCuttingProxy` drops the first answer to a blob GET
+part-way through its body, for the download-resume tests: the client must ask for the rest
+(Range) instead of failing or fetching the whole blob again.
 """
 
 from __future__ import annotations
@@ -31,8 +34,11 @@ class CuttingProxy:
             except OSError:
                 return
             upstream = socket.create_connection(self.upstream)
-            threading.Thread(target=self._pump_up, args=(client, upstream), daemon=True).start()
-            threading.Thread(target=self._pump, args=(upstream, client), daemon=True).start()
+            self._relay(client, upstream)
+
+    def _relay(self, client: socket.socket, upstream: socket.socket) -> None:
+        threading.Thread(target=self._pump_up, args=(client, upstream), daemon=True).start()
+        threading.Thread(target=self._pump, args=(upstream, client), daemon=True).start()
 
     def _pump_up(self, source: socket.socket, target: socket.socket) -> None:
         """Client to registry: count PATCH requests; cut the first one after `cut_after`."""
@@ -70,6 +76,58 @@ class CuttingProxy:
         self.listener.close()
 
 
+class BlobCuttingProxy(CuttingProxy):
+    """Drops the first answer to a `GET .../blobs/...` after `cut_after` bytes of it; counts
+    the blob GETs, and those asking for a Range."""
+
+    def __init__(self, upstream: tuple[str, int], cut_after: int) -> None:
+        super().__init__(upstream, cut_after)
+        self.blob_gets = 0
+        self.range_gets = 0
+
+    def _relay(self, client: socket.socket, upstream: socket.socket) -> None:
+        cutting = threading.Event()  # this connection's next answer is the one to cut
+        up = threading.Thread(target=self._watch, args=(client, upstream, cutting), daemon=True)
+        down = threading.Thread(target=self._cut, args=(upstream, client, cutting), daemon=True)
+        up.start()
+        down.start()
+
+    def _watch(
+        self, source: socket.socket, target: socket.socket, cutting: threading.Event
+    ) -> None:
+        """Client to registry: the first blob GET marks its connection's answer for cutting.
+        (A client sends its next request only once it has read the answer before.)"""
+        try:
+            while data := source.recv(CHUNK):
+                if data.startswith(b"GET ") and b"/blobs/" in data.split(b"\r\n", 1)[0]:
+                    with self._lock:
+                        self.blob_gets += 1
+                        self.range_gets += b"\r\nrange: " in data.lower()
+                        if self.cuts == 0:
+                            self.cuts += 1
+                            cutting.set()
+                target.sendall(data)
+        except OSError:
+            pass
+        for end in (source, target):
+            _close(end)
+
+    def _cut(self, source: socket.socket, target: socket.socket, cutting: threading.Event) -> None:
+        sent = 0
+        try:
+            while data := source.recv(CHUNK):
+                if cutting.is_set():
+                    sent += len(data)
+                    if sent > self.cut_after:  # headers and `cut_after` bytes, give or take
+                        target.sendall(data[: len(data) - (sent - self.cut_after)])
+                        break
+                target.sendall(data)
+        except OSError:
+            pass
+        for end in (source, target):
+            _close(end)
+
+
 def _close(end: socket.socket) -> None:
     with suppress(OSError):
         end.shutdown(socket.SHUT_RDWR)
@@ -77,8 +135,10 @@ def _close(end: socket.socket) -> None:
 
 
 @contextmanager
-def cutting_proxy(upstream: tuple[str, int], cut_after: int) -> Iterator[CuttingProxy]:
-    proxy = CuttingProxy(upstream, cut_after)
+def cutting_proxy(
+    upstream: tuple[str, int], cut_after: int, kind: type[CuttingProxy] = CuttingProxy
+) -> Iterator[CuttingProxy]:
+    proxy = kind(upstream, cut_after)
     thread = threading.Thread(target=proxy.serve, daemon=True)
     thread.start()
     try:

@@ -30,6 +30,7 @@ from porter_image.distribution.manifests import (
 from porter_image.distribution.uploads import BlobUpload
 
 MAX_TAG_PAGES = 10000
+CHUNK = 1 << 20
 
 
 class Repository:
@@ -150,9 +151,8 @@ class Repository:
     def open_blob(self, descriptor: Descriptor) -> BlobStream:
         """A stream of the blob's bytes (the caller verifies them against the descriptor)."""
         where = self.where(f" blob {descriptor.digest}")
-        response = self.client.request(
-            "GET", f"/v2/{self.name}/blobs/{descriptor.digest}", self.pull, stream=True
-        )
+        path = f"/v2/{self.name}/blobs/{descriptor.digest}"
+        response = self.client.request("GET", path, self.pull, stream=True)
         if response.status_code != 200:
             with response:
                 raise self.client.error(response, where)
@@ -162,7 +162,12 @@ class Repository:
             raise RegistryError(
                 where, f"Content-Length {length} differs from the size {descriptor.size}"
             )
-        return BlobStream(response, where)
+
+        def rest_from(offset: int) -> requests.Response:
+            headers = {"Range": f"bytes={offset}-"}
+            return self.client.request("GET", path, self.pull, headers=headers, stream=True)
+
+        return BlobStream(response, where, rest_from, self.client.options.retries)
 
     def read_blob(self, descriptor: Descriptor) -> bytes:
         """A small blob (a config) read whole; the caller verifies it."""
@@ -250,19 +255,58 @@ class Repository:
 
 
 class BlobStream:
-    """A blob's response body as a file: read errors become one RegistryError line."""
+    """A blob's response body as a file: read errors become one RegistryError line.
 
-    def __init__(self, response: requests.Response, where: str) -> None:
+    Where the registry serves ranges (`Accept-Ranges: bytes` on the first answer) and a
+    `rest_from` is given, a stream cut short is asked for again from the first byte not yet
+    read (`Range: bytes=N-`, which must be answered by 206 from that byte), up to `resumes`
+    times, instead of the whole blob being fetched again."""
+
+    def __init__(
+        self,
+        response: requests.Response,
+        where: str,
+        rest_from: Callable[[int], requests.Response] | None = None,
+        resumes: int = 0,
+    ) -> None:
         self._response = response
         self._where = where
+        ranges = response.headers.get("Accept-Ranges", "").strip().lower() == "bytes"
+        self._rest_from = rest_from if ranges else None
+        self._resumes = resumes
+        self._read = 0  # bytes handed to the reader so far
+        self.resumed = 0
 
     def read(self, n: int = -1) -> bytes:
-        try:
-            data: bytes = self._response.raw.read(None if n < 0 else n, decode_content=False)
+        if n < 0:  # in chunks: what one read of the rest held is lost if it is cut
+            return b"".join(iter(lambda: self.read(CHUNK), b""))
+        while True:
+            try:
+                data: bytes = self._response.raw.read(n, decode_content=False)
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                if self._resume():
+                    continue
+                reason = f"stream cut short ({type(exc).__name__})"
+                raise RegistryUnavailableError(self._where, reason) from exc
+            self._read += len(data)
             return data
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            reason = f"stream cut short ({type(exc).__name__})"
-            raise RegistryUnavailableError(self._where, reason) from exc
+
+    def _resume(self) -> bool:
+        """Whether the rest of the blob is being read now, from where the cut left it."""
+        if self._rest_from is None or self.resumed >= self._resumes:
+            return False
+        self.resumed += 1
+        self._response.close()
+        try:
+            response = self._rest_from(self._read)
+        except RegistryError:
+            return False
+        content_range = response.headers.get("Content-Range", "")
+        if response.status_code != 206 or not content_range.startswith(f"bytes {self._read}-"):
+            response.close()
+            return False
+        self._response = response
+        return True
 
     def readable(self) -> bool:
         return True
