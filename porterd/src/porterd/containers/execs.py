@@ -72,10 +72,15 @@ class ExecSession:
             code = int(self.exit_file.read_text().strip())
         except (OSError, ValueError):
             return False
+        self.end(code)
+        return True
+
+    def end(self, code: int) -> None:
+        """Record the session's exit code (and, the first time, when it ended: a session is
+        forgotten FORGET_AFTER seconds later)."""
         if self.exit_code is None:
             self.ended_at = time.monotonic()
         self.running, self.exit_code = False, code
-        return True
 
     def inspect(self) -> dict[str, Any]:
         config = self.config
@@ -196,7 +201,7 @@ class ExecSessions:
                     else StartFailure(error, CANNOT_INVOKE_EXIT)
                 )
                 if not hijacked:
-                    session.running, session.exit_code = False, failure.exit_code
+                    session.end(failure.exit_code)
                     raise failure.error from error
                 _fail_in_stream(session, hijacked[0], streams, failure.error, failure.exit_code)
                 return
@@ -319,8 +324,7 @@ def _fail_in_stream(
     with contextlib.suppress(OSError):
         client.sendall(entry_chunk("stderr", message.encode(), streams))
     client.close()
-    session.running = False
-    session.exit_code = exit_code
+    session.end(exit_code)
 
 
 def _exec_ended(session: ExecSession) -> Callable[[], bool]:

@@ -125,6 +125,25 @@ def test_exec_runs_in_the_container_with_its_exit_code(target: Target, sleeper: 
     assert piped.stdout == "through stdin\n"
 
 
+@pytest.mark.parametrize("tty", [(), ("-t",)], ids=["plain", "tty"])
+def test_exec_of_a_missing_command_exits_127(target: Target, sleeper: str, tty: tuple) -> None:
+    if target.kind == "dockerd":
+        pytest.skip(
+            "Debian's dockerd 20.10 records 126 for every exec the runtime refuses; moby's"
+            " translateContainerdStartErr, which porterd follows, sets 127 for a missing command"
+        )
+    result = target.porter("exec", *tty, sleeper, "no-such-command")
+    assert result.returncode == 127, result.stderr
+
+
+@pytest.mark.parametrize("path", ["/etc/passwd", "/etc"], ids=["not-executable", "directory"])
+def test_exec_of_a_file_that_cannot_be_run_exits_126(
+    target: Target, sleeper: str, path: str
+) -> None:
+    result = target.porter("exec", sleeper, path)
+    assert result.returncode == 126, result.stderr
+
+
 def test_rename_top_and_inspect(target: Target, sleeper: str) -> None:
     top = target.porter("top", sleeper).stdout
     assert "sleep 300" in top
