@@ -138,6 +138,7 @@ def normalized(spec: Any) -> dict[str, Any]:
             value = _object(resources.get(kind), kind).get(key)
             if value is not None:
                 _whole(value, f"Resources.{kind}.{key}")
+    _normalize_networks(spec, template)
     _normalize_mode(spec)
     _normalize_ports(spec)
     for key in ("UpdateConfig", "RollbackConfig"):
@@ -147,6 +148,28 @@ def normalized(spec: Any) -> dict[str, Any]:
     if AUTOSCALE_LABEL in labels:
         AutoscalePolicy.parse(str(labels[AUTOSCALE_LABEL]))
     return spec
+
+
+def _normalize_networks(spec: dict[str, Any], template: dict[str, Any]) -> None:
+    """TaskTemplate.Networks: [{Target: NAME or ID, Aliases: [...]}] (the spec's top-level
+    Networks, which older clients send, moves there)."""
+    networks = template.get("Networks") or spec.pop("Networks", None) or []
+    if not isinstance(networks, list):
+        raise InvalidParameter("invalid service spec: TaskTemplate.Networks must be a list")
+    targets = set()
+    for network in networks:
+        network = _object(network, "a network attachment")
+        target = network.get("Target")
+        aliases = network.get("Aliases") or []
+        if not isinstance(target, str) or not target:
+            raise InvalidParameter("invalid service spec: a network attachment needs a Target")
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            raise InvalidParameter("invalid service spec: a network's Aliases are strings")
+        if target in targets:
+            raise InvalidParameter(f"invalid service spec: network {target} is attached twice")
+        targets.add(target)
+    if networks:
+        template["Networks"] = networks
 
 
 def _normalize_mode(spec: dict[str, Any]) -> None:

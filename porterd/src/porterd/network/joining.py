@@ -190,6 +190,7 @@ class NetworkJoining(ContainerNaming):
             endpoint.mac,
             endpoint.addresses(),
             gateways,
+            network.mtu,
         )
         if not network.default:
             self.dns.serve(endpoint.container_id, netns)

@@ -13,6 +13,7 @@ import sqlite3
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from porterd.errors import InvalidParameter
 from porterd.network.ipam import Range, parse_address, parse_subnet
 from porterd.network.ports import PortBinding
 from porterd.state import Database
@@ -41,6 +42,7 @@ class NetworkRecord:
     labels: dict[str, str] = field(default_factory=dict)
     options: dict[str, str] = field(default_factory=dict)
     default: bool = False  # the `bridge` network: no DNS by name, as dockerd's
+    driver: str = "bridge"  # or "overlay": a network of the cluster (porterd.cluster.overlay)
 
     @property
     def ranges(self) -> list[Range]:
@@ -53,6 +55,23 @@ class NetworkRecord:
     @property
     def enable_ipv6(self) -> bool:
         return bool(self.ipv6)
+
+    @property
+    def mtu(self) -> int:
+        """The MTU of its bridge and veths (an overlay's is lowered for the VXLAN header)."""
+        mtu = self.options.get("com.docker.network.driver.mtu", "")
+        return int(mtu) if mtu.isdigit() else 1500
+
+
+def find_network(networks: list[NetworkRecord], ref: str) -> NetworkRecord | None:
+    """The network of `networks` with id, name or unambiguous id prefix `ref`."""
+    for network in networks:
+        if ref in (network.id, network.name):
+            return network
+    matches = [n for n in networks if ref and n.id.startswith(ref)]
+    if len(matches) > 1:
+        raise InvalidParameter(f"network {ref} is ambiguous ({len(matches)} matches found)")
+    return matches[0] if matches else None
 
 
 @dataclass

@@ -43,8 +43,8 @@ def network_json(network: NetworkRecord, endpoints: list[Endpoint] | None = None
         "Name": network.name,
         "Id": network.id,
         "Created": network.created,
-        "Scope": "local",
-        "Driver": "bridge",
+        "Scope": "swarm" if network.driver == "overlay" else "local",
+        "Driver": network.driver,
         "EnableIPv6": network.enable_ipv6,
         "IPAM": {
             "Driver": "default",

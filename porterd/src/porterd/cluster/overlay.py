@@ -1,0 +1,107 @@
+"""A node's side of the cluster's overlay networks: the backend the network service's overlay
+driver calls (porterd.network.overlay_networks), over the records and leases in etcd
+(porterd.cluster.overlay_store), and a round every few seconds that keeps each VXLAN device's
+peers to the ready nodes and removes what no container of the node owns.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from porterd.cluster.loop import Periodic
+from porterd.cluster.overlay_store import OverlayStore
+from porterd.cluster.store import ClusterStore
+from porterd.network.ipam import Address
+from porterd.network.records import Endpoint, NetworkRecord
+
+log = logging.getLogger(__name__)
+SYNC_INTERVAL = 2.0
+
+
+def matches(holder: dict[str, Any], name: str) -> bool:
+    """Whether a lease's holder answers `name`: its container name or an alias (a task's
+    service name), or tasks.ALIAS."""
+    names = {str(holder.get("Name", "")).lower()}
+    aliases = {str(alias).lower() for alias in holder.get("Aliases") or []}
+    names |= aliases | {f"tasks.{alias}" for alias in aliases}
+    return name.rstrip(".").lower() in names - {""}
+
+
+class ClusterOverlays:
+    def __init__(
+        self,
+        store: ClusterStore,
+        node_id: str,
+        advertise_addr: str,
+        *,
+        interval: float = SYNC_INTERVAL,
+    ) -> None:
+        self.cluster = store
+        self.records = OverlayStore(store.etcd, store.prefix)
+        self.node_id = node_id
+        self.advertise_addr = advertise_addr
+        self.service: Any = None
+        self._loop = Periodic("cluster-overlay", self.sync_once, interval)
+
+    def attach(self, service: Any) -> None:
+        """Serve `service` (a NetworkService) as its overlay backend, and start the rounds."""
+        self.service = service
+        service.overlay = self
+        self._loop.start()
+
+    def stop(self) -> None:
+        self._loop.stop()
+
+    # -- what the network service asks ----------------------------------------------------
+
+    def networks(self) -> list[NetworkRecord]:
+        return self.records.networks()
+
+    def find(self, ref: str) -> NetworkRecord | None:
+        return self.records.find(ref)
+
+    def create(self, name: str, **settings: Any) -> NetworkRecord:
+        return self.records.create(name, **settings)
+
+    def remove(self, network: NetworkRecord) -> None:
+        self.records.remove(network, self.cluster.services())
+
+    def lease(self, network: NetworkRecord, endpoint: Endpoint, wanted: str) -> Address:
+        holder = {
+            "Node": self.node_id,
+            "Container": endpoint.container_id,
+            "Name": endpoint.name,
+            "Aliases": endpoint.aliases,
+        }
+        return self.records.lease(network, holder, wanted)
+
+    def release(self, network_id: str, address: str) -> None:
+        self.records.release(network_id, address)
+
+    def dns_answer(self, network: NetworkRecord, name: str) -> list[str]:
+        """Addresses on `network` of the endpoints, on ready nodes, that answer `name`."""
+        leases = self.records.leases(network.id)
+        hits = [(address, h) for (_, address), h in leases.items() if matches(h, name)]
+        if not hits:
+            return []
+        ready = {n["ID"] for n in self.cluster.nodes() if n["Status"]["State"] == "ready"}
+        return [address for address, holder in hits if holder.get("Node") in ready]
+
+    # -- the round -----------------------------------------------------------------------------
+
+    def peers(self) -> list[str]:
+        """The addresses of the other ready nodes."""
+        ready = [n for n in self.cluster.nodes() if n["Status"]["State"] == "ready"]
+        return [n["Addr"] for n in ready if n["ID"] != self.node_id and n.get("Addr")]
+
+    def sync_once(self) -> None:
+        if self.service is None:
+            return
+        live = {network.id for network in self.records.networks()}
+        held = {
+            key: holder["Container"]
+            for key, holder in self.records.leases().items()
+            if holder.get("Node") == self.node_id
+        }
+        self.service.sync_overlays(self.peers(), live, held)
