@@ -1,0 +1,222 @@
+"""Issue 14's faults on three real porterd nodes over a 3-member etcd: a porterd killed with
+kill -9 and started again adopts its running task containers; an etcd member killed loses
+nothing; without quorum the tasks keep running and changes fail with one clear error, then
+work again; the whole cluster stopped and started brings every service back, with no
+duplicate task. Each test removes its services; the module's nodes are stopped at the end."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+from ..containers_support import busybox_rootfs_tar
+from .cluster_nodes import ClusterHosts, Node, cluster_hosts, real_cluster_marks
+
+pytestmark = real_cluster_marks()
+PORTER = str(Path(sys.executable).parent / "porter")
+SERVICE_LABEL = "com.docker.swarm.service.name"
+# How long a change may take to fail without quorum: the store client's timeout (5 s) for
+# each request a change makes, and the CLI's start-up, with room for a loaded machine.
+CHANGE_BOUND = 60
+
+
+@pytest.fixture(scope="module")
+def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHosts]:
+    rootfs = busybox_rootfs_tar(tmp_path_factory.mktemp("busybox"))
+    with cluster_hosts(tmp_path_factory.mktemp("faults"), rootfs) as hosts:
+        yield hosts
+
+
+def porter(node: Node, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    assert node.porterd is not None
+    result = subprocess.run(
+        [PORTER, "-H", node.porterd.url, *args],
+        capture_output=True,
+        text=True,
+        timeout=CHANGE_BOUND,
+    )
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def until(check: Callable[[], bool], timeout: float, what: str) -> float:
+    start = time.monotonic()
+    while not check():
+        assert time.monotonic() - start < timeout, f"{what} did not happen in {timeout}s"
+        time.sleep(0.2)
+    return time.monotonic() - start
+
+
+def is_live(node: Node) -> bool:
+    return node.porterd is not None and node.porterd.process.poll() is None
+
+
+def live(hosts: ClusterHosts) -> list[Node]:
+    return [node for node in hosts.nodes if is_live(node)]
+
+
+def containers(node: Node, service: str) -> dict[str, str]:
+    """A live node's running containers of `service`: id -> name (SERVICE.SLOT.TASK)."""
+    if not is_live(node):
+        return {}
+    client = node.client()
+    try:
+        listed = client.api.containers(filters={"label": f"{SERVICE_LABEL}={service}"})
+        return {c["Id"]: c["Names"][0].lstrip("/") for c in listed}
+    finally:
+        client.close()
+
+
+def everywhere(hosts: ClusterHosts, service: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for node in hosts.nodes:
+        found.update(containers(node, service))
+    return found
+
+
+def at_desired_state(hosts: ClusterHosts, service: str, replicas: int) -> bool:
+    """`replicas` containers of the service run, one per slot, and as many tasks should run."""
+    names = list(everywhere(hosts, service).values())
+    slots = {name.split(".")[1] for name in names}
+    if len(names) != replicas or len(slots) != replicas:
+        return False
+    client = live(hosts)[0].client()
+    try:
+        tasks = client.api.tasks(filters={"service": service, "desired-state": "running"})
+    finally:
+        client.close()
+    return len(tasks) == replicas and all(t["Status"]["State"] == "running" for t in tasks)
+
+
+def create(hosts: ClusterHosts, service: str, replicas: int) -> None:
+    porter(live(hosts)[0], "service", "create", "--name", service, "--replicas", str(replicas),
+           "busybox", "sleep", "3600")  # fmt: skip
+    until(lambda: at_desired_state(hosts, service, replicas), 120, f"{service}'s convergence")
+
+
+@pytest.fixture
+def services(hosts: ClusterHosts) -> Iterator[list[str]]:
+    """The names of the services a test creates, removed afterwards with their containers."""
+    names: list[str] = []
+    yield names
+    assert hosts.etcd is not None
+    for member in hosts.etcd.members:
+        if member.process is None:
+            hosts.etcd.start(member)
+    hosts.etcd.wait_healthy()
+    for node in hosts.nodes:
+        if not is_live(node):
+            hosts.start(node, ",".join(hosts.etcd.endpoints))
+    for name in names:
+        porter(live(hosts)[0], "service", "rm", name, check=False)
+    until(lambda: not any(everywhere(hosts, name) for name in names), 60, "the removal")
+
+
+def test_a_porterd_killed_with_kill_9_rejoins_and_adopts_its_running_task_containers(
+    hosts: ClusterHosts, services: list[str]
+) -> None:
+    services.append("adopt")
+    create(hosts, "adopt", 6)
+    before = everywhere(hosts, "adopt")
+    victim = hosts.nodes[1]
+    own = containers(victim, "adopt")
+    client = victim.client()
+    pids = [client.api.inspect_container(id)["State"]["Pid"] for id in own]
+    client.close()
+    victim.kill()
+    for pid in pids:
+        os.kill(pid, 0)  # its task containers go on without porterd
+    assert hosts.etcd is not None
+    hosts.start(victim, ",".join(hosts.etcd.endpoints))
+    until(lambda: at_desired_state(hosts, "adopt", 6), 60, "the service at 6 again")
+    assert containers(victim, "adopt") == own
+    assert everywhere(hosts, "adopt") == before
+
+
+def test_an_etcd_member_killed_loses_nothing_and_changes_still_work(
+    hosts: ClusterHosts, services: list[str]
+) -> None:
+    services.extend(["steady", "more"])
+    create(hosts, "steady", 3)
+    before = everywhere(hosts, "steady")
+    assert hosts.etcd is not None
+    hosts.etcd.kill(hosts.etcd.members[0])  # the member every porterd asks first
+    node = live(hosts)[0]
+    rows = porter(node, "service", "ls", "--format", "{{.Name}} {{.Replicas}}").stdout
+    assert "steady 3/3" in rows.splitlines()
+    assert everywhere(hosts, "steady") == before
+    create(hosts, "more", 3)
+    porter(node, "service", "scale", "steady=5")
+    until(lambda: at_desired_state(hosts, "steady", 5), 120, "the scale to 5")
+
+
+def test_without_quorum_tasks_keep_running_and_changes_fail_clearly_until_it_is_back(
+    hosts: ClusterHosts, services: list[str]
+) -> None:
+    services.extend(["quorum", "refused"])
+    create(hosts, "quorum", 3)
+    before = everywhere(hosts, "quorum")
+    assert hosts.etcd is not None
+    for member in hosts.etcd.members[1:]:
+        hosts.etcd.kill(member)
+    node = live(hosts)[0]
+
+    refused = porter(node, "service", "create", "--name", "refused", "busybox", "sleep", "9",
+                     check=False)  # fmt: skip
+    assert refused.returncode != 0
+    assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert "quorum" in refused.stderr
+    client = node.client()
+    template = docker.types.TaskTemplate(docker.types.ContainerSpec("busybox", ["sleep", "9"]))
+    try:
+        with pytest.raises(docker.errors.APIError) as raised:
+            client.api.create_service(template, name="refused")
+    finally:
+        client.close()
+    assert raised.value.status_code == 503, raised.value
+    time.sleep(6)  # longer than a node's lease: nothing expires without quorum
+    assert everywhere(hosts, "quorum") == before
+
+    for member in hosts.etcd.members[1:]:
+        hosts.etcd.start(member)
+    hosts.etcd.wait_healthy()
+    until(lambda: porter(node, "service", "scale", "quorum=4", check=False).returncode == 0,
+          60, "a scale once quorum is back")  # fmt: skip
+    until(lambda: at_desired_state(hosts, "quorum", 4), 120, "the scale to 4")
+    assert set(before) <= set(everywhere(hosts, "quorum"))
+
+
+def test_the_whole_cluster_stopped_and_started_brings_every_service_back_once(
+    hosts: ClusterHosts, services: list[str]
+) -> None:
+    services.extend(["first", "second"])
+    create(hosts, "first", 4)
+    create(hosts, "second", 2)
+    assert hosts.etcd is not None
+    for node in hosts.nodes:  # as `systemctl stop porterd` on every node at once
+        assert node.porterd is not None
+        node.porterd.process.terminate()
+    for node in hosts.nodes:
+        assert node.porterd is not None
+        node.porterd.process.wait(timeout=60)
+    for member in hosts.etcd.members:
+        hosts.etcd.kill(member)
+
+    for member in hosts.etcd.members:
+        hosts.etcd.start(member)
+    hosts.etcd.wait_healthy()
+    for node in hosts.nodes:
+        hosts.start(node, ",".join(hosts.etcd.endpoints))
+    until(
+        lambda: at_desired_state(hosts, "first", 4) and at_desired_state(hosts, "second", 2),
+        120,
+        "every service back at its desired state",
+    )
