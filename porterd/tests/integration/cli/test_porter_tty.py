@@ -3,10 +3,11 @@ mode, its window size following the window, and detaching (ctrl-p ctrl-q) and re
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 
 import pytest
-from cli_daemons import PORTER, Target
+from cli_daemons import DOCKER, PORTER, Target
 from terminal_session import Terminal
 
 pytestmark = pytest.mark.integration
@@ -102,3 +103,57 @@ def test_pull_on_a_terminal_rewrites_each_layers_line(
     shown = terminal.expect(f"Status: Downloaded newer image for {target.image}")
     assert "\x1b[1A\r\x1b[2K" in shown  # a layer's line rewritten in place, not a new line
     assert terminal.wait() == 0
+
+
+TWO_LINES = ("sh", "-c", r"echo hi; printf 'a\nb'")
+
+
+def output_bytes(target: Target, client: str, *args: str) -> bytes:
+    """What `client` (porter or docker) printed to a pipe, byte for byte (no newline
+    translation)."""
+    binary = str(PORTER) if client == "porter" else DOCKER
+    result = subprocess.run(
+        [binary, "-H", target.host, *args], capture_output=True, timeout=120, env=target.env
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.parametrize("client", ["porter", "docker"])
+def test_run_t_output_has_the_containers_crlf_line_ends(target: Target, client: str) -> None:
+    """The container's terminal turns each \\n into \\r\\n (onlcr, as the runtime's console
+    is set up); the client passes that through untouched, also to a pipe."""
+    argv = ["run", "--rm", "-t", "--network", "none", target.image, *TWO_LINES]
+    assert output_bytes(target, client, *argv) == b"hi\r\na\r\nb"
+
+
+def test_run_t_without_i_leaves_the_local_terminal_cooked(
+    target: Target, terminals: list[Terminal]
+) -> None:
+    """Without -i the local terminal is not put in raw mode (as docker leaves it): its own
+    onlcr adds a \\r in front of each \\r\\n the container's terminal sent."""
+    argv = ["run", "--rm", "-t", "--network", "none", target.image, *TWO_LINES]
+    terminal = porter_terminal(target, terminals, *argv)
+    assert terminal.wait() == 0
+    assert terminal.output == b"hi\r\r\na\r\r\nb"
+
+
+def test_exec_t_output_and_the_logs_of_a_tty_container_keep_crlf(
+    target: Target, sleeper_tty: str
+) -> None:
+    assert output_bytes(target, "porter", "exec", "-t", sleeper_tty, *TWO_LINES) == (
+        b"hi\r\na\r\nb"
+    )
+    assert output_bytes(target, "porter", "logs", sleeper_tty) == b"up\r\n"
+
+
+@pytest.fixture
+def sleeper_tty(target: Target) -> Iterator[str]:
+    name = target.name("tty-logs")
+    argv = ["run", "-d", "-t", "--name", name, "--network", "none", target.image]
+    started = target.porter(*argv, "sh", "-c", "echo up; exec sleep 300")
+    assert started.returncode == 0, started.stderr
+    try:
+        yield name
+    finally:
+        target.porter("rm", "-f", name)
