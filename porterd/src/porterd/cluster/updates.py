@@ -2,10 +2,11 @@
 tasks, which tasks to replace now and what the update's status becomes.
 
 Batches of `Parallelism` outdated tasks (0: all at once) are replaced; the next batch waits
-until every task of the new spec is up (running, and healthy if it has a health check) and
-then `Delay` more. A task of the new spec that fails or turns unhealthy stops the update:
-`FailureAction` pause leaves it paused, rollback brings the previous spec back (rolled out
-with RollbackConfig), continue carries on. With `Order` stop-first the old task of a slot is
+until every task of the new spec is up (running, and healthy if its spec has a health check:
+a task whose first probe has not run yet is not up) and then `Delay` more. A task of the new
+spec that fails or turns unhealthy stops the update: `FailureAction` pause leaves it paused,
+rollback brings the previous spec back (rolled out with RollbackConfig, its status keeping the
+failure that caused it), continue carries on. With `Order` stop-first the old task of a slot is
 shut down and the scheduler fills the slot; with start-first a new task joins the slot and
 the scheduler shuts the old one down once the new one runs.
 """
@@ -20,6 +21,7 @@ from porterd.cluster.scheduler import is_current, is_live
 
 FAILED = frozenset({"failed", "rejected"})
 ACTIVE = {"updating": "update", "rollback_started": "rollback"}
+ROLLED_BACK = "update rolled back"
 
 
 @dataclass
@@ -30,9 +32,18 @@ class UpdateStep:
     rollback: bool = False  # bring PreviousSpec back
 
 
+def has_health_check(task: dict[str, Any]) -> bool:
+    test = (task["Spec"].get("ContainerSpec", {}).get("Healthcheck") or {}).get("Test") or []
+    return bool(test) and test[0] != "NONE"
+
+
 def is_up(task: dict[str, Any]) -> bool:
+    """Running, and healthy when its spec has a health check: a container just started has
+    no health yet, and that is not up (its first probe has not passed)."""
     status = task["Status"]
-    health = status.get("ContainerStatus", {}).get("Health")
+    health = (status.get("ContainerStatus") or {}).get("Health")
+    if has_health_check(task):
+        return status["State"] == "running" and health == "healthy"
     return status["State"] == "running" and health in (None, "", "healthy", "none")
 
 
@@ -63,7 +74,7 @@ def update_step(service: dict[str, Any], tasks: list[dict[str, Any]], now: float
                 status={
                     "State": "rollback_started",
                     "StartedAt": datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-                    "Message": f"update rolled back: {failure}",
+                    "Message": f"{ROLLED_BACK}: {failure}",
                 },
                 rollback=True,
             )
@@ -78,7 +89,10 @@ def update_step(service: dict[str, Any], tasks: list[dict[str, Any]], now: float
     )
     if not outdated:
         done = "completed" if kind == "update" else "rollback_completed"
-        return UpdateStep(status={**status, "State": done, "Message": f"{kind} completed"})
+        message = f"{kind} completed"
+        if status.get("Message", "").startswith(ROLLED_BACK):  # keep why it was rolled back
+            message = f"{status['Message']}; {message}"
+        return UpdateStep(status={**status, "State": done, "Message": message})
     if status.pop("BatchStarted", False) and config["Delay"]:
         status["NextBatchAt"] = now + config["Delay"] / 1e9
         return UpdateStep(status=status)

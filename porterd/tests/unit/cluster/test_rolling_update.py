@@ -64,6 +64,13 @@ def test_a_new_task_still_starting_its_health_check_is_not_up() -> None:
     assert update_step(svc, [starting, task(svc, 2, new=False)], now=0).replace == []
 
 
+def test_a_new_task_whose_spec_has_a_health_check_is_not_up_before_its_first_probe() -> None:
+    svc = service()
+    svc["Spec"]["TaskTemplate"]["ContainerSpec"]["Healthcheck"] = {"Test": ["CMD", "true"]}
+    unprobed = task(svc, 1, new=True, ContainerStatus={"ContainerID": "c"})
+    assert update_step(svc, [unprobed, task(svc, 2, new=False)], now=0).replace == []
+
+
 def test_the_delay_runs_from_when_a_batch_is_up() -> None:
     svc = service(Delay=10_000_000_000)
     svc["UpdateStatus"]["BatchStarted"] = True
@@ -101,6 +108,16 @@ def test_an_unhealthy_new_task_rolls_back_when_the_failure_action_says_so() -> N
     step = update_step(svc, [sick, task(svc, 2, new=False)], now=0)
     assert step.rollback
     assert step.status is not None and step.status["State"] == "rollback_started"
+
+
+def test_a_rollback_after_a_failed_update_completes_with_the_failure_in_its_message() -> None:
+    svc = service("rollback_started")
+    svc["UpdateStatus"]["Message"] = "update rolled back: task abc is unhealthy"
+    step = update_step(svc, [task(svc, 1, new=True)], now=0)
+    assert step.status is not None and step.status["State"] == "rollback_completed"
+    assert step.status["Message"] == (
+        "update rolled back: task abc is unhealthy; rollback completed"
+    )
 
 
 def test_a_failure_during_a_rollback_pauses_it_rather_than_rolling_back_again() -> None:
