@@ -58,7 +58,9 @@ class Authority:
         )
         self.pair = _write(folder, name.replace(" ", "-"), self.cert, self.key)
 
-    def issue(self, stem: str, *, server: bool) -> Pair:
+    def issue(self, stem: str, *, server: bool, names: tuple[str, ...] = ()) -> Pair:
+        """A certificate signed by this CA; a server's names localhost, 127.0.0.1 and
+        `names`."""
         key = ec.generate_private_key(ec.SECP256R1())
         now = datetime.datetime.now(datetime.UTC)
         usage = ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH
@@ -75,7 +77,11 @@ class Authority:
         if server:
             builder = builder.add_extension(
                 x509.SubjectAlternativeName(
-                    [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+                    [
+                        x509.DNSName("localhost"),
+                        x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                        *(x509.DNSName(name) for name in names),
+                    ]
                 ),
                 critical=False,
             )

@@ -3,11 +3,8 @@ which has no referrers API: what one pushes the other pulls, with the same manif
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +17,7 @@ from porter_image.endpoints.registry import open_repository
 from porter_image.layout import Layout
 from porter_image.reference import parse_docker_reference
 from porter_specs.models import Descriptor
-from registry_support import host_of, running_registry
+from registry_support import host_of, running_distribution, running_registry
 
 pytestmark = pytest.mark.usefixtures("no_stored_credentials")
 
@@ -39,46 +36,11 @@ def porter_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield host_of(process.url)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def distribution(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Debian's docker-registry (CNCF distribution 2.x) on a free loopback port."""
-    binary = shutil.which("docker-registry")
-    if binary is None:
-        pytest.skip("docker-registry is not installed")
-    folder = tmp_path_factory.mktemp("distribution")
-    port = _free_port()
-    (folder / "config.yml").write_text(
-        "version: 0.1\n"
-        "log:\n  level: error\n"
-        f"storage:\n  filesystem:\n    rootdirectory: {folder / 'data'}\n"
-        "  delete:\n    enabled: true\n"
-        f"http:\n  addr: 127.0.0.1:{port}\n"
-    )
-    with open(folder / "log", "wb") as log:
-        # distribution reads REGISTRY_* variables as config (REGISTRY_AUTH_FILE would be auth)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
-        process = subprocess.Popen(
-            [binary, "serve", str(folder / "config.yml")], stdout=log, stderr=log, env=env
-        )
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.05)
-        else:
-            pytest.skip(f"docker-registry did not start: {(folder / 'log').read_text()[-300:]}")
-        yield f"127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with running_distribution(tmp_path_factory.mktemp("distribution")) as host:
+        yield host
 
 
 @pytest.fixture(params=["porter-registry", "distribution"])

@@ -10,11 +10,13 @@ Every request goes through `RegistryClient.request`, which
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -37,6 +39,8 @@ MAX_RETRY_AFTER = 60.0
 # plain HTTP server may sit silent on a TLS hello rather than hang up); loopback answers fast.
 TLS_PROBE_TIMEOUT = 5.0
 LOOPBACK_TLS_PROBE_TIMEOUT = 1.0
+# OpenSSL's reason inside the message of an SSLError: "[SSL: CODE] reason (_ssl.c:992)"
+_SSL_REASON = re.compile(r"\[SSL(?:: [A-Z0-9_]+)?\] ([^(]+)")
 # host -> base URL found by a probe, shared by the clients of this process
 _SCHEMES: dict[str, str] = {}
 
@@ -64,13 +68,38 @@ class RegistryOptions:
         return not self.tls_verify or host in self.insecure_registries or is_loopback(host)
 
 
+class RegistrySession(requests.Session):
+    """A requests Session that reads the proxy variables (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY,
+    NO_PROXY) once per scheme and host, instead of walking the whole environment twice on
+    every request as requests does; nothing else is taken from the environment (no .netrc,
+    no REQUESTS_CA_BUNDLE: registry credentials and CAs come from docker's files)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trust_env = False
+        self._proxies: dict[tuple[str, str], dict[str, str]] = {}
+
+    def environment_proxies(self, url: str) -> dict[str, str]:
+        scheme, netloc = urlsplit(url)[:2]
+        found = self._proxies.get((scheme, netloc))
+        if found is None:
+            found = requests.utils.get_environ_proxies(f"{scheme}://{netloc}/")
+            self._proxies[(scheme, netloc)] = found
+        return dict(found)
+
+    def request(self, method: str | bytes, url: str | bytes, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        if kwargs.get("proxies") is None:
+            kwargs["proxies"] = self.environment_proxies(str(url))
+        return super().request(method, url, **kwargs)
+
+
 class RegistryClient:
     """Requests to one registry host (`HOST[:PORT]`)."""
 
     def __init__(self, host: str, options: RegistryOptions | None = None) -> None:
         self.host = host
         self.options = options or RegistryOptions()
-        self.session = requests.Session()
+        self.session = RegistrySession()
         self.session.max_redirects = MAX_REDIRECTS
         self.session.headers["User-Agent"] = USER_AGENT
         self.session.headers.update(self.options.extra_headers)
@@ -180,6 +209,19 @@ class RegistryClient:
                 return response
         raise AssertionError("unreachable")
 
+    def _tls_failure(self, exc: Exception) -> str:
+        """Why the handshake failed, and where docker's certs.d would mend it."""
+        reason = _ssl_reason(exc)
+        folder = self.options.certs_dir / self.host
+        if "certificate verify failed" in reason:
+            return f"TLS failed: {reason} (is the registry's CA in {folder / 'ca.crt'}?)"
+        if "bad certificate" in reason or "certificate required" in reason:
+            return (
+                f"TLS failed: {reason} (does the registry want a client certificate, "
+                f"{folder / 'client.cert'} with {folder / 'client.key'}?)"
+            )
+        return f"TLS failed: {reason}"
+
     def _send_with_retries(
         self,
         method: str,
@@ -213,7 +255,7 @@ class RegistryClient:
             except requests.TooManyRedirects as exc:
                 raise RegistryError(where, f"redirect loop (more than {MAX_REDIRECTS})") from exc
             except requests.exceptions.SSLError as exc:
-                raise RegistryUnavailableError(where, f"TLS failed: {exc}") from exc
+                raise RegistryUnavailableError(where, self._tls_failure(exc)) from exc
             except (requests.ConnectionError, requests.Timeout) as exc:
                 if last:
                     raise RegistryUnavailableError(where, _reason(exc)) from exc
@@ -258,6 +300,12 @@ class RegistryClient:
 
 def _retriable(response: requests.Response) -> bool:
     return response.status_code == 429 or response.status_code in RETRIED_STATUSES
+
+
+def _ssl_reason(exc: Exception) -> str:
+    """OpenSSL's words from under requests' and urllib3's wrappers."""
+    found = _SSL_REASON.search(str(exc))
+    return found.group(1).strip() if found else str(exc)
 
 
 def _reason(exc: Exception) -> str:
