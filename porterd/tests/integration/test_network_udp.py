@@ -69,11 +69,11 @@ def echo(host: Host) -> Iterator[ContainerRef]:
         server.wait()
 
 
-def ask(netns: Path, address: str, *texts: str) -> str:
-    """The answers to datagrams sent from `netns` to port 5353, one from each of as many
+def ask(netns: Path, address: str, *texts: str, port: int = 5353) -> str:
+    """The answers to datagrams sent from `netns` to `port`, one from each of as many
     sockets, all sent before any answer is read (retried while none comes)."""
     texts = texts or ("ping",)
-    return run_in(netns, sys.executable, "-c", ASK, address, "5353", *texts).stdout.strip()
+    return run_in(netns, sys.executable, "-c", ASK, address, str(port), *texts).stdout.strip()
 
 
 def test_a_published_udp_port_answers_on_loopback(host: Host, echo: ContainerRef) -> None:
