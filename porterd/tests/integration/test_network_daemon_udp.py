@@ -6,7 +6,6 @@ busybox has no UDP server, so a small echo server runs in the container's networ
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from containers_support import IMAGE, needs_containers
 from porterd_process import PorterdProcess
 
-from porterd.tests.integration.test_network_udp import ECHO, ask
+from porterd.tests.integration.test_network_udp import ask, echo_server
 from porterd.tests.network_support import unavailable
 
 pytestmark = [
@@ -34,18 +33,11 @@ def echo(client: docker.DockerClient) -> Iterator[str]:
     """A container publishing 53/udp on PORT, a UDP echo server in its network namespace;
     its id."""
     container = client.containers.run(IMAGE, ["sleep", "600"], detach=True, ports={"53/udp": PORT})
-    pid = client.api.inspect_container(container.id)["State"]["Pid"]
-    server = subprocess.Popen(
-        ["nsenter", f"--net=/proc/{pid}/ns/net", sys.executable, "-c", ECHO],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
     try:
-        assert server.stdout is not None and server.stdout.readline() == "ready\n"
-        yield container.id
+        pid = client.api.inspect_container(container.id)["State"]["Pid"]
+        with echo_server(Path(f"/proc/{pid}/ns/net")):
+            yield container.id
     finally:
-        server.kill()
-        server.wait()
         container.remove(force=True)
 
 

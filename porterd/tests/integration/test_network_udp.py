@@ -6,6 +6,7 @@ no -u, so the echo server and its clients are small Python programs run in the n
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -56,14 +57,19 @@ def host(tmp_path: Path) -> Iterator[Host]:
 def echo(host: Host) -> Iterator[ContainerRef]:
     """A container answering UDP datagrams on its port 53, published on the host's 5353."""
     container = host.start("udp-echo", ports={"53/udp": [{"HostPort": "5353"}]})
+    with echo_server(host.ns(container)):
+        yield container
+
+
+@contextlib.contextmanager
+def echo_server(netns: Path) -> Iterator[None]:
+    """The UDP echo server on port 53 in `netns`, for the block."""
     server = subprocess.Popen(
-        ["nsenter", f"--net={host.ns(container)}", sys.executable, "-c", ECHO],
-        stdout=subprocess.PIPE,
-        text=True,
+        ["nsenter", f"--net={netns}", sys.executable, "-c", ECHO], stdout=subprocess.PIPE, text=True
     )
     try:
         assert server.stdout is not None and server.stdout.readline() == "ready\n"
-        yield container
+        yield
     finally:
         server.kill()
         server.wait()
