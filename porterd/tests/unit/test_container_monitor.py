@@ -28,8 +28,10 @@ class FakeService:
         self.pumped: list[str] = []
         self.conmon = SimpleNamespace(exit_code=lambda container_id: None)
         self.execs = SimpleNamespace(tick=lambda: None)
+        self.listings = 0
 
     def all(self) -> list[Container]:
+        self.listings += 1
         return list(self.containers)
 
     def pump(self, container: Container) -> Any:
@@ -45,3 +47,13 @@ def test_a_tick_returns_the_conmons_of_the_running_containers_for_the_next_wait(
         assert service.pumped == ["/a"]  # only the running container's log is converted
     finally:
         monitor.stop()  # never started: closes its wake pipe
+
+
+def test_a_tick_lists_the_containers_once_for_its_checks_and_the_health_probes() -> None:
+    service = FakeService([container("a", Status.RUNNING, os.getpid())])
+    monitor = Monitor(service, interval=0.2)  # type: ignore[arg-type]
+    try:
+        monitor.tick()
+        assert service.listings == 1
+    finally:
+        monitor.stop()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import shutil
 import socket
@@ -34,7 +35,7 @@ from porterd.containers.attach import (
     logged_output,
     parse_detach_keys,
 )
-from porterd.containers.conmon import ConmonFailed, MonitorRequest, pid_alive, resize
+from porterd.containers.conmon import ConmonFailed, MonitorRequest, pid_alive, read_pid, resize
 from porterd.containers.logs import ConmonLogTail
 from porterd.containers.spec import ALL_CAPABILITIES
 from porterd.containers.start_errors import CANNOT_INVOKE_EXIT, StartFailure, classify
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from porterd.containers.record import Container
     from porterd.containers.service import ContainerService
 
+log = logging.getLogger("porterd.containers")
 EXIT_WAIT = 5.0
 FORGET_AFTER = 300.0
 
@@ -302,6 +304,24 @@ class ExecSessions:
                 del self._sessions[session.id]
         for session in old:
             shutil.rmtree(session.folder, ignore_errors=True)
+
+    def recover(self, container: Container) -> None:
+        """After a porterd restart, the sessions of a running container from before it: as
+        dockerd's, they are not known any more (inspect and start find no such exec, the
+        container lists no ExecIDs). The folders of those that ended go; each one whose
+        process still runs stays, and the log says so, since it goes on untracked until it
+        ends or the container stops."""
+        folder = self.service.paths(container).run / "exec"
+        for session in sorted(folder.iterdir()) if folder.is_dir() else []:
+            if pid_alive(read_pid(session / "conmon.pid")):
+                log.warning(
+                    "exec %s in container %s was started before porterd restarted: it runs on,"
+                    " no longer tracked",
+                    session.name,
+                    container.id,
+                )
+            else:
+                shutil.rmtree(session, ignore_errors=True)
 
     def forget(self, container_id: str) -> None:
         with self._lock:

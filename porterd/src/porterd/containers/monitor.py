@@ -81,6 +81,7 @@ class Monitor:
         for container in self.service.all():
             status = container.state.status
             if status.is_running() and status is not Status.RESTARTING:
+                self.service.execs.recover(container)
                 self.check(container)
             elif status is Status.REMOVING:
                 self.service.remove(container.id, force=True)
@@ -115,13 +116,13 @@ class Monitor:
             self.service.pump(container).pump()
             self.check(container)
         self.service.execs.tick()
-        self.health.tick()
         now = time.monotonic()
         with self._lock:
             due = [cid for cid, when in self._restarts.items() if when <= now]
             for cid in due:
                 del self._restarts[cid]
         watched += [c for c in map(self._restart, due) if c is not None]
+        self.health.tick(watched)
         return [c.state.conmon_pid for c in watched if c.state.status.is_running()]
 
     def check(self, container: Container) -> None:
