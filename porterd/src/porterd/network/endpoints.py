@@ -28,6 +28,7 @@ class ContainerRef:
     network_mode: str = "default"
     port_bindings: dict[str, Any] = field(default_factory=dict)
     extra_hosts: list[str] = field(default_factory=list)
+    task: bool = False  # a service's task (which may join an overlay that is not attachable)
 
 
 def container_ref(container: Any) -> ContainerRef:
@@ -44,6 +45,7 @@ def container_ref(container: Any) -> ContainerRef:
         network_mode=host.get("NetworkMode") or "default",
         port_bindings=bindings,
         extra_hosts=list(host.get("ExtraHosts") or []),
+        task="com.docker.swarm.task.id" in (container.config.get("Labels") or {}),
     )
 
 

@@ -84,12 +84,7 @@ class OverlayNetworks(NetworkJoining):
             super().remove(ref)
             return
         backend = self._backend()
-        with self._lock:
-            if self.store.endpoints(network_id=network.id):
-                raise Forbidden(
-                    f"error while removing network: network {network.name} id {network.id}"
-                    " has active endpoints"
-                )
+        with self._lock:  # refused while a service uses it or an endpoint holds a lease
             backend.remove(network)
             self._drop_overlay(network)
             self._apply_rules()
@@ -107,6 +102,11 @@ class OverlayNetworks(NetworkJoining):
         if network.driver != OVERLAY:
             return super().connect(ref, container, settings, plug=plug)
         self._backend()
+        if not (network.attachable or container.task):
+            raise Forbidden(
+                f"could not attach to network {network.name}: it is not manually attachable"
+                " (create it with --attachable)"
+            )
         with self._lock:
             if not any(n.id == network.id for n in self.store.networks()):
                 with self.database.transaction() as connection:
