@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tarfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import docker
@@ -48,6 +48,14 @@ needs_containers = pytest.mark.skipif(
 needs_docker_cli = pytest.mark.skipif(
     not DOCKER_CLI.exists(), reason="Debian's docker CLI (docker.io) is not installed"
 )
+
+
+def until(check: Callable[[], bool], timeout: float = 20.0) -> None:
+    """Return once `check()` holds; fail the test if it does not within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.1)
 
 
 def busybox_rootfs_tar(folder: Path) -> Path:

@@ -14,7 +14,7 @@ import sys
 import tarfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from containers_support import (
     needs_containers,
     needs_docker_cli,
     porterd_with_busybox,
+    until,
 )
 from porterd_process import PorterdProcess, running_porterd
 
@@ -41,13 +42,6 @@ NONE = {"network_mode": "none"}
 
 def name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def until(check: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.1)
 
 
 @contextlib.contextmanager

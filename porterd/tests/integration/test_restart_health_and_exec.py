@@ -7,26 +7,18 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import docker
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from containers_support import IMAGE, client_for, needs_containers, porterd_with_busybox
+from containers_support import IMAGE, client_for, needs_containers, porterd_with_busybox, until
 from porterd_process import PorterdProcess, running_porterd
 
 pytestmark = [pytest.mark.integration, needs_containers]
 PROBE_INTERVAL_NS = 2_000_000_000
-
-
-def until(check: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.1)
 
 
 @contextlib.contextmanager
