@@ -169,6 +169,39 @@ def test_cp_into_and_out_of_a_container(target: Target, sleeper: str, tmp_path: 
     assert "A /tmp/dir" in target.porter("diff", sleeper).stdout.splitlines()
 
 
+@pytest.fixture
+def tmpfs_sleeper(target: Target) -> Iterator[str]:
+    """A running container with a tmpfs on /scratch holding /scratch/inside."""
+    name = target.name("tmpfs")
+    script = "echo in-tmpfs > /scratch/inside; exec sleep 300"
+    result = target.porter(
+        *RUN, "-d", "--name", name, "--tmpfs", "/scratch", target.image, "sh", "-c", script
+    )
+    assert result.returncode == 0, result.stderr
+    try:
+        yield name
+    finally:
+        target.porter("rm", "-f", name)
+
+
+def test_cp_goes_under_a_running_containers_tmpfs_as_dockers_does(
+    target: Target, tmpfs_sleeper: str, tmp_path: Path
+) -> None:
+    """docker cp resolves paths in the container's root filesystem and its volumes, not in
+    the running container's mount namespace (docker's documentation: tmpfs mounts cannot be
+    copied): a file copied in lands under the tmpfs, unseen until the container stops, and a
+    copy out reads the folder under it."""
+    source = tmp_path / "note.txt"
+    source.write_text("from the host\n")
+    assert target.porter("cp", str(source), f"{tmpfs_sleeper}:/scratch/note.txt").returncode == 0
+    listed = target.porter("exec", tmpfs_sleeper, "ls", "/scratch").stdout.split()
+    assert listed == ["inside"]
+    copied = target.porter("cp", f"{tmpfs_sleeper}:/scratch", str(tmp_path / "out"))
+    assert copied.returncode == 0, copied.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["note.txt"]
+    assert target.porter("cp", f"{tmpfs_sleeper}:/scratch/inside", "-").returncode == 1
+
+
 def test_export_is_the_containers_filesystem(target: Target, sleeper: str, tmp_path: Path) -> None:
     archive = tmp_path / "fs.tar"
     assert target.porter("export", "-o", str(archive), sleeper).returncode == 0
