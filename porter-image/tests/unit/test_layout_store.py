@@ -14,7 +14,7 @@ from porter_image.errors import (
     LayoutError,
     TagNotFoundError,
 )
-from porter_image.layout import REF_NAME, Layout
+from porter_image.layout import REF_NAME, Layout, atomic, store
 from porter_specs import media_types
 from porter_specs.digest import from_bytes
 from porter_specs.errors import DigestMismatchError, SizeMismatchError
@@ -163,3 +163,24 @@ def test_index_update_leaves_no_temp_files(image_layout: Layout) -> None:
         "index.json",
         "oci-layout",
     ]
+
+
+def test_set_tag_to_the_entry_it_names_leaves_index_json_alone(image_layout: Layout) -> None:
+    index = image_layout.path / "index.json"
+    before = index.stat()
+    image_layout.set_tag("v1", image_layout.resolve("v1"))
+    after = index.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_blobs_stored_without_sync_dir_are_made_durable_by_one_folder_fsync(
+    layout: Layout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[Path] = []
+    monkeypatch.setattr(atomic, "fsync_dir", synced.append)
+    monkeypatch.setattr(store, "fsync_dir", synced.append)
+    for data in (b"one", b"two", b"three"):
+        layout.put_blob(io.BytesIO(data), sync_dir=False)
+    assert synced == []
+    layout.sync_blobs()
+    assert synced == [layout.path / "blobs" / "sha256"]

@@ -88,7 +88,8 @@ class LayoutSource:
 
 
 class LayoutDestination:
-    """Writes blobs and manifests as they come; the tag appears last, atomically."""
+    """Writes blobs and manifests as they come; the tag appears last, atomically, once the
+    blobs' folder is fsynced (once for the copy, not once per blob)."""
 
     def __init__(self, name: LayoutName) -> None:
         if name.tag is None:
@@ -108,13 +109,17 @@ class LayoutDestination:
         # shared between threads (layers are stored in parallel).
         layout = Layout(self.layout.path)
         with source() as stream:
-            layout.put_blob(counted(stream, progress), descriptor.digest, descriptor.size)
+            layout.put_blob(
+                counted(stream, progress), descriptor.digest, descriptor.size, sync_dir=False
+            )
 
     def put_manifest(self, manifest: RawManifest) -> None:
-        self.layout.put_blob(io.BytesIO(manifest.data), manifest.digest, len(manifest.data))
+        data = io.BytesIO(manifest.data)
+        self.layout.put_blob(data, manifest.digest, len(manifest.data), sync_dir=False)
 
     def commit(self, manifest: RawManifest) -> None:
         assert self.name.tag is not None
+        self.layout.sync_blobs()
         self.layout.set_tag(self.name.tag, manifest.descriptor)
 
     def close(self, failed: bool) -> None:

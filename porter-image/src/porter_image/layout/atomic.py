@@ -101,13 +101,15 @@ class TempBlob:
             os.fsync(self._file.fileno())
             self._file.close()
 
-    def place(self, target: Path) -> None:
-        """Rename the finished temp file to `target` (a blob path) and make it durable."""
+    def place(self, target: Path, sync_dir: bool = True) -> None:
+        """Rename the finished temp file to `target` (a blob path) and make it durable; with
+        `sync_dir` False the rename itself is not yet (the caller fsyncs the folder later)."""
         self.close()
         target.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(self.path, 0o644)
         os.replace(self.path, target)
-        fsync_dir(target.parent)
+        if sync_dir:
+            fsync_dir(target.parent)
 
     def discard(self) -> None:
         if not self._file.closed:

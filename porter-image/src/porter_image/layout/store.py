@@ -29,7 +29,7 @@ from porter_image.errors import (
     LayoutError,
     TagNotFoundError,
 )
-from porter_image.layout.atomic import TempBlob, write_file_atomic
+from porter_image.layout.atomic import TempBlob, fsync_dir, write_file_atomic
 from porter_image.layout.files import INDEX_FILE, LAYOUT_FILE
 from porter_image.layout.lock import DirectoryLock
 from porter_image.layout.problem import Problem
@@ -147,11 +147,18 @@ class Layout:
             raise BlobNotFoundError(self.path, digest) from None
 
     def put_blob(
-        self, stream: BinaryIO, expected: Digest | None = None, size: int | None = None
+        self,
+        stream: BinaryIO,
+        expected: Digest | None = None,
+        size: int | None = None,
+        sync_dir: bool = True,
     ) -> tuple[Digest, int]:
         """Stream a blob in; when `expected`/`size` are given, refuse content that differs.
 
-        Nothing becomes visible unless it is complete and verified.
+        Nothing becomes visible unless it is complete and verified. The blob's bytes are
+        always fsynced; with `sync_dir` False its name is not, and the caller must call
+        `sync_blobs()` before anything durable (a tag) refers to it: a copy of many blobs
+        then fsyncs the folder once, not once per blob.
         """
         algorithm = expected.algorithm if expected else "sha256"
         with self.writing():
@@ -168,7 +175,7 @@ class Layout:
                     check(expected, digest, size, temp.size, f"blob {expected}")
                 elif size is not None and size != temp.size:
                     raise SizeMismatchError(size, temp.size, f"blob {digest}")
-                temp.place(self.blob_path(digest))
+                temp.place(self.blob_path(digest), sync_dir)
             except BaseException:
                 temp.discard()
                 raise
@@ -182,6 +189,13 @@ class Layout:
             temp.write(chunk)
             if size is not None and temp.size > size:
                 raise SizeMismatchError(size, temp.size, f"blob {expected or 'upload'}")
+
+    def sync_blobs(self) -> None:
+        """Make the names of the blobs stored with `sync_dir=False` durable."""
+        if self.blobs.is_dir():
+            for folder in self.blobs.iterdir():
+                if folder.is_dir():
+                    fsync_dir(folder)
 
     def put_bytes(self, data: bytes) -> tuple[Digest, int]:
         """Store in-memory content (small documents)."""
