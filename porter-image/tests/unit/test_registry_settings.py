@@ -15,7 +15,7 @@ from porter_image.credentials import (
     store_credentials,
 )
 from porter_image.distribution.auth import Credentials, parse_challenge
-from porter_image.distribution.client import RegistryOptions
+from porter_image.distribution.client import RegistryOptions, RegistrySession
 from porter_image.distribution.tls import is_loopback, tls_settings
 
 
@@ -148,3 +148,26 @@ def test_a_missing_credential_helper_is_one_clear_error(docker_config: Path) -> 
     docker_config.write_text(json.dumps({"credsStore": "porter-no-such-helper"}))
     with pytest.raises(CredentialsError, match="not found in PATH"):
         find_credentials("registry.example")
+
+
+def test_the_proxy_variables_give_a_hosts_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "direct.example")
+    session = RegistrySession()
+    assert session.environment_proxies("https://registry.example/v2/")["https"] == (
+        "http://proxy.example:3128"
+    )
+    assert session.environment_proxies("https://direct.example/v2/") == {}
+
+
+def test_a_session_reads_the_proxy_variables_once_per_host(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    session = RegistrySession()
+    first = session.environment_proxies("https://registry.example/v2/a")
+    monkeypatch.setenv("HTTPS_PROXY", "http://other.example:3128")
+    assert session.environment_proxies("https://registry.example/v2/b") == first
+    assert session.environment_proxies("https://another.example/")["https"] == (
+        "http://other.example:3128"
+    )
