@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from porterd.errors import Conflict, InvalidParameter
+from porterd.network import conntrack
 from porterd.network.proxy import LoopbackProxy, loopback_proxy
 
 
@@ -51,6 +52,7 @@ class PortReservations:
     def __init__(self) -> None:
         self._held: dict[str, list[tuple[PortBinding, socket.socket]]] = {}
         self._proxies: dict[str, list[LoopbackProxy]] = {}
+        self._fresh_udp: set[int] = set()  # UDP host ports reserved since the last rules
         self._lock = threading.Lock()
 
     def reserve(
@@ -95,7 +97,16 @@ class PortReservations:
         with self._lock:
             self._held[container_id] = held
             self._proxies[container_id] = proxies
+            self._fresh_udp.update(b.host_port for b, _ in held if b.protocol == "udp")
         return [binding for binding, _ in held]
+
+    def forget_stale_udp_flows(self) -> None:
+        """Once the rules of the ports reserved since the last call are in place: the
+        conntrack entries of UDP flows that reached one of them before go, so that their
+        next datagrams are translated (porterd.network.conntrack)."""
+        with self._lock:
+            fresh, self._fresh_udp = self._fresh_udp, set()
+        conntrack.forget_udp_flows(fresh)
 
     def release(self, container_id: str) -> None:
         with self._lock:

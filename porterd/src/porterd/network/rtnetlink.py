@@ -76,10 +76,11 @@ def ifinfo(index: int = 0, flags: int = 0, change: int = 0, family: int = 0) -> 
 
 
 class Netlink:
-    """An rtnetlink socket in the calling thread's network namespace."""
+    """An rtnetlink socket (or one of another netlink `protocol`) in the calling thread's
+    network namespace."""
 
-    def __init__(self) -> None:
-        self.socket = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+    def __init__(self, protocol: int = socket.NETLINK_ROUTE) -> None:
+        self.socket = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, protocol)
         self.socket.bind((0, 0))
         self.sequence = 0
 
