@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import ssl
 import stat
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from porter_image.credentials import (
     store_credentials,
 )
 from porter_image.distribution.auth import Credentials, parse_challenge
-from porter_image.distribution.client import RegistryOptions, RegistrySession
+from porter_image.distribution.client import RegistryClient, RegistryOptions, RegistrySession
 from porter_image.distribution.tls import is_loopback, tls_settings
 
 
@@ -171,3 +172,24 @@ def test_a_session_reads_the_proxy_variables_once_per_host(
     assert session.environment_proxies("https://another.example/")["https"] == (
         "http://other.example:3128"
     )
+
+
+def https_context(client: RegistryClient) -> ssl.SSLContext | None:
+    """The SSL context the client's HTTPS connections are made with (None: urllib3's own)."""
+    adapter = client.session.get_adapter(f"https://{client.host}/")
+    context: ssl.SSLContext | None = adapter.poolmanager.connection_pool_kw.get("ssl_context")
+    return context
+
+
+def test_an_unverified_client_loads_no_ca_certificates(tmp_path: Path) -> None:
+    client = RegistryClient("127.0.0.1:5000", RegistryOptions(certs_dir=tmp_path))
+    context = https_context(client)
+    assert context is not None and context.verify_mode == ssl.CERT_NONE
+    assert context.cert_store_stats()["x509_ca"] == 0
+
+
+def test_a_verifying_client_checks_certificates_and_host_names(tmp_path: Path) -> None:
+    client = RegistryClient("registry.example", RegistryOptions(certs_dir=tmp_path))
+    context = https_context(client)
+    assert context is not None
+    assert (context.verify_mode, context.check_hostname) == (ssl.CERT_REQUIRED, True)

@@ -11,6 +11,7 @@ Every request goes through `RegistryClient.request`, which
 from __future__ import annotations
 
 import re
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from urllib.parse import urlsplit
 
 import requests
 import urllib3
+from urllib3.util.ssl_ import create_urllib3_context
 
 from porter_image.distribution.auth import Authenticator, Credentials
 from porter_image.distribution.errors import (
@@ -93,6 +95,31 @@ class RegistrySession(requests.Session):
         return super().request(method, url, **kwargs)
 
 
+class SharedTlsContextAdapter(requests.adapters.HTTPAdapter):
+    """An adapter whose HTTPS connections share one SSL context. Without one, urllib3 makes a
+    context per connection and loads the system's CA certificates into it (tens of ms each),
+    even when nothing is verified, as when a loopback registry is probed over HTTPS before
+    plain HTTP. A CA bundle of certs.d (`verify` a path) is still loaded by urllib3."""
+
+    def __init__(self, verify: bool | str, **kwargs: Any) -> None:
+        self._verify = verify
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args: Any, **pool_kwargs: Any) -> None:
+        if not isinstance(self._verify, str):
+            pool_kwargs["ssl_context"] = _ssl_context(self._verify)
+        super().init_poolmanager(*args, **pool_kwargs)
+
+
+def _ssl_context(verify: bool) -> ssl.SSLContext:
+    """urllib3's own context, with the system's CAs loaded once when certificates are checked."""
+    if not verify:
+        return create_urllib3_context(cert_reqs=ssl.CERT_NONE)
+    context = create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED)
+    context.load_default_certs()
+    return context
+
+
 class RegistryClient:
     """Requests to one registry host (`HOST[:PORT]`)."""
 
@@ -103,14 +130,14 @@ class RegistryClient:
         self.session.max_redirects = MAX_REDIRECTS
         self.session.headers["User-Agent"] = USER_AGENT
         self.session.headers.update(self.options.extra_headers)
-        adapter = requests.adapters.HTTPAdapter(
-            pool_connections=2, pool_maxsize=self.options.connections
-        )
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
         secure = not self.options.allows_plain_http(host)
         tls = tls_settings(host, secure and self.options.tls_verify, self.options.certs_dir)
         self.session.verify, self.session.cert = tls.verify, tls.cert
+        adapter = SharedTlsContextAdapter(
+            tls.verify, pool_connections=2, pool_maxsize=self.options.connections
+        )
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
         if tls.verify is False:
             # unverified TLS is what was asked for (loopback, --tls-verify=false, insecure
             # registries), not something to warn about on every request
