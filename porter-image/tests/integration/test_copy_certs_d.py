@@ -17,7 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from image_test_support import make_image
+from porter_image.cli.main import cli
 from porter_image.copy import CopyOptions, copy_image
 from porter_image.distribution.errors import RegistryError
 from porter_image.distribution.tls import is_loopback
@@ -158,3 +160,19 @@ def test_a_registry_asking_for_a_client_certificate_refuses_a_client_without_one
         copy_image(f"oci:{image.path}:v1", f"docker://{mutual_tls_registry}/tls/app:1", options)
     where = certs / mutual_tls_registry / "client.cert"
     assert str(where) in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_copy_takes_the_certs_d_root_from_cert_dir(
+    mutual_tls_registry: str, authority: Authority, image: Layout, tmp_path: Path
+) -> None:
+    certs = certs_d(tmp_path / "certs.d", mutual_tls_registry, authority, client=True)
+    target = f"docker://{mutual_tls_registry}/tls/cli:1"
+    copied = CliRunner().invoke(
+        cli, ["copy", "-q", "--cert-dir", str(certs), f"oci:{image.path}:v1", target]
+    )
+    assert copied.exit_code == 0, copied.output
+    refused = CliRunner().invoke(
+        cli, ["copy", "-q", "--cert-dir", str(tmp_path / "none"), f"oci:{image.path}:v1", target]
+    )
+    assert refused.exit_code != 0 and "TLS failed" in refused.output
+    assert len(refused.output.strip().splitlines()) == 1
