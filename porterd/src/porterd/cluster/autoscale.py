@@ -3,8 +3,9 @@
 Each metric gives a recommendation, ceil(replicas x observed / target), ignored within a 10 %
 tolerance; the largest recommendation wins. Stabilisation: scaling up takes the smallest
 recommendation of the last `up_window` seconds, scaling down the largest of the last
-`down_window` seconds, so a short spike or lull does not make the count flap. The result is
-kept within min..max, and every decision carries its reason.
+`down_window` seconds (the policy's windows: none up and 300 s down unless its label sets
+them, as the HPA's defaults), so a short spike or lull does not make the count flap. The
+result is kept within min..max, and every decision carries its reason.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from dataclasses import dataclass
 from porterd.cluster.spec import AutoscalePolicy
 
 TOLERANCE = 0.1
-UP_WINDOW = 0.0
-DOWN_WINDOW = 300.0
 
 
 @dataclass(frozen=True)
@@ -70,11 +69,14 @@ def decide(
     history: list[Recommendation],
     now: float,
     *,
-    up_window: float = UP_WINDOW,
-    down_window: float = DOWN_WINDOW,
+    up_window: float | None = None,
+    down_window: float | None = None,
 ) -> tuple[Decision | None, list[Recommendation]]:
     """A decision (None when the count stays) and the recommendations to keep for next time.
-    Without a metric nothing is recommended, but a count outside min..max is brought in."""
+    Without a metric nothing is recommended, but a count outside min..max is brought in. The
+    windows are the policy's unless given."""
+    up_window = policy.up_window if up_window is None else up_window
+    down_window = policy.down_window if down_window is None else down_window
     recommended = recommend(policy, current, sample)
     if recommended is None:
         bounded = min(max(current, policy.minimum), policy.maximum)

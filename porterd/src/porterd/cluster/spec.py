@@ -2,7 +2,7 @@
 place, so that the store never holds a spec the scheduler or the agent cannot act on.
 
 Porter's one addition rides on a label, so that the docker CLI can set it too:
-`porter.autoscale=min=2,max=10,cpu=70%[,rps=N]`.
+`porter.autoscale=min=2,max=10,cpu=70%[,rps=N][,down-window=15s]`.
 """
 
 from __future__ import annotations
@@ -53,21 +53,39 @@ class Constraint:
         return cls(key.removeprefix("node."), operator == "==", value)
 
 
+AUTOSCALE_KEYS = ("min", "max", "cpu", "rps", "up-window", "down-window")
+WINDOW = re.compile(r"^(\d+(?:\.\d+)?)(s|m)?$")
+
+
+def _window(text: str, key: str) -> float:
+    """A stabilisation window, `15s`, `5m` or seconds alone."""
+    match = WINDOW.match(text)
+    if match is None:
+        raise InvalidParameter(f"invalid autoscale {key} {text!r}: expected seconds such as 15s")
+    return float(match.group(1)) * (60 if match.group(2) == "m" else 1)
+
+
 @dataclass(frozen=True)
 class AutoscalePolicy:
+    """`min=N,max=N,cpu=P%,rps=N[,up-window=D][,down-window=D]`: the stabilisation windows
+    default to Kubernetes' HPA's, none up and 300 s down."""
+
     minimum: int
     maximum: int
     cpu_percent: float | None = None
     rps: float | None = None
+    up_window: float = 0.0
+    down_window: float = 300.0
 
     @classmethod
     def parse(cls, text: str) -> AutoscalePolicy:
         fields: dict[str, str] = {}
         for item in text.split(","):
             key, sep, value = item.partition("=")
-            if not sep or key.strip() not in ("min", "max", "cpu", "rps"):
+            if not sep or key.strip() not in AUTOSCALE_KEYS:
                 raise InvalidParameter(
                     f"invalid autoscale {text!r}: expected min=N,max=N and cpu=P% and/or rps=N"
+                    " (and up-window=D, down-window=D)"
                 )
             fields[key.strip()] = value.strip()
         try:
@@ -78,13 +96,18 @@ class AutoscalePolicy:
             raise InvalidParameter(
                 f"invalid autoscale {text!r}: min and max are whole numbers, cpu a percentage"
             ) from error
+        windows = {
+            key.replace("-", "_"): _window(fields[key], key)
+            for key in ("up-window", "down-window")
+            if key in fields
+        }
         if not 0 <= minimum <= maximum or maximum == 0:
             raise InvalidParameter(f"invalid autoscale {text!r}: needs 0 <= min <= max, max > 0")
         if cpu is None and rps is None:
             raise InvalidParameter(f"invalid autoscale {text!r}: give a cpu=P% or rps=N target")
         if (cpu is not None and cpu <= 0) or (rps is not None and rps <= 0):
             raise InvalidParameter(f"invalid autoscale {text!r}: targets must be positive")
-        return cls(minimum, maximum, cpu, rps)
+        return cls(minimum, maximum, cpu, rps, **windows)
 
 
 def _object(value: Any, where: str) -> dict[str, Any]:

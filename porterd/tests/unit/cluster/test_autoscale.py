@@ -78,3 +78,12 @@ def test_a_count_below_the_minimum_is_raised_even_without_a_metric() -> None:
     decision, _ = decide(CPU70, 1, Sample(), [], now=1000)
     assert decision is not None and decision.desired == 2
     assert decision.reason == "no metric yet; held within 2..10"
+
+
+def test_the_policys_down_window_holds_the_count_until_it_has_passed() -> None:
+    policy = AutoscalePolicy.parse("min=1,max=4,cpu=50%,down-window=15s")
+    history = [Recommendation(990, 3)]
+    held, _ = decide(policy, 3, Sample(cpu_percent=0), history, now=1000)
+    assert held is None
+    later, _ = decide(policy, 3, Sample(cpu_percent=0), history, now=1006)
+    assert later is not None and later.desired == 1

@@ -77,3 +77,18 @@ def test_an_autoscale_label_is_parsed_with_its_cpu_target() -> None:
 def test_an_autoscale_without_a_target_is_refused() -> None:
     with pytest.raises(InvalidParameter, match="cpu=P% or rps=N"):
         AutoscalePolicy.parse("min=1,max=3")
+
+
+def test_an_autoscale_label_sets_the_stabilisation_windows() -> None:
+    policy = AutoscalePolicy.parse("min=1,max=3,cpu=50%,up-window=10s,down-window=2m")
+    assert (policy.up_window, policy.down_window) == (10.0, 120.0)
+
+
+def test_the_stabilisation_windows_default_to_the_hpas() -> None:
+    policy = AutoscalePolicy.parse("min=1,max=3,cpu=50%")
+    assert (policy.up_window, policy.down_window) == (0.0, 300.0)
+
+
+def test_a_malformed_stabilisation_window_is_refused() -> None:
+    with pytest.raises(InvalidParameter, match="down-window"):
+        AutoscalePolicy.parse("min=1,max=3,cpu=50%,down-window=soon")

@@ -1,0 +1,109 @@
+"""Autoscaling on three real porterd under a real, bounded CPU load: `--autoscale
+min=1,max=3,cpu=20%,down-window=15s` scales a service up while its tasks burn CPU and back
+down once the load has passed and the down window has ended; each decision is in `service
+inspect` with its reason, and in the events (type service, action autoscale)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ..containers_support import busybox_rootfs_tar
+from .cluster_nodes import ClusterHosts, Node, cluster_hosts, real_cluster_marks
+
+pytestmark = real_cluster_marks()
+PORTER = str(Path(sys.executable).parent / "porter")
+LOAD_SECONDS = 40  # from the service's creation; every task stops burning at the same moment
+# Busy until the epoch second $END (the same for every replica, those scaled up too), then idle.
+BURN = (
+    'while [ "$(date +%s)" -lt "$END" ]; do i=0; while [ $i -lt 2000 ]; do i=$((i+1)); done;'
+    " done; exec sleep 3600"
+)
+
+
+def porter(node: Node, *args: str) -> str:
+    assert node.porterd is not None
+    result = subprocess.run(
+        [PORTER, "-H", node.porterd.url, *args],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, f"porter {' '.join(args)}: {result.stderr}"
+    return result.stdout
+
+
+def until(check: Callable[[], Any], timeout: float, what: str) -> Any:
+    start = time.monotonic()
+    while not (found := check()):
+        assert time.monotonic() - start < timeout, f"{what} did not happen in {timeout}s"
+        time.sleep(0.5)
+    return found
+
+
+@pytest.fixture(scope="module")
+def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHosts]:
+    rootfs = busybox_rootfs_tar(tmp_path_factory.mktemp("busybox"))
+    with cluster_hosts(tmp_path_factory.mktemp("cluster"), rootfs) as hosts:
+        yield hosts
+
+
+@pytest.fixture(scope="module")
+def scaled(hosts: ClusterHosts) -> Iterator[dict[str, Any]]:
+    """The decisions of a service whose tasks burn CPU for LOAD_SECONDS, once it has been
+    scaled up and back down to one task."""
+    start = time.time()
+    porter(
+        hosts.nodes[0], "service", "create", "--name", "burner", "--replicas", "1",
+        "--autoscale", "min=1,max=3,cpu=20%,down-window=15s",
+        "-e", f"END={int(start) + LOAD_SECONDS}", "busybox", "sh", "-c", BURN,
+    )  # fmt: skip
+
+    def decisions() -> list[dict[str, Any]]:
+        (inspected,) = json.loads(porter(hosts.nodes[0], "service", "inspect", "burner"))
+        return (inspected.get("Autoscale") or {}).get("Decisions") or []
+
+    until(lambda: any(d["To"] > d["From"] for d in decisions()), 90, "a scale-up")
+    until(lambda: decisions()[-1]["To"] == 1, LOAD_SECONDS + 120, "the scale back down")
+    yield {"decisions": decisions(), "since": start}
+    porter(hosts.nodes[0], "service", "rm", "burner")
+
+
+def test_the_service_scales_up_under_cpu_load_with_the_reason(scaled: dict[str, Any]) -> None:
+    up = next(d for d in scaled["decisions"] if d["To"] > d["From"])
+    assert up["From"] == 1 and 1 < up["To"] <= 3
+    assert up["Reason"].startswith("cpu ") and "target of 20%" in up["Reason"]
+
+
+def test_the_service_scales_down_only_after_the_load_and_the_down_window(
+    scaled: dict[str, Any],
+) -> None:
+    up = next(d for d in scaled["decisions"] if d["To"] > d["From"])
+    down = scaled["decisions"][-1]
+    assert down["To"] == 1 and down["From"] > 1
+    assert down["At"] >= int(scaled["since"]) + LOAD_SECONDS  # the load has passed
+    assert down["At"] - up["At"] >= 15  # and the down window since the load was last seen
+    assert down["Reason"].startswith("cpu ")
+
+
+def test_each_decision_is_an_event_of_the_service(
+    hosts: ClusterHosts, scaled: dict[str, Any]
+) -> None:
+    # The leading node decides and publishes; read the events of every node.
+    messages = []
+    for node in hosts.nodes:
+        events = porter(
+            node, "events", "--since", str(int(scaled["since"])), "--until", str(int(time.time())),
+            "--filter", "type=service", "--format", "{{json .}}",
+        )  # fmt: skip
+        for line in events.splitlines():
+            event = json.loads(line)
+            if event["Action"] == "autoscale" and event["Actor"]["Attributes"]["name"] == "burner":
+                messages.append(event["Actor"]["Attributes"]["message"])
+    expected = [f"{d['From']} -> {d['To']}: {d['Reason']}" for d in scaled["decisions"]]
+    assert sorted(messages) == sorted(expected)
