@@ -98,10 +98,9 @@ class ClusterOverlays:
     def sync_once(self) -> None:
         if self.service is None:
             return
-        live = {network.id for network in self.records.networks()}
         held = {
             key: holder["Container"]
             for key, holder in self.records.leases().items()
             if holder.get("Node") == self.node_id
         }
-        self.service.sync_overlays(self.peers(), live, held)
+        self.service.sync_overlays(self.peers(), held)

@@ -167,14 +167,11 @@ class OverlayNetworks(NetworkJoining):
         overlay.remove_devices(network.bridge)
         self._peers.pop(network.bridge, None)
 
-    def sync_overlays(
-        self, peers: Iterable[str], live: set[str], held: Mapping[tuple[str, str], str]
-    ) -> None:
+    def sync_overlays(self, peers: Iterable[str], held: Mapping[tuple[str, str], str]) -> None:
         """A round of the backend: each overlay in use here reaches `peers` (the other
         nodes); what no container of this node owns goes: local copies of networks without
-        endpoints here (or removed from the cluster, `live` being the ids it still has),
-        leftover devices, and `held` leases ((network, address) -> container) of this node
-        whose endpoint is gone."""
+        endpoints here, leftover devices, and the leases of this node (`held`: (network,
+        address) -> container) whose endpoint is gone."""
         wanted = frozenset(peers)
         with self._lock:
             endpoints = self.store.endpoints()
@@ -188,8 +185,6 @@ class OverlayNetworks(NetworkJoining):
                     self._drop_overlay(network)
                     dropped = True
                     continue
-                if network.id not in live:
-                    log.warning("overlay %s was removed but has endpoints here", network.name)
                 kept.append(network.bridge)
                 self._sync_devices(network, wanted)
             for bridge in overlay.leftover_bridges(kept):
