@@ -26,6 +26,7 @@ from typing import Any
 log = logging.getLogger("porterd.network.proxy")
 CHUNK = 64 * 1024
 UDP_IDLE = 90.0  # docker-proxy's UDPConnTrackTimeout
+UDP_SWEEP = 5.0  # how often idle UDP flows are looked for
 DATAGRAM = 65535
 Address = tuple[Any, ...]  # a client's (host, port, flowinfo, scope_id)
 Flow = tuple[socket.socket, list[float]]  # its socket towards the container, when last used
@@ -187,6 +188,7 @@ class _TcpRelay:
 class UdpProxy(LoopbackProxy):
     def _serve(self) -> None:
         flows: dict[Address, Flow] = {}
+        sweep = time.monotonic() + UDP_SWEEP
         with selectors.DefaultSelector() as selector:
             selector.register(self.listener, selectors.EVENT_READ)
             try:
@@ -196,7 +198,9 @@ class UdpProxy(LoopbackProxy):
                             self._forward(selector, flows)
                         else:
                             self._answer(key.fileobj, key.data)  # type: ignore[arg-type]
-                    self._expire(selector, flows)
+                    if time.monotonic() >= sweep:  # not on every datagram: flows can be many
+                        self._expire(selector, flows)
+                        sweep = time.monotonic() + UDP_SWEEP
             finally:
                 for upstream, _ in flows.values():
                     upstream.close()
