@@ -77,8 +77,21 @@ class ContainerTasks:
                 error=state.error,
                 health=(health or {}).get("Status"),
                 cpu_percent=self._cpu.get(container.id, (0, 0, None))[2] if running else None,
+                ports=self._published(container.id) if running else (),
             )
         return found
+
+    def _published(self, container_id: str) -> tuple[tuple[str, int, int], ...]:
+        """(protocol, target, host port) of each port the container publishes."""
+        networks = self.containers.networks
+        if networks is None:
+            return ()
+        return tuple(
+            sorted(
+                (b.protocol, b.container_port, b.host_port)
+                for b in networks.published(container_id)
+            )
+        )
 
     def _sample(self) -> None:
         """Every CPU_INTERVAL, the CPU use of each running task container, off the agent's

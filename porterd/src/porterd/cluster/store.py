@@ -349,6 +349,7 @@ def new_task(service: dict[str, Any], slot: int | None, node_id: str) -> dict[st
         "NodeID": node_id,
         "Spec": service["Spec"]["TaskTemplate"],
         "ServiceName": service["Spec"]["Name"],
+        "Endpoint": {"Spec": service["Spec"].get("EndpointSpec", {})},
         "DesiredState": "running",
         "Status": {"State": "assigned", "Timestamp": stamp, "Message": "scheduled"},
         "CreatedAt": stamp,

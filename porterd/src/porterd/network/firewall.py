@@ -11,7 +11,10 @@ What the rules do, as dockerd's iptables rules do:
   published-port traffic, which the host has translated);
 - published ports: DNAT of traffic to the host's addresses (from outside, from containers:
   hairpin, and from the host itself, 127.0.0.1 included through route_localnet), with the
-  source masqueraded where the reply would otherwise bypass the translation.
+  source masqueraded where the reply would otherwise bypass the translation;
+- the services' routing mesh (porterd.cluster.mesh renders its chains): checked before the
+  published ports, its connections marked MESH_MARK and masqueraded when they leave by an
+  interface that is not one of porterd's bridges (to another node), so replies come back.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from dataclasses import dataclass
 from porterd.errors import DaemonError
 
 TABLE = "porter"
+MESH_MARK = 0x504D  # ct mark of the routing mesh's connections
 
 
 class FirewallError(DaemonError):
@@ -55,8 +59,9 @@ def _family(address: str) -> str:
     return "ip6" if ":" in address else "ip"
 
 
-def render(bridges: Sequence[BridgeRules], ports: Sequence[PortRule]) -> str:
-    """The nft script that replaces porterd's tables with these rules."""
+def render(bridges: Sequence[BridgeRules], ports: Sequence[PortRule], mesh: str = "") -> str:
+    """The nft script that replaces porterd's tables with these rules; `mesh`, the routing
+    mesh's chains (a `chain mesh` among them), is jumped to first."""
     names = ", ".join(_quote(b.bridge) for b in bridges)
     lines = [
         f"table inet {TABLE}",
@@ -69,19 +74,25 @@ def render(bridges: Sequence[BridgeRules], ports: Sequence[PortRule]) -> str:
         lines.append(f"  set bridges {{ type ifname; elements = {{ {names} }} }}")
     else:
         lines.append("  set bridges { type ifname; }")
+    to_mesh = ["    fib daddr type local jump mesh"] if mesh else []
+    if mesh:
+        lines.append(mesh.rstrip("\n"))
     lines += [
         "  chain published {",
         *(f"    {_dnat(port)}" for port in ports),
         "  }",
         "  chain prerouting { type nat hook prerouting priority dstnat; policy accept;",
+        *to_mesh,
         "    fib daddr type local jump published",
         "  }",
         "  chain output { type nat hook output priority -100; policy accept;",
+        *to_mesh,
         "    fib daddr type local jump published",
         "  }",
         "  chain postrouting { type nat hook postrouting priority srcnat; policy accept;",
         "    ip saddr 127.0.0.0/8 oifname @bridges masquerade",
         "    ct status dnat iifname @bridges oifname @bridges masquerade",
+        f"    ct mark {MESH_MARK:#x} oifname != @bridges masquerade",
     ]
     for bridge in bridges:
         if not bridge.internal:
