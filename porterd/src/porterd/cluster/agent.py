@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from porterd.cluster.loop import Periodic
+from porterd.cluster.routing import ingress_ports
 from porterd.cluster.store import ClusterStore, now
 from porterd.errors import DaemonError
 
@@ -27,6 +29,9 @@ STARTING = frozenset({"new", "pending", "assigned", "accepted", "preparing", "st
 # in bench/cluster, the starts contending inside porterd.
 STARTS_AT_ONCE = 1
 CPU_REPORT_STEP = 5.0  # percent: smaller changes of CPU use are not written to the store
+# Seconds a task in the routing mesh keeps running after it was told to stop: every node's
+# mesh takes it out of rotation first (within a round), and connections under way end.
+DRAIN = 2.0
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,7 @@ class Observed:
     error: str = ""
     health: str | None = None
     cpu_percent: float | None = None
+    ports: tuple[tuple[str, int, int], ...] = ()  # (protocol, target, host port) published
 
 
 class TaskRuntime(Protocol):
@@ -81,6 +87,13 @@ def container_body(task: dict[str, Any]) -> dict[str, Any]:
         host["Memory"] = limits["MemoryBytes"]
     if spec.get("Mounts"):
         host["Mounts"] = spec["Mounts"]
+    # Each port the routing mesh publishes, on an ephemeral port of the task's node.
+    ports = {
+        f"{port['TargetPort']}/{port.get('Protocol', 'tcp')}": [{"HostPort": ""}]
+        for port in ingress_ports(task.get("Endpoint", {}).get("Spec", {}))
+    }
+    if ports:
+        host["PortBindings"] = ports
     body: dict[str, Any] = {"Image": spec["Image"], "Labels": labels, "HostConfig": host}
     for ours, theirs in (
         ("Command", "Entrypoint"),
@@ -107,6 +120,10 @@ def observed_status(task: dict[str, Any], seen: Observed | None) -> dict[str, An
     container = {"ContainerID": seen.container_id, "ExitCode": seen.exit_code}
     if seen.health:
         container["Health"] = seen.health
+    ports = [
+        {"Protocol": p, "TargetPort": t, "PublishedPort": h, "PublishMode": "host"}
+        for p, t, h in seen.ports
+    ]
     if seen.running:
         state, message = "running", "started"
     elif seen.exit_code == 0:
@@ -114,6 +131,8 @@ def observed_status(task: dict[str, Any], seen: Observed | None) -> dict[str, An
     else:
         state, message = "failed", f"task exited with code {seen.exit_code}"
     new = {"State": state, "Message": message, "ContainerStatus": container}
+    if ports and seen.running:
+        new["PortStatus"] = {"Ports": ports}
     if state == "failed":
         new["Err"] = seen.error or message
     if seen.cpu_percent is not None:
@@ -124,7 +143,7 @@ def observed_status(task: dict[str, Any], seen: Observed | None) -> dict[str, An
 
 
 def _same(old: dict[str, Any], new: dict[str, Any]) -> bool:
-    if any(old.get(key) != new.get(key) for key in ("State", "ContainerStatus")):
+    if any(old.get(key) != new.get(key) for key in ("State", "ContainerStatus", "PortStatus")):
         return False
     before = old.get("Usage", {}).get("CPUPercent")
     after = new.get("Usage", {}).get("CPUPercent")
@@ -163,9 +182,9 @@ class Agent:
                 log.info("removing container %s of deleted task %s", seen.container_id, task_id)
                 self.remove(seen.container_id)
 
-    def remove(self, container_id: str) -> None:
-        """Stop and remove a container on a thread of its own: a stop waits up to its grace
-        period, and other tasks of the node must not wait for it."""
+    def remove(self, container_id: str, drain: float = 0.0) -> None:
+        """Stop and remove a container on a thread of its own, `drain` seconds from now: a
+        stop waits up to its grace period, and other tasks of the node must not wait for it."""
         with self._lock:
             if container_id in self._removing:
                 return
@@ -173,6 +192,7 @@ class Agent:
 
         def run() -> None:
             try:
+                time.sleep(drain)
                 self.runtime.remove(container_id)
             except Exception:
                 log.exception("removing container %s failed", container_id)
@@ -185,7 +205,7 @@ class Agent:
     def _sync_task(self, task: dict[str, Any], seen: Observed | None, starting: set[str]) -> None:
         if task["DesiredState"] != "running":
             if seen is not None:
-                self.remove(seen.container_id)
+                self.remove(seen.container_id, DRAIN if seen.ports and seen.running else 0.0)
             if task["Status"]["State"] not in ("shutdown", "complete", "failed", "rejected"):
                 self._report(task, {"State": "shutdown", "Message": "shutdown"})
             return

@@ -1,0 +1,46 @@
+"""The agent's part in the routing mesh: a task of a service with a published port asks for
+an ephemeral host port, and its agent reports that port as docker's PortStatus."""
+
+from __future__ import annotations
+
+from porterd.cluster.agent import Observed, container_body, observed_status
+
+ENDPOINT = {"Ports": [{"Protocol": "tcp", "TargetPort": 80, "PublishedPort": 8080}]}
+TASK = {
+    "ID": "t1",
+    "ServiceID": "s1",
+    "ServiceName": "web",
+    "Slot": 1,
+    "NodeID": "n1",
+    "DesiredState": "running",
+    "Spec": {"ContainerSpec": {"Image": "busybox"}},
+    "Endpoint": {"Spec": ENDPOINT},
+    "Status": {"State": "assigned"},
+}
+
+
+def test_a_task_of_a_service_with_a_published_port_asks_for_an_ephemeral_host_port() -> None:
+    body = container_body(TASK)
+    assert body["HostConfig"]["PortBindings"] == {"80/tcp": [{"HostPort": ""}]}
+
+
+def test_the_agent_reports_the_host_port_of_a_running_task_as_docker_s_port_status() -> None:
+    new = observed_status(TASK, Observed("c1", running=True, ports=(("tcp", 80, 32768),)))
+    assert new is not None
+    assert new["PortStatus"] == {
+        "Ports": [
+            {"Protocol": "tcp", "TargetPort": 80, "PublishedPort": 32768, "PublishMode": "host"}
+        ]
+    }
+
+
+def test_a_task_without_published_ports_asks_for_none() -> None:
+    assert "PortBindings" not in container_body({**TASK, "Endpoint": {"Spec": {}}})["HostConfig"]
+
+
+def test_a_changed_host_port_is_reported_again() -> None:
+    seen = Observed("c1", running=True, ports=(("tcp", 80, 32768),))
+    first = {**TASK, "Status": observed_status(TASK, seen)}
+    assert observed_status(first, seen) is None
+    moved = Observed("c1", running=True, ports=(("tcp", 80, 32999),))
+    assert observed_status(first, moved) is not None
