@@ -96,6 +96,7 @@ class Daemon:
         if not self.config.cluster_store:
             return None
         from porterd.cluster.containers import ContainerTasks
+        from porterd.cluster.mesh import NetworkMeshHost
         from porterd.cluster.node import ClusterNode, parse_endpoints
 
         node = ClusterNode(
@@ -105,6 +106,7 @@ class Daemon:
             runtime=ContainerTasks(self.containers, self.images),
             images=self.images,
             publish=self.events.publish,
+            mesh=NetworkMeshHost(self.networks),
         )
         node.start()
         return node

@@ -19,6 +19,7 @@ from porterd.cluster.etcd import EtcdClient, EtcdError
 from porterd.cluster.images import ImageSource, check_image
 from porterd.cluster.logs import TaskLogs
 from porterd.cluster.membership import DEFAULT_TTL, Membership
+from porterd.cluster.mesh import MeshHost, RoutingMesh
 from porterd.cluster.reconciler import Publish, Reconciler
 from porterd.cluster.store import DEFAULT_PREFIX, ClusterStore, new_id
 from porterd.errors import InvalidParameter
@@ -75,6 +76,7 @@ class ClusterNode:
         runtime: TaskRuntime | None = None,
         images: ImageSource | None = None,
         publish: Publish | None = None,
+        mesh: MeshHost | None = None,
         hostname: str | None = None,
         ttl: int = DEFAULT_TTL,
         interval: float = 0.5,
@@ -101,6 +103,7 @@ class ClusterNode:
         self.agent = (
             Agent(self.store, self.node_id, runtime, interval=interval) if runtime else None
         )
+        self.mesh = RoutingMesh(self.store, self.node_id, mesh) if mesh else None
 
     def start(self) -> None:
         """Join the cluster; `EtcdError` (503) if the store cannot be reached."""
@@ -110,11 +113,15 @@ class ClusterNode:
             raise type(error)(f"cannot join the cluster: {error}") from error
         if self.agent is not None:
             self.agent.start()
+        if self.mesh is not None:
+            self.mesh.start()
 
     def stop(self) -> None:
         """Leave (the node is down at once); the tasks' containers keep running."""
         if self.agent is not None:
             self.agent.stop()
+        if self.mesh is not None:
+            self.mesh.stop()
         self.reconciler.loop.stop()
         self.membership.leave()
 

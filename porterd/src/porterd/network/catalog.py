@@ -47,6 +47,7 @@ class NetworkCatalog:
         self.resolv_conf = resolv_conf
         self.ports = PortReservations()
         self._applied = ""  # the ruleset nft holds, as porterd last rendered it
+        self._mesh = ""  # the services' routing mesh chains (porterd.cluster.mesh)
         self._lock = threading.RLock()
         self.containers: Any = None  # set by the daemon: `.get(ref)` gives a container
 
@@ -140,6 +141,12 @@ class NetworkCatalog:
         addresses = [f"{r.gateway}/{r.subnet.prefixlen}" for r in network.ranges]
         links.ensure_bridge(network.bridge, addresses)
 
+    def set_mesh(self, chains: str) -> None:
+        """The routing mesh's chains, applied with the rest of porterd's rules."""
+        with self._lock:
+            self._mesh = chains
+            self._apply_rules()
+
     def _apply_rules(self) -> None:
         endpoints = self.store.endpoints()
         networks = {n.id: n for n in self.store.networks()}
@@ -153,7 +160,7 @@ class NetworkCatalog:
             )
             for n in networks.values()
         ]
-        script = firewall.render(bridges, self._port_rules(endpoints, networks))
+        script = firewall.render(bridges, self._port_rules(endpoints, networks), self._mesh)
         if script != self._applied:  # most starts and stops change no rule
             firewall.apply(script)
             self._applied = script

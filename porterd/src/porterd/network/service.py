@@ -185,13 +185,13 @@ class NetworkService(NetworkJoining):
             )
             for b in port_bindings(container.port_bindings, container.id)
         ]
-        bound = self.ports.reserve(container.id, wanted, self._proxy_target(container.id))
+        bound = self.ports.reserve(container.id, wanted, self.container_address(container.id))
         with self.database.transaction() as connection:
             self.store.put_ports(connection, container.id, bound)
 
-    def _proxy_target(self, container_id: str) -> str:
-        """The IPv4 address the userland proxy relays [::1] to: the container's on its
-        first network that is not internal."""
+    def container_address(self, container_id: str) -> str:
+        """The container's IPv4 address on its first network that is not internal ("" if
+        none): the userland proxy relays [::1] to it, the routing mesh its node's share."""
         for network, endpoint in self.endpoints_of(container_id):
             if not network.internal and endpoint.ipv4:
                 return endpoint.ipv4.split("/")[0]
@@ -270,7 +270,7 @@ class NetworkService(NetworkJoining):
     def _rebind(self, container_id: str) -> None:
         try:
             wanted = self.store.ports(container_id)
-            self.ports.reserve(container_id, wanted, self._proxy_target(container_id))
+            self.ports.reserve(container_id, wanted, self.container_address(container_id))
         except Conflict as error:
             log.warning("container %s: its published port is taken now: %s", container_id, error)
 
