@@ -6,44 +6,23 @@ inspect` with its reason, and in the events (type service, action autoscale)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from ..containers_support import busybox_rootfs_tar
-from .cluster_nodes import ClusterHosts, Node, cluster_hosts, real_cluster_marks
+from .cluster_cli import porter, until
+from .cluster_nodes import ClusterHosts, cluster_hosts, real_cluster_marks
 
 pytestmark = real_cluster_marks()
-PORTER = str(Path(sys.executable).parent / "porter")
 LOAD_SECONDS = 40  # from the service's creation; every task stops burning at the same moment
 # Busy until the epoch second $END (the same for every replica, those scaled up too), then idle.
 BURN = (
     'while [ "$(date +%s)" -lt "$END" ]; do i=0; while [ $i -lt 2000 ]; do i=$((i+1)); done;'
     " done; exec sleep 3600"
 )
-
-
-def porter(node: Node, *args: str) -> str:
-    assert node.porterd is not None
-    result = subprocess.run(
-        [PORTER, "-H", node.porterd.url, *args],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, f"porter {' '.join(args)}: {result.stderr}"
-    return result.stdout
-
-
-def until(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    start = time.monotonic()
-    while not (found := check()):
-        assert time.monotonic() - start < timeout, f"{what} did not happen in {timeout}s"
-        time.sleep(0.5)
-    return found
 
 
 @pytest.fixture(scope="module")

@@ -7,20 +7,18 @@ the update, or brings the previous spec back with `--update-failure-action rollb
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ..containers_support import busybox_rootfs_tar
-from .cluster_nodes import ClusterHosts, Node, cluster_hosts, real_cluster_marks
+from .cluster_cli import PORTER, porter, until
+from .cluster_nodes import ClusterHosts, cluster_hosts, real_cluster_marks
 
 pytestmark = real_cluster_marks()
-PORTER = str(Path(sys.executable).parent / "porter")
 # A check that passes once the task has run for READY_AFTER seconds, probed every second
 # (the retries keep a task from reading as unhealthy before).
 READY_AFTER = 2
@@ -28,24 +26,6 @@ HEALTHY_LATER = [
     "--health-cmd", "test -e /tmp/ready", "--health-interval", "1s", "--health-retries", "5",
 ]  # fmt: skip
 COMMAND = ["sh", "-c", f"sleep {READY_AFTER}; touch /tmp/ready; exec sleep 3600"]
-
-
-def porter(node: Node, *args: str) -> subprocess.CompletedProcess[str]:
-    assert node.porterd is not None
-    result = subprocess.run(
-        [PORTER, "-H", node.porterd.url, *args],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, f"porter {' '.join(args)}: {result.stderr}"
-    return result
-
-
-def until(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    start = time.monotonic()
-    while not (found := check()):
-        assert time.monotonic() - start < timeout, f"{what} did not happen in {timeout}s"
-        time.sleep(0.3)
-    return found
 
 
 def created(task: dict[str, Any]) -> float:
