@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from porterd.containers.conmon import ATTACH_STDERR, ATTACH_STDOUT
+from porterd.containers.file_wake import WakeEvent
 from porterd.containers.framing import STDERR, STDOUT, frame
 from porterd.containers.logs import ConmonLogTail
 from porterd.errors import InvalidParameter
@@ -116,12 +117,13 @@ def entry_chunk(stream: str, data: bytes, streams: AttachStreams) -> bytes:
 
 
 def logged_output(
-    tail: ConmonLogTail, ended: Callable[[], bool], streams: AttachStreams
+    tail: ConmonLogTail, ended: Callable[[], bool], streams: AttachStreams, conmon_pid: int
 ) -> Callable[[threading.Event], Iterator[bytes]]:
-    """`bridge`'s `output` from conmon's log, until `ended()` says conmon is gone."""
+    """`bridge`'s `output` from conmon's log, until `ended()` says conmon (`conmon_pid`) is
+    gone."""
 
     def output(done: threading.Event) -> Iterator[bytes]:
-        for entry in tail.follow(ended, done):
+        for entry in tail.follow(ended, done, conmon_pid):
             chunk = entry_chunk(entry.stream, entry.log, streams)
             if chunk:
                 yield chunk
@@ -154,7 +156,7 @@ def bridge(
     `output` (an exec's log as conmon writes it) replaces the socket's packets as what the
     client receives; the socket's are then read and dropped, so conmon never blocks on them.
     """
-    done = threading.Event()
+    done = WakeEvent()  # set: the output's tail wakes at once
     if streams.stdin:
         threading.Thread(
             target=_copy_stdin, args=(client, conmon, streams, done), daemon=True

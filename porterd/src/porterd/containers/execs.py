@@ -221,7 +221,7 @@ class ExecSessions:
             conmon_socket[0],
             streams,
             before_close=lambda: self._await_exit(session),
-            output=logged_output(tail, _exec_ended(session), streams),
+            output=logged_output(tail, _exec_ended(session), streams, session.conmon_pid),
         )
 
     def _await_exit(self, session: ExecSession) -> None:

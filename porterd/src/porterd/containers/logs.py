@@ -18,18 +18,18 @@ import json
 import os
 import re
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from porterd.clock import time_ns
+from porterd.containers.file_wake import ChangeWatch, WakeEvent
 from porterd.errors import InvalidParameter
 
 DEFAULT_MAX_SIZE = 10 * 1024 * 1024
 DEFAULT_MAX_FILES = 3
-TAIL_POLL = 0.02
+TAIL_RECHECK = 0.5  # seconds an attached stream's tail sleeps at most between looks
 _SIZE = re.compile(r"(?i)([0-9]+)\s*([kmg]?)b?")
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
@@ -323,8 +323,17 @@ class ConmonLogTail:
         self._pending = b""
         self._open(at_end=True)
 
-    def follow(self, ended: Callable[[], bool], done: threading.Event) -> Iterator[LogEntry]:
-        """The entries until `ended()` (conmon is gone: it has written all it will) or `done`."""
+    def follow(
+        self, ended: Callable[[], bool], done: threading.Event, conmon_pid: int = 0
+    ) -> Iterator[LogEntry]:
+        """The entries until `ended()` (conmon is gone: it has written all it will) or `done`.
+
+        Between reads it sleeps until the log's folder changes, conmon (`conmon_pid`) ends or
+        `done` is set (when it is a `WakeEvent`); TAIL_RECHECK bounds the sleep for the
+        cases nothing wakes it (no pid known, `done` a plain Event)."""
+        watch = ChangeWatch(self.path.parent, conmon_pid)  # before the first read: no change lost
+        if isinstance(done, WakeEvent):
+            done.wakes(watch)
         try:
             while True:
                 finished = ended()  # looked at first, so that the read below gets everything
@@ -333,8 +342,11 @@ class ConmonLogTail:
                 if finished or done.is_set():
                     return
                 if not data:
-                    time.sleep(TAIL_POLL)
+                    watch.wait(TAIL_RECHECK)
         finally:
+            if isinstance(done, WakeEvent):
+                done.forget(watch)
+            watch.close()
             self.close()
 
     def close(self) -> None:

@@ -103,7 +103,7 @@ def attach(
             tail = ConmonLogTail(paths.conmon_log)
             conmon_pid = read_pid(paths.conmon_pidfile)
             service.gates.leave(waiter)
-            output = logged_output(tail, lambda: not pid_alive(conmon_pid), streams)
+            output = logged_output(tail, lambda: not pid_alive(conmon_pid), streams, conmon_pid)
         bridge(client, conmon, streams, output=output)
         client = None  # bridge closed it
     except OSError:
