@@ -4,11 +4,16 @@ Backends publish `(type, action, actor_id, attributes)`; the bus stamps the time
 last `HISTORY` events for `since`, and hands each one to every subscriber's queue. Messages
 have dockerd's shape, including the old `status`/`id`/`from` fields for containers and images
 that clients before API 1.22 read.
+
+A subscriber's queue holds at most `SUBSCRIBER_QUEUE` events (dockerd's events buffer is
+as long): one that falls that far behind is dropped, gets what its queue holds and then
+why (`Subscription.dropped`), so a slow reader costs the daemon no more memory than that.
 """
 
 from __future__ import annotations
 
 import collections
+import logging
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -17,7 +22,9 @@ from typing import Any
 
 from porterd.labels import has_label
 
+log = logging.getLogger("porterd.events")
 HISTORY = 1024
+SUBSCRIBER_QUEUE = 1024
 # Types whose messages also carry the pre-1.22 fields (dockerd's events.go does the same).
 _LEGACY_TYPES = {"container", "image"}
 
@@ -51,14 +58,27 @@ class Event:
 
 @dataclass
 class Subscription:
-    """One listener's queue; iterate with `next_event` until `closed`."""
+    """One listener's queue; iterate with `next_event` until `closed`. `dropped` says why
+    the bus let go of a listener that fell behind (empty while it keeps up)."""
 
     _condition: threading.Condition
+    limit: int = SUBSCRIBER_QUEUE
     _pending: collections.deque[Event] = field(default_factory=collections.deque)
     closed: bool = False
+    dropped: str = ""
 
-    def _put(self, event: Event) -> None:
+    def _put(self, event: Event) -> bool:
+        """Queue `event`; False (and nothing queued) when the queue is full."""
+        if len(self._pending) >= self.limit:
+            return False
         self._pending.append(event)
+        return True
+
+    def _drop(self) -> None:
+        self.closed = True
+        self.dropped = (
+            f"events dropped: the listener fell {self.limit} events behind and was disconnected"
+        )
 
     def next_event(self, timeout: float) -> Event | None:
         """The next event, or None after `timeout` seconds without one (or once closed)."""
@@ -71,10 +91,11 @@ class Subscription:
 class EventBus:
     """Publish/subscribe of daemon events with a bounded history."""
 
-    def __init__(self, history: int = HISTORY) -> None:
+    def __init__(self, history: int = HISTORY, queue: int = SUBSCRIBER_QUEUE) -> None:
         self._condition = threading.Condition()
         self._history: collections.deque[Event] = collections.deque(maxlen=history)
         self._subscriptions: list[Subscription] = []
+        self._queue = queue
         self._last_nano = 0
 
     def publish(
@@ -85,15 +106,18 @@ class EventBus:
             self._last_nano = max(time.time_ns(), self._last_nano + 1)
             event = Event(type, action, actor_id, dict(attributes or {}), self._last_nano)
             self._history.append(event)
-            for subscription in self._subscriptions:
-                subscription._put(event)
+            for subscription in list(self._subscriptions):
+                if not subscription._put(event):
+                    subscription._drop()
+                    self._subscriptions.remove(subscription)
+                    log.warning("an events listener fell behind and was dropped")
             self._condition.notify_all()
         return event
 
     def subscribe(self) -> tuple[list[Event], Subscription]:
         """The events kept so far and a subscription to every later one, with none lost between."""
         with self._condition:
-            subscription = Subscription(self._condition)
+            subscription = Subscription(self._condition, self._queue)
             self._subscriptions.append(subscription)
             return list(self._history), subscription
 

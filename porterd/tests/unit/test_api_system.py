@@ -11,6 +11,7 @@ import falcon
 import pytest
 from falcon import testing
 from porterd.api import app as app_module
+from porterd.api import system as system_api
 from porterd.events import EventBus
 from porterd.system_info import version_document
 
@@ -199,3 +200,15 @@ def test_events_refuse_since_after_until(client: testing.TestClient) -> None:
 
 def test_events_refuse_a_malformed_timestamp(client: testing.TestClient) -> None:
     assert client.simulate_get("/events", params={"since": "yesterday"}).status_code == 400
+
+
+def test_an_events_stream_that_falls_behind_ends_with_the_reason() -> None:
+    bus = EventBus(queue=2)
+    stream = system_api._stream(bus, None, None, lambda event: True, lambda: False)
+    threading.Timer(0.05, bus.publish, ("volume", "create", "first")).start()
+    assert json.loads(next(stream))["Actor"]["ID"] == "first"
+    for name in ("queued-1", "queued-2", "overflow"):  # the stream's reader does not read
+        bus.publish("volume", "create", name)
+    rest = [json.loads(line) for line in stream]
+    assert [m["Actor"]["ID"] for m in rest[:2]] == ["queued-1", "queued-2"]
+    assert rest[2:] == [{"message": rest[2]["message"]}] and "fell 2" in rest[2]["message"]

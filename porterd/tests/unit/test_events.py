@@ -107,3 +107,23 @@ def test_a_label_filter_matches_a_key_or_a_key_and_value() -> None:
 
 def test_several_values_of_one_filter_are_alternatives() -> None:
     assert _accepts({"type": ["image", "volume"]}, "volume", "create", "v")
+
+
+def test_a_listener_that_falls_a_whole_queue_behind_is_dropped() -> None:
+    bus = EventBus(queue=3)
+    _, slow = bus.subscribe()
+    _, other = bus.subscribe()
+    for n in range(5):
+        bus.publish("volume", "create", str(n))
+        assert other.next_event(timeout=0) is not None  # keeps up
+    assert slow.closed and "fell 3 events behind" in slow.dropped
+    assert bus.listeners == 1 and not other.closed and other.dropped == ""
+
+
+def test_a_dropped_listener_gets_its_queued_events_then_none() -> None:
+    bus = EventBus(queue=2)
+    _, slow = bus.subscribe()
+    for n in range(3):
+        bus.publish("volume", "create", str(n))
+    owed = [slow.next_event(timeout=0) for _ in range(3)]
+    assert [event.actor_id if event else None for event in owed] == ["0", "1", None]

@@ -108,6 +108,8 @@ def _stream(bus: EventBus, since, until, accepts, disconnected) -> Iterator[byte
                 wait = min(wait, max(0.0, (until - time.time_ns()) / 1e9))
             event = subscription.next_event(timeout=wait)
             if event is None:
+                if subscription.dropped:
+                    yield json.dumps({"message": subscription.dropped}).encode() + b"\n"
                 if subscription.closed or disconnected():
                     return
                 continue
