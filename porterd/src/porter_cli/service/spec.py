@@ -39,7 +39,11 @@ SHARED = [
     ),
     (
         ("--autoscale",),
-        {"metavar": "min=N,max=N,cpu=P%", "help": "Scale between min and max with the load"},
+        {
+            "metavar": "min=N,max=N,cpu=P%",
+            "help": "Scale between min and max with the load (rps=N too; up-window= and"
+            " down-window= set the stabilisation windows, 0s and 300s by default)",
+        },
     ),
     (("-d", "--detach"), {"is_flag": True, "help": "Exit immediately (porter never waits)"}),
 ]
