@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from porterd.clock import time_ns
-from porterd.errors import Forbidden, InvalidParameter, NotFound
+from porterd.errors import Forbidden, NotFound
 from porterd.labels import has_label
 from porterd.network import firewall, links
 from porterd.network.definitions import define_network
 from porterd.network.ipam import DEFAULT_POOLS, AddressPool
 from porterd.network.ports import PortReservations
-from porterd.network.records import Endpoint, NetworkRecord, NetworkStore
+from porterd.network.records import Endpoint, NetworkRecord, NetworkStore, find_network
 from porterd.state import Database
 
 if TYPE_CHECKING:
@@ -55,14 +55,7 @@ class NetworkCatalog:
         return self.store.networks()
 
     def find(self, ref: str) -> NetworkRecord | None:
-        networks = self.store.networks()
-        for network in networks:
-            if ref in (network.id, network.name):
-                return network
-        matches = [n for n in networks if ref and n.id.startswith(ref)]
-        if len(matches) > 1:
-            raise InvalidParameter(f"network {ref} is ambiguous ({len(matches)} matches found)")
-        return matches[0] if matches else None
+        return find_network(self.store.networks(), ref)
 
     def get(self, ref: str) -> NetworkRecord:
         network = self.find(ref)
@@ -164,6 +157,7 @@ class NetworkCatalog:
         if script != self._applied:  # most starts and stops change no rule
             firewall.apply(script)
             self._applied = script
+            self.ports.forget_stale_udp_flows()
 
     def _port_rules(
         self, endpoints: list[Endpoint], networks: dict[str, NetworkRecord]
