@@ -27,6 +27,7 @@ from porter_image.reference import InvalidReferenceError, parse_docker_reference
 from porter_specs.errors import PorterError
 from porter_specs.models import Platform
 
+from porterd.disk_usage import tree_size
 from porterd.errors import DaemonError, InvalidParameter
 from porterd.images import ImageStore, StoredImage
 from porterd.images.importing import incoming_tag
@@ -225,7 +226,7 @@ class BuildService:
             for entry in sorted(cache.iterdir()) if cache.is_dir() else []:
                 if entry.name == "tmp":
                     continue
-                reclaimed += _tree_size(entry)
+                reclaimed += tree_size(entry)
                 deleted += [p.name for p in entry.iterdir()] if entry.is_dir() else [entry.name]
                 _remove_tree(entry)
         self.images.collect()
@@ -266,12 +267,6 @@ def _dockerfile(root: Path, name: str) -> Path:
     if not path.is_relative_to(root) or not path.is_file():
         raise InvalidParameter(f"Cannot locate specified Dockerfile: {name or 'Dockerfile'}")
     return path
-
-
-def _tree_size(root: Path) -> int:
-    if not root.is_dir():
-        return root.lstat().st_size
-    return sum(p.lstat().st_size for p in root.rglob("*") if not p.is_dir())
 
 
 def _remove_tree(root: Path) -> None:

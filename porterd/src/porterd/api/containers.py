@@ -17,10 +17,10 @@ from porterd.containers.attach import AttachStreams, parse_detach_keys
 from porterd.containers.commit import commit
 from porterd.containers.conmon import resize
 from porterd.containers.logs import LogQuery
-from porterd.containers.prune import tree_size
 from porterd.containers.service import ContainerService
 from porterd.containers.stats import stats_stream
 from porterd.containers.views import inspect, summary
+from porterd.disk_usage import tree_size
 from porterd.errors import Conflict, InvalidParameter
 
 LIST_FILTERS = ("id", "name", "label", "status", "exited", "ancestor", "before", "since")

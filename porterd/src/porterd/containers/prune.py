@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from porterd.clock import time_ns
 from porterd.containers.record import Container
+from porterd.disk_usage import tree_size
 from porterd.errors import Conflict, NotFound
 
 if TYPE_CHECKING:
@@ -47,15 +46,3 @@ def _labels_match(container: Container, labels: list[str]) -> bool:
         if key not in own or (sep and own[key] != value):
             return False
     return True
-
-
-def tree_size(root: Path) -> int:
-    """The bytes of the files below `root` (a container's upper layer: its SizeRw)."""
-    total = 0
-    for folder, _, files in os.walk(root):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(folder, name)).st_size
-            except OSError:
-                continue
-    return total

@@ -57,19 +57,3 @@ def remove_folder(data: Path) -> None:
     unmount(data)
     with contextlib.suppress(FileNotFoundError):
         shutil.rmtree(data.parent)
-
-
-def size_of(path: Path) -> int:
-    """Bytes used below `path`, each inode once (as `du`); -1 if it cannot be read."""
-    total, seen = 0, set()
-    try:
-        for folder, folders, files in os.walk(path):
-            for name in [*folders, *files]:
-                with contextlib.suppress(FileNotFoundError):
-                    info = os.lstat(os.path.join(folder, name))
-                    if (info.st_dev, info.st_ino) not in seen:
-                        seen.add((info.st_dev, info.st_ino))
-                        total += info.st_blocks * 512
-    except OSError:
-        return -1
-    return total

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from porterd.disk_usage import tree_size
 from porterd.errors import Conflict, InvalidParameter, NotFound
 from porterd.events import EventBus
 from porterd.labels import has_label
@@ -190,7 +191,7 @@ class VolumeService:
                 continue
             if any(has_label(volume.labels, label) for label in keep) or self.users(volume.name):
                 continue
-            size = local.size_of(volume.mountpoint)
+            size = tree_size(volume.mountpoint)
             try:
                 self.remove(volume.name)
             except Conflict:
@@ -206,7 +207,7 @@ class VolumeService:
         for volume in self.list():
             document = volume.to_json()
             document["UsageData"] = {
-                "Size": local.size_of(volume.mountpoint),
+                "Size": tree_size(volume.mountpoint),
                 "RefCount": len(self.users(volume.name)),
             }
             documents.append(document)
