@@ -109,7 +109,7 @@ def test_a_gateway_outside_the_subnet_is_400(client: testing.TestClient) -> None
 
 
 def test_an_unknown_driver_is_404(client: testing.TestClient) -> None:
-    assert create(client, Name="ov", Driver="overlay").status_code == 404
+    assert create(client, Name="mv", Driver="macvlan").status_code == 404
 
 
 def test_a_body_without_a_name_is_400(client: testing.TestClient) -> None:

@@ -80,7 +80,7 @@ def _matches(network: dict[str, Any], filters: dict[str, list[str]]) -> bool:
         "driver": lambda v: network["Driver"] == v,
         "id": lambda v: network["Id"].startswith(v),
         "name": lambda v: v in network["Name"],
-        "scope": lambda v: v == "local",
+        "scope": lambda v: v == network["Scope"],
         "type": lambda v: (v == "builtin") == builtin,
         "dangling": lambda v: (v in ("1", "true")) == (not builtin and not network["Containers"]),
         "label": lambda v: has_label(network["Labels"], v),
@@ -117,9 +117,10 @@ class NetworkCreate(_Resource):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         document = body.json_object(req, required=True)
         driver = body.string(document, "Driver", "bridge") or "bridge"
-        if driver != "bridge":
+        if driver not in ("bridge", "overlay"):
             raise NotFound(f"plugin {driver!r} not found")
-        network = self.networks.create(
+        create = self.networks.create_overlay if driver == "overlay" else self.networks.create
+        network = create(
             body.string(document, "Name"),
             internal=_flag(document, "Internal"),
             attachable=_flag(document, "Attachable"),

@@ -10,7 +10,8 @@ network's bridge, the rules, /etc/hosts and /etc/resolv.conf, the embedded DNS s
 `connect`/`disconnect` while it lives, `release` at removal.
 
 The service is built in layers, one job each: `catalog` (networks, bridges, rules), `naming`
-(a container's /etc files and DNS answers), `joining` (endpoints, addresses, veths), and here
+(a container's /etc files and DNS answers), `joining` (endpoints, addresses, veths),
+`overlay_networks` (the cluster's overlay networks on this node), and here
 the container's life cycle and the recovery after a restart.
 """
 
@@ -42,7 +43,7 @@ from porterd.network.endpoints import (  # join_netns: for the container service
 )
 from porterd.network.etcfiles import hosts_file, resolv_conf_file
 from porterd.network.ipam import Range, check_free, next_subnet, parse_subnet
-from porterd.network.joining import NetworkJoining
+from porterd.network.overlay_networks import OverlayNetworks
 from porterd.network.ports import PortBinding, port_bindings
 from porterd.network.records import Endpoint, NetworkRecord
 from porterd.state import Database
@@ -51,7 +52,7 @@ log = logging.getLogger("porterd.network")
 __all__ = ["Attachment", "ContainerRef", "NetworkService", "container_ref", "join_netns"]
 
 
-class NetworkService(NetworkJoining):
+class NetworkService(OverlayNetworks):
     def __init__(
         self,
         *,
@@ -225,6 +226,7 @@ class NetworkService(NetworkJoining):
                 for endpoint in endpoints:
                     self.store.delete_endpoint(connection, endpoint)
                 self.store.put_ports(connection, container_id, [])
+            self._overlay_left(endpoints)
             # once: without its published ports, and its veths out of the icc=false rules
             self._apply_rules()
 
