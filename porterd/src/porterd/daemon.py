@@ -106,6 +106,7 @@ class Daemon:
             runtime=ContainerTasks(self.containers, self.images),
             images=self.images,
             publish=self.events.publish,
+            events=self.events,
             mesh=NetworkMeshHost(self.networks),
         )
         node.start()

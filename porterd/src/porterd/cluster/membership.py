@@ -2,16 +2,20 @@
 election run on that same lease (the leader key dies with the node that holds it).
 
 While the store cannot be reached the node keeps running what it runs and keeps trying; when
-its lease expired meanwhile it takes a new one and marks itself alive again.
+its lease expired meanwhile it takes a new one and marks itself alive again. A porterd started
+while the store cannot be reached (or has no quorum) starts all the same and joins once the
+store answers, so that a whole cluster restarted need not start etcd first.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable
 
 from porterd.cluster.etcd import EtcdError, LeaseNotFound
+from porterd.cluster.scheduler import NodeInfo
 from porterd.cluster.store import ClusterStore
 
 log = logging.getLogger(__name__)
@@ -38,35 +42,50 @@ class Membership:
         self.resources = resources or {}
         self.ttl = ttl
         self.on_leading = on_leading
-        self.lease = 0
+        self.lease = 0  # 0 until the node is registered
         self.leading = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def join(self) -> None:
-        """Register the node on a fresh lease and start renewing it (and campaigning)."""
-        self.lease = self.store.etcd.grant(self.ttl)
-        self.store.register_node(
-            self.node_id,
-            hostname=self.hostname,
-            addr=self.addr,
-            resources=self.resources,
-            lease=self.lease,
-        )
-        self.tick()
+        """Register the node on a fresh lease and keep renewing it (and campaigning) on a
+        thread of its own; if the store does not answer yet, that thread registers it when it
+        does."""
+        try:
+            self.tick()
+        except EtcdError as error:
+            log.warning("cannot join the cluster yet: %s; trying again", error)
+        self._stop.clear()
         self._thread = threading.Thread(
             target=self._run, name=f"cluster-lease-{self.node_id[:8]}", daemon=True
         )
         self._thread.start()
 
+    def register(self) -> None:
+        """Record the node and mark it alive on a new lease, kept only once both are stored."""
+        lease = self.store.etcd.grant(self.ttl)
+        self.store.register_node(
+            self.node_id,
+            hostname=self.hostname,
+            addr=self.addr,
+            resources=self.resources,
+            lease=lease,
+        )
+        self.lease = lease
+
     def tick(self) -> None:
-        """Renew the lease once (a new one if it expired) and campaign for leadership."""
-        try:
-            self.store.etcd.keepalive(self.lease)
-        except LeaseNotFound:
-            log.warning("cluster lease of node %s expired; joining again", self.node_id)
-            self.lease = self.store.etcd.grant(self.ttl)
-            self.store.mark_alive(self.node_id, self.addr, self.lease)
+        """Renew the lease once (register first, or take a new lease if it expired) and
+        campaign for leadership."""
+        if not self.lease:
+            self.register()
+        else:
+            try:
+                self.store.etcd.keepalive(self.lease)
+            except LeaseNotFound:
+                log.warning("cluster lease of node %s expired; joining again", self.node_id)
+                lease = self.store.etcd.grant(self.ttl)
+                self.store.mark_alive(self.node_id, self.addr, lease)
+                self.lease = lease
         self._set_leading(self.store.campaign(self.node_id, self.lease))
 
     def _set_leading(self, leading: bool) -> None:
@@ -95,8 +114,24 @@ class Membership:
     def leave(self) -> None:
         """Stop renewing and end the lease: the node is down and leads no more at once."""
         self.abandon()
+        if not self.lease:
+            return
         try:
             self.store.etcd.revoke(self.lease)
         except EtcdError as error:
             log.warning("cluster store: %s; the node's lease will expire by itself", error)
         self._set_leading(False)
+
+
+def as_new_leader_sees(nodes: list[NodeInfo], settled_at: float, now: float) -> list[NodeInfo]:
+    """The nodes as the reconciler may act on them `now`, when it began to lead one lease's
+    TTL before `settled_at`. Until then a node that is down may be one whose porterd is
+    joining again (the whole cluster, or its store, was restarted): its tasks stay where they
+    are and no new task goes there, as swarm marks every node unknown after an election.
+    Afterwards a node down is down, and its tasks are started elsewhere."""
+    if now >= settled_at:
+        return nodes
+    return [
+        node if node.ready else dataclasses.replace(node, ready=True, availability="pause")
+        for node in nodes
+    ]

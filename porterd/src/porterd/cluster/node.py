@@ -10,19 +10,24 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from porter_image.distribution.auth import Credentials
 
-from porterd.cluster.agent import Agent, TaskRuntime
+from porterd.cluster.agent import AGENT_INTERVAL, Agent, TaskRuntime
 from porterd.cluster.etcd import EtcdClient, EtcdError
 from porterd.cluster.images import ImageSource, check_image
 from porterd.cluster.logs import TaskLogs
+from porterd.cluster.loop import SAFETY_INTERVAL
 from porterd.cluster.membership import DEFAULT_TTL, Membership
 from porterd.cluster.mesh import MeshHost, RoutingMesh
 from porterd.cluster.reconciler import Publish, Reconciler
 from porterd.cluster.store import DEFAULT_PREFIX, ClusterStore, new_id
+from porterd.cluster.wake import Wakeups
 from porterd.errors import InvalidParameter
+
+if TYPE_CHECKING:
+    from porterd.events import EventBus
 
 
 def parse_endpoints(text: str) -> list[str]:
@@ -76,10 +81,11 @@ class ClusterNode:
         runtime: TaskRuntime | None = None,
         images: ImageSource | None = None,
         publish: Publish | None = None,
+        events: EventBus | None = None,
         mesh: MeshHost | None = None,
         hostname: str | None = None,
         ttl: int = DEFAULT_TTL,
-        interval: float = 0.5,
+        interval: float = SAFETY_INTERVAL,
         prefix: str = DEFAULT_PREFIX,
     ) -> None:
         if not advertise_addr:
@@ -90,7 +96,7 @@ class ClusterNode:
         self.advertise_addr = advertise_addr
         self.images = images
         self.task_logs = runtime if isinstance(runtime, TaskLogs) else None
-        self.reconciler = Reconciler(self.store, publish=publish, interval=interval)
+        self.reconciler = Reconciler(self.store, publish=publish, interval=interval, grace=ttl)
         self.membership = Membership(
             self.store,
             self.node_id,
@@ -100,17 +106,25 @@ class ClusterNode:
             ttl=ttl,
             on_leading=self.reconciler.leading,
         )
+        agent_interval = min(interval, AGENT_INTERVAL)
         self.agent = (
-            Agent(self.store, self.node_id, runtime, interval=interval) if runtime else None
+            Agent(self.store, self.node_id, runtime, interval=agent_interval) if runtime else None
+        )
+        # The loops run when what they act on changes, not on every tick of `interval`.
+        self.wakeups = Wakeups(
+            self.etcd,
+            self.store.prefix,
+            self.node_id,
+            self.reconciler.loop,
+            self.agent.loop if self.agent else None,
+            events,
         )
         self.mesh = RoutingMesh(self.store, self.node_id, mesh) if mesh else None
 
     def start(self) -> None:
-        """Join the cluster; `EtcdError` (503) if the store cannot be reached."""
-        try:
-            self.membership.join()
-        except EtcdError as error:
-            raise type(error)(f"cannot join the cluster: {error}") from error
+        """Join the cluster, now or, if the store does not answer yet, once it does."""
+        self.membership.join()
+        self.wakeups.start()
         if self.agent is not None:
             self.agent.start()
         if self.mesh is not None:
@@ -124,6 +138,7 @@ class ClusterNode:
             self.mesh.stop()
         self.reconciler.loop.stop()
         self.membership.leave()
+        self.wakeups.stop()
 
     def check_image(self, image: str, credentials: Credentials | None = None) -> None:
         """Refuse (400) a service's image that neither this node nor its registry has; a node

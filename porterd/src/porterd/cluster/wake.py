@@ -9,8 +9,8 @@ cluster's keys, and for the agent the events of its node's task containers.
   what it missed (at start, or once the store compacted that revision away) it wakes both
   loops, whose rounds read everything again, and watches from the store's revision read first.
 - The loops' own slow rounds (loop.SAFETY_INTERVAL) stay as a safety net; the reconciler asks
-  for an earlier round when a service waits for a time (an update's delay, an autoscaling
-  window): `due_in`.
+  for an earlier round when it waits for a time (a new leader's grace, an update's delay, an
+  autoscaling window): `due_in`.
 """
 
 from __future__ import annotations
@@ -66,10 +66,11 @@ def wakes_agent(event: Event) -> bool:
     )
 
 
-def due_in(services: list[dict[str, Any]], now: float) -> float | None:
-    """Seconds until a service waits for a time (its update's next batch, or the next look at
-    an autoscaled service's load), or None when none does."""
-    waits = []
+def due_in(services: list[dict[str, Any]], now: float, settled_at: float = 0.0) -> float | None:
+    """Seconds until the reconciler waits for a time (the end of a new leader's grace at
+    `settled_at`, a service's next update batch, the next look at an autoscaled service's
+    load), or None when it waits for none."""
+    waits = [settled_at - now] if now < settled_at else []
     for service in services:
         next_batch = (service.get("UpdateStatus") or {}).get("NextBatchAt")
         if next_batch:

@@ -86,6 +86,10 @@ def test_an_autoscaled_service_asks_for_rounds_to_follow_its_load() -> None:
     assert due_in([autoscaled], 100.0) == AUTOSCALE_ROUND
 
 
+def test_a_new_leader_asks_for_a_round_when_its_grace_ends() -> None:
+    assert due_in([service()], 100.0, settled_at=104.0) == 4.0
+
+
 def test_services_that_wait_for_nothing_ask_for_no_round() -> None:
     assert due_in([service(), service(State="completed")], 100.0) is None
 
