@@ -31,7 +31,7 @@ from porterd.cluster.etcd import (
     key_at,
     key_missing,
 )
-from porterd.errors import Conflict, Forbidden, InvalidParameter, Unavailable
+from porterd.errors import Conflict, Forbidden, InvalidParameter, NotFound, Unavailable
 from porterd.network.definitions import now
 from porterd.network.ipam import Address, AddressPool, Network, Range, check_free, next_subnet
 from porterd.network.records import NetworkRecord, find_network
@@ -136,6 +136,14 @@ class OverlayStore:
             if result.succeeded:
                 return record
         raise Conflict(f"network {name}: the cluster's networks kept changing; try again")
+
+    def check_attachments(self, spec: dict[str, Any]) -> None:
+        """Each network a service's tasks join exists (NotFound names one that does not)."""
+        targets = [n["Target"] for n in spec.get("TaskTemplate", {}).get("Networks") or []]
+        networks = self.networks() if targets else []
+        for target in targets:
+            if find_network(networks, target) is None:
+                raise NotFound(f"network {target} not found")
 
     def users(self, network: NetworkRecord, services: list[dict[str, Any]]) -> list[str]:
         """Names of the services among `services` whose tasks join `network`."""

@@ -34,6 +34,7 @@ from porterd.cluster.etcd import (
     key_at,
     key_missing,
 )
+from porterd.cluster.overlay_store import OverlayStore
 from porterd.errors import Conflict, InvalidParameter, NotFound
 
 ID_ALPHABET = string.ascii_lowercase + string.digits
@@ -183,6 +184,7 @@ class ClusterStore:
     def create_service(self, spec: Any) -> dict[str, Any]:
         """Store a new service (validated) with its name and ports, all or nothing."""
         spec = specs.normalized(spec)
+        OverlayStore(self.etcd, self.prefix).check_attachments(spec)
         service_id = new_id()
         stamp = now()
         service = {"ID": service_id, "CreatedAt": stamp, "UpdatedAt": stamp, "Spec": spec}
@@ -257,6 +259,7 @@ class ClusterStore:
         spec = specs.normalized(spec)
         if spec["Name"] != service["Spec"]["Name"]:
             raise InvalidParameter("renaming a service is not supported")
+        OverlayStore(self.etcd, self.prefix).check_attachments(spec)
         if spec == service["Spec"] and not rollback:
             return service
         updated = {k: v for k, v in service.items() if k != "Version"}

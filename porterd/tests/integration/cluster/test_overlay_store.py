@@ -8,7 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from porterd.cluster.etcd import EtcdClient
 from porterd.cluster.overlay_store import OverlayStore
-from porterd.errors import Conflict, Forbidden
+from porterd.cluster.store import ClusterStore
+from porterd.errors import Conflict, Forbidden, NotFound
 from porterd.network.records import NetworkRecord
 
 pytestmark = pytest.mark.integration
@@ -110,3 +111,22 @@ def test_a_lease_records_its_holder(overlays: OverlayStore) -> None:
     assert overlays.leases(network.id) == {
         (network.id, str(address)): {"Node": "n1", "Aliases": ["web"]}
     }
+
+
+def service_spec(network: str) -> dict[str, object]:
+    return {
+        "Name": "web",
+        "TaskTemplate": {"ContainerSpec": {"Image": "busybox"}, "Networks": [{"Target": network}]},
+    }
+
+
+def test_a_service_on_a_network_the_cluster_lacks_is_refused(store: ClusterStore) -> None:
+    with pytest.raises(NotFound, match="network nowhere not found"):
+        store.create_service(service_spec("nowhere"))
+    assert store.services() == []
+
+
+def test_a_service_joins_an_overlay_by_name(store: ClusterStore, overlays: OverlayStore) -> None:
+    create(overlays, "front")
+    created = store.create_service(service_spec("front"))
+    assert created["Spec"]["TaskTemplate"]["Networks"] == [{"Target": "front"}]
