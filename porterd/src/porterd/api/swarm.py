@@ -197,6 +197,9 @@ class ServiceCreate(_Resource):
             raise InvalidParameter(f"service {spec['Name']!r} cannot be placed: {why}")
         image = spec["TaskTemplate"]["ContainerSpec"]["Image"]
         self.cluster.check_image(image, registry_credentials(req))
+        from porterd.cluster.mesh import refuse_taken_ports  # here: the node has loaded it
+
+        refuse_taken_ports(store, spec)
         service = store.create_service(spec)
         resp.status = falcon.HTTP_201
         resp.media = {"ID": service["ID"], "Warnings": None}

@@ -7,7 +7,9 @@ and reported.
 
 It also counts each port's new connections (nftables counters) and reports them every
 REPORT_EVERY seconds to the store as connections per second per service of this node,
-PREFIX/load/NODE; `service_rps` sums the fresh reports for the reconciler's autoscaling.
+PREFIX/load/NODE, with the host ports its containers hold: `service_rps` sums the fresh
+reports for the reconciler's autoscaling, and `refuse_taken_ports` turns down a service
+that would publish a port a container holds on some node.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any, Protocol
 from porterd.cluster import routing
 from porterd.cluster.loop import Periodic
 from porterd.cluster.store import ClusterStore
-from porterd.errors import DaemonError
+from porterd.errors import DaemonError, InvalidParameter
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,10 @@ class MeshHost(Protocol):
 
     def allow_loopback_to(self, address: str) -> None:
         """Let connections from 127.0.0.1 translated to `address` leave (route_localnet)."""
+        ...
+
+    def held_ports(self) -> set[tuple[str, int]]:
+        """(protocol, host port) of each port this node's containers publish."""
         ...
 
 
@@ -78,6 +84,9 @@ class NetworkMeshHost:
         if result.returncode != 0:
             return {}
         return counters_of(json.loads(result.stdout))
+
+    def held_ports(self) -> set[tuple[str, int]]:
+        return {(b.protocol, b.host_port) for b in self.networks.ports.bindings()}
 
     def allow_loopback_to(self, address: str) -> None:
         if address in self._allowed:
@@ -132,6 +141,30 @@ def service_rps(store: ClusterStore, service_id: str, now: float | None = None) 
             fresh = True
             total += report.get("Rates", {}).get(service_id, 0.0)
     return total if fresh else None
+
+
+def refuse_taken_ports(store: ClusterStore, spec: dict[str, Any], now: float | None = None) -> None:
+    """`InvalidParameter` if a port `spec` publishes through the mesh is held by a container
+    on a node that reported in the last FRESH_FOR seconds."""
+    wanted = {
+        (port.get("Protocol", "tcp"), int(port["PublishedPort"]))
+        for port in routing.ingress_ports(spec.get("EndpointSpec", {}))
+    }
+    if not wanted:
+        return
+    now = time.time() if now is None else now
+    for kv in store.etcd.prefix(store.key("load", "")):
+        report = kv.json()
+        if now - report.get("At", 0) > FRESH_FOR:
+            continue
+        for protocol, port in sorted(wanted):
+            if f"{port}/{protocol}" in report.get("Taken", []):
+                node = kv.key.rsplit("/", 1)[1]
+                names = {n["ID"]: n["Description"]["Hostname"] for n in store.nodes()}
+                raise InvalidParameter(
+                    f"port {port}/{protocol} is already published by a container on node"
+                    f" {names.get(node, node)!r}"
+                )
 
 
 class RoutingMesh:
@@ -205,7 +238,12 @@ class RoutingMesh:
             rate = rates.get(port.counter)
             if rate is not None:
                 by_service[port.service_id] = by_service.get(port.service_id, 0.0) + rate
-        report = {"At": at, "Rates": by_service, "Conflicts": sorted(self._taken.values())}
+        report = {
+            "At": at,
+            "Rates": by_service,
+            "Taken": sorted(f"{port}/{protocol}" for protocol, port in self.host.held_ports()),
+            "Conflicts": sorted(self._taken.values()),
+        }
         self.store.etcd.put(self.store.key("load", self.node_id), json.dumps(report))
         self._reported = at
 

@@ -6,6 +6,7 @@ report is simply done again next round).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -13,12 +14,11 @@ from typing import Any
 
 from porterd.cluster import spec as specs
 from porterd.cluster.autoscale import Recommendation, Sample, decide
-from porterd.cluster.loop import SAFETY_INTERVAL, Periodic
-from porterd.cluster.membership import DEFAULT_TTL, as_new_leader_sees
+from porterd.cluster.loop import Periodic
+from porterd.cluster.mesh import service_rps
 from porterd.cluster.scheduler import NodeInfo, is_live, plan
 from porterd.cluster.store import ClusterStore, new_task
 from porterd.cluster.updates import update_step
-from porterd.cluster.wake import due_in
 from porterd.errors import Conflict
 
 log = logging.getLogger(__name__)
@@ -59,34 +59,28 @@ class Reconciler:
         store: ClusterStore,
         *,
         publish: Publish | None = None,
-        interval: float = SAFETY_INTERVAL,
+        interval: float = 0.5,
         clock: Callable[[], float] = time.time,
         sample: Callable[[list[dict[str, Any]]], Sample] = cpu_sample,
-        grace: float = DEFAULT_TTL,
+        rates: Callable[[str], float | None] | None = None,
     ) -> None:
         self.store = store
-        self.grace = grace  # seconds after it begins to lead before a node down is down
-        self.settled_at = 0.0
         self.publish = publish
         self.clock = clock
         self.sample = sample
+        # A service's connections per second, as the nodes' routing meshes count them.
+        self.rates = rates or (lambda service_id: service_rps(store, service_id))
         self.recommendations: dict[str, list[Recommendation]] = {}
         self.loop = Periodic("cluster-reconciler", self.reconcile_once, interval)
 
     def reconcile_once(self) -> None:
-        now = self.clock()
         nodes = [NodeInfo.from_node(node) for node in self.store.nodes()]
-        nodes = as_new_leader_sees(nodes, self.settled_at, now)
         tasks = self.store.tasks()
-        services = self.store.services()
-        for service in services:
+        for service in self.store.services():
             try:
                 self.reconcile_service(service, nodes, tasks)
             except Conflict as error:
                 log.debug("service %s changed meanwhile: %s", service["ID"], error)
-        due = due_in(services, now, self.settled_at)
-        if due is not None:
-            self.loop.wake_in(due)
         expired = expired_history(tasks)
         if expired:
             self.store.write_tasks([], expired)
@@ -139,7 +133,10 @@ class Reconciler:
         if policy is None or replicas is None:
             return service
         history = self.recommendations.get(service["ID"], [])
-        decision, kept = decide(policy, replicas, self.sample(tasks), history, self.clock())
+        sample = self.sample(tasks)
+        if policy.rps is not None:
+            sample = dataclasses.replace(sample, rps=self.rates(service["ID"]))
+        decision, kept = decide(policy, replicas, sample, history, self.clock())
         self.recommendations[service["ID"]] = kept
         if decision is None:
             return service
@@ -164,7 +161,6 @@ class Reconciler:
     def leading(self, leads: bool) -> None:
         """Membership's callback: run while this node leads."""
         if leads:
-            self.settled_at = self.clock() + self.grace
             self.loop.start()
         else:
             self.loop.stop()

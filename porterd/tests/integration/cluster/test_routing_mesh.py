@@ -1,11 +1,17 @@
 """The routing mesh on three real porterd nodes: a service's published port is open on every
 node (one running none of its replicas too), from outside and from the node itself, and its
 connections are spread evenly over the replicas of every node; a replica that dies leaves
-the rotation; the port's rules go with the service."""
+the rotation; the port's rules go with the service. A start-first rolling update under a
+steady request loop fails no request; autoscaling on requests per second scales up under
+a request loop; a port held by another service or by a container is refused."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import socket
+import subprocess
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +20,7 @@ import pytest
 
 from ...network_support import entered, run_in
 from ..containers_support import busybox_rootfs_tar
-from .cluster_nodes import ClusterHosts, cluster_hosts, porter, real_cluster_marks, until
+from .cluster_nodes import PORTER, ClusterHosts, cluster_hosts, porter, real_cluster_marks, until
 
 pytestmark = real_cluster_marks()
 PUBLISHED = 8080
@@ -25,7 +31,7 @@ SERVE_HOSTNAME = "mkdir -p /www && hostname > /www/index.html && exec httpd -f -
 @pytest.fixture(scope="module")
 def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHosts]:
     rootfs = busybox_rootfs_tar(tmp_path_factory.mktemp("busybox"))
-    with cluster_hosts(tmp_path_factory.mktemp("mesh"), rootfs) as hosts:
+    with cluster_hosts(tmp_path_factory.mktemp("mesh"), rootfs, tags=("v2",)) as hosts:
         yield hosts
 
 
@@ -56,9 +62,9 @@ def replica_hosts(hosts: ClusterHosts) -> dict[str, str]:
     return found
 
 
-def answers(netns: Path, address: str, count: int) -> list[str | None]:
+def answers(netns: Path, address: str, count: int, port: int = PUBLISHED) -> list[str | None]:
     with entered(netns):
-        return [fetch(address) for _ in range(count)]
+        return [fetch(address, port) for _ in range(count)]
 
 
 @pytest.fixture
@@ -131,3 +137,137 @@ def test_the_mesh_rules_go_with_the_service(hosts: ClusterHosts) -> None:
     until(lambda: all("dport 8081" in ruleset for ruleset in rules()), 60, "the mesh rules")
     porter(hosts.nodes[0], "service", "rm", "gone")
     until(lambda: not any("dport 8081" in ruleset for ruleset in rules()), 30, "their removal")
+
+
+class RequestLoop:
+    """Requests through the published port, one after another over the three nodes, from the
+    hub, on a thread of its own until stopped (and at most `limit` of them)."""
+
+    def __init__(self, hosts: ClusterHosts, port: int, limit: int = 20_000) -> None:
+        self.ok = 0
+        self.failed: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(hosts, port, limit))
+        self._thread.start()
+
+    def _run(self, hosts: ClusterHosts, port: int, limit: int) -> None:
+        addresses = [node.address for node in hosts.nodes]
+        with entered(hosts.hub):
+            for count in range(limit):
+                if self._stop.is_set():
+                    return
+                address = addresses[count % len(addresses)]
+                if fetch(address, port) is None:
+                    self.failed.append(address)
+                else:
+                    self.ok += 1
+                self._stop.wait(0.01)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@contextlib.contextmanager
+def service(hosts: ClusterHosts, name: str, *flags: str) -> Iterator[None]:
+    porter(hosts.nodes[0], "service", "create", "--name", name, *flags,
+           "busybox", "sh", "-c", SERVE_HOSTNAME)  # fmt: skip
+    try:
+        yield
+    finally:
+        porter(hosts.nodes[0], "service", "rm", name)
+        until(lambda: not replica_hosts(hosts), 60, "the service's removal")
+
+
+def inspect(hosts: ClusterHosts, name: str) -> dict:
+    return json.loads(porter(hosts.nodes[0], "service", "inspect", name))[0]
+
+
+def test_a_start_first_rolling_update_under_a_steady_request_loop_fails_no_request(
+    hosts: ClusterHosts,
+) -> None:
+    healthy = ["--health-cmd", "wget -q -O- http://127.0.0.1:80/", "--health-interval", "1s"]
+    with service(hosts, "rolling", "--replicas", "3", "-p", "8082:80", *healthy,
+                 "--update-order", "start-first"):  # fmt: skip
+        until(lambda: len(set(answers(hosts.hub, hosts.nodes[0].address, 6, 8082))) == 3,
+              120, "three replicas answering")  # fmt: skip
+        loop = RequestLoop(hosts, 8082)
+        try:
+            porter(hosts.nodes[0], "service", "update", "--image", "busybox:v2", "rolling")
+            until(lambda: inspect(hosts, "rolling")["UpdateStatus"]["State"] == "completed",
+                  180, "the update")  # fmt: skip
+        finally:
+            loop.stop()
+        assert loop.failed == [] and loop.ok > 100, (loop.ok, loop.failed[:10])
+
+
+def test_rps_autoscaling_scales_up_under_a_request_loop_and_records_why(
+    hosts: ClusterHosts,
+) -> None:
+    with service(hosts, "busy", "--replicas", "1", "-p", "8083:80",
+                 "--autoscale", "min=1,max=3,rps=5"):  # fmt: skip
+        until(lambda: answers(hosts.hub, hosts.nodes[0].address, 1, 8083) != [None], 120,
+              "the replica answering")  # fmt: skip
+        loop = RequestLoop(hosts, 8083)
+        try:
+            until(lambda: inspect(hosts, "busy")["Spec"]["Mode"]["Replicated"]["Replicas"] == 3,
+                  90, "the scale-up")  # fmt: skip
+        finally:
+            loop.stop()
+        [decision] = inspect(hosts, "busy")["Autoscale"]["Decisions"]
+        assert (decision["From"], decision["To"]) == (1, 3)
+        assert decision["Reason"].startswith("rps ")
+
+
+def create_error(hosts: ClusterHosts, *args: str) -> subprocess.CompletedProcess[str]:
+    node = hosts.nodes[0]
+    assert node.porterd is not None
+    return subprocess.run(
+        [PORTER, "-H", node.porterd.url, "service", "create", *args, "busybox", "true"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_a_port_another_service_publishes_is_refused_in_one_line(hosts: ClusterHosts) -> None:
+    with service(hosts, "first", "-p", "8084:80"):
+        result = create_error(hosts, "--name", "second", "-p", "8084:80")
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        "porter: Error response from daemon: port 8084/tcp is already published by service 'first'"
+    ]
+
+
+def test_a_port_a_container_publishes_on_a_node_is_refused_in_one_line(
+    hosts: ClusterHosts,
+) -> None:
+    node = hosts.nodes[1]
+    plain = porter(node, "run", "-d", "-p", "8085:80", "busybox", "sleep", "600").strip()
+    try:
+        # Each node reports the ports its containers hold every couple of seconds.
+        def refused() -> bool:
+            return create_error(hosts, "--name", "clash", "-p", "8085:80").returncode != 0
+
+        until(refused, 30, "the refusal")
+        result = create_error(hosts, "--name", "clash", "-p", "8085:80")
+    finally:
+        porter(node, "rm", "-f", plain)
+    assert result.stderr.strip().splitlines() == [
+        "porter: Error response from daemon: port 8085/tcp is already published by a container on"
+        " node 'node1'"
+    ]
+
+
+def test_a_container_cannot_publish_a_port_a_service_holds(hosts: ClusterHosts) -> None:
+    with service(hosts, "holder", "-p", "8086:80"):
+        node = hosts.nodes[2]
+        until(lambda: "dport 8086" in run_in(node.netns, "nft", "list", "table", "inet",
+                                              "porter").stdout, 60, "the mesh rules")  # fmt: skip
+        assert node.porterd is not None
+        result = subprocess.run(
+            [PORTER, "-H", node.porterd.url, "run", "-d", "--name", "clasher",
+             "-p", "8086:80", "busybox", "true"],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        porter(node, "rm", "-f", "clasher")
+    assert result.returncode != 0
+    assert "0.0.0.0:8086/tcp failed: address already in use" in result.stderr

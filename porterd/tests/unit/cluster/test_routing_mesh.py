@@ -3,10 +3,20 @@ chains that balance over them, and the connection rates autoscaling reads."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from porterd.cluster.mesh import ConnectionRates, counters_of
+import pytest
+from porterd.cluster.etcd import KeyValue
+from porterd.cluster.mesh import (
+    FRESH_FOR,
+    ConnectionRates,
+    counters_of,
+    refuse_taken_ports,
+    service_rps,
+)
 from porterd.cluster.routing import Backend, MeshPort, mesh_ports, render
+from porterd.errors import InvalidParameter
 from porterd.network import firewall
 
 WEB = {
@@ -156,3 +166,59 @@ def test_counters_are_read_from_nft_json() -> None:
     counter = {"name": "mesh_tcp_8080", "packets": 7, "bytes": 420}
     listing = {"nftables": [{"metainfo": {}}, {"counter": counter}]}
     assert counters_of(listing) == {"mesh_tcp_8080": 7}
+
+
+class Reports:
+    """Just enough of an EtcdClient: the nodes' load reports under /p/load/."""
+
+    def __init__(self, reports: dict[str, dict[str, Any]]) -> None:
+        self.reports = reports
+
+    def prefix(self, key: str) -> list[KeyValue]:
+        assert key == "/p/load/"
+        return [
+            KeyValue(f"/p/load/{node}", json.dumps(report).encode(), 1, 1, 1, 0)
+            for node, report in self.reports.items()
+        ]
+
+
+class ReportsOnly:
+    """Just enough of a ClusterStore for the nodes' load reports."""
+
+    def __init__(self, reports: dict[str, dict[str, Any]]) -> None:
+        self.etcd = Reports(reports)
+        self.reports = reports
+
+    def key(self, *parts: str) -> str:
+        return "/p/" + "/".join(parts)
+
+    def nodes(self) -> list[dict[str, Any]]:
+        return [{"ID": node, "Description": {"Hostname": f"host-{node}"}} for node in self.reports]
+
+
+def store_with(**reports: dict[str, Any]) -> Any:
+    return ReportsOnly(reports)
+
+
+def test_a_service_s_rate_is_the_sum_of_the_fresh_reports_of_every_node() -> None:
+    store = store_with(
+        n1={"At": 100.0, "Rates": {"s1": 3.0, "s2": 1.0}},
+        n2={"At": 99.0, "Rates": {"s1": 4.5}},
+        n3={"At": 100.0 - FRESH_FOR - 1, "Rates": {"s1": 50.0}},
+    )
+    assert service_rps(store, "s1", now=100.0) == 7.5
+
+
+def test_without_a_fresh_report_a_service_has_no_rate_yet() -> None:
+    assert service_rps(store_with(n1={"At": 0.0, "Rates": {"s1": 3.0}}), "s1", now=100.0) is None
+
+
+def test_a_service_publishing_a_port_a_container_holds_on_a_node_is_refused() -> None:
+    store = store_with(n1={"At": 100.0, "Taken": ["8080/tcp"]})
+    with pytest.raises(InvalidParameter, match=r"port 8080/tcp .* container on node 'host-n1'"):
+        refuse_taken_ports(store, WEB["Spec"], now=100.0)
+
+
+def test_a_port_held_on_no_node_is_not_refused() -> None:
+    store = store_with(n1={"At": 100.0, "Taken": ["8081/tcp", "8080/udp"]})
+    refuse_taken_ports(store, WEB["Spec"], now=100.0)
