@@ -98,6 +98,7 @@ class Daemon:
         from porterd.cluster.containers import ContainerTasks
         from porterd.cluster.mesh import NetworkMeshHost
         from porterd.cluster.node import ClusterNode, parse_endpoints
+        from porterd.cluster.overlay import ClusterOverlays
 
         node = ClusterNode(
             endpoints=parse_endpoints(self.config.cluster_store),
@@ -109,6 +110,8 @@ class Daemon:
             events=self.events,
             mesh=NetworkMeshHost(self.networks),
         )
+        # before the agent starts tasks, which may join overlay networks
+        ClusterOverlays(node.store, node.node_id, node.advertise_addr).attach(self.networks)
         node.start()
         return node
 
@@ -241,6 +244,7 @@ class Daemon:
     def close(self) -> None:
         """Stop watching and release the data root; containers go on under their conmon."""
         if self.cluster is not None:
+            self.networks.overlay.stop()
             self.cluster.stop()
         self.events.close()
         self.containers.close()

@@ -110,6 +110,15 @@ def container_body(task: dict[str, Any]) -> dict[str, Any]:
     ):
         if spec.get(ours):
             body[theirs] = spec[ours]
+    networks = task["Spec"].get("Networks") or []
+    if networks:  # on each, the service's name answers the task (the embedded DNS)
+        host["NetworkMode"] = networks[0]["Target"]
+        body["NetworkingConfig"] = {
+            "EndpointsConfig": {
+                n["Target"]: {"Aliases": [task["ServiceName"], *(n.get("Aliases") or [])]}
+                for n in networks
+            }
+        }
     return body
 
 

@@ -1,0 +1,288 @@
+"""An overlay network over three real porterd nodes (each in a network namespace of its own):
+created once with the docker CLI, listed by every node, and carrying the traffic of a
+service's tasks from node to node over VXLAN, its name answered by the embedded DNS."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+from porterd.cluster.etcd import EtcdClient
+
+from ...network_support import entered, links_in, run_in
+from ..containers_support import busybox_rootfs_tar
+from .cluster_nodes import (
+    PORTER,
+    ClusterHosts,
+    Node,
+    cluster_hosts,
+    porter,
+    real_cluster_marks,
+    until,
+)
+
+pytestmark = real_cluster_marks()
+DOCKER = "/usr/bin/docker"
+NETWORK = "ovtest"
+SERVICE = "ovweb"
+# Each task serves a page naming its own hostname, so a reply says which task answered.
+HTTPD = "hostname > /tmp/index.html && exec httpd -f -p 80 -h /tmp"
+
+
+@pytest.fixture(scope="module")
+def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHosts]:
+    rootfs = busybox_rootfs_tar(tmp_path_factory.mktemp("busybox"))
+    with cluster_hosts(tmp_path_factory.mktemp("overlay"), rootfs) as hosts:
+        yield hosts
+
+
+def run(command: str, node: Node, *args: str) -> subprocess.CompletedProcess[str]:
+    assert node.porterd is not None
+    return subprocess.run(
+        [command, "-H", node.porterd.url, *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def task_addresses(node: Node) -> dict[str, str]:
+    """Container id -> its address on the overlay, of the node's running task containers."""
+    client = node.client()
+    try:
+        found = {}
+        for listed in client.api.containers(filters={"label": "com.docker.swarm.task.id"}):
+            networks = client.api.inspect_container(listed["Id"])["NetworkSettings"]["Networks"]
+            if NETWORK in networks:
+                found[listed["Id"]] = networks[NETWORK]["IPAddress"]
+        return found
+    finally:
+        client.close()
+
+
+def exec_in(node: Node, container_id: str, *argv: str) -> tuple[int, str]:
+    client = node.client()
+    try:
+        result = client.containers.get(container_id).exec_run(list(argv))
+        return result.exit_code, result.output.decode(errors="replace")
+    finally:
+        client.close()
+
+
+def leases(hosts: ClusterHosts) -> list[str]:
+    """The overlay address leases in etcd (read from the hub's namespace, where etcd runs)."""
+    assert hosts.etcd is not None
+    with entered(hosts.hub):
+        etcd = EtcdClient(hosts.etcd.endpoints)
+        return [kv.key for kv in etcd.prefix("/porter/overlay-leases/")]
+
+
+def overlay_links(node: Node) -> set[str]:
+    return {name for name in links_in(node.netns) if name.startswith(("ov-", "vx-"))}
+
+
+@pytest.fixture(scope="module")
+def network(hosts: ClusterHosts) -> Iterator[str]:
+    created = run(DOCKER, hosts.nodes[0], "network", "create", "-d", "overlay", NETWORK)
+    assert created.returncode == 0, created.stderr
+    yield NETWORK
+    run(DOCKER, hosts.nodes[0], "network", "rm", NETWORK)
+
+
+@pytest.fixture(scope="module")
+def web(hosts: ClusterHosts, network: str) -> Iterator[dict[str, tuple[Node, str]]]:
+    """The service's three tasks, one per node: address -> (node, container id)."""
+    porter(
+        hosts.nodes[0], "service", "create", "--name", SERVICE, "--replicas", "3",
+        "--network", network, "busybox", "sh", "-c", HTTPD,
+    )  # fmt: skip
+
+    def spread() -> bool:
+        return all(len(task_addresses(n)) == 1 for n in hosts.nodes)
+
+    until(spread, 120, "a task on each node")
+    yield {
+        address: (node, container)
+        for node in hosts.nodes
+        for container, address in task_addresses(node).items()
+    }
+    porter(hosts.nodes[0], "service", "rm", SERVICE)
+    until(lambda: not any(task_addresses(n) for n in hosts.nodes), 60, "the tasks' removal")
+
+
+def test_every_node_lists_the_overlay_network_in_swarm_scope(
+    hosts: ClusterHosts, network: str
+) -> None:
+    for node in hosts.nodes:
+        listed = run(DOCKER, node, "network", "ls", "--format", "{{json .}}").stdout
+        rows = [json.loads(line) for line in listed.splitlines()]
+        assert [(r["Driver"], r["Scope"]) for r in rows if r["Name"] == network] == [
+            ("overlay", "swarm")
+        ]
+
+
+def test_tasks_on_different_nodes_reach_each_other(
+    hosts: ClusterHosts, web: dict[str, tuple[Node, str]]
+) -> None:
+    (first, *others) = sorted(web, key=lambda a: web[a][0].name)
+    node, container = web[first]
+    for address in others:
+        code, output = exec_in(node, container, "ping", "-c", "1", "-W", "5", address)
+        assert code == 0, f"ping {address} from {node.name}: {output}"
+        code, page = exec_in(node, container, "wget", "-q", "-O", "-", f"http://{address}/")
+        assert code == 0, page
+        assert page.strip() == web[address][1][:12]
+
+
+def resolved(node: Node, container: str, name: str) -> list[str]:
+    """The addresses the embedded DNS answers `name` with, in its order."""
+    code, output = exec_in(node, container, "nslookup", name, "127.0.0.11")
+    assert code == 0, output
+    answers = output.partition("Name:")[2]
+    return [line.split()[-1] for line in answers.splitlines() if line.startswith("Address")]
+
+
+def test_a_task_resolves_the_service_name_to_the_tasks_on_every_node(
+    hosts: ClusterHosts, web: dict[str, tuple[Node, str]]
+) -> None:
+    node, container = next(iter(web.values()))
+    for name in (SERVICE, f"tasks.{SERVICE}"):
+        assert sorted(resolved(node, container, name)) == sorted(web)
+
+
+def test_the_service_name_answers_each_task_first_in_turn(
+    hosts: ClusterHosts, web: dict[str, tuple[Node, str]]
+) -> None:
+    node, container = next(iter(web.values()))
+    firsts = set()
+    for _ in range(30):
+        firsts.add(resolved(node, container, SERVICE)[0])
+        if len(firsts) == 3:
+            break
+    assert firsts == set(web)
+
+
+def test_removing_the_network_while_a_service_uses_it_is_refused_in_one_line(
+    hosts: ClusterHosts, web: dict[str, tuple[Node, str]]
+) -> None:
+    refused = run(PORTER, hosts.nodes[1], "network", "rm", NETWORK)
+    assert refused.returncode != 0
+    assert refused.stderr.strip().splitlines() == [
+        f"porter: Error response from daemon: network {NETWORK} is in use by service {SERVICE}"
+    ]
+
+
+def test_an_overlapping_subnet_is_refused_in_one_line(hosts: ClusterHosts, network: str) -> None:
+    subnet = run(DOCKER, hosts.nodes[0], "network", "inspect", network, "-f",
+                 "{{(index .IPAM.Config 0).Subnet}}").stdout.strip()  # fmt: skip
+    refused = run(PORTER, hosts.nodes[2], "network", "create", "-d", "overlay", "--subnet",
+                  subnet, "ovclash")  # fmt: skip
+    assert refused.returncode != 0
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert "overlaps" in refused.stderr
+
+
+def service_on_new_overlay(hosts: ClusterHosts, network: str, service: str) -> tuple[str, set[str]]:
+    """A new overlay and a service of three sleeping tasks on it, once every node has the
+    overlay's devices: the network's id and its devices' names."""
+    created = run(DOCKER, hosts.nodes[0], "network", "create", "-d", "overlay", network)
+    assert created.returncode == 0, created.stderr
+    ident = created.stdout.strip()
+    devices = {f"ov-{ident[:12]}", f"vx-{ident[:12]}"}
+    porter(
+        hosts.nodes[1], "service", "create", "--name", service, "--replicas", "3",
+        "--network", network, "busybox", "sleep", "3600",
+    )  # fmt: skip
+    until(lambda: all(overlay_links(n) >= devices for n in hosts.nodes), 120, "the devices")
+    return ident, devices
+
+
+def test_removing_service_and_network_leaves_no_device_or_lease_on_any_node(
+    hosts: ClusterHosts,
+) -> None:
+    network_id, devices = service_on_new_overlay(hosts, "ovgone", "gone")
+    assert len([key for key in leases(hosts) if network_id in key]) == 3
+    porter(hosts.nodes[2], "service", "rm", "gone")
+    until(lambda: not any(overlay_links(n) & devices for n in hosts.nodes), 60, "their removal")
+    assert not [key for key in leases(hosts) if network_id in key]
+    removed = run(PORTER, hosts.nodes[2], "network", "rm", "ovgone")
+    assert removed.returncode == 0, removed.stderr
+    for node in hosts.nodes:
+        assert "ovgone" not in run(DOCKER, node, "network", "ls").stdout
+
+
+def test_containers_on_an_attachable_overlay_reach_each_other_by_name_across_nodes(
+    hosts: ClusterHosts,
+) -> None:
+    made = run(DOCKER, hosts.nodes[0], "network", "create", "-d", "overlay", "--attachable", "ovat")
+    assert made.returncode == 0, made.stderr
+    started = []
+    try:
+        for node, name in ((hosts.nodes[1], "ovserver"), (hosts.nodes[2], "ovclient")):
+            result = run(DOCKER, node, "run", "-d", "--name", name, "--network", "ovat",
+                         "busybox", "sh", "-c", HTTPD)  # fmt: skip
+            assert result.returncode == 0, result.stderr
+            started.append(result.stdout.strip())
+        code, page = exec_in(
+            hosts.nodes[2], "ovclient", "wget", "-q", "-O", "-", "http://ovserver/"
+        )
+    finally:
+        for node, name in ((hosts.nodes[1], "ovserver"), (hosts.nodes[2], "ovclient")):
+            run(DOCKER, node, "rm", "-f", name)
+        run(DOCKER, hosts.nodes[0], "network", "rm", "ovat")
+    assert (code, page.strip()) == (0, started[0][:12])
+
+
+def test_a_container_joining_an_overlay_not_attachable_is_refused_in_one_line(
+    hosts: ClusterHosts, network: str
+) -> None:
+    refused = run(PORTER, hosts.nodes[1], "create", "--network", network, "busybox", "true")
+    assert refused.returncode != 0
+    assert refused.stderr.strip().splitlines() == [
+        f"porter: Error response from daemon: could not attach to network {network}: it is not"
+        " manually attachable (create it with --attachable)"
+    ]
+
+
+def network_id(node: Node, name: str) -> str:
+    return run(DOCKER, node, "network", "inspect", name, "-f", "{{.Id}}").stdout.strip()
+
+
+def flood_peers(node: Node, network: str) -> set[str]:
+    """The other nodes the VXLAN device of `network` on `node` floods to."""
+    device = f"vx-{network_id(node, network)[:12]}"
+    shown = run_in(node.netns, "bridge", "-j", "fdb", "show", "dev", device).stdout
+    return {e["dst"] for e in json.loads(shown or "[]") if e["mac"] == "00:00:00:00:00:00"}
+
+
+def restart(hosts: ClusterHosts, node: Node) -> None:
+    assert hosts.etcd is not None
+    hosts.start(node, ",".join(hosts.etcd.endpoints))
+
+
+def test_a_node_back_after_its_service_went_removes_the_devices_and_leases_left(
+    hosts: ClusterHosts,
+) -> None:
+    ident, devices = service_on_new_overlay(hosts, "ovback", "back")
+    victim = hosts.nodes[2]
+    victim.kill()
+    porter(hosts.nodes[0], "service", "rm", "back")
+    until(lambda: not any(overlay_links(n) & devices for n in hosts.nodes[:2]), 60, "removal")
+    assert overlay_links(victim) >= devices
+    assert len([key for key in leases(hosts) if ident in key]) == 1
+    restart(hosts, victim)
+    until(lambda: not overlay_links(victim) & devices, 60, "the removal of what was left")
+    assert not [key for key in leases(hosts) if ident in key]
+    removed = run(PORTER, hosts.nodes[0], "network", "rm", "ovback")
+    assert removed.returncode == 0, removed.stderr
+
+
+def test_the_vxlan_peers_follow_the_nodes_that_leave_and_come_back(
+    hosts: ClusterHosts, web: dict[str, tuple[Node, str]]
+) -> None:
+    first, _, leaving = hosts.nodes
+    others = {n.address for n in hosts.nodes if n is not first}
+    until(lambda: flood_peers(first, NETWORK) == others, 30, "a peer entry per other node")
+    leaving.kill()
+    until(lambda: flood_peers(first, NETWORK) == others - {leaving.address}, 60, "its removal")
+    restart(hosts, leaving)
+    until(lambda: flood_peers(first, NETWORK) == others, 60, "its entry again")
