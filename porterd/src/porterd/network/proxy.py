@@ -5,7 +5,8 @@ container cannot be routed) relayed to the container's IPv4 address, for TCP and
 One thread serves each published port, on one epoll set. TCP: its connections are relayed
 there with non-blocking sockets and TCP_NODELAY (no thread started per connection; a threaded
 relay without TCP_NODELAY reached 0.04 of a direct connection's request rate in
-bench/network, this one 0.9). UDP: each client address gets a socket of its own towards the
+bench/network, this one 0.6 to 1.2 on a busy two-core host; most of its cost per request is
+the kernel's, for the second connection, as for docker-proxy's). UDP: each client address gets a socket of its own towards the
 container (so the container sees one peer per client, and its answers go back to the client
 that asked), dropped after UDP_IDLE seconds without traffic, as docker-proxy does.
 """
@@ -15,12 +16,15 @@ from __future__ import annotations
 import abc
 import contextlib
 import errno
+import functools
 import logging
 import os
+import select
 import selectors
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 log = logging.getLogger("porterd.network.proxy")
@@ -71,72 +75,95 @@ class LoopbackProxy(abc.ABC):
 
 
 class TcpProxy(LoopbackProxy):
-    """Every connection of the port relayed on the port's one thread, each socket woken only
-    for what it can do."""
+    """Every connection of the port relayed on the port's one thread, over epoll directly
+    (each event costs a few Python calls: a request is a handful of events), each socket
+    woken only for what it can do."""
 
     def _serve(self) -> None:
         self.listener.setblocking(False)
-        with selectors.DefaultSelector() as selector:
-            selector.register(self.listener, selectors.EVENT_READ)
-            try:
-                while not self._closed.is_set():
-                    for key, events in selector.select(timeout=1.0):
-                        if key.fileobj is self.listener:
-                            self._accept(selector)
-                        else:
-                            key.data.handle(key.fileobj, events)
-            finally:
-                relays = {key.data for key in selector.get_map().values() if key.data}
-                for relay in relays:
-                    relay.close()
+        listening = self.listener.fileno()
+        poller = select.epoll()
+        handlers: dict[int, Callable[[int], None]] = {}
+        relays: set[_TcpRelay] = set()
+        poller.register(listening, select.EPOLLIN)
+        try:
+            while not self._closed.is_set():
+                for fd, events in poller.poll(1.0):
+                    if fd == listening:
+                        self._accept(poller, handlers, relays)
+                    elif (handler := handlers.get(fd)) is not None:
+                        handler(events)
+        except OSError as error:  # the listener closed under the poll
+            log.debug("proxy on %s: %s", self.target, error)
+        finally:
+            for relay in list(relays):
+                relay.close()
+            poller.close()
 
-    def _accept(self, selector: selectors.BaseSelector) -> None:
+    def _accept(
+        self,
+        poller: select.epoll,
+        handlers: dict[int, Callable[[int], None]],
+        relays: set[_TcpRelay],
+    ) -> None:
         while True:
             try:
                 client, _ = self.listener.accept()
             except OSError:  # none waiting (EAGAIN), or the listener closed
                 return
-            _TcpRelay(selector, client, self.target)
+            relays.add(_TcpRelay(poller, handlers, relays, client, self.target))
+
+
+READABLE = select.EPOLLIN | select.EPOLLHUP | select.EPOLLERR
+WRITABLE = select.EPOLLOUT | select.EPOLLHUP | select.EPOLLERR
 
 
 class _TcpRelay:
     """One client's connection and the proxy's own towards the container. A socket is read
     only while its peer has taken everything read before (so a slow reader slows its writer
     instead of filling the proxy's memory) and watched for writing only while it has bytes
-    waiting; an end of stream is passed on as a shutdown of writing."""
+    waiting (or, towards the container, until it is connected); an end of stream is passed on
+    as a shutdown of writing."""
 
     def __init__(
-        self, selector: selectors.BaseSelector, client: socket.socket, target: tuple[str, int]
+        self,
+        poller: select.epoll,
+        handlers: dict[int, Callable[[int], None]],
+        relays: set[_TcpRelay],
+        client: socket.socket,
+        target: tuple[str, int],
     ) -> None:
-        self.selector = selector
-        upstream = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.poller, self.handlers, self.relays = poller, handlers, relays
+        self.client = client
+        self.upstream = upstream = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.peer = {client: upstream, upstream: client}
+        self.fds = {client: client.fileno(), upstream: upstream.fileno()}
         self.waiting = {client: b"", upstream: b""}  # read from its peer, not yet written to it
         self.ended = {client: False, upstream: False}  # it sent its end of stream
-        self.watched = {client: 0, upstream: 0}  # the events the selector has for it
-        self.connecting = True
+        self.watched = {client: 0, upstream: 0}  # the events epoll has for it
         for side in (client, upstream):
             side.setblocking(False)
             side.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # small writes now
+            handlers[self.fds[side]] = functools.partial(self.handle, side)
         error = upstream.connect_ex(target)
+        self.connected = error == 0
         if error not in (0, errno.EINPROGRESS):
             log.debug("proxy to %s:%s: %s", *target, os.strerror(error))
             self.close()
             return
-        self._watch(upstream, selectors.EVENT_WRITE)
+        self._update()
 
     def handle(self, side: socket.socket, events: int) -> None:
         try:
-            if self.connecting:
+            if side is self.upstream and not self.connected:
                 error = side.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
                 if error:
                     raise OSError(error, os.strerror(error))
-                self.connecting = False
-            else:
-                if events & selectors.EVENT_WRITE:
-                    self._write(side)
-                if events & selectors.EVENT_READ:
-                    self._read(side)
+                self.connected = True
+            if events & WRITABLE and self.waiting[side]:
+                self._write(side)
+            if events & READABLE and self.watched[side] & select.EPOLLIN:
+                self._read(side)
         except (BlockingIOError, InterruptedError):
             pass
         except OSError as error:
@@ -146,11 +173,7 @@ class _TcpRelay:
         if all(self.ended.values()) and not any(self.waiting.values()):
             self.close()
             return
-        for each in self.peer:
-            wants = selectors.EVENT_WRITE if self.waiting[each] else 0
-            if not self.ended[each] and not self.waiting[self.peer[each]]:
-                wants |= selectors.EVENT_READ
-            self._watch(each, wants)
+        self._update()
 
     def _read(self, source: socket.socket) -> None:
         sink = self.peer[source]
@@ -160,29 +183,40 @@ class _TcpRelay:
             sink.shutdown(socket.SHUT_WR)
             return
         self.waiting[sink] = data
-        self._write(sink)
+        if self.connected:
+            self._write(sink)
 
     def _write(self, sink: socket.socket) -> None:
         sent = sink.send(self.waiting[sink])
         self.waiting[sink] = self.waiting[sink][sent:]
 
-    def _watch(self, side: socket.socket, events: int) -> None:
-        if events == self.watched[side]:
-            return
-        if not self.watched[side]:
-            self.selector.register(side, events, self)
-        elif not events:
-            self.selector.unregister(side)
-        else:
-            self.selector.modify(side, events, self)
-        self.watched[side] = events
+    def _update(self) -> None:
+        client, upstream = self.client, self.upstream
+        for side in (client, upstream):
+            wants = select.EPOLLOUT if self.waiting[side] else 0
+            if not self.ended[side] and not self.waiting[self.peer[side]]:
+                wants |= select.EPOLLIN
+            if side is upstream and not self.connected:
+                wants = select.EPOLLOUT  # its connection's outcome first
+            if wants != self.watched[side]:
+                fd = self.fds[side]
+                if not self.watched[side]:
+                    self.poller.register(fd, wants)
+                elif not wants:
+                    self.poller.unregister(fd)
+                else:
+                    self.poller.modify(fd, wants)
+                self.watched[side] = wants
 
     def close(self) -> None:
-        for side in self.peer:
+        for side, fd in self.fds.items():
             if self.watched[side]:
-                self.selector.unregister(side)
+                with contextlib.suppress(OSError):
+                    self.poller.unregister(fd)
                 self.watched[side] = 0
+            self.handlers.pop(fd, None)
             side.close()
+        self.relays.discard(self)
 
 
 class UdpProxy(LoopbackProxy):
