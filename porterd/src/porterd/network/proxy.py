@@ -6,9 +6,10 @@ One thread serves each published port, on one epoll set. TCP: its connections ar
 there with non-blocking sockets and TCP_NODELAY (no thread started per connection; a threaded
 relay without TCP_NODELAY reached 0.04 of a direct connection's request rate in
 bench/network, this one 0.6 to 1.2 on a busy two-core host; most of its cost per request is
-the kernel's, for the second connection, as for docker-proxy's). UDP: each client address gets a socket of its own towards the
-container (so the container sees one peer per client, and its answers go back to the client
-that asked), dropped after UDP_IDLE seconds without traffic, as docker-proxy does.
+the kernel's, for the second connection, as for docker-proxy's). UDP: each client address
+gets a socket of its own towards the container (so the container sees one peer per client,
+and its answers go back to the client that asked), dropped after UDP_IDLE seconds without
+traffic, as docker-proxy does.
 """
 
 from __future__ import annotations
