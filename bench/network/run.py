@@ -4,12 +4,14 @@ namespace of its own, dockerd; and the request rate through a published port (wr
 namespace side, over 127.0.0.1 and over the namespace's own address: the kernel's DNAT path;
 over [::1]: porterd's userland proxy) against a direct connection to the container's address.
 
-    .venv/bin/python bench/network/run.py [--reps 10] [--seconds 5] [--engines porterd,podman]
+    .venv/bin/python bench/network/run.py [--reps 10] [--seconds 5] [--rounds 3]
+        [--engines porterd,podman]
 
 Each engine runs in a network and mount namespace of its own (porterd/tests/integration/cli/
 cli_daemons.py), pulling the busybox demo image from a porter-registry on that namespace's
 loopback. Figures are medians of `--reps` runs, wall time from fork to exit; the cost of
-networking is the difference of the two medians.
+networking is the difference of the two medians; each request rate is the median of
+`--rounds` wrk runs of `--seconds`, the paths taking turns.
 """
 
 from __future__ import annotations
@@ -72,8 +74,14 @@ def wrk_rate(namespace: cli_daemons.Namespace, url: str, seconds: int) -> float:
 
 
 def port_rates(
-    namespace: cli_daemons.Namespace, cli: list[str], run: list[str], image: str, seconds: int
+    namespace: cli_daemons.Namespace,
+    cli: list[str],
+    run: list[str],
+    image: str,
+    seconds: int,
+    rounds: int,
 ) -> dict[str, float]:
+    """Medians of `rounds` wrk runs on each path, the paths taking turns."""
     name = f"bench-web-{uuid.uuid4().hex[:6]}"
     argv = [*cli, *run, "-d", "--name", name, "-p", f"{PUBLISHED}:80", image, "sh", "-c", SERVE]
     subprocess.run(argv, check=True, capture_output=True, timeout=120)
@@ -89,16 +97,21 @@ def port_rates(
         ).stdout.strip()
         own = namespace_address(namespace)
         time.sleep(1)
-        rates = {"direct to the container": wrk_rate(namespace, f"http://{address}:80/", seconds)}
-        rates["published, 127.0.0.1"] = wrk_rate(
-            namespace, f"http://127.0.0.1:{PUBLISHED}/", seconds
-        )
-        rates["published, own address"] = wrk_rate(namespace, f"http://{own}:{PUBLISHED}/", seconds)
-        with contextlib.suppress(RuntimeError):  # an engine with nothing on [::1]
-            rates["published, [::1] (userland proxy)"] = wrk_rate(
-                namespace, f"http://[::1]:{PUBLISHED}/", seconds
-            )
-        return rates
+        urls = {
+            "direct to the container": f"http://{address}:80/",
+            "published, 127.0.0.1": f"http://127.0.0.1:{PUBLISHED}/",
+            "published, own address": f"http://{own}:{PUBLISHED}/",
+            "published, [::1] (userland proxy)": f"http://[::1]:{PUBLISHED}/",
+        }
+        measured: dict[str, list[float]] = {title: [] for title in urls}
+        for _ in range(rounds):  # the paths take turns, so that a busy moment hits them all
+            for title, url in urls.items():
+                try:
+                    measured[title].append(wrk_rate(namespace, url, seconds))
+                except RuntimeError:
+                    if "[::1]" not in url:  # an engine may have nothing on [::1]
+                        raise
+        return {title: statistics.median(found) for title, found in measured.items() if found}
     finally:
         subprocess.run([*cli, "rm", "-f", name], capture_output=True, timeout=120, check=False)
 
@@ -167,7 +180,7 @@ def dockerd_with_bridge(
         namespace.kill_all()
 
 
-def bench(kind: str, workdir: Path, layout: Path, reps: int, seconds: int) -> None:
+def bench(kind: str, workdir: Path, layout: Path, reps: int, seconds: int, rounds: int) -> None:
     namespace = cli_daemons.Namespace.create()
     try:
         with cli_daemons.registry(namespace, workdir, layout) as registry:
@@ -177,7 +190,7 @@ def bench(kind: str, workdir: Path, layout: Path, reps: int, seconds: int) -> No
                 subprocess.run(pull, check=True, capture_output=True, timeout=300)
                 load = os.getloadavg()[0]
                 default, none = run_cost(cli, run, image, reps)
-                rates = port_rates(namespace, cli, run, image, seconds)
+                rates = port_rates(namespace, cli, run, image, seconds, rounds)
     finally:
         namespace.close()
     print(f"\n{kind} (medians of {reps} runs, load average {load:.2f} at the start)")
@@ -193,6 +206,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=10)
     parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3, help="wrk runs per path (medians)")
     parser.add_argument("--engines", default="porterd,podman,dockerd")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="porter-bench-network-") as scratch:
@@ -202,7 +216,7 @@ def main() -> int:
             workdir = Path(scratch) / kind
             workdir.mkdir()
             try:
-                bench(kind, workdir, layout, options.reps, options.seconds)
+                bench(kind, workdir, layout, options.reps, options.seconds, options.rounds)
             except (cli_daemons.Unavailable, RuntimeError, subprocess.CalledProcessError) as error:
                 detail = getattr(error, "stderr", b"") or b""
                 print(f"\n{kind}: skipped: {error} {detail.decode(errors='replace')[-300:]}")
