@@ -32,9 +32,12 @@ while True:
 
 ASK = """
 import socket, sys
-host, port, texts = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+host, port, source, texts = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
 family = socket.AF_INET6 if ":" in host else socket.AF_INET
 clients = [socket.socket(family, socket.SOCK_DGRAM) for _ in texts]
+for number, client in enumerate(clients):
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    client.bind(("::" if ":" in host else "0.0.0.0", source + number if source else 0))
 for _ in range(20):
     try:
         for client, text in zip(clients, texts):
@@ -75,11 +78,13 @@ def echo_server(netns: Path) -> Iterator[None]:
         server.wait()
 
 
-def ask(netns: Path, address: str, *texts: str, port: int = 5353) -> str:
+def ask(netns: Path, address: str, *texts: str, port: int = 5353, source: int = 0) -> str:
     """The answers to datagrams sent from `netns` to `port`, one from each of as many
-    sockets, all sent before any answer is read (retried while none comes)."""
+    sockets (from port `source` on, if given), all sent before any answer is read (retried
+    while none comes)."""
     texts = texts or ("ping",)
-    return run_in(netns, sys.executable, "-c", ASK, address, str(port), *texts).stdout.strip()
+    argv = (sys.executable, "-c", ASK, address, str(port), str(source), *texts)
+    return run_in(netns, *argv).stdout.strip()
 
 
 def test_a_published_udp_port_answers_on_loopback(host: Host, echo: ContainerRef) -> None:
@@ -121,3 +126,14 @@ def test_a_published_udp_port_answers_from_outside_the_host(host: Host, echo: Co
 
 def test_the_udp_proxy_answers_each_client_on_its_own(host: Host, echo: ContainerRef) -> None:
     assert ask(host.netns, "::1", "first", "second") == "echo:first echo:second"
+
+
+def test_a_udp_flow_seen_before_the_port_was_published_reaches_the_container_after(
+    host: Host,
+) -> None:
+    """The kernel keeps the flow's untranslated conntrack entry while datagrams keep coming;
+    publishing the port drops it, as docker does, so the next datagram is translated."""
+    assert ask(host.netns, "127.0.0.1", "early", source=45353) == ""  # nothing there yet
+    container = host.start("udp-late", ports={"53/udp": [{"HostPort": "5353"}]})
+    with echo_server(host.ns(container)):
+        assert ask(host.netns, "127.0.0.1", "late", source=45353) == "echo:late"
