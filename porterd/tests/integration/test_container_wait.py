@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import os
 import socket
 import sys
 import uuid
@@ -21,7 +22,7 @@ import pytest
 from docker.models.containers import Container
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from containers_support import IMAGE, needs_containers
+from containers_support import IMAGE, needs_containers, until
 from porterd_process import PorterdProcess
 
 pytestmark = [pytest.mark.integration, needs_containers]
@@ -44,11 +45,12 @@ class _UnixConnection(http.client.HTTPConnection):
 class SentWait:
     """A wait request whose answer's headers have arrived: porterd holds the wait."""
 
-    def __init__(self, porterd: PorterdProcess, container_id: str, condition: str) -> None:
+    def __init__(
+        self, porterd: PorterdProcess, container_id: str, condition: str, version: str = "1.43"
+    ) -> None:
         self.connection = _UnixConnection(porterd.sock)
-        self.connection.request(
-            "POST", f"/v1.43/containers/{container_id}/wait?condition={condition}"
-        )
+        path = f"/v{version}/containers/{container_id}/wait?condition={condition}"
+        self.connection.request("POST", path)
         self.response = self.connection.getresponse()
 
     def answer(self) -> dict[str, Any]:
@@ -163,3 +165,31 @@ def test_not_running_answers_at_once_for_a_created_container_a_client_is_attache
         }
     finally:
         attached.close()
+
+
+def test_before_api_1_30_the_condition_is_not_read(
+    porterd: PorterdProcess, container: Container
+) -> None:
+    container.start()
+    assert container.wait(condition="next-exit", timeout=30)["StatusCode"] == 3
+    sent = SentWait(porterd, container.id, "next-exit", version="1.29")
+    assert sent.answer()["StatusCode"] == 3  # not-running: at once, for the exited container
+
+
+def porterd_threads(porterd: PorterdProcess) -> int:
+    return len(os.listdir(f"/proc/{porterd.process.pid}/task"))
+
+
+def test_a_wait_whose_client_left_ends_with_it(
+    porterd: PorterdProcess, client: docker.DockerClient
+) -> None:
+    running = client.containers.run(IMAGE, ["sleep", "300"], detach=True, network_mode="none")
+    try:
+        before = porterd_threads(porterd)
+        waits = [SentWait(porterd, running.id, "next-exit") for _ in range(4)]
+        assert porterd_threads(porterd) >= before + 4  # a thread holds each connection
+        for sent in waits:
+            sent.connection.close()
+        until(lambda: porterd_threads(porterd) <= before)
+    finally:
+        running.remove(force=True)

@@ -159,13 +159,22 @@ class Unpause(_Resource):
 
 class Wait(_Resource):
     def on_post(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
-        wait = self.service.waiter(id, req.get_param("condition") or "not-running")
+        condition = req.get_param("condition") or "not-running"
+        version = getattr(req.context, "api_version", "")
+        if version and tuple(int(part) for part in version.split(".")) < (1, 30):
+            condition = "not-running"  # dockerd reads no condition before API 1.30
+        wait = self.service.waiter(id, condition)
         resp.content_type = falcon.MEDIA_JSON
-        resp.stream = _answer_when_done(wait)
+        resp.stream = _answer_when_done(wait, req.env.get("porterd.disconnected"))
 
 
-def _answer_when_done(wait: Callable[[], dict[str, Any]]) -> Iterator[bytes]:
-    yield json.dumps(wait()).encode() + b"\n"
+def _answer_when_done(
+    wait: Callable[[Callable[[], bool]], dict[str, Any] | None],
+    disconnected: Callable[[], bool] | None,
+) -> Iterator[bytes]:
+    answer = wait(disconnected or (lambda: False))
+    if answer is not None:
+        yield json.dumps(answer).encode() + b"\n"
 
 
 class Remove(_Resource):

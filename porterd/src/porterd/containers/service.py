@@ -363,7 +363,9 @@ class ContainerService:
                 self._changed.wait(remaining if remaining is not None else 1.0)
         return True
 
-    def waiter(self, ref: str, condition: str = "not-running") -> Callable[[], dict[str, Any]]:
+    def waiter(
+        self, ref: str, condition: str = "not-running"
+    ) -> Callable[[Callable[[], bool]], dict[str, Any] | None]:
         """`POST /containers/{id}/wait`: checks the request now and returns what blocks until
         the condition holds (the API sends its headers in between, as dockerd does, since
         `docker run` waits for them before it starts the container).
@@ -379,13 +381,19 @@ class ContainerService:
             generation = self.monitor.exits(container)
             met = condition in ("", "not-running") and not container.state.status.is_running()
 
-        def wait() -> dict[str, Any]:
+        def wait(gone: Callable[[], bool] = lambda: False) -> dict[str, Any] | None:
+            """The answer once the condition holds; None once `gone()` (the client left)
+            before, as dockerd ends a wait whose request's context is cancelled."""
             if condition == "removed":
                 with self._changed:
                     while container.id in self._containers:
+                        if gone():
+                            return None
                         self._changed.wait(1.0)
             elif not met:
-                self.wait_exit(container, generation, None)
+                while not self.wait_exit(container, generation, 1.0):
+                    if gone():
+                        return None
             with container.lock:
                 state = container.state
                 error = {"Message": state.error} if state.error else None
