@@ -20,12 +20,35 @@ SYNC_INTERVAL = 2.0
 
 
 def matches(holder: dict[str, Any], name: str) -> bool:
-    """Whether a lease's holder answers `name`: its container name or an alias (a task's
-    service name), or tasks.ALIAS."""
-    names = {str(holder.get("Name", "")).lower()}
+    """Whether a lease's holder answers `name`: its container's name or short id, an alias
+    (a task's service name), or tasks.ALIAS."""
+    names = {str(holder.get("Name", "")).lower(), str(holder.get("Container", ""))[:12]}
     aliases = {str(alias).lower() for alias in holder.get("Aliases") or []}
     names |= aliases | {f"tasks.{alias}" for alias in aliases}
     return name.rstrip(".").lower() in names - {""}
+
+
+def in_rotation(
+    hits: list[tuple[str, dict[str, Any]]], ready: set[str], tasks: list[dict[str, Any]]
+) -> list[str]:
+    """The addresses of `hits` ((address, lease holder)) the DNS answers: those held on a
+    ready node, and of a task's container only while the task runs and is not unhealthy
+    (a container no task names yet, starting or attached by hand, is answered)."""
+    answers: dict[str, bool] = {}
+    for task in tasks:
+        status = task.get("Status", {})
+        container = status.get("ContainerStatus", {})
+        if container.get("ContainerID"):
+            answers[container["ContainerID"]] = (
+                task.get("DesiredState") == "running"
+                and status.get("State") == "running"
+                and container.get("Health") != "unhealthy"
+            )
+    return [
+        address
+        for address, holder in hits
+        if holder.get("Node") in ready and answers.get(holder.get("Container", ""), True)
+    ]
 
 
 class ClusterOverlays:
@@ -80,13 +103,13 @@ class ClusterOverlays:
         self.records.release(network_id, address)
 
     def dns_answer(self, network: NetworkRecord, name: str) -> list[str]:
-        """Addresses on `network` of the endpoints, on ready nodes, that answer `name`."""
+        """Addresses on `network` of the endpoints in rotation that answer `name`."""
         leases = self.records.leases(network.id)
         hits = [(address, h) for (_, address), h in leases.items() if matches(h, name)]
         if not hits:
             return []
         ready = {n["ID"] for n in self.cluster.nodes() if n["Status"]["State"] == "ready"}
-        return [address for address, holder in hits if holder.get("Node") in ready]
+        return in_rotation(hits, ready, self.cluster.tasks())
 
     # -- the round -----------------------------------------------------------------------------
 

@@ -206,10 +206,15 @@ class OverlayNetworks(NetworkJoining):
             applied[network.bridge] = peers
 
     def dns_answer(self, container_id: str, name: str) -> list[str]:
-        """On an overlay, a service's name (and tasks.NAME) answers its tasks on every node."""
+        """On an overlay, the cluster answers: a service's name (and tasks.NAME) gives the
+        addresses of its tasks in rotation on every node, and only those."""
         found = super().dns_answer(container_id, name)
-        if self.overlay is not None:
-            for network, _ in self.endpoints_of(container_id):
-                if network.driver == OVERLAY:
-                    found += self.overlay.dns_answer(network, name)
-        return list(dict.fromkeys(found))
+        if self.overlay is None:
+            return found
+        answered, local = [], set()
+        for network, _ in self.endpoints_of(container_id):
+            if network.driver == OVERLAY:
+                answered += self.overlay.dns_answer(network, name)
+                local |= {e.ipv4.split("/")[0] for e in self.store.endpoints(network_id=network.id)}
+        kept = [address for address in found if address not in local]
+        return list(dict.fromkeys(kept + answered))

@@ -8,6 +8,7 @@ import json
 import subprocess
 from collections.abc import Iterator
 
+import docker
 import pytest
 from porterd.cluster.etcd import EtcdClient
 
@@ -45,13 +46,19 @@ def run(command: str, node: Node, *args: str) -> subprocess.CompletedProcess[str
     )
 
 
-def task_addresses(node: Node) -> dict[str, str]:
-    """Container id -> its address on the overlay, of the node's running task containers."""
+def task_addresses(node: Node, service: str = SERVICE) -> dict[str, str]:
+    """Container id -> its address on the overlay, of the node's running containers of the
+    service's tasks."""
     client = node.client()
     try:
         found = {}
-        for listed in client.api.containers(filters={"label": "com.docker.swarm.task.id"}):
-            networks = client.api.inspect_container(listed["Id"])["NetworkSettings"]["Networks"]
+        label = f"com.docker.swarm.service.name={service}"
+        for listed in client.api.containers(filters={"label": label}):
+            try:
+                inspected = client.api.inspect_container(listed["Id"])
+            except docker.errors.NotFound:  # removed since it was listed
+                continue
+            networks = inspected["NetworkSettings"]["Networks"]
             if NETWORK in networks:
                 found[listed["Id"]] = networks[NETWORK]["IPAddress"]
         return found
@@ -286,3 +293,16 @@ def test_the_vxlan_peers_follow_the_nodes_that_leave_and_come_back(
     until(lambda: flood_peers(first, NETWORK) == others - {leaving.address}, 60, "its removal")
     restart(hosts, leaving)
     until(lambda: flood_peers(first, NETWORK) == others, 60, "its entry again")
+
+
+def test_the_docker_cli_creates_a_service_on_the_overlay(hosts: ClusterHosts, network: str) -> None:
+    created = run(DOCKER, hosts.nodes[0], "service", "create", "--detach", "--name", "ovdocker",
+                  "--network", network, "busybox", "sleep", "3600")  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    try:
+        inspected = run(DOCKER, hosts.nodes[0], "service", "inspect", "ovdocker").stdout
+        targets = json.loads(inspected)[0]["Spec"]["TaskTemplate"]["Networks"]
+        assert [t["Target"] for t in targets] in ([network], [network_id(hosts.nodes[0], network)])
+        until(lambda: any(task_addresses(n, "ovdocker") for n in hosts.nodes), 60, "its task")
+    finally:
+        run(DOCKER, hosts.nodes[0], "service", "rm", "ovdocker")

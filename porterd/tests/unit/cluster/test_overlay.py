@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from porterd.cluster.agent import container_body
-from porterd.cluster.overlay import matches
+from porterd.cluster.overlay import in_rotation, matches
 from porterd.cluster.overlay_store import (
     VNI_FIRST,
     lease_address,
@@ -98,13 +98,46 @@ def test_only_the_all_zeros_entries_count_as_peers() -> None:
     assert flood_peers(shown) == {"10.77.0.21"}
 
 
-@pytest.mark.parametrize("name", ["web", "WEB.", "tasks.web", "web.1.abc"])
-def test_a_task_answers_its_service_name_tasks_name_and_container_name(name: str) -> None:
-    assert matches({"Name": "web.1.abc", "Aliases": ["web"]}, name)
+@pytest.mark.parametrize("name", ["web", "WEB.", "tasks.web", "web.1.abc", "0123456789ab"])
+def test_a_task_answers_its_service_name_tasks_name_and_container_name_and_id(name: str) -> None:
+    holder = {"Name": "web.1.abc", "Aliases": ["web"], "Container": "0123456789abcdef"}
+    assert matches(holder, name)
 
 
 def test_a_task_does_not_answer_another_service_s_name() -> None:
     assert not matches({"Name": "web.1.abc", "Aliases": ["web"]}, "tasks.api")
+
+
+def task_of(
+    container: str, state: str = "running", health: str = "", desired: str = "running"
+) -> dict[str, Any]:
+    status = {"ContainerID": container, **({"Health": health} if health else {})}
+    return {"DesiredState": desired, "Status": {"State": state, "ContainerStatus": status}}
+
+
+def hit(address: str, container: str, node: str = "n1") -> tuple[str, dict[str, Any]]:
+    return (address, {"Node": node, "Container": container})
+
+
+def test_the_rotation_holds_the_running_tasks_on_ready_nodes() -> None:
+    hits = [hit("10.0.0.2", "a"), hit("10.0.0.3", "b", node="gone")]
+    assert in_rotation(hits, {"n1"}, [task_of("a"), task_of("b")]) == ["10.0.0.2"]
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        task_of("a", health="unhealthy"),
+        task_of("a", state="failed"),
+        task_of("a", desired="shutdown"),
+    ],
+)
+def test_a_task_unhealthy_ended_or_told_to_stop_leaves_the_rotation(task: dict[str, Any]) -> None:
+    assert in_rotation([hit("10.0.0.2", "a")], {"n1"}, [task]) == []
+
+
+def test_a_container_no_task_names_is_in_the_rotation() -> None:
+    assert in_rotation([hit("10.0.0.2", "attached")], {"n1"}, [task_of("a")]) == ["10.0.0.2"]
 
 
 def test_an_overlay_s_mtu_leaves_room_for_the_vxlan_header() -> None:
