@@ -110,9 +110,11 @@ def container_body(task: dict[str, Any]) -> dict[str, Any]:
     ):
         if spec.get(ours):
             body[theirs] = spec[ours]
+    # The task's overlays come after the node's default bridge, which keeps its default route
+    # and the address its node reaches it at (as docker_gwbridge does); on each overlay the
+    # service's name answers the task (the embedded DNS).
     networks = task["Spec"].get("Networks") or []
-    if networks:  # on each, the service's name answers the task (the embedded DNS)
-        host["NetworkMode"] = networks[0]["Target"]
+    if networks:
         body["NetworkingConfig"] = {
             "EndpointsConfig": {
                 n["Target"]: {"Aliases": [task["ServiceName"], *(n.get("Aliases") or [])]}

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-from porterd.errors import Conflict, DaemonError, Forbidden, InvalidParameter
+from porterd.errors import Conflict, DaemonError, Forbidden, InvalidParameter, Unavailable
 from porterd.network import links, overlay
 from porterd.network.endpoints import ContainerRef
 from porterd.network.ipam import Address
@@ -57,8 +57,17 @@ class OverlayNetworks(NetworkJoining):
         return self.overlay
 
     def networks(self) -> list[NetworkRecord]:
-        local = [n for n in self.store.networks() if n.driver != OVERLAY]
-        return local + (self.overlay.networks() if self.overlay is not None else [])
+        """The local networks and the cluster's overlays (without a cluster store that
+        answers, the overlays this node uses)."""
+        stored = self.store.networks()
+        local = [n for n in stored if n.driver != OVERLAY]
+        if self.overlay is None:
+            return local
+        try:
+            return local + self.overlay.networks()
+        except Unavailable as error:
+            log.warning("listing the cluster's overlay networks: %s", error)
+            return stored
 
     def find(self, ref: str) -> NetworkRecord | None:
         found = super().find(ref)

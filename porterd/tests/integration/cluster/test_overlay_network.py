@@ -306,3 +306,23 @@ def test_the_docker_cli_creates_a_service_on_the_overlay(hosts: ClusterHosts, ne
         until(lambda: any(task_addresses(n, "ovdocker") for n in hosts.nodes), 60, "its task")
     finally:
         run(DOCKER, hosts.nodes[0], "service", "rm", "ovdocker")
+
+
+def test_a_published_port_of_a_service_on_an_overlay_reaches_its_tasks(
+    hosts: ClusterHosts, network: str
+) -> None:
+    porter(
+        hosts.nodes[0], "service", "create", "--name", "ovpub", "--replicas", "2",
+        "--network", network, "-p", "8089:80", "busybox", "sh", "-c", HTTPD,
+    )  # fmt: skip
+    try:
+        until(lambda: sum(len(task_addresses(n, "ovpub")) for n in hosts.nodes) == 2, 90, "tasks")
+        for node in hosts.nodes:
+            url = f"http://{node.address}:8089/"
+
+            def served(node: Node = node, url: str = url) -> bool:
+                return run_in(node.netns, "curl", "-sf", "-m", "5", url).returncode == 0
+
+            until(served, 30, f"the port on {node.name}")
+    finally:
+        porter(hosts.nodes[0], "service", "rm", "ovpub")
