@@ -186,7 +186,7 @@ class OverlayNetworks(NetworkJoining):
             endpoints = self.store.endpoints()
             used = {e.network_id for e in endpoints}
             owned = {(e.network_id, e.container_id) for e in endpoints}
-            kept, dropped = [], False
+            dropped = False
             for network in self.store.networks():
                 if network.driver != OVERLAY:
                     continue
@@ -194,9 +194,9 @@ class OverlayNetworks(NetworkJoining):
                     self._drop_overlay(network)
                     dropped = True
                     continue
-                kept.append(network.bridge)
                 self._sync_devices(network, wanted)
-            for bridge in overlay.leftover_bridges(kept):
+            # a bridge network's own name may start with ov- too: it is no leftover
+            for bridge in overlay.leftover_bridges(n.bridge for n in self.store.networks()):
                 overlay.remove_devices(bridge)
             for (network_id, address), container_id in held.items():
                 if (network_id, container_id) not in owned and self.overlay is not None:
