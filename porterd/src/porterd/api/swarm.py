@@ -288,20 +288,20 @@ class TaskItem(_Resource):
 
 
 class _Logs(_Resource):
-    """`docker service logs`: this node's task containers' logs with docker's task details."""
+    """`docker service logs`: the task containers' logs from every node, with docker's task
+    details."""
 
     def stream(self, req: falcon.Request, resp: falcon.Response, tasks: list[dict]) -> None:
-        logs = self.cluster.task_logs
-        if logs is None:
+        logs, peers = self.cluster.task_logs, self.cluster.peer_logs
+        if logs is None or peers is None:
             raise Conflict("this node runs no tasks, so it holds no task logs")
         log_query = logs_query(req)
-        nodes = {n["ID"]: n for n in self.cluster.store.nodes()}
         tasks = sorted(tasks, key=lambda t: (t.get("Slot") or 0, t.get("CreatedAt") or ""))
         resp.content_type = "application/vnd.docker.multiplexed-stream"
         resp.stream = task_log_stream(
             logs,
             self.cluster.node_id,
-            nodes,
+            peers,
             tasks,
             log_query,
             query.flag(req, "follow"),

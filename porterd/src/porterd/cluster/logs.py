@@ -1,19 +1,21 @@
 """`GET /services/{id}/logs` and `/tasks/{id}/logs`: the logs of a service's task containers,
-as dockerd streams them for `docker service logs`.
+as dockerd streams them for `docker service logs`, gathered from every node.
 
 Each line is framed as a container's log is (stdout 1, stderr 2) and carries the task's
 context as docker's details: `[TIMESTAMP ]com.docker.swarm.node.id=N,com.docker.swarm.service
 .id=S,com.docker.swarm.task.id=T MESSAGE`; the docker CLI parses it and prints `NAME.SLOT.TASK@
 NODE | MESSAGE`. A task's log is read where its container is: this node reads the json-file
-logs of its own tasks' containers. A task on another node is not read from here: the stream
-says so in one stderr line naming the node and its address, where `porter -H` (or `docker
--H`) against that node's porterd reads the task's container logs (`service ps` names it).
+logs of its own tasks' containers, and asks the node of any other task for that task's lines
+(porterd.cluster.peer_logs, over the cluster's mutual TLS). Without `follow` the tasks come one
+after another; with it, every task is read at once and the lines come as they are written,
+until no task container runs any more (or the client goes).
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol, runtime_checkable
 
 from porterd.containers.framing import STDERR, STREAMS, frame
@@ -31,6 +33,15 @@ class TaskLogs(Protocol):
     def log_follower(self, container_id: str) -> Any: ...  # a LogFollower; None: no container
 
     def is_running(self, container_id: str) -> bool: ...
+
+
+class RemoteLogs(Protocol):
+    """The frames of a task on another node, as that node streams them."""
+
+    def frames(
+        self, task: dict[str, Any], query: LogQuery, follow: bool, timestamps: bool,
+        stop: threading.Event,
+    ) -> Iterator[bytes]: ...  # fmt: skip
 
 
 def context(task: dict[str, Any]) -> bytes:
@@ -53,42 +64,91 @@ def render(task: dict[str, Any], entry: LogEntry, timestamps: bool) -> bytes:
     return frame(STREAMS[entry.stream], line)
 
 
+def notice(task: dict[str, Any], message: str) -> bytes:
+    """One stderr line about a task (its logs could not be read), in the task's context."""
+    return frame(STDERR, context(task) + b" " + message.encode() + b"\n")
+
+
+def local_task_frames(
+    logs: TaskLogs,
+    task: dict[str, Any],
+    query: LogQuery,
+    follow: bool,
+    timestamps: bool,
+    stop: threading.Event,
+) -> Iterator[bytes]:
+    """The frames of one of this node's tasks, then (with `follow`) what its container adds
+    until it stops running or `stop` is set."""
+    container_id = container_of(task)
+    follower = logs.log_follower(container_id) if container_id else None
+    if follower is None:  # never started, or its container is gone: nothing to read
+        return
+    for entry in logs.log_entries(container_id, query):
+        yield render(task, entry, timestamps)
+    while follow and not stop.is_set():
+        running = logs.is_running(container_id)
+        for entry in follower.poll():
+            if query.wants(entry):
+                yield render(task, entry, timestamps)
+        if not running:
+            return
+        stop.wait(FOLLOW_INTERVAL)
+
+
+Source = Callable[[threading.Event], Iterator[bytes]]
+_DONE = object()
+
+
+def merged(sources: list[Source]) -> Iterator[bytes]:
+    """The frames of every source as they come, each source read on a thread of its own;
+    closing the iterator (the client went) sets the sources' stop event."""
+    stop = threading.Event()
+    frames: queue.Queue[Any] = queue.Queue()
+
+    def run(source: Source) -> None:
+        try:
+            for item in source(stop):
+                frames.put(item)
+                if stop.is_set():
+                    break
+        finally:
+            frames.put(_DONE)
+
+    for index, source in enumerate(sources):
+        threading.Thread(target=run, args=(source,), name=f"task-logs-{index}", daemon=True).start()
+    running = len(sources)
+    try:
+        while running:
+            item = frames.get()
+            if item is _DONE:
+                running -= 1
+            else:
+                yield item
+    finally:
+        stop.set()
+
+
 def task_log_stream(
     logs: TaskLogs,
     node_id: str,
-    nodes: dict[str, dict[str, Any]],
+    remote: RemoteLogs,
     tasks: list[dict[str, Any]],
     query: LogQuery,
     follow: bool,
     timestamps: bool,
 ) -> Iterator[bytes]:
-    """The logs of `tasks`, task after task, then (with `follow`) what they add, until none
-    of this node's task containers runs any more."""
-    here = [t for t in tasks if t["NodeID"] == node_id and container_of(t)]
-    for task in tasks:
-        if task["NodeID"] != node_id:
-            node = nodes.get(task["NodeID"]) or {}
-            where = node.get("Description", {}).get("Hostname") or task["NodeID"]
-            message = (
-                f"the logs of task {task['ID']} are on node {where} ({node.get('Addr', '?')}):"
-                " read them through that node's porterd\n"
-            )
-            yield frame(STDERR, context(task) + b" " + message.encode())
-    followers = []
-    for task in here:
-        cid = container_of(task)
-        follower = logs.log_follower(cid)
-        if follower is None:  # its container is gone: nothing left to read
-            continue
-        followers.append((task, cid, follower))
-        for entry in logs.log_entries(cid, query):
-            yield render(task, entry, timestamps)
-    while follow and followers:
-        for task, cid, follower in list(followers):
-            running = logs.is_running(cid)
-            for entry in follower.poll():
-                if query.wants(entry):
-                    yield render(task, entry, timestamps)
-            if not running:
-                followers.remove((task, cid, follower))
-        time.sleep(FOLLOW_INTERVAL)
+    """The logs of `tasks` wherever they run: task after task, or with `follow` all at once
+    until none of their containers runs any more."""
+
+    def source(task: dict[str, Any]) -> Source:
+        if task["NodeID"] == node_id:
+            return lambda stop: local_task_frames(logs, task, query, follow, timestamps, stop)
+        return lambda stop: remote.frames(task, query, follow, timestamps, stop)
+
+    sources = [source(task) for task in tasks]
+    if follow:
+        yield from merged(sources)
+        return
+    never = threading.Event()
+    for each in sources:
+        yield from each(never)

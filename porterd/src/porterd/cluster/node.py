@@ -21,6 +21,7 @@ from porterd.cluster.logs import TaskLogs
 from porterd.cluster.loop import SAFETY_INTERVAL
 from porterd.cluster.membership import DEFAULT_TTL, Membership
 from porterd.cluster.mesh import MeshHost, RoutingMesh
+from porterd.cluster.peer_logs import LogPeers
 from porterd.cluster.reconciler import Publish, Reconciler
 from porterd.cluster.store import DEFAULT_PREFIX, ClusterStore, new_id
 from porterd.cluster.wake import Wakeups
@@ -96,6 +97,11 @@ class ClusterNode:
         self.advertise_addr = advertise_addr
         self.images = images
         self.task_logs = runtime if isinstance(runtime, TaskLogs) else None
+        self.peer_logs = (
+            LogPeers(self.store, self.node_id, advertise_addr, self.task_logs, Path(data_root))
+            if self.task_logs is not None
+            else None
+        )
         self.reconciler = Reconciler(self.store, publish=publish, interval=interval, grace=ttl)
         self.membership = Membership(
             self.store,
@@ -124,6 +130,8 @@ class ClusterNode:
     def start(self) -> None:
         """Join the cluster, now or, if the store does not answer yet, once it does."""
         self.membership.join()
+        if self.peer_logs is not None:
+            self.peer_logs.start()
         self.wakeups.start()
         if self.agent is not None:
             self.agent.start()
@@ -137,6 +145,8 @@ class ClusterNode:
         if self.mesh is not None:
             self.mesh.stop()
         self.reconciler.loop.stop()
+        if self.peer_logs is not None:
+            self.peer_logs.stop()
         self.membership.leave()
         self.wakeups.stop()
 

@@ -1,17 +1,33 @@
 """The stream of a service's task logs: docker's task details in front of each line, framed
-by stream; a task on another node is one stderr line naming where its logs are; with follow,
-the stream ends once none of this node's task containers runs."""
+by stream; a task on another node comes from that node (here a fake); with follow, every
+task is read at once and the stream ends once none of the task containers runs."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 from porterd.cluster.logs import task_log_stream
-from porterd.containers.framing import STDERR, STDOUT, FrameReader
+from porterd.containers.framing import STDERR, STDOUT, FrameReader, frame
 from porterd.containers.logs import LogEntry, LogQuery
 
 T0 = "2026-12-07T10:00:00.000000001Z"
-NODES = {"n2": {"ID": "n2", "Addr": "10.0.0.2", "Description": {"Hostname": "beta"}}}
+
+
+class FakeRemote:
+    """The other nodes: each task's frames as given, and what it was asked."""
+
+    def __init__(self, frames: dict[str, list[bytes]]) -> None:
+        self.frames_of = frames
+        self.asked: list[tuple[str, bool, bool]] = []
+
+    def frames(
+        self, task: dict[str, Any], query: LogQuery, follow: bool, timestamps: bool,
+        stop: threading.Event,
+    ) -> Iterator[bytes]:  # fmt: skip
+        self.asked.append((task["ID"], follow, timestamps))
+        yield from self.frames_of.get(task["ID"], [])
 
 
 def task(task_id: str, node: str, container: str = "") -> dict[str, Any]:
@@ -48,10 +64,13 @@ def frames(chunks: Any) -> list[tuple[int, bytes]]:
     return [f for chunk in chunks for f in reader.feed(chunk)]
 
 
-def stream(logs: FakeLogs, tasks: list[dict[str, Any]], **options: Any) -> list[tuple[int, bytes]]:
+def stream(
+    logs: FakeLogs, tasks: list[dict[str, Any]], remote: FakeRemote | None = None, **options: Any
+) -> list[tuple[int, bytes]]:
     follow, timestamps = options.pop("follow", False), options.pop("timestamps", False)
     query = LogQuery(**options)
-    return frames(task_log_stream(logs, "n1", NODES, tasks, query, follow, timestamps))
+    remote = remote or FakeRemote({})
+    return frames(task_log_stream(logs, "n1", remote, tasks, query, follow, timestamps))
 
 
 DETAILS = b"com.docker.swarm.node.id=n1,com.docker.swarm.service.id=s1,com.docker.swarm.task.id=t1"
@@ -76,11 +95,23 @@ def test_the_query_picks_the_streams() -> None:
     assert [kind for kind, _ in stream(logs, [task("t1", "n1", "c1")], stdout=False)] == [STDERR]
 
 
-def test_a_task_on_another_node_is_one_stderr_line_naming_the_node() -> None:
-    [(kind, line)] = stream(FakeLogs({}), [task("t2", "n2", "c2")])
-    assert kind == STDERR
-    assert line.endswith(b" the logs of task t2 are on node beta (10.0.0.2):"
-                         b" read them through that node's porterd\n")  # fmt: skip
+def test_a_task_on_another_node_is_read_from_that_node_in_its_turn() -> None:
+    logs = FakeLogs({"c1": [LogEntry(b"here\n", "stdout", T0)]})
+    remote = FakeRemote({"t2": [frame(STDOUT, b"there\n")]})
+    tasks = [task("t2", "n2", "c2"), task("t1", "n1", "c1")]
+    lines = [line for _, line in stream(logs, tasks, remote, timestamps=True)]
+    assert lines == [b"there\n", T0.encode() + b" " + DETAILS + b" here\n"]
+    assert remote.asked == [("t2", False, True)]
+
+
+def test_follow_reads_the_tasks_of_every_node_at_once() -> None:
+    later = [[LogEntry(b"two\n", "stdout", T0)]]
+    logs = FakeLogs({"c1": [LogEntry(b"one\n", "stdout", T0)]}, later)
+    remote = FakeRemote({"t2": [frame(STDOUT, b"there\n")]})
+    tasks = [task("t1", "n1", "c1"), task("t2", "n2", "c2")]
+    lines = [line for _, line in stream(logs, tasks, remote, follow=True)]
+    assert sorted(lines) == sorted([DETAILS + b" one\n", DETAILS + b" two\n", b"there\n"])
+    assert remote.asked == [("t2", True, False)]
 
 
 def test_a_task_without_a_container_yet_has_no_lines() -> None:
