@@ -109,8 +109,9 @@ class OverlayStore:
         options: dict[str, str],
     ) -> NetworkRecord:
         """A new overlay network, or Conflict for a name taken or a subnet that overlaps."""
+        epoch_key = self.key("overlay-epoch")
         for _ in range(ATTEMPTS):
-            epoch = self.etcd.get(self.key("overlay-epoch"))
+            epoch = self.etcd.get(epoch_key)  # read first: a create after it changes it
             existing = self.networks()
             if any(n.name == name for n in existing):
                 raise Conflict(f"network with name {name} already exists")
@@ -119,18 +120,14 @@ class OverlayStore:
             record.attachable, record.internal, record.labels = attachable, internal, labels
             vni = record.options[VXLAN_OPTION]
             names = self.key("overlay-names", name)
-            compare = [
-                key_missing(names),
-                key_missing(self.key("overlay-vnis", vni)),
-                key_at(self.key("overlay-epoch"), epoch.mod_revision) if epoch else None,
-            ]
+            unchanged = key_at(epoch_key, epoch.mod_revision) if epoch else key_missing(epoch_key)
             result = self.etcd.txn(
-                [c or key_missing(self.key("overlay-epoch")) for c in compare],
+                [key_missing(names), key_missing(self.key("overlay-vnis", vni)), unchanged],
                 [
                     Put(self.key("overlays", record.id), json.dumps(asdict(record))),
                     Put(names, record.id),
                     Put(self.key("overlay-vnis", vni), record.id),
-                    Put(self.key("overlay-epoch"), record.id),
+                    Put(epoch_key, record.id),
                 ],
             )
             if result.succeeded:
