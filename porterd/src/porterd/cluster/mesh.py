@@ -1,9 +1,12 @@
 """The routing mesh every node runs: each round it reads the services, tasks and nodes from
 the store, works out each published port's backends (porterd.cluster.routing) and, only
-when they changed, has porterd's firewall apply the new chains. It holds each published port
-bound on the node (as docker-proxy does), so that a plain container cannot publish it too,
-and a port some container of the node publishes already is left to that container, logged
-and reported.
+when they changed, has porterd's firewall apply the new chains. A round runs when an etcd
+watch sees a service, a task or a node change (what wakes the reconciler), every
+REPORT_EVERY seconds while a port is published, and otherwise as the loops' safety net.
+
+It holds each published port bound on the node (as docker-proxy does), so that a plain
+container cannot publish it too; a port some container of the node publishes already is
+left to that container, logged and reported.
 
 It also counts each port's new connections (nftables counters) and reports them every
 REPORT_EVERY seconds to the store as connections per second per service of this node,
@@ -23,13 +26,14 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from porterd.cluster import routing
-from porterd.cluster.loop import Periodic
+from porterd.cluster.etcd import WatchEvent
+from porterd.cluster.loop import SAFETY_INTERVAL, Periodic
 from porterd.cluster.store import ClusterStore
+from porterd.cluster.wake import StoreWatch, concerns
 from porterd.errors import DaemonError, InvalidParameter
 
 log = logging.getLogger(__name__)
 
-INTERVAL = 0.5  # seconds between rounds: a replica leaves the rotation within one
 REPORT_EVERY = 2.0  # seconds between load reports
 FRESH_FOR = 10.0  # seconds a node's load report counts
 
@@ -174,7 +178,7 @@ class RoutingMesh:
         node_id: str,
         host: MeshHost,
         *,
-        interval: float = INTERVAL,
+        interval: float = SAFETY_INTERVAL,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
@@ -187,6 +191,7 @@ class RoutingMesh:
         self._rates = ConnectionRates()
         self._reported = 0.0
         self._loop = Periodic("cluster-mesh", self.sync_once, interval)
+        self._watch = StoreWatch(store.etcd, store.prefix, self._changed, self._loop.wake)
 
     def sync_once(self) -> None:
         ports = routing.mesh_ports(
@@ -208,6 +213,13 @@ class RoutingMesh:
             log.info("routing mesh: %s", _summary(ports) or "no published port")
         if self.clock() - self._reported >= REPORT_EVERY:
             self._report(ports)
+        if ports:
+            self._loop.wake_in(REPORT_EVERY)
+
+    def _changed(self, event: WatchEvent) -> None:
+        """A change in the store: a round if it is one the reconciler acts on too."""
+        if concerns(event, self.store.prefix, self.node_id)[0]:
+            self._loop.wake()
 
     def _hold(self, protocol: str, port: int) -> bool:
         """Whether this node holds the port for the mesh (bound now if it was not)."""
@@ -249,9 +261,11 @@ class RoutingMesh:
 
     def start(self) -> None:
         self._loop.start()
+        self._watch.start()
 
     def stop(self) -> None:
         """The mesh's rules and ports go (the services' containers keep running)."""
+        self._watch.stop()
         self._loop.stop()
         for bound in self._held.values():
             bound.close()

@@ -126,6 +126,24 @@ def test_a_replica_that_dies_leaves_the_rotation(hosts: ClusterHosts, web: dict[
     until(only_live_replicas_answer, 30, "the dead replica leaving the rotation")
 
 
+def test_a_replica_that_fails_its_health_check_leaves_the_rotation(hosts: ClusterHosts) -> None:
+    checked = ["--health-cmd", "test -e /www/index.html", "--health-interval", "1s",
+               "--health-retries", "1"]  # fmt: skip
+    with service(hosts, "checked", "--replicas", "2", "-p", "8087:80", *checked):
+        until(lambda: len(set(answers(hosts.hub, hosts.nodes[0].address, 4, 8087))) == 2,
+              120, "both replicas answering")  # fmt: skip
+        victim, where = next(iter(replica_hosts(hosts).items()))
+        node = next(n for n in hosts.nodes if n.name == where)
+        porter(node, "exec", victim, "rm", "/www/index.html")  # it answers 404 from now on
+
+        def only_the_healthy_one_answers() -> bool:
+            got = [a for n in hosts.nodes for a in answers(hosts.hub, n.address, 4, 8087)]
+            return None not in got and victim not in got
+
+        took = until(only_the_healthy_one_answers, 30, "the unhealthy replica leaving")
+        print(f"an unhealthy replica left the rotation {took:.1f}s after it broke")
+
+
 def test_the_mesh_rules_go_with_the_service(hosts: ClusterHosts) -> None:
     porter(hosts.nodes[0], "service", "create", "--name", "gone", "-p", "8081:80",
            "busybox", "sh", "-c", SERVE_HOSTNAME)  # fmt: skip
