@@ -1,9 +1,12 @@
 """The agent's part in the routing mesh: a task of a service with a published port asks for
-an ephemeral host port, and its agent reports that port as docker's PortStatus."""
+an ephemeral host port, its agent reports that port as docker's PortStatus, and drains it
+before it stops."""
 
 from __future__ import annotations
 
-from porterd.cluster.agent import Observed, container_body, observed_status
+from typing import Any
+
+from porterd.cluster.agent import DRAIN, Agent, Observed, container_body, observed_status
 
 ENDPOINT = {"Ports": [{"Protocol": "tcp", "TargetPort": 80, "PublishedPort": 8080}]}
 TASK = {
@@ -44,3 +47,32 @@ def test_a_changed_host_port_is_reported_again() -> None:
     assert observed_status(first, seen) is None
     moved = Observed("c1", running=True, ports=(("tcp", 80, 32999),))
     assert observed_status(first, moved) is not None
+
+
+class Removals(Agent):
+    """An agent that records the removals it asks for, and the reports it writes."""
+
+    def __init__(self) -> None:
+        super().__init__(Reports(), "n1", runtime=None)  # type: ignore[arg-type]
+        self.removed: list[tuple[str, float]] = []
+
+    def remove(self, container_id: str, drain: float = 0.0) -> None:
+        self.removed.append((container_id, drain))
+
+
+class Reports:
+    def write_tasks(self, tasks: list[dict[str, Any]]) -> bool:
+        return True
+
+
+def test_a_task_serving_a_published_port_is_drained_before_its_container_stops() -> None:
+    agent = Removals()
+    serving = Observed("c1", running=True, ports=(("tcp", 80, 32768),))
+    agent._sync_task({**TASK, "DesiredState": "shutdown"}, serving, set())
+    assert agent.removed == [("c1", DRAIN)]
+
+
+def test_a_task_without_published_ports_stops_at_once() -> None:
+    agent = Removals()
+    agent._sync_task({**TASK, "DesiredState": "shutdown"}, Observed("c1", running=True), set())
+    assert agent.removed == [("c1", 0.0)]
