@@ -57,12 +57,14 @@ def loopback6_listener(port: int, protocol: str = "tcp") -> socket.socket | None
 class LoopbackProxy(abc.ABC):
     """Relays what reaches `listener` to `target`; `close` stops it."""
 
+    threads = 1  # serving the listener at once
+
     def __init__(self, listener: socket.socket, target: tuple[str, int]) -> None:
         self.listener = listener
         self.target = target
         self._closed = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="porterd-proxy", daemon=True)
-        self._thread.start()
+        for _ in range(self.threads):
+            threading.Thread(target=self._serve, name="porterd-proxy", daemon=True).start()
 
     @abc.abstractmethod
     def _serve(self) -> None:
@@ -80,13 +82,18 @@ class TcpProxy(LoopbackProxy):
     (each event costs a few Python calls: a request is a handful of events), each socket
     woken only for what it can do."""
 
+    # Most of a relay's time is spent in send, recv, accept and connect, which let go of the
+    # GIL: threads of their own (each on its own epoll set, the listener woken in one of
+    # them at a time) let that work go on side by side on a host with several cores.
+    threads = min(4, max(2, os.cpu_count() or 1))
+
     def _serve(self) -> None:
         self.listener.setblocking(False)
         listening = self.listener.fileno()
         poller = select.epoll()
         handlers: dict[int, Callable[[int], None]] = {}
         relays: set[_TcpRelay] = set()
-        poller.register(listening, select.EPOLLIN)
+        poller.register(listening, select.EPOLLIN | select.EPOLLEXCLUSIVE)
         try:
             while not self._closed.is_set():
                 for fd, events in poller.poll(1.0):
