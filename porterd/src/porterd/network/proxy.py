@@ -2,14 +2,14 @@
 on the host's IPv6 loopback ([::1]; IPv6 has no route_localnet, so DNAT from ::1 to a
 container cannot be routed) relayed to the container's IPv4 address, for TCP and UDP alike.
 
-One thread serves each published port, on one epoll set. TCP: its connections are relayed
-there with non-blocking sockets and TCP_NODELAY (no thread started per connection; a threaded
-relay without TCP_NODELAY reached 0.04 of a direct connection's request rate in
-bench/network, this one 0.6 to 1.2 on a busy two-core host; most of its cost per request is
-the kernel's, for the second connection, as for docker-proxy's). UDP: each client address
-gets a socket of its own towards the container (so the container sees one peer per client,
-and its answers go back to the client that asked), dropped after UDP_IDLE seconds without
-traffic, as docker-proxy does.
+Each published port is served on epoll sets, by a few threads for TCP and one for UDP.
+TCP: its connections are relayed with non-blocking sockets and TCP_NODELAY (no thread
+started per connection; a threaded relay without TCP_NODELAY reached 0.04 of a direct
+connection's request rate in bench/network, this one 0.5 to 1.2 on a busy two-core host,
+docker-proxy 0.87 beside it; most of its cost per request is the kernel's, for the second
+connection). UDP: each client address gets a socket of its own towards the container (so
+the container sees one peer per client, and its answers go back to the client that asked),
+dropped after UDP_IDLE seconds without traffic, as docker-proxy does.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ class LoopbackProxy(abc.ABC):
 
 
 class TcpProxy(LoopbackProxy):
-    """Every connection of the port relayed on the port's one thread, over epoll directly
+    """Every connection of the port relayed on one of the port's threads, over epoll directly
     (each event costs a few Python calls: a request is a handful of events), each socket
     woken only for what it can do."""
 
