@@ -34,7 +34,7 @@ from porter_image.endpoints.open import open_destination, open_source
 from porter_image.errors import ImageError, ImageRefError
 from porter_image.manifest_format import convert
 from porter_image.recompress import compression_of, recompress, target_media_type, with_layers
-from porter_image.transport import ImageName, RegistryName, parse_image_name
+from porter_image.transport import DockerArchiveName, ImageName, RegistryName, parse_image_name
 
 # An index may hold indexes; deeper than this is refused (and so is an index holding itself).
 MAX_INDEX_DEPTH = 4
@@ -60,7 +60,7 @@ class CopyOptions:
     parallel: int = DEFAULT_PARALLEL
     progress: ProgressCallback | None = None
     # also copy the artifacts (signatures, SBOMs) whose subject is a copied manifest, and
-    # theirs in turn, as `oras cp -r` does; the destination must be a registry
+    # theirs in turn, as `oras cp -r` does (a layout lists them, untagged, in its index.json)
     include_referrers: bool = False
     # "oci" or "v2s2" to convert manifests (digests change), None to keep them as they are
     format: str | None = None
@@ -116,9 +116,9 @@ def copy_image(
                 raise ImageRefError(
                     str(dst_name), "--include-referrers keeps manifests as they are: no --format"
                 )
-            if options.include_referrers and not isinstance(dst_name, RegistryName):
+            if options.include_referrers and isinstance(dst_name, DockerArchiveName):
                 raise ImageRefError(
-                    str(dst_name), "--include-referrers needs a docker:// destination"
+                    str(dst_name), "--include-referrers: a docker-archive cannot hold referrers"
                 )
             copier = _Copier(source, destination, options, pushing=_is_push(dst_name))
             top = copier.copy_top(source.top_manifest())
@@ -253,9 +253,10 @@ class _Copier:
             for referrer in self.source.referrers(subject):
                 manifest = self.source.manifest(referrer.digest)
                 if manifest.is_index:
-                    self.copy_index(manifest, 0)
+                    final = self.copy_index(manifest, 0)
                 else:
-                    self.copy_manifest(manifest)
+                    final = self.copy_manifest(manifest)
+                self.destination.add_referrer(final)
                 self.referrers += 1
         if self.copied and depth + 1 < MAX_REFERRER_DEPTH:
             self.copy_referrers(depth + 1)

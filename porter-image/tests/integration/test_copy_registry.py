@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from copy_test_support import PLATFORMS, make_index, make_signature
+from copy_test_support import PLATFORMS, SIGNATURE_TYPE, make_index, make_signature
 from porter_image.copy import CopyOptions, copy_image
 from porter_image.copy_events import BlobKind, ProgressEvent, Status
 from porter_image.distribution.client import RegistryOptions
@@ -17,10 +17,12 @@ from porter_image.errors import ImageError, ImageRefError
 from porter_image.image import load_image
 from porter_image.layout import Layout
 from porter_image.reference import parse_docker_reference
+from porter_image.referrers import list_referrers
 from porter_image.remote import inspect_remote
+from porter_image.transport import parse_image_name
 from porter_specs import media_types
 from porter_specs.canonical import canonical_json
-from porter_specs.digest import from_bytes
+from porter_specs.digest import Digest, from_bytes
 from porter_specs.errors import PorterError
 from porter_specs.models import Descriptor, Platform
 from registry_support import host_of, running_registry
@@ -186,29 +188,96 @@ def test_a_layout_copies_to_another_layout(busybox_image: tuple[Path, str], tmp_
     assert Layout.open(tmp_path / "dst").resolve("copy").digest == result.digest
 
 
-def test_include_referrers_copies_the_signature_of_the_image(
-    pushed: str, registry: str, busybox_image: tuple[Path, str], tmp_path: Path
-) -> None:
+@pytest.fixture(scope="module")
+def signature(
+    pushed: str,
+    registry: str,
+    busybox_image: tuple[Path, str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Descriptor:
+    """A signature of the pushed busybox, pushed beside it (by digest)."""
     layout, tag = busybox_image
-    subject = Layout.open(layout).resolve(tag)
-    artifacts = Layout.create(tmp_path / "artifacts")
-    signature = make_signature(artifacts, "sig", subject)
+    artifacts = Layout.create(tmp_path_factory.mktemp("artifacts") / "layout")
+    signature = make_signature(artifacts, "sig", Layout.open(layout).resolve(tag))
     copy_image(
         f"oci:{artifacts.path}:sig", f"docker://{registry}/library/busybox@{signature.digest}"
     )
+    return signature
+
+
+def _own_copy(busybox_image: tuple[Path, str], folder: Path) -> tuple[Layout, str]:
+    """A copy of the busybox layout this test may change: (layout, tag)."""
+    layout, tag = busybox_image
+    shutil.copytree(layout, folder)
+    return Layout.open(folder), tag
+
+
+def _referrers_at(registry: str, repository: str, subject: Descriptor) -> list[Digest]:
+    found = open_repository(parse_docker_reference(f"{registry}/{repository}"), RegistryOptions())
+    try:
+        return [d.digest for d in found.referrers(subject.digest)]
+    finally:
+        found.client.close()
+
+
+def test_include_referrers_copies_the_signature_of_the_image(
+    pushed: str, registry: str, signature: Descriptor, busybox_image: tuple[Path, str]
+) -> None:
+    layout, tag = busybox_image
     result = copy_image(
         pushed, f"docker://{registry}/mirror/busybox:1", CopyOptions(include_referrers=True)
     )
     assert result.referrers_copied == 1
-    mirror = open_repository(
-        parse_docker_reference(f"{registry}/mirror/busybox"), RegistryOptions()
+    subject = Layout.open(layout).resolve(tag)
+    assert _referrers_at(registry, "mirror/busybox", subject) == [signature.digest]
+
+
+def test_include_referrers_into_a_layout_lists_the_signature_untagged(
+    pushed: str, signature: Descriptor, tmp_path: Path
+) -> None:
+    result = copy_image(pushed, f"oci:{tmp_path / 'out'}:bb", CopyOptions(include_referrers=True))
+    layout = Layout.open(tmp_path / "out")
+    assert result.referrers_copied == 1
+    assert [(e.tag, e.descriptor.digest) for e in layout.entries()] == [
+        (None, signature.digest),
+        ("bb", result.digest),
+    ]
+    found = list_referrers(
+        parse_image_name(f"oci:{layout.path}@{result.digest}"), RegistryOptions()
     )
-    assert [d.digest for d in mirror.referrers(subject.digest)] == [signature.digest]
+    assert [(d.digest, d.artifact_type) for d in found] == [(signature.digest, SIGNATURE_TYPE)]
+    assert layout.fsck() == []
 
 
-def test_include_referrers_needs_a_registry_destination(pushed: str, tmp_path: Path) -> None:
-    with pytest.raises(ImageRefError, match="needs a docker:// destination"):
-        copy_image(pushed, f"oci:{tmp_path / 'out'}:x", CopyOptions(include_referrers=True))
+def test_include_referrers_into_an_oci_archive_keeps_the_signature(
+    pushed: str, signature: Descriptor, tmp_path: Path
+) -> None:
+    archive = tmp_path / "bb.tar"
+    copy_image(pushed, f"oci-archive:{archive}:bb", CopyOptions(include_referrers=True))
+    found = list_referrers(parse_image_name(f"oci-archive:{archive}:bb"), RegistryOptions())
+    assert [d.digest for d in found] == [signature.digest]
+
+
+def test_include_referrers_from_a_layout_pushes_its_signature(
+    registry: str, busybox_image: tuple[Path, str], tmp_path: Path
+) -> None:
+    source, tag = _own_copy(busybox_image, tmp_path / "src")
+    signature = make_signature(source, "sig", source.resolve(tag))
+    result = copy_image(
+        f"oci:{source.path}:{tag}",
+        f"docker://{registry}/from-layout/busybox:1",
+        CopyOptions(include_referrers=True),
+    )
+    assert result.referrers_copied == 1
+    assert _referrers_at(registry, "from-layout/busybox", source.resolve(tag)) == [signature.digest]
+
+
+def test_include_referrers_refuses_a_docker_archive(pushed: str, tmp_path: Path) -> None:
+    with pytest.raises(ImageRefError, match="a docker-archive cannot hold referrers"):
+        copy_image(
+            pushed, f"docker-archive:{tmp_path / 'out.tar'}", CopyOptions(include_referrers=True)
+        )
+    assert not (tmp_path / "out.tar").exists()
 
 
 # -- formats ----------------------------------------------------------------------------------
@@ -322,9 +391,7 @@ def test_zstd_layers_cannot_be_docker_schema_2(
 def test_a_corrupt_source_blob_is_not_pushed_and_no_tag_appears(
     registry: str, busybox_image: tuple[Path, str], tmp_path: Path
 ) -> None:
-    layout, tag = busybox_image
-    shutil.copytree(layout, tmp_path / "corrupt")
-    corrupt = Layout.open(tmp_path / "corrupt")
+    corrupt, tag = _own_copy(busybox_image, tmp_path / "corrupt")
     layer = load_image(corrupt, tag).manifest.layers[0]
     path = corrupt.blob_path(layer.digest)
     data = bytearray(path.read_bytes())

@@ -66,6 +66,9 @@ class StagingDestination:
     def put_manifest(self, manifest: RawManifest) -> None:
         self.layout.put_manifest(manifest)
 
+    def add_referrer(self, manifest: RawManifest) -> None:
+        self.layout.add_referrer(manifest)
+
     def commit(self, manifest: RawManifest) -> None:
         self.layout.commit(manifest)
         with atomic_writer(self.target) as out:

@@ -73,7 +73,7 @@ def progress_reporter(mode: str, quiet: bool) -> Any:
     "--include-referrers",
     is_flag=True,
     help="Also copy the artifacts (signatures, SBOMs) whose subject is the image, as "
-    "`oras cp -r` does (to a docker:// destination).",
+    "`oras cp -r` does (a layout or oci-archive lists them, untagged, in its index).",
 )
 @click.option(
     "--digestfile",

@@ -51,6 +51,10 @@ class ImageDestination(Protocol):
     def put_manifest(self, manifest: RawManifest) -> None:
         """Store a manifest by its digest (not yet visible by tag)."""
 
+    def add_referrer(self, manifest: RawManifest) -> None:
+        """Note that `manifest` (already put) was copied as a referrer of the image: a layout
+        lists it in its index.json; a registry finds it by its subject itself."""
+
     def commit(self, manifest: RawManifest) -> None:
         """Make the image visible under the destination's name (its tag), last of all."""
 

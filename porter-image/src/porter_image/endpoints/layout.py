@@ -31,6 +31,22 @@ def counted(stream: BinaryIO, progress: Callable[[int], None]) -> BinaryIO:
     return CountingReader(stream, _Counter(progress))  # type: ignore[arg-type, return-value]
 
 
+def referrer_descriptor(manifest: RawManifest) -> Descriptor:
+    """A referrer's descriptor as the referrers API gives it: its artifact type (the
+    manifest's `artifactType`, else its config's media type) and its annotations."""
+    document = manifest.document()
+    config = document.get("config") if isinstance(document.get("config"), dict) else {}
+    artifact_type = document.get("artifactType") or config.get("mediaType") or ""
+    annotations = document.get("annotations") or {}
+    return Descriptor(
+        manifest.media_type,
+        manifest.digest,
+        len(manifest.data),
+        annotations=dict(annotations) if isinstance(annotations, dict) else {},
+        artifact_type=artifact_type if isinstance(artifact_type, str) else "",
+    )
+
+
 def layout_manifest(layout: Layout, descriptor: Descriptor) -> RawManifest:
     """A manifest of the layout, read, verified and checked like one from a registry."""
     data = layout.read_blob(descriptor)
@@ -71,14 +87,18 @@ class LayoutSource:
         return self.layout.open_blob(descriptor.digest)
 
     def referrers(self, digest: Digest) -> list[Descriptor]:
-        found = []
+        """The manifests listed in index.json whose subject is `digest`, described as the
+        referrers API describes them (artifact type, the manifest's annotations)."""
+        found: dict[Digest, Descriptor] = {}
         for entry in self.layout.entries():
+            if entry.descriptor.digest in found:
+                continue
             with contextlib.suppress(LayoutError, ValueError):
-                document = layout_manifest(self.layout, entry.descriptor).document()
-                subject = document.get("subject") or {}
+                manifest = layout_manifest(self.layout, entry.descriptor)
+                subject = manifest.document().get("subject") or {}
                 if subject.get("digest") == str(digest):
-                    found.append(entry.descriptor)
-        return found
+                    found[manifest.digest] = referrer_descriptor(manifest)
+        return list(found.values())
 
     def origin(self) -> BlobOrigin | None:
         return None
@@ -97,6 +117,7 @@ class LayoutDestination:
         self.name = name
         self._writing = Layout.for_writing(name.path)
         self.layout = self._writing.__enter__()
+        self._referrers: list[Descriptor] = []
 
     def has_blob(self, descriptor: Descriptor) -> bool:
         return self.layout.has_blob(descriptor.digest)
@@ -117,9 +138,16 @@ class LayoutDestination:
         data = io.BytesIO(manifest.data)
         self.layout.put_blob(data, manifest.digest, len(manifest.data), sync_dir=False)
 
+    def add_referrer(self, manifest: RawManifest) -> None:
+        """List a copied referrer in index.json (untagged) on commit, so that the layout's
+        referrers (found by their subject) include it."""
+        self._referrers.append(referrer_descriptor(manifest))
+
     def commit(self, manifest: RawManifest) -> None:
         assert self.name.tag is not None
         self.layout.sync_blobs()
+        if self._referrers:
+            self.layout.add_untagged(self._referrers)
         self.layout.set_tag(self.name.tag, manifest.descriptor)
 
     def close(self, failed: bool) -> None:

@@ -76,6 +76,9 @@ class RegistryDestination:
     def put_manifest(self, manifest: RawManifest) -> None:
         self.repository.put_manifest(str(manifest.digest), manifest)
 
+    def add_referrer(self, manifest: RawManifest) -> None:
+        pass  # the registry lists it by its subject (or the pusher kept the tag schema)
+
     def commit(self, manifest: RawManifest) -> None:
         digest = self.reference.digest
         if digest is not None and digest != manifest.digest:

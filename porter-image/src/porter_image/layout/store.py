@@ -13,7 +13,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -306,6 +306,32 @@ class Layout:
             kept = [m for m in index["manifests"] if _ref_name(m) != tag]
             index["manifests"] = [*kept, entry]
             self._write_index(index)
+
+    def add_untagged(self, descriptors: list[Descriptor]) -> None:
+        """List manifests in index.json without a name (an untagged copy, an image's
+        referrers), as skopeo does: an untagged entry of the same digest is replaced, any
+        other is kept; one atomic write for them all."""
+        for descriptor in descriptors:
+            if not self.has_blob(descriptor.digest):
+                raise BlobNotFoundError(self.path, descriptor.digest)
+        with self.writing(), self._index_lock():
+            index = self.read_index()
+            manifests = list(index["manifests"])
+            for descriptor in descriptors:
+                annotations = {k: v for k, v in descriptor.annotations.items() if k != REF_NAME}
+                entry = replace(descriptor, annotations=annotations).to_json()
+                same = [
+                    i
+                    for i, m in enumerate(manifests)
+                    if _ref_name(m) is None and m.get("digest") == entry["digest"]
+                ]
+                if same:
+                    manifests[same[0]] = entry
+                else:
+                    manifests.append(entry)
+            if manifests != index["manifests"]:
+                index["manifests"] = manifests
+                self._write_index(index)
 
     def remove_tag(self, tag: str) -> None:
         """Drop the index.json entries named `tag`; their blobs stay until `gc`."""
