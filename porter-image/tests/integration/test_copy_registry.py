@@ -112,9 +112,11 @@ def test_pulling_an_unknown_tag_fails_and_creates_no_layout(
     assert not (tmp_path / "out").exists()
 
 
-def test_a_layout_destination_needs_a_tag(pushed: str, tmp_path: Path) -> None:
-    with pytest.raises(ImageRefError, match="needs a tag"):
-        copy_image(pushed, f"oci:{tmp_path / 'out'}")
+def test_a_pull_into_a_layout_without_a_tag_lists_the_image_unnamed(
+    pushed: str, tmp_path: Path
+) -> None:
+    result = copy_image(pushed, f"oci:{tmp_path / 'out'}")
+    assert Layout.open(tmp_path / "out").read_index()["manifests"] == [result.descriptor.to_json()]
 
 
 def test_remote_inspect_reads_manifest_and_config_without_layers(

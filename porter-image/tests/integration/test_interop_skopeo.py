@@ -75,3 +75,25 @@ def test_skopeo_copy_of_a_zstd_image(tmp_path: Path) -> None:
     porter("import", "--compression", "zstd", tmp_path / "tree", f"{tmp_path / 'l'}:z")
     skopeo("copy", f"oci:{tmp_path / 'l'}:z", f"oci:{tmp_path / 'copy'}:z")
     assert check_layout(Layout.open(tmp_path / "copy")) == []
+
+
+def test_an_untagged_copy_lists_the_manifest_as_skopeo_does(
+    busybox_image: tuple[Path, str], tmp_path: Path
+) -> None:
+    layout, tag = busybox_image
+    porter("copy", "-q", f"oci:{layout}:{tag}", f"oci:{tmp_path / 'ours'}")
+    skopeo("copy", f"oci:{layout}:{tag}", f"oci:{tmp_path / 'theirs'}")
+    ours = json.loads((tmp_path / "ours" / "index.json").read_bytes())
+    theirs = json.loads((tmp_path / "theirs" / "index.json").read_bytes())
+    assert ours["manifests"] == theirs["manifests"]
+
+
+def test_skopeo_reads_our_untagged_copy_back(
+    busybox_image: tuple[Path, str], tmp_path: Path
+) -> None:
+    layout, tag = busybox_image
+    digest = Layout.open(layout).resolve(tag).digest
+    porter("copy", "-q", f"oci:{layout}:{tag}", f"oci:{tmp_path / 'ours'}")
+    assert json.loads(skopeo("inspect", f"oci:{tmp_path / 'ours'}"))["Digest"] == str(digest)
+    skopeo("copy", f"oci:{tmp_path / 'ours'}", f"oci:{tmp_path / 'back'}:back")
+    assert Layout.open(tmp_path / "back").resolve("back").digest == digest

@@ -8,12 +8,7 @@ import tarfile
 from pathlib import Path
 from typing import BinaryIO
 
-from porter_image.archives.tar_files import (
-    STAGING_TAG,
-    StagingDestination,
-    UnpackedSource,
-    add_file,
-)
+from porter_image.archives.tar_files import StagingDestination, UnpackedSource, add_file
 from porter_image.distribution.manifests import RawManifest
 from porter_image.errors import ImageRefError
 from porter_image.transport import OciArchiveName
@@ -52,7 +47,9 @@ def _unpack_layout(name: OciArchiveName, folder: Path) -> None:
 
 
 def oci_archive_destination(name: OciArchiveName) -> StagingDestination:
-    return StagingDestination(name.path, _write_layout_tar, name.tag or STAGING_TAG)
+    """Without a tag the image is listed in the archive's index.json without a name, as
+    skopeo writes it."""
+    return StagingDestination(name.path, _write_layout_tar, name.tag)
 
 
 def _write_layout_tar(layout: Path, manifest: RawManifest, out: BinaryIO) -> None:

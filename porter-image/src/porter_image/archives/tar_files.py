@@ -46,7 +46,7 @@ class StagingDestination:
         self,
         target: Path,
         write_archive: Callable[[Path, RawManifest, BinaryIO], None],
-        tag: str = STAGING_TAG,
+        tag: str | None = STAGING_TAG,
     ) -> None:
         self.target = Path(target)
         self.write_archive = write_archive

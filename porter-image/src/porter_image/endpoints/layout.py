@@ -109,11 +109,14 @@ class LayoutSource:
 
 class LayoutDestination:
     """Writes blobs and manifests as they come; the tag appears last, atomically, once the
-    blobs' folder is fsynced (once for the copy, not once per blob)."""
+    blobs' folder is fsynced (once for the copy, not once per blob).
+
+    Without a tag (`oci:DIR`, or `oci:DIR@DIGEST`, which the copy must match) the manifest is
+    listed in index.json without a name, as skopeo lists it: `oci:DIR` reads it back while it
+    is the layout's only image.
+    """
 
     def __init__(self, name: LayoutName) -> None:
-        if name.tag is None:
-            raise ImageRefError(str(name), "a layout destination needs a tag (LAYOUT:TAG)")
         self.name = name
         self._writing = Layout.for_writing(name.path)
         self.layout = self._writing.__enter__()
@@ -144,8 +147,13 @@ class LayoutDestination:
         self._referrers.append(referrer_descriptor(manifest))
 
     def commit(self, manifest: RawManifest) -> None:
-        assert self.name.tag is not None
+        digest = self.name.digest
+        if digest is not None and digest != manifest.digest:
+            raise ImageRefError(str(self.name), f"the copied manifest is {manifest.digest}")
         self.layout.sync_blobs()
+        if self.name.tag is None:
+            self.layout.add_untagged([*self._referrers, manifest.descriptor])
+            return
         if self._referrers:
             self.layout.add_untagged(self._referrers)
         self.layout.set_tag(self.name.tag, manifest.descriptor)

@@ -294,7 +294,8 @@ class Layout:
 
     def set_tag(self, tag: str, descriptor: Descriptor) -> None:
         """Point `tag` at `descriptor` (replacing what it named before), atomically; when the
-        tag already names exactly that entry, index.json is left as it is."""
+        tag already names exactly that entry, index.json is left as it is. An untagged entry
+        of the same digest takes the name (as skopeo does), rather than staying beside it."""
         check_tag(tag)
         if not self.has_blob(descriptor.digest):
             raise BlobNotFoundError(self.path, descriptor.digest)
@@ -304,7 +305,7 @@ class Layout:
             if [m for m in index["manifests"] if _ref_name(m) == tag] == [entry]:
                 return
             kept = [m for m in index["manifests"] if _ref_name(m) != tag]
-            index["manifests"] = [*kept, entry]
+            index["manifests"] = _placed(kept, entry)
             self._write_index(index)
 
     def add_untagged(self, descriptors: list[Descriptor]) -> None:
@@ -319,16 +320,9 @@ class Layout:
             manifests = list(index["manifests"])
             for descriptor in descriptors:
                 annotations = {k: v for k, v in descriptor.annotations.items() if k != REF_NAME}
-                entry = replace(descriptor, annotations=annotations).to_json()
-                same = [
-                    i
-                    for i, m in enumerate(manifests)
-                    if _ref_name(m) is None and m.get("digest") == entry["digest"]
-                ]
-                if same:
-                    manifests[same[0]] = entry
-                else:
-                    manifests.append(entry)
+                manifests = _placed(
+                    manifests, replace(descriptor, annotations=annotations).to_json()
+                )
             if manifests != index["manifests"]:
                 index["manifests"] = manifests
                 self._write_index(index)
@@ -370,3 +364,12 @@ def _ref_name(raw: Any) -> str | None:
     if isinstance(raw, dict) and isinstance(raw.get("annotations"), dict):
         return raw["annotations"].get(REF_NAME)
     return None
+
+
+def _placed(manifests: list[Any], entry: dict[str, Any]) -> list[Any]:
+    """`manifests` with `entry` in the place of the first untagged entry of its digest, or
+    after the rest (skopeo's rule for index.json)."""
+    for i, m in enumerate(manifests):
+        if _ref_name(m) is None and isinstance(m, dict) and m.get("digest") == entry["digest"]:
+            return [*manifests[:i], entry, *manifests[i + 1 :]]
+    return [*manifests, entry]
