@@ -23,6 +23,7 @@ from porterd.cluster.membership import DEFAULT_TTL, Membership
 from porterd.cluster.mesh import MeshHost, RoutingMesh
 from porterd.cluster.peer_logs import LogPeers
 from porterd.cluster.reconciler import Publish, Reconciler
+from porterd.cluster.service_events import ClusterEvents
 from porterd.cluster.store import DEFAULT_PREFIX, ClusterStore, new_id
 from porterd.cluster.wake import Wakeups
 from porterd.errors import InvalidParameter
@@ -102,6 +103,10 @@ class ClusterNode:
             if self.task_logs is not None
             else None
         )
+        # The leader's service events reach every node's bus (through etcd).
+        self.service_events = ClusterEvents(self.etcd, prefix, events) if events else None
+        if self.service_events is not None:
+            publish = self.service_events.publish
         self.reconciler = Reconciler(self.store, publish=publish, interval=interval, grace=ttl)
         self.membership = Membership(
             self.store,
@@ -132,6 +137,8 @@ class ClusterNode:
         self.membership.join()
         if self.peer_logs is not None:
             self.peer_logs.start()
+        if self.service_events is not None:
+            self.service_events.start()
         self.wakeups.start()
         if self.agent is not None:
             self.agent.start()
@@ -147,6 +154,8 @@ class ClusterNode:
         self.reconciler.loop.stop()
         if self.peer_logs is not None:
             self.peer_logs.stop()
+        if self.service_events is not None:
+            self.service_events.stop()
         self.membership.leave()
         self.wakeups.stop()
 

@@ -1,7 +1,8 @@
 """Autoscaling on three real porterd under a real, bounded CPU load: `--autoscale
-min=1,max=3,cpu=20%,down-window=15s` scales a service up while its tasks burn CPU and back
+min=1,max=3,cpu=10%,down-window=15s` scales a service up while its tasks burn CPU and back
 down once the load has passed and the down window has ended; each decision is in `service
-inspect` with its reason, and in the events (type service, action autoscale)."""
+inspect` with its reason, and in the events (type service, action autoscale) of every node.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 
 from ..containers_support import busybox_rootfs_tar
 from .cluster_cli import porter, until
-from .cluster_nodes import ClusterHosts, cluster_hosts, real_cluster_marks
+from .cluster_nodes import ClusterHosts, Node, cluster_hosts, real_cluster_marks
 
 pytestmark = real_cluster_marks()
 LOAD_SECONDS = 40  # from the service's creation; every task stops burning at the same moment
@@ -37,9 +38,11 @@ def scaled(hosts: ClusterHosts) -> Iterator[dict[str, Any]]:
     """The decisions of a service whose tasks burn CPU for LOAD_SECONDS, once it has been
     scaled up and back down to one task."""
     start = time.time()
+    # A low target: on a machine shared with other work a busy task may get a fifth of a core
+    # or less, still well above it, while an idle one uses none.
     porter(
         hosts.nodes[0], "service", "create", "--name", "burner", "--replicas", "1",
-        "--autoscale", "min=1,max=3,cpu=20%,down-window=15s",
+        "--autoscale", "min=1,max=3,cpu=10%,down-window=15s",
         "-e", f"END={int(start) + LOAD_SECONDS}", "busybox", "sh", "-c", BURN,
     )  # fmt: skip
 
@@ -56,7 +59,7 @@ def scaled(hosts: ClusterHosts) -> Iterator[dict[str, Any]]:
 def test_the_service_scales_up_under_cpu_load_with_the_reason(scaled: dict[str, Any]) -> None:
     up = next(d for d in scaled["decisions"] if d["To"] > d["From"])
     assert up["From"] == 1 and 1 < up["To"] <= 3
-    assert up["Reason"].startswith("cpu ") and "target of 20%" in up["Reason"]
+    assert up["Reason"].startswith("cpu ") and "target of 10%" in up["Reason"]
 
 
 def test_the_service_scales_down_only_after_the_load_and_the_down_window(
@@ -70,19 +73,24 @@ def test_the_service_scales_down_only_after_the_load_and_the_down_window(
     assert down["Reason"].startswith("cpu ")
 
 
-def test_each_decision_is_an_event_of_the_service(
+def autoscale_messages(node: Node, since: float) -> list[str]:
+    """The messages of the service events of burner's autoscaling, as `node` has them."""
+    events = porter(
+        node, "events", "--since", str(int(since)), "--until", str(int(time.time())),
+        "--filter", "type=service", "--format", "{{json .}}",
+    )  # fmt: skip
+    messages = []
+    for line in events.splitlines():
+        event = json.loads(line)
+        if event["Action"] == "autoscale" and event["Actor"]["Attributes"]["name"] == "burner":
+            messages.append(event["Actor"]["Attributes"]["message"])
+    return messages
+
+
+def test_each_decision_is_an_event_of_the_service_on_every_node(
     hosts: ClusterHosts, scaled: dict[str, Any]
 ) -> None:
-    # The leading node decides and publishes; read the events of every node.
-    messages = []
-    for node in hosts.nodes:
-        events = porter(
-            node, "events", "--since", str(int(scaled["since"])), "--until", str(int(time.time())),
-            "--filter", "type=service", "--format", "{{json .}}",
-        )  # fmt: skip
-        for line in events.splitlines():
-            event = json.loads(line)
-            if event["Action"] == "autoscale" and event["Actor"]["Attributes"]["name"] == "burner":
-                messages.append(event["Actor"]["Attributes"]["message"])
+    # The leading node decides; `docker events` may ask any node.
     expected = [f"{d['From']} -> {d['To']}: {d['Reason']}" for d in scaled["decisions"]]
-    assert sorted(messages) == sorted(expected)
+    for node in hosts.nodes:
+        assert autoscale_messages(node, scaled["since"]) == expected, node.name
