@@ -33,6 +33,7 @@ from porter_image.endpoints.base import BlobOpener, ImageDestination, ImageSourc
 from porter_image.endpoints.open import open_destination, open_source
 from porter_image.errors import ImageError, ImageRefError
 from porter_image.manifest_format import convert
+from porter_image.platforms import choose_platform
 from porter_image.recompress import compression_of, recompress, target_media_type, with_layers
 from porter_image.transport import DockerArchiveName, ImageName, RegistryName, parse_image_name
 
@@ -185,7 +186,8 @@ class _Copier:
             return self.copy_manifest(top)
         if self.options.all_platforms:
             return self.copy_index(top, 0)
-        child = choose_platform(top, self.options.platform or Platform.host())
+        wanted = self.options.platform or Platform.host()
+        child = choose_platform(index_children(top), wanted, f"index {top.digest}")
         manifest = self.source.manifest(child.digest)
         if manifest.is_index:
             raise ManifestRefusedError(str(child.digest), "a platform's manifest is an index")
@@ -196,7 +198,7 @@ class _Copier:
         if depth >= MAX_INDEX_DEPTH:
             raise ManifestRefusedError(str(index.digest), f"indexes nested deeper than {depth}")
         written: dict[str, Descriptor] = {}
-        for child in _children(index):
+        for child in index_children(index):
             if child.digest == index.digest:
                 raise ManifestRefusedError(str(index.digest), "the index lists itself")
             manifest = self.source.manifest(child.digest)
@@ -372,7 +374,8 @@ def _manifest(raw: RawManifest) -> Manifest:
         raise ManifestRefusedError(str(raw.digest), f"invalid manifest: {exc}") from exc
 
 
-def _children(index: RawManifest) -> list[Descriptor]:
+def index_children(index: RawManifest) -> list[Descriptor]:
+    """An index's entries, each a manifest or an index, or ManifestRefusedError."""
     try:
         children = [Descriptor.from_json(d) for d in index.document().get("manifests") or []]
     except (ValueError, TypeError, AttributeError, KeyError) as exc:
@@ -383,16 +386,3 @@ def _children(index: RawManifest) -> list[Descriptor]:
                 str(index.digest), f"index entry {child.digest} is a {child.media_type!r}"
             )
     return children
-
-
-def choose_platform(index: RawManifest, wanted: Platform) -> Descriptor:
-    """The index entry for `wanted` (an exact variant preferred), or ImageError naming the rest."""
-    children = [c for c in _children(index) if c.platform is not None]
-    matching = [c for c in children if c.platform and wanted.matches(c.platform)]
-    exact = [c for c in matching if c.platform and c.platform.variant == wanted.variant]
-    if exact or matching:
-        return (exact or matching)[0]
-    offered = ", ".join(str(c.platform) for c in children) or "none"
-    raise ImageError(
-        f"index {index.digest}", f"no manifest for platform {wanted} (the index offers: {offered})"
-    )

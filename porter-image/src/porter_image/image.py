@@ -16,6 +16,7 @@ from porter_specs.models import Descriptor, ImageConfig, Manifest, Platform
 
 from porter_image.errors import ImageError
 from porter_image.layout import Layout
+from porter_image.platforms import choose_platform, preference
 from porter_image.schema import schema_problems
 
 MAX_INDEX_DEPTH = 8
@@ -50,7 +51,7 @@ def load_descriptor(
         if descriptor.media_type not in media_types.MANIFESTS:
             raise ImageError(what, f"{descriptor.media_type} is not an image manifest or index")
         image = _read_image(layout, descriptor)
-        if platform is not None and not platform.matches(image.config.platform):
+        if platform is not None and preference(platform, image.config.platform) is None:
             raise ImageError(what, f"image is for {image.config.platform}, not {platform}")
         return image
     raise ImageError(what, f"indexes nested deeper than {MAX_INDEX_DEPTH}")
@@ -67,16 +68,8 @@ def _checked_json(layout: Layout, descriptor: Descriptor, kind: str) -> dict[str
 
 def _select(layout: Layout, descriptor: Descriptor, wanted: Platform, what: str) -> Descriptor:
     index = _checked_json(layout, descriptor, "index")
-    offered = []
-    for raw in index.get("manifests", []):
-        child = Descriptor.from_json(raw)
-        if child.platform is None:
-            continue
-        offered.append(str(child.platform))
-        if wanted.matches(child.platform):
-            return child
-    have = ", ".join(offered) or "none"
-    raise ImageError(what, f"no manifest for platform {wanted} (the index offers: {have})")
+    children = [Descriptor.from_json(raw) for raw in index.get("manifests", [])]
+    return choose_platform(children, wanted, what)
 
 
 def _read_image(layout: Layout, descriptor: Descriptor) -> Image:

@@ -14,11 +14,12 @@ from porter_specs.digest import check, from_bytes
 from porter_specs.errors import PorterError
 from porter_specs.models import Descriptor, Platform
 
-from porter_image.copy import choose_platform
+from porter_image.copy import index_children
 from porter_image.distribution.client import RegistryOptions
 from porter_image.distribution.errors import ManifestRefusedError
 from porter_image.endpoints.registry import RegistrySource
 from porter_image.errors import ImageRefError
+from porter_image.platforms import choose_platform
 from porter_image.reference import DockerReference
 from porter_image.transport import RegistryName, parse_image_name
 
@@ -57,7 +58,8 @@ def inspect_remote(
             platforms = tuple(
                 str(Platform.from_json(c["platform"])) for c in children if c.get("platform")
             )
-            chosen = choose_platform(top, platform or Platform.host())
+            wanted = platform or Platform.host()
+            chosen = choose_platform(index_children(top), wanted, f"index {top.digest}")
             manifest = source.manifest(chosen.digest)
             if manifest.is_index:
                 raise ManifestRefusedError(str(chosen.digest), "a platform's manifest is an index")
