@@ -79,3 +79,18 @@ def test_lifecycle_command_imports_no_heavy_module(runtime, bundle, imported, co
         runtime.wait_status(container_id, "stopped")
     args = [command, container_id] + (["TERM"] if command == "kill" else [])
     assert imported(*args) & HEAVY == set()
+
+
+def test_a_module_beside_the_command_does_not_stand_in_for_pythons(installed_porter, tmp_path):
+    """The interpreter puts a script's folder first on sys.path (pip leaves -I out of the
+    interpreter line it writes); the command takes it off before importing anything of its
+    own, so a `_json.py` in bin is not the _json of the state command's JSON."""
+    install = installed_porter.install_alone(tmp_path / "venv")
+    stand_in = install.command("_json.py")
+    stand_in.write_text("raise SystemExit('porter-runtime imported bin/_json.py')\n")
+    command = str(install.command("porter-runtime"))
+    result = run_to_files([command, "--root", str(tmp_path / "root"), "state", "no-such-id"])
+    assert (result.returncode, result.stderr) == (
+        1,
+        "porter-runtime: error: container 'no-such-id' does not exist\n",
+    )
