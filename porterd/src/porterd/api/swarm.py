@@ -306,6 +306,7 @@ class _Logs(_Resource):
             log_query,
             query.flag(req, "follow"),
             query.flag(req, "timestamps"),
+            req.env.get("porterd.disconnected", lambda: False),
         )
 
 

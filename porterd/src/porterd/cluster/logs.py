@@ -22,6 +22,7 @@ from porterd.containers.framing import STDERR, STREAMS, frame
 from porterd.containers.logs import LogEntry, LogQuery
 
 FOLLOW_INTERVAL = 0.2
+GONE_CHECK = 1.0
 
 
 @runtime_checkable
@@ -99,9 +100,11 @@ Source = Callable[[threading.Event], Iterator[bytes]]
 _DONE = object()
 
 
-def merged(sources: list[Source]) -> Iterator[bytes]:
-    """The frames of every source as they come, each source read on a thread of its own;
-    closing the iterator (the client went) sets the sources' stop event."""
+def merged(sources: list[Source], gone: Callable[[], bool] = lambda: False) -> Iterator[bytes]:
+    """The frames of every source as they come, each source read on a thread of its own,
+    until every source ends or `gone()` says the client went (asked each GONE_CHECK seconds
+    without frames: a quiet task must not keep a stream nobody reads); ending sets the
+    sources' stop event."""
     stop = threading.Event()
     frames: queue.Queue[Any] = queue.Queue()
 
@@ -119,7 +122,12 @@ def merged(sources: list[Source]) -> Iterator[bytes]:
     running = len(sources)
     try:
         while running:
-            item = frames.get()
+            try:
+                item = frames.get(timeout=GONE_CHECK)
+            except queue.Empty:
+                if gone():
+                    return
+                continue
             if item is _DONE:
                 running -= 1
             else:
@@ -136,9 +144,10 @@ def task_log_stream(
     query: LogQuery,
     follow: bool,
     timestamps: bool,
+    gone: Callable[[], bool] = lambda: False,
 ) -> Iterator[bytes]:
     """The logs of `tasks` wherever they run: task after task, or with `follow` all at once
-    until none of their containers runs any more."""
+    until none of their containers runs any more or the client is `gone()`."""
 
     def source(task: dict[str, Any]) -> Source:
         if task["NodeID"] == node_id:
@@ -147,7 +156,7 @@ def task_log_stream(
 
     sources = [source(task) for task in tasks]
     if follow:
-        yield from merged(sources)
+        yield from merged(sources, gone)
         return
     never = threading.Event()
     for each in sources:

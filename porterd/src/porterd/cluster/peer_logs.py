@@ -18,13 +18,14 @@ import json
 import logging
 import threading
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import falcon
 
 from porterd.cluster.etcd import EtcdError
-from porterd.cluster.logs import TaskLogs, local_task_frames, notice
+from porterd.cluster.logs import TaskLogs, local_task_frames, merged, notice
 from porterd.cluster.store import ClusterStore
 from porterd.cluster.trust import NodeCredentials, node_credentials
 from porterd.containers.framing import HEADER, FrameReader
@@ -64,16 +65,11 @@ class _TaskLogsRoute:
             raise NotFound(f"task {id} is not on this node")
         log_query = logs_query(req)
         follow, timestamps = query.flag(req, "follow"), query.flag(req, "timestamps")
-        stop = threading.Event()
-
-        def stream() -> Iterator[bytes]:
-            try:
-                yield from local_task_frames(self.logs, task, log_query, follow, timestamps, stop)
-            finally:
-                stop.set()
-
+        gone = req.env.get("porterd.disconnected", lambda: False)
+        source = partial(local_task_frames, self.logs, task, log_query, follow, timestamps)
+        stream = merged([source], gone) if follow else source(threading.Event())
         resp.content_type = "application/vnd.docker.multiplexed-stream"
-        resp.stream = stream()
+        resp.stream = stream
 
 
 def log_app(store: ClusterStore, node_id: str, logs: TaskLogs) -> falcon.App:

@@ -8,6 +8,8 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
+from porterd.cluster import logs as logs_module
 from porterd.cluster.logs import task_log_stream
 from porterd.containers.framing import STDERR, STDOUT, FrameReader, frame
 from porterd.containers.logs import LogEntry, LogQuery
@@ -123,3 +125,18 @@ def test_follow_adds_the_new_lines_until_the_container_stops() -> None:
     logs = FakeLogs({"c1": [LogEntry(b"one\n", "stdout", T0)]}, later)
     lines = [line for _, line in stream(logs, [task("t1", "n1", "c1")], follow=True)]
     assert lines == [DETAILS + b" one\n", DETAILS + b" two\n", DETAILS + b" three\n"]
+
+
+def test_a_follow_ends_when_the_client_has_gone_even_if_no_task_writes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(logs_module, "GONE_CHECK", 0.01)
+    stopped = threading.Event()
+
+    def quiet(stop: threading.Event) -> Iterator[bytes]:
+        stop.wait()
+        stopped.set()
+        yield from ()
+
+    assert list(logs_module.merged([quiet], gone=lambda: True)) == []
+    assert stopped.wait(5)
