@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from porter_runtime.cgroups import cgroup_manager, files, load_cgroup_manager, paths
 from porter_runtime.cgroups.base import CgroupError
@@ -211,6 +213,25 @@ def test_stats_of_missing_controllers_are_zero(tmp_path):
     stats = manager.stats()
     assert stats["memory"]["usage"] == {"limit": 0, "usage": 0, "max": 0, "failcnt": 0}
     assert set(stats) >= {"cpu", "memory", "pids", "blkio", "hugetlb"}
+
+
+def test_set_after_create_makes_no_directory_again(fake, monkeypatch):
+    """create() then set(), as create does: the directories are made once."""
+    manager, _ = fake
+    manager.create()
+    made = []
+    monkeypatch.setattr(os, "makedirs", lambda path, *a, **kw: made.append(path))
+    manager.set({"pids": {"limit": 10}})
+    assert made == []
+
+
+def test_create_after_destroy_makes_the_directories_again(tmp_path):
+    (tmp_path / "pids").mkdir()
+    manager = CgroupV1Manager("/ctr", mounts={"pids": str(tmp_path / "pids")})
+    manager.create()
+    manager.destroy()
+    manager.create()
+    assert (tmp_path / "pids" / "ctr").is_dir()
 
 
 def test_destroy_is_idempotent(fake):

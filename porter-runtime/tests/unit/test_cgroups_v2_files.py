@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from porter_runtime.cgroups.base import CgroupError
 from porter_runtime.cgroups.v2 import CgroupV2Manager
@@ -244,3 +246,14 @@ def test_swap_conversion_matches_runc(swap, memory, expected):
 def test_impossible_swap_is_refused(swap, memory, message):
     with pytest.raises(CgroupError, match=message):
         swap_to_v2(swap, memory, "/c")
+
+
+def test_set_after_create_walks_the_hierarchy_once(fake, monkeypatch):
+    """create() then set(), as create does: the directories are made, and the controllers
+    enabled on the way down, once."""
+    manager, _ = fake
+    manager.create()
+    made = []
+    monkeypatch.setattr(os, "makedirs", lambda path, *a, **kw: made.append(path))
+    manager.set({"pids": {"limit": 10}})
+    assert made == []

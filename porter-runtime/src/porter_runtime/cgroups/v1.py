@@ -43,6 +43,7 @@ class CgroupV1Manager:
         main = next((c for c in PREFERRED if c in self.paths), next(iter(self.paths), None))
         self.path = self.paths[main] if main is not None else "/"
         self.dirs = {c: _join(self.mounts[c], p) for c, p in self.paths.items()}
+        self._created = False  # by create(): set() need not make every directory again
 
     def _unique_dirs(self) -> dict[str, str]:
         """directory -> controller, one entry per hierarchy (cpu,cpuacct share one)."""
@@ -52,7 +53,10 @@ class CgroupV1Manager:
         return seen
 
     def create(self) -> None:
-        """Make the directory in every hierarchy (rootless: those it may)."""
+        """Make the directory in every hierarchy (rootless: those it may); once per manager
+        until destroy()."""
+        if self._created:
+            return
         for d, controller in list(self._unique_dirs().items()):
             try:
                 if controller == "cpuset":
@@ -66,6 +70,7 @@ class CgroupV1Manager:
                 raise CgroupError(
                     self.path, controller or "unified", f"mkdir {d}: {e.strerror}"
                 ) from e
+        self._created = True
 
     def _drop(self, directory: str) -> None:
         for c in [c for c, d in self.dirs.items() if d == directory]:
@@ -171,6 +176,7 @@ class CgroupV1Manager:
         return list(self._unique_dirs())
 
     def destroy(self) -> None:
+        self._created = False
         rmdir_each(self._unique_dirs())
 
 

@@ -38,9 +38,13 @@ class CgroupV2Manager:
         self.mountpoint = mountpoint
         self.rootless = rootless
         self.dir = os.path.join(mountpoint, path.lstrip("/"))
+        self._created = False  # by create(): set() need not walk down the hierarchy again
 
     def create(self) -> None:
-        """Make the directory, enabling controllers on the way down."""
+        """Make the directory, enabling controllers on the way down; once per manager until
+        destroy()."""
+        if self._created:
+            return
         current = self.mountpoint
         for part in [p for p in self.path.split("/") if p]:
             _enable_controllers(current)
@@ -49,6 +53,7 @@ class CgroupV2Manager:
                 os.makedirs(current, exist_ok=True)
             except OSError as e:
                 raise CgroupError(self.path, "mkdir", f"{current}: {e.strerror}") from e
+        self._created = True
 
     def apply(self, pid: int) -> None:
         self.create()
@@ -107,6 +112,7 @@ class CgroupV2Manager:
         return [self.dir]
 
     def destroy(self) -> None:
+        self._created = False
         rmdir_bounded(self.dir)
 
     def stats(self) -> dict[str, Any]:
