@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from porter_runtime.cgroups.base import CgroupError
 from porter_runtime.cgroups.v2 import CgroupV2Manager
@@ -248,12 +246,13 @@ def test_impossible_swap_is_refused(swap, memory, message):
         swap_to_v2(swap, memory, "/c")
 
 
-def test_set_after_create_walks_the_hierarchy_once(fake, monkeypatch):
-    """create() then set(), as create does: the directories are made, and the controllers
-    enabled on the way down, once."""
+def test_set_after_create_enables_no_controller_again(fake, tmp_path):
+    """create() then set(), as create does: the controllers are enabled on the way down
+    once, by create()."""
     manager, _ = fake
     manager.create()
-    made = []
-    monkeypatch.setattr(os, "makedirs", lambda path, *a, **kw: made.append(path))
+    for level in (tmp_path, tmp_path / "porter"):
+        (level / "cgroup.subtree_control").write_text("")
     manager.set({"pids": {"limit": 10}})
-    assert made == []
+    assert read(tmp_path, "cgroup.subtree_control") == ""
+    assert read(tmp_path / "porter", "cgroup.subtree_control") == ""
