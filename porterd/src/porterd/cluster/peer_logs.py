@@ -5,8 +5,9 @@ What a node serves, on its advertise address and the cluster port (LOG_PORT, or 
 when that one is taken), is one route, `GET /tasks/{id}/logs` (the Engine API's query: tail,
 since, until, timestamps, follow, stdout, stderr), for tasks assigned to that node; nothing
 else. It speaks only TLS, with the cluster CA's certificates (porterd.cluster.trust) on both
-sides: a client without a certificate signed by that CA is refused in the handshake, and a
-node checks the server's certificate names the address it dialled. Where a node serves is
+sides: a client without a certificate signed by that CA is refused in the handshake, one
+whose certificate names no node of the cluster (a node removed since) is refused with 403,
+and a node checks the server's certificate names the address it dialled. Where a node serves is
 kept in etcd:
 
     PREFIX/logs/ID    https://ADDR:PORT
@@ -30,7 +31,7 @@ from porterd.cluster.store import ClusterStore
 from porterd.cluster.trust import NodeCredentials, node_credentials
 from porterd.containers.framing import HEADER, FrameReader
 from porterd.containers.logs import LogQuery
-from porterd.errors import DaemonError, NotFound
+from porterd.errors import DaemonError, Forbidden, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,15 @@ def _render_error(req: falcon.Request, resp: falcon.Response, error: Any, params
     resp.data = json.dumps({"message": message}).encode() + b"\n"
 
 
+def common_name(certificate: dict[str, Any] | None) -> str:
+    """The subject's common name of a certificate as ssl.getpeercert() gives it ('' if none)."""
+    for rdn in (certificate or {}).get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                return str(value)
+    return ""
+
+
 class _TaskLogsRoute:
     def __init__(self, store: ClusterStore, node_id: str, logs: TaskLogs) -> None:
         self.store, self.node_id, self.logs = store, node_id, logs
@@ -60,6 +70,9 @@ class _TaskLogsRoute:
         from porterd.api import query
         from porterd.api.containers import logs_query
 
+        peer = common_name(req.env.get("porterd.peer_certificate", lambda: None)())
+        if peer not in {node["ID"] for node in self.store.nodes()}:
+            raise Forbidden(f"{peer or 'a client'} is not a node of this cluster")
         task = next((t for t in self.store.tasks() if t["ID"] == id), None)
         if task is None or task["NodeID"] != self.node_id:
             raise NotFound(f"task {id} is not on this node")

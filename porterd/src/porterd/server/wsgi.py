@@ -179,6 +179,8 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
             "wsgi.run_once": False,
             "porterd.hijack": self._hijack,
             "porterd.disconnected": self._disconnected,
+            # TLS: the client's certificate as ssl.getpeercert() gives it (None without TLS)
+            "porterd.peer_certificate": getattr(self.request, "getpeercert", lambda: None),
         }
         for key, value in self.headers.items():
             name = key.upper().replace("-", "_")

@@ -1,7 +1,8 @@
 """`docker service logs` and `porter service logs` over three real porterd: the node asked
 gathers every task's lines from every node (each node serves its own tasks' logs to the
 others over the cluster's mutual TLS), each line after its task (`web.SLOT.TASK@NODE | ...`);
-and that cluster port refuses a client without a certificate of the cluster's CA."""
+and that cluster port refuses a client without a certificate of the cluster's CA, or with one
+that names no node."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from pathlib import Path
 
 import pytest
 import requests
+from porterd.cluster.etcd import EtcdClient
 from porterd.cluster.peer_logs import LOG_PORT
-from porterd.cluster.trust import make_ca, node_certificate
+from porterd.cluster.store import ClusterStore
+from porterd.cluster.trust import cluster_ca, make_ca, node_certificate
 
 from ...network_support import entered
 from ..containers_support import DOCKER_CLI, busybox_rootfs_tar
@@ -178,3 +181,22 @@ def test_the_cluster_port_serves_nothing_but_task_logs(hosts: ClusterHosts) -> N
         # nor the logs of a task of another node
         other = _log_url(served, _a_task_of(hosts.nodes[2]))
         assert requests.get(other, verify=ca, cert=cert, timeout=10).status_code == 404
+
+
+def test_the_cluster_port_refuses_a_cluster_certificate_of_no_node(
+    hosts: ClusterHosts, tmp_path: Path
+) -> None:
+    assert hosts.etcd is not None
+    with entered(hosts.hub):  # the CA as the store holds it
+        ca = cluster_ca(ClusterStore(EtcdClient(hosts.etcd.endpoints)))
+    cert, key = node_certificate(ca, "not-a-node", hosts.nodes[0].address)
+    (tmp_path / "cert.pem").write_bytes(cert)
+    (tmp_path / "key.pem").write_bytes(key)
+    served = hosts.nodes[1]
+    ca_file, _ = _tls_files(served)
+    stranger = (str(tmp_path / "cert.pem"), str(tmp_path / "key.pem"))
+    with entered(hosts.nodes[0].netns):
+        url = _log_url(served, _a_task_of(served))
+        response = requests.get(url, verify=ca_file, cert=stranger, timeout=10)
+    assert response.status_code == 403
+    assert "not-a-node is not a node of this cluster" in response.json()["message"]
