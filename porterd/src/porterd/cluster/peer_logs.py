@@ -122,6 +122,9 @@ class LogServer:
 
     def start(self) -> None:
         self.listener.start()
+
+    def advertise(self) -> None:
+        """Record where this node serves in etcd (`EtcdError` if it cannot be reached)."""
         self.store.etcd.put(self.store.key("logs", self.node_id), self.url)
 
     def stop(self) -> None:
@@ -228,13 +231,17 @@ class LogPeers:
 
         while not self._stop.is_set():
             try:
-                credentials = node_credentials(
-                    self.store, self.node_id, self.address, self.data_root
-                )
-                self._reader = PeerLogs(self.store, credentials)
-                server = LogServer(self.store, self.node_id, self.address, self.logs, credentials)
-                self.server = server
-                server.start()
+                if self.server is None:  # once: a retry is for the store alone
+                    credentials = node_credentials(
+                        self.store, self.node_id, self.address, self.data_root
+                    )
+                    self._reader = PeerLogs(self.store, credentials)
+                    server = LogServer(
+                        self.store, self.node_id, self.address, self.logs, credentials
+                    )
+                    server.start()
+                    self.server = server
+                self.server.advertise()
                 return
             except EtcdError as error:
                 log.warning("task logs between nodes wait for the store: %s", error)
