@@ -161,17 +161,22 @@ def _finish(
     is_bind: bool,
     copyup: int,
 ) -> None:
-    """Steps on the new mount itself: remount flags, copy-up, propagation, recursive attrs."""
+    """Steps on the new mount itself: remount flags, copy-up, propagation, recursive attrs.
+    Most mounts need none of them, and are not looked up again (a walk through the rootfs
+    with its checks, on the path every create waits on)."""
+    extra = opts.flags & ~(sc.MS_BIND | sc.MS_REC | sc.MS_REMOUNT | sc.PROPAGATION_FLAGS)
+    attrs = opts.attr_set or opts.attr_clear
+    if copyup < 0 and not (is_bind and extra) and not opts.propagation and not attrs:
+        return
     fd = open_in_root(ctx.rootfs, dest)
     try:
         if copyup >= 0:
             _copy_up(copyup, fd)
-        extra = opts.flags & ~(sc.MS_BIND | sc.MS_REC | sc.MS_REMOUNT | sc.PROPAGATION_FLAGS)
         if is_bind and extra:
             _remount(calls, _fdpath(fd), extra, ctx.userns)
         for flag in opts.propagation:
             calls.mount("", _fdpath(fd), "", flag, "")
-        if opts.attr_set or opts.attr_clear:
+        if attrs:
             calls.mount_setattr(fd, opts.attr_set, opts.attr_clear, True)
     finally:
         os.close(fd)

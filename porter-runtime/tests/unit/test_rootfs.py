@@ -94,6 +94,19 @@ def test_tmpfs_mount_gets_flags_and_data_on_the_resolved_destination(root):
     assert (root / "dev").is_dir()
 
 
+def test_a_mount_with_nothing_to_finish_is_looked_up_once(root, monkeypatch):
+    """No remount, propagation, attributes or copy-up: the destination is walked to once, for
+    the mount itself (create waits on every walk through the rootfs)."""
+    walks = []
+    real = rootfs.open_in_root
+    monkeypatch.setattr(
+        rootfs, "open_in_root", lambda *args, **kw: walks.append(args[1]) or real(*args, **kw)
+    )
+    entry = {"destination": "/dev/shm", "type": "tmpfs", "options": ["nosuid", "nodev"]}
+    rootfs.mount_one(RecordingSyscalls(), ctx(root), entry)
+    assert walks == ["/dev/shm"]
+
+
 def test_bind_of_a_file_creates_a_file_mount_point(root, tmp_path):
     source = tmp_path / "hosts"
     source.write_text("x")
