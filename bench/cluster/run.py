@@ -6,12 +6,16 @@ Three porterd, each in a network namespace of its own, joined by a bridge to a h
 where a 3-member etcd runs (the integration tests' set-up, porterd/tests/integration/cluster/
 cluster_nodes.py). Measured:
 
-- the time from `porter service create --replicas 30 busybox httpd` until all 30 tasks run
-  and each answers a TCP connection on port 80 from its node's namespace;
-- the time from killing one task's container until 30 run again;
+- the time from `porter service create --replicas 30 busybox httpd` until the 30 tasks are
+  scheduled, and until all 30 run and each answers a TCP connection on port 80 from its
+  node's namespace;
+- the time from killing one task's container until its replacement task is scheduled (the
+  agent's report and the reconciler's round), and until 30 run again;
 - the time from kill -9 of one porterd until its tasks run on the other two;
 - the time to roll 9 tasks to another image (parallelism 1, stop-first, as swarm's default)
-  until the update reports completed.
+  until the update reports completed;
+- the CPU time the three porterd and the three etcd members spend in IDLE seconds while the
+  30 replicas run and nothing changes (the cost of the agents' and reconciler's loops).
 
 Requests lost during an update and the routing mesh against a direct connection are
 mesh.py's.
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -37,6 +42,7 @@ from network_support import entered  # noqa: E402
 
 PORTER = str(REPO / ".venv" / "bin" / "porter")
 HTTPD = ["httpd", "-f", "-p", "80"]
+IDLE = 20.0
 
 
 def porter(node: Node, *args: str) -> str:
@@ -49,12 +55,12 @@ def porter(node: Node, *args: str) -> str:
     return result.stdout
 
 
-def timed(check: Callable[[], bool], timeout: float = 300) -> float:
+def timed(check: Callable[[], object], timeout: float = 300, poll: float = 0.05) -> float:
     start = time.monotonic()
     while not check():
         if time.monotonic() - start > timeout:
             raise TimeoutError("the cluster did not get there in time")
-        time.sleep(0.05)
+        time.sleep(poll)
     return time.monotonic() - start
 
 
@@ -98,15 +104,21 @@ def measure(hosts: ClusterHosts, replicas: int) -> dict[str, float]:
     start = time.monotonic()
     porter(first, "service", "create", "--name", "web", "--replicas", str(replicas),
            "busybox", *HTTPD)  # fmt: skip
+    timed(lambda: len(scheduled(first, "web")) == replicas, poll=0.01)
+    results[f"{replicas} tasks scheduled (s)"] = time.monotonic() - start
     timed(lambda: all_up(hosts.nodes, "web", replicas))
     results[f"{replicas} replicas running and reachable (s)"] = time.monotonic() - start
+    results[f"CPU of porterd + etcd, {IDLE:g} s idle (s)"] = idle_cpu(hosts)
 
     victim = hosts.nodes[1]
     client = victim.client()
     container = client.api.containers(filters={"label": "com.docker.swarm.service.name=web"})[0]
+    tasks = scheduled(first, "web")
     start = time.monotonic()
     client.api.kill(container["Id"])
     client.close()
+    timed(lambda: scheduled(first, "web") - tasks, poll=0.01)
+    results["killed task: its replacement scheduled (s)"] = time.monotonic() - start
     timed(lambda: all_up(hosts.nodes, "web", replicas, probe=False) and _gone(hosts, container))
     results["killed task replaced (s)"] = time.monotonic() - start
 
@@ -132,6 +144,33 @@ def measure(hosts: ClusterHosts, replicas: int) -> dict[str, float]:
     results["rolling update of 9 tasks (s)"] = time.monotonic() - start
     porter(first, "service", "rm", "roll")
     return results
+
+
+def scheduled(node: Node, service: str) -> set[str]:
+    """The ids of the service's tasks that should run (the reconciler's decisions so far)."""
+    client = node.client()
+    try:
+        tasks = client.api.tasks(filters={"service": service, "desired-state": "running"})
+        return {task["ID"] for task in tasks}
+    finally:
+        client.close()
+
+
+def idle_cpu(hosts: ClusterHosts) -> float:
+    """CPU seconds the porterd and etcd processes use over IDLE seconds with nothing to do."""
+    assert hosts.etcd is not None
+    pids = [n.porterd.process.pid for n in hosts.nodes if n.porterd is not None]
+    pids += [m.process.pid for m in hosts.etcd.members if m.process is not None]
+    time.sleep(2)  # the last reports of the convergence settle
+    before = sum(_cpu_seconds(pid) for pid in pids)
+    time.sleep(IDLE)
+    return sum(_cpu_seconds(pid) for pid in pids) - before
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system time of a process and its threads (/proc/PID/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _gone(hosts: ClusterHosts, container: dict) -> bool:
