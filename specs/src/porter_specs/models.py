@@ -67,12 +67,6 @@ class Platform:
     def __str__(self) -> str:
         return "/".join(p for p in (self.os, self.architecture, self.variant) if p)
 
-    def matches(self, other: Platform) -> bool:
-        """True when `other` (an index entry's platform) can serve a request for this one."""
-        if (self.os, self.architecture) != (other.os, other.architecture):
-            return False
-        return not self.variant or not other.variant or self.variant == other.variant
-
     @classmethod
     def from_json(cls, document: Json) -> Platform:
         return cls(

@@ -70,8 +70,3 @@ def test_a_manifest_without_config_is_a_document_error():
 )
 def test_a_platform_parses_from_os_arch_variant(text, platform):
     assert Platform.parse(text) == platform and str(platform) == text
-
-
-def test_a_platform_without_variant_matches_any_variant():
-    assert Platform("linux", "arm").matches(Platform("linux", "arm", "v7"))
-    assert not Platform("linux", "arm", "v6").matches(Platform("linux", "arm", "v7"))
