@@ -14,11 +14,13 @@ from typing import Any
 
 from porterd.cluster import spec as specs
 from porterd.cluster.autoscale import Recommendation, Sample, decide
-from porterd.cluster.loop import Periodic
+from porterd.cluster.loop import SAFETY_INTERVAL, Periodic
+from porterd.cluster.membership import DEFAULT_TTL, as_new_leader_sees
 from porterd.cluster.mesh import service_rps
 from porterd.cluster.scheduler import NodeInfo, is_live, plan
 from porterd.cluster.store import ClusterStore, new_task
 from porterd.cluster.updates import update_step
+from porterd.cluster.wake import due_in
 from porterd.errors import Conflict
 
 log = logging.getLogger(__name__)
@@ -59,12 +61,15 @@ class Reconciler:
         store: ClusterStore,
         *,
         publish: Publish | None = None,
-        interval: float = 0.5,
+        interval: float = SAFETY_INTERVAL,
         clock: Callable[[], float] = time.time,
         sample: Callable[[list[dict[str, Any]]], Sample] = cpu_sample,
         rates: Callable[[str], float | None] | None = None,
+        grace: float = DEFAULT_TTL,
     ) -> None:
         self.store = store
+        self.grace = grace  # seconds after it begins to lead before a node down is down
+        self.settled_at = 0.0
         self.publish = publish
         self.clock = clock
         self.sample = sample
@@ -74,13 +79,19 @@ class Reconciler:
         self.loop = Periodic("cluster-reconciler", self.reconcile_once, interval)
 
     def reconcile_once(self) -> None:
+        now = self.clock()
         nodes = [NodeInfo.from_node(node) for node in self.store.nodes()]
+        nodes = as_new_leader_sees(nodes, self.settled_at, now)
         tasks = self.store.tasks()
-        for service in self.store.services():
+        services = self.store.services()
+        for service in services:
             try:
                 self.reconcile_service(service, nodes, tasks)
             except Conflict as error:
                 log.debug("service %s changed meanwhile: %s", service["ID"], error)
+        due = due_in(services, now, self.settled_at)
+        if due is not None:
+            self.loop.wake_in(due)
         expired = expired_history(tasks)
         if expired:
             self.store.write_tasks([], expired)
@@ -161,6 +172,7 @@ class Reconciler:
     def leading(self, leads: bool) -> None:
         """Membership's callback: run while this node leads."""
         if leads:
+            self.settled_at = self.clock() + self.grace
             self.loop.start()
         else:
             self.loop.stop()
