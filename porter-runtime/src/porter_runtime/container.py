@@ -49,12 +49,25 @@ class _SavedCgroup:
         self._manager: object | None = None
 
     def destroy(self) -> None:
+        """Remove the saved directories: each an empty leaf once the container has stopped,
+        which one rmdir removes; only what that leaves (child cgroups, a cgroup the kernel
+        still holds busy) goes through the cgroup package's bounded removal (importing that
+        package was a quarter of what delete does beyond starting the interpreter)."""
         if self._manager is not None or self._dirs is None:
             self._opened().destroy()
             return
-        from porter_runtime.cgroups.base import rmdir_each
+        left = []
+        for directory in self._dirs:
+            try:
+                os.rmdir(directory)
+            except FileNotFoundError:
+                pass
+            except OSError:
+                left.append(directory)
+        if left:
+            from porter_runtime.cgroups.base import rmdir_each
 
-        rmdir_each(self._dirs)
+            rmdir_each(left)
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._opened(), name)

@@ -81,6 +81,16 @@ def test_lifecycle_command_imports_no_heavy_module(runtime, bundle, imported, co
     assert imported(*args) & HEAVY == set()
 
 
+def test_delete_of_a_stopped_container_imports_no_cgroup_module(runtime, bundle, imported):
+    """Its cgroup's directories, saved at create, are removed without the cgroup package."""
+    container_id = runtime.new_id()
+    runtime("create", container_id, cwd=bundle.path)
+    runtime("kill", container_id, "KILL")
+    runtime.wait_status(container_id, "stopped")
+    modules = imported("delete", container_id)
+    assert {m for m in modules if m.startswith("porter_runtime.cgroups")} == set()
+
+
 def test_a_module_beside_the_command_does_not_stand_in_for_pythons(installed_porter, tmp_path):
     """The interpreter puts a script's folder first on sys.path (pip leaves -I out of the
     interpreter line it writes); the command takes it off before importing anything of its

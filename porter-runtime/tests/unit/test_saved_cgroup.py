@@ -27,6 +27,24 @@ def test_destroy_removes_the_saved_directories_without_building_a_manager(tmp_pa
     assert [d.exists() for d in dirs] == [False, False]
 
 
+def test_destroy_leaves_what_one_rmdir_cannot_remove_to_the_bounded_removal(
+    tmp_path, monkeypatch, no_manager
+):
+    leaf, busy = tmp_path / "memory" / "ctr", tmp_path / "pids" / "ctr"
+    (busy / "child").mkdir(parents=True)
+    leaf.mkdir(parents=True)
+    bounded = []
+    monkeypatch.setattr(base, "rmdir_each", bounded.append)
+    cgroup = container.load_cgroup({"cgroupPath": "/ctr", "cgroupDirs": [str(leaf), str(busy)]})
+    cgroup.destroy()
+    assert (leaf.exists(), bounded) == (False, [[str(busy)]])
+
+
+def test_destroy_of_directories_already_gone_succeeds(tmp_path, no_manager):
+    cgroup = container.load_cgroup({"cgroupPath": "/ctr", "cgroupDirs": [str(tmp_path / "x")]})
+    cgroup.destroy()
+
+
 def test_destroy_of_a_state_without_saved_directories_builds_the_manager(monkeypatch):
     destroyed = []
 
