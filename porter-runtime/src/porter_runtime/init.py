@@ -109,8 +109,6 @@ def preload(spec: InitSpec) -> None:
     import resource  # noqa: F401
     import select  # noqa: F401
 
-    from porter_runtime import hooks  # noqa: F401
-
     if (spec.process or {}).get("terminal"):
         import fcntl  # noqa: F401
         import socket  # noqa: F401
@@ -119,6 +117,8 @@ def preload(spec: InitSpec) -> None:
         from porter_runtime import console  # noqa: F401
     if spec.config.get("hooks"):
         import subprocess  # noqa: F401
+
+        from porter_runtime import hooks  # noqa: F401
     if spec.seccomp is not None:
         import porter_runtime.seccomp  # noqa: F401
 
@@ -262,8 +262,6 @@ def _stage_b(spec: InitSpec, chan: object, calls: object) -> None:
 
 def _build_rootfs(spec: InitSpec, chan: object, calls: object) -> str:
     """Mounts, devices, createContainer hooks, pivot_root, masks: the container's filesystem."""
-    from porter_runtime.hooks import run_hooks
-
     config = spec.config
     linux = config.get("linux") or {}
     mounts = config.get("mounts") or []
@@ -282,6 +280,8 @@ def _build_rootfs(spec: InitSpec, chan: object, calls: object) -> str:
         rootfs.setup_dev(calls, ctx, linux.get("devices") or [])
     state_json = ""  # what the createContainer and startContainer hooks get on stdin
     if stops_for_hooks(config):
+        from porter_runtime.hooks import run_hooks  # preloaded: the config has hooks
+
         chan.send("mounted")
         state_json = _as_seen_inside(chan.expect("resume")["state"])
         run_hooks("createContainer", (config.get("hooks") or {}).get("createContainer"), state_json)

@@ -15,7 +15,6 @@ import os
 from porter_runtime import state
 from porter_runtime import syscalls as sc
 from porter_runtime.errors import ContainerSetupError
-from porter_runtime.hooks import hook_state, run_hooks
 from porter_runtime.log import warning
 
 TYPE_CHECKING = False
@@ -170,7 +169,9 @@ def _drive(spec: InitSpec, saved: dict, undo: Undo, chan: sync.Channel, first: i
             undo.pids.remove(first)
         elif not saved.get("pid"):  # B speaks only after A's "pid" (init.py)
             raise ContainerSetupError(f"container init sent {kind!r} before its pid")
-        elif kind == "mounted":
+        elif kind == "mounted":  # the init stops here only for hooks (init.stops_for_hooks)
+            from porter_runtime.hooks import hook_state, run_hooks
+
             state_json = hook_state(saved, "creating")
             hooks = config.get("hooks") or {}
             for name in _CREATE_HOOKS:

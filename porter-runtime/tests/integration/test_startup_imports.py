@@ -81,6 +81,11 @@ def test_lifecycle_command_imports_no_heavy_module(runtime, bundle, imported, co
     assert imported(*args) & HEAVY == set()
 
 
+def test_create_without_hooks_imports_no_hooks_module(runtime, bundle, imported):
+    """The runtime and the init import the hooks module only for a config that has hooks."""
+    assert "porter_runtime.hooks" not in imported("create", runtime.new_id())
+
+
 def test_delete_of_a_stopped_container_imports_no_cgroup_module(runtime, bundle, imported):
     """Its cgroup's directories, saved at create, are removed without the cgroup package."""
     container_id = runtime.new_id()
