@@ -8,19 +8,24 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import docker
 import pytest
 
 from ..containers_support import busybox_rootfs_tar
-from .cluster_nodes import ClusterHosts, Node, cluster_hosts, real_cluster_marks
+from .cluster_nodes import (
+    PORTER,
+    ClusterHosts,
+    Node,
+    cluster_hosts,
+    porter,
+    real_cluster_marks,
+    until,
+)
 
 pytestmark = real_cluster_marks()
-PORTER = str(Path(sys.executable).parent / "porter")
 SERVICE_LABEL = "com.docker.swarm.service.name"
 # How long a change may take to fail without quorum: the store client's timeout (5 s) for
 # each request a change makes, and the CLI's start-up, with room for a loaded machine.
@@ -34,25 +39,11 @@ def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHosts]:
         yield hosts
 
 
-def porter(node: Node, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def attempt(node: Node, *args: str) -> subprocess.CompletedProcess[str]:
+    """`porter -H NODE ARGS...` that may fail."""
     assert node.porterd is not None
-    result = subprocess.run(
-        [PORTER, "-H", node.porterd.url, *args],
-        capture_output=True,
-        text=True,
-        timeout=CHANGE_BOUND,
-    )
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
-
-
-def until(check: Callable[[], bool], timeout: float, what: str) -> float:
-    start = time.monotonic()
-    while not check():
-        assert time.monotonic() - start < timeout, f"{what} did not happen in {timeout}s"
-        time.sleep(0.2)
-    return time.monotonic() - start
+    command = [PORTER, "-H", node.porterd.url, *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=CHANGE_BOUND)
 
 
 def is_live(node: Node) -> bool:
@@ -116,7 +107,7 @@ def services(hosts: ClusterHosts) -> Iterator[list[str]]:
         if not is_live(node):
             hosts.start(node, ",".join(hosts.etcd.endpoints))
     for name in names:
-        porter(live(hosts)[0], "service", "rm", name, check=False)
+        attempt(live(hosts)[0], "service", "rm", name)
     until(lambda: not any(everywhere(hosts, name) for name in names), 60, "the removal")
 
 
@@ -150,7 +141,7 @@ def test_an_etcd_member_killed_loses_nothing_and_changes_still_work(
     assert hosts.etcd is not None
     hosts.etcd.kill(hosts.etcd.members[0])  # the member every porterd asks first
     node = live(hosts)[0]
-    rows = porter(node, "service", "ls", "--format", "{{.Name}} {{.Replicas}}").stdout
+    rows = porter(node, "service", "ls", "--format", "{{.Name}} {{.Replicas}}")
     assert "steady 3/3" in rows.splitlines()
     assert everywhere(hosts, "steady") == before
     create(hosts, "more", 3)
@@ -170,8 +161,7 @@ def test_without_quorum_tasks_keep_running_and_changes_fail_clearly_until_it_is_
     node = live(hosts)[0]
 
     start = time.monotonic()
-    refused = porter(node, "service", "create", "--name", "refused", "busybox", "sleep", "9",
-                     check=False)  # fmt: skip
+    refused = attempt(node, "service", "create", "--name", "refused", "busybox", "sleep", "9")
     print(f"without quorum, after {time.monotonic() - start:.1f}s: {refused.stderr.strip()}")
     assert refused.returncode != 0
     assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
@@ -190,8 +180,8 @@ def test_without_quorum_tasks_keep_running_and_changes_fail_clearly_until_it_is_
     for member in hosts.etcd.members[1:]:
         hosts.etcd.start(member)
     hosts.etcd.wait_healthy()
-    until(lambda: porter(node, "service", "scale", "quorum=4", check=False).returncode == 0,
-          60, "a scale once quorum is back")  # fmt: skip
+    until(lambda: attempt(node, "service", "scale", "quorum=4").returncode == 0, 60,
+          "a scale once quorum is back")  # fmt: skip
     until(lambda: at_desired_state(hosts, "quorum", 4), 120, "the scale to 4")
     assert set(before) <= set(everywhere(hosts, "quorum"))
 
