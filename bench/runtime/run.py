@@ -8,6 +8,10 @@ runtime, in one run on this machine:
   create   `create <id>` alone;  start  `start <id>`;  delete  `delete <id>` of the stopped one
   c+s+d    create + start + delete of the same round, the sequence conmon and podman drive
            (the median of the rounds' sums, not the sum of the three medians)
+  cpu      the CPU time (user + system) of that sequence's three commands, with the children
+           each waited for: less swayed than wall time by other work on the machine, and the
+           cost of a Python runtime's interpreter start, which it pays three times; the
+           container's init, which outlives create, is counted by neither runtime
   rss      VmRSS of the container's init while created (waiting to be started)
 Rounds alternate between the runtimes, so a change in the machine's load weighs on all alike.
 Times are medians over --rounds after two warm-up rounds; ratios are porter-runtime / peer
@@ -54,7 +58,8 @@ def make_bundle(base: str) -> str:
     return bundle
 
 
-def timed(argv: list[str]) -> tuple[float, subprocess.CompletedProcess]:
+def timed(argv: list[str]) -> tuple[float, float, subprocess.CompletedProcess]:
+    """Wall seconds, CPU seconds (the command's and its waited-for children's) and result."""
     # stderr to a file: a created container keeps the runtime's stdio open, so a pipe
     # would not reach end-of-file
     with tempfile.TemporaryFile() as err:
@@ -70,13 +75,15 @@ def timed(argv: list[str]) -> tuple[float, subprocess.CompletedProcess]:
         signal.signal(signal.SIGALRM, lambda *_: proc.kill())
         signal.alarm(60)
         try:
-            returncode = proc.wait()
+            _, status, usage = os.wait4(proc.pid, 0)
         finally:
             signal.alarm(0)
         elapsed = time.perf_counter() - start
+        proc.returncode = returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         stderr = err.read().decode(errors="replace")
-    return elapsed, subprocess.CompletedProcess(argv, returncode, None, stderr)
+    cpu = usage.ru_utime + usage.ru_stime
+    return elapsed, cpu, subprocess.CompletedProcess(argv, returncode, None, stderr)
 
 
 def wait_stopped(base: list[str], cid: str) -> None:
@@ -99,23 +106,25 @@ def rss_kib(pid: int) -> int:
 def one_round(base: list[str], bundle: str) -> dict:
     """Seconds of run, create, start and delete, and the created init's RSS in KiB."""
     cid = f"bench-{uuid.uuid4().hex[:8]}"
-    elapsed, result = timed([*base, "run", "--bundle", bundle, cid])
+    elapsed, _, result = timed([*base, "run", "--bundle", bundle, cid])
     if result.returncode != 0:
         lines = result.stderr.strip().splitlines()
         return {"error": lines[-1] if lines else f"exit {result.returncode}"}
     cid = f"bench-{uuid.uuid4().hex[:8]}"
     pid_file = os.path.join(os.path.dirname(bundle), f"{cid}.pid")
-    created, result = timed([*base, "create", "--bundle", bundle, "--pid-file", pid_file, cid])
+    created, create_cpu, result = timed(
+        [*base, "create", "--bundle", bundle, "--pid-file", pid_file, cid]
+    )
     if result.returncode != 0:
         return {"error": result.stderr.strip()}
     with open(pid_file) as f:
         kib = rss_kib(int(f.read()))
-    started, result = timed([*base, "start", cid])
+    started, start_cpu, result = timed([*base, "start", cid])
     if result.returncode != 0:
         subprocess.run([*base, "delete", "--force", cid], capture_output=True)
         return {"error": f"start: {result.stderr.strip()}"}
     wait_stopped(base, cid)
-    deleted, result = timed([*base, "delete", cid])
+    deleted, delete_cpu, result = timed([*base, "delete", cid])
     if result.returncode != 0:
         subprocess.run([*base, "delete", "--force", cid], capture_output=True)
         return {"error": f"delete: {result.stderr.strip()}"}
@@ -125,6 +134,7 @@ def one_round(base: list[str], bundle: str) -> dict:
         "start": started,
         "delete": deleted,
         "sequence": created + started + deleted,
+        "sequence_cpu": create_cpu + start_cpu + delete_cpu,
         "rss_kib": kib,
     }
 
@@ -208,7 +218,7 @@ def main() -> int:
     print(f"{args.rounds} rounds after 2 warm-up rounds; {load}")
     print(
         f"{'runtime':<26}{'run ms':>9}{'create ms':>11}{'start ms':>10}{'delete ms':>11}"
-        f"{'c+s+d ms':>10}{'init RSS KiB':>14}"
+        f"{'c+s+d ms':>10}{'cpu ms':>8}{'init RSS KiB':>14}"
     )
     for name, data in results.items():
         if "error" in data:
@@ -217,7 +227,8 @@ def main() -> int:
         print(
             f"{name:<26}{data['run'] * 1000:>9.1f}{data['create'] * 1000:>11.1f}"
             f"{data['start'] * 1000:>10.1f}{data['delete'] * 1000:>11.1f}"
-            f"{data['sequence'] * 1000:>10.1f}{data['rss_kib']:>14}"
+            f"{data['sequence'] * 1000:>10.1f}{data['sequence_cpu'] * 1000:>8.1f}"
+            f"{data['rss_kib']:>14}"
         )
     for peer, ratio in ratios.items():
         print(f"porter-runtime / {peer}: " + ", ".join(f"{k} {v}" for k, v in ratio.items()))
