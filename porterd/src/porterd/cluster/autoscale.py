@@ -6,6 +6,13 @@ recommendation of the last `up_window` seconds, scaling down the largest of the 
 `down_window` seconds (the policy's windows: none up and 300 s down unless its label sets
 them, as the HPA's defaults), so a short spike or lull does not make the count flap. The
 result is kept within min..max, and every decision carries its reason.
+
+CPU follows the HPA's rules for tasks without a usable sample: the mean is taken over the
+ready tasks that reported one; if that asks to scale up, tasks without a sample yet and tasks
+not yet ready count as 0 %; if it asks to scale down, tasks without a sample count as 100 % (or
+the target, if higher) and tasks not yet ready are left out. When the figure so completed
+falls within the tolerance or asks the other way, the count stays. So a scale-up is not
+followed by another on the old tasks' figure while the new ones start.
 """
 
 from __future__ import annotations
@@ -20,10 +27,16 @@ TOLERANCE = 0.1
 
 @dataclass(frozen=True)
 class Sample:
-    """Load over the service's running tasks: mean CPU % of one core each, total requests/s."""
+    """Load over the service's running tasks: mean CPU % of one core each over the ready tasks
+    that reported a sample (`cpu_ready` of them; None: as many as the service's replicas),
+    how many running tasks have no sample yet (`cpu_missing`) and how many are not yet ready
+    (`cpu_unready`), and the total requests/s."""
 
     cpu_percent: float | None = None
     rps: float | None = None
+    cpu_ready: int | None = None
+    cpu_missing: int = 0
+    cpu_unready: int = 0
 
 
 @dataclass(frozen=True)
@@ -47,19 +60,45 @@ def recommend(policy: AutoscalePolicy, current: int, sample: Sample) -> tuple[in
     """The replica count the latest sample asks for, and why (before stabilisation); None
     when the sample holds none of the policy's metrics."""
     proposals: list[tuple[int, str]] = []
-    for name, observed, target, per_task in (
-        ("cpu", sample.cpu_percent, policy.cpu_percent, True),
-        ("rps", sample.rps, policy.rps, False),
-    ):
-        if observed is None or target is None:
-            continue
-        # cpu is the mean over the tasks; rps the total, which the target holds per task.
-        ratio = observed / target if per_task else observed / (target * max(current, 1))
+    if sample.cpu_percent is not None and policy.cpu_percent is not None:
+        target = policy.cpu_percent
+        wanted, shown = cpu_replicas(current, sample, target)
+        proposals.append((wanted, f"cpu {shown:.0f}% against a target of {target:g}%"))
+    if sample.rps is not None and policy.rps is not None:
+        # rps is the total seen by the balancer; the target holds it per task.
+        per_task = sample.rps / max(current, 1)
+        ratio = per_task / policy.rps
         wanted = current if abs(ratio - 1) <= TOLERANCE else math.ceil(max(current, 1) * ratio)
-        unit = "%" if per_task else " req/s per task"
-        shown = observed if per_task else observed / max(current, 1)
-        proposals.append((wanted, f"{name} {shown:.0f}{unit} against a target of {target:g}{unit}"))
+        unit = " req/s per task"
+        proposals.append(
+            (wanted, f"rps {per_task:.0f}{unit} against a target of {policy.rps:g}{unit}")
+        )
     return max(proposals) if proposals else None
+
+
+def cpu_replicas(current: int, sample: Sample, target: float) -> tuple[int, float]:
+    """The replica count the CPU sample asks for and the mean it used, with the HPA's rules
+    for tasks that have no sample yet or are not yet ready."""
+    assert sample.cpu_percent is not None
+    mean = sample.cpu_percent
+    ready = max(current, 1) if sample.cpu_ready is None else sample.cpu_ready
+    ratio = mean / target
+    if not sample.cpu_missing and not (sample.cpu_unready and ratio > 1):
+        return (current if abs(ratio - 1) <= TOLERANCE else math.ceil(ready * ratio)), mean
+    total, count = mean * ready, ready
+    if ratio < 1:  # scaling down: a task without a sample might be busy
+        total += sample.cpu_missing * max(100.0, target)
+        count += sample.cpu_missing
+    elif ratio > 1:  # scaling up: the tasks not yet sampled or ready might be idle
+        count += sample.cpu_missing + sample.cpu_unready
+    completed = total / count if count else mean
+    new_ratio = completed / target
+    if abs(new_ratio - 1) <= TOLERANCE or (ratio - 1) * (new_ratio - 1) < 0:
+        return current, completed
+    wanted = math.ceil(count * new_ratio)
+    if (new_ratio < 1 and wanted > current) or (new_ratio > 1 and wanted < current):
+        return current, completed
+    return wanted, completed
 
 
 def decide(

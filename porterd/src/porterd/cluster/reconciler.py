@@ -32,13 +32,30 @@ Publish = Callable[[str, str, str, dict[str, str]], object]
 
 
 def cpu_sample(tasks: list[dict[str, Any]]) -> Sample:
-    """Mean CPU use of the running tasks, as their agents reported it."""
-    values = [
-        task["Status"]["Usage"]["CPUPercent"]
-        for task in tasks
-        if is_live(task) and "CPUPercent" in task["Status"].get("Usage", {})
-    ]
-    return Sample(cpu_percent=sum(values) / len(values) if values else None)
+    """Mean CPU use of the ready tasks, as their agents reported it, and how many live tasks
+    have no sample yet or are not yet ready, as the HPA groups pods. A task is ready once its
+    container runs and, with a health check, is healthy: a sample taken while it was still
+    starting (or one reported before, as the health check had not yet passed) does not count.
+    The agent reports a sample only over a window in which the container ran throughout."""
+    values: list[float] = []
+    missing = unready = 0
+    for task in tasks:
+        if not is_live(task):
+            continue
+        status = task["Status"]
+        health = (status.get("ContainerStatus") or {}).get("Health")
+        if status["State"] != "running" or health not in (None, "healthy"):
+            unready += 1
+        elif "CPUPercent" in status.get("Usage", {}):
+            values.append(status["Usage"]["CPUPercent"])
+        else:
+            missing += 1
+    return Sample(
+        cpu_percent=sum(values) / len(values) if values else None,
+        cpu_ready=len(values),
+        cpu_missing=missing,
+        cpu_unready=unready,
+    )
 
 
 def expired_history(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:

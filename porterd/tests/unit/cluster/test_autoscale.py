@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from porterd.cluster.autoscale import Recommendation, Sample, decide, recommend
+from porterd.cluster.reconciler import cpu_sample
 from porterd.cluster.spec import AutoscalePolicy
 
 CPU70 = AutoscalePolicy(2, 10, cpu_percent=70.0)
@@ -87,3 +88,60 @@ def test_the_policys_down_window_holds_the_count_until_it_has_passed() -> None:
     assert held is None
     later, _ = decide(policy, 3, Sample(cpu_percent=0), history, now=1006)
     assert later is not None and later.desired == 1
+
+
+def test_a_task_without_a_sample_yet_counts_as_idle_when_scaling_up() -> None:
+    # 1 -> 2 on a task at 100 %: the new task has no sample yet, so 100 % is no reason for 3.
+    sample = Sample(cpu_percent=100, cpu_ready=1, cpu_missing=1)
+    assert recommend(CPU70, 2, sample) == (2, "cpu 50% against a target of 70%")
+
+
+def test_a_task_not_yet_ready_counts_as_idle_when_scaling_up() -> None:
+    sample = Sample(cpu_percent=100, cpu_ready=1, cpu_unready=1)
+    assert recommend(CPU70, 2, sample) == (2, "cpu 50% against a target of 70%")
+
+
+def test_a_load_high_enough_scales_up_even_with_tasks_counted_idle() -> None:
+    sample = Sample(cpu_percent=300, cpu_ready=1, cpu_missing=1)
+    assert recommend(CPU70, 2, sample) == (5, "cpu 150% against a target of 70%")
+
+
+def test_a_task_without_a_sample_counts_as_busy_when_scaling_down() -> None:
+    sample = Sample(cpu_percent=10, cpu_ready=3, cpu_missing=1)
+    assert recommend(CPU70, 4, sample) == (2, "cpu 32% against a target of 70%")
+
+
+def test_a_task_not_yet_ready_is_left_out_when_scaling_down() -> None:
+    sample = Sample(cpu_percent=10, cpu_ready=3, cpu_unready=1)
+    assert recommend(CPU70, 4, sample) == (1, "cpu 10% against a target of 70%")
+
+
+def _task(state: str, cpu: float | None = None, health: str | None = None) -> dict[str, object]:
+    status: dict[str, object] = {"State": state, "ContainerStatus": {}}
+    if health is not None:
+        status["ContainerStatus"] = {"Health": health}
+    if cpu is not None:
+        status["Usage"] = {"CPUPercent": cpu}
+    return {"DesiredState": "running", "Status": status}
+
+
+def test_the_sample_groups_tasks_as_ready_without_a_sample_or_not_ready() -> None:
+    tasks = [
+        _task("running", 80),
+        _task("running", 40, health="healthy"),
+        _task("running"),
+        _task("starting"),
+        _task("running", 90, health="starting"),
+        {**_task("running", 99), "DesiredState": "shutdown"},
+    ]
+    assert cpu_sample(tasks) == Sample(cpu_percent=60, cpu_ready=2, cpu_missing=1, cpu_unready=2)
+
+
+def test_no_second_scale_up_on_the_old_figure_while_the_new_task_starts() -> None:
+    policy = AutoscalePolicy(1, 10, cpu_percent=70.0)
+    first, history = decide(policy, 1, cpu_sample([_task("running", 100)]), [], now=1000)
+    assert first is not None and first.desired == 2
+    for new_task in (_task("pending"), _task("running")):
+        tasks = [_task("running", 100), new_task]
+        again, history = decide(policy, 2, cpu_sample(tasks), history, now=1000.2)
+        assert again is None
