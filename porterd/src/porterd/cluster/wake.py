@@ -8,6 +8,8 @@ cluster's keys, and for the agent the events of its node's task containers.
   (the member it read from was killed) or stays silent for `idle` seconds. When it cannot know
   what it missed (at start, or once the store compacted that revision away) it wakes both
   loops, whose rounds read everything again, and watches from the store's revision read first.
+- The agent's listener on the daemon's event bus, if the bus drops it for falling behind,
+  subscribes again and wakes the agent for a full round.
 - The loops' own slow rounds (loop.SAFETY_INTERVAL) stay as a safety net; the reconciler asks
   for an earlier round when it waits for a time (a new leader's grace, an update's delay, an
   autoscaling window): `due_in`.
@@ -27,7 +29,7 @@ from porterd.cluster.etcd import EtcdClient, EtcdError, WatchCompacted, WatchEve
 from porterd.cluster.loop import Periodic
 
 if TYPE_CHECKING:
-    from porterd.events import Event, EventBus
+    from porterd.events import Event, EventBus, Subscription
 
 log = logging.getLogger(__name__)
 
@@ -198,12 +200,21 @@ class Wakeups:
         if self.agent is not None:
             self.agent.wake()
 
-    def _listen(self, subscription: Any) -> None:
+    def _listen(self, subscription: Subscription) -> None:
+        """Wake the agent on its task containers' events until stopped. A listener the bus
+        dropped for falling behind subscribes again and wakes the agent once, for a round
+        that reads every task afresh in place of the events it lost."""
         assert self.events is not None and self.agent is not None
-        try:
-            while not self._stop.is_set() and not subscription.closed:
-                event = subscription.next_event(0.5)
-                if event is not None and wakes_agent(event):
-                    self.agent.wake()
-        finally:
-            self.events.unsubscribe(subscription)
+        while True:
+            try:
+                while not self._stop.is_set() and not subscription.closed:
+                    event = subscription.next_event(0.5)
+                    if event is not None and wakes_agent(event):
+                        self.agent.wake()
+            finally:
+                self.events.unsubscribe(subscription)
+            if self._stop.is_set() or not subscription.dropped:
+                return  # stopped, or the bus closed as the daemon stops
+            log.warning("cluster: %s; listening again", subscription.dropped)
+            _, subscription = self.events.subscribe()
+            self.agent.wake()

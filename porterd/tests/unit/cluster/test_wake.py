@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from porterd.cluster.etcd import KeyValue, Unreachable, WatchCompacted, WatchEvent
@@ -191,5 +192,53 @@ def test_a_task_container_s_death_on_the_daemon_s_bus_wakes_the_agent() -> None:
         bus.publish("container", "die", "c1", {"com.docker.swarm.task.id": "t1"})
         assert agent.woken.wait(10)
     finally:
+        wakeups.stop()
+    assert bus.listeners == 0
+
+
+class BlockingLoop(Loop):
+    """A loop whose first wake blocks until released, so that its listener falls behind."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+        self.wakes = 0
+
+    def wake(self) -> None:
+        self.wakes += 1
+        if self.wakes == 1:
+            self.release.wait(10)
+        self.woken.set()
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_a_listener_dropped_for_falling_behind_listens_again_after_a_full_round() -> None:
+    bus = EventBus(queue=4)
+    agent = BlockingLoop()
+    etcd = FakeEtcd([], [Unreachable("no cluster store endpoint answered")] * 100)
+    wakeups = Wakeups(etcd, PREFIX, NODE, Loop(), agent, bus)  # type: ignore[arg-type]
+    labels = {"com.docker.swarm.task.id": "t1"}
+    wakeups.start()
+    try:
+        bus.publish("container", "die", "c1", labels)
+        assert wait_for(lambda: agent.wakes == 1)
+        for _ in range(5):  # the listener, stuck in its wake, falls behind: the bus drops it
+            bus.publish("container", "start", "c1", labels)
+        assert bus.listeners == 0
+        agent.release.set()
+        assert wait_for(lambda: bus.listeners == 1 and agent.wakes == 2)
+        agent.woken.clear()
+        bus.publish("container", "die", "c1", labels)
+        assert agent.woken.wait(10)
+    finally:
+        agent.release.set()
         wakeups.stop()
     assert bus.listeners == 0
