@@ -63,7 +63,10 @@ class Undo:
 
     def run(self) -> None:
         for pid in reversed(self.pids):
-            kill_and_reap(pid)
+            try:
+                kill_and_reap(pid)
+            except Exception as exc:  # the cgroup and directory must still go
+                warning(f"killing process {pid}: {exc}")
         if not self.owned:
             return
         if self.host_rootfs:
