@@ -169,6 +169,19 @@ def test_list_json_describes_container(lab):
     assert os.path.realpath(entry["bundle"]) == os.path.realpath(container.bundle.path)
 
 
+def test_list_names_the_owner_of_each_container(lab):
+    container = _running(lab)
+    entries = json.loads(lab.runtime.call("list", "--format", "json").check().stdout)
+    entry = next(entry for entry in entries if entry["id"] == container.id)
+    assert entry["owner"] == "root"
+
+
+def test_state_leaves_the_owner_empty(lab):
+    container = _running(lab)
+    state = json.loads(lab.runtime.call("state", container.id).check().stdout)
+    assert state["owner"] == ""
+
+
 def _features(lab) -> dict:
     return json.loads(lab.runtime.call("features").check().stdout)
 

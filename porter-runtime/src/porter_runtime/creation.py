@@ -137,7 +137,6 @@ def _initial_state(
         "bundle": bundle,
         "rootfs": rootfs_path,
         "created": _timestamp(),
-        "owner": _owner(),
         "annotations": config.get("annotations") or {},
         "config": config,
         "cgroupPath": getattr(cgroup, "path", None),
@@ -206,15 +205,6 @@ def _save_created(cdir: state.ContainerDir, saved: dict, undo: Undo, pid_file: s
 def _timestamp() -> str:
     now = time.time_ns()
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now // 10**9)) + f".{now % 10**9:09d}Z"
-
-
-def _owner() -> str:
-    import pwd
-
-    try:
-        return pwd.getpwuid(os.geteuid()).pw_name
-    except KeyError:
-        return str(os.geteuid())
 
 
 def _listen_fds() -> int:

@@ -134,7 +134,8 @@ def status(state: dict, container_dir: ContainerDir, cgroup: object | None = Non
 
 
 def public_state(state: dict, current: str) -> dict:
-    """The runtime-spec's state document (plus runc's rootfs/created/owner)."""
+    """The runtime-spec's state document (plus runc's rootfs, created and owner, which runc's
+    state leaves empty and its list fills in)."""
     doc = {
         "ociVersion": OCI_VERSION,
         "id": state["id"],
@@ -143,7 +144,7 @@ def public_state(state: dict, current: str) -> dict:
         "bundle": state["bundle"],
         "rootfs": state.get("rootfs", ""),
         "created": state.get("created", ""),
-        "owner": state.get("owner", ""),
+        "owner": "",
     }
     if state.get("annotations"):
         doc["annotations"] = state["annotations"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from porter_runtime.cli.args import FLAG, VALUE, Command, Option
@@ -31,7 +32,7 @@ def run(ctx: object, opts: object) -> int:
             _, saved, _, current = open_container(ctx.root, container_id, lock=False)
         except ContainerNotFoundError:
             continue
-        rows.append(public_state(saved, current))
+        rows.append(public_state(saved, current) | {"owner": _owner(ctx.root, container_id)})
     if opts.quiet:
         sys.stdout.write("".join(r["id"] + "\n" for r in rows))
     elif opts.format == "json":
@@ -48,3 +49,18 @@ def run(ctx: object, opts: object) -> int:
                 "   ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() + "\n"
             )
     return 0
+
+
+def _owner(root: str, container_id: str) -> str:
+    """The name of the user owning the container's state folder, as runc's list shows it
+    (`#UID` when the uid has no name)."""
+    import pwd
+
+    try:
+        uid = os.stat(os.path.join(root, container_id)).st_uid
+    except OSError:
+        return ""
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"#{uid}"
