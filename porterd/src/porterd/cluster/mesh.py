@@ -180,6 +180,7 @@ class RoutingMesh:
         *,
         interval: float = SAFETY_INTERVAL,
         clock: Callable[[], float] = time.time,
+        watch: StoreWatch | None = None,
     ) -> None:
         self.store = store
         self.node_id = node_id
@@ -191,7 +192,8 @@ class RoutingMesh:
         self._rates = ConnectionRates()
         self._reported = 0.0
         self._loop = Periodic("cluster-mesh", self.sync_once, interval)
-        self._watch = StoreWatch(store.etcd, store.prefix, self._changed, self._loop.wake)
+        self._watch = watch or StoreWatch(store.etcd, store.prefix)
+        self._watch.subscribe(self._changed, self._loop.wake)
 
     def sync_once(self) -> None:
         ports = routing.mesh_ports(

@@ -25,7 +25,7 @@ from porterd.cluster.peer_logs import LogPeers
 from porterd.cluster.reconciler import Publish, Reconciler
 from porterd.cluster.service_events import ClusterEvents
 from porterd.cluster.store import DEFAULT_PREFIX, ClusterStore, new_id
-from porterd.cluster.wake import Wakeups
+from porterd.cluster.wake import StoreWatch, Wakeups
 from porterd.errors import InvalidParameter
 
 if TYPE_CHECKING:
@@ -103,8 +103,12 @@ class ClusterNode:
             if self.task_logs is not None
             else None
         )
+        # One watch of the cluster's keys, for the loops' wakeups, the mesh and the events.
+        self.watch = StoreWatch(self.etcd, self.store.prefix)
         # The leader's service events reach every node's bus (through etcd).
-        self.service_events = ClusterEvents(self.etcd, prefix, events) if events else None
+        self.service_events = (
+            ClusterEvents(self.etcd, prefix, events, self.watch) if events else None
+        )
         if self.service_events is not None:
             publish = self.service_events.publish
         self.reconciler = Reconciler(self.store, publish=publish, interval=interval, grace=ttl)
@@ -129,8 +133,9 @@ class ClusterNode:
             self.reconciler.loop,
             self.agent.loop if self.agent else None,
             events,
+            watch=self.watch,
         )
-        self.mesh = RoutingMesh(self.store, self.node_id, mesh) if mesh else None
+        self.mesh = RoutingMesh(self.store, self.node_id, mesh, watch=self.watch) if mesh else None
 
     def start(self) -> None:
         """Join the cluster, now or, if the store does not answer yet, once it does."""

@@ -32,11 +32,15 @@ TTL = 60
 
 
 class ClusterEvents:
-    def __init__(self, etcd: EtcdClient, prefix: str, bus: EventBus) -> None:
+    def __init__(
+        self, etcd: EtcdClient, prefix: str, bus: EventBus, watch: StoreWatch | None = None
+    ) -> None:
+        """`watch`: the node's watch of the cluster's prefix, if it has one to share."""
         self.etcd = etcd
         self.bus = bus
         self.prefix = prefix.rstrip("/") + "/events/"
-        self._watch = StoreWatch(etcd, self.prefix, self._arrived, lambda: None)
+        self._watch = watch or StoreWatch(etcd, self.prefix)
+        self._watch.subscribe(self._arrived)
 
     def publish(
         self, type: str, action: str, actor_id: str, attributes: Mapping[str, str] | None = None
@@ -56,8 +60,8 @@ class ClusterEvents:
             self.bus.publish(type, action, actor_id, attributes)
 
     def _arrived(self, change: WatchEvent) -> None:
-        if change.type != "PUT":  # a lease that ended
-            return
+        if change.type != "PUT" or not change.kv.key.startswith(self.prefix):
+            return  # a lease that ended, or another key of a shared watch
         try:
             event = json.loads(change.kv.value)
             self.bus.publish(event["Type"], event["Action"], event["Actor"], event["Attributes"])

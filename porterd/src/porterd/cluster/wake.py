@@ -82,38 +82,68 @@ def due_in(services: list[dict[str, Any]], now: float, settled_at: float = 0.0) 
     return min(waits) if waits else None
 
 
+Changed = Callable[[WatchEvent], None]
+Resync = Callable[[], None]
+
+
+def _nothing() -> None:
+    pass
+
+
 class StoreWatch:
     """A watch of every key under `prefix` on a thread of its own, that survives the loss of
-    the member it reads from and the compaction of the revision it was at."""
+    the member it reads from and the compaction of the revision it was at.
+
+    A node holds one, over the cluster's whole prefix, for all its parts (the loops' wakeups,
+    the routing mesh, the service events): each subscribes with what it does on a change and
+    on a full read, and starts and stops the watch, which runs while any of them has it
+    started. One stream per node instead of one per part: etcd keeps fewer watchers and the
+    node reads and decodes each change once."""
 
     def __init__(
         self,
         etcd: EtcdClient,
         prefix: str,
-        changed: Callable[[WatchEvent], None],
-        resync: Callable[[], None],
+        changed: Changed | None = None,
+        resync: Resync = _nothing,
         *,
         idle: float = IDLE,
         retry: float = RETRY,
     ) -> None:
         self.etcd = etcd
         self.prefix = prefix
-        self.changed = changed
-        self.resync = resync
         self.idle = idle
         self.retry = retry
         self.revision = 0  # the last revision seen; 0 until read
+        self._subscribers: list[tuple[Changed, Resync]] = []
+        if changed is not None:
+            self.subscribe(changed, resync)
+        self._users = 0
+        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    def subscribe(self, changed: Changed, resync: Resync = _nothing) -> None:
+        """Have `changed` called with each change and `resync` on each full read."""
+        self._subscribers.append((changed, resync))
+
     def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="cluster-watch", daemon=True)
-        self._thread.start()
+        """Follow the store (once for all who started it)."""
+        with self._lock:
+            self._users += 1
+            if self._users > 1:
+                return
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="cluster-watch", daemon=True)
+            self._thread.start()
 
     def stop(self) -> None:
-        """Stop following (the thread ends once its stream answers or goes idle)."""
-        self._stop.set()
+        """Stop following once no one else has it started (the thread ends once its stream
+        answers or goes idle)."""
+        with self._lock:
+            self._users = max(self._users - 1, 0)
+            if self._users == 0:
+                self._stop.set()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -133,7 +163,8 @@ class StoreWatch:
         """Read one watch stream until it ends, starting over with a full read if needed."""
         if self.revision == 0:
             self.revision = self.current_revision()
-            self.resync()
+            for _, resync in self._subscribers:
+                self._call(resync)
         stream = self.etcd.watch(
             self.prefix, prefix=True, start_revision=self.revision + 1, idle=self.idle
         )
@@ -141,7 +172,16 @@ class StoreWatch:
             if self._stop.is_set():
                 return
             self.revision = max(self.revision, event.kv.mod_revision)
-            self.changed(event)
+            for changed, _ in self._subscribers:
+                self._call(changed, event)
+
+    @staticmethod
+    def _call(action: Callable[..., None], *args: Any) -> None:
+        """One subscriber's action; its failure is logged and keeps no other from the change."""
+        try:
+            action(*args)
+        except Exception:
+            log.exception("cluster watch: a subscriber failed on a change")
 
     def current_revision(self) -> int:
         answer = self.etcd.call("/v3/kv/range", {"key": encode(self.prefix), "count_only": True})
@@ -161,13 +201,15 @@ class Wakeups:
         events: EventBus | None = None,
         *,
         idle: float = IDLE,
+        watch: StoreWatch | None = None,
     ) -> None:
         self.prefix = prefix
         self.node_id = node_id
         self.reconciler = reconciler
         self.agent = agent
         self.events = events
-        self.watch = StoreWatch(etcd, prefix, self._changed, self._resync, idle=idle)
+        self.watch = watch or StoreWatch(etcd, prefix, idle=idle)
+        self.watch.subscribe(self._changed, self._resync)
         self._stop = threading.Event()
         self._listener: threading.Thread | None = None
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from porterd.cluster.etcd import KeyValue, Unreachable, WatchCompacted, WatchEvent
+from porterd.cluster.service_events import ClusterEvents
 from porterd.cluster.spec import AUTOSCALE_LABEL
 from porterd.cluster.wake import AUTOSCALE_ROUND, StoreWatch, Wakeups, concerns, due_in, wakes_agent
 from porterd.events import EventBus
@@ -242,3 +243,64 @@ def test_a_listener_dropped_for_falling_behind_listens_again_after_a_full_round(
         agent.release.set()
         wakeups.stop()
     assert bus.listeners == 0
+
+
+# -- one watch shared by a node's parts ---------------------------------------------------
+
+
+def test_one_watch_hands_every_change_and_every_full_read_to_each_subscriber() -> None:
+    etcd = FakeEtcd([[change("services/s1", {}, 11), change("events/e1", {}, 12)]], [10])
+    watch = StoreWatch(etcd, PREFIX, retry=0)  # type: ignore[arg-type]
+    seen: dict[str, list[object]] = {"a": [], "b": []}
+    for got in seen.values():
+        watch.subscribe(
+            lambda event, got=got: got.append(event.kv.key), lambda got=got: got.append("resync")
+        )
+    etcd.watcher = watch
+    watch._run()
+    expected = ["resync", PREFIX + "services/s1", PREFIX + "events/e1"]
+    assert seen == {"a": expected, "b": expected}
+
+
+def test_a_subscriber_that_fails_keeps_no_other_from_the_change() -> None:
+    etcd = FakeEtcd([[change("services/s1", {}, 11)]], [10])
+    watch = StoreWatch(etcd, PREFIX, retry=0)  # type: ignore[arg-type]
+    keys: list[str] = []
+
+    def fails(event: WatchEvent) -> None:
+        raise RuntimeError("broken subscriber")
+
+    watch.subscribe(fails)
+    watch.subscribe(lambda event: keys.append(event.kv.key))
+    etcd.watcher = watch
+    watch._run()
+    assert keys == [PREFIX + "services/s1"] and etcd.starts == [11, 12]
+
+
+def test_a_shared_watch_runs_until_the_last_of_the_parts_that_started_it_stops() -> None:
+    etcd = FakeEtcd([], [Unreachable("no cluster store endpoint answered")] * 1000)
+    watch = StoreWatch(etcd, PREFIX, retry=0.01)  # type: ignore[arg-type]
+    watch.start()
+    watch.start()
+    thread = watch._thread
+    assert thread is not None
+    watch.stop()
+    thread.join(0.2)
+    assert thread.is_alive()
+    watch.stop()
+    thread.join(5)
+    assert not thread.is_alive()
+
+
+def test_the_node_s_service_events_publish_only_the_event_keys_of_a_shared_watch() -> None:
+    bus = EventBus()
+    etcd = FakeEtcd([], [])
+    watch = StoreWatch(etcd, PREFIX)  # type: ignore[arg-type]
+    ClusterEvents(etcd, PREFIX, bus, watch)  # type: ignore[arg-type]
+    event = {"Type": "service", "Action": "update", "Actor": "s1", "Attributes": {}}
+    for key in ("services/s1", "events/1-a"):
+        for changed, _ in watch._subscribers:
+            changed(change(key, event))
+    history, subscription = bus.subscribe()
+    bus.unsubscribe(subscription)
+    assert [(e.type, e.action, e.actor_id) for e in history] == [("service", "update", "s1")]
