@@ -94,7 +94,13 @@ def is_live(task: dict[str, Any]) -> bool:
 
 
 def is_current(task: dict[str, Any], service: dict[str, Any]) -> bool:
-    return task.get("Spec") == service["Spec"]["TaskTemplate"]
+    """Whether the task is of the service's spec as it is now: its task template and its
+    endpoint spec, which a task copies when made (its container publishes the target ports),
+    as swarmkit's IsTaskDirty compares both."""
+    endpoint = (task.get("Endpoint") or {}).get("Spec", {})
+    return task.get("Spec") == service["Spec"]["TaskTemplate"] and endpoint == service["Spec"].get(
+        "EndpointSpec", {}
+    )
 
 
 def satisfies(node: NodeInfo, template: dict[str, Any]) -> bool:

@@ -33,6 +33,7 @@ def task(svc: dict, slot: int, *, new: bool, state: str = "running", **status: A
         "Slot": slot,
         "NodeID": "a",
         "Spec": svc["Spec"]["TaskTemplate"] if new else OLD,
+        "Endpoint": {"Spec": svc["Spec"]["EndpointSpec"]},
         "DesiredState": "running",
         "CreatedAt": "2026-01-01T00:00:01Z",
         "Status": {"State": state, **status},
@@ -138,3 +139,24 @@ def test_without_a_delay_the_next_batch_starts_as_soon_as_one_is_up() -> None:
     svc["UpdateStatus"]["BatchStarted"] = True
     tasks = [task(svc, 1, new=True), task(svc, 2, new=False)]
     assert [t["Slot"] for t in update_step(svc, tasks, now=100).replace] == [2]
+
+
+def with_ports(svc: dict[str, Any], *ports: tuple[int, int]) -> dict[str, Any]:
+    """`svc` publishing each (published, target) port."""
+    endpoint = {**svc["Spec"]["EndpointSpec"]}
+    endpoint["Ports"] = [{"Protocol": "tcp", "PublishedPort": p, "TargetPort": t} for p, t in ports]
+    return {**svc, "Spec": {**svc["Spec"], "EndpointSpec": endpoint}}
+
+
+def test_a_task_of_another_target_port_is_outdated_and_replaced() -> None:
+    before = with_ports(service(), (8080, 80))
+    tasks = [task(before, slot, new=True) for slot in (1, 2)]
+    after = with_ports(service(Parallelism=1), (8080, 8000))
+    assert [t["Slot"] for t in update_step(after, tasks, now=0).replace] == [1]
+
+
+def test_a_task_of_the_same_endpoint_spec_is_current() -> None:
+    svc = with_ports(service(), (8080, 80))
+    step = update_step(svc, [task(svc, slot, new=True) for slot in (1, 2)], now=0)
+    assert step.replace == [] and step.status is not None
+    assert step.status["State"] == "completed"
