@@ -231,9 +231,12 @@ class ServiceUpdate(_Resource):
             if why is not None:
                 raise InvalidParameter(f"service {spec['Name']!r} cannot be placed: {why}")
             image = spec["TaskTemplate"]["ContainerSpec"]["Image"]
-            current = store.service(id)["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
-            if image != current:  # a scale or another change keeps the image it has
-                self.cluster.check_image(image, registry_credentials(req))
+            current = store.service(id)["Spec"]
+            if image != current["TaskTemplate"]["ContainerSpec"]["Image"]:
+                self.cluster.check_image(image, registry_credentials(req))  # not on a scale
+            from porterd.cluster.mesh import refuse_taken_ports
+
+            refuse_taken_ports(store, spec, current=current)  # the ports it adds, as create
             store.update_service(id, version, spec)
         resp.media = {"Warnings": None}
 

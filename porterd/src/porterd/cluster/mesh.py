@@ -76,18 +76,9 @@ class NetworkMeshHost:
         return self.networks.container_address(container_id) or None
 
     def counters(self) -> dict[str, int]:
-        from porterd.network.firewall import TABLE
+        from porterd.network import firewall
 
-        result = subprocess.run(
-            ["nft", "-j", "list", "counters", "table", "inet", TABLE],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-        if result.returncode != 0:
-            return {}
-        return counters_of(json.loads(result.stdout))
+        return {name: packets for name, (packets, _) in firewall.counters().items()}
 
     def held_ports(self) -> set[tuple[str, int]]:
         return {(b.protocol, b.host_port) for b in self.networks.ports.bindings()}
@@ -106,18 +97,10 @@ class NetworkMeshHost:
             self._allowed.add(address)
 
 
-def counters_of(listing: dict[str, Any]) -> dict[str, int]:
-    """Packets per counter name in `nft -j list counters` output."""
-    return {
-        item["counter"]["name"]: int(item["counter"]["packets"])
-        for item in listing.get("nftables", [])
-        if "counter" in item
-    }
-
-
 class ConnectionRates:
-    """Connections per second per counter, from readings of counters that a ruleset swap
-    sets back to zero (a reading below the last one counts from zero)."""
+    """Connections per second per counter, from readings of counters. A firewall swap carries
+    their counts over (porterd.network.firewall.apply); a reading below the last one (a
+    table made afresh, as when porterd starts again) counts from zero."""
 
     def __init__(self) -> None:
         self._last: dict[str, int] = {}
@@ -147,13 +130,17 @@ def service_rps(store: ClusterStore, service_id: str, now: float | None = None) 
     return total if fresh else None
 
 
-def refuse_taken_ports(store: ClusterStore, spec: dict[str, Any], now: float | None = None) -> None:
+def refuse_taken_ports(
+    store: ClusterStore,
+    spec: dict[str, Any],
+    now: float | None = None,
+    *,
+    current: dict[str, Any] | None = None,
+) -> None:
     """`InvalidParameter` if a port `spec` publishes through the mesh is held by a container
-    on a node that reported in the last FRESH_FOR seconds."""
-    wanted = {
-        (port.get("Protocol", "tcp"), int(port["PublishedPort"]))
-        for port in routing.ingress_ports(spec.get("EndpointSpec", {}))
-    }
+    on a node that reported in the last FRESH_FOR seconds; for an update, only the ports that
+    the service's `current` spec does not publish already (its own it holds itself)."""
+    wanted = _mesh_ports(spec) - (_mesh_ports(current) if current is not None else set())
     if not wanted:
         return
     now = time.time() if now is None else now
@@ -169,6 +156,13 @@ def refuse_taken_ports(store: ClusterStore, spec: dict[str, Any], now: float | N
                     f"port {port}/{protocol} is already published by a container on node"
                     f" {names.get(node, node)!r}"
                 )
+
+
+def _mesh_ports(spec: dict[str, Any]) -> set[tuple[str, int]]:
+    return {
+        (port.get("Protocol", "tcp"), int(port["PublishedPort"]))
+        for port in routing.ingress_ports(spec.get("EndpointSpec", {}))
+    }
 
 
 class RoutingMesh:

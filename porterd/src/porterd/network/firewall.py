@@ -19,9 +19,12 @@ What the rules do, as dockerd's iptables rules do:
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from porterd.errors import DaemonError
 
@@ -139,11 +142,50 @@ def _dnat(port: PortRule) -> str:
 
 
 def apply(script: str) -> None:
+    """Swap porterd's tables for `script`'s in one transaction. The named counters it declares
+    empty (the routing mesh's counts of connections) go on from what they had counted, read
+    just before the swap, instead of starting again from zero."""
+    if _EMPTY_COUNTER.search(script):
+        script = carry_counters(script, counters())
     result = subprocess.run(
         ["nft", "-f", "-"], input=script, capture_output=True, text=True, timeout=60, check=False
     )
     if result.returncode != 0:
         raise FirewallError(f"nft: {result.stderr.strip() or 'failed'}")
+
+
+_EMPTY_COUNTER = re.compile(r"^(\s*counter )(\S+) \{ \}$", re.MULTILINE)
+
+
+def carry_counters(script: str, readings: dict[str, tuple[int, int]]) -> str:
+    """`script` with each named counter it declares empty starting at its (packets, bytes)
+    reading instead of zero (a counter not read starts at zero)."""
+
+    def carried(match: re.Match[str]) -> str:
+        if match[2] not in readings:
+            return match[0]
+        packets, byte_count = readings[match[2]]
+        return f"{match[1]}{match[2]} {{ packets {packets} bytes {byte_count} }}"
+
+    return _EMPTY_COUNTER.sub(carried, script)
+
+
+def counters() -> dict[str, tuple[int, int]]:
+    """(packets, bytes) of each named counter of porterd's inet table ({} without the table)."""
+    result = subprocess.run(
+        ["nft", "-j", "list", "counters", "table", "inet", TABLE],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    return counters_of(json.loads(result.stdout)) if result.returncode == 0 else {}
+
+
+def counters_of(listing: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    """(packets, bytes) per counter name in `nft -j list counters` output."""
+    return {
+        item["counter"]["name"]: (int(item["counter"]["packets"]), int(item["counter"]["bytes"]))
+        for item in listing.get("nftables", [])
+        if "counter" in item
+    }
 
 
 def remove() -> None:

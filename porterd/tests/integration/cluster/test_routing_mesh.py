@@ -15,6 +15,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -187,9 +188,11 @@ class RequestLoop:
 
 
 @contextlib.contextmanager
-def service(hosts: ClusterHosts, name: str, *flags: str) -> Iterator[None]:
+def service(
+    hosts: ClusterHosts, name: str, *flags: str, command: str = SERVE_HOSTNAME
+) -> Iterator[None]:
     porter(hosts.nodes[0], "service", "create", "--name", name, *flags,
-           "busybox", "sh", "-c", SERVE_HOSTNAME)  # fmt: skip
+           "busybox", "sh", "-c", command)  # fmt: skip
     try:
         yield
     finally:
@@ -237,13 +240,17 @@ def test_rps_autoscaling_scales_up_under_a_request_loop_and_records_why(
         assert decision["Reason"].startswith("rps ")
 
 
-def create_error(hosts: ClusterHosts, *args: str) -> subprocess.CompletedProcess[str]:
+def attempt(hosts: ClusterHosts, *args: str) -> subprocess.CompletedProcess[str]:
+    """`porter ARGS...` against the first node, which may fail."""
     node = hosts.nodes[0]
     assert node.porterd is not None
     return subprocess.run(
-        [PORTER, "-H", node.porterd.url, "service", "create", *args, "busybox", "true"],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        [PORTER, "-H", node.porterd.url, *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def create_error(hosts: ClusterHosts, *args: str) -> subprocess.CompletedProcess[str]:
+    return attempt(hosts, "service", "create", *args, "busybox", "true")
 
 
 def test_a_port_another_service_publishes_is_refused_in_one_line(hosts: ClusterHosts) -> None:
@@ -289,3 +296,75 @@ def test_a_container_cannot_publish_a_port_a_service_holds(hosts: ClusterHosts) 
         porter(node, "rm", "-f", "clasher")
     assert result.returncode != 0
     assert "0.0.0.0:8086/tcp failed: address already in use" in result.stderr
+
+
+def port_refused(hosts: ClusterHosts, port: str) -> bool:
+    """Whether a service publishing `port` is refused (one made meanwhile is removed)."""
+    if create_error(hosts, "--name", "probe", "--replicas", "0", "-p", port).returncode:
+        return True
+    porter(hosts.nodes[0], "service", "rm", "probe")
+    return False
+
+
+def test_an_update_adding_a_port_a_container_publishes_on_a_node_is_refused_in_one_line(
+    hosts: ClusterHosts,
+) -> None:
+    node = hosts.nodes[1]
+    plain = porter(node, "run", "-d", "-p", "8091:80", "busybox", "sleep", "600").strip()
+    try:
+        with service(hosts, "adder", "--replicas", "1"):
+            until(lambda: port_refused(hosts, "8091:80"), 30, "the node's report of the port")
+            result = attempt(hosts, "service", "update", "--publish-add", "8091:80", "adder")
+            ports = inspect(hosts, "adder")["Spec"]["EndpointSpec"]["Ports"]
+    finally:
+        porter(node, "rm", "-f", plain)
+    assert result.stderr.strip().splitlines() == [
+        "porter: Error response from daemon: port 8091/tcp is already published by a container on"
+        " node 'node1'"
+    ]
+    assert ports == []
+
+
+def running_tasks(hosts: ClusterHosts, name: str) -> set[str]:
+    listed = porter(
+        hosts.nodes[0], "service", "ps", "-q", "--filter", "desired-state=running", name
+    )
+    return set(listed.split())
+
+
+def test_changing_only_the_target_port_replaces_the_tasks_which_then_answer_on_it(
+    hosts: ClusterHosts,
+) -> None:
+    # Each replica answers on 80 and on 8000 (a second httpd in the background).
+    both = "mkdir -p /www && hostname > /www/index.html && httpd -p 8000 -h /www && " + (
+        "exec httpd -f -p 80 -h /www"
+    )
+    with service(hosts, "retarget", "--replicas", "2", "-p", "8088:80", command=both):
+        until(lambda: len(set(answers(hosts.hub, hosts.nodes[0].address, 6, 8088))) == 2,
+              120, "two replicas answering")  # fmt: skip
+        before = running_tasks(hosts, "retarget")
+        porter(hosts.nodes[0], "service", "update", "--publish-rm", "80",
+               "--publish-add", "8088:8000", "retarget")  # fmt: skip
+        until(lambda: inspect(hosts, "retarget")["UpdateStatus"]["State"] == "completed",
+              120, "the update")  # fmt: skip
+        after = running_tasks(hosts, "retarget")
+        until(lambda: len(set(answers(hosts.hub, hosts.nodes[0].address, 6, 8088))) == 2,
+              60, "the new replicas answering")  # fmt: skip
+        targets = {target for node in hosts.nodes for target in published_targets(node, after)}
+    assert len(after) == 2 and not after & before
+    assert targets == {"8000/tcp"}
+
+
+def published_targets(node: Any, tasks: set[str]) -> set[str]:
+    """The container ports that the node's containers of these tasks publish."""
+    client = node.client()
+    try:
+        found = set()
+        for listed in client.api.containers(filters={"label": "com.docker.swarm.task.id"}):
+            task = listed["Labels"]["com.docker.swarm.task.id"]
+            if any(task.startswith(prefix) for prefix in tasks):
+                bindings = client.api.inspect_container(listed["Id"])["HostConfig"]["PortBindings"]
+                found |= set(bindings or {})
+        return found
+    finally:
+        client.close()

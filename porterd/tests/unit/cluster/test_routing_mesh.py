@@ -11,7 +11,6 @@ from porterd.cluster.etcd import KeyValue
 from porterd.cluster.mesh import (
     FRESH_FOR,
     ConnectionRates,
-    counters_of,
     refuse_taken_ports,
     service_rps,
 )
@@ -156,7 +155,7 @@ def test_connection_rates_are_counted_between_two_readings() -> None:
     assert rates.update({"mesh_tcp_8080": 30}, at=102.0) == {"mesh_tcp_8080": 10.0}
 
 
-def test_a_counter_set_back_to_zero_by_a_ruleset_swap_counts_from_zero() -> None:
+def test_a_counter_set_back_to_zero_by_a_table_made_afresh_counts_from_zero() -> None:
     rates = ConnectionRates()
     rates.update({"mesh_tcp_8080": 50}, at=100.0)
     assert rates.update({"mesh_tcp_8080": 4}, at=102.0) == {"mesh_tcp_8080": 2.0}
@@ -165,7 +164,16 @@ def test_a_counter_set_back_to_zero_by_a_ruleset_swap_counts_from_zero() -> None
 def test_counters_are_read_from_nft_json() -> None:
     counter = {"name": "mesh_tcp_8080", "packets": 7, "bytes": 420}
     listing = {"nftables": [{"metainfo": {}}, {"counter": counter}]}
-    assert counters_of(listing) == {"mesh_tcp_8080": 7}
+    assert firewall.counters_of(listing) == {"mesh_tcp_8080": (7, 420)}
+
+
+def test_a_firewall_swap_declares_the_mesh_counters_with_what_they_counted() -> None:
+    ports = [MeshPort("tcp", 8080, "s1", ()), MeshPort("udp", 53, "s2", ())]
+    script = firewall.carry_counters(firewall.render([], [], render(ports)), {
+        "mesh_tcp_8080": (7, 420), "mesh_other": (1, 60)
+    })  # fmt: skip
+    assert "  counter mesh_tcp_8080 { packets 7 bytes 420 }\n" in script
+    assert "  counter mesh_udp_53 { }\n" in script
 
 
 class Reports:
@@ -222,3 +230,15 @@ def test_a_service_publishing_a_port_a_container_holds_on_a_node_is_refused() ->
 def test_a_port_held_on_no_node_is_not_refused() -> None:
     store = store_with(n1={"At": 100.0, "Taken": ["8081/tcp", "8080/udp"]})
     refuse_taken_ports(store, WEB["Spec"], now=100.0)
+
+
+def test_an_update_adding_a_port_a_container_holds_on_a_node_is_refused() -> None:
+    store = store_with(n1={"At": 100.0, "Taken": ["8080/tcp"]})
+    unpublished = {**WEB["Spec"], "EndpointSpec": {"Ports": []}}
+    with pytest.raises(InvalidParameter, match=r"port 8080/tcp .* container on node 'host-n1'"):
+        refuse_taken_ports(store, WEB["Spec"], now=100.0, current=unpublished)
+
+
+def test_an_update_keeping_a_port_it_publishes_already_is_not_refused() -> None:
+    store = store_with(n1={"At": 100.0, "Taken": ["8080/tcp"]})
+    refuse_taken_ports(store, WEB["Spec"], now=100.0, current=WEB["Spec"])
