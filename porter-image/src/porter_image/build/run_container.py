@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING
 from porter_specs.models import ImageConfig
 
 from porter_image.build.errors import RunFailedError
-from porter_image.build.run_step import SCRIPTS
 from porter_image.dockerfile import instructions as ins
 from porter_image.dockerfile.lines import Heredoc
 from porter_image.errors import RuntimeConfigError
@@ -52,18 +51,19 @@ def run_container(
     with contextlib.ExitStack() as stack:
         extra = [_mount(runner, stack, mount) for mount in run.mounts]
         if script is not None:
-            extra.append(_script_mount(runner, script))
+            extra.append(_script_mount(runner, script, argv[0]))
         return _run_container(runner, step, argv, arg_env, network, extra)
 
 
-def _script_mount(runner: StageRunner, script: Heredoc) -> Mount:
-    """The heredoc as an executable file, bound read-only under /dev (never in a layer)."""
+def _script_mount(runner: StageRunner, script: Heredoc, target: str) -> Mount:
+    """The heredoc as an executable file, bound read-only at `target` under /dev (never in a
+    layer)."""
     from porter_specs.runtime_config import Mount
 
     path = runner.builder.workspace / f"script-{uuid.uuid4().hex[:12]}"
     path.write_text(script.content)
     path.chmod(0o755)
-    return Mount(f"{SCRIPTS}/{script.name}", "bind", str(path), ("rbind", "ro"))
+    return Mount(target, "bind", str(path), ("rbind", "ro"))
 
 
 def _mount(runner: StageRunner, stack: contextlib.ExitStack, mount: ins.Mount) -> Mount:
