@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +30,6 @@ from etcd_support import EtcdCluster, etcd_cluster
 from network_support import entered, make_netns, remove_netns, run_in
 from porterd_process import PorterdProcess, ping, porterd_argv
 
-PORTER = str(Path(sys.executable).parent / "porter")
 SUBNET = "10.77.0"
 ETCD_ADDRESSES = [f"{SUBNET}.{11 + index}" for index in range(3)]
 
@@ -52,25 +51,6 @@ class Node:
         if self.porterd is not None and self.porterd.process.poll() is None:
             self.porterd.process.send_signal(signal.SIGKILL)
             self.porterd.process.wait(timeout=10)
-
-
-def porter(node: Node, *args: str) -> str:
-    """`porter -H NODE ARGS...`'s output; the test fails with its error if it fails."""
-    assert node.porterd is not None
-    result = subprocess.run(
-        [PORTER, "-H", node.porterd.url, *args], capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
-def until(check: Callable[[], bool], timeout: float, what: str) -> float:
-    """Seconds until `check` held; the test fails if it did not within `timeout`."""
-    start = time.monotonic()
-    while not check():
-        assert time.monotonic() - start < timeout, f"{what} did not happen in {timeout}s"
-        time.sleep(0.2)
-    return time.monotonic() - start
 
 
 def _ip(netns: Path, *args: str) -> None:

@@ -7,7 +7,6 @@ duplicate task. Each test removes its services; the module's nodes are stopped a
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from collections.abc import Iterator
 
@@ -15,15 +14,8 @@ import docker
 import pytest
 
 from ..containers_support import busybox_rootfs_tar
-from .cluster_nodes import (
-    PORTER,
-    ClusterHosts,
-    Node,
-    cluster_hosts,
-    porter,
-    real_cluster_marks,
-    until,
-)
+from .cluster_cli import attempt, porter, until
+from .cluster_nodes import ClusterHosts, Node, cluster_hosts, real_cluster_marks
 
 pytestmark = real_cluster_marks()
 SERVICE_LABEL = "com.docker.swarm.service.name"
@@ -37,13 +29,6 @@ def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHosts]:
     rootfs = busybox_rootfs_tar(tmp_path_factory.mktemp("busybox"))
     with cluster_hosts(tmp_path_factory.mktemp("faults"), rootfs) as hosts:
         yield hosts
-
-
-def attempt(node: Node, *args: str) -> subprocess.CompletedProcess[str]:
-    """`porter -H NODE ARGS...` that may fail."""
-    assert node.porterd is not None
-    command = [PORTER, "-H", node.porterd.url, *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=CHANGE_BOUND)
 
 
 def is_live(node: Node) -> bool:
@@ -107,7 +92,7 @@ def services(hosts: ClusterHosts) -> Iterator[list[str]]:
         if not is_live(node):
             hosts.start(node, ",".join(hosts.etcd.endpoints))
     for name in names:
-        attempt(live(hosts)[0], "service", "rm", name)
+        attempt(live(hosts)[0], "service", "rm", name, timeout=CHANGE_BOUND)
     until(lambda: not any(everywhere(hosts, name) for name in names), 60, "the removal")
 
 
@@ -161,7 +146,8 @@ def test_without_quorum_tasks_keep_running_and_changes_fail_clearly_until_it_is_
     node = live(hosts)[0]
 
     start = time.monotonic()
-    refused = attempt(node, "service", "create", "--name", "refused", "busybox", "sleep", "9")
+    change = ("service", "create", "--name", "refused", "busybox", "sleep", "9")
+    refused = attempt(node, *change, timeout=CHANGE_BOUND)
     print(f"without quorum, after {time.monotonic() - start:.1f}s: {refused.stderr.strip()}")
     assert refused.returncode != 0
     assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
@@ -180,8 +166,11 @@ def test_without_quorum_tasks_keep_running_and_changes_fail_clearly_until_it_is_
     for member in hosts.etcd.members[1:]:
         hosts.etcd.start(member)
     hosts.etcd.wait_healthy()
-    until(lambda: attempt(node, "service", "scale", "quorum=4").returncode == 0, 60,
-          "a scale once quorum is back")  # fmt: skip
+
+    def scaled() -> bool:
+        return attempt(node, "service", "scale", "quorum=4", timeout=CHANGE_BOUND).returncode == 0
+
+    until(scaled, 60, "a scale once quorum is back")
     until(lambda: at_desired_state(hosts, "quorum", 4), 120, "the scale to 4")
     assert set(before) <= set(everywhere(hosts, "quorum"))
 

@@ -4,14 +4,15 @@ updated in one transaction each, tasks, and the leader elected through a lease."
 from __future__ import annotations
 
 import contextlib
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from porterd.cluster.membership import Membership
 from porterd.cluster.store import ClusterStore, new_task
 from porterd.errors import Conflict, InvalidParameter, NotFound
+
+from .cluster_cli import until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -23,13 +24,6 @@ def web(name: str = "web", replicas: int = 2, ports: tuple[int, ...] = ()) -> di
         "Mode": {"Replicated": {"Replicas": replicas}},
         "EndpointSpec": {"Ports": [{"TargetPort": 80, "PublishedPort": p} for p in ports]},
     }
-
-
-def eventually(check: Callable[[], bool], timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "the condition did not hold in time"
-        time.sleep(0.1)
 
 
 def member(store: ClusterStore, name: str, ttl: int = 1) -> Membership:
@@ -57,7 +51,7 @@ def test_a_node_whose_lease_expires_is_down(store: ClusterStore) -> None:
     node = member(store, "n1")
     node.join()
     node.abandon()
-    eventually(lambda: store.node("n1")["Status"]["State"] == "down")
+    until(lambda: store.node("n1")["Status"]["State"] == "down", 15, "the node down")
 
 
 def test_a_node_that_rejoins_keeps_the_availability_and_labels_set_before(
@@ -110,7 +104,7 @@ def test_the_first_node_leads_and_another_takes_over_when_it_dies(store: Cluster
     try:
         assert (first.leading, second.leading) == (True, False)
         first.abandon()
-        eventually(lambda: second.leading, timeout=10)
+        until(lambda: second.leading, 10, "the second to lead")
         assert store.leader() == "id-n2"
     finally:
         second.leave()

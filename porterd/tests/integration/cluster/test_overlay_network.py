@@ -14,15 +14,8 @@ from porterd.cluster.etcd import EtcdClient
 
 from ...network_support import entered, links_in, run_in
 from ..containers_support import busybox_rootfs_tar
-from .cluster_nodes import (
-    PORTER,
-    ClusterHosts,
-    Node,
-    cluster_hosts,
-    porter,
-    real_cluster_marks,
-    until,
-)
+from .cluster_cli import attempt, porter, until
+from .cluster_nodes import ClusterHosts, Node, cluster_hosts, real_cluster_marks
 
 pytestmark = real_cluster_marks()
 DOCKER = "/usr/bin/docker"
@@ -39,10 +32,11 @@ def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHosts]:
         yield hosts
 
 
-def run(command: str, node: Node, *args: str) -> subprocess.CompletedProcess[str]:
+def docker_cli(node: Node, *args: str) -> subprocess.CompletedProcess[str]:
+    """The docker CLI's `docker -H NODE ARGS...`, which may fail."""
     assert node.porterd is not None
     return subprocess.run(
-        [command, "-H", node.porterd.url, *args], capture_output=True, text=True, timeout=60
+        [DOCKER, "-H", node.porterd.url, *args], capture_output=True, text=True, timeout=60
     )
 
 
@@ -89,10 +83,10 @@ def overlay_links(node: Node) -> set[str]:
 
 @pytest.fixture(scope="module")
 def network(hosts: ClusterHosts) -> Iterator[str]:
-    created = run(DOCKER, hosts.nodes[0], "network", "create", "-d", "overlay", NETWORK)
+    created = docker_cli(hosts.nodes[0], "network", "create", "-d", "overlay", NETWORK)
     assert created.returncode == 0, created.stderr
     yield NETWORK
-    run(DOCKER, hosts.nodes[0], "network", "rm", NETWORK)
+    docker_cli(hosts.nodes[0], "network", "rm", NETWORK)
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +114,7 @@ def test_every_node_lists_the_overlay_network_in_swarm_scope(
     hosts: ClusterHosts, network: str
 ) -> None:
     for node in hosts.nodes:
-        listed = run(DOCKER, node, "network", "ls", "--format", "{{json .}}").stdout
+        listed = docker_cli(node, "network", "ls", "--format", "{{json .}}").stdout
         rows = [json.loads(line) for line in listed.splitlines()]
         assert [(r["Driver"], r["Scope"]) for r in rows if r["Name"] == network] == [
             ("overlay", "swarm")
@@ -171,7 +165,7 @@ def test_the_service_name_answers_each_task_first_in_turn(
 def test_removing_the_network_while_a_service_uses_it_is_refused_in_one_line(
     hosts: ClusterHosts, web: dict[str, tuple[Node, str]]
 ) -> None:
-    refused = run(PORTER, hosts.nodes[1], "network", "rm", NETWORK)
+    refused = attempt(hosts.nodes[1], "network", "rm", NETWORK)
     assert refused.returncode != 0
     assert refused.stderr.strip().splitlines() == [
         f"porter: Error response from daemon: network {NETWORK} is in use by service {SERVICE}"
@@ -179,9 +173,9 @@ def test_removing_the_network_while_a_service_uses_it_is_refused_in_one_line(
 
 
 def test_an_overlapping_subnet_is_refused_in_one_line(hosts: ClusterHosts, network: str) -> None:
-    subnet = run(DOCKER, hosts.nodes[0], "network", "inspect", network, "-f",
+    subnet = docker_cli(hosts.nodes[0], "network", "inspect", network, "-f",
                  "{{(index .IPAM.Config 0).Subnet}}").stdout.strip()  # fmt: skip
-    refused = run(PORTER, hosts.nodes[2], "network", "create", "-d", "overlay", "--subnet",
+    refused = attempt(hosts.nodes[2], "network", "create", "-d", "overlay", "--subnet",
                   subnet, "ovclash")  # fmt: skip
     assert refused.returncode != 0
     assert len(refused.stderr.strip().splitlines()) == 1
@@ -191,7 +185,7 @@ def test_an_overlapping_subnet_is_refused_in_one_line(hosts: ClusterHosts, netwo
 def service_on_new_overlay(hosts: ClusterHosts, network: str, service: str) -> tuple[str, set[str]]:
     """A new overlay and a service of three sleeping tasks on it, once every node has the
     overlay's devices: the network's id and its devices' names."""
-    created = run(DOCKER, hosts.nodes[0], "network", "create", "-d", "overlay", network)
+    created = docker_cli(hosts.nodes[0], "network", "create", "-d", "overlay", network)
     assert created.returncode == 0, created.stderr
     ident = created.stdout.strip()
     devices = {f"ov-{ident[:12]}", f"vx-{ident[:12]}"}
@@ -211,21 +205,21 @@ def test_removing_service_and_network_leaves_no_device_or_lease_on_any_node(
     porter(hosts.nodes[2], "service", "rm", "gone")
     until(lambda: not any(overlay_links(n) & devices for n in hosts.nodes), 60, "their removal")
     assert not [key for key in leases(hosts) if network_id in key]
-    removed = run(PORTER, hosts.nodes[2], "network", "rm", "ovgone")
+    removed = attempt(hosts.nodes[2], "network", "rm", "ovgone")
     assert removed.returncode == 0, removed.stderr
     for node in hosts.nodes:
-        assert "ovgone" not in run(DOCKER, node, "network", "ls").stdout
+        assert "ovgone" not in docker_cli(node, "network", "ls").stdout
 
 
 def test_containers_on_an_attachable_overlay_reach_each_other_by_name_across_nodes(
     hosts: ClusterHosts,
 ) -> None:
-    made = run(DOCKER, hosts.nodes[0], "network", "create", "-d", "overlay", "--attachable", "ovat")
+    made = docker_cli(hosts.nodes[0], "network", "create", "-d", "overlay", "--attachable", "ovat")
     assert made.returncode == 0, made.stderr
     started = []
     try:
         for node, name in ((hosts.nodes[1], "ovserver"), (hosts.nodes[2], "ovclient")):
-            result = run(DOCKER, node, "run", "-d", "--name", name, "--network", "ovat",
+            result = docker_cli(node, "run", "-d", "--name", name, "--network", "ovat",
                          "busybox", "sh", "-c", HTTPD)  # fmt: skip
             assert result.returncode == 0, result.stderr
             started.append(result.stdout.strip())
@@ -234,15 +228,15 @@ def test_containers_on_an_attachable_overlay_reach_each_other_by_name_across_nod
         )
     finally:
         for node, name in ((hosts.nodes[1], "ovserver"), (hosts.nodes[2], "ovclient")):
-            run(DOCKER, node, "rm", "-f", name)
-        run(DOCKER, hosts.nodes[0], "network", "rm", "ovat")
+            docker_cli(node, "rm", "-f", name)
+        docker_cli(hosts.nodes[0], "network", "rm", "ovat")
     assert (code, page.strip()) == (0, started[0][:12])
 
 
 def test_a_container_joining_an_overlay_not_attachable_is_refused_in_one_line(
     hosts: ClusterHosts, network: str
 ) -> None:
-    refused = run(PORTER, hosts.nodes[1], "create", "--network", network, "busybox", "true")
+    refused = attempt(hosts.nodes[1], "create", "--network", network, "busybox", "true")
     assert refused.returncode != 0
     assert refused.stderr.strip().splitlines() == [
         f"porter: Error response from daemon: could not attach to network {network}: it is not"
@@ -251,7 +245,7 @@ def test_a_container_joining_an_overlay_not_attachable_is_refused_in_one_line(
 
 
 def network_id(node: Node, name: str) -> str:
-    return run(DOCKER, node, "network", "inspect", name, "-f", "{{.Id}}").stdout.strip()
+    return docker_cli(node, "network", "inspect", name, "-f", "{{.Id}}").stdout.strip()
 
 
 def flood_peers(node: Node, network: str) -> set[str]:
@@ -279,7 +273,7 @@ def test_a_node_back_after_its_service_went_removes_the_devices_and_leases_left(
     restart(hosts, victim)
     until(lambda: not overlay_links(victim) & devices, 60, "the removal of what was left")
     assert not [key for key in leases(hosts) if ident in key]
-    removed = run(PORTER, hosts.nodes[0], "network", "rm", "ovback")
+    removed = attempt(hosts.nodes[0], "network", "rm", "ovback")
     assert removed.returncode == 0, removed.stderr
 
 
@@ -296,16 +290,16 @@ def test_the_vxlan_peers_follow_the_nodes_that_leave_and_come_back(
 
 
 def test_the_docker_cli_creates_a_service_on_the_overlay(hosts: ClusterHosts, network: str) -> None:
-    created = run(DOCKER, hosts.nodes[0], "service", "create", "--detach", "--name", "ovdocker",
+    created = docker_cli(hosts.nodes[0], "service", "create", "--detach", "--name", "ovdocker",
                   "--network", network, "busybox", "sleep", "3600")  # fmt: skip
     assert created.returncode == 0, created.stderr
     try:
-        inspected = run(DOCKER, hosts.nodes[0], "service", "inspect", "ovdocker").stdout
+        inspected = docker_cli(hosts.nodes[0], "service", "inspect", "ovdocker").stdout
         targets = json.loads(inspected)[0]["Spec"]["TaskTemplate"]["Networks"]
         assert [t["Target"] for t in targets] in ([network], [network_id(hosts.nodes[0], network)])
         until(lambda: any(task_addresses(n, "ovdocker") for n in hosts.nodes), 60, "its task")
     finally:
-        run(DOCKER, hosts.nodes[0], "service", "rm", "ovdocker")
+        docker_cli(hosts.nodes[0], "service", "rm", "ovdocker")
 
 
 def test_a_published_port_of_a_service_on_an_overlay_reaches_its_tasks(

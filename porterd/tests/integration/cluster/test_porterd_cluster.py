@@ -5,19 +5,15 @@ with kill -9 (its tasks run elsewhere; started again it keeps no stray), the lea
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 
 from ..containers_support import busybox_rootfs_tar
+from .cluster_cli import porter, until
 from .cluster_nodes import ClusterHosts, Node, cluster_hosts, real_cluster_marks
 
 pytestmark = real_cluster_marks()
-PORTER = str(Path(sys.executable).parent / "porter")
 
 
 @pytest.fixture(scope="module")
@@ -25,24 +21,6 @@ def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHosts]:
     rootfs = busybox_rootfs_tar(tmp_path_factory.mktemp("busybox"))
     with cluster_hosts(tmp_path_factory.mktemp("cluster"), rootfs) as hosts:
         yield hosts
-
-
-def porter(node: Node, *args: str) -> str:
-    assert node.porterd is not None
-    result = subprocess.run(
-        [PORTER, "-H", node.porterd.url, *args], capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
-def until(check: Callable[[], bool], timeout: float, what: str) -> float:
-    """Seconds until `check` held."""
-    start = time.monotonic()
-    while not check():
-        assert time.monotonic() - start < timeout, f"{what} did not happen in {timeout}s"
-        time.sleep(0.2)
-    return time.monotonic() - start
 
 
 def running(node: Node) -> list[str]:

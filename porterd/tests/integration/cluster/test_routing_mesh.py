@@ -21,7 +21,8 @@ import pytest
 
 from ...network_support import entered, run_in
 from ..containers_support import busybox_rootfs_tar
-from .cluster_nodes import PORTER, ClusterHosts, cluster_hosts, porter, real_cluster_marks, until
+from .cluster_cli import attempt, porter, until
+from .cluster_nodes import ClusterHosts, cluster_hosts, real_cluster_marks
 
 pytestmark = real_cluster_marks()
 PUBLISHED = 8080
@@ -240,17 +241,8 @@ def test_rps_autoscaling_scales_up_under_a_request_loop_and_records_why(
         assert decision["Reason"].startswith("rps ")
 
 
-def attempt(hosts: ClusterHosts, *args: str) -> subprocess.CompletedProcess[str]:
-    """`porter ARGS...` against the first node, which may fail."""
-    node = hosts.nodes[0]
-    assert node.porterd is not None
-    return subprocess.run(
-        [PORTER, "-H", node.porterd.url, *args], capture_output=True, text=True, timeout=60
-    )
-
-
 def create_error(hosts: ClusterHosts, *args: str) -> subprocess.CompletedProcess[str]:
-    return attempt(hosts, "service", "create", *args, "busybox", "true")
+    return attempt(hosts.nodes[0], "service", "create", *args, "busybox", "true")
 
 
 def test_a_port_another_service_publishes_is_refused_in_one_line(hosts: ClusterHosts) -> None:
@@ -287,12 +279,7 @@ def test_a_container_cannot_publish_a_port_a_service_holds(hosts: ClusterHosts) 
         node = hosts.nodes[2]
         until(lambda: "dport 8086" in run_in(node.netns, "nft", "list", "table", "inet",
                                               "porter").stdout, 60, "the mesh rules")  # fmt: skip
-        assert node.porterd is not None
-        result = subprocess.run(
-            [PORTER, "-H", node.porterd.url, "run", "-d", "--name", "clasher",
-             "-p", "8086:80", "busybox", "true"],
-            capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
+        result = attempt(node, "run", "-d", "--name", "clasher", "-p", "8086:80", "busybox", "true")
         porter(node, "rm", "-f", "clasher")
     assert result.returncode != 0
     assert "0.0.0.0:8086/tcp failed: address already in use" in result.stderr
@@ -314,7 +301,9 @@ def test_an_update_adding_a_port_a_container_publishes_on_a_node_is_refused_in_o
     try:
         with service(hosts, "adder", "--replicas", "1"):
             until(lambda: port_refused(hosts, "8091:80"), 30, "the node's report of the port")
-            result = attempt(hosts, "service", "update", "--publish-add", "8091:80", "adder")
+            result = attempt(
+                hosts.nodes[0], "service", "update", "--publish-add", "8091:80", "adder"
+            )
             ports = inspect(hosts, "adder")["Spec"]["EndpointSpec"]["Ports"]
     finally:
         porter(node, "rm", "-f", plain)

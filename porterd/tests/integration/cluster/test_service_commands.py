@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,8 +18,9 @@ from porterd.events import EventBus
 from porterd.server import listen
 from porterd.system_info import version_document
 
+from .cluster_cli import attempt, porter
+
 pytestmark = pytest.mark.timeout(90)
-PORTER = str(Path(sys.executable).parent / "porter")
 DOCKER = "/usr/bin/docker"
 
 
@@ -38,13 +38,6 @@ def host(node: ClusterNode, tmp_path: Path) -> Iterator[str]:
     listener.start()
     yield address
     listener.stop()
-
-
-def porter(host: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([PORTER, "-H", host, *args], capture_output=True, text=True, timeout=30)
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
 
 
 def docker(host: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -73,31 +66,29 @@ def test_porter_service_create_then_ls_shows_it(host: str) -> None:
         "-f",
     )
     listed = porter(host, "service", "ls", "--format", "{{.Name}} {{.Replicas}} {{.Ports}}")
-    assert listed.stdout.strip() == "web 0/3 *:8080->80/tcp"
+    assert listed.strip() == "web 0/3 *:8080->80/tcp"
 
 
 def test_porter_service_create_keeps_the_command_after_the_image(host: str) -> None:
     porter(host, "service", "create", "--name", "web", "busybox", "sh", "-c", "sleep 1")
-    spec = json.loads(porter(host, "service", "inspect", "web").stdout)[0]["Spec"]
+    spec = json.loads(porter(host, "service", "inspect", "web"))[0]["Spec"]
     assert spec["TaskTemplate"]["ContainerSpec"]["Args"] == ["sh", "-c", "sleep 1"]
 
 
 def test_porter_service_create_with_a_negative_replica_count_is_one_line_and_125(
     host: str,
 ) -> None:
-    result = porter(host, "service", "create", "--replicas", "-2", "busybox", check=False)
+    result = attempt(host, "service", "create", "--replicas", "-2", "busybox")
     assert result.returncode == 125
     assert result.stderr.strip().endswith("invalid replica count -2: it cannot be negative")
 
 
 def test_porter_service_create_with_a_taken_port_names_the_service(host: str) -> None:
     porter(host, "service", "create", "--name", "a", "-p", "9000:80", "busybox")
-    result = porter(
-        host, "service", "create", "--name", "b", "-p", "9000:80", "busybox", check=False
-    )
+    result = attempt(host, "service", "create", "--name", "b", "-p", "9000:80", "busybox")
     assert result.returncode != 0
     assert "port 9000/tcp is already published by service 'a'" in result.stderr
-    assert porter(host, "service", "ls", "-q").stdout.count("\n") == 1
+    assert porter(host, "service", "ls", "-q").count("\n") == 1
 
 
 def test_porter_service_scale_update_and_rollback(host: str) -> None:
@@ -106,7 +97,7 @@ def test_porter_service_scale_update_and_rollback(host: str) -> None:
     porter(
         host, "service", "update", "--image", "busybox:2", "--update-order", "start-first", "web"
     )
-    spec = json.loads(porter(host, "service", "inspect", "web").stdout)[0]["Spec"]
+    spec = json.loads(porter(host, "service", "inspect", "web"))[0]["Spec"]
     assert spec["Mode"]["Replicated"]["Replicas"] == 4
     assert spec["TaskTemplate"]["ContainerSpec"]["Image"] == "busybox:2"
     assert spec["UpdateConfig"]["Order"] == "start-first"
@@ -114,32 +105,32 @@ def test_porter_service_scale_update_and_rollback(host: str) -> None:
     image = porter(
         host, "service", "inspect", "-f", "{{.Spec.TaskTemplate.ContainerSpec.Image}}", "web"
     )
-    assert image.stdout.strip() == "busybox:1"
+    assert image.strip() == "busybox:1"
 
 
 def test_porter_service_ps_lists_the_scheduled_tasks(host: str, node: ClusterNode) -> None:
     porter(host, "service", "create", "--name", "web", "--replicas", "2", "busybox")
     node.reconciler.reconcile_once()
     rows = porter(host, "service", "ps", "web", "--format", "{{.Name}} {{.Node}} {{.DesiredState}}")
-    assert rows.stdout.split("\n")[:2] == ["web.1 alpha Running", "web.2 alpha Running"]
+    assert rows.split("\n")[:2] == ["web.1 alpha Running", "web.2 alpha Running"]
 
 
 def test_porter_service_rm_removes_it(host: str) -> None:
     porter(host, "service", "create", "--name", "web", "busybox")
-    assert porter(host, "service", "rm", "web").stdout.strip() == "web"
-    assert porter(host, "service", "ls", "-q").stdout == ""
+    assert porter(host, "service", "rm", "web").strip() == "web"
+    assert porter(host, "service", "ls", "-q") == ""
 
 
 def test_porter_node_ls_marks_this_node_as_leader(host: str, node: ClusterNode) -> None:
     rows = porter(
         host, "node", "ls", "--format", "{{.ID}} {{.Hostname}} {{.Status}} {{.ManagerStatus}}"
     )
-    assert rows.stdout.strip() == f"{node.node_id} * alpha Ready Leader"
+    assert rows.strip() == f"{node.node_id} * alpha Ready Leader"
 
 
 def test_porter_node_update_drains_and_labels(host: str) -> None:
     porter(host, "node", "update", "--availability", "drain", "--label-add", "zone=a", "alpha")
-    spec = json.loads(porter(host, "node", "inspect", "alpha").stdout)[0]["Spec"]
+    spec = json.loads(porter(host, "node", "inspect", "alpha"))[0]["Spec"]
     assert (spec["Availability"], spec["Labels"]) == ("drain", {"zone": "a"})
 
 

@@ -11,6 +11,8 @@ from porterd.cluster.etcd import EtcdClient
 from porterd.cluster.service_events import ClusterEvents
 from porterd.events import EventBus
 
+from .cluster_cli import until
+
 
 @pytest.fixture
 def nodes(etcd: EtcdClient, space: str) -> Iterator[list[tuple[ClusterEvents, EventBus]]]:
@@ -20,10 +22,7 @@ def nodes(etcd: EtcdClient, space: str) -> Iterator[list[tuple[ClusterEvents, Ev
         events = ClusterEvents(etcd, space, bus)
         events.start()
         made.append((events, bus))
-    deadline = time.monotonic() + 10
-    while not all(events.following for events, _ in made):
-        assert time.monotonic() < deadline, "the watches did not start"
-        time.sleep(0.05)
+    until(lambda: all(events.following for events, _ in made), 10, "the watches' start")
     yield made
     for events, _ in made:
         events.stop()

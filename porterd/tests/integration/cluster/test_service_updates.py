@@ -6,7 +6,6 @@ the update, or brings the previous spec back with `--update-failure-action rollb
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -15,7 +14,7 @@ from typing import Any
 import pytest
 
 from ..containers_support import busybox_rootfs_tar
-from .cluster_cli import PORTER, porter, until
+from .cluster_cli import attempt, porter, until
 from .cluster_nodes import ClusterHosts, cluster_hosts, real_cluster_marks
 
 pytestmark = real_cluster_marks()
@@ -89,10 +88,7 @@ def make_service(hosts: ClusterHosts) -> Iterator[Callable[..., Service]]:
 
     yield make
     for name in names:
-        subprocess.run(
-            [PORTER, "-H", hosts.nodes[0].porterd.url, "service", "rm", name],  # type: ignore[union-attr]
-            capture_output=True, check=False, timeout=60,
-        )  # fmt: skip
+        attempt(hosts.nodes[0], "service", "rm", name)
 
 
 def test_an_image_update_replaces_the_tasks_in_batches_after_each_is_healthy(
