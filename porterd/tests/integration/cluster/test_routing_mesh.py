@@ -261,10 +261,7 @@ def test_a_port_a_container_publishes_on_a_node_is_refused_in_one_line(
     plain = porter(node, "run", "-d", "-p", "8085:80", "busybox", "sleep", "600").strip()
     try:
         # Each node reports the ports its containers hold every couple of seconds.
-        def refused() -> bool:
-            return create_error(hosts, "--name", "clash", "-p", "8085:80").returncode != 0
-
-        until(refused, 30, "the refusal")
+        until(lambda: port_refused(hosts, "8085:80"), 30, "the refusal")
         result = create_error(hosts, "--name", "clash", "-p", "8085:80")
     finally:
         porter(node, "rm", "-f", plain)
