@@ -554,6 +554,18 @@ def test_a_build_arg_no_arg_declares_is_a_warning_not_an_error(base: Path, ctx: 
     assert "U=1" in image_config(base)["config"]["Env"]
 
 
+def test_a_frontend_other_than_docker_dockerfile_is_a_warning_and_the_build_goes_on(
+    base: Path, ctx: Path
+) -> None:
+    dockerfile = "# syntax=example.com/frontend:1\nFROM busybox\nLABEL built=yes\n"
+    write_context(ctx, {"Dockerfile": dockerfile})
+    command = [str(PORTER_IMAGE), "build", "-t", f"{base}:out", str(ctx)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "warning: # syntax=example.com/frontend:1: only the built-in" in result.stderr
+    assert image_config(base)["config"]["Labels"] == {"built": "yes"}
+
+
 def test_a_writable_context_bind_never_changes_the_context(
     base: Path, ctx: Path, tmp_path: Path
 ) -> None:

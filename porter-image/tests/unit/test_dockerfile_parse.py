@@ -44,6 +44,28 @@ def test_syntax_directive_is_read() -> None:
     assert parse_dockerfile(text).directives.syntax == "docker/dockerfile:1.7"
 
 
+@pytest.mark.parametrize(
+    "syntax",
+    [
+        "docker/dockerfile:1",
+        "docker/dockerfile:1.7-labs",
+        "docker.io/docker/dockerfile:1@sha256:" + "a" * 64,
+        "docker/dockerfile",
+    ],
+)
+def test_docker_dockerfile_at_any_version_is_the_built_in_frontend(syntax: str) -> None:
+    text = f"# syntax={syntax}\nFROM scratch\n"
+    assert parse_dockerfile(text).directives.frontend_warning() is None
+
+
+@pytest.mark.parametrize(
+    "syntax", ["docker/dockerfile-upstream:master", "example.com:5000/my/frontend:2"]
+)
+def test_another_frontend_is_named_in_a_warning(syntax: str) -> None:
+    warning = parse_dockerfile(f"# syntax={syntax}\nFROM scratch\n").directives.frontend_warning()
+    assert warning is not None and warning.startswith(f"warning: # syntax={syntax}: ")
+
+
 def test_a_directive_after_an_instruction_is_a_comment() -> None:
     text = "FROM scratch\n# escape=`\nRUN a \\\n b\n"
     assert parse_dockerfile(text).directives.escape == "\\"

@@ -113,6 +113,9 @@ class Builder:
                 shutil.rmtree(self.workspace, ignore_errors=True)
 
     def _build(self, dockerfile: ins.Dockerfile) -> Descriptor:
+        frontend_warning = dockerfile.directives.frontend_warning()
+        if frontend_warning:
+            self.options.report(frontend_warning)
         global_scope = self._global_args(dockerfile)
         target = self._target(dockerfile)
         self._import_caches()

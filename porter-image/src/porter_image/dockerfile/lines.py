@@ -16,6 +16,7 @@ from porter_image.dockerfile.errors import DockerfileSyntaxError
 
 _DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
 _KNOWN_DIRECTIVES = frozenset({"escape", "syntax", "check"})
+BUILT_IN_FRONTENDS = frozenset({"docker/dockerfile", "docker.io/docker/dockerfile"})
 _HEREDOC = re.compile(r"(?:^|(?<=\s))<<(-?)(['\"]?)([A-Za-z0-9_.\-]+)\2")
 HEREDOC_INSTRUCTIONS = frozenset({"RUN", "COPY", "ADD"})
 
@@ -44,6 +45,23 @@ class Directives:
     escape: str = "\\"
     syntax: str = ""
     check: str = ""
+
+    def frontend_warning(self) -> str | None:
+        """BuildKit pulls the frontend `# syntax=` names; porter-image has the Dockerfile
+        frontend built in (heredocs, RUN --mount), so docker/dockerfile at any version is this
+        one. Another frontend cannot run here: the build goes on with the built-in one, as the
+        classic builder ignores the directive, and says so."""
+        if not self.syntax:
+            return None
+        name = self.syntax.split("@", 1)[0]
+        head, _, last = name.rpartition("/")
+        name = f"{head}/{last.split(':', 1)[0]}" if head else last.split(":", 1)[0]
+        if name in BUILT_IN_FRONTENDS:
+            return None
+        return (
+            f"warning: # syntax={self.syntax}: only the built-in Dockerfile frontend "
+            "(docker/dockerfile) runs here; building with it"
+        )
 
 
 def read_directives(lines: list[str], file: str) -> tuple[Directives, int]:
