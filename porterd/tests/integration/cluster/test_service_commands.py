@@ -137,7 +137,7 @@ def test_porter_node_update_drains_and_labels(host: str) -> None:
 @pytest.mark.skipif(
     shutil.which(DOCKER) is None, reason="the docker CLI (docker.io) is not installed"
 )
-def test_the_docker_cli_creates_lists_scales_and_removes_a_service(host: str) -> None:
+def test_the_docker_cli_creates_lists_scales_updates_and_removes_a_service(host: str) -> None:
     created = docker(
         host,
         "service",
@@ -159,6 +159,11 @@ def test_the_docker_cli_creates_lists_scales_and_removes_a_service(host: str) ->
     assert (listed.returncode, listed.stdout.strip()) == (0, "web 0/3"), listed.stderr
     ps = docker(host, "service", "ps", "web", "--format", "{{.Name}}")
     assert ps.returncode == 0, ps.stderr
+    updated = docker(host, "service", "update", "-d", "--env-add", "COLOUR=blue", "web")
+    assert updated.returncode == 0, updated.stderr
+    env = docker(host, "service", "inspect", "web", "--format",
+                 "{{json .Spec.TaskTemplate.ContainerSpec.Env}}")  # fmt: skip
+    assert (env.returncode, env.stdout.strip()) == (0, '["COLOUR=blue"]'), env.stderr
     removed = docker(host, "service", "rm", "web")
     assert (removed.returncode, removed.stdout.strip()) == (0, "web"), removed.stderr
 
