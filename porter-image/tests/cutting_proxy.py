@@ -77,8 +77,9 @@ class CuttingProxy:
 
 
 class BlobCuttingProxy(CuttingProxy):
-    """Drops the first answer to a `GET .../blobs/...` after `cut_after` bytes of it; counts
-    the blob GETs, and those asking for a Range."""
+    """Drops the first blob answer that runs past `cut_after` bytes, on whichever connection
+    it comes (a client may fetch the config and the layers on connections of their own, in
+    any order); counts the blob GETs, and those asking for a Range."""
 
     def __init__(self, upstream: tuple[str, int], cut_after: int) -> None:
         super().__init__(upstream, cut_after)
@@ -86,16 +87,14 @@ class BlobCuttingProxy(CuttingProxy):
         self.range_gets = 0
 
     def _relay(self, client: socket.socket, upstream: socket.socket) -> None:
-        cutting = threading.Event()  # this connection's next answer is the one to cut
-        up = threading.Thread(target=self._watch, args=(client, upstream, cutting), daemon=True)
-        down = threading.Thread(target=self._cut, args=(upstream, client, cutting), daemon=True)
+        answer = _Answer()
+        up = threading.Thread(target=self._watch, args=(client, upstream, answer), daemon=True)
+        down = threading.Thread(target=self._cut, args=(upstream, client, answer), daemon=True)
         up.start()
         down.start()
 
-    def _watch(
-        self, source: socket.socket, target: socket.socket, cutting: threading.Event
-    ) -> None:
-        """Client to registry: the first blob GET marks its connection's answer for cutting.
+    def _watch(self, source: socket.socket, target: socket.socket, answer: _Answer) -> None:
+        """Client to registry: a blob GET makes its connection's next answer a blob's.
         (A client sends its next request only once it has read the answer before.)"""
         try:
             while data := source.recv(CHUNK):
@@ -103,29 +102,42 @@ class BlobCuttingProxy(CuttingProxy):
                     with self._lock:
                         self.blob_gets += 1
                         self.range_gets += b"\r\nrange: " in data.lower()
-                        if self.cuts == 0:
-                            self.cuts += 1
-                            cutting.set()
+                    answer.blob, answer.sent = True, 0
                 target.sendall(data)
         except OSError:
             pass
         for end in (source, target):
             _close(end)
 
-    def _cut(self, source: socket.socket, target: socket.socket, cutting: threading.Event) -> None:
-        sent = 0
+    def _cut(self, source: socket.socket, target: socket.socket, answer: _Answer) -> None:
         try:
             while data := source.recv(CHUNK):
-                if cutting.is_set():
-                    sent += len(data)
-                    if sent > self.cut_after:  # headers and `cut_after` bytes, give or take
-                        target.sendall(data[: len(data) - (sent - self.cut_after)])
+                if answer.blob:
+                    answer.sent += len(data)
+                    if answer.sent > self.cut_after and self._first_cut():
+                        # headers and `cut_after` bytes, give or take
+                        target.sendall(data[: len(data) - (answer.sent - self.cut_after)])
                         break
                 target.sendall(data)
         except OSError:
             pass
         for end in (source, target):
             _close(end)
+
+    def _first_cut(self) -> bool:
+        with self._lock:
+            if self.cuts:
+                return False
+            self.cuts = 1
+            return True
+
+
+class _Answer:
+    """What is coming back on one connection: whether a blob, and how many bytes so far."""
+
+    def __init__(self) -> None:
+        self.blob = False
+        self.sent = 0
 
 
 def _close(end: socket.socket) -> None:
