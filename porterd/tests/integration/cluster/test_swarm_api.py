@@ -139,16 +139,26 @@ def test_scale_is_an_update_at_the_read_version(client: testing.TestClient) -> N
     assert now["Spec"]["Mode"]["Replicated"]["Replicas"] == 4
 
 
+def update_at_the_current_version(
+    client: testing.TestClient, params: dict[str, str], body: dict[str, Any] | None = None
+) -> testing.Result:
+    """An update at the version just read, read again when the cluster moved it on meanwhile
+    (the reconciler records an update's progress in the service, as swarm does), as the
+    docker CLI's retry does."""
+    for _ in range(5):
+        version = client.simulate_get("/services/web").json["Version"]["Index"]
+        answer = client.simulate_post(
+            "/services/web/update", params={"version": str(version), **params}, json=body
+        )
+        if answer.status_code != 409:
+            return answer
+    return answer
+
+
 def test_rollback_previous_brings_the_previous_spec_back(client: testing.TestClient) -> None:
     create(client, spec(replicas=1))
-    version = client.simulate_get("/services/web").json["Version"]["Index"]
-    client.simulate_post(
-        "/services/web/update", params={"version": str(version)}, json=spec(replicas=3)
-    )
-    version = client.simulate_get("/services/web").json["Version"]["Index"]
-    answer = client.simulate_post(
-        "/services/web/update", params={"version": str(version), "rollback": "previous"}
-    )
+    assert update_at_the_current_version(client, {}, spec(replicas=3)).status_code == 200
+    answer = update_at_the_current_version(client, {"rollback": "previous"})
     assert answer.status_code == 200
     assert client.simulate_get("/services/web").json["Spec"]["Mode"]["Replicated"]["Replicas"] == 1
 
