@@ -11,10 +11,37 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 
 CHUNK = 65536
+
+
+# A step sees each chunk one way goes and says what of it to send on, and whether the
+# connection ends after that.
+Step = Callable[[bytes], tuple[bytes, bool]]
+
+
+def _unchanged(data: bytes) -> tuple[bytes, bool]:
+    return data, False
+
+
+def _forward(source: socket.socket, target: socket.socket, step: Step) -> None:
+    """Send on what `source` sends, as `step` lets it through; close both ends after."""
+    try:
+        while data := source.recv(CHUNK):
+            data, last = step(data)
+            target.sendall(data)
+            if last:
+                break
+    except OSError:
+        pass
+    for end in (source, target):
+        _close(end)
+
+
+def _start(source: socket.socket, target: socket.socket, step: Step) -> None:
+    threading.Thread(target=_forward, args=(source, target, step), daemon=True).start()
 
 
 class CuttingProxy:
@@ -37,40 +64,36 @@ class CuttingProxy:
             self._relay(client, upstream)
 
     def _relay(self, client: socket.socket, upstream: socket.socket) -> None:
-        threading.Thread(target=self._pump_up, args=(client, upstream), daemon=True).start()
-        threading.Thread(target=self._pump, args=(upstream, client), daemon=True).start()
+        _start(client, upstream, self._patch_step())
+        _start(upstream, client, _unchanged)
 
-    def _pump_up(self, source: socket.socket, target: socket.socket) -> None:
+    def _patch_step(self) -> Step:
         """Client to registry: count PATCH requests; cut the first one after `cut_after`."""
         sent_in_patch = -1
-        try:
-            while data := source.recv(CHUNK):
-                if data.startswith(b"PATCH ") or b"\r\nPATCH " in data:
-                    with self._lock:
-                        self.patches += 1
-                        first = self.cuts == 0
-                    sent_in_patch = 0 if first else -1
-                if sent_in_patch >= 0:
-                    sent_in_patch += len(data)
-                    if sent_in_patch > self.cut_after:
-                        with self._lock:
-                            self.cuts += 1
-                        break
-                target.sendall(data)
-        except OSError:
-            pass
-        for end in (source, target):
-            _close(end)
 
-    @staticmethod
-    def _pump(source: socket.socket, target: socket.socket) -> None:
-        try:
-            while data := source.recv(CHUNK):
-                target.sendall(data)
-        except OSError:
-            pass
-        for end in (source, target):
-            _close(end)
+        def step(data: bytes) -> tuple[bytes, bool]:
+            nonlocal sent_in_patch
+            if data.startswith(b"PATCH ") or b"\r\nPATCH " in data:
+                with self._lock:
+                    self.patches += 1
+                    first = self.cuts == 0
+                sent_in_patch = 0 if first else -1
+            if sent_in_patch >= 0:
+                sent_in_patch += len(data)
+                if sent_in_patch > self.cut_after:
+                    with self._lock:
+                        self.cuts += 1
+                    return b"", True
+            return data, False
+
+        return step
+
+    def _first_cut(self) -> bool:
+        with self._lock:
+            if self.cuts:
+                return False
+            self.cuts = 1
+            return True
 
     def close(self) -> None:
         self.listener.close()
@@ -87,57 +110,28 @@ class BlobCuttingProxy(CuttingProxy):
         self.range_gets = 0
 
     def _relay(self, client: socket.socket, upstream: socket.socket) -> None:
-        answer = _Answer()
-        up = threading.Thread(target=self._watch, args=(client, upstream, answer), daemon=True)
-        down = threading.Thread(target=self._cut, args=(upstream, client, answer), daemon=True)
-        up.start()
-        down.start()
+        # What is coming back on this connection: whether a blob, and how much of it so far.
+        # (A client sends its next request only once it has read the answer before.)
+        answer = {"blob": False, "sent": 0}
 
-    def _watch(self, source: socket.socket, target: socket.socket, answer: _Answer) -> None:
-        """Client to registry: a blob GET makes its connection's next answer a blob's.
-        (A client sends its next request only once it has read the answer before.)"""
-        try:
-            while data := source.recv(CHUNK):
-                if data.startswith(b"GET ") and b"/blobs/" in data.split(b"\r\n", 1)[0]:
-                    with self._lock:
-                        self.blob_gets += 1
-                        self.range_gets += b"\r\nrange: " in data.lower()
-                    answer.blob, answer.sent = True, 0
-                target.sendall(data)
-        except OSError:
-            pass
-        for end in (source, target):
-            _close(end)
+        def watch(data: bytes) -> tuple[bytes, bool]:
+            if data.startswith(b"GET ") and b"/blobs/" in data.split(b"\r\n", 1)[0]:
+                with self._lock:
+                    self.blob_gets += 1
+                    self.range_gets += b"\r\nrange: " in data.lower()
+                answer.update(blob=True, sent=0)
+            return data, False
 
-    def _cut(self, source: socket.socket, target: socket.socket, answer: _Answer) -> None:
-        try:
-            while data := source.recv(CHUNK):
-                if answer.blob:
-                    answer.sent += len(data)
-                    if answer.sent > self.cut_after and self._first_cut():
-                        # headers and `cut_after` bytes, give or take
-                        target.sendall(data[: len(data) - (answer.sent - self.cut_after)])
-                        break
-                target.sendall(data)
-        except OSError:
-            pass
-        for end in (source, target):
-            _close(end)
+        def cut(data: bytes) -> tuple[bytes, bool]:
+            if answer["blob"]:
+                answer["sent"] += len(data)
+                over = answer["sent"] - self.cut_after
+                if over > 0 and self._first_cut():  # headers and `cut_after` bytes, about
+                    return data[: len(data) - over], True
+            return data, False
 
-    def _first_cut(self) -> bool:
-        with self._lock:
-            if self.cuts:
-                return False
-            self.cuts = 1
-            return True
-
-
-class _Answer:
-    """What is coming back on one connection: whether a blob, and how many bytes so far."""
-
-    def __init__(self) -> None:
-        self.blob = False
-        self.sent = 0
+        _start(client, upstream, watch)
+        _start(upstream, client, cut)
 
 
 def _close(end: socket.socket) -> None:
