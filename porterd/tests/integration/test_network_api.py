@@ -112,6 +112,22 @@ def test_an_unknown_driver_is_404(client: testing.TestClient) -> None:
     assert create(client, Name="mv", Driver="macvlan").status_code == 404
 
 
+def test_an_overlay_network_outside_a_cluster_is_a_400_naming_the_missing_flag(
+    client: testing.TestClient,
+) -> None:
+    result = create(client, Name="ov", Driver="overlay")
+    assert result.status_code == 400
+    assert result.json["message"] == (
+        "overlay networks need a cluster: this porterd was started without --cluster-store"
+    )
+    assert "ov" not in [n["Name"] for n in client.simulate_get("/networks").json]
+
+
+def test_a_container_cannot_join_an_overlay_outside_a_cluster(host: Host) -> None:
+    with pytest.raises(Exception, match="network ov not found"):
+        host.start("c1", "ov")
+
+
 def test_a_body_without_a_name_is_400(client: testing.TestClient) -> None:
     assert create(client, Name="").status_code == 400
 
