@@ -108,15 +108,17 @@ class ClusterOverlays:
         hits = [(address, h) for (_, address), h in leases.items() if matches(h, name)]
         if not hits:
             return []
-        ready = {n["ID"] for n in self.cluster.nodes() if n["Status"]["State"] == "ready"}
+        ready = {n["ID"] for n in self._ready_nodes()}
         return in_rotation(hits, ready, self.cluster.tasks())
 
     # -- the round -----------------------------------------------------------------------------
 
+    def _ready_nodes(self) -> list[dict[str, Any]]:
+        return [n for n in self.cluster.nodes() if n["Status"]["State"] == "ready"]
+
     def peers(self) -> list[str]:
         """The addresses of the other ready nodes."""
-        ready = [n for n in self.cluster.nodes() if n["Status"]["State"] == "ready"]
-        return [n["Addr"] for n in ready if n["ID"] != self.node_id and n.get("Addr")]
+        return [n["Addr"] for n in self._ready_nodes() if n["ID"] != self.node_id and n.get("Addr")]
 
     def sync_once(self) -> None:
         if self.service is None:
