@@ -41,7 +41,7 @@ class Lie(enum.Enum):
     OTHER_DIGEST = "a Docker-Content-Digest other than the bytes'"
     GARBAGE_TOKEN = "a token endpoint answering garbage"
     FAIL_TWICE = "503 twice, then the right answer"
-    RATE_LIMITED = "429 with Retry-After once, then the right answer"
+    RATE_LIMITED = "429 with Retry-After: 2 once, then the right answer"
     REFUSE_CREDENTIALS = "401 to every request, whatever the credentials"
 
 
@@ -97,7 +97,7 @@ class LyingRegistry:
         if self._failures < failures:
             self._failures += 1
             resp.status = 503 if self.lie is Lie.FAIL_TWICE else 429
-            resp.set_header("Retry-After", "0")
+            resp.set_header("Retry-After", "2")
             return
         if self.lie is Lie.REFUSE_CREDENTIALS:
             resp.status = 401

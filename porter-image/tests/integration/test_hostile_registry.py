@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from lying_registry import REPOSITORY, Lie, LyingRegistry, serving
 from porter_image.copy import CopyOptions, copy_image
+from porter_image.distribution import client
 from porter_image.distribution.auth import Credentials
 from porter_image.distribution.errors import (
     ManifestRefusedError,
@@ -85,6 +86,16 @@ def test_5xx_and_429_are_retried_until_the_answer_is_good(
 ) -> None:
     pull(registry, tmp_path / "out")
     assert (tmp_path / "out" / "index.json").is_file()
+
+
+@pytest.mark.parametrize("registry", [Lie.RATE_LIMITED], indirect=True)
+def test_a_429_waits_the_seconds_its_retry_after_names(
+    registry: LyingRegistry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+    monkeypatch.setattr(client.time, "sleep", waits.append)
+    pull(registry, tmp_path / "out")
+    assert waits == [2.0]
 
 
 @pytest.mark.parametrize("registry", [Lie.FAIL_TWICE], indirect=True)
