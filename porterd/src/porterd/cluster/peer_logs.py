@@ -15,7 +15,6 @@ kept in etcd:
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Iterator
@@ -38,19 +37,6 @@ log = logging.getLogger(__name__)
 LOG_PORT = 2377  # swarm's cluster management port; here it serves task logs only
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0  # without follow; with it a quiet task may say nothing for long
-
-
-def _render_error(req: falcon.Request, resp: falcon.Response, error: Any, params: Any) -> None:
-    if isinstance(error, DaemonError):
-        status, message = error.status, str(error)
-    elif isinstance(error, falcon.HTTPError):
-        status, message = error.status_code, error.description or error.title or "error"
-    else:
-        log.error("%s %s failed", req.method, req.path, exc_info=error)
-        status, message = 500, f"internal error ({type(error).__name__})"
-    resp.status = status
-    resp.content_type = falcon.MEDIA_JSON
-    resp.data = json.dumps({"message": message}).encode() + b"\n"
 
 
 def common_name(certificate: dict[str, Any] | None) -> str:
@@ -87,9 +73,13 @@ class _TaskLogsRoute:
 
 def log_app(store: ClusterStore, node_id: str, logs: TaskLogs) -> falcon.App:
     """The app a node serves to the others: its tasks' logs, nothing else."""
+    from porterd.api.app import handle_daemon_error, handle_http_error, handle_unexpected
+
     app = falcon.App()
     app.req_options.keep_blank_qs_values = True
-    app.add_error_handler(Exception, _render_error)
+    app.add_error_handler(Exception, handle_unexpected)  # the Engine API's error answers
+    app.add_error_handler(falcon.HTTPError, handle_http_error)
+    app.add_error_handler(DaemonError, handle_daemon_error)
     app.add_route("/tasks/{id}/logs", _TaskLogsRoute(store, node_id, logs))
     return app
 
