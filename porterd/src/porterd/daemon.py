@@ -106,7 +106,6 @@ class Daemon:
             data_root=self.data_root,
             runtime=ContainerTasks(self.containers, self.images),
             images=self.images,
-            publish=self.events.publish,
             events=self.events,
             mesh=NetworkMeshHost(self.networks),
         )

@@ -22,7 +22,7 @@ from porterd.cluster.loop import SAFETY_INTERVAL
 from porterd.cluster.membership import DEFAULT_TTL, Membership
 from porterd.cluster.mesh import MeshHost, RoutingMesh
 from porterd.cluster.peer_logs import LogPeers
-from porterd.cluster.reconciler import Publish, Reconciler
+from porterd.cluster.reconciler import Reconciler
 from porterd.cluster.service_events import ClusterEvents
 from porterd.cluster.store import DEFAULT_PREFIX, ClusterStore, new_id
 from porterd.cluster.wake import StoreWatch, Wakeups
@@ -82,7 +82,6 @@ class ClusterNode:
         data_root: Path,
         runtime: TaskRuntime | None = None,
         images: ImageSource | None = None,
-        publish: Publish | None = None,
         events: EventBus | None = None,
         mesh: MeshHost | None = None,
         hostname: str | None = None,
@@ -109,8 +108,7 @@ class ClusterNode:
         self.service_events = (
             ClusterEvents(self.etcd, prefix, events, self.watch) if events else None
         )
-        if self.service_events is not None:
-            publish = self.service_events.publish
+        publish = self.service_events.publish if self.service_events is not None else None
         self.reconciler = Reconciler(self.store, publish=publish, interval=interval, grace=ttl)
         self.membership = Membership(
             self.store,
