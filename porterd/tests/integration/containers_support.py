@@ -50,12 +50,18 @@ needs_docker_cli = pytest.mark.skipif(
 )
 
 
-def until(check: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Return once `check()` holds; fail the test if it does not within `timeout` seconds."""
-    deadline = time.monotonic() + timeout
+def until(
+    check: Callable[[], object],
+    timeout: float = 20.0,
+    what: str = "the condition",
+    pause: float = 0.1,
+) -> float:
+    """Seconds until `check()` held, asked every `pause` seconds; fails after `timeout`."""
+    start = time.monotonic()
     while not check():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.1)
+        assert time.monotonic() - start < timeout, f"{what} did not happen in {timeout}s"
+        time.sleep(pause)
+    return time.monotonic() - start
 
 
 def busybox_rootfs_tar(folder: Path) -> Path:

@@ -3,12 +3,12 @@ URL), one that may fail, and waiting for a condition with a bound."""
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+
+from containers_support import until
 
 from .cluster_nodes import Node
 
@@ -33,10 +33,4 @@ def porter(target: Node | str, *args: str) -> str:
     return result.stdout
 
 
-def until(check: Callable[[], Any], timeout: float, what: str, pause: float = 0.2) -> float:
-    """Seconds until `check()` held, asked every `pause` seconds; fails after `timeout`."""
-    start = time.monotonic()
-    while not check():
-        assert time.monotonic() - start < timeout, f"{what} did not happen in {timeout}s"
-        time.sleep(pause)
-    return time.monotonic() - start
+until = functools.partial(until, pause=0.2)  # a check here is a porter call or more
