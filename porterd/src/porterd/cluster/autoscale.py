@@ -107,15 +107,10 @@ def decide(
     sample: Sample,
     history: list[Recommendation],
     now: float,
-    *,
-    up_window: float | None = None,
-    down_window: float | None = None,
 ) -> tuple[Decision | None, list[Recommendation]]:
     """A decision (None when the count stays) and the recommendations to keep for next time.
-    Without a metric nothing is recommended, but a count outside min..max is brought in. The
-    windows are the policy's unless given."""
-    up_window = policy.up_window if up_window is None else up_window
-    down_window = policy.down_window if down_window is None else down_window
+    Without a metric nothing is recommended, but a count outside min..max is brought in; the
+    stabilisation windows are the policy's."""
     recommended = recommend(policy, current, sample)
     if recommended is None:
         bounded = min(max(current, policy.minimum), policy.maximum)
@@ -124,10 +119,10 @@ def decide(
         reason = f"no metric yet; held within {policy.minimum}..{policy.maximum}"
         return Decision(now, current, bounded, reason), history
     wanted, reason = recommended
-    horizon = now - max(up_window, down_window)
+    horizon = now - max(policy.up_window, policy.down_window)
     kept = [r for r in history if r.at >= horizon] + [Recommendation(now, wanted)]
-    ups = [r.replicas for r in kept if r.at >= now - up_window]
-    downs = [r.replicas for r in kept if r.at >= now - down_window]
+    ups = [r.replicas for r in kept if r.at >= now - policy.up_window]
+    downs = [r.replicas for r in kept if r.at >= now - policy.down_window]
     if wanted > current:
         desired = max(current, min(ups))
     elif wanted < current:

@@ -67,7 +67,8 @@ def test_scaling_down_happens_once_the_high_recommendations_leave_the_window() -
 
 def test_an_up_window_keeps_a_short_spike_from_scaling_up() -> None:
     history = [Recommendation(990, 3)]
-    decision, _ = decide(CPU70, 3, Sample(cpu_percent=200), history, now=1000, up_window=30)
+    policy = AutoscalePolicy(2, 10, cpu_percent=70.0, up_window=30)
+    decision, _ = decide(policy, 3, Sample(cpu_percent=200), history, now=1000)
     assert decision is None
 
 
