@@ -187,16 +187,17 @@ class OverlayNetworks(NetworkJoining):
             used = {e.network_id for e in endpoints}
             owned = {(e.network_id, e.container_id) for e in endpoints}
             dropped = False
+            kept = []  # the bridges of the networks left after the round, read once
             for network in self.store.networks():
-                if network.driver != OVERLAY:
-                    continue
-                if network.id not in used:
+                if network.driver == OVERLAY and network.id not in used:
                     self._drop_overlay(network)
                     dropped = True
                     continue
-                self._sync_devices(network, wanted)
+                if network.driver == OVERLAY:
+                    self._sync_devices(network, wanted)
+                kept.append(network.bridge)
             # a bridge network's own name may start with ov- too: it is no leftover
-            for bridge in overlay.leftover_bridges(n.bridge for n in self.store.networks()):
+            for bridge in overlay.leftover_bridges(kept):
                 overlay.remove_devices(bridge)
             for (network_id, address), container_id in held.items():
                 if (network_id, container_id) not in owned and self.overlay is not None:
