@@ -83,17 +83,8 @@ class PortReservations:
             for _, bound in held:
                 bound.close()
             raise
-        proxies = [
-            proxy
-            for binding, _ in held
-            if target and not binding.host_ip
-            for proxy in [
-                loopback_proxy(
-                    binding.protocol, binding.host_port, (target, binding.container_port)
-                )
-            ]
-            if proxy is not None
-        ]
+        relayed = (_proxy(binding, target) for binding, _ in held if target and not binding.host_ip)
+        proxies = [proxy for proxy in relayed if proxy is not None]
         with self._lock:
             self._held[container_id] = held
             self._proxies[container_id] = proxies
