@@ -15,104 +15,35 @@ from porter_cli.errors import CliError
 FILES = ("ca.pem", "ca-key.pem", "server-cert.pem", "server-key.pem", "cert.pem", "key.pem")
 
 
-def _name(common_name: str) -> Any:
-    from cryptography import x509
-    from cryptography.x509.oid import NameOID
-
-    return x509.Name(
-        [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "porter"),
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-        ]
-    )
-
-
-def _certificate(
-    subject: str,
-    key: Any,
-    issuer: Any,
-    issuer_key: Any,
-    days: int,
-    extensions: list[tuple[Any, bool]],
-) -> Any:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-
-    now = datetime.datetime.now(datetime.UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(_name(subject))
-        .issuer_name(issuer)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=days))
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-    )
-    for extension, critical in extensions:
-        builder = builder.add_extension(extension, critical=critical)
-    return builder.sign(issuer_key, hashes.SHA256())
-
-
-def _usage(**allowed: bool) -> Any:
-    from cryptography import x509
-
-    flags = dict.fromkeys(
-        (
-            "digital_signature",
-            "content_commitment",
-            "key_encipherment",
-            "data_encipherment",
-            "key_agreement",
-            "key_cert_sign",
-            "crl_sign",
-            "encipher_only",
-            "decipher_only",
-        ),
-        False,
-    )
-    flags.update(allowed)
-    return x509.KeyUsage(**flags)
-
-
 def make_certificates(
     hostnames: tuple[str, ...], addresses: tuple[str, ...], days: int
 ) -> dict[str, bytes]:
     """The six PEM files by name."""
     from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import ExtendedKeyUsageOID
+    from porter_specs import certificates as certs
 
     try:
         ips = [ipaddress.ip_address(address) for address in addresses]
     except ValueError as error:
         raise CliError(f"invalid --ip: {error}") from error
-    ca_key, server_key, client_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
-    ca_name = _name("porter CA")
-    ca = _certificate(
-        "porter CA",
-        ca_key,
-        ca_name,
-        ca_key,
-        days,
-        [
-            (x509.BasicConstraints(ca=True, path_length=0), True),
-            (_usage(key_cert_sign=True, crl_sign=True, digital_signature=True), True),
-        ],
-    )
+    lifetime = datetime.timedelta(days=days)
+    ca_key, server_key, client_key = (certs.new_key() for _ in range(3))
+    ca_name = certs.name("porter", "porter CA")
+    ca = certs.certificate(ca_name, ca_key, ca_name, ca_key, lifetime, certs.ca_extensions())
     names = [x509.DNSName(name) for name in hostnames] + [x509.IPAddress(ip) for ip in ips]
 
     def leaf(subject: str, key: Any, purpose: Any, extra: list[tuple[Any, bool]]) -> Any:
         """A certificate signed by the CA for one purpose (serverAuth or clientAuth)."""
         extensions = [
             (x509.BasicConstraints(ca=False, path_length=None), True),
-            (_usage(digital_signature=True, key_agreement=True), True),
+            (certs.key_usage(digital_signature=True, key_agreement=True), True),
             (x509.ExtendedKeyUsage([purpose]), False),
             (x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False),
             *extra,
         ]
-        return _certificate(subject, key, ca_name, ca_key, days, extensions)
+        subject_name = certs.name("porter", subject)
+        return certs.certificate(subject_name, key, ca_name, ca_key, lifetime, extensions)
 
     server_subject = hostnames[0] if hostnames else str(ips[0])
     server = leaf(
@@ -122,24 +53,13 @@ def make_certificates(
         [(x509.SubjectAlternativeName(names), False)],
     )
     client = leaf("porter client", client_key, ExtendedKeyUsageOID.CLIENT_AUTH, [])
-
-    def key_pem(key: Any) -> bytes:
-        return key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-
-    def cert_pem(cert: Any) -> bytes:
-        return cert.public_bytes(serialization.Encoding.PEM)
-
     return {
-        "ca.pem": cert_pem(ca),
-        "ca-key.pem": key_pem(ca_key),
-        "server-cert.pem": cert_pem(server),
-        "server-key.pem": key_pem(server_key),
-        "cert.pem": cert_pem(client),
-        "key.pem": key_pem(client_key),
+        "ca.pem": certs.certificate_pem(ca),
+        "ca-key.pem": certs.key_pem(ca_key),
+        "server-cert.pem": certs.certificate_pem(server),
+        "server-key.pem": certs.key_pem(server_key),
+        "cert.pem": certs.certificate_pem(client),
+        "key.pem": certs.key_pem(client_key),
     }
 
 

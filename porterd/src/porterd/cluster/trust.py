@@ -26,6 +26,7 @@ from porterd.cluster.store import ClusterStore
 
 CA_VALIDITY = datetime.timedelta(days=3650)
 NODE_VALIDITY = datetime.timedelta(days=365)
+ORGANIZATION = "porter cluster"
 
 
 @dataclass(frozen=True)
@@ -37,65 +38,16 @@ class NodeCredentials:
     key: Path
 
 
-def _name(common_name: str) -> Any:
-    from cryptography import x509
-    from cryptography.x509.oid import NameOID
-
-    return x509.Name(
-        [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "porter cluster"),
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-        ]
-    )
-
-
-def _pem_key(key: Any) -> bytes:
-    from cryptography.hazmat.primitives import serialization
-
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-
-
 def make_ca() -> dict[str, str]:
     """A new self-signed cluster CA, as stored in etcd."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
+    from porter_specs import certificates as certs
 
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = _name("porter cluster CA")
-    start = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=5)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + CA_VALIDITY)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .sign(key, hashes.SHA256())
-    )
+    key = certs.new_key()
+    name = certs.name(ORGANIZATION, "porter cluster CA")
+    cert = certs.certificate(name, key, name, key, CA_VALIDITY, certs.ca_extensions())
     return {
-        "Cert": cert.public_bytes(serialization.Encoding.PEM).decode(),
-        "Key": _pem_key(key).decode(),
+        "Cert": certs.certificate_pem(cert).decode(),
+        "Key": certs.key_pem(key).decode(),
     }
 
 
@@ -121,33 +73,22 @@ def _subject_alt_name(address: str) -> Any:
 def node_certificate(ca: dict[str, str], node_id: str, address: str) -> tuple[bytes, bytes]:
     """A new key and a certificate for node `node_id` at `address`, signed by `ca` (PEMs)."""
     from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives import serialization
     from cryptography.x509.oid import ExtendedKeyUsageOID
+    from porter_specs import certificates as certs
 
     ca_cert = x509.load_pem_x509_certificate(ca["Cert"].encode())
     ca_key = serialization.load_pem_private_key(ca["Key"].encode(), password=None)
-    key = ec.generate_private_key(ec.SECP256R1())
-    start = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=5)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(node_id))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + NODE_VALIDITY)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.SubjectAlternativeName([_subject_alt_name(address)]), critical=False)
-        .add_extension(
-            x509.ExtendedKeyUsage(
-                [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
-            ),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
-    )
-    return cert.public_bytes(serialization.Encoding.PEM), _pem_key(key)
+    key = certs.new_key()
+    purposes = [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+    extensions = [
+        (x509.BasicConstraints(ca=False, path_length=None), True),
+        (x509.SubjectAlternativeName([_subject_alt_name(address)]), False),
+        (x509.ExtendedKeyUsage(purposes), False),
+    ]
+    subject = certs.name(ORGANIZATION, node_id)
+    cert = certs.certificate(subject, key, ca_cert.subject, ca_key, NODE_VALIDITY, extensions)
+    return certs.certificate_pem(cert), certs.key_pem(key)
 
 
 def _write_private(path: Path, data: bytes) -> None:
