@@ -54,6 +54,9 @@ def make_ca() -> dict[str, str]:
 def cluster_ca(store: ClusterStore) -> dict[str, str]:
     """The cluster's CA, made now (in one transaction) if no node made it before."""
     key = store.key("ca")
+    stored = store.etcd.get(key)
+    if stored is not None:  # the usual case: a key is made only for the first node
+        return json.loads(stored.value)
     made = make_ca()
     result = store.etcd.txn([key_missing(key)], [Put(key, json.dumps(made))], [Get(key)])
     if result.succeeded:
