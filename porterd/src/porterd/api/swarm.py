@@ -186,21 +186,32 @@ class ServiceList(_Resource):
         resp.media = found
 
 
-class ServiceCreate(_Resource):
-    openapi = {"post": {"responses": {"201": {"description": "created"}}}}
-
-    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        spec = specs.normalized(body.json_object(req, required=True))
+class _ServiceChange(_Resource):
+    def check(
+        self, req: falcon.Request, spec: dict[str, Any], current: dict[str, Any] | None
+    ) -> None:
+        """What a create, or an update from `current`, must pass before the store is touched:
+        placement on some node, the image where it changes (not on a scale), and the published
+        ports it adds."""
         store = self.cluster.store
         why = unsatisfiable(spec["TaskTemplate"], [NodeInfo.from_node(n) for n in store.nodes()])
         if why is not None:
             raise InvalidParameter(f"service {spec['Name']!r} cannot be placed: {why}")
         image = spec["TaskTemplate"]["ContainerSpec"]["Image"]
-        self.cluster.check_image(image, registry_credentials(req))
+        if current is None or image != current["TaskTemplate"]["ContainerSpec"]["Image"]:
+            self.cluster.check_image(image, registry_credentials(req))
         from porterd.cluster.mesh import refuse_taken_ports  # here: the node has loaded it
 
-        refuse_taken_ports(store, spec)
-        service = store.create_service(spec)
+        refuse_taken_ports(store, spec, current=current)
+
+
+class ServiceCreate(_ServiceChange):
+    openapi = {"post": {"responses": {"201": {"description": "created"}}}}
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        spec = specs.normalized(body.json_object(req, required=True))
+        self.check(req, spec, None)
+        service = self.cluster.store.create_service(spec)
         resp.status = falcon.HTTP_201
         resp.media = {"ID": service["ID"], "Warnings": None}
 
@@ -214,7 +225,7 @@ class ServiceItem(_Resource):
         resp.media = {}
 
 
-class ServiceUpdate(_Resource):
+class ServiceUpdate(_ServiceChange):
     def on_post(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
         version = _version(req, "service")
         rollback = req.get_param("rollback") or ""
@@ -226,17 +237,7 @@ class ServiceUpdate(_Resource):
             store.update_service(id, version, None, rollback=True)
         else:
             spec = specs.normalized(document)
-            nodes = [NodeInfo.from_node(n) for n in store.nodes()]
-            why = unsatisfiable(spec["TaskTemplate"], nodes)
-            if why is not None:
-                raise InvalidParameter(f"service {spec['Name']!r} cannot be placed: {why}")
-            image = spec["TaskTemplate"]["ContainerSpec"]["Image"]
-            current = store.service(id)["Spec"]
-            if image != current["TaskTemplate"]["ContainerSpec"]["Image"]:
-                self.cluster.check_image(image, registry_credentials(req))  # not on a scale
-            from porterd.cluster.mesh import refuse_taken_ports
-
-            refuse_taken_ports(store, spec, current=current)  # the ports it adds, as create
+            self.check(req, spec, store.service(id)["Spec"])
             store.update_service(id, version, spec)
         resp.media = {"Warnings": None}
 
