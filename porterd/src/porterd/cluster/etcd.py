@@ -110,6 +110,7 @@ class Compare:
     target: str  # VERSION, CREATE, MOD, VALUE, LEASE
     result: str  # EQUAL, NOT_EQUAL, GREATER, LESS
     value: int | str | bytes
+    prefix: bool = False  # every key under `key` must hold (none at all compares as zero)
 
     def to_json(self) -> dict[str, Any]:
         field_name = {
@@ -122,7 +123,7 @@ class Compare:
         value = self.value
         rendered = encode(value) if field_name == "value" else str(value)  # type: ignore[arg-type]
         return {
-            "key": encode(self.key),
+            **key_range(self.key, self.prefix),
             "target": self.target,
             "result": self.result,
             field_name: rendered,
@@ -259,13 +260,20 @@ class EtcdClient:
     def range(
         self, key: str, *, prefix: bool = False, serializable: bool = False, limit: int = 0
     ) -> list[KeyValue]:
+        return self.range_at(key, prefix=prefix, serializable=serializable, limit=limit)[0]
+
+    def range_at(
+        self, key: str, *, prefix: bool = False, serializable: bool = False, limit: int = 0
+    ) -> tuple[list[KeyValue], int]:
+        """The key-values and the store's revision they were read at."""
         body: dict[str, Any] = key_range(key, prefix)
         if serializable:
             body["serializable"] = True
         if limit:
             body["limit"] = str(limit)
         answer = self.call("/v3/kv/range", body)
-        return [KeyValue.from_json(kv) for kv in answer.get("kvs", [])]
+        revision = int(answer.get("header", {}).get("revision", 0))
+        return [KeyValue.from_json(kv) for kv in answer.get("kvs", [])], revision
 
     def prefix(self, prefix: str, *, serializable: bool = False) -> list[KeyValue]:
         return self.range(prefix, prefix=True, serializable=serializable)

@@ -99,11 +99,11 @@ class Reconciler:
         now = self.clock()
         nodes = [NodeInfo.from_node(node) for node in self.store.nodes()]
         nodes = as_new_leader_sees(nodes, self.settled_at, now)
-        tasks = self.store.tasks()
+        tasks, read_at = self.store.tasks_at()
         services = self.store.services()
         for service in services:
             try:
-                self.reconcile_service(service, nodes, tasks)
+                self.reconcile_service(service, nodes, tasks, read_at)
             except Conflict as error:
                 log.debug("service %s changed meanwhile: %s", service["ID"], error)
         due = due_in(services, now, self.settled_at)
@@ -114,7 +114,11 @@ class Reconciler:
             self.store.write_tasks([], expired)
 
     def reconcile_service(
-        self, service: dict[str, Any], nodes: list[NodeInfo], tasks: list[dict[str, Any]]
+        self,
+        service: dict[str, Any],
+        nodes: list[NodeInfo],
+        tasks: list[dict[str, Any]],
+        read_at: int,
     ) -> None:
         own = [task for task in tasks if task["ServiceID"] == service["ID"]]
         service = self._autoscale(service, own)
@@ -153,7 +157,7 @@ class Reconciler:
                 "service %s: %d task(s) pending: %s", service["ID"], result.unplaced, result.reason
             )
         if changed:
-            self.store.write_tasks(list(changed.values()))
+            self.store.write_tasks(list(changed.values()), read_at=read_at)
 
     def _autoscale(self, service: dict[str, Any], tasks: list[dict[str, Any]]) -> dict[str, Any]:
         policy = specs.autoscale_policy(service["Spec"])

@@ -319,19 +319,31 @@ class ClusterStore:
         prefix = self.key("tasks", service_id, "") if service_id else self.key("tasks", "")
         return [_with_version(kv) for kv in self.etcd.prefix(prefix)]
 
+    def tasks_at(self) -> tuple[list[dict[str, Any]], int]:
+        """Every task, and the revision they were read at (write_tasks' `read_at`)."""
+        kvs, revision = self.etcd.range_at(self.key("tasks", ""), prefix=True)
+        return [_with_version(kv) for kv in kvs], revision
+
     def write_tasks(
         self,
         tasks: list[dict[str, Any]],
         removed: list[dict[str, Any]] = (),  # type: ignore[assignment]
+        *,
+        read_at: int = 0,
     ) -> bool:
         """Store new or changed tasks and remove others, each only if unchanged since read
-        (a task without a Version is new); whether it all happened."""
+        (a task without a Version is new); whether it all happened. With `read_at`, new tasks
+        are stored only if no other task of their service was created after that revision:
+        two reconcilers that read the same tasks cannot both fill the same empty slot."""
         compare: list[Compare] = []
         success: list[Operation] = []
+        created_in: set[str] = set()
         for task in tasks:
             key = self.key("tasks", task["ServiceID"], task["ID"])
             version = task.get("Version", {}).get("Index", 0)
             compare.append(key_at(key, version) if version else key_missing(key))
+            if not version and read_at:
+                created_in.add(task["ServiceID"])
             stored = {k: v for k, v in task.items() if k != "Version"}
             stored["UpdatedAt"] = now()
             success.append(Put(key, _dump(stored)))
@@ -339,6 +351,9 @@ class ClusterStore:
             key = self.key("tasks", task["ServiceID"], task["ID"])
             compare.append(key_at(key, task["Version"]["Index"]))
             success.append(Delete(key))
+        for service_id in sorted(created_in):
+            prefix = self.key("tasks", service_id, "")
+            compare.append(Compare(prefix, "CREATE", "LESS", read_at + 1, prefix=True))
         return self.etcd.txn(compare, success).succeeded
 
 

@@ -108,6 +108,23 @@ def test_a_service_converges_spread_evenly_over_the_nodes(cluster: Cluster) -> N
     assert states() == ["running"] * 6
 
 
+def test_two_reconcilers_that_read_the_same_tasks_fill_each_slot_once(
+    cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cluster.store.create_service(service(2))
+    rival = Reconciler(ClusterStore(cluster.store.etcd, cluster.store.prefix))
+    read = cluster.store.tasks_at
+
+    def read_then_lose_the_race() -> tuple[list[dict[str, Any]], int]:
+        seen = read()
+        rival.reconcile_once()
+        return seen
+
+    monkeypatch.setattr(cluster.store, "tasks_at", read_then_lose_the_race)
+    cluster.reconciler.reconcile_once()
+    assert sorted(task["Slot"] for task in cluster.store.tasks()) == [1, 2]
+
+
 def test_a_task_that_exits_is_replaced_and_kept_as_failed_history(cluster: Cluster) -> None:
     cluster.store.create_service(service(3))
     cluster.settle(lambda: sum(cluster.running().values()) == 3)
