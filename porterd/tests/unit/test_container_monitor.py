@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import threading
 from types import SimpleNamespace
 from typing import Any
 
 from porterd.containers.monitor import Monitor
 from porterd.containers.record import Container, State
 from porterd.containers.status import Status
+
+LONG = 60.0  # the monitor's interval: a look before it is one something woke
 
 
 def container(name: str, status: Status, conmon_pid: int) -> Container:
@@ -57,3 +62,32 @@ def test_a_tick_lists_the_containers_once_for_its_checks_and_the_health_probes()
         assert service.listings == 1
     finally:
         monitor.stop()
+
+
+class CheckRecordingMonitor(Monitor):
+    """A monitor whose checks are only counted (a checked conmon that ended is not handled)."""
+
+    def __init__(self, service: FakeService) -> None:
+        super().__init__(service, interval=LONG)  # type: ignore[arg-type]
+        self.checks = threading.Semaphore(0)
+
+    def check(self, container: Container) -> None:
+        self.checks.release()
+
+
+def test_a_container_started_between_ticks_has_its_exit_noticed_before_the_next_tick() -> None:
+    service = FakeService([])
+    monitor = CheckRecordingMonitor(service)
+    conmon = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                              stdin=subprocess.PIPE)  # fmt: skip
+    monitor.start()  # waits LONG: nothing is running yet
+    try:
+        service.containers.append(container("a", Status.RUNNING, conmon.pid))
+        monitor.watch_new()
+        assert monitor.checks.acquire(timeout=LONG / 2)  # looked again at once
+        conmon.stdin.close()  # type: ignore[union-attr]
+        assert monitor.checks.acquire(timeout=LONG / 2)  # its conmon's end woke the monitor
+    finally:
+        monitor.stop()
+        conmon.kill()
+        conmon.wait()

@@ -62,6 +62,11 @@ class Monitor:
         if not self._thread.is_alive():
             self._exit_watch.close()
 
+    def watch_new(self) -> None:
+        """A container has just started: look again now, so that its conmon's pidfd is waited
+        on from here on; until the next tick, its exit would be noticed up to a tick late."""
+        self._exit_watch.wake()
+
     def exits(self, container: Container) -> int:
         """How many times this porterd saw the container's process end."""
         with self._lock:

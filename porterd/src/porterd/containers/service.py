@@ -290,6 +290,7 @@ class ContainerService:
         state.started_at, state.conmon_pid = now_rfc3339(), launched.conmon_pid
         container.has_been_started = True
         self.save(container)
+        self.monitor.watch_new()
         self.publish(container, "start")
 
     def _fail_start(
