@@ -2,45 +2,53 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-import requests
 from porter_image.distribution.auth import Authenticator, Credentials
 from porter_image.distribution.errors import RegistryError, RegistryUnauthorizedError
 
 CHALLENGE = 'Bearer realm="https://auth.example/token",service="registry"'
 
 
+@dataclass
+class FakeResponse:
+    """The parts of a session's Response that the authenticator reads."""
+
+    status_code: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
 class FakeTokenSession:
     """Answers token requests with numbered tokens, recording each request's params."""
-
-    verify = True
 
     def __init__(self, body: Any = None, status: int = 200) -> None:
         self.asked: list[list[tuple[str, str]]] = []
         self.body = body
         self.status = status
 
-    def get(self, url: str, params: list[tuple[str, str]], **_: Any) -> requests.Response:
+    def request(
+        self, method: str, url: str, params: list[tuple[str, str]], **_: Any
+    ) -> FakeResponse:
         self.asked.append(params)
-        response = requests.Response()
-        response.status_code = self.status
         body = self.body or {"token": f"t{len(self.asked)}", "expires_in": 300}
-        response._content = (
-            body if isinstance(body, bytes) else __import__("json").dumps(body).encode()
+        return FakeResponse(
+            self.status, body if isinstance(body, bytes) else json.dumps(body).encode()
         )
-        return response
 
 
 def authenticator(
     session: FakeTokenSession, credentials: Credentials | None = None
 ) -> Authenticator:
     auth = Authenticator(session, "registry.example", credentials, 5)  # type: ignore[arg-type]
-    challenge = requests.Response()
-    challenge.status_code = 401
-    challenge.headers["WWW-Authenticate"] = CHALLENGE
-    assert auth.learn(challenge)
+    challenge = FakeResponse(401, headers={"WWW-Authenticate": CHALLENGE})
+    assert auth.learn(challenge)  # type: ignore[arg-type]
     return auth
 
 

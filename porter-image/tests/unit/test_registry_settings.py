@@ -16,7 +16,8 @@ from porter_image.credentials import (
     store_credentials,
 )
 from porter_image.distribution.auth import Credentials, parse_challenge
-from porter_image.distribution.client import RegistryClient, RegistryOptions, RegistrySession
+from porter_image.distribution.client import RegistryClient, RegistryOptions
+from porter_image.distribution.session import HttpSession
 from porter_image.distribution.tls import is_loopback, tls_settings
 
 
@@ -154,7 +155,7 @@ def test_a_missing_credential_helper_is_one_clear_error(docker_config: Path) -> 
 def test_the_proxy_variables_give_a_hosts_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
     monkeypatch.setenv("NO_PROXY", "direct.example")
-    session = RegistrySession()
+    session = HttpSession()
     assert session.environment_proxies("https://registry.example/v2/")["https"] == (
         "http://proxy.example:3128"
     )
@@ -165,7 +166,7 @@ def test_a_session_reads_the_proxy_variables_once_per_host(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
-    session = RegistrySession()
+    session = HttpSession()
     first = session.environment_proxies("https://registry.example/v2/a")
     monkeypatch.setenv("HTTPS_PROXY", "http://other.example:3128")
     assert session.environment_proxies("https://registry.example/v2/b") == first
@@ -174,22 +175,19 @@ def test_a_session_reads_the_proxy_variables_once_per_host(
     )
 
 
-def https_context(client: RegistryClient) -> ssl.SSLContext | None:
-    """The SSL context the client's HTTPS connections are made with (None: urllib3's own)."""
-    adapter = client.session.get_adapter(f"https://{client.host}/")
-    context: ssl.SSLContext | None = adapter.poolmanager.connection_pool_kw.get("ssl_context")
-    return context
+def https_context(client: RegistryClient) -> ssl.SSLContext:
+    """The SSL context the client's HTTPS connections are made with."""
+    return client.session.ssl_context
 
 
 def test_an_unverified_client_loads_no_ca_certificates(tmp_path: Path) -> None:
     client = RegistryClient("127.0.0.1:5000", RegistryOptions(certs_dir=tmp_path))
     context = https_context(client)
-    assert context is not None and context.verify_mode == ssl.CERT_NONE
+    assert context.verify_mode == ssl.CERT_NONE
     assert context.cert_store_stats()["x509_ca"] == 0
 
 
 def test_a_verifying_client_checks_certificates_and_host_names(tmp_path: Path) -> None:
     client = RegistryClient("registry.example", RegistryOptions(certs_dir=tmp_path))
     context = https_context(client)
-    assert context is not None
     assert (context.verify_mode, context.check_hostname) == (ssl.CERT_REQUIRED, True)

@@ -14,11 +14,14 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from porter_image.distribution.errors import RegistryError, RegistryUnauthorizedError
+from porter_image.distribution.session import TRANSPORT_ERRORS
+
+if TYPE_CHECKING:
+    from porter_image.distribution.session import HttpSession, Response
 
 _PARAM = re.compile(r'\s*([A-Za-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))\s*,?')
 # A token without `expires_in` is good for 60 seconds (the token spec's default).
@@ -86,7 +89,7 @@ class Authenticator:
 
     def __init__(
         self,
-        session: requests.Session,
+        session: HttpSession,
         host: str,
         credentials: Credentials | None,
         timeout: float,
@@ -99,7 +102,7 @@ class Authenticator:
         self._tokens: dict[frozenset[str], _Token] = {}
         self._lock = threading.Lock()
 
-    def learn(self, response: requests.Response) -> bool:
+    def learn(self, response: Response) -> bool:
         """Take the challenge of a 401; False when it offers nothing to try."""
         challenge = parse_challenge(response.headers.get("WWW-Authenticate", ""))
         if challenge is None or challenge.scheme not in ("basic", "bearer"):
@@ -142,14 +145,10 @@ class Authenticator:
         if self._credentials is not None:
             headers["Authorization"] = self._credentials.basic_header()
         try:
-            response = self._session.get(
-                realm,
-                params=params,
-                headers=headers,
-                timeout=self._timeout,
-                verify=self._session.verify,  # not REQUESTS_CA_BUNDLE's, see client.py
+            response = self._session.request(
+                "GET", realm, params=params, headers=headers, timeout=self._timeout
             )
-        except requests.RequestException as exc:
+        except TRANSPORT_ERRORS as exc:
             raise RegistryError(where, f"cannot be reached: {exc}") from exc
         _check_token_status(where, response)
         return _parse_token(where, response)
@@ -167,16 +166,20 @@ class Authenticator:
             "client_id": "porter-image",
         }
         try:
-            response = self._session.post(
-                realm, data=form, timeout=self._timeout, verify=self._session.verify
+            response = self._session.request(
+                "POST",
+                realm,
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                body=urlencode(form).encode(),
+                timeout=self._timeout,
             )
-        except requests.RequestException as exc:
+        except TRANSPORT_ERRORS as exc:
             raise RegistryError(where, f"cannot be reached: {exc}") from exc
         _check_token_status(where, response)
         return _parse_token(where, response)
 
 
-def _check_token_status(where: str, response: requests.Response) -> None:
+def _check_token_status(where: str, response: Response) -> None:
     if response.status_code in (400, 401, 403):
         raise RegistryUnauthorizedError(
             where, "unauthorized: the credentials were refused", response.status_code
@@ -185,7 +188,7 @@ def _check_token_status(where: str, response: requests.Response) -> None:
         raise RegistryError(where, f"answered HTTP {response.status_code}")
 
 
-def _parse_token(where: str, response: requests.Response) -> _Token:
+def _parse_token(where: str, response: Response) -> _Token:
     try:
         document: Any = response.json()
     except ValueError:

@@ -10,18 +10,12 @@ Every request goes through `RegistryClient.request`, which
 
 from __future__ import annotations
 
+import http.client
 import re
 import ssl
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
-
-import requests
-import urllib3
-from urllib3.util.ssl_ import create_urllib3_context
 
 from porter_image.distribution.auth import Authenticator, Credentials
 from porter_image.distribution.errors import (
@@ -30,6 +24,13 @@ from porter_image.distribution.errors import (
     RegistryUnauthorizedError,
     RegistryUnavailableError,
     error_detail,
+)
+from porter_image.distribution.session import (
+    HttpSession,
+    Params,
+    RequestBody,
+    Response,
+    TooManyRedirectsError,
 )
 from porter_image.distribution.tls import DOCKER_CERTS_D, is_loopback, tls_settings
 
@@ -46,7 +47,7 @@ _SSL_REASON = re.compile(r"\[SSL(?:: [A-Z0-9_]+)?\] ([^(]+)")
 # host -> base URL found by a probe, shared by the clients of this process
 _SCHEMES: dict[str, str] = {}
 
-Body = bytes | Callable[[], Any] | None
+Body = RequestBody
 
 
 @dataclass(frozen=True)
@@ -70,78 +71,21 @@ class RegistryOptions:
         return not self.tls_verify or host in self.insecure_registries or is_loopback(host)
 
 
-class RegistrySession(requests.Session):
-    """A requests Session that reads the proxy variables (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY,
-    NO_PROXY) once per scheme and host, instead of walking the whole environment twice on
-    every request as requests does; nothing else is taken from the environment (no .netrc,
-    no REQUESTS_CA_BUNDLE: registry credentials and CAs come from docker's files)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.trust_env = False
-        self._proxies: dict[tuple[str, str], dict[str, str]] = {}
-
-    def environment_proxies(self, url: str) -> dict[str, str]:
-        scheme, netloc = urlsplit(url)[:2]
-        found = self._proxies.get((scheme, netloc))
-        if found is None:
-            found = requests.utils.get_environ_proxies(f"{scheme}://{netloc}/")
-            self._proxies[(scheme, netloc)] = found
-        return dict(found)
-
-    def request(self, method: str | bytes, url: str | bytes, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        if kwargs.get("proxies") is None:
-            kwargs["proxies"] = self.environment_proxies(str(url))
-        return super().request(method, url, **kwargs)
-
-
-class SharedTlsContextAdapter(requests.adapters.HTTPAdapter):
-    """An adapter whose HTTPS connections share one SSL context. Without one, urllib3 makes a
-    context per connection and loads the system's CA certificates into it (tens of ms each),
-    even when nothing is verified, as when a loopback registry is probed over HTTPS before
-    plain HTTP. A CA bundle of certs.d (`verify` a path) is still loaded by urllib3."""
-
-    def __init__(self, verify: bool | str, **kwargs: Any) -> None:
-        self._verify = verify
-        super().__init__(**kwargs)
-
-    def init_poolmanager(self, *args: Any, **pool_kwargs: Any) -> None:
-        if not isinstance(self._verify, str):
-            pool_kwargs["ssl_context"] = _ssl_context(self._verify)
-        super().init_poolmanager(*args, **pool_kwargs)
-
-
-def _ssl_context(verify: bool) -> ssl.SSLContext:
-    """urllib3's own context, with the system's CAs loaded once when certificates are checked."""
-    if not verify:
-        return create_urllib3_context(cert_reqs=ssl.CERT_NONE)
-    context = create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED)
-    context.load_default_certs()
-    return context
-
-
 class RegistryClient:
     """Requests to one registry host (`HOST[:PORT]`)."""
 
     def __init__(self, host: str, options: RegistryOptions | None = None) -> None:
         self.host = host
         self.options = options or RegistryOptions()
-        self.session = RegistrySession()
-        self.session.max_redirects = MAX_REDIRECTS
-        self.session.headers["User-Agent"] = USER_AGENT
-        self.session.headers.update(self.options.extra_headers)
         secure = not self.options.allows_plain_http(host)
         tls = tls_settings(host, secure and self.options.tls_verify, self.options.certs_dir)
-        self.session.verify, self.session.cert = tls.verify, tls.cert
-        adapter = SharedTlsContextAdapter(
-            tls.verify, pool_connections=2, pool_maxsize=self.options.connections
+        self.session = HttpSession(
+            tls.verify,
+            tls.cert,
+            pool_size=self.options.connections,
+            max_redirects=MAX_REDIRECTS,
+            headers={"User-Agent": USER_AGENT, **self.options.extra_headers},
         )
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
-        if tls.verify is False:
-            # unverified TLS is what was asked for (loopback, --tls-verify=false, insecure
-            # registries), not something to warn about on every request
-            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         self.auth = Authenticator(
             self.session, host, self.options.credentials, self.options.timeout
         )
@@ -210,11 +154,11 @@ class RegistryClient:
         scopes: tuple[str, ...],
         *,
         headers: dict[str, str] | None = None,
-        params: dict[str, str] | list[tuple[str, str]] | None = None,
+        params: Params = None,
         body: Body = None,
         stream: bool = False,
         retries: int | None = None,
-    ) -> requests.Response:
+    ) -> Response:
         """Send a request (path relative to the host, or an absolute URL the registry gave).
 
         A `body` that is a callable is called for each attempt (a stream to send again).
@@ -255,42 +199,36 @@ class RegistryClient:
         url: str,
         headers: dict[str, str],
         body: Body,
-        params: Any,
+        params: Params,
         stream: bool,
         retries: int | None = None,
         read_timeout: float | None = None,  # a probe's, instead of options.timeout
-    ) -> requests.Response:
+    ) -> Response:
         where = f"{method} {url}"
-        # (connect, read); a probe bounds both, the TLS handshake counting as connecting
-        timeout = (read_timeout, read_timeout) if read_timeout else self.options.timeout
+        # a probe bounds connecting (the TLS handshake included) and reading alike
+        timeout = read_timeout or self.options.timeout
         retries = self.options.retries if retries is None else retries
         for attempt in range(retries + 1):
             last = attempt == retries
-            data = body() if callable(body) else body
             try:
                 response = self.session.request(
                     method,
                     url,
                     headers=headers,
-                    data=data,
+                    body=body,
                     params=params,
                     stream=stream,
                     timeout=timeout,
-                    # explicit: requests lets REQUESTS_CA_BUNDLE override the session's own
-                    verify=self.session.verify,
                 )
-            except requests.TooManyRedirects as exc:
+            except TooManyRedirectsError as exc:
                 raise RegistryError(where, f"redirect loop (more than {MAX_REDIRECTS})") from exc
-            except requests.exceptions.SSLError as exc:
+            except ssl.SSLError as exc:
                 raise RegistryUnavailableError(where, self._tls_failure(exc)) from exc
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except (OSError, http.client.HTTPException) as exc:
                 if last:
                     raise RegistryUnavailableError(where, _reason(exc)) from exc
                 self._sleep(attempt, None)
                 continue
-            finally:
-                if hasattr(data, "close"):
-                    data.close()
             if last or not _retriable(response):
                 return response
             response.close()
@@ -300,7 +238,7 @@ class RegistryClient:
     def _probe_timeout(self) -> float:
         return LOOPBACK_TLS_PROBE_TIMEOUT if is_loopback(self.host) else TLS_PROBE_TIMEOUT
 
-    def _sleep(self, attempt: int, response: requests.Response | None) -> None:
+    def _sleep(self, attempt: int, response: Response | None) -> None:
         delay = self.options.retry_delay * (2**attempt)
         if response is not None and response.status_code == 429:
             retry_after = response.headers.get("Retry-After", "")
@@ -309,10 +247,10 @@ class RegistryClient:
         time.sleep(delay)
 
     @staticmethod
-    def error(response: requests.Response, where: str) -> RegistryError:
+    def error(response: Response, where: str) -> RegistryError:
         """The error for a response that is not what the caller expected."""
         status = response.status_code
-        body = response.content[:65536] if not response.raw.closed else b""
+        body = response.body_prefix(65536)
         code, message = error_detail(body)
         detail = f"{code}: {message}" if code else f"HTTP {status}"
         if status in (401, 403):
@@ -325,7 +263,7 @@ class RegistryClient:
         return RegistryError(where, detail, status, code)
 
 
-def _retriable(response: requests.Response) -> bool:
+def _retriable(response: Response) -> bool:
     return response.status_code == 429 or response.status_code in RETRIED_STATUSES
 
 
@@ -339,6 +277,6 @@ def _reason(exc: Exception) -> str:
     text = str(exc)
     if "Connection refused" in text:
         return "connection refused"
-    if isinstance(exc, requests.Timeout):
+    if isinstance(exc, TimeoutError):
         return "timed out"
     return f"connection failed ({type(exc).__name__})"

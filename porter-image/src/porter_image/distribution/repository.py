@@ -6,8 +6,6 @@ from collections.abc import Callable
 from typing import Any, BinaryIO
 from urllib.parse import urljoin
 
-import requests
-import urllib3
 from porter_specs.canonical import canonical_json
 from porter_specs.digest import Digest, from_bytes
 from porter_specs.media_types import IMAGE_INDEX
@@ -27,6 +25,7 @@ from porter_image.distribution.manifests import (
     RawManifest,
     check_manifest,
 )
+from porter_image.distribution.session import Response
 from porter_image.distribution.uploads import BlobUpload
 
 MAX_TAG_PAGES = 10000
@@ -163,7 +162,7 @@ class Repository:
                 where, f"Content-Length {length} differs from the size {descriptor.size}"
             )
 
-        def rest_from(offset: int) -> requests.Response:
+        def rest_from(offset: int) -> Response:
             headers = {"Range": f"bytes={offset}-"}
             return self.client.request("GET", path, self.pull, headers=headers, stream=True)
 
@@ -208,10 +207,10 @@ class Repository:
             raise self.client.error(response, self.where(" upload"))
         return self.location(response)
 
-    def location(self, response: requests.Response) -> str:
+    def location(self, response: Response) -> str:
         return urljoin(self.client.base_url + "/", response.headers["Location"])
 
-    def _cancel(self, response: requests.Response) -> None:
+    def _cancel(self, response: Response) -> None:
         if "Location" in response.headers:
             self.client.request("DELETE", self.location(response), self.push).close()
 
@@ -264,9 +263,9 @@ class BlobStream:
 
     def __init__(
         self,
-        response: requests.Response,
+        response: Response,
         where: str,
-        rest_from: Callable[[int], requests.Response] | None = None,
+        rest_from: Callable[[int], Response] | None = None,
         resumes: int = 0,
     ) -> None:
         self._response = response
@@ -282,8 +281,8 @@ class BlobStream:
             return b"".join(iter(lambda: self.read(CHUNK), b""))
         while True:
             try:
-                data: bytes = self._response.raw.read(n, decode_content=False)
-            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                data: bytes = self._response.read(n)
+            except OSError as exc:
                 if self._resume():
                     continue
                 reason = f"stream cut short ({type(exc).__name__})"
@@ -332,7 +331,7 @@ def _digest_or_none(text: str) -> Digest | None:
         return None
 
 
-def _read_limited(response: requests.Response, where: str) -> bytes:
+def _read_limited(response: Response, where: str) -> bytes:
     length = response.headers.get("Content-Length", "")
     if length.isdigit() and int(length) > MANIFEST_LIMIT:
         raise ManifestRefusedError(where, f"manifest larger than {MANIFEST_LIMIT} bytes")
@@ -342,7 +341,7 @@ def _read_limited(response: requests.Response, where: str) -> bytes:
     return data
 
 
-def _json_object(response: requests.Response, where: str) -> dict[str, Any]:
+def _json_object(response: Response, where: str) -> dict[str, Any]:
     try:
         document = response.json()
     except ValueError:

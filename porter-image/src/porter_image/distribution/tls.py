@@ -15,8 +15,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from requests.certs import where
-
 DOCKER_CERTS_D = Path("/etc/docker/certs.d")
 # host folder -> the bundle made for it in this process (removed at exit)
 _BUNDLES: dict[Path, str] = {}
@@ -24,7 +22,7 @@ _BUNDLES: dict[Path, str] = {}
 
 @dataclass(frozen=True)
 class TlsSettings:
-    """What requests needs: `verify` (True, False or a CA bundle path) and a client `cert`."""
+    """What a session needs: `verify` (True, False or a CA bundle path) and a client `cert`."""
 
     verify: bool | str
     cert: tuple[str, str] | None
@@ -64,14 +62,21 @@ def _client_cert(folder: Path) -> tuple[str, str] | None:
     return None
 
 
-def _system_bundles() -> tuple[str | None, ...]:
-    return (ssl.get_default_verify_paths().cafile, "/etc/ssl/certs/ca-certificates.crt", where())
+def _system_bundle() -> str | None:
+    """The system's CA bundle; else the one requests carries (certifi's)."""
+    for candidate in (ssl.get_default_verify_paths().cafile, "/etc/ssl/certs/ca-certificates.crt"):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    from requests.certs import where
+
+    bundle: str = where()
+    return bundle if Path(bundle).is_file() else None
 
 
 def _bundle_with_system_cas(host: str, cas: list[Path]) -> str:
-    """One PEM file holding the system's CAs and the host's (requests takes a single path)."""
+    """One PEM file holding the system's CAs and the host's (the session takes one path)."""
     parts = []
-    system = next((c for c in _system_bundles() if c and Path(c).is_file()), None)
+    system = _system_bundle()
     if system:
         parts.append(Path(system).read_text(errors="replace"))
     parts += [ca.read_text(errors="replace") for ca in cas]
