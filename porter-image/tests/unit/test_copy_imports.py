@@ -1,5 +1,6 @@
 """copy pays at start-up only for what a registry copy needs: not the schema checks, layer
-code or zstandard that the archive transports and unpack bring in."""
+code or zstandard that the archive transports and unpack bring in, nor requests (the
+registry client speaks HTTP through the standard library)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,23 @@ import subprocess
 import sys
 
 
-def test_the_copy_command_does_not_import_schemas_layers_or_archives() -> None:
+def copy_command_modules() -> set[str]:
     probe = "import sys, porter_image.cli.copy; print(' '.join(sorted(sys.modules)))"
-    loaded = set(
+    return set(
         subprocess.run(
             [sys.executable, "-c", probe], capture_output=True, text=True, check=True
         ).stdout.split()
     )
+
+
+def test_the_copy_command_does_not_import_requests() -> None:
+    loaded = copy_command_modules()
+    assert "porter_image.distribution.client" in loaded
+    assert not {"requests", "urllib3", "charset_normalizer", "idna"} & loaded
+
+
+def test_the_copy_command_does_not_import_schemas_layers_or_archives() -> None:
+    loaded = copy_command_modules()
     assert "porter_image.copy" in loaded
     unwanted = {
         "jsonschema",
