@@ -1,12 +1,16 @@
 """porter-image copy against skopeo copy, to and from a porter-registry on loopback.
 
     .venv/bin/python bench/image/registry_copy.py [--layer-mb 100] [--layers 50] [--reps 3]
+                                                  [--porter-image PATH]
 
 Four timings (medians of --reps runs, the two tools taking turns): push and pull of a one-layer
 image of about --layer-mb (gzip of random bytes, so that neither tool recompresses it) and of
 a --layers-layer image of small layers. Then the peak RSS (wait4) of porter-image pushing and
 pulling one --big-mb layer. Before each push the destination repository is removed from the
 registry's data (its blobs stay, unlinked), so every push uploads every blob.
+
+--porter-image names the command to time (default: the dev venv's, an editable install whose
+imports go through its finder; a wheel venv's measures what users run).
 """
 
 from __future__ import annotations
@@ -89,20 +93,22 @@ def clear(path: Path):  # type: ignore[no-untyped-def]
     return lambda: shutil.rmtree(path, ignore_errors=True)
 
 
-def porter_copy(src: str, dst: str) -> list[str]:
-    return [str(PORTER_IMAGE), "copy", "-q", src, dst]
+def porter_copy(porter: Path, src: str, dst: str) -> list[str]:
+    return [str(porter), "copy", "-q", src, dst]
 
 
 def skopeo_copy(src: str, dst: str) -> list[str]:
     return ["skopeo", "copy", "-q", "--src-tls-verify=false", "--dest-tls-verify=false", src, dst]
 
 
-def bench_image(work: Path, data: Path, host: str, name: str, reps: int) -> list[tuple]:
+def bench_image(
+    porter: Path, work: Path, data: Path, host: str, name: str, reps: int
+) -> list[tuple]:
     layout = work / name
     rows = []
     pushes = {
         "porter-image": (
-            porter_copy(f"oci:{layout}:v1", f"docker://{host}/bench/p-{name}:v1"),
+            porter_copy(porter, f"oci:{layout}:v1", f"docker://{host}/bench/p-{name}:v1"),
             False,
             unlink_repository(data, f"bench/p-{name}"),
         ),
@@ -117,7 +123,7 @@ def bench_image(work: Path, data: Path, host: str, name: str, reps: int) -> list
     out = work / "pulled"
     pulls = {
         "porter-image": (
-            porter_copy(f"docker://{host}/bench/p-{name}:v1", f"oci:{out}-p:v1"),
+            porter_copy(porter, f"docker://{host}/bench/p-{name}:v1", f"oci:{out}-p:v1"),
             False,
             clear(Path(f"{out}-p")),
         ),
@@ -132,14 +138,17 @@ def bench_image(work: Path, data: Path, host: str, name: str, reps: int) -> list
     return rows
 
 
-def bench_memory(work: Path, data: Path, host: str, big_mb: int) -> list[tuple[str, float, int]]:
+def bench_memory(
+    porter: Path, work: Path, data: Path, host: str, big_mb: int
+) -> list[tuple[str, float, int]]:
     layout = work / "big"
     make_image(layout, "v1", [big_mb << 20])
     rows = []
     unlink_repository(data, "bench/big")()
-    seconds, rss = run(porter_copy(f"oci:{layout}:v1", f"docker://{host}/bench/big:v1"))
+    seconds, rss = run(porter_copy(porter, f"oci:{layout}:v1", f"docker://{host}/bench/big:v1"))
     rows.append((f"porter-image push of a {big_mb} MB layer", seconds, rss))
-    seconds, rss = run(porter_copy(f"docker://{host}/bench/big:v1", f"oci:{work / 'big-out'}:v1"))
+    pulled = f"oci:{work / 'big-out'}:v1"
+    seconds, rss = run(porter_copy(porter, f"docker://{host}/bench/big:v1", pulled))
     rows.append((f"porter-image pull of that {big_mb} MB layer", seconds, rss))
     shutil.rmtree(work / "big-out", ignore_errors=True)
     seconds, rss = run(skopeo_copy(f"oci:{layout}:v1", f"docker://{host}/bench/big-s:v1"))
@@ -155,6 +164,9 @@ def main() -> None:
     parser.add_argument("--big-mb", type=int, default=1024, help="memory run's layer (0: skip)")
     parser.add_argument("--reps", type=int, default=3, help="runs per command (median is kept)")
     parser.add_argument("--work", type=Path, default=None, help="scratch (default: /var/tmp)")
+    parser.add_argument(
+        "--porter-image", type=Path, default=PORTER_IMAGE, help="the porter-image command to time"
+    )
     args = parser.parse_args()
     if shutil.which("skopeo") is None:
         raise SystemExit("skopeo is not installed (apt-get install skopeo)")
@@ -168,17 +180,19 @@ def main() -> None:
         env = os.environ.get("DOCKER_CONFIG")
         os.environ["DOCKER_CONFIG"] = str(work / "docker")  # no stored credentials
         before = os.getloadavg()[0]
-        rows = bench_image(work, registry.data, host, one, args.reps)
-        rows += bench_image(work, registry.data, host, many, args.reps)
+        porter = args.porter_image
+        rows = bench_image(porter, work, registry.data, host, one, args.reps)
+        rows += bench_image(porter, work, registry.data, host, many, args.reps)
         after = os.getloadavg()[0]
         print(f"median of {args.reps} runs; ratio = porter-image / skopeo; registry {host}")
+        print(f"porter-image: {args.porter_image}")
         print(f"load average (1 min) {before:.2f} before, {after:.2f} after, {os.cpu_count()} CPUs")
         print(f"\n{'benchmark':28} {'porter s':>9} {'skopeo s':>9} {'ratio':>6}")
         for name, ours, theirs in rows:
             print(f"{name:28} {ours:9.2f} {theirs:9.2f} {ours / theirs:6.2f}")
         if args.big_mb:
             print(f"\n{'peak memory':44} {'seconds':>8} {'max RSS MB':>11}")
-            for name, seconds, rss in bench_memory(work, registry.data, host, args.big_mb):
+            for name, seconds, rss in bench_memory(porter, work, registry.data, host, args.big_mb):
                 print(f"{name:44} {seconds:8.2f} {rss / 1024:11.1f}")
         if env is not None:
             os.environ["DOCKER_CONFIG"] = env
