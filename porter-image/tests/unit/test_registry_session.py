@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -168,6 +169,34 @@ def test_a_connection_the_server_closed_is_replaced_by_a_new_one() -> None:
         assert session.request("GET", f"{url}/a").content == b"ok"
         assert session.request("GET", f"{url}/b").content == b"ok"
     assert len({s[3] for s in seen.seen}) == 2
+
+
+def hang_up_on_second_request(handler: BaseHTTPRequestHandler) -> None:
+    """Answer the first request of each connection; close it on the second, unanswered, as
+    a server does that drops a kept-alive connection just as the client uses it again."""
+    count = getattr(handler, "answered", 0)
+    handler.answered = count + 1  # type: ignore[attr-defined]
+    if count == 0:
+        reply(handler, 200, b"ok")
+    else:
+        handler.close_connection = True
+
+
+def test_a_request_the_server_hung_up_on_is_sent_again_on_a_new_connection() -> None:
+    with serving(hang_up_on_second_request) as (url, seen):
+        session = HttpSession()
+        session.request("GET", f"{url}/a")
+        assert session.request("GET", f"{url}/b").content == b"ok"
+    assert [s[1] for s in seen.seen] == ["/a", "/b", "/b"]
+
+
+def test_a_streamed_body_is_not_sent_again_after_a_hang_up() -> None:
+    with serving(hang_up_on_second_request) as (url, seen):
+        session = HttpSession()
+        session.request("GET", f"{url}/a")
+        with pytest.raises(ConnectionError):
+            session.request("PUT", f"{url}/b", body=lambda: io.BytesIO(b"blob"))
+    assert [s[1] for s in seen.seen] == ["/a", "/b"]
 
 
 def test_plain_http_goes_through_the_proxy_the_environment_names(

@@ -297,8 +297,8 @@ class HttpSession:
             response = self._exchange(connection, method, target, wanted, body)
         except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
             connection.close()
-            if not reused:
-                raise
+            if not reused or callable(body):
+                raise  # a stream may have been half sent: the caller knows how to go on
             # a kept-alive connection the server closed meanwhile: once more, on a new one
             connection = self._connect(route, timeout)
             try:
