@@ -3,30 +3,38 @@
 config.json          {"currentContext": NAME, "auths": {REGISTRY: {"auth": base64(user:pass)}}}
 contexts/NAME.json   {"Name", "Description", "Host", "TLS": {"ca", "cert", "key", "verify"}}
 ca.pem cert.pem key.pem   the default client TLS files (`porter tls init` writes them)
+
+Every command reads config.json (for the current context) before it talks to the daemon, so
+reading goes through os and porter_cli.client.jsonload, without pathlib or json; writing
+imports them.
 """
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
-from typing import Any
 
+from porter_cli.client.jsonload import loads
 from porter_cli.errors import CliError
 
-
-def config_dir(explicit: str | None = None) -> Path:
-    if explicit:
-        return Path(explicit)
-    env = os.environ.get("PORTER_CONFIG")
-    if env:
-        return Path(env)
-    return Path.home() / ".porter"
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 
-def read_json(path: Path) -> dict[str, Any]:
+def config_dir(explicit: str | None = None) -> str:
+    """The folder of porter's files: --config, $PORTER_CONFIG, else ~/.porter."""
+    return (
+        explicit
+        or os.environ.get("PORTER_CONFIG")
+        or os.path.join(os.path.expanduser("~"), ".porter")
+    )
+
+
+def read_json(path: str | Path) -> dict[str, Any]:
     try:
-        document = json.loads(path.read_text())
+        with open(path, encoding="utf-8") as file:
+            document = loads(file.read())
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as error:
@@ -36,10 +44,13 @@ def read_json(path: Path) -> dict[str, Any]:
     return document
 
 
-def write_json(path: Path, document: dict[str, Any], mode: int = 0o600) -> None:
+def write_json(where: str | Path, document: dict[str, Any], mode: int = 0o600) -> None:
     """Write atomically (temp file, fsync, rename), readable by the owner only."""
+    import json
     import tempfile
+    from pathlib import Path
 
+    path = Path(where)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
@@ -58,9 +69,9 @@ def write_json(path: Path, document: dict[str, Any], mode: int = 0o600) -> None:
 class ConfigFile:
     """config.json: the current context and registry logins."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: str | Path) -> None:
         self.directory = directory
-        self.path = directory / "config.json"
+        self.path = os.path.join(directory, "config.json")
 
     def load(self) -> dict[str, Any]:
         return read_json(self.path)

@@ -1,29 +1,41 @@
 """Contexts: named daemons, each a host address and TLS files, kept under
 CONFIG/contexts/NAME/ (meta.json, and ca.pem, cert.pem, key.pem copied there). "default" is
-the built-in context: the environment and the default socket."""
+the built-in context: the environment and the default socket.
+
+Every command run in a context loads it before its request, so this module imports little
+of its own (no re, shutil or dataclasses)."""
 
 from __future__ import annotations
-
-import re
-import shutil
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 from porter_cli.client.endpoint import Endpoint, TLSFiles, parse_host
 from porter_cli.config import read_json, write_json
 from porter_cli.errors import CliError
 
-NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.+-]*$")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
 TLS_FILES = ("ca", "cert", "key")
+_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+_NAME_CHARS = _ALNUM | frozenset("_.+-")
 
 
-@dataclass(frozen=True)
+def valid_name(name: str) -> bool:
+    """A context's name: a letter or digit, then letters, digits and _.+- (ASCII)."""
+    return bool(name) and name[0] in _ALNUM and all(char in _NAME_CHARS for char in name)
+
+
 class Context:
-    name: str
-    host: str
-    description: str = ""
-    tls: dict[str, Any] | None = None  # {"ca": path, "cert": path, "key": path, "verify": bool}
+    __slots__ = ("description", "host", "name", "tls")
+
+    def __init__(
+        self, name: str, host: str, description: str = "", tls: dict[str, Any] | None = None
+    ) -> None:
+        self.name = name
+        self.host = host
+        self.description = description
+        self.tls = tls  # {"ca": path, "cert": path, "key": path, "verify": bool}
 
     def endpoint(self) -> Endpoint:
         if not self.tls:
@@ -52,7 +64,7 @@ class ContextStore:
         self.root = config_dir / "contexts"
 
     def _folder(self, name: str) -> Path:
-        if not NAME.match(name) or name == "default":
+        if not valid_name(name) or name == "default":
             raise CliError(
                 f"invalid context name {name!r}: letters, digits and _.+- only, not 'default'"
             )
@@ -65,7 +77,7 @@ class ContextStore:
 
     def exists(self, name: str) -> bool:
         return name == "default" or (
-            NAME.match(name) is not None and (self.root / name / "meta.json").is_file()
+            valid_name(name) and (self.root / name / "meta.json").is_file()
         )
 
     def load(self, name: str) -> Context:
@@ -80,6 +92,8 @@ class ContextStore:
     def create(self, name: str, host: str, description: str, tls: dict[str, Any] | None) -> Context:
         """Store a new context; TLS files are copied into its folder, so it keeps working
         when the originals move."""
+        import shutil
+
         folder = self._folder(name)
         if (folder / "meta.json").exists():
             raise CliError(f"context {name!r} already exists")
@@ -109,4 +123,6 @@ class ContextStore:
         folder = self._folder(name)
         if not (folder / "meta.json").exists():
             raise CliError(f"context {name!r} does not exist")
+        import shutil
+
         shutil.rmtree(folder)

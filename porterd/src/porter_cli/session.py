@@ -1,20 +1,23 @@
 """What the global options decide: which daemon to talk to (-H, --context, PORTER_HOST,
 DOCKER_HOST, the current context, the default socket) and with which TLS files; and the
-client made for it on first use."""
+client made for it on first use.
+
+Every command starts here, `porter ps` without click (porter_cli.quick) too, so this module
+imports nothing beyond os and porter's own light modules: no dataclasses, functools or
+pathlib, whose imports cost more than the listing itself."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from functools import cached_property
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from porter_cli.client.endpoint import DEFAULT_HOST, Endpoint, TLSFiles, parse_host
 from porter_cli.config import ConfigFile, config_dir
 from porter_cli.errors import CliError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from porter_cli.client.api import Client
 
 
@@ -22,25 +25,43 @@ def env_flag(*names: str) -> bool:
     return any(os.environ.get(name, "") not in ("", "0", "false") for name in names)
 
 
-@dataclass
 class Options:
     """The global options as given (None: not given)."""
 
-    host: str | None = None
-    context: str | None = None
-    config: str | None = None
-    tls: bool = False
-    tlsverify: bool = False
-    tlscacert: str | None = None
-    tlscert: str | None = None
-    tlskey: str | None = None
+    def __init__(
+        self,
+        host: str | None = None,
+        context: str | None = None,
+        config: str | None = None,
+        tls: bool = False,
+        tlsverify: bool = False,
+        tlscacert: str | None = None,
+        tlscert: str | None = None,
+        tlskey: str | None = None,
+    ) -> None:
+        self.host = host
+        self.context = context
+        self.config = config
+        self.tls = tls
+        self.tlsverify = tlsverify
+        self.tlscacert = tlscacert
+        self.tlscert = tlscert
+        self.tlskey = tlskey
 
 
 class Session:
     def __init__(self, options: Options) -> None:
         self.options = options
-        self.config_dir: Path = config_dir(options.config)
-        self.config = ConfigFile(self.config_dir)
+        self.config_path: str = config_dir(options.config)
+        self.config = ConfigFile(self.config_path)
+        self._endpoint: Endpoint | None = None
+        self._client: Client | None = None
+
+    @property
+    def config_dir(self) -> Path:
+        from pathlib import Path
+
+        return Path(self.config_path)
 
     def context_name(self) -> str:
         """The context in use: --context, PORTER_CONTEXT, config.json's, else "default"."""
@@ -49,8 +70,13 @@ class Session:
         env = os.environ.get("PORTER_CONTEXT")
         return env or self.config.current_context or "default"
 
-    @cached_property
+    @property
     def endpoint(self) -> Endpoint:
+        if self._endpoint is None:
+            self._endpoint = self._find_endpoint()
+        return self._endpoint
+
+    def _find_endpoint(self) -> Endpoint:
         options = self.options
         if options.host and options.context:
             raise CliError("conflicting options: either -H or --context, not both", 125)
@@ -72,17 +98,17 @@ class Session:
         verify = options.tlsverify or env_flag("PORTER_TLS_VERIFY", "DOCKER_TLS_VERIFY")
         if not (verify or options.tls) or not host.startswith(("tcp://", "https://")):
             return None
-        cert_dir = Path(
+        cert_dir = (
             os.environ.get("PORTER_CERT_PATH")
             or os.environ.get("DOCKER_CERT_PATH")
-            or self.config_dir
+            or self.config_path
         )
 
         def pick(given: str | None, default: str) -> str | None:
             if given:
                 return given
-            candidate = cert_dir / default
-            return str(candidate) if candidate.exists() else None
+            candidate = os.path.join(cert_dir, default)
+            return candidate if os.path.exists(candidate) else None
 
         return TLSFiles(
             ca=pick(options.tlscacert, "ca.pem"),
@@ -91,9 +117,13 @@ class Session:
             verify=verify,
         )
 
-    @cached_property
+    @property
     def client(self) -> Client:
-        from porter_cli.client.api import Client
+        """The client of the endpoint, made once (several threads may ask at once in `each`,
+        which asks first, before starting them)."""
+        if self._client is None:
+            from porter_cli.client.api import Client
 
-        version = os.environ.get("PORTER_API_VERSION") or os.environ.get("DOCKER_API_VERSION")
-        return Client(self.endpoint, version=version or None)
+            version = os.environ.get("PORTER_API_VERSION") or os.environ.get("DOCKER_API_VERSION")
+            self._client = Client(self.endpoint, version=version or None)
+        return self._client

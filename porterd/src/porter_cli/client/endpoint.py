@@ -1,9 +1,11 @@
 """Where the daemon is: a host address (`unix://PATH`, `tcp://HOST:PORT`) and, for TCP,
-the TLS files for mutual TLS."""
+the TLS files for mutual TLS.
+
+Plain classes rather than dataclasses: every command builds an Endpoint, and the
+dataclasses module (with the inspect, re and copy it imports, and the code it compiles per
+class) cost `porter ps` more than its request did."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from porter_cli.client.errors import EndpointError
 
@@ -12,23 +14,55 @@ DEFAULT_TLS_PORT = 2376
 DEFAULT_TCP_PORT = 2375
 
 
-@dataclass(frozen=True)
 class TLSFiles:
     """The CA that signs the daemon's certificate and the client's own certificate and key.
 
     `verify` checks the daemon's certificate against `ca`; without it the connection is
     still encrypted and the client certificate still presented (docker's --tls)."""
 
-    ca: str | None = None
-    cert: str | None = None
-    key: str | None = None
-    verify: bool = True
+    __slots__ = ("ca", "cert", "key", "verify")
+
+    def __init__(
+        self,
+        ca: str | None = None,
+        cert: str | None = None,
+        key: str | None = None,
+        verify: bool = True,
+    ) -> None:
+        self.ca = ca
+        self.cert = cert
+        self.key = key
+        self.verify = verify
+
+    def _fields(self) -> tuple[str | None, str | None, str | None, bool]:
+        return (self.ca, self.cert, self.key, self.verify)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TLSFiles) and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        ca, cert, key, verify = self._fields()
+        return f"TLSFiles(ca={ca!r}, cert={cert!r}, key={key!r}, verify={verify!r})"
 
 
-@dataclass(frozen=True)
 class Endpoint:
-    host: str
-    tls: TLSFiles | None = None
+    __slots__ = ("host", "tls")
+
+    def __init__(self, host: str, tls: TLSFiles | None = None) -> None:
+        self.host = host
+        self.tls = tls
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Endpoint) and (self.host, self.tls) == (other.host, other.tls)
+
+    def __hash__(self) -> int:
+        return hash((self.host, self.tls))
+
+    def __repr__(self) -> str:
+        return f"Endpoint(host={self.host!r}, tls={self.tls!r})"
 
     @property
     def scheme(self) -> str:

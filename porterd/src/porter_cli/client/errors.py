@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
+from porter_cli.client.jsonload import loads
 from porter_specs.errors import PorterError
 
 
@@ -48,7 +47,7 @@ class EndpointError(ClientError):
 def error_message(status: int, body: bytes) -> str:
     """The daemon's `{"message"}`, or the body itself when it is not that JSON."""
     try:
-        document = json.loads(body)
+        document = loads(body)
     except ValueError:
         document = None
     if isinstance(document, dict) and isinstance(document.get("message"), str):

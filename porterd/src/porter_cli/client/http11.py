@@ -2,12 +2,20 @@
 connected socket (unix, TCP, TLS). It does what the Engine API client needs and no more:
 a body sent whole or chunked, and a response body delimited by Content-Length, chunked
 encoding, or the end of the connection. It replaces http.client, whose import (email
-parsing, ssl) took a third of `porter ps`'s start-up."""
+parsing, ssl) took a third of `porter ps`'s start-up.
+
+The socket may be the `_socket` module's own (what transport makes for a unix path, without
+the enum-laden `socket` module) or any object with sendall, recv_into and close; the response
+is read through a buffer over recv_into, as socket.makefile would."""
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Callable, Iterable
+import io
+
+TYPE_CHECKING = False  # typing's import alone costs `porter ps` a few milliseconds
+if TYPE_CHECKING:
+    import socket
+    from collections.abc import Callable, Iterable
 
 _MAX_LINE = 64 * 1024
 _MAX_HEADERS = 200
@@ -36,7 +44,7 @@ class Headers:
 class Response:
     """The status, headers and body of an answer; the body is read with read/read1."""
 
-    def __init__(self, file: socket.SocketIO | object, method: str) -> None:
+    def __init__(self, file: io.BufferedReader, method: str) -> None:
         self._file = file
         status_line = self._line()
         version, _, rest = status_line.partition(" ")
@@ -63,7 +71,7 @@ class Response:
         self._done = self._remaining == 0
 
     def _line(self) -> str:
-        line = self._file.readline(_MAX_LINE + 1)  # type: ignore[attr-defined]
+        line = self._file.readline(_MAX_LINE + 1)
         if len(line) > _MAX_LINE:
             raise ProtocolError("header line too long")
         if not line:
@@ -77,7 +85,7 @@ class Response:
         if self._chunked:
             if self._chunk_left == 0 and not self._next_chunk():
                 return b""
-            data = self._file.read1(min(amount, self._chunk_left))  # type: ignore[attr-defined]
+            data = self._file.read1(min(amount, self._chunk_left))
             if not data:
                 raise ProtocolError("the connection closed inside a chunk")
             self._chunk_left -= len(data)
@@ -86,7 +94,7 @@ class Response:
             return data
         if self._remaining is not None:
             amount = min(amount, self._remaining)
-        data = self._file.read1(amount)  # type: ignore[attr-defined]
+        data = self._file.read1(amount)
         if self._remaining is not None:
             if not data:
                 raise ProtocolError("the connection closed before the end of the body")
@@ -122,7 +130,21 @@ class Response:
 
     def close(self) -> None:
         self._done = True
-        self._file.close()  # type: ignore[attr-defined]
+        self._file.close()
+
+
+class _SocketReader(io.RawIOBase):
+    """The receiving side of a connected socket as a raw stream (socket.makefile's SocketIO
+    in short: a timeout or a reset is the socket's own OSError)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        return self._sock.recv_into(buffer)
 
 
 class Connection:
@@ -167,7 +189,7 @@ class Connection:
     def getresponse(self) -> Response:
         if self.sock is None:
             raise ProtocolError("no request was sent")
-        self._response = Response(self.sock.makefile("rb"), self._method)
+        self._response = Response(io.BufferedReader(_SocketReader(self.sock)), self._method)
         return self._response
 
     def close(self) -> None:

@@ -1,17 +1,22 @@
 """HTTP/1.1 connections to the daemon (porter_cli.client.http11) over a unix socket, plain
 TCP, or TCP with mutual TLS; and the raw connected socket a hijacked request leaves
-behind."""
+behind.
+
+A request over a unix socket uses the `_socket` module's socket: the `socket` module wraps
+the same object, but its import (enum classes for every address family, selectors) costs
+`porter ps` more than the request itself. TCP, TLS and hijacked connections import it."""
 
 from __future__ import annotations
 
-import socket
-from typing import TYPE_CHECKING
+import _socket
 
 from porter_cli.client.endpoint import Endpoint, TLSFiles
 from porter_cli.client.errors import DaemonUnreachable, EndpointError
 from porter_cli.client.http11 import Connection
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import socket
     import ssl
 
     from porter_cli.client.hijack import Channel
@@ -50,7 +55,7 @@ def connection(endpoint: Endpoint, timeout: float | None = None) -> Connection:
     host = str(endpoint.address[0])
 
     def connect() -> socket.socket:
-        sock = plain_socket(endpoint, timeout)
+        sock = full_socket(plain_socket(endpoint, timeout))
         try:
             return context.wrap_socket(sock, server_hostname=host)
         except BaseException:
@@ -61,23 +66,40 @@ def connection(endpoint: Endpoint, timeout: float | None = None) -> Connection:
 
 
 def plain_socket(endpoint: Endpoint, timeout: float | None = None) -> socket.socket:
-    """A socket connected to the endpoint's unix path or TCP address (no TLS)."""
+    """A socket connected to the endpoint's unix path or TCP address (no TLS): for a unix
+    path, the `_socket` module's, which has what http11 uses of a socket."""
     if endpoint.scheme == "unix":
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         try:
             sock.settimeout(timeout)
             sock.connect(str(endpoint.address))
         except BaseException:
             sock.close()
             raise
-        return sock
+        return sock  # type: ignore[return-value]
+    import socket
+
     return socket.create_connection(endpoint.address, timeout)  # type: ignore[arg-type]
+
+
+def full_socket(sock: socket.socket) -> socket.socket:
+    """`sock` as a `socket.socket` (what ssl and the hijacked streams' users expect), with
+    its timeout."""
+    import socket
+
+    if isinstance(sock, socket.socket):
+        return sock
+    timeout = sock.gettimeout()
+    full = socket.socket(fileno=sock.detach())
+    full.settimeout(timeout)
+    return full
 
 
 def raw_channel(endpoint: Endpoint, timeout: float | None = None) -> Channel:
     """A connected socket for a hijacked request: unix, TCP, or TLS through a TLSChannel
-    (which can half-close when stdin ends)."""
-    sock = plain_socket(endpoint, timeout)
+    (which can half-close when stdin ends); always a `socket.socket`, as the attach and
+    exec code expects of one."""
+    sock = full_socket(plain_socket(endpoint, timeout))
     if endpoint.tls is None:
         return sock
     from porter_cli.client.tls_channel import TLSChannel
