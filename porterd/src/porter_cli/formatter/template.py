@@ -1,22 +1,24 @@
 """A subset of Go's text/template, enough for docker's `--format` strings:
 `{{.Field.Sub}}`, `{{.}}`, `{{json .X}}`, `{{.X | upper}}`, `{{index .Labels "k"}}`,
 `{{join .Names ","}}`, `{{len .X}}`, `{{upper}} {{lower}} {{title}} {{println}}`,
-`{{range .X}}...{{end}}`, `{{if .X}}...{{else}}...{{end}}`, and `{{- trimming -}}`."""
+`{{range .X}}...{{end}}`, `{{if .X}}...{{else}}...{{end}}`, and `{{- trimming -}}`.
+
+Templates are scanned by hand rather than with `re`: every listing renders its default table
+through here, and re's import (with the enum it brings) would cost `porter ps` more than the
+rest of its output does. json is imported only by the templates that use it."""
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
-
 from porter_cli.errors import CliError
 
-_ACTION = re.compile(r"\{\{(-\s)?(.*?)(\s-)?\}\}", re.S)
-_TOKEN = re.compile(
-    r'\s*(\.[A-Za-z0-9_.]*|"(?:[^"\\]|\\.)*"|`[^`]*`|\||[A-Za-z_][A-Za-z0-9_]*|-?\d+)'
-)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from typing import Any
+
+_NAME_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+_NAME_CHARS = _NAME_START | frozenset("0123456789")
+_FIELD_CHARS = _NAME_CHARS | {"."}
 
 
 class TemplateError(CliError):
@@ -37,6 +39,8 @@ MISSING = Missing()
 
 
 def _json(value: Any) -> str:
+    import json
+
     return json.dumps(value, separators=(",", ":"))
 
 
@@ -66,12 +70,75 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 
 
-@dataclass
 class Node:
-    kind: str  # "text", "expr", "range", "if"
-    text: str = ""
-    body: list[Node] = field(default_factory=list)
-    orelse: list[Node] = field(default_factory=list)
+    __slots__ = ("body", "kind", "orelse", "text")
+
+    def __init__(self, kind: str, text: str = "") -> None:
+        self.kind = kind  # "text", "expr", "range", "if"
+        self.text = text
+        self.body: list[Node] = []
+        self.orelse: list[Node] = []
+
+
+def actions(source: str) -> Iterator[tuple[int, int, bool, str, bool]]:
+    """Each `{{...}}` of `source` in order: (start, end, trims the text before, the action
+    inside, trims the text after); `{{- ` and ` -}}` are the trimming markers."""
+    position = 0
+    while (start := source.find("{{", position)) >= 0:
+        inner = start + 2
+        trim_left = source[inner : inner + 1] == "-" and source[inner + 1 : inner + 2].isspace()
+        if trim_left:
+            inner += 2
+        close = source.find("}}", inner)
+        if close < 0:
+            return
+        stop = close
+        trim_right = close - inner >= 2 and source[close - 1] == "-" and source[close - 2].isspace()
+        if trim_right:
+            stop -= 2
+        yield start, close + 2, trim_left, source[inner:stop], trim_right
+        position = close + 2
+
+
+def tokens(expression: str) -> list[str] | None:
+    """The words of an action: fields (`.A.B`), strings ("..." or `...`), `|`, names and
+    integers; None when something else is in it."""
+    found = []
+    position, end = 0, len(expression)
+    while True:
+        while position < end and expression[position].isspace():
+            position += 1
+        if position == end:
+            return found
+        char = expression[position]
+        stop = position + 1
+        if char == ".":
+            while stop < end and expression[stop] in _FIELD_CHARS:
+                stop += 1
+        elif char == '"':
+            while stop < end and expression[stop] != '"':
+                if expression[stop] == "\\":
+                    if stop + 1 == end or expression[stop + 1] == "\n":
+                        return None
+                    stop += 1
+                stop += 1
+            if stop == end:
+                return None
+            stop += 1
+        elif char == "`":
+            stop = expression.find("`", stop) + 1
+            if stop == 0:
+                return None
+        elif char in _NAME_START:
+            while stop < end and expression[stop] in _NAME_CHARS:
+                stop += 1
+        elif char.isdecimal() or (char == "-" and expression[stop : stop + 1].isdecimal()):
+            while stop < end and expression[stop].isdecimal():
+                stop += 1
+        elif char != "|":
+            return None
+        found.append(expression[position:stop])
+        position = stop
 
 
 class Template:
@@ -86,17 +153,17 @@ class Template:
         stack: list[tuple[Node | None, list[Node]]] = [(None, root)]
         position = 0
         pending_trim = False
-        for match in _ACTION.finditer(source):
-            text = source[position : match.start()]
+        for start, end, trim_left, inner, trim_right in actions(source):
+            text = source[position:start]
             if pending_trim:
                 text = text.lstrip()
-            if match.group(1):
+            if trim_left:
                 text = text.rstrip()
             if text:
                 stack[-1][1].append(Node("text", text))
-            position = match.end()
-            pending_trim = bool(match.group(3))
-            action = match.group(2).strip()
+            position = end
+            pending_trim = trim_right
+            action = inner.strip()
             keyword, _, rest = action.partition(" ")
             if keyword in ("range", "if"):
                 node = Node(keyword, rest.strip())
@@ -126,18 +193,12 @@ class Template:
         return root
 
     def _tokens(self, expression: str) -> list[str]:
-        tokens = []
-        position = 0
-        expression = expression.rstrip()
-        while position < len(expression):
-            match = _TOKEN.match(expression, position)
-            if not match:
-                raise TemplateError(self.source, f"cannot parse {expression[position:]!r}")
-            tokens.append(match.group(1))
-            position = match.end()
-        if not tokens:
+        found = tokens(expression)
+        if found is None:
+            raise TemplateError(self.source, f"cannot parse {expression.strip()!r}")
+        if not found:
             raise TemplateError(self.source, "empty action")
-        return tokens
+        return found
 
     # -- execution ------------------------------------------------------------------------
 
@@ -195,6 +256,8 @@ class Template:
 
     def _operand(self, token: str, data: Any) -> Any:
         if token.startswith('"'):
+            import json
+
             return json.loads(token)
         if token.startswith("`"):
             return token[1:-1]

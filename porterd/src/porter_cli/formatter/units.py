@@ -53,6 +53,11 @@ def human_duration(seconds: float) -> str:
     return f"{hours // 24 // 365} years"
 
 
+def created_at(timestamp: float) -> str:
+    """A unix time as docker's CreatedAt column prints it: "2024-05-01 12:00:00 +0000 UTC"."""
+    return time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime(timestamp))
+
+
 def since(timestamp: float, now: float | None = None) -> str:
     """ "5 minutes ago" for a unix time."""
     now = time.time() if now is None else now
