@@ -107,15 +107,15 @@ def filter_option(short: bool = True) -> Callable[[F], F]:
 
 def filters_param(filters: tuple[str, ...]) -> dict[str, list[str]] | None:
     """`-f key=value` options as the API's filters map ({key: [values]})."""
-    result: dict[str, list[str]] = {}
-    for item in filters:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(
-                f"bad format of filter {item!r} (expected name=value)", param_hint="'--filter'"
-            )
-        result.setdefault(key.strip().lower(), []).append(value)
-    return result or None
+    from porter_cli.quick import filters_map
+
+    try:
+        return filters_map(filters)
+    except ValueError as error:
+        raise click.BadParameter(
+            f"bad format of filter {error.args[0]!r} (expected name=value)",
+            param_hint="'--filter'",
+        ) from error
 
 
 # How many requests of a many-name command (rm, stop, kill, ...) are in flight at once: as

@@ -1,144 +1,100 @@
-"""porter's entry point: the global options, the command table (one module per command,
-imported only when it runs), and the mapping of errors to one line and an exit code."""
+"""porter's entry point: `porter ps` and `porter images` run without click (porter_cli.quick),
+every other command under the click group of porter_cli.cli; errors become one line and
+docker's exit code (porter_cli.errors); and the process ends without tearing the interpreter
+down when nothing is left to run.
+
+A listing is a few milliseconds of work behind the interpreter's start, so what start-up
+imports is most of what `porter ps` costs: this module imports nothing of click, and ends
+through os._exit once the output is flushed. The interpreter's own exit frees every object
+of every module one by one (some 6 ms after click's imports), and has nothing else to do when
+no thread is left running and nothing waits in atexit."""
 
 from __future__ import annotations
 
+import os
 import sys
 
-import click
+from porter_cli import errors
 
-from porter_cli.command import CONTEXT_SETTINGS, LazyGroup
-from porter_cli.container import COMMANDS as CONTAINER_COMMANDS
-from porter_cli.image import COMMANDS as IMAGE_COMMANDS
-
-# command name -> module under porter_cli defining `command`; the nouns are groups.
-GROUPS = {
-    name: name
-    for name in (
-        "container",
-        "image",
-        "volume",
-        "network",
-        "system",
-        "context",
-        "tls",
-        "service",
-        "node",
-    )
-}
-# docker's top-level shortcuts for the nouns' commands
-CONTAINER_SHORTCUTS = [
-    "run",
-    "create",
-    "start",
-    "stop",
-    "kill",
-    "restart",
-    "rm",
-    "logs",
-    "wait",
-    "exec",
-    "attach",
-    "rename",
-    "top",
-    "stats",
-    "pause",
-    "unpause",
-    "cp",
-    "commit",
-    "diff",
-    "export",
-    "port",
-]
-IMAGE_SHORTCUTS = {
-    "images": "ls",
-    "rmi": "rm",
-    **{n: n for n in ["build", "pull", "push", "tag", "save", "load", "import", "history"]},
-}
-COMMANDS = {
-    **GROUPS,
-    **{name: CONTAINER_COMMANDS[name] for name in CONTAINER_SHORTCUTS},
-    **{name: IMAGE_COMMANDS[command] for name, command in IMAGE_SHORTCUTS.items()},
-    "ps": "container.ls",
-    "inspect": "inspect",
-    "login": "registry.login",
-    "logout": "registry.logout",
-    "version": "system.version",
-    "info": "system.info",
-    "events": "system.events",
-}
+_CLICK_NAMES = ("cli", "invoke", "COMMANDS", "GROUPS")
 
 
-@click.group(
-    cls=LazyGroup,
-    commands_by_name=COMMANDS,
-    context_settings=CONTEXT_SETTINGS,
-    no_args_is_help=True,
-)
-@click.option(
-    "-H",
-    "--host",
-    envvar=None,
-    metavar="HOST",
-    help="Daemon socket to connect to (unix://PATH or tcp://HOST:PORT); "
-    "default $PORTER_HOST, $DOCKER_HOST, the context, unix:///run/porter/porter.sock",
-)
-@click.option("-c", "--context", metavar="NAME", help="Name of the context to use")
-@click.option("--config", metavar="DIR", help="Location of porter's files (default ~/.porter)")
-@click.option("--tls", is_flag=True, help="Use TLS; implied by --tlsverify")
-@click.option("--tlsverify", is_flag=True, help="Use TLS and verify the daemon's certificate")
-@click.option("--tlscacert", metavar="FILE", help="Trust certificates signed by this CA")
-@click.option("--tlscert", metavar="FILE", help="Path to the client's TLS certificate")
-@click.option("--tlskey", metavar="FILE", help="Path to the client's TLS key")
-@click.version_option(
-    package_name="porter", prog_name="porter", message="%(prog)s version %(version)s"
-)
-@click.pass_context
-def cli(ctx: click.Context, **options: object) -> None:
-    """porter: run and manage containers through porterd (or any Docker Engine API)."""
-    from porter_cli.session import Options, Session
-
-    ctx.obj = Session(Options(**options))  # type: ignore[arg-type]
+def main(argv: list[str] | None = None) -> None:
+    """The `porter` command: run one command (sys.argv's unless `argv`), then exit with its
+    code."""
+    finish(run(argv))
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run one command; returns (through sys.exit) its exit code."""
+def run(argv: list[str] | None = None) -> int:
+    """Run one command; its exit code."""
     from porter_specs.errors import PorterError
 
-    from porter_cli import errors
+    from porter_cli.quick import run_quick
 
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
-        code = cli.main(args=argv, prog_name="porter", standalone_mode=False)
-    except click.exceptions.NoArgsIsHelpError as error:
-        click.echo(error.ctx.get_help() if error.ctx else str(error))
-        code = 0
-    except click.UsageError as error:
-        hint = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
-        click.echo(f"porter: {error.format_message()}{hint}", err=True)
-        code = errors.USAGE_EXIT
-    except click.ClickException as error:
-        click.echo(f"porter: {error.format_message()}", err=True)
-        code = errors.USAGE_EXIT
+        code = run_quick(args)
+        if code is None:
+            from porter_cli.cli import invoke
+
+            code = invoke(args)
     except errors.ExitStatus as status:
         code = status.code
+    except BrokenPipeError:
+        code = quiet_broken_pipe()
     except (PorterError, OSError) as error:
-        click.echo(f"porter: {errors.message(error)}", err=True)
+        sys.stderr.write(f"porter: {errors.message(error)}\n")
         code = errors.exit_code(error)
-    except (click.Abort, KeyboardInterrupt):
-        click.echo("", err=True)
+    except KeyboardInterrupt:
+        sys.stderr.write("\n")
         code = 130
+    return code
+
+
+def finish(code: int) -> None:
+    """Flush the output and end the process with `code`: through os._exit when nothing is
+    left to run (no other thread, nothing registered with atexit), else through sys.exit."""
     try:
         sys.stdout.flush()
     except BrokenPipeError:
         code = quiet_broken_pipe()
-    sys.exit(code if isinstance(code, int) else 0)
+    except OSError as error:  # a full disk under a redirected stdout: the output is lost
+        sys.stderr.write(f"porter: writing the output: {error.strerror or error}\n")
+        code = code or 1
+    try:
+        sys.stderr.flush()
+    except OSError:  # stderr is what failed: there is nowhere left to say it
+        code = code or 1
+    if nothing_left_to_run():
+        os._exit(code)
+    sys.exit(code)
+
+
+def nothing_left_to_run() -> bool:
+    """True when the interpreter's exit would only free memory: no thread but this one, and
+    no atexit function (logging's flush, weakref finalizers of temporary folders, ...)."""
+    import atexit
+
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
+        return False
+    pending = getattr(atexit, "_ncallbacks", None)  # CPython's count of registered functions
+    return pending is not None and pending() == 0
 
 
 def quiet_broken_pipe() -> int:
     """The reader of stdout went away (`porter logs x | head`): exit 1 without a word, as
     click does when a write fails so, and without a traceback from flushing at exit."""
-    import os
-
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     return 1
+
+
+def __getattr__(name: str) -> object:
+    """porter_cli.main.cli and the command tables, as before they moved to porter_cli.cli
+    (imported only when asked for, since they import click)."""
+    if name in _CLICK_NAMES:
+        from porter_cli import cli
+
+        return getattr(cli, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,26 +1,49 @@
-"""`porter ps` stays fast to start: it imports the code of ps and of the client, and none of
-the heavy or unrelated modules other commands need."""
+"""`porter ps` and `porter images` start in the interpreter's own time: run as installed
+(the console script, through its shebang's interpreter with its site module), they import
+the interpreter's start-up modules, the two C modules they read the answer with, and
+porter's own modules of the listing, and nothing else: not click, not json, re, typing or
+socket (each costs `porter ps` about what its request to the daemon does). Other commands go
+through click, and still import nothing of what only other commands need."""
 
 from __future__ import annotations
 
-import json
 import subprocess
-import sys
 
-from porter_fake_engine import FakeEngine
+import pytest
+from porter_fake_engine import PORTER, FakeEngine
 
-PROBE = """
-import json, sys
-from porter_cli.main import main
-sys.argv = ["porter", "-H", sys.argv[1], "ps"]
-try:
-    main()
-except SystemExit:
-    pass
-print(json.dumps(sorted(sys.modules)), file=sys.stderr)
-"""
+# What `porter ps` and `porter images` import beyond the interpreter's start-up.
+LISTING_MODULES = frozenset(
+    {
+        "__future__",
+        "atexit",
+        "_json",
+        "_socket",
+        "porter_specs",
+        "porter_specs.errors",
+        "porter_cli",
+        "porter_cli.main",
+        "porter_cli.errors",
+        "porter_cli.quick",
+        "porter_cli.session",
+        "porter_cli.config",
+        "porter_cli.client",
+        "porter_cli.client.api",
+        "porter_cli.client.endpoint",
+        "porter_cli.client.errors",
+        "porter_cli.client.http11",
+        "porter_cli.client.jsonload",
+        "porter_cli.client.transport",
+        "porter_cli.formatter",
+        "porter_cli.formatter.output",
+        "porter_cli.formatter.containers",
+        "porter_cli.formatter.images",
+        "porter_cli.formatter.template",
+        "porter_cli.formatter.units",
+    }
+)
 
-NOT_FOR_PS = (
+NOT_FOR_LISTINGS = (
     "requests", "jsonschema", "cryptography", "tarfile", "termios", "tempfile",
     "porter_cli.container.run", "porter_cli.image.pull", "porter_cli.terminal",
     "porter_cli.certificates", "porter_image", "porterd",
@@ -28,15 +51,74 @@ NOT_FOR_PS = (
 )  # fmt: skip
 
 
-def test_ps_imports_only_what_it_uses(engine: FakeEngine) -> None:
-    engine.json("GET", "/containers/json", [])
+# Runs the installed command's script as the interpreter would, then lists sys.modules (the
+# command's os._exit is turned into SystemExit so that the list can be written). sys.modules
+# rather than -X importtime: importtime does not see importlib.import_module, through which
+# click's lazy groups load their commands.
+PROBE = """
+import os, sys
+def stop(code):
+    raise SystemExit(code)
+os._exit = stop
+script, *args = sys.argv[1:]
+sys.argv = [script, *args]
+try:
+    with open(script) as f:
+        exec(compile(f.read(), script, "exec"), {"__name__": "__main__"})
+except SystemExit:
+    pass
+sys.stderr.write("\\nMODULES " + " ".join(sorted(sys.modules)) + "\\n")
+"""
+
+
+def modules_of(*args: str) -> set[str]:
+    """Every module `porter ARGS` has imported when it ends, run as installed: through its
+    shebang's interpreter, with that interpreter's site module."""
+    with open(PORTER) as script:
+        interpreter, *flags = script.readline()[2:].split()
     result = subprocess.run(
-        [sys.executable, "-c", PROBE, engine.host],  # type: ignore[attr-defined]
+        [interpreter, *flags, "-c", PROBE, str(PORTER), *args],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
-    modules = json.loads(result.stderr.strip().splitlines()[-1])
+    last = result.stderr.rstrip().splitlines()[-1]
+    assert last.startswith("MODULES "), result.stderr[-2000:]
+    return set(last.split()[1:])
+
+
+@pytest.fixture(scope="module")
+def start_up() -> set[str]:
+    """What the interpreter has imported before running any command (site and what it reads)."""
+    with open(PORTER) as script:
+        interpreter, *flags = script.readline()[2:].split()
+    probe = "import sys; print(' '.join(sys.modules))"
+    result = subprocess.run([interpreter, *flags, "-c", probe], capture_output=True, text=True)
+    return set(result.stdout.split())
+
+
+@pytest.mark.parametrize(
+    ("args", "route"),
+    [
+        (["ps"], "/containers/json"),
+        (["ps", "-aq", "--no-trunc", "--filter", "status=exited"], "/containers/json"),
+        (["container", "ls", "-n", "3"], "/containers/json"),
+        (["images"], "/images/json"),
+        (["image", "ls", "--digests", "busybox"], "/images/json"),
+    ],
+)
+def test_listings_import_only_the_listings_modules(
+    engine: FakeEngine, start_up: set[str], args: list[str], route: str
+) -> None:
+    engine.json("GET", route, [])
+    modules = modules_of("-H", engine.host, *args)  # type: ignore[attr-defined]
+    assert modules - start_up - LISTING_MODULES == set()
+
+
+def test_a_command_under_click_imports_only_what_it_uses(engine: FakeEngine) -> None:
+    engine.json("GET", "/volumes", {"Volumes": [], "Warnings": None})
+    modules = modules_of("-H", engine.host, "volume", "ls")  # type: ignore[attr-defined]
     loaded = [
-        name for name in NOT_FOR_PS if any(m == name or m.startswith(name + ".") for m in modules)
+        name
+        for name in NOT_FOR_LISTINGS
+        if any(m == name or m.startswith(name + ".") for m in modules)
     ]
-    assert loaded == []
-    assert "porter_cli.container.ls" in modules
+    assert (loaded, "porter_cli.volume.ls" in modules) == ([], True)
