@@ -166,7 +166,8 @@ class _Route:
 
     def __init__(self, scheme: str, host: str, port: int, proxy: str | None) -> None:
         self.scheme, self.host, self.port = scheme, host, port
-        self.proxy_host = self.proxy_port = None
+        self.proxy_host: str | None = None
+        self.proxy_port: int | None = None
         self.proxy_headers: dict[str, str] = {}
         if proxy:
             parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
