@@ -148,8 +148,14 @@ class Response:
 
 
 class Client:
-    """A client for one daemon. `version` pins the API version; otherwise it is negotiated
-    on the first request: the lower of the daemon's and MAX_VERSION."""
+    """A client for one daemon. `version` pins the API version; otherwise it is the lower of
+    the daemon's and MAX_VERSION, learnt on the first request.
+
+    A first request that is a GET is sent at MAX_VERSION straight away: a daemon that
+    speaks it answers (and the version is settled without a /_ping), one that does not
+    refuses it as too new (dockerd's and porterd's 400), and only then is the version
+    negotiated and the request sent again. A listing is so one round trip, not two. Other
+    first requests, whose bodies may not be sendable twice, negotiate first."""
 
     def __init__(
         self, endpoint: Endpoint, version: str | None = None, timeout: float | None = None
@@ -205,7 +211,25 @@ class Client:
     ) -> Response:
         """Send one request; a status of 400 or more raises APIError. `body` is sent as JSON,
         `data` as is (an iterable of chunks is sent chunked)."""
+        if self._version is None and method == "GET" and body is None and data is None:
+            return self._first_get(path, params, headers, timeout)
         return self.finish(self.begin(method, path, params, body, data, headers, timeout))
+
+    def _first_get(
+        self, path: str, params: Params, headers: dict[str, str] | None, timeout: float | None
+    ) -> Response:
+        """A GET before the version is known, sent at MAX_VERSION (the class says why)."""
+        url = f"/v{MAX_VERSION}{path}{encode_params(params)}"
+        try:
+            response = self.finish(self._begin("GET", url, None, None, headers, timeout))
+        except APIError as error:
+            if not error.version_too_new:
+                raise
+            return self.finish(self.begin("GET", path, params, None, None, headers, timeout))
+        with self._negotiating:
+            if self._version is None:
+                self._version = MAX_VERSION
+        return response
 
     def get_json(self, path: str, params: Params = None) -> Any:
         return self.request("GET", path, params).json()

@@ -31,6 +31,12 @@ class APIError(ClientError):
     def not_found(self) -> bool:
         return self.status == 404
 
+    @property
+    def version_too_new(self) -> bool:
+        """The daemon does not speak the API version asked for (dockerd's and porterd's
+        "client version 1.43 is too new. Maximum supported API version is 1.41")."""
+        return self.status == 400 and "is too new" in self.message
+
 
 class StreamError(ClientError):
     """A JSON progress stream or an event stream reported an error (`errorDetail`)."""

@@ -50,6 +50,8 @@ PORTER = Path(sys.executable).parent / "porter"
 
 
 class FakeEngine:
+    """Refuses a request at an API version above its own as too new, as dockerd does."""
+
     def __init__(self, api_version: str | None = "1.43") -> None:
         self.routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self.requests: list[Request] = []
@@ -105,6 +107,10 @@ class FakeEngine:
             self.server.server_close()
 
 
+def _newer(version: str, than: str) -> bool:
+    return tuple(map(int, version.split("."))) > tuple(map(int, than.split(".")))
+
+
 def _handler(engine: FakeEngine) -> type[http.server.BaseHTTPRequestHandler]:
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -126,6 +132,13 @@ def _handler(engine: FakeEngine) -> type[http.server.BaseHTTPRequestHandler]:
                 body,
             )
             engine.requests.append(request)
+            if version and engine.api_version and _newer(version, engine.api_version):
+                message = (
+                    f"client version {version} is too new. "
+                    f"Maximum supported API version is {engine.api_version}"
+                )
+                self._reply(Reply(400, {"message": message}), request)
+                return
             for method, pattern, handler in engine.routes:
                 if method == self.command and pattern.fullmatch(path):
                     self._reply(handler(request), request)

@@ -18,11 +18,21 @@ def client_for(engine: FakeEngine) -> Client:
     return Client(Endpoint(engine.host))  # type: ignore[attr-defined]
 
 
-def test_requests_use_the_daemons_version_when_it_is_older(engine: FakeEngine) -> None:
+def test_a_first_get_refused_as_too_new_is_sent_again_at_the_daemons_version(
+    engine: FakeEngine,
+) -> None:
     engine.api_version = "1.41"
     engine.json("GET", "/containers/json", [])
-    client_for(engine).get_json("/containers/json")
-    assert engine.seen("GET", "/containers/json")[0].version == "1.41"
+    assert client_for(engine).get_json("/containers/json") == []
+    versions = [r.version for r in engine.seen("GET", "/containers/json")]
+    assert versions == ["1.43", "1.41"]
+
+
+def test_a_first_request_with_a_body_negotiates_before_it_is_sent(engine: FakeEngine) -> None:
+    engine.api_version = "1.41"
+    engine.json("POST", "/containers/create", {"Id": "abc"})
+    client_for(engine).post_json("/containers/create", body={"Image": "busybox"})
+    assert [r.version for r in engine.seen("POST", "/containers/create")] == ["1.41"]
 
 
 def test_requests_use_the_clients_version_when_the_daemon_is_newer(engine: FakeEngine) -> None:
@@ -32,6 +42,16 @@ def test_requests_use_the_clients_version_when_the_daemon_is_newer(engine: FakeE
     assert engine.seen("GET", "/containers/json")[0].version == "1.43"
 
 
+def test_a_listing_from_a_daemon_of_the_clients_version_is_one_request(
+    engine: FakeEngine,
+) -> None:
+    engine.json("GET", "/containers/json", [])
+    client_for(engine).get_json("/containers/json")
+    assert [(r.method, r.path, r.version) for r in engine.requests] == [
+        ("GET", "/containers/json", "1.43")
+    ]
+
+
 def test_version_comes_from_slash_version_when_the_ping_has_no_header(engine: FakeEngine) -> None:
     engine.api_version = None
     engine.json("GET", "/version", {"ApiVersion": "1.40"})
@@ -39,11 +59,13 @@ def test_version_comes_from_slash_version_when_the_ping_has_no_header(engine: Fa
 
 
 def test_negotiation_happens_once_per_client(engine: FakeEngine) -> None:
+    engine.api_version = "1.41"
     engine.json("GET", "/info", {})
     client = client_for(engine)
     client.get_json("/info")
     client.get_json("/info")
     assert len(engine.seen("GET", "/_ping")) == 1
+    assert [r.version for r in engine.seen("GET", "/info")] == ["1.43", "1.41", "1.41"]
 
 
 def test_an_error_status_raises_the_daemons_message(engine: FakeEngine) -> None:
