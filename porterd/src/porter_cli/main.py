@@ -4,10 +4,12 @@ docker's exit code (porter_cli.errors); and the process ends without tearing the
 down when nothing is left to run.
 
 A listing is a few milliseconds of work behind the interpreter's start, so what start-up
-imports is most of what `porter ps` costs: this module imports nothing of click, and ends
-through os._exit once the output is flushed. The interpreter's own exit frees every object
-of every module one by one (some 6 ms after click's imports), and has nothing else to do when
-no thread is left running and nothing waits in atexit."""
+imports is most of what `porter ps` costs: the installed command is a script of the wheel's
+own (porterd/bin/porter; the console-script wrapper of older pips imports re), this module
+imports nothing of click, and the process ends through os._exit once the output is flushed.
+The interpreter's own exit frees every object of every module one by one (some 6 ms after
+click's imports), and has nothing else to do when no thread is left running and nothing
+waits in atexit."""
 
 from __future__ import annotations
 

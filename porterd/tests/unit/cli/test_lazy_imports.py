@@ -1,5 +1,6 @@
-"""`porter ps` and `porter images` start in the interpreter's own time: run as installed
-(the console script, through its shebang's interpreter with its site module), they import
+"""`porter ps` and `porter images` start in the interpreter's own time: run as installed (the
+dev venv's command, and the one of Porter's wheel in a fresh venv, as users get it; each
+through its shebang's interpreter with its site module), they import
 the interpreter's start-up modules, the two C modules they read the answer with, and
 porter's own modules of the listing, and nothing else: not click, not json, re, typing or
 socket (each costs `porter ps` about what its request to the daemon does). Other commands go
@@ -8,6 +9,7 @@ through click, and still import nothing of what only other commands need."""
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 from porter_fake_engine import PORTER, FakeEngine
@@ -71,13 +73,26 @@ sys.stderr.write("\\nMODULES " + " ".join(sorted(sys.modules)) + "\\n")
 """
 
 
-def modules_of(*args: str) -> set[str]:
+def interpreter_of(command: Path) -> list[str]:
+    """What the kernel runs `command` with: its shebang line's interpreter and flags."""
+    with open(command) as script:
+        return script.readline()[2:].split()
+
+
+@pytest.fixture(params=["dev venv", "wheel"])
+def porter(request: pytest.FixtureRequest) -> Path:
+    """The porter under test: the dev venv's, or the one installed from Porter's wheel into a
+    fresh venv, as users get it."""
+    if request.param == "dev venv":
+        return PORTER
+    return Path(request.getfixturevalue("installed_porter").command("porter"))
+
+
+def modules_of(porter: Path, *args: str) -> set[str]:
     """Every module `porter ARGS` has imported when it ends, run as installed: through its
     shebang's interpreter, with that interpreter's site module."""
-    with open(PORTER) as script:
-        interpreter, *flags = script.readline()[2:].split()
     result = subprocess.run(
-        [interpreter, *flags, "-c", PROBE, str(PORTER), *args],
+        [*interpreter_of(porter), "-c", PROBE, str(porter), *args],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     last = result.stderr.rstrip().splitlines()[-1]
@@ -85,14 +100,11 @@ def modules_of(*args: str) -> set[str]:
     return set(last.split()[1:])
 
 
-@pytest.fixture(scope="module")
-def start_up() -> set[str]:
+def start_up(porter: Path) -> set[str]:
     """What the interpreter has imported before running any command (site and what it reads)."""
-    with open(PORTER) as script:
-        interpreter, *flags = script.readline()[2:].split()
     probe = "import sys; print(' '.join(sys.modules))"
-    result = subprocess.run([interpreter, *flags, "-c", probe], capture_output=True, text=True)
-    return set(result.stdout.split())
+    command = [*interpreter_of(porter), "-c", probe]
+    return set(subprocess.run(command, capture_output=True, text=True).stdout.split())
 
 
 @pytest.mark.parametrize(
@@ -106,16 +118,16 @@ def start_up() -> set[str]:
     ],
 )
 def test_listings_import_only_the_listings_modules(
-    engine: FakeEngine, start_up: set[str], args: list[str], route: str
+    engine: FakeEngine, porter: Path, args: list[str], route: str
 ) -> None:
     engine.json("GET", route, [])
-    modules = modules_of("-H", engine.host, *args)  # type: ignore[attr-defined]
-    assert modules - start_up - LISTING_MODULES == set()
+    modules = modules_of(porter, "-H", engine.host, *args)  # type: ignore[attr-defined]
+    assert modules - start_up(porter) - LISTING_MODULES == set()
 
 
-def test_a_command_under_click_imports_only_what_it_uses(engine: FakeEngine) -> None:
+def test_a_command_under_click_imports_only_what_it_uses(engine: FakeEngine, porter: Path) -> None:
     engine.json("GET", "/volumes", {"Volumes": [], "Warnings": None})
-    modules = modules_of("-H", engine.host, "volume", "ls")  # type: ignore[attr-defined]
+    modules = modules_of(porter, "-H", engine.host, "volume", "ls")  # type: ignore[attr-defined]
     loaded = [
         name
         for name in NOT_FOR_LISTINGS
