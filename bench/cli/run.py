@@ -2,12 +2,17 @@
 for `ps` (with 20 containers), `images`, `version` and `run --rm IMAGE true`.
 
     .venv/bin/python bench/cli/run.py [--reps 15] [--daemon dockerd|porterd|both]
+                                      [--wheel | --porter PATH]
 
 The daemons are started as porter's end-to-end tests start them (porterd/tests/integration/
 cli/cli_daemons.py): each in a network and mount namespace of its own, with a porter-registry
 on its loopback holding the busybox demo image. The two CLIs take turns, command by command,
 so that a busy spell of the machine hits both alike; each figure is the median wall time of
 `--reps` runs, from fork to exit (waitpid), and the ratio is porter's over docker's.
+
+The porter timed is the running venv's (the dev venv's, an editable install), `--porter PATH`,
+or with `--wheel` the `porter` of Porter's wheel built from the working tree and installed into
+a fresh venv, as users get it.
 """
 
 from __future__ import annotations
@@ -44,9 +49,9 @@ def timed(argv: list[str], env: dict[str, str]) -> float:
 
 
 def measure(
-    host: str, image: str, reps: int, env: dict[str, str]
+    porter_command: Path, host: str, image: str, reps: int, env: dict[str, str]
 ) -> list[tuple[str, float, float]]:
-    porter = [str(cli_daemons.PORTER), "-H", host]
+    porter = [str(porter_command), "-H", host]
     docker = [DOCKER, "-H", host]
     commands = {
         "ps (20 containers)": ["ps"],
@@ -65,7 +70,7 @@ def measure(
     return rows
 
 
-def bench_daemon(kind: str, workdir: Path, layout: Path, reps: int) -> None:
+def bench_daemon(kind: str, workdir: Path, layout: Path, reps: int, porter: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKER_", "PORTER_"))}
     env["DOCKER_CONFIG"] = str(workdir / "docker-config")
     env["PORTER_CONFIG"] = str(workdir / "porter-config")
@@ -90,7 +95,7 @@ def bench_daemon(kind: str, workdir: Path, layout: Path, reps: int) -> None:
                     argv = [DOCKER, "-H", host, *run, image, "sleep", "3600"]
                     subprocess.run(argv, check=True, env=env, capture_output=True)
                 load_before = os.getloadavg()[0]
-                rows = measure(host, image, reps, env)
+                rows = measure(porter, host, image, reps, env)
                 load_after = os.getloadavg()[0]
                 names = [f"bench-{i}" for i in range(CONTAINERS)]
                 removal = subprocess.run(
@@ -101,20 +106,33 @@ def bench_daemon(kind: str, workdir: Path, layout: Path, reps: int) -> None:
     finally:
         namespace.close()
     load = f"load average {load_before:.2f} before, {load_after:.2f} after"
-    print(f"\n{kind}: medians of {reps} runs ({load})")
+    print(f"\n{kind}: medians of {reps} runs ({load}); porter: {porter}")
     print(f"{'command':40} {'porter':>10} {'docker':>10} {'ratio':>7}")
     for title, porter_time, docker_time in rows:
         ratio = porter_time / docker_time
         print(f"{title:40} {porter_time * 1e3:8.1f}ms {docker_time * 1e3:8.1f}ms {ratio:7.2f}")
 
 
+def installed_from_wheel(scratch: Path) -> Path:
+    """The `porter` of Porter's wheel (built from the working tree) in a fresh venv."""
+    sys.path.insert(0, str(REPO))
+    import conftest  # the tests' wheel fixtures: build from a copy, install offline
+
+    installed = conftest.install_wheel(conftest.build_wheel(scratch / "wheel"), scratch / "venv")
+    return installed.command("porter")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=15)
     parser.add_argument("--daemon", choices=["dockerd", "porterd", "both"], default="both")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--porter", type=Path, default=cli_daemons.PORTER, help="porter to time")
+    which.add_argument("--wheel", action="store_true", help="time porter installed from a wheel")
     options = parser.parse_args()
     kinds = ["dockerd", "porterd"] if options.daemon == "both" else [options.daemon]
     with tempfile.TemporaryDirectory(prefix="porter-bench-cli-") as scratch:
+        porter = installed_from_wheel(Path(scratch)) if options.wheel else options.porter
         layout = Path(scratch) / "layout"
         build_busybox(f"{layout}:busybox")
         for kind in kinds:
@@ -128,7 +146,7 @@ def main() -> int:
                 continue
             workdir = Path(scratch) / kind
             workdir.mkdir()
-            bench_daemon(kind, workdir, layout, options.reps)
+            bench_daemon(kind, workdir, layout, options.reps, porter)
     return 0
 
 
