@@ -181,6 +181,13 @@ def test_a_published_port_is_reached_over_loopback_and_the_namespaces_address(
     assert PAGE in fetch_from_namespace(porterd, "http://172.17.0.1:18090/")
 
 
+def test_a_port_published_on_ipv6_loopback_reaches_a_container_with_only_ipv4(
+    client: docker.DockerClient, porterd: PorterdProcess
+) -> None:
+    serve(client, ports={"80/tcp": ("::1", 18097)})
+    assert PAGE in fetch_from_namespace(porterd, "http://[::1]:18097/")
+
+
 def test_a_published_port_is_reached_from_another_container(client: docker.DockerClient) -> None:
     serve(client, ports={"80/tcp": 18091})
     assert PAGE in run(client, fetch_script("172.17.0.1", 18091))

@@ -17,7 +17,7 @@ from porterd.labels import has_label
 from porterd.network import firewall, links
 from porterd.network.definitions import define_network
 from porterd.network.ipam import DEFAULT_POOLS, AddressPool
-from porterd.network.ports import PortReservations
+from porterd.network.ports import PortReservations, proxied
 from porterd.network.records import Endpoint, NetworkRecord, NetworkStore, find_network
 from porterd.state import Database
 
@@ -164,6 +164,8 @@ class NetworkCatalog:
     ) -> list[firewall.PortRule]:
         rules = []
         for binding in self.ports.bindings():
+            if proxied(binding.host_ip):  # the userland proxy's alone
+                continue
             mine = [
                 e
                 for e in endpoints

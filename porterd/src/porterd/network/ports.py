@@ -5,6 +5,7 @@ taken by anyone is one clear error at start and no one else takes it meanwhile.
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import threading
 from collections.abc import Iterable
@@ -13,7 +14,9 @@ from typing import Any
 
 from porterd.errors import Conflict, InvalidParameter
 from porterd.network import conntrack
-from porterd.network.proxy import LoopbackProxy, loopback_proxy
+from porterd.network.proxy import LoopbackProxy, loopback6_listener, loopback_proxy
+
+LOOPBACK6 = ipaddress.IPv6Address("::1")
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ class PortReservations:
         self, container_id: str, wanted: Iterable[PortBinding], target: str = ""
     ) -> list[PortBinding]:
         """Bind each port (all or none); an ephemeral one gets its number here. With the
-        container's IPv4 address as `target`, a port published on every address is also
+        container's IPv4 address as `target`, a port published on every address or on [::1] is
         relayed from [::1] by the userland proxy."""
         self.release(container_id)  # a port it holds already is bound again
         held: list[tuple[PortBinding, socket.socket]] = []
@@ -83,7 +86,7 @@ class PortReservations:
             for _, bound in held:
                 bound.close()
             raise
-        relayed = (_proxy(binding, target) for binding, _ in held if target and not binding.host_ip)
+        relayed = (_proxy(binding, bound, target) for binding, bound in held if target)
         proxies = [proxy for proxy in relayed if proxy is not None]
         with self._lock:
             self._held[container_id] = held
@@ -120,8 +123,32 @@ class PortReservations:
             self.release(container_id)
 
 
-def _proxy(binding: PortBinding, target: str) -> LoopbackProxy | None:
-    return loopback_proxy(binding.protocol, binding.host_port, (target, binding.container_port))
+def proxied(host_ip: str) -> bool:
+    """Whether a port published on `host_ip` is served by the userland proxy: the IPv6
+    loopback, which the kernel cannot translate to a container's address (IPv6 has no
+    route_localnet)."""
+    try:
+        return ipaddress.ip_address(host_ip) == LOOPBACK6
+    except ValueError:
+        return False
+
+
+def _proxy(binding: PortBinding, bound: socket.socket, target: str) -> LoopbackProxy | None:
+    """The proxy of a binding towards the container's IPv4 address `target`: a port published
+    on every address is also relayed from [::1] (a listener of its own beside the reservation,
+    which holds 0.0.0.0); one published on [::1] itself, from its reservation."""
+    if proxied(binding.host_ip):
+        listener = bound
+        if binding.protocol == "tcp":
+            listener.listen(128)
+    elif binding.host_ip:
+        return None
+    else:
+        found = loopback6_listener(binding.host_port, binding.protocol)
+        if found is None:
+            return None
+        listener = found
+    return loopback_proxy(binding.protocol, listener, (target, binding.container_port))
 
 
 def _bind(binding: PortBinding) -> socket.socket:

@@ -288,9 +288,8 @@ class UdpProxy(LoopbackProxy):
                 del flows[client]
 
 
-def loopback_proxy(protocol: str, port: int, target: tuple[str, int]) -> LoopbackProxy | None:
-    """A proxy from [::1]:port to `target` for `protocol`, or None where [::1] is missing."""
-    listener = loopback6_listener(port, protocol)
-    if listener is None:
-        return None
+def loopback_proxy(
+    protocol: str, listener: socket.socket, target: tuple[str, int]
+) -> LoopbackProxy:
+    """A proxy relaying what reaches `listener` (bound, and for TCP listening) to `target`."""
     return (UdpProxy if protocol == "udp" else TcpProxy)(listener, target)
