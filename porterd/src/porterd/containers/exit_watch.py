@@ -14,6 +14,18 @@ import select
 from collections.abc import Iterable
 
 
+def wait_for_exit(pid: int, timeout: float) -> None:
+    """Sleep until the process ends or `timeout` seconds pass; at once when it is gone."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except OSError:  # no such process (or no pid at all)
+        return
+    try:
+        select.select([pidfd], [], [], timeout)
+    finally:
+        os.close(pidfd)
+
+
 class ExitWatch:
     """pidfds of the processes being watched, opened once each, plus a pipe that wakes the wait."""
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from porterd.clock import now_rfc3339, time_ns
 from porterd.containers.conmon import pid_alive
-from porterd.containers.exit_watch import ExitWatch
+from porterd.containers.exit_watch import ExitWatch, wait_for_exit
 from porterd.containers.health import HealthChecks
 from porterd.containers.record import Container
 from porterd.containers.restart import RestartPolicy, restart_delay
@@ -153,6 +153,16 @@ class Monitor:
                 with contextlib.suppress(RuntimeFailed):
                     self.service.runtime_of(container).kill(container.id, "SIGKILL", True)
         self.handle_exit(container, CONMON_KILLED_CODE, "conmon exited without an exit code")
+
+    def reap(self, container: Container, timeout: float) -> None:
+        """Wait up to `timeout` for the container's conmon to end (it was just killed), then
+        record the exit in the calling thread, as the monitor would: a removal need not queue
+        behind the monitor's thread, which handles exits one after another (an `rm -f` of 20
+        containers waited there for 20 runtime deletes and unmounts in a row)."""
+        wait_for_exit(container.state.conmon_pid, timeout)
+        status = container.state.status
+        if status.is_running() and status is not Status.RESTARTING:
+            self.check(container)
 
     def _waited_long(self, container_id: str) -> bool:
         first = self._exit_seen.setdefault(container_id, time.monotonic())

@@ -32,13 +32,17 @@ def remove(service: ContainerService, ref: str, force: bool = False, volumes: bo
         container.manually_stopped = True
     if container.state.status.is_running():
         kill_and_reap(service, container)
+        if not service.has(container.id):  # its exit's handling removed it (run --rm)
+            return
     with container.lock:
         container.state.status = Status.REMOVING
         service.execs.forget(container.id)
         paths = service.paths(container)
         service.release_rootfs(paths)
-        with contextlib.suppress(RuntimeFailed):
-            service.runtime_of(container).delete(container.id, force=True)
+        runtime = service.runtime_of(container)
+        if runtime.holds(container.id):  # the exit's handling deleted it already
+            with contextlib.suppress(RuntimeFailed):
+                runtime.delete(container.id, force=True)
         service.store.remove(container.id)
         if service.networks is not None:
             service.networks.release(container.id)

@@ -46,12 +46,12 @@ class OciRuntime:
             raise RuntimeFailed(f"{self.name} {' '.join(args[:1])}: {lines[-1]}")
         return result.stdout.decode(errors="replace")
 
-    def state(self, container_id: str) -> dict[str, Any] | None:
-        """The runtime's state of the container; None when the runtime does not know it."""
-        try:
-            return json.loads(self.run("state", container_id))
-        except (RuntimeFailed, ValueError):
-            return None
+    def holds(self, container_id: str) -> bool:
+        """Whether the runtime may still hold state of the container: runc, crun and
+        porter-runtime each keep a container's state in a folder named for it under `--root`
+        from its create to its delete. Asked before a `delete` that is only a cleanup, so that
+        a container the runtime never had (or has deleted already) costs no runtime process."""
+        return (self.root / container_id).exists()
 
     def start(self, container_id: str) -> None:
         self.run("start", container_id)

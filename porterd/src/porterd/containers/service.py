@@ -136,6 +136,11 @@ class ContainerService:
             raise InvalidParameter(f"multiple IDs found with provided prefix: {ref}")
         raise NotFound(f"No such container: {ref}")
 
+    def has(self, container_id: str) -> bool:
+        """Whether the container (by full id) is still there, not removed."""
+        with self._table_lock:
+            return container_id in self._containers
+
     def all(self) -> list[Container]:
         with self._table_lock:
             return sorted(self._containers.values(), key=lambda c: c.created, reverse=True)
@@ -266,7 +271,8 @@ class ContainerService:
         try:
             prepare_bundle(container, paths, self.networks)
             self.conmon.exit_file(container.id).unlink(missing_ok=True)
-            runtime.delete(container.id, force=True) if runtime.state(container.id) else None
+            if runtime.holds(container.id):  # left by a crash between create and delete
+                runtime.delete(container.id, force=True)
             request = monitor_request(container, paths, self.log_options(container))
             launched = self.conmon.launch(runtime, request)
             if (container.host_config.get("NetworkMode") or "default") != "host":

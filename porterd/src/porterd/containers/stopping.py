@@ -81,12 +81,47 @@ def send_signal(service: ContainerService, container: Container, signal: str) ->
 
 
 def kill_and_reap(service: ContainerService, container: Container) -> None:
+    """SIGKILL at once, as dockerd's `rm -f` does, and the exit recorded before returning."""
     with container.lock:
         generation = service.monitor.exits(container)
-        if container.state.status.can_kill():
+        status = container.state.status
+        if status.can_kill() and (status is Status.PAUSED or not kill_init(container)):
             send_signal(service, container, "SIGKILL")
+    service.monitor.reap(container, KILL_GRACE)
     if not service.wait_exit(container, generation, KILL_GRACE):
         raise Conflict(f"could not kill container {container.id}: it did not exit")
+
+
+def kill_init(container: Container) -> bool:
+    """SIGKILL the container's first process through a pidfd, with no runtime process (as
+    dockerd's shim does): in a PID namespace of its own, the kernel then kills every other
+    process in it. False, for the runtime's `kill --all` to do it, unless the pid is still
+    conmon's child in a PID namespace other than porterd's."""
+    pid, conmon_pid = container.state.pid, container.state.conmon_pid
+    if pid <= 0 or conmon_pid <= 0:
+        return False
+    try:
+        pidfd = os.pidfd_open(pid)
+    except OSError:
+        return False
+    try:  # checked once the pidfd is open, which keeps naming this process if the pid is reused
+        if _parent(pid) != conmon_pid or _same_pid_namespace(pid):
+            return False
+        signals.pidfd_send_signal(pidfd, signals.SIGKILL)
+        return True
+    except (OSError, ValueError, IndexError):  # gone meanwhile, or an unreadable stat
+        return False
+    finally:
+        os.close(pidfd)
+
+
+def _parent(pid: int) -> int:
+    with open(f"/proc/{pid}/stat", "rb") as stat:
+        return int(stat.read().rsplit(b")", 1)[1].split()[1])
+
+
+def _same_pid_namespace(pid: int) -> bool:
+    return os.stat(f"/proc/{pid}/ns/pid").st_ino == os.stat("/proc/self/ns/pid").st_ino
 
 
 def restart(service: ContainerService, ref: str, timeout: int | None = None) -> None:
