@@ -60,6 +60,14 @@ class SentWait:
             self.connection.close()
 
 
+def run_first_time(porterd: PorterdProcess, container: Container) -> None:
+    """Start the container and wait for its exit (3), the wait sent before the start: sent
+    after it, a wait for the next exit may come when the exit is recorded already."""
+    sent = SentWait(porterd, container.id, "next-exit")
+    container.start()
+    assert sent.answer()["StatusCode"] == 3
+
+
 @pytest.fixture
 def container(client: docker.DockerClient) -> Iterator[Container]:
     created = client.containers.create(
@@ -83,10 +91,9 @@ def test_not_running_answers_at_once_for_a_created_container(
 
 
 def test_not_running_answers_at_once_for_an_exited_container_with_its_code(
-    client: docker.DockerClient, container: Container
+    porterd: PorterdProcess, client: docker.DockerClient, container: Container
 ) -> None:
-    container.start()
-    assert container.wait(condition="next-exit", timeout=30)["StatusCode"] == 3
+    run_first_time(porterd, container)
     assert client.api.wait(container.id, condition="not-running", timeout=30)["StatusCode"] == 3
 
 
@@ -113,8 +120,7 @@ def test_next_exit_of_a_created_container_is_that_of_its_first_run(
 def test_next_exit_of_an_exited_container_waits_for_its_next_run(
     porterd: PorterdProcess, container: Container
 ) -> None:
-    container.start()
-    assert container.wait(condition="next-exit", timeout=30)["StatusCode"] == 3
+    run_first_time(porterd, container)
     sent = SentWait(porterd, container.id, "next-exit")
     container.start()
     assert sent.answer()["StatusCode"] == 5
@@ -123,8 +129,7 @@ def test_next_exit_of_an_exited_container_waits_for_its_next_run(
 def test_removed_waits_for_the_removal_of_an_exited_container(
     porterd: PorterdProcess, client: docker.DockerClient, container: Container
 ) -> None:
-    container.start()
-    assert container.wait(condition="next-exit", timeout=30)["StatusCode"] == 3
+    run_first_time(porterd, container)
     sent = SentWait(porterd, container.id, "removed")
     container.remove()
     assert sent.answer()["StatusCode"] == 3
@@ -170,8 +175,7 @@ def test_not_running_answers_at_once_for_a_created_container_a_client_is_attache
 def test_before_api_1_30_the_condition_is_not_read(
     porterd: PorterdProcess, container: Container
 ) -> None:
-    container.start()
-    assert container.wait(condition="next-exit", timeout=30)["StatusCode"] == 3
+    run_first_time(porterd, container)
     sent = SentWait(porterd, container.id, "next-exit", version="1.29")
     assert sent.answer()["StatusCode"] == 3  # not-running: at once, for the exited container
 
