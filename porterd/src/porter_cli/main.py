@@ -57,14 +57,17 @@ def finish(code: int) -> None:
     """Flush the output and end the process with `code`: through os._exit when nothing is
     left to run (no other thread, nothing registered with atexit), else through sys.exit."""
     try:
-        sys.stdout.flush()
+        if sys.stdout is not None:  # None: started with stdout closed
+            sys.stdout.flush()
     except BrokenPipeError:
         code = quiet_broken_pipe()
     except OSError as error:  # a full disk under a redirected stdout: the output is lost
-        sys.stderr.write(f"porter: writing the output: {error.strerror or error}\n")
+        if sys.stderr is not None:
+            sys.stderr.write(f"porter: writing the output: {error.strerror or error}\n")
         code = code or 1
     try:
-        sys.stderr.flush()
+        if sys.stderr is not None:
+            sys.stderr.flush()
     except OSError:  # stderr is what failed: there is nowhere left to say it
         code = code or 1
     if nothing_left_to_run():

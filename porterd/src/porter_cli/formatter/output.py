@@ -102,7 +102,7 @@ def echo_rows(
     headers: Mapping[str, str],
 ) -> None:
     text = render_rows(rows, format_, default, headers)
-    if text:
+    if text and sys.stdout is not None:  # None: started with stdout closed, as click.echo
         sys.stdout.write(text + "\n")
         sys.stdout.flush()  # as click.echo does, before any error line on stderr
 
