@@ -130,8 +130,9 @@ def network_host(tmp_path: Path) -> Iterator[Host]:
         with entered(netns):
             made = Host(tmp_path, netns)
             yield made
-            made.service.close()
     finally:
+        if made is not None:
+            made.service.close()  # its proxy processes too, even when the test failed
         for path in (tmp_path / "exec" / "netns").glob("*"):
             remove_netns(path)
         remove_netns(netns)

@@ -335,6 +335,7 @@ def test_addresses_dns_and_ports_survive_porterd_being_killed(
                     fresh = client.containers.create(IMAGE, ["true"], network=network)
                     assert address_on(client, fresh.id, network) != address
                 assert PAGE in fetch_from_namespace(second, "http://127.0.0.1:18095/")
+                assert PAGE in fetch_from_namespace(second, "http://[::1]:18095/")
             finally:
                 remove_all_containers(second)
                 client.networks.prune()

@@ -1,7 +1,8 @@
 """The TCP userland proxy ([::1] to a container) as a stream relay, in a network namespace the
 test makes (as test_network_library): bytes arrive whole and in order both ways, larger than
 any buffer on the way; an end of stream is passed on in each direction on its own; a
-container that refuses the connection does not stop the port from serving the next one."""
+container that refuses the connection does not stop the port from serving the next one. Each
+proxy is a process of its own, ended with its container's ports."""
 
 from __future__ import annotations
 
@@ -114,3 +115,16 @@ def test_a_refused_connection_is_closed_and_the_port_serves_the_next(host: Host)
     finally:
         server.kill()
         server.wait()
+
+
+def proxy_records(host: Host) -> list[Path]:
+    return list((host.root / "exec" / "proxies").glob("*.pid"))
+
+
+def test_a_stopped_container_leaves_no_proxy_process(host: Host) -> None:
+    container = host.start("stopped", ports={"80/tcp": [{"HostPort": "18090"}]})
+    [record] = proxy_records(host)
+    pid = int(record.read_text().split()[0])
+    host.service.stop(container.id)
+    assert proxy_records(host) == []
+    assert not Path(f"/proc/{pid}").exists()

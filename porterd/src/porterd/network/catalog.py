@@ -45,7 +45,7 @@ class NetworkCatalog:
         self.pools = [AddressPool.parse(p) for p in default_address_pools] or list(DEFAULT_POOLS)
         self.icc = icc
         self.resolv_conf = resolv_conf
-        self.ports = PortReservations()
+        self.ports = PortReservations(Path(exec_root) / "proxies")
         self._applied = ""  # the ruleset nft holds, as porterd last rendered it
         self._mesh = ""  # the services' routing mesh chains (porterd.cluster.mesh)
         self._lock = threading.RLock()

@@ -10,11 +10,13 @@ import socket
 import threading
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from porterd.errors import Conflict, InvalidParameter
 from porterd.network import conntrack
-from porterd.network.proxy import LoopbackProxy, loopback6_listener, loopback_proxy
+from porterd.network.proxy import loopback6_listener
+from porterd.network.proxy_process import ProxyProcess, stop_leftovers
 
 LOOPBACK6 = ipaddress.IPv6Address("::1")
 
@@ -52,9 +54,14 @@ def port_bindings(document: dict[str, Any] | None, container_id: str = "") -> li
 
 
 class PortReservations:
-    def __init__(self) -> None:
+    """The ports held for each container, and its userland proxies, whose processes are
+    recorded in `proxies` (those an earlier porterd left are stopped here first)."""
+
+    def __init__(self, proxies: Path) -> None:
+        self.proxies = proxies
+        stop_leftovers(proxies)
         self._held: dict[str, list[tuple[PortBinding, socket.socket]]] = {}
-        self._proxies: dict[str, list[LoopbackProxy]] = {}
+        self._proxies: dict[str, list[ProxyProcess]] = {}
         self._fresh_udp: set[int] = set()  # UDP host ports reserved since the last rules
         self._lock = threading.Lock()
 
@@ -82,12 +89,11 @@ class PortReservations:
                         bound,
                     )
                 )
+            proxies = self._relay(held, target)
         except BaseException:
             for _, bound in held:
                 bound.close()
             raise
-        relayed = (_proxy(binding, bound, target) for binding, bound in held if target)
-        proxies = [proxy for proxy in relayed if proxy is not None]
         with self._lock:
             self._held[container_id] = held
             self._proxies[container_id] = proxies
@@ -108,6 +114,42 @@ class PortReservations:
                 bound.close()
             for proxy in self._proxies.pop(container_id, []):
                 proxy.close()
+
+    def _relay(
+        self, held: list[tuple[PortBinding, socket.socket]], target: str
+    ) -> list[ProxyProcess]:
+        """The proxies of the bindings that need one (all started, or none left running)."""
+        proxies: list[ProxyProcess] = []
+        try:
+            for binding, bound in held if target else []:
+                if (made := self._proxy(binding, bound, target)) is not None:
+                    proxies.append(made)
+        except BaseException:
+            for made in proxies:
+                made.close()
+            raise
+        return proxies
+
+    def _proxy(
+        self, binding: PortBinding, bound: socket.socket, target: str
+    ) -> ProxyProcess | None:
+        """The proxy of a binding towards the container's IPv4 address `target`: a port
+        published on every address is also relayed from [::1] (a listener of its own beside
+        the reservation, which holds 0.0.0.0); one published on [::1], from its reservation."""
+        if proxied(binding.host_ip):
+            listener = bound
+            if binding.protocol == "tcp":
+                listener.listen(socket.SOMAXCONN)
+        elif binding.host_ip:
+            return None
+        else:
+            found = loopback6_listener(binding.host_port, binding.protocol)
+            if found is None:
+                return None
+            listener = found
+        return ProxyProcess(
+            binding.protocol, listener, (target, binding.container_port), self.proxies
+        )
 
     def bindings(self, container_id: str = "") -> list[PortBinding]:
         with self._lock:
@@ -131,24 +173,6 @@ def proxied(host_ip: str) -> bool:
         return ipaddress.ip_address(host_ip) == LOOPBACK6
     except ValueError:
         return False
-
-
-def _proxy(binding: PortBinding, bound: socket.socket, target: str) -> LoopbackProxy | None:
-    """The proxy of a binding towards the container's IPv4 address `target`: a port published
-    on every address is also relayed from [::1] (a listener of its own beside the reservation,
-    which holds 0.0.0.0); one published on [::1] itself, from its reservation."""
-    if proxied(binding.host_ip):
-        listener = bound
-        if binding.protocol == "tcp":
-            listener.listen(128)
-    elif binding.host_ip:
-        return None
-    else:
-        found = loopback6_listener(binding.host_port, binding.protocol)
-        if found is None:
-            return None
-        listener = found
-    return loopback_proxy(binding.protocol, listener, (target, binding.container_port))
 
 
 def _bind(binding: PortBinding) -> socket.socket:

@@ -2,14 +2,16 @@
 on the host's IPv6 loopback ([::1]; IPv6 has no route_localnet, so DNAT from ::1 to a
 container cannot be routed) relayed to the container's IPv4 address, for TCP and UDP alike.
 
-Each published port is served on epoll sets, by a few threads for TCP and one for UDP.
-TCP: its connections are relayed with non-blocking sockets and TCP_NODELAY (no thread
-started per connection; a threaded relay without TCP_NODELAY reached 0.04 of a direct
-connection's request rate in bench/network, this one 0.5 to 1.2 on a busy two-core host,
-docker-proxy 0.87 beside it; most of its cost per request is the kernel's, for the second
-connection). UDP: each client address gets a socket of its own towards the container (so
-the container sees one peer per client, and its answers go back to the client that asked),
-dropped after UDP_IDLE seconds without traffic, as docker-proxy does.
+Each proxy is a process of its own running this file (porterd.network.proxy_process starts
+it at `main`), so this module imports only the standard library. It serves its port on epoll
+sets, by a few threads for TCP and one for UDP. TCP: its connections are relayed with
+non-blocking sockets and TCP_NODELAY (no thread started per connection; a threaded relay
+without TCP_NODELAY reached 0.04 of a direct connection's request rate in bench/network, this
+one 0.5 to 1.2 on a busy two-core host, docker-proxy 0.87 beside it; most of its cost per
+request is the kernel's, for the second connection). UDP: each client address gets a socket
+of its own towards the container (so the container sees one peer per client, and its answers
+go back to the client that asked), dropped after UDP_IDLE seconds without traffic, as
+docker-proxy does.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import os
 import select
 import selectors
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -47,7 +50,7 @@ def loopback6_listener(port: int, protocol: str = "tcp") -> socket.socket | None
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("::1", port))
         if kind == socket.SOCK_STREAM:
-            listener.listen(128)
+            listener.listen(socket.SOMAXCONN)
     except OSError:
         listener.close()
         return None
@@ -293,3 +296,18 @@ def loopback_proxy(
 ) -> LoopbackProxy:
     """A proxy relaying what reaches `listener` (bound, and for TCP listening) to `target`."""
     return (UdpProxy if protocol == "udp" else TcpProxy)(listener, target)
+
+
+def main(argv: list[str]) -> int:
+    """`proxy.py tcp|udp FD HOST PORT`: relay what reaches the socket FD (inherited) to
+    HOST:PORT until standard input ends (porterd.network.proxy_process starts it)."""
+    protocol, fd, host, port = argv
+    relay = loopback_proxy(protocol, socket.socket(fileno=int(fd)), (host, int(port)))
+    while os.read(0, 4096):  # porterd holds the other end: it ends when porterd ends
+        pass
+    relay.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
