@@ -6,10 +6,10 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from porter_cli.client.api import Client, path_part, version_tuple
+from porter_cli.client.api import Client, Response, path_part, version_tuple
 from porter_cli.client.hijack import HijackedStream
 
 
@@ -29,7 +29,12 @@ def attach_stream(
 
 class ExitWaiter(threading.Thread):
     """POST /containers/ID/wait sent now (so it listens before the container starts) and its
-    answer read in the background; `code()` gives the exit code."""
+    answer read in the background; `code()` gives the exit code.
+
+    From API 1.30 on, the daemon sends the answer's headers once it holds the wait, and they
+    are read here, before the caller starts the container, as docker's CLI does: else a
+    container that ends at once could have its exit recorded before the daemon took the wait
+    in (which then waits for a next exit that never comes, or finds a --rm container gone)."""
 
     def __init__(self, client: Client, container: str, condition: str) -> None:
         super().__init__(daemon=True)
@@ -37,13 +42,17 @@ class ExitWaiter(threading.Thread):
         # `condition` came with API 1.30; older daemons wait for the next exit anyway
         supported = version_tuple(client.version) >= (1, 30)
         params = {"condition": condition if supported else None}
-        self.conn = client.begin("POST", f"/containers/{path_part(container)}/wait", params)
+        conn = client.begin("POST", f"/containers/{path_part(container)}/wait", params)
+        self.answer: Callable[[], Response] = lambda: client.finish(conn)
+        if supported:
+            response = client.finish(conn)
+            self.answer = lambda: response
         self.result: dict[str, Any] | None = None
         self.error: BaseException | None = None
 
     def run(self) -> None:
         try:
-            self.result = self.client.finish(self.conn).json() or {}
+            self.result = self.answer().json() or {}
         except BaseException as error:  # handed to the main thread by code()
             self.error = error
 

@@ -7,6 +7,7 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -167,6 +168,17 @@ def test_a_context_and_a_host_together_are_refused(engine: FakeEngine, porter) -
     assert (result.returncode, "either -H or --context" in result.stderr) == (125, True)
 
 
+def answer_once(event: threading.Event, body: dict[str, object], timeout: float = 10) -> Reply:
+    """A wait's answer as dockerd sends it: the headers at once (porter starts the container
+    only once they came), the body when `event` is set (the container ended)."""
+
+    def body_at_exit() -> Iterator[bytes]:
+        event.wait(timeout)
+        yield json.dumps(body).encode()
+
+    return Reply(200, chunks=body_at_exit())  # type: ignore[arg-type]
+
+
 def _exit_after_output(code: int):  # type: ignore[no-untyped-def]
     """Routes of a container that writes to stdout and stderr, then exits with `code`."""
     exited = threading.Event()
@@ -177,8 +189,7 @@ def _exit_after_output(code: int):  # type: ignore[no-untyped-def]
         exited.set()
 
     def wait(_request: Request) -> Reply:
-        exited.wait(10)
-        return Reply(200, {"StatusCode": code, "Error": None})
+        return answer_once(exited, {"StatusCode": code, "Error": None})
 
     return attach, wait
 
@@ -284,9 +295,7 @@ def test_run_i_sends_stdin_to_the_container(engine: FakeEngine, porter) -> None:
         done.set()
 
     engine.route("POST", "/containers/c5/attach", lambda r: Reply(hijack=attach))
-    engine.route(
-        "POST", "/containers/c5/wait", lambda r: (done.wait(10), Reply(200, {"StatusCode": 0}))[1]
-    )
+    engine.route("POST", "/containers/c5/wait", lambda r: answer_once(done, {"StatusCode": 0}))
     result = porter("run", "-i", "busybox", "cat", input="piped input\n")
     assert (result.returncode, result.stdout, received) == (0, "piped input\n", [b"piped input\n"])
     assert engine.seen("POST", "/containers/c5/attach")[0].param("stdin") == "1"
@@ -489,7 +498,7 @@ def test_signals_to_porter_reach_a_container_without_a_tty(
     engine.route("POST", "/containers/c9/start", lambda r: (started.set(), Reply(204))[1])
     engine.route("POST", "/containers/c9/attach", lambda r: Reply(hijack=attach))
     engine.route(
-        "POST", "/containers/c9/wait", lambda r: (done.wait(20), Reply(200, {"StatusCode": 143}))[1]
+        "POST", "/containers/c9/wait", lambda r: answer_once(done, {"StatusCode": 143}, timeout=20)
     )
     engine.route("POST", "/containers/c9/kill", kill)
     argv = [str(PORTER), "-H", engine.host, "run", *flags, "busybox", "sleep", "60"]  # type: ignore[attr-defined]
@@ -618,3 +627,23 @@ def test_service_scale_reads_again_when_the_cluster_moved_the_version(
     posted = engine.seen("POST", "/services/s1/update")
     assert [r.param("version") for r in posted] == ["7", "8"]
     assert posted[1].json()["Mode"] == {"Replicated": {"Replicas": 3}}
+
+
+def test_run_starts_the_container_only_once_the_daemon_holds_the_wait(
+    engine: FakeEngine, porter
+) -> None:
+    attach, answer = _exit_after_output(0)
+    started_early = []
+
+    def wait(request: Request) -> Reply:
+        time.sleep(0.5)  # a daemon slow to take the wait in: a start sent meanwhile would race it
+        started_early.append(bool(engine.seen("POST", "/containers/c4/start")))
+        return answer(request)
+
+    engine.json("POST", "/containers/create", {"Id": "c4"}, 201)
+    engine.route("POST", "/containers/c4/attach", lambda r: Reply(hijack=attach))
+    engine.route("POST", "/containers/c4/wait", wait)
+    engine.json("POST", "/containers/c4/start", None, 204)
+    result = porter("run", "--rm", "busybox", "true")
+    assert result.returncode == 0, result.stderr
+    assert started_early == [False]
