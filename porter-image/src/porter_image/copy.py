@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import tempfile
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from porter_specs import media_types
 from porter_specs.digest import Digest
 from porter_specs.models import Descriptor, Manifest, Platform
 
+from porter_image.bounded_threads import run_bounded
 from porter_image.copy_events import BlobKind, ProgressCallback, ProgressEvent, Status, short_id
 from porter_image.distribution.auth import Credentials
 from porter_image.distribution.client import RegistryOptions
@@ -220,12 +220,16 @@ class _Copier:
         if self.options.format is not None:
             docker = self.options.format == "v2s2"
         self._converted(raw)  # refuse what cannot be converted before moving any blob
-        workers = max(1, self.options.parallel)
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="porter-copy") as pool:
-            config = pool.submit(self.copy_blob, manifest.config, BlobKind.CONFIG)
-            futures = [pool.submit(self.copy_layer, d, docker) for d in manifest.layers]
-            layers = [future.result() for future in futures]
-            config.result()
+
+        def copy_config() -> Descriptor:
+            self.copy_blob(manifest.config, BlobKind.CONFIG)
+            return manifest.config
+
+        calls = [
+            copy_config,
+            *(functools.partial(self.copy_layer, d, docker) for d in manifest.layers),
+        ]
+        layers = run_bounded(calls, self.options.parallel, "porter-copy")[1:]
         if layers != list(manifest.layers):
             raw = self._checked_change(raw, with_layers(raw, layers), "recompressing layers")
         final = self._converted(raw)

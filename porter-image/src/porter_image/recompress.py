@@ -18,7 +18,6 @@ from porter_specs.models import Descriptor
 
 from porter_image.distribution.manifests import RawManifest
 from porter_image.errors import ImageError
-from porter_image.layer.compression import decompressed_chunks, make_compressor, normalize
 from porter_image.manifest_format import DOCKER_LAYER_TAR
 
 COMPRESSIONS = ("gzip", "zstd", "none")
@@ -33,7 +32,7 @@ def compression_of(media_type: str) -> str | None:
         return "none"
     if media_type not in _OCI_TYPES.values() and media_type != mt.DOCKER_LAYER_TAR_GZIP:
         return None  # foreign or non-distributable layers, artifacts' blobs
-    return normalize(mt.LAYER_COMPRESSION[media_type])
+    return mt.LAYER_COMPRESSION[media_type] or "none"
 
 
 def target_media_type(compression: str, docker: bool, where: str) -> str:
@@ -48,6 +47,9 @@ def recompress(
 ) -> tuple[Descriptor, Path]:
     """Write `layer` (read from `source`) compressed with `compression` into a file in
     `folder`; returns its descriptor and the file."""
+    # here, not at the top: a copy that keeps its layers as they are never loads the codecs
+    from porter_image.layer.compression import decompressed_chunks, make_compressor
+
     current = compression_of(layer.media_type) or "none"
     checked = VerifyingReader(source, layer.digest, layer.size, f"layer {layer.digest}")
     compressor = make_compressor(compression)
