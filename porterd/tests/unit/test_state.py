@@ -95,3 +95,26 @@ def test_an_unopenable_path_is_one_state_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
     with pytest.raises(StateError, match="state database"):
         Database(tmp_path / "file" / "db")
+
+
+def test_a_commit_survives_the_kill_of_the_process_that_made_it(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "porterd.db"
+    writer = (
+        "import os, signal, sys\n"
+        "from porterd.state import Database\n"
+        "database = Database(sys.argv[1])\n"
+        f"database.migrate('things', {TABLES!r})\n"
+        "with database.transaction() as connection:\n"
+        "    connection.execute(\"INSERT INTO things VALUES ('kept', 1)\")\n"
+        "os.kill(os.getpid(), signal.SIGKILL)  # no close, no checkpoint\n"
+    )
+    killed = subprocess.run([sys.executable, "-c", writer, str(path)], check=False, timeout=60)
+    assert killed.returncode == -9, killed.stderr
+    reopened = Database(path)
+    try:
+        assert [tuple(row) for row in reopened.query("SELECT * FROM things")] == [("kept", 1)]
+    finally:
+        reopened.close()
