@@ -1,7 +1,7 @@
-"""porter's entry point: `porter ps` and `porter images` run without click (porter_cli.quick),
-every other command under the click group of porter_cli.cli; errors become one line and
-docker's exit code (porter_cli.errors); and the process ends without tearing the interpreter
-down when nothing is left to run.
+"""porter's entry point: `porter ps`, `images` and `version` run without click
+(porter_cli.quick), every other command under the click group of porter_cli.cli; errors
+become one line and docker's exit code (porter_cli.errors); and the process ends without
+tearing the interpreter down when nothing is left to run.
 
 A listing is a few milliseconds of work behind the interpreter's start, so what start-up
 imports is most of what `porter ps` costs: the installed command is a script of the wheel's

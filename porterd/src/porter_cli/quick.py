@@ -1,13 +1,15 @@
-"""`porter ps` and `porter images` without click: the two commands people run most, parsed
-here from a table of their options so that they start in the time the interpreter takes,
-not in the time click's import takes (more than a whole `docker ps`).
+"""`porter ps`, `porter images` and `porter version` without click: the commands people run
+most (and check the daemon with), parsed here from a table of their options so that they
+start in the time the interpreter takes, not in the time click's import takes (more than a
+whole `docker ps`).
 
 Only a command line this parser fully understands runs here: the global options (-H,
---context, --config, the TLS ones), then `ps` / `container ls|ps|list` or `images` /
-`image ls|list` with their own options, spelled as click accepts them (`-aq`, `-n 5`,
-`-n5`, `--last=5`, `--filter a=b` repeated). Anything else (--help, --version, a bad value,
-an option it does not know, a stray argument) goes to click, which runs or refuses it with
-click's own words; so this parser never has to say why a command line is wrong.
+--context, --config, the TLS ones), then `ps` / `container ls|ps|list`, `images` /
+`image ls|list` or `version` / `system version` with their own options, spelled as click
+accepts them (`-aq`, `-n 5`, `-n5`, `--last=5`, `--filter a=b` repeated). Anything else
+(--help, --version, a bad value, an option it does not know, a stray argument) goes to
+click, which runs or refuses it with click's own words; so this parser never has to say why
+a command line is wrong.
 porterd/tests/unit/cli/test_quick.py holds these tables to the click commands' options and
 the parsed values to click's."""
 
@@ -54,15 +56,18 @@ PS_OPTIONS: Table = {
     "--size": ("size", "flag"),
 }
 IMAGES_OPTIONS: Table = {**_SHARED, "--digests": ("digests", "flag")}
+VERSION_OPTIONS: Table = {"--format": ("format_", "value")}
 
-# command words -> (its options, how many arguments it takes, the listing that runs it)
+# command words -> (its options, how many arguments it takes, what runs it)
 COMMANDS: dict[tuple[str, ...], tuple[Table, int, str]] = {
     ("ps",): (PS_OPTIONS, 0, "containers"),
     **{("container", verb): (PS_OPTIONS, 0, "containers") for verb in ("ls", "ps", "list")},
     ("images",): (IMAGES_OPTIONS, 1, "images"),
     **{("image", verb): (IMAGES_OPTIONS, 1, "images") for verb in ("ls", "list")},
+    ("version",): (VERSION_OPTIONS, 0, "version"),
+    ("system", "version"): (VERSION_OPTIONS, 0, "version"),
 }
-ARGUMENT_NAMES = {"images": ("reference",), "containers": ()}
+ARGUMENT_NAMES = {"images": ("reference",), "containers": (), "version": ()}
 
 
 class NotMine(Exception):
@@ -150,41 +155,46 @@ def filters_map(given: list[str] | tuple[str, ...]) -> dict[str, list[str]] | No
 
 
 def parse(argv: list[str]) -> tuple[dict[str, Any], str, dict[str, Any]]:
-    """(the global options, the listing, its keyword arguments) of a command line this
+    """(the global options, what runs it, its keyword arguments) of a command line this
     module runs; NotMine for any other."""
     global_options, rest = parse_options(argv, GLOBAL_OPTIONS, interspersed=False)
-    words = tuple(rest[:2]) if rest[:1] in (["container"], ["image"]) else tuple(rest[:1])
+    nouns = (["container"], ["image"], ["system"])
+    words = tuple(rest[:2]) if rest[:1] in nouns else tuple(rest[:1])
     if words not in COMMANDS:
         raise NotMine
-    table, most, listing = COMMANDS[words]
+    table, most, runner = COMMANDS[words]
     options, arguments = parse_options(rest[len(words) :], table, interspersed=True)
     if len(arguments) > most:
         raise NotMine
-    options.update(zip(ARGUMENT_NAMES[listing], arguments, strict=False))
+    options.update(zip(ARGUMENT_NAMES[runner], arguments, strict=False))
     if "filters" in options:
         try:
             options["filters"] = filters_map(options["filters"])
         except ValueError:
             raise NotMine from None  # click's filters_param says what is wrong
-    return global_options, listing, options
+    return global_options, runner, options
 
 
 def run_quick(argv: list[str]) -> int | None:
-    """Run the command line if it is a listing this module runs (its exit code), else None;
+    """Run the command line if it is one this module runs (its exit code), else None;
     errors are the caller's to report, as click's commands' are."""
     try:
-        global_options, listing, options = parse(argv)
+        global_options, runner, options = parse(argv)
     except NotMine:
         return None
     from porter_cli.session import Options, Session
 
     client: Client = Session(Options(**global_options)).client
-    if listing == "containers":
+    if runner == "containers":
         from porter_cli.formatter.containers import list_containers
 
         list_containers(client, **options)
-    else:
+    elif runner == "images":
         from porter_cli.formatter.images import list_images
 
         list_images(client, **options)
+    else:
+        from porter_cli.version_info import show_version
+
+        show_version(client, **options)
     return 0

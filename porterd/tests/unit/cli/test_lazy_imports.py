@@ -1,9 +1,9 @@
-"""`porter ps` and `porter images` start in the interpreter's own time: run as installed (the
-dev venv's command, and the one of Porter's wheel in a fresh venv, as users get it; each
-through its shebang's interpreter with its site module), they import
-the interpreter's start-up modules, the two C modules they read the answer with, and
-porter's own modules of the listing, and nothing else: not click, not json, re, typing or
-socket (each costs `porter ps` about what its request to the daemon does). Other commands go
+"""`porter ps`, `porter images` and `porter version` start in the interpreter's own time:
+run as installed (the dev venv's command, and the one of Porter's wheel in a fresh venv, as
+users get it; each through its shebang's interpreter with its site module), they import the
+interpreter's start-up modules, the two C modules they read the answer with, and porter's
+own modules of the command, and nothing else: not click, not json, re, typing or socket
+(each costs `porter ps` about what its request to the daemon does). Other commands go
 through click, and still import nothing of what only other commands need."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from porter_fake_engine import PORTER, FakeEngine
 
-# What `porter ps` and `porter images` import beyond the interpreter's start-up.
+# What `porter ps`, `images` and `version` import beyond the interpreter's start-up.
 LISTING_MODULES = frozenset(
     {
         "__future__",
@@ -40,6 +40,7 @@ LISTING_MODULES = frozenset(
         "porter_cli.formatter.output",
         "porter_cli.formatter.containers",
         "porter_cli.formatter.images",
+        "porter_cli.version_info",
         "porter_cli.formatter.template",
         "porter_cli.formatter.units",
     }
@@ -115,6 +116,7 @@ def start_up(porter: Path) -> set[str]:
         (["container", "ls", "-n", "3"], "/containers/json"),
         (["images"], "/images/json"),
         (["image", "ls", "--digests", "busybox"], "/images/json"),
+        (["version"], "/version"),
     ],
 )
 def test_listings_import_only_the_listings_modules(

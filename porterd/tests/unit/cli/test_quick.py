@@ -15,6 +15,8 @@ from porter_cli.container.ls import command as ps_command
 from porter_cli.formatter.containers import list_containers
 from porter_cli.formatter.images import list_images
 from porter_cli.image.ls import command as images_command
+from porter_cli.system.version import command as version_command
+from porter_cli.version_info import show_version
 
 LEFT_TO_CLICK = {"-h", "--help", "--version"}
 
@@ -43,8 +45,9 @@ def click_table(command: click.Command) -> dict[str, tuple[str, str]]:
         (quick.GLOBAL_OPTIONS, cli),
         (quick.PS_OPTIONS, ps_command),
         (quick.IMAGES_OPTIONS, images_command),
+        (quick.VERSION_OPTIONS, version_command),
     ],
-    ids=["global", "ps", "images"],
+    ids=["global", "ps", "images", "version"],
 )
 def test_the_tables_are_the_click_commands_options(table: object, command: click.Command) -> None:
     assert table == click_table(command)
@@ -54,9 +57,11 @@ def test_the_arguments_are_the_click_commands_arguments() -> None:
     def arguments(command: click.Command) -> tuple[str, ...]:
         return tuple(str(p.name) for p in command.params if isinstance(p, click.Argument))
 
-    assert (quick.ARGUMENT_NAMES["containers"], quick.ARGUMENT_NAMES["images"]) == (
+    names = quick.ARGUMENT_NAMES
+    assert (names["containers"], names["images"], names["version"]) == (
         arguments(ps_command),
         arguments(images_command),
+        arguments(version_command),
     )
 
 
@@ -75,8 +80,10 @@ def click_reading(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[Any
 
     monkeypatch.setattr("porter_cli.container.ls.client", lambda: None)
     monkeypatch.setattr("porter_cli.image.ls.client", lambda: None)
+    monkeypatch.setattr("porter_cli.system.version.client", lambda: None)
     monkeypatch.setattr("porter_cli.formatter.containers.list_containers", recorder("containers"))
     monkeypatch.setattr("porter_cli.formatter.images.list_images", recorder("images"))
+    monkeypatch.setattr("porter_cli.version_info.show_version", recorder("version"))
     assert invoke(argv) == 0
     (reading,) = seen
     return reading
@@ -87,11 +94,12 @@ def quick_reading(argv: list[str]) -> tuple[Any, str, Any]:
     from porter_cli.session import Options
 
     global_options, listing, options = quick.parse(argv)
-    function = list_containers if listing == "containers" else list_images
+    functions = {"containers": list_containers, "images": list_images, "version": show_version}
+    function = functions[listing]
     defaults = {
         name: parameter.default
         for name, parameter in inspect.signature(function).parameters.items()
-        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+        if parameter.default is not inspect.Parameter.empty
     }
     return vars(Options(**global_options)), listing, {**defaults, **options}
 
@@ -115,6 +123,8 @@ def quick_reading(argv: list[str]) -> tuple[Any, str, Any]:
         ["image", "ls", "--digests", "-a", "busybox:1"],
         ["image", "list", "--filter", "dangling=true", "--no-trunc"],
         ["images", "--", "-a"],
+        ["version"],
+        ["-H", "unix:///x.sock", "system", "version", "--format", "{{.Client.Version}}"],
     ],
 )
 def test_a_command_line_reads_as_click_reads_it(
@@ -141,6 +151,8 @@ def test_a_command_line_reads_as_click_reads_it(
         ["images", "a", "b"],
         ["container", "inspect", "web"],
         ["volume", "ls"],
+        ["version", "-f", "json"],
+        ["system", "info"],
         ["--debug", "ps"],
     ],
 )
