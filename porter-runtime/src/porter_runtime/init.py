@@ -105,9 +105,14 @@ class InitSpec:
 
 def preload(spec: InitSpec) -> None:
     """Import, in the runtime, every module the stages may need later: once B has pivoted
-    (or joined the container's mount namespace) the host's Python library is out of sight."""
+    (or joined the container's mount namespace) the host's Python library is out of sight.
+    The system calls' module too, which every stage uses first thing: imported after the
+    fork, it would be paid for twice, in time and in copied pages (a forked interpreter
+    copies each page it writes, and an import writes many)."""
     import resource  # noqa: F401
     import select  # noqa: F401
+
+    import porter_runtime.syscalls.linux
 
     if (spec.process or {}).get("terminal"):
         import fcntl  # noqa: F401
@@ -278,6 +283,7 @@ def _build_rootfs(spec: InitSpec, chan: object, calls: object) -> str:
     rootfs.mount_all(calls, ctx, mounts)
     if rootfs.needs_dev_setup(mounts):
         rootfs.setup_dev(calls, ctx, linux.get("devices") or [])
+    devices_made(spec, chan)
     state_json = ""  # what the createContainer and startContainer hooks get on stdin
     if stops_for_hooks(config):
         from porter_runtime.hooks import run_hooks  # preloaded: the config has hooks
@@ -302,6 +308,19 @@ def _build_rootfs(spec: InitSpec, chan: object, calls: object) -> str:
     if config.get("domainname"):
         calls.setdomainname(config["domainname"])
     return state_json
+
+
+def devices_made(spec: InitSpec, chan: object) -> None:
+    """Tell the runtime that the device nodes exist, where it has linux.resources to write
+    into the cgroup then (launch._resources says why then). Writing the device rules, it
+    denies every device for a moment: a terminal's pty, opened below, waits until they are
+    written; nothing else this process does after here opens a device node."""
+    if spec.cgroup is None or not (spec.config.get("linux") or {}).get("resources"):
+        return
+    terminal = bool((spec.process or {}).get("terminal"))
+    chan.send("devices", wait=terminal)
+    if terminal:
+        chan.expect("resources-set")
 
 
 def stops_for_hooks(config: dict) -> bool:

@@ -1,11 +1,11 @@
 """Forking the init's stages and driving them through setup: shared by create and exec.
 
-The runtime prepares the container's cgroup, clones the first stage into it (the init itself
+The runtime makes the container's cgroup, clones the first stage into it (the init itself
 where the config allows, else stage A; the stage then joins the cgroup's v1 hierarchies),
-writes the id maps when stage A asks, runs the create hooks once the container's mounts are
-in place, passes its seccomp notify descriptor on to the agent, and returns once the init
-waits on the exec fifo (create) or the process has exec'd (exec). `Undo` takes back whatever
-a failure leaves behind.
+writes the id maps when stage A asks, writes linux.resources once the init has made its
+device nodes, runs the create hooks once the container's mounts are in place, passes its
+seccomp notify descriptor on to the agent, and returns once the init waits on the exec fifo
+(create) or the process has exec'd (exec). `Undo` takes back whatever a failure leaves behind.
 """
 
 from __future__ import annotations
@@ -107,6 +107,7 @@ def run_stages(spec: InitSpec, saved: dict, undo: Undo) -> None:
 
     preload(spec)
     target = _prepare_cgroup(spec, saved, undo)
+    resources = _resources(spec)
     parent, child = sync.pair()
     pid, spec.cgroup_placed = _first_stage(spec, target)
     if pid == 0:
@@ -117,7 +118,7 @@ def run_stages(spec: InitSpec, saved: dict, undo: Undo) -> None:
     if spec.direct:
         saved["pid"] = pid
     try:
-        _drive(spec, saved, undo, parent, pid)
+        _drive(spec, saved, undo, parent, pid, resources)
     except BaseException:
         # kill the stages before their channel closes: a stage that saw it close would
         # report a second error of its own on stderr
@@ -151,7 +152,16 @@ def _first_stage(spec: InitSpec, target: str | None) -> tuple[int, bool]:
     return fork_into(target)
 
 
-def _drive(spec: InitSpec, saved: dict, undo: Undo, chan: sync.Channel, first: int) -> None:
+def _drive(
+    spec: InitSpec,
+    saved: dict,
+    undo: Undo,
+    chan: sync.Channel,
+    first: int,
+    resources: dict | None = None,
+) -> None:
+    """Answer the init's messages until it is ready; `resources` (`_resources`) go into the
+    cgroup when it says its device nodes exist."""
     config = spec.config
     while True:
         message = chan.recv()
@@ -172,6 +182,11 @@ def _drive(spec: InitSpec, saved: dict, undo: Undo, chan: sync.Channel, first: i
             undo.pids.remove(first)
         elif not saved.get("pid"):  # B speaks only after A's "pid" (init.py)
             raise ContainerSetupError(f"container init sent {kind!r} before its pid")
+        elif kind == "devices":  # sent only when there are resources (init.devices_made)
+            if resources is not None and spec.cgroup is not None:
+                spec.cgroup.set(resources)
+            if message.get("wait"):
+                chan.send("resources-set")
         elif kind == "mounted":  # the init stops here only for hooks (init.stops_for_hooks)
             from porter_runtime.hooks import hook_state, run_hooks
 
@@ -204,9 +219,9 @@ def _send_to_agent(spec: InitSpec, saved: dict, chan: sync.Channel) -> None:
 
 
 def _prepare_cgroup(spec: InitSpec, saved: dict, undo: Undo) -> str | None:
-    """Create the container's cgroup and write linux.resources before any of its processes
-    exists (exec: find the container's); the first stage joins it itself (`init`). Returns the v2
-    directory to clone the first stage into, or None.
+    """Create the container's cgroup before any of its processes exists (exec: find the
+    container's); the first stage joins it itself (`init`). Returns the v2 directory to
+    clone the first stage into, or None. linux.resources are written later (`_resources`).
 
     An unprivileged runtime (rootless) may not be allowed to create the cgroup at all. As
     runc does, the container then runs without one, unless the config asked for resources:
@@ -227,11 +242,25 @@ def _prepare_cgroup(spec: InitSpec, saved: dict, undo: Undo) -> str | None:
     if not usable:
         _without_cgroup(spec, saved, undo)
         return None
-    resources = (spec.config.get("linux") or {}).get("resources")
-    if resources and not spec.exec_mode:
-        cgroup.set(with_default_devices(resources, spec.config))
     spec.cgroup = cgroup
     return cgroup.clone_target()
+
+
+def _resources(spec: InitSpec) -> dict | None:
+    """The linux.resources create writes into the container's cgroup (with runc's default
+    device rules), or None.
+
+    As runc does, they are written once the init has made its device nodes (its "devices"
+    message, init.devices_made), so that a device rule never stands between the init and a
+    node it makes. The runtime writes them while the init goes on with its setup: the
+    init's user process can run only after start, and create returns only once they are
+    written (the init's "ready" comes after "devices"). The only device the init opens
+    itself after its nodes, a terminal's pty, it opens once the runtime says they are set.
+    Worked out before the fork, so that only the writes are left for then."""
+    resources = (spec.config.get("linux") or {}).get("resources")
+    if not resources or spec.exec_mode or spec.cgroup is None:
+        return None
+    return with_default_devices(resources, spec.config)
 
 
 def _without_cgroup(spec: InitSpec, saved: dict, undo: Undo) -> None:
