@@ -4,92 +4,30 @@ from __future__ import annotations
 
 import io
 import socket
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
+from http_test_server import reply, serving
+from porter_image.distribution.proxies import environment_proxies
 from porter_image.distribution.session import (
     HttpSession,
     IncompleteBodyError,
     TooManyRedirectsError,
-    environment_proxies,
     parse_links,
 )
 
-Answer = Callable[[BaseHTTPRequestHandler], None]
 
-
-class Recorder:
-    """What a test server saw: each request's method, target, headers and client port."""
-
-    def __init__(self) -> None:
-        self.seen: list[tuple[str, str, dict[str, str], int]] = []
-
-    def record(self, handler: BaseHTTPRequestHandler) -> None:
-        headers = {k.lower(): v for k, v in handler.headers.items()}
-        self.seen.append((handler.command, handler.path, headers, handler.client_address[1]))
-
-
-class QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # a client that hangs up early (as a test asks it to) is no error to print
-
-
-@contextmanager
-def serving(answer: Answer) -> Iterator[tuple[str, Recorder]]:
-    """An HTTP/1.1 server on loopback answering every request with `answer`."""
-    recorder = Recorder()
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def handle_one(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length:
-                self.rfile.read(length)
-            recorder.record(self)
-            answer(self)
-
-        do_GET = do_HEAD = do_POST = do_PUT = do_CONNECT = handle_one
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = QuietServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", recorder
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def reply(handler: BaseHTTPRequestHandler, status: int, body: bytes = b"", **headers: str) -> None:
-    handler.send_response(status)
-    for name, value in headers.items():
-        handler.send_header(name.replace("_", "-"), value)
-    if "Content_Length" not in headers:
-        handler.send_header("Content-Length", str(len(body)))
-    handler.end_headers()
-    handler.wfile.write(body)
-
-
-def test_a_redirect_to_another_host_drops_the_authorization_header() -> None:
+def test_a_redirect_to_another_host_drops_the_authorization_header(session: HttpSession) -> None:
     with serving(lambda h: reply(h, 200, b"there")) as (other, other_seen):
         target = other.replace("127.0.0.1", "localhost")
         with serving(lambda h: reply(h, 307, Location=f"{target}/blob")) as (url, seen):
-            session = HttpSession()
             response = session.request("GET", f"{url}/blob", headers={"Authorization": "x"})
     assert response.content == b"there"
     assert seen.seen[0][2]["authorization"] == "x"
     assert "authorization" not in other_seen.seen[0][2]
 
 
-def test_a_redirect_within_the_host_keeps_the_authorization_header() -> None:
+def test_a_redirect_within_the_host_keeps_the_authorization_header(session: HttpSession) -> None:
     def answer(handler: BaseHTTPRequestHandler) -> None:
         if handler.path == "/a":
             reply(handler, 302, Location="/b")
@@ -97,11 +35,11 @@ def test_a_redirect_within_the_host_keeps_the_authorization_header() -> None:
             reply(handler, 200, b"b")
 
     with serving(answer) as (url, seen):
-        HttpSession().request("GET", f"{url}/a", headers={"Authorization": "x"})
+        session.request("GET", f"{url}/a", headers={"Authorization": "x"})
     assert [(s[1], s[2].get("authorization")) for s in seen.seen] == [("/a", "x"), ("/b", "x")]
 
 
-def test_a_303_after_a_post_is_followed_by_a_get_without_a_body() -> None:
+def test_a_303_after_a_post_is_followed_by_a_get_without_a_body(session: HttpSession) -> None:
     def answer(handler: BaseHTTPRequestHandler) -> None:
         if handler.command == "POST":
             reply(handler, 303, Location="/done")
@@ -109,63 +47,63 @@ def test_a_303_after_a_post_is_followed_by_a_get_without_a_body() -> None:
             reply(handler, 200)
 
     with serving(answer) as (url, seen):
-        HttpSession().request("POST", f"{url}/form", body=b"a=1")
+        session.request("POST", f"{url}/form", body=b"a=1")
     assert [(s[0], s[1]) for s in seen.seen] == [("POST", "/form"), ("GET", "/done")]
     assert "content-length" not in seen.seen[1][2]
 
 
-def test_a_redirect_loop_ends_in_an_error() -> None:
+def test_a_redirect_loop_ends_in_an_error(session: HttpSession) -> None:
     loop = serving(lambda h: reply(h, 302, Location=h.path))
     with loop as (url, seen), pytest.raises(TooManyRedirectsError):
-        HttpSession(max_redirects=3).request("GET", f"{url}/loop")
+        session.max_redirects = 3
+        session.request("GET", f"{url}/loop")
     assert len(seen.seen) == 4
 
 
-def test_a_body_shorter_than_its_content_length_is_an_error() -> None:
+def test_a_body_shorter_than_its_content_length_is_an_error(session: HttpSession) -> None:
     def answer(handler: BaseHTTPRequestHandler) -> None:
         reply(handler, 200, b"only this", Content_Length="100")
         handler.close_connection = True
 
     with serving(answer) as (url, _):
-        response = HttpSession().request("GET", f"{url}/blob", stream=True)
+        response = session.request("GET", f"{url}/blob", stream=True)
         assert response.read(9) == b"only this"
         with pytest.raises(IncompleteBodyError):
             response.read(100)
 
 
-def test_a_body_read_whole_short_of_its_content_length_is_an_error() -> None:
+def test_a_body_read_whole_short_of_its_content_length_is_an_error(session: HttpSession) -> None:
     def answer(handler: BaseHTTPRequestHandler) -> None:
         reply(handler, 200, b"only this", Content_Length="100")
         handler.close_connection = True
 
     with serving(answer) as (url, _), pytest.raises(IncompleteBodyError):
-        HttpSession().request("GET", f"{url}/blob")
+        session.request("GET", f"{url}/blob")
 
 
-def test_requests_one_after_another_share_one_kept_alive_connection() -> None:
+def test_requests_one_after_another_share_one_kept_alive_connection(session: HttpSession) -> None:
     with serving(lambda h: reply(h, 200, b"ok")) as (url, seen):
-        session = HttpSession()
         for _ in range(3):
             assert session.request("GET", f"{url}/x").content == b"ok"
         session.request("HEAD", f"{url}/x")
     assert len({s[3] for s in seen.seen}) == 1
 
 
-def test_a_streamed_body_left_unread_does_not_give_its_connection_back() -> None:
+def test_a_streamed_body_left_unread_does_not_give_its_connection_back(
+    session: HttpSession,
+) -> None:
     with serving(lambda h: reply(h, 200, b"x" * 100000)) as (url, seen):
-        session = HttpSession()
         session.request("GET", f"{url}/big", stream=True).close()
         assert session.request("GET", f"{url}/small").status_code == 200
     assert len({s[3] for s in seen.seen}) == 2
 
 
-def test_a_connection_the_server_closed_is_replaced_by_a_new_one() -> None:
+def test_a_connection_the_server_closed_is_replaced_by_a_new_one(session: HttpSession) -> None:
     def answer(handler: BaseHTTPRequestHandler) -> None:
         reply(handler, 200, b"ok")
         handler.close_connection = True  # without saying so (no Connection: close)
 
     with serving(answer) as (url, seen):
-        session = HttpSession()
         assert session.request("GET", f"{url}/a").content == b"ok"
         assert session.request("GET", f"{url}/b").content == b"ok"
     assert len({s[3] for s in seen.seen}) == 2
@@ -182,17 +120,17 @@ def hang_up_on_second_request(handler: BaseHTTPRequestHandler) -> None:
         handler.close_connection = True
 
 
-def test_a_request_the_server_hung_up_on_is_sent_again_on_a_new_connection() -> None:
+def test_a_request_the_server_hung_up_on_is_sent_again_on_a_new_connection(
+    session: HttpSession,
+) -> None:
     with serving(hang_up_on_second_request) as (url, seen):
-        session = HttpSession()
         session.request("GET", f"{url}/a")
         assert session.request("GET", f"{url}/b").content == b"ok"
     assert [s[1] for s in seen.seen] == ["/a", "/b", "/b"]
 
 
-def test_a_streamed_body_is_not_sent_again_after_a_hang_up() -> None:
+def test_a_streamed_body_is_not_sent_again_after_a_hang_up(session: HttpSession) -> None:
     with serving(hang_up_on_second_request) as (url, seen):
-        session = HttpSession()
         session.request("GET", f"{url}/a")
         with pytest.raises(ConnectionError):
             session.request("PUT", f"{url}/b", body=lambda: io.BytesIO(b"blob"))
@@ -201,12 +139,13 @@ def test_a_streamed_body_is_not_sent_again_after_a_hang_up() -> None:
 
 def test_plain_http_goes_through_the_proxy_the_environment_names(
     monkeypatch: pytest.MonkeyPatch,
+    session: HttpSession,
 ) -> None:
     with serving(lambda h: reply(h, 200, b"proxied")) as (proxy, seen):
         monkeypatch.setenv("HTTP_PROXY", proxy)
         monkeypatch.delenv("NO_PROXY", raising=False)
         monkeypatch.delenv("no_proxy", raising=False)
-        response = HttpSession().request("GET", "http://registry.example:5000/v2/")
+        response = session.request("GET", "http://registry.example:5000/v2/")
     assert response.content == b"proxied"
     assert seen.seen[0][1] == "http://registry.example:5000/v2/"
     assert seen.seen[0][2]["host"] == "registry.example:5000"
@@ -214,6 +153,7 @@ def test_plain_http_goes_through_the_proxy_the_environment_names(
 
 def test_https_goes_through_a_connect_tunnel_of_the_proxy(
     monkeypatch: pytest.MonkeyPatch,
+    session: HttpSession,
 ) -> None:
     def answer(handler: BaseHTTPRequestHandler) -> None:
         reply(handler, 403)  # the tunnel is refused: nothing is sent to the registry directly
@@ -221,7 +161,7 @@ def test_https_goes_through_a_connect_tunnel_of_the_proxy(
     with serving(answer) as (proxy, seen):
         monkeypatch.setenv("HTTPS_PROXY", proxy.replace("http://", "http://user:pw@"))
         with pytest.raises(OSError, match="Tunnel connection failed: 403"):
-            HttpSession().request("GET", "https://registry.example/v2/", timeout=5)
+            session.request("GET", "https://registry.example/v2/", timeout=5)
     method, target, headers, _ = seen.seen[0]
     assert (method, target) == ("CONNECT", "registry.example:443")
     assert headers["proxy-authorization"] == "Basic dXNlcjpwdw=="
@@ -249,9 +189,9 @@ def test_a_link_header_gives_its_entries_by_rel() -> None:
     assert links["prev"]["url"] == "https://x/p"
 
 
-def test_a_refused_connection_is_an_os_error() -> None:
+def test_a_refused_connection_is_an_os_error(session: HttpSession) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with pytest.raises(ConnectionRefusedError):
-        HttpSession().request("GET", f"http://127.0.0.1:{port}/v2/", timeout=5)
+        session.request("GET", f"http://127.0.0.1:{port}/v2/", timeout=5)

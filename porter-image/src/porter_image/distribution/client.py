@@ -26,11 +26,13 @@ from porter_image.distribution.errors import (
     error_detail,
 )
 from porter_image.distribution.session import (
+    HostNotFoundError,
     HttpSession,
     Params,
     RequestBody,
     Response,
     TooManyRedirectsError,
+    worth_retrying,
 )
 from porter_image.distribution.tls import DOCKER_CERTS_D, is_loopback, tls_settings
 
@@ -134,6 +136,8 @@ class RegistryClient:
                     self._probe_timeout() if probing else None,
                 )
             except RegistryUnavailableError as exc:
+                if isinstance(exc.__cause__, HostNotFoundError):
+                    raise  # no scheme reaches a name that does not resolve
                 failure = exc
                 continue
             if response.status_code == 401:
@@ -225,7 +229,7 @@ class RegistryClient:
             except ssl.SSLError as exc:
                 raise RegistryUnavailableError(where, self._tls_failure(exc)) from exc
             except (OSError, http.client.HTTPException) as exc:
-                if last:
+                if last or not worth_retrying(exc):
                     raise RegistryUnavailableError(where, _reason(exc)) from exc
                 self._sleep(attempt, None)
                 continue
@@ -279,4 +283,8 @@ def _reason(exc: Exception) -> str:
         return "connection refused"
     if isinstance(exc, TimeoutError):
         return "timed out"
+    if not worth_retrying(exc) or isinstance(exc, HostNotFoundError):
+        return text  # the session's own one line: which host, proxy or URL, and why
+    if isinstance(exc, http.client.HTTPException):
+        return f"malformed answer ({type(exc).__name__}: {text[:200]})"
     return f"connection failed ({type(exc).__name__})"

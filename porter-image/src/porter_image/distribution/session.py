@@ -2,11 +2,22 @@
 
 What a registry client needs and no more: kept-alive connections pooled per host (shared by
 the threads that move layers), TLS with a CA bundle and a client certificate, the proxy
-variables of the environment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY; HTTPS through a
-CONNECT tunnel), redirects (the Authorization header dropped when one leads to another host,
-as requests does), one timeout for connecting and for each read, and bodies streamed both
-ways: a response body is read in chunks, and one that ends before its Content-Length is an
-error (`IncompleteBodyError`), never a short blob.
+variables of the environment (see `porter_image.distribution.proxies`; HTTPS through a
+CONNECT tunnel), redirects, one timeout for connecting and for each read, and bodies streamed
+both ways: a response body is read in chunks, and one that ends before its Content-Length is
+an error (`IncompleteBodyError`), never a short blob.
+
+What a hostile registry or network meets:
+- a redirect is followed at most `max_redirects` times, only to http(s) URLs; credentials
+  (Authorization, Cookie, Proxy-Authorization) never go to another host, port or scheme; 307
+  and 308 keep the method and body, 301, 302 and 303 turn anything but GET and HEAD to a GET
+  without a body (as Go's net/http, which docker and skopeo run on);
+- status and header lines are bounded by http.client (64 KiB a line, 100 headers); a body
+  read whole (not streamed) is bounded by `max_content` (`ResponseTooLargeError`);
+- a connection goes back to the pool only when its answer was read to its end, and an idle
+  one is dropped when anything (EOF, bytes no request asked for) arrived on it meanwhile;
+- a host name that does not resolve is `HostNotFoundError`, one line naming the host;
+  `worth_retrying` tells the errors that sending again cannot mend.
 
 It replaces requests on this path because a copy is a short-lived command: requests and
 urllib3 cost tens of milliseconds to import, more than the whole transfer of a small image.
@@ -14,24 +25,34 @@ urllib3 cost tens of milliseconds to import, more than the whole transfer of a s
 
 from __future__ import annotations
 
-import base64
 import http.client
 import json
-import os
 import re
 import select
+import socket
 import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, BinaryIO
-from urllib.parse import unquote, urlencode, urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
+
+from porter_image.distribution.proxies import (
+    DEFAULT_PORTS,
+    Route,
+    UnsupportedProxyError,
+    environment_proxies,
+)
 
 if TYPE_CHECKING:
     import ssl
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
-DEFAULT_PORTS = {"http": 80, "https": 443}
 # A redirect's or a discarded answer's body is read (to keep its connection) up to this size.
 DISCARD_LIMIT = 65536
+# A body read whole (a token, a tag list page, an error) is refused past this size.
+MAX_CONTENT = 16 << 20
+CONTENT_CHUNK = 1 << 20
+# Headers that carry credentials: never sent on to another host, port or scheme.
+CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 
 Params = Mapping[str, str] | list[tuple[str, str]] | None
 # bytes, or a callable that opens the body anew for each send (a redirect may need it twice)
@@ -46,13 +67,36 @@ class IncompleteBodyError(ConnectionError):
     """A response body that ended before its Content-Length (or a broken chunked body)."""
 
 
-class UnsupportedProxyError(ConnectionError):
-    """A proxy this client cannot use (only http:// proxies are)."""
+class HostNotFoundError(ConnectionError):
+    """A host name that does not resolve; `temporary` when the resolver may answer later."""
+
+    def __init__(self, host: str, cause: socket.gaierror) -> None:
+        self.host = host
+        self.temporary = cause.errno == socket.EAI_AGAIN
+        reason = "temporary failure in name resolution" if self.temporary else "no such host"
+        super().__init__(f"lookup {host}: {reason}")
+
+
+class ResponseTooLargeError(http.client.HTTPException):
+    """A body read whole that is larger than the session takes."""
+
+
+class UnsupportedRedirectError(http.client.HTTPException):
+    """A redirect to something other than an http(s) URL."""
 
 
 # What a request can fail with, short of an HTTP status: connection, TLS and timeout errors
 # are OSError (ssl.SSLError included), a malformed answer is an HTTPException.
 TRANSPORT_ERRORS = (OSError, http.client.HTTPException, TooManyRedirectsError)
+
+
+def worth_retrying(exc: BaseException) -> bool:
+    """Whether sending a request again may mend `exc` (a transport error): not a name that
+    does not resolve, an unusable proxy, a redirect nowhere, an answer too large."""
+    if isinstance(exc, HostNotFoundError):
+        return exc.temporary
+    final = (UnsupportedProxyError, ResponseTooLargeError, UnsupportedRedirectError)
+    return not isinstance(exc, (*final, http.client.InvalidURL))
 
 
 def parse_links(header: str) -> dict[str, dict[str, str]]:
@@ -82,18 +126,23 @@ class Response:
         self.status_code = raw.status
         self.reason = raw.reason
         self.headers = raw.msg
+        self.max_content = MAX_CONTENT
         self._release: Callable[[bool], None] | None = release
         self._content: bytes | None = None
 
     def read(self, n: int = -1) -> bytes:
-        """Up to `n` bytes of the body (all of it when n < 0); b"" at its end.
+        """Up to `n` bytes of the body (all of it, up to `max_content`, when n < 0); b"" at
+        its end.
 
-        IncompleteBodyError when the body ends short of its Content-Length."""
+        IncompleteBodyError when the body ends short of its Content-Length,
+        ResponseTooLargeError when n < 0 and the body is larger than `max_content`."""
+        if n < 0:
+            return self._read_whole()
         if self._release is None:
             return b""
         remaining = self.raw.length
         try:
-            data = self.raw.read() if n < 0 else self.raw.read(n)
+            data = self.raw.read(n)
         except http.client.IncompleteRead as exc:
             self.close()
             raise IncompleteBodyError(f"body cut short ({len(exc.partial)} bytes)") from exc
@@ -109,6 +158,22 @@ class Response:
         if self.raw.isclosed():
             self._finish(reuse=True)
         return data
+
+    def _read_whole(self) -> bytes:
+        limit = self.max_content
+        length = self.raw.length
+        if length is not None and length > limit:
+            self.close()
+            raise ResponseTooLargeError(f"answer larger than {limit} bytes ({length})")
+        parts: list[bytes] = []
+        size = 0
+        while data := self.read(min(CONTENT_CHUNK, limit + 1 - size)):
+            parts.append(data)
+            size += len(data)
+            if size > limit:
+                self.close()
+                raise ResponseTooLargeError(f"answer larger than {limit} bytes")
+        return b"".join(parts)
 
     @property
     def content(self) -> bytes:
@@ -161,37 +226,12 @@ class Response:
         self.close()
 
 
-class _Route:
-    """Where a URL's connection goes: straight to the host, or through a proxy."""
-
-    def __init__(self, scheme: str, host: str, port: int, proxy: str | None) -> None:
-        self.scheme, self.host, self.port = scheme, host, port
-        self.proxy_host: str | None = None
-        self.proxy_port: int | None = None
-        self.proxy_headers: dict[str, str] = {}
-        if proxy:
-            parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
-            if parts.scheme != "http":
-                raise UnsupportedProxyError(f"{parts.scheme}:// proxy {parts.hostname}")
-            self.proxy_host, self.proxy_port = parts.hostname, parts.port or 80
-            if parts.username is not None:
-                login = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
-                self.proxy_headers["Proxy-Authorization"] = "Basic " + base64.b64encode(
-                    login.encode()
-                ).decode("ascii")
-        self.key = (scheme, host, port, self.proxy_host, self.proxy_port)
-
-    @property
-    def forwarding(self) -> bool:
-        """Plain HTTP through a proxy: the request names the whole URL to the proxy."""
-        return self.proxy_host is not None and self.scheme == "http"
-
-
 class HttpSession:
     """Requests to any host, over pooled connections; see the module docstring.
 
     `verify` is True (the system's CAs), False, or the path of a CA bundle; `cert` a client
-    certificate and its key. Up to `pool_size` idle connections are kept per host.
+    certificate and its key. Up to `pool_size` idle connections are kept per host. A
+    session is closed (its idle connections with it) by `close()` or by leaving a `with`.
     """
 
     def __init__(
@@ -201,16 +241,19 @@ class HttpSession:
         pool_size: int = 8,
         max_redirects: int = 10,
         headers: Mapping[str, str] | None = None,
+        max_content: int = MAX_CONTENT,
     ) -> None:
         self.verify = verify
         self.cert = cert
         self.pool_size = pool_size
         self.max_redirects = max_redirects
+        self.max_content = max_content
         self.headers = dict(headers or {})
         self._context: ssl.SSLContext | None = None
         self._idle: dict[tuple[Any, ...], list[http.client.HTTPConnection]] = {}
         self._proxies: dict[tuple[str, str], dict[str, str]] = {}
         self._lock = threading.Lock()
+        self._closed = False
 
     # -- settings --------------------------------------------------------------------------
 
@@ -259,19 +302,27 @@ class HttpSession:
                     response.content  # noqa: B018 - read now, the connection goes back
                 return response
             response.discard()
-            target = urljoin(url, location)
+            target = _redirect_target(url, location)
             method, body = _redirected_method(response.status_code, method, body, all_headers)
             if _strips_auth(url, target):
-                all_headers.pop("Authorization", None)
+                for name in [n for n in all_headers if n.lower() in CREDENTIAL_HEADERS]:
+                    del all_headers[name]
             url = target
         raise TooManyRedirectsError(f"more than {self.max_redirects} redirects")
 
     def close(self) -> None:
         with self._lock:
             idle, self._idle = self._idle, {}
+            self._closed = True
         for connections in idle.values():
             for connection in connections:
                 connection.close()
+
+    def __enter__(self) -> HttpSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _send(
         self,
@@ -288,7 +339,7 @@ class HttpSession:
         host = parts.hostname or ""
         proxies = self.environment_proxies(url)
         proxy = proxies.get(scheme) or proxies.get("all")
-        route = _Route(scheme, host, parts.port or DEFAULT_PORTS[scheme], proxy)
+        route = Route(scheme, host, parts.port or DEFAULT_PORTS[scheme], proxy)
         target = url.split("#")[0] if route.forwarding else _path_of(parts)
         wanted = dict(headers)
         if route.forwarding:
@@ -296,11 +347,12 @@ class HttpSession:
         connection, reused = self._connection(route, timeout)
         try:
             response = self._exchange(connection, method, target, wanted, body)
-        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+        except (http.client.BadStatusLine, ConnectionResetError, BrokenPipeError):
             connection.close()
             if not reused or callable(body):
                 raise  # a stream may have been half sent: the caller knows how to go on
-            # a kept-alive connection the server closed meanwhile: once more, on a new one
+            # a kept-alive connection the server closed meanwhile, or one that answered with
+            # bytes sent late after its last answer (a HEAD's body): once more, on a new one
             connection = self._connect(route, timeout)
             try:
                 response = self._exchange(connection, method, target, wanted, body)
@@ -310,7 +362,9 @@ class HttpSession:
         except BaseException:
             connection.close()
             raise
-        return Response(response, url, lambda reuse: self._release(route, connection, reuse))
+        answer = Response(response, url, lambda reuse: self._release(route, connection, reuse))
+        answer.max_content = self.max_content
+        return answer
 
     @staticmethod
     def _exchange(
@@ -331,7 +385,7 @@ class HttpSession:
     # -- connections -----------------------------------------------------------------------
 
     def _connection(
-        self, route: _Route, timeout: float | None
+        self, route: Route, timeout: float | None
     ) -> tuple[http.client.HTTPConnection, bool]:
         """An idle connection of the route still open, else a new one; and whether reused."""
         while True:
@@ -346,7 +400,7 @@ class HttpSession:
                 return connection, True
             connection.close()
 
-    def _connect(self, route: _Route, timeout: float | None) -> http.client.HTTPConnection:
+    def _connect(self, route: Route, timeout: float | None) -> http.client.HTTPConnection:
         host, port = route.host, route.port
         if route.proxy_host is not None:
             host, port = route.proxy_host, route.proxy_port or 80
@@ -359,14 +413,21 @@ class HttpSession:
                 connection.set_tunnel(route.host, route.port, route.proxy_headers)
         else:
             connection = http.client.HTTPConnection(host, port, timeout=timeout)
-        connection.connect()
+        try:
+            connection.connect()
+        except socket.gaierror as exc:
+            connection.close()
+            raise HostNotFoundError(host, exc) from exc
+        except BaseException:
+            connection.close()
+            raise
         return connection
 
-    def _release(self, route: _Route, connection: http.client.HTTPConnection, reuse: bool) -> None:
+    def _release(self, route: Route, connection: http.client.HTTPConnection, reuse: bool) -> None:
         if reuse and connection.sock is not None:
             with self._lock:
                 idle = self._idle.setdefault(route.key, [])
-                if len(idle) < self.pool_size:
+                if not self._closed and len(idle) < self.pool_size:
                     idle.append(connection)
                     return
         connection.close()
@@ -379,47 +440,57 @@ def _path_of(parts: Any) -> str:
 
 def _dropped(sock: Any) -> bool:
     """Whether an idle connection was closed by the server (readable means EOF, or bytes no
-    request asked for: either way it cannot carry the next request)."""
+    request asked for: either way it cannot carry the next request). poll, not select,
+    which cannot watch a descriptor past 1023 (a daemon holding many files has those)."""
+    pending = getattr(sock, "pending", None)
+    if pending is not None and pending():
+        return True  # TLS bytes already taken off the socket
+    poller = select.poll()
     try:
-        readable, _, _ = select.select([sock], [], [], 0)
+        poller.register(sock, select.POLLIN | select.POLLPRI)
+        return bool(poller.poll(0))
     except (OSError, ValueError):
         return True
-    return bool(readable)
+
+
+def _redirect_target(url: str, location: str) -> str:
+    """The absolute URL a redirect's Location names (it may be relative to `url`)."""
+    target = urljoin(url, location.strip())
+    if urlsplit(target).scheme.lower() not in DEFAULT_PORTS or not urlsplit(target).hostname:
+        raise UnsupportedRedirectError(f"redirect to a URL that is not http(s): {target[:200]}")
+    return target
 
 
 def _redirected_method(
     status: int, method: str, body: RequestBody, headers: dict[str, str]
 ) -> tuple[str, RequestBody]:
-    """The method and body of the request a redirect asks for, as browsers and requests do:
-    303 (and 302, and 301 after a POST) becomes a GET without a body; 307 and 308 keep both."""
+    """The method and body of the request a redirect asks for, as Go's net/http (docker's,
+    skopeo's) has them: 307 and 308 keep both; 301, 302 and 303 turn anything but GET and
+    HEAD to a GET, and drop the body (never a PUT or POST sent again without its body)."""
     if status in (307, 308):
         return method, body
-    if (status in (302, 303) and method != "HEAD") or (status == 301 and method == "POST"):
+    if method not in ("GET", "HEAD"):
         method = "GET"
-    for name in ("Content-Length", "Content-Type", "Transfer-Encoding"):
-        headers.pop(name, None)
+    for name in [n for n in headers if n.lower() in _BODY_HEADERS]:
+        del headers[name]
     return method, None
 
 
+_BODY_HEADERS = frozenset({"content-length", "content-type", "transfer-encoding"})
+
+
 def _strips_auth(old_url: str, new_url: str) -> bool:
-    """Whether a redirect from `old_url` to `new_url` must drop the Authorization header:
-    another host, port or scheme (an http -> https upgrade on the default ports excepted)."""
+    """Whether a redirect from `old_url` to `new_url` must drop the credentials: another
+    host, port or scheme (an http -> https upgrade on the default ports excepted)."""
     old, new = urlsplit(old_url), urlsplit(new_url)
     if old.hostname != new.hostname:
         return True
-    if (
-        old.scheme == "http"
-        and old.port in (80, None)
-        and new.scheme == "https"
-        and new.port in (443, None)
-    ):
+    old_scheme, new_scheme = old.scheme.lower(), new.scheme.lower()
+    old_port = old.port or DEFAULT_PORTS[old_scheme]
+    new_port = new.port or DEFAULT_PORTS[new_scheme]
+    if (old_scheme, old_port, new_scheme, new_port) == ("http", 80, "https", 443):
         return False
-    if old.scheme != new.scheme:
-        return True
-    default = (DEFAULT_PORTS.get(old.scheme), None)
-    if old.port in default and new.port in default:
-        return False
-    return old.port != new.port
+    return old_scheme != new_scheme or old_port != new_port
 
 
 def _ssl_context(verify: bool | str, cert: tuple[str, str] | None) -> ssl.SSLContext:
@@ -435,40 +506,3 @@ def _ssl_context(verify: bool | str, cert: tuple[str, str] | None) -> ssl.SSLCon
     if cert is not None:
         context.load_cert_chain(*cert)
     return context
-
-
-def environment_proxies(scheme: str, netloc: str) -> dict[str, str]:
-    """The proxy variables' answer for a host, as requests reads them: {} when NO_PROXY
-    names the host (a domain suffix, `host:port`, `*`, or a network holding its address)."""
-    if not any(name.lower().endswith("_proxy") for name in os.environ):
-        return {}  # the common case, without importing urllib.request
-    import urllib.request
-
-    proxies = urllib.request.getproxies_environment()
-    no_proxy = proxies.pop("no", "")
-    host = urlsplit(f"{scheme}://{netloc}/").hostname or ""
-    if no_proxy and (_in_networks(host, no_proxy) or _bypassed(netloc, no_proxy)):
-        return {}
-    return proxies
-
-
-def _bypassed(netloc: str, no_proxy: str) -> bool:
-    import urllib.request
-
-    return bool(urllib.request.proxy_bypass_environment(netloc, {"no": no_proxy}))
-
-
-def _in_networks(host: str, no_proxy: str) -> bool:
-    import ipaddress
-
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    for entry in no_proxy.replace(" ", "").split(","):
-        try:
-            if address in ipaddress.ip_network(entry, strict=False):
-                return True
-        except ValueError:
-            continue
-    return False
