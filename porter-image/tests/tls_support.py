@@ -13,6 +13,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+LOOPBACK_NAMES = (x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1")))
+
 
 @dataclass(frozen=True)
 class Pair:
@@ -58,9 +60,11 @@ class Authority:
         )
         self.pair = _write(folder, name.replace(" ", "-"), self.cert, self.key)
 
-    def issue(self, stem: str, *, server: bool, names: tuple[str, ...] = ()) -> Pair:
-        """A certificate signed by this CA; a server's names localhost, 127.0.0.1 and
-        `names`."""
+    def issue(
+        self, stem: str, *, server: bool, names: tuple[str, ...] = (), loopback: bool = True
+    ) -> Pair:
+        """A certificate signed by this CA; a server's names localhost and 127.0.0.1 (unless
+        not `loopback`) and `names`."""
         key = ec.generate_private_key(ec.SECP256R1())
         now = datetime.datetime.now(datetime.UTC)
         usage = ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH
@@ -78,8 +82,7 @@ class Authority:
             builder = builder.add_extension(
                 x509.SubjectAlternativeName(
                     [
-                        x509.DNSName("localhost"),
-                        x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                        *(LOOPBACK_NAMES if loopback else ()),
                         *(x509.DNSName(name) for name in names),
                     ]
                 ),

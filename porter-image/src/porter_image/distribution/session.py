@@ -426,8 +426,8 @@ class HttpSession:
     def _release(self, route: Route, connection: http.client.HTTPConnection, reuse: bool) -> None:
         if reuse and connection.sock is not None:
             with self._lock:
-                idle = self._idle.setdefault(route.key, [])
-                if not self._closed and len(idle) < self.pool_size:
+                idle = self._idle.setdefault(route.key, []) if not self._closed else None
+                if idle is not None and len(idle) < self.pool_size:
                     idle.append(connection)
                     return
         connection.close()

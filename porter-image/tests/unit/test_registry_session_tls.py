@@ -1,0 +1,86 @@
+"""TLS as the session makes it: certificates and host names checked by default, a CA
+bundle and a client certificate when given, SNI sent, verification off only when asked."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from http_test_server import reply, serving
+from porter_image.distribution.session import HttpSession
+from tls_support import Authority, Pair
+
+
+@pytest.fixture(scope="module")
+def authority(tmp_path_factory: pytest.TempPathFactory) -> Authority:
+    return Authority(tmp_path_factory.mktemp("ca"))
+
+
+def server_context(pair: Pair, client_ca: Path | None = None) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(pair.cert, pair.key)
+    if client_ca is not None:
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(client_ca)
+    return context
+
+
+@pytest.fixture
+def tls_server(authority: Authority) -> Iterator[str]:
+    context = server_context(authority.issue("registry", server=True))
+    with serving(lambda h: reply(h, 200, b"secure"), context) as (url, _):
+        yield url
+
+
+def test_a_certificate_of_an_unknown_authority_is_refused_by_default(
+    tls_server: str, session: HttpSession
+) -> None:
+    with pytest.raises(ssl.SSLCertVerificationError, match="unable to get local issuer"):
+        session.request("GET", f"{tls_server}/v2/", timeout=5)
+
+
+def test_a_certificate_of_the_given_authority_is_accepted(
+    tls_server: str, authority: Authority
+) -> None:
+    with HttpSession(verify=str(authority.pair.cert)) as session:
+        assert session.request("GET", f"{tls_server}/v2/", timeout=5).content == b"secure"
+
+
+def test_a_certificate_for_another_name_is_refused(authority: Authority) -> None:
+    pair = authority.issue("elsewhere", server=True, names=("elsewhere.example",), loopback=False)
+    serving_elsewhere = serving(lambda h: reply(h, 200), server_context(pair))
+    refused = pytest.raises(ssl.SSLCertVerificationError, match="mismatch")
+    session = HttpSession(verify=str(authority.pair.cert))
+    with serving_elsewhere as (url, seen), session, refused:
+        session.request("GET", f"{url}/v2/", timeout=5)
+    assert seen.seen == []
+
+
+def test_verification_off_accepts_any_certificate(tls_server: str) -> None:
+    with HttpSession(verify=False) as session:
+        assert session.request("GET", f"{tls_server}/v2/", timeout=5).content == b"secure"
+
+
+def test_the_client_certificate_is_presented_to_a_registry_that_asks(
+    authority: Authority,
+) -> None:
+    client = authority.issue("client", server=False)
+    context = server_context(authority.issue("registry", server=True), authority.pair.cert)
+    with serving(lambda h: reply(h, 200, b"known"), context) as (url, _):
+        verify = str(authority.pair.cert)
+        with HttpSession(verify=verify, cert=(str(client.cert), str(client.key))) as session:
+            assert session.request("GET", f"{url}/v2/", timeout=5).content == b"known"
+        with HttpSession(verify=verify) as session, pytest.raises(OSError):
+            session.request("GET", f"{url}/v2/", timeout=5)
+
+
+def test_the_host_name_is_sent_as_sni(authority: Authority) -> None:
+    names: list[str | None] = []
+    context = server_context(authority.issue("registry", server=True))
+    context.sni_callback = lambda sock, name, ctx: names.append(name)  # type: ignore[assignment, misc]
+    session = HttpSession(verify=str(authority.pair.cert))
+    with serving(lambda h: reply(h, 200), context) as (url, _), session:
+        session.request("GET", f"{url.replace('127.0.0.1', 'localhost')}/v2/", timeout=5)
+    assert names == ["localhost"]
