@@ -134,13 +134,19 @@ def test_the_pump_converts_complete_lines_and_waits_for_the_rest(tmp_path: Path)
     assert logged(target) == ["one\n", "two\n"]
 
 
-def test_a_new_pump_resumes_at_the_cursor(tmp_path: Path) -> None:
+def one_converted_then_two_written(tmp_path: Path) -> tuple[LogPump, Path]:
+    """A pump that converted "one" and closed; conmon has written "two" since."""
     pump, source, target = make_pump(tmp_path)
     source.write_bytes(k8s("stdout", "one"))
     pump.pump()
     pump.close()
     with open(source, "ab") as log:
         log.write(k8s("stdout", "two"))
+    return pump, target
+
+
+def test_a_new_pump_resumes_at_the_cursor(tmp_path: Path) -> None:
+    _, target = one_converted_then_two_written(tmp_path)
     again, _, _ = make_pump(tmp_path)  # porterd restarted
     again.pump()
     assert logged(target) == ["one\n", "two\n"]
@@ -175,3 +181,23 @@ def test_a_terminal_carriage_return_stays_in_the_line(tmp_path: Path) -> None:
     source.write_bytes(k8s("stdout", "a\rb\r"))
     pump.pump()
     assert logged(target) == ["a\rb\r\n"]
+
+
+class KilledBeforeTheCursor(LogPump):
+    """A pump whose porterd is killed after an append, before the cursor is written."""
+
+    def _save_cursor(self, inode: int, offset: int) -> None:
+        raise KeyboardInterrupt  # stands for the SIGKILL: nothing after the append runs
+
+
+def test_lines_appended_before_a_kill_that_left_the_cursor_behind_are_logged_once(
+    tmp_path: Path,
+) -> None:
+    pump, target = one_converted_then_two_written(tmp_path)
+    killed = KilledBeforeTheCursor(pump.source, pump.cursor, pump.writer)
+    with pytest.raises(KeyboardInterrupt):
+        killed.pump()
+    assert logged(target) == ["one\n", "two\n"]  # appended, the cursor still after "one"
+    again, _, _ = make_pump(tmp_path)  # porterd started again
+    again.pump()
+    assert logged(target) == ["one\n", "two\n"]

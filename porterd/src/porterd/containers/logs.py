@@ -156,7 +156,13 @@ def rotated(path: Path, index: int) -> Path:
 
 
 class LogPump:
-    """Moves what conmon wrote into the json-file log, resumably, one caller at a time."""
+    """Moves what conmon wrote into the json-file log, resumably, one caller at a time.
+
+    The cursor says how far conmon's log is converted and how long the json-file log was
+    then. Entries appended after the last cursor (porterd killed between the append and the
+    cursor's write) are cut off when a new pump resumes, and converted again from conmon's
+    log: each line is in the json-file log once, however porterd ended.
+    """
 
     def __init__(self, source: Path, cursor: Path, writer: JsonFileWriter) -> None:
         self.source = source
@@ -190,10 +196,11 @@ class LogPump:
             log = open(self.source, "rb")  # noqa: SIM115 - kept open across calls
         except FileNotFoundError:
             return False
-        inode, offset = self._load_cursor()
+        inode, offset, converted = self._load_cursor()
         info = os.fstat(log.fileno())
         if resume and info.st_ino == inode and info.st_size >= offset:
             log.seek(offset)
+            self._cut_unrecorded(converted)
         if self._file is not None:
             self._file.close()
         self._file = log
@@ -210,17 +217,32 @@ class LogPump:
         self.writer.append([entry for entry in entries if entry is not None])
         self._save_cursor(os.fstat(log.fileno()).st_ino, start + len(complete))
 
-    def _load_cursor(self) -> tuple[int, int]:
+    def _load_cursor(self) -> tuple[int, int, int]:
+        """(conmon log's inode, offset converted up to, json-file log's size then; -1 when
+        a cursor written before that was kept says nothing of it)."""
         try:
-            inode, offset = self.cursor.read_text().split()
-            return int(inode), int(offset)
+            inode, offset, *converted = self.cursor.read_text().split()
+            return int(inode), int(offset), int(converted[0]) if converted else -1
         except (OSError, ValueError):
-            return 0, 0
+            return 0, 0, -1
 
     def _save_cursor(self, inode: int, offset: int) -> None:
         temporary = self.cursor.with_name(self.cursor.name + ".tmp")
-        temporary.write_text(f"{inode} {offset}\n")
+        temporary.write_text(f"{inode} {offset} {_size(self.writer.path)}\n")
         os.replace(temporary, self.cursor)
+
+    def _cut_unrecorded(self, converted: int) -> None:
+        """Drop what was appended to the json-file log after the cursor was written. (When
+        the log was rotated meanwhile, it is shorter, and what the rotation moved stays.)"""
+        if 0 <= converted < _size(self.writer.path):
+            os.truncate(self.writer.path, converted)
+
+
+def _size(path: Path) -> int:
+    try:
+        return os.stat(path).st_size
+    except FileNotFoundError:
+        return 0
 
 
 @dataclass(frozen=True)
