@@ -10,9 +10,9 @@ conmon ran.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from porterd.containers.logs import LogOptions
 from porterd.containers.mounts import populate_volumes
 from porterd.containers.record import Container, ContainerPaths
 from porterd.containers.spec import bundle_config
+from porterd.network.rtnetlink import Netlink, in_netns
 from porterd.network.service import container_ref, join_netns
 
 
@@ -75,13 +76,16 @@ def monitor_request(
 
 
 def loopback_up(pid: int) -> None:
-    """The container's own network namespace gets its loopback up (docker's `none`)."""
-    subprocess.run(
-        ["nsenter", f"--net=/proc/{pid}/ns/net", "ip", "link", "set", "lo", "up"],
-        capture_output=True,
-        timeout=30,
-        check=False,
-    )
+    """The container's own network namespace gets its loopback up (docker's `none`), by a
+    netlink request from a thread that enters it, rather than the two processes (nsenter,
+    ip) each start used to spawn for it. A failure leaves the loopback down, as before."""
+
+    def up() -> None:
+        with Netlink() as netlink:
+            netlink.set_up("lo")
+
+    with contextlib.suppress(OSError):
+        in_netns(Path(f"/proc/{pid}/ns/net"), up)
 
 
 def _write_if_missing(path: Path, text: str) -> None:
