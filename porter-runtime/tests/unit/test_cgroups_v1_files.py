@@ -220,9 +220,25 @@ def test_set_after_create_makes_no_directory_again(fake, monkeypatch):
     manager, _ = fake
     manager.create()
     made = []
+    monkeypatch.setattr(os, "mkdir", lambda path, *a, **kw: made.append(path))
     monkeypatch.setattr(os, "makedirs", lambda path, *a, **kw: made.append(path))
     manager.set({"pids": {"limit": 10}})
     assert made == []
+
+
+def test_create_makes_the_missing_levels_above_the_container(tmp_path):
+    (tmp_path / "pids").mkdir()
+    manager = CgroupV1Manager("/a/b/ctr", mounts={"pids": str(tmp_path / "pids")})
+    manager.create()
+    assert (tmp_path / "pids" / "a" / "b" / "ctr").is_dir()
+
+
+def test_create_refuses_a_file_where_the_cgroup_would_be(tmp_path):
+    (tmp_path / "pids").mkdir()
+    (tmp_path / "pids" / "ctr").write_text("")
+    manager = CgroupV1Manager("/ctr", mounts={"pids": str(tmp_path / "pids")})
+    with pytest.raises(CgroupError, match="mkdir"):
+        manager.create()
 
 
 def test_create_after_destroy_makes_the_directories_again(tmp_path):

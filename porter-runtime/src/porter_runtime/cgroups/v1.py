@@ -62,7 +62,7 @@ class CgroupV1Manager:
                 if controller == "cpuset":
                     _make_cpuset(self.mounts[controller], self.paths[controller])
                 else:
-                    os.makedirs(d, exist_ok=True)
+                    _mkdir(d)
             except OSError as e:
                 if controller == UNIFIED or (self.rootless and e.errno in _DENIED):
                     self._drop(d)
@@ -187,6 +187,19 @@ def _join(mountpoint: str, path: str) -> str:
     return os.path.join(mountpoint, path.lstrip("/"))
 
 
+def _mkdir(directory: str) -> None:
+    """os.makedirs(directory, exist_ok=True) in one mkdir(2) where the parent exists, as it
+    does for every container but the first under a cgroupsPath (create makes one directory
+    per hierarchy, some ten on a v1 host, on the path it waits on)."""
+    try:
+        os.mkdir(directory)
+    except FileNotFoundError:  # a missing parent
+        os.makedirs(directory, exist_ok=True)
+    except FileExistsError:
+        if not os.path.isdir(directory):
+            raise
+
+
 def _make_cpuset(mountpoint: str, path: str) -> None:
     """Create each level, copying cpus and mems from the parent when empty.
 
@@ -196,7 +209,7 @@ def _make_cpuset(mountpoint: str, path: str) -> None:
     current = mountpoint
     for part in [p for p in path.split("/") if p]:
         parent, current = current, os.path.join(current, part)
-        os.makedirs(current, exist_ok=True)
+        _mkdir(current)
         for name in ("cpuset.cpus", "cpuset.mems"):
             if not files.read_or(current, name):
                 files.write(current, name, files.read(parent, name))
