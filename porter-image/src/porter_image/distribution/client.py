@@ -16,6 +16,7 @@ import ssl
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from porter_image.distribution.auth import Authenticator, Credentials
 from porter_image.distribution.errors import (
@@ -168,21 +169,28 @@ class RegistryClient:
         A `body` that is a callable is called for each attempt (a stream to send again).
         """
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
+        # the registry's credentials go to the registry only: not to a URL it names elsewhere
+        # (an upload's Location, a Link to the next page), nor learnt from another host's 401
+        own = self._is_own(url)
         for attempt in range(2):
             all_headers = dict(headers or {})
-            authorization = self.auth.header(scopes)
+            authorization = self.auth.header(scopes) if own else None
             if authorization:
                 all_headers["Authorization"] = authorization
             response = self._send_with_retries(
                 method, url, all_headers, body, params, stream, retries
             )
-            if response.status_code != 401 or attempt == 1:
+            if response.status_code != 401 or attempt == 1 or not self._is_own(response.url):
                 return response
             response.close()
             self.auth.forget(scopes)
             if not self.auth.learn(response):
                 return response
         raise AssertionError("unreachable")
+
+    def _is_own(self, url: str) -> bool:
+        """Whether `url` is on the registry's own scheme, host and port."""
+        return _origin(url) == _origin(self.base_url)
 
     def _tls_failure(self, exc: Exception) -> str:
         """Why the handshake failed, and where docker's certs.d would mend it."""
@@ -265,6 +273,12 @@ class RegistryClient:
         if status == 429 or status >= 500:
             return RegistryUnavailableError(where, f"still failing ({detail})", status, code)
         return RegistryError(where, detail, status, code)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, parts.hostname or "", parts.port or {"http": 80, "https": 443}.get(scheme)
 
 
 def _retriable(response: Response) -> bool:
