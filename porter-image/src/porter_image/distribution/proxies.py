@@ -20,6 +20,14 @@ class UnsupportedProxyError(ConnectionError):
     """A proxy this client cannot use (only http:// and https:// proxies are)."""
 
 
+class ProxyTunnelError(ConnectionError):
+    """A proxy that answered CONNECT with something else than 200."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class Route:
     """Where a URL's connection goes: straight to the host, or through a proxy (reached over
     plain HTTP, or over TLS when the proxy's URL is https://)."""
@@ -51,6 +59,11 @@ class Route:
     def forwarding(self) -> bool:
         """Plain HTTP through a proxy: the request names the whole URL to the proxy."""
         return self.proxy_host is not None and self.scheme == "http"
+
+    @property
+    def tunnelling(self) -> bool:
+        """HTTPS through a proxy: a CONNECT tunnel to the host, TLS to the host inside it."""
+        return self.proxy_host is not None and self.scheme == "https"
 
 
 def _without_password(proxy: str) -> str:

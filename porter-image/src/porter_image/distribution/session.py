@@ -3,7 +3,8 @@
 What a registry client needs and no more: kept-alive connections pooled per host (shared by
 the threads that move layers), TLS with a CA bundle and a client certificate, the proxy
 variables of the environment (see `porter_image.distribution.proxies`; HTTPS through a
-CONNECT tunnel), redirects, one timeout for connecting and for each read, and bodies streamed
+CONNECT tunnel, see `porter_image.distribution.tunnel`; http:// and https:// proxies),
+redirects, one timeout for connecting and for each read, and bodies streamed
 both ways: a response body is read in chunks, and one that ends before its Content-Length is
 an error (`IncompleteBodyError`), never a short blob.
 
@@ -37,6 +38,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 from porter_image.distribution.proxies import (
     DEFAULT_PORTS,
+    ProxyTunnelError,
     Route,
     UnsupportedProxyError,
     environment_proxies,
@@ -95,6 +97,8 @@ def worth_retrying(exc: BaseException) -> bool:
     does not resolve, an unusable proxy, a redirect nowhere, an answer too large."""
     if isinstance(exc, HostNotFoundError):
         return exc.temporary
+    if isinstance(exc, ProxyTunnelError):
+        return exc.status >= 500
     final = (UnsupportedProxyError, ResponseTooLargeError, UnsupportedRedirectError)
     return not isinstance(exc, (*final, http.client.InvalidURL))
 
@@ -405,12 +409,15 @@ class HttpSession:
         if route.proxy_host is not None:
             host, port = route.proxy_host, route.proxy_port or 80
         connection: http.client.HTTPConnection
-        if route.scheme == "https":
+        if route.tunnelling:
+            from porter_image.distribution.tunnel import TunnelConnection
+
+            connection = TunnelConnection(route, timeout, self.ssl_context)
+        elif route.scheme == "https" or route.proxy_scheme == "https":
+            # TLS to the registry, or to the https:// proxy that forwards plain HTTP
             connection = http.client.HTTPSConnection(
                 host, port, timeout=timeout, context=self.ssl_context
             )
-            if route.proxy_host is not None:
-                connection.set_tunnel(route.host, route.port, route.proxy_headers)
         else:
             connection = http.client.HTTPConnection(host, port, timeout=timeout)
         try:
