@@ -140,3 +140,29 @@ def test_a_body_that_stalls_times_out(session: HttpSession) -> None:
         assert response.read(4) == b"part"
         with pytest.raises(TimeoutError):
             response.read(96)
+
+
+def test_an_informational_answer_is_skipped_for_the_answer_that_follows(
+    session: HttpSession,
+) -> None:
+    def answer(handler: BaseHTTPRequestHandler) -> None:
+        if handler.path == "/manifest":
+            hints = b"HTTP/1.1 103 Early Hints\r\nLink: </blob>\r\n\r\n"
+            handler.wfile.write(hints + b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nmanifest")
+        else:
+            reply(handler, 200, b"blob")
+
+    with serving(answer) as (url, _):
+        response = session.request("GET", f"{url}/manifest")
+        assert (response.status_code, response.content) == (200, b"manifest")
+        assert session.request("GET", f"{url}/blob").content == b"blob"
+
+
+def test_a_session_without_a_timeout_given_has_one(session: HttpSession) -> None:
+    def answer(handler: BaseHTTPRequestHandler) -> None:
+        time.sleep(3)
+        reply(handler, 200)
+
+    session.timeout = 0.2
+    with serving(answer) as (url, _), pytest.raises(TimeoutError):
+        session.request("GET", f"{url}/v2/")

@@ -53,6 +53,10 @@ DISCARD_LIMIT = 65536
 # A body read whole (a token, a tag list page, an error) is refused past this size.
 MAX_CONTENT = 16 << 20
 CONTENT_CHUNK = 1 << 20
+# Connecting and each read give up after this long, unless a request says otherwise.
+DEFAULT_TIMEOUT = 60.0
+# Informational answers (103 Early Hints, ...) skipped before the answer to a request.
+MAX_INFORMATIONAL = 5
 # Headers that carry credentials: never sent on to another host, port or scheme.
 CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 
@@ -246,8 +250,10 @@ class HttpSession:
         max_redirects: int = 10,
         headers: Mapping[str, str] | None = None,
         max_content: int = MAX_CONTENT,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self.verify = verify
+        self.timeout = timeout
         self.cert = cert
         self.pool_size = pool_size
         self.max_redirects = max_redirects
@@ -294,7 +300,11 @@ class HttpSession:
         timeout: float | None = None,
         stream: bool = False,
     ) -> Response:
-        """Send a request, following redirects; a body not streamed is read before return."""
+        """Send a request, following redirects; a body not streamed is read before return.
+
+        `timeout` bounds connecting and each read (the session's when None)."""
+        if timeout is None:
+            timeout = self.timeout
         if params:
             url += ("&" if "?" in url else "?") + urlencode(params, doseq=True)
         all_headers = {**self.headers, **(headers or {})}
@@ -334,7 +344,7 @@ class HttpSession:
         url: str,
         headers: dict[str, str],
         body: RequestBody,
-        timeout: float | None,
+        timeout: float,
     ) -> Response:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
@@ -384,13 +394,25 @@ class HttpSession:
         finally:
             if hasattr(data, "close"):
                 data.close()
-        return connection.getresponse()
+        response = connection.getresponse()
+        # http.client skips a 100 Continue only: any other 1xx would be taken for the answer,
+        # and the answer left on the connection for the next request to read
+        for _ in range(MAX_INFORMATIONAL):
+            if not 100 <= response.status < 200:
+                return response
+            if response.status == 101 or connection.sock is None:
+                raise http.client.HTTPException(f"unexpected answer {response.status}")
+            following = http.client.HTTPResponse(connection.sock, method=method)
+            following.fp.close()  # read on with the reader that may hold its first bytes
+            following.fp, response.fp = response.fp, None
+            response.close()
+            response = following
+            response.begin()
+        raise http.client.HTTPException(f"more than {MAX_INFORMATIONAL} informational answers")
 
     # -- connections -----------------------------------------------------------------------
 
-    def _connection(
-        self, route: Route, timeout: float | None
-    ) -> tuple[http.client.HTTPConnection, bool]:
+    def _connection(self, route: Route, timeout: float) -> tuple[http.client.HTTPConnection, bool]:
         """An idle connection of the route still open, else a new one; and whether reused."""
         while True:
             with self._lock:
@@ -404,7 +426,7 @@ class HttpSession:
                 return connection, True
             connection.close()
 
-    def _connect(self, route: Route, timeout: float | None) -> http.client.HTTPConnection:
+    def _connect(self, route: Route, timeout: float) -> http.client.HTTPConnection:
         host, port = route.host, route.port
         if route.proxy_host is not None:
             host, port = route.proxy_host, route.proxy_port or 80

@@ -74,7 +74,7 @@ def _ask_tunnel(sock: Any, route: Route) -> None:
     if response.status != 200:
         proxy = _authority(route.proxy_host or "", route.proxy_port or 0)
         raise ProxyTunnelError(
-            f"Tunnel connection failed: {response.status} {response.reason.strip()}"
+            f"Tunnel connection failed: {response.status} {response.reason.strip()[:200]}"
             f" (proxy {proxy}, to {target})",
             response.status,
         )
