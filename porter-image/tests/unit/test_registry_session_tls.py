@@ -1,15 +1,17 @@
 """TLS as the session makes it: certificates and host names checked by default, a CA
-bundle and a client certificate when given, SNI sent, verification off only when asked."""
+bundle and a client certificate when given, SNI sent, verification off only when asked and
+only for the host it was asked for, a client certificate shown to its own host only."""
 
 from __future__ import annotations
 
 import ssl
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 from http_test_server import reply, serving
-from porter_image.distribution.session import HttpSession
+from porter_image.distribution.session import HttpSession, TlsChoice
 from tls_support import Authority, Pair
 
 
@@ -84,3 +86,49 @@ def test_the_host_name_is_sent_as_sni(authority: Authority) -> None:
     with serving(lambda h: reply(h, 200), context) as (url, _), session:
         session.request("GET", f"{url.replace('127.0.0.1', 'localhost')}/v2/", timeout=5)
     assert names == ["localhost"]
+
+
+def only_for(
+    url: str, verify: bool | str, cert: tuple[str, str] | None = None, others: bool | str = True
+) -> TlsChoice:
+    """TLS settings given for the host of `url` alone; any other host is verified (with
+    `others`), without a client certificate."""
+    own = url.removeprefix("https://")
+    return lambda host: (verify, cert) if host == own else (others, None)
+
+
+def test_verification_off_for_a_host_does_not_reach_the_host_it_redirects_to(
+    authority: Authority,
+) -> None:
+    context = server_context(authority.issue("registry", server=True))
+    with serving(lambda h: reply(h, 200, b"unchecked"), context) as (other, seen):
+        target = other.replace("127.0.0.1", "localhost")
+        redirecting = serving(lambda h: reply(h, 307, Location=f"{target}/blob"), context)
+        refused = pytest.raises(ssl.SSLCertVerificationError)
+        with redirecting as (url, _), HttpSession(tls_for=only_for(url, False)) as session, refused:
+            session.request("GET", f"{url}/blob", timeout=5)
+    assert seen.seen == []
+
+
+def test_a_client_certificate_is_not_shown_to_the_host_a_redirect_leads_to(
+    authority: Authority,
+) -> None:
+    client = authority.issue("client", server=False)
+    peers: list[object] = []
+
+    def record_peer(handler: BaseHTTPRequestHandler) -> None:
+        peers.append(handler.request.getpeercert())  # type: ignore[attr-defined]
+        reply(handler, 200)
+
+    context = server_context(authority.issue("registry", server=True), authority.pair.cert)
+    asking = server_context(authority.issue("storage", server=True), authority.pair.cert)
+    asking.verify_mode = ssl.CERT_OPTIONAL
+    with serving(record_peer, asking) as (other, _):
+        target = other.replace("127.0.0.1", "localhost")
+        redirecting = serving(lambda h: reply(h, 307, Location=f"{target}/blob"), context)
+        with redirecting as (url, seen):
+            ca, pair = str(authority.pair.cert), (str(client.cert), str(client.key))
+            with HttpSession(tls_for=only_for(url, ca, pair, others=ca)) as session:
+                assert session.request("GET", f"{url}/blob", timeout=5).status_code == 200
+    assert len(seen.seen) == 1
+    assert peers in ([None], [{}])

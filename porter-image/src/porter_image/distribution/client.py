@@ -80,19 +80,27 @@ class RegistryClient:
     def __init__(self, host: str, options: RegistryOptions | None = None) -> None:
         self.host = host
         self.options = options or RegistryOptions()
-        secure = not self.options.allows_plain_http(host)
-        tls = tls_settings(host, secure and self.options.tls_verify, self.options.certs_dir)
+        tls = self._tls_for(host)
         self.session = HttpSession(
-            tls.verify,
-            tls.cert,
+            *tls,
             pool_size=self.options.connections,
             max_redirects=MAX_REDIRECTS,
             headers={"User-Agent": USER_AGENT, **self.options.extra_headers},
+            tls_for=self._tls_for,
         )
         self.auth = Authenticator(
             self.session, host, self.options.credentials, self.options.timeout
         )
         self._base: str | None = None
+
+    def _tls_for(self, host: str) -> tuple[bool | str, tuple[str, str] | None]:
+        """A host's TLS settings (this registry's, or a host it redirects to): verified
+        unless it is one that may use plain HTTP, with its own certs.d folder."""
+        if _origin(f"https://{host}") == _origin(f"https://{self.host}"):
+            host = self.host  # as the user spelt it, as certs.d and the options name it
+        secure = not self.options.allows_plain_http(host)
+        tls = tls_settings(host, secure, self.options.certs_dir)
+        return tls.verify, tls.cert
 
     def close(self) -> None:
         self.session.close()

@@ -61,6 +61,8 @@ MAX_INFORMATIONAL = 5
 CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 
 Params = Mapping[str, str] | list[tuple[str, str]] | None
+# `verify` and `cert` for a host (`HOST` on port 443, else `HOST:PORT`), as certs.d names it
+TlsChoice = Callable[[str], tuple[bool | str, tuple[str, str] | None]]
 # bytes, or a callable that opens the body anew for each send (a redirect may need it twice)
 RequestBody = bytes | Callable[[], BinaryIO] | None
 
@@ -238,8 +240,11 @@ class HttpSession:
     """Requests to any host, over pooled connections; see the module docstring.
 
     `verify` is True (the system's CAs), False, or the path of a CA bundle; `cert` a client
-    certificate and its key. Up to `pool_size` idle connections are kept per host. A
-    session is closed (its idle connections with it) by `close()` or by leaving a `with`.
+    certificate and its key. With `tls_for`, they are a host's own: a redirect to another
+    host (or an https:// proxy) gets what `tls_for` says for that host, so that neither an
+    unverified connection nor a client certificate reaches a host they were not given for.
+    Up to `pool_size` idle connections are kept per host. A session is closed (its idle
+    connections with it) by `close()` or by leaving a `with`.
     """
 
     def __init__(
@@ -251,15 +256,17 @@ class HttpSession:
         headers: Mapping[str, str] | None = None,
         max_content: int = MAX_CONTENT,
         timeout: float = DEFAULT_TIMEOUT,
+        tls_for: TlsChoice | None = None,
     ) -> None:
         self.verify = verify
         self.timeout = timeout
+        self.tls_for = tls_for
         self.cert = cert
         self.pool_size = pool_size
         self.max_redirects = max_redirects
         self.max_content = max_content
         self.headers = dict(headers or {})
-        self._context: ssl.SSLContext | None = None
+        self._contexts: dict[tuple[bool | str, tuple[str, str] | None], ssl.SSLContext] = {}
         self._idle: dict[tuple[Any, ...], list[http.client.HTTPConnection]] = {}
         self._proxies: dict[tuple[str, str], dict[str, str]] = {}
         self._lock = threading.Lock()
@@ -269,12 +276,23 @@ class HttpSession:
 
     @property
     def ssl_context(self) -> ssl.SSLContext:
-        """The one context of every HTTPS connection, made at first use: the system's CAs
-        are loaded (tens of ms) only when certificates are checked."""
+        """The context of HTTPS connections made with `verify` and `cert`."""
+        return self._context_of(self.verify, self.cert)
+
+    def context_for(self, host: str, port: int) -> ssl.SSLContext:
+        """The context of HTTPS connections to `host`, made at first use (one per kind):
+        the system's CAs are loaded (tens of ms) only when certificates are checked."""
+        if self.tls_for is None:
+            return self.ssl_context
+        name = f"[{host}]" if ":" in host else host
+        return self._context_of(*self.tls_for(name if port == 443 else f"{name}:{port}"))
+
+    def _context_of(self, verify: bool | str, cert: tuple[str, str] | None) -> ssl.SSLContext:
         with self._lock:
-            if self._context is None:
-                self._context = _ssl_context(self.verify, self.cert)
-            return self._context
+            context = self._contexts.get((verify, cert))
+            if context is None:
+                context = self._contexts[(verify, cert)] = _ssl_context(verify, cert)
+            return context
 
     def environment_proxies(self, url: str) -> dict[str, str]:
         """The proxies the environment gives for `url`'s host, read once per scheme and host."""
@@ -434,11 +452,13 @@ class HttpSession:
         if route.tunnelling:
             from porter_image.distribution.tunnel import TunnelConnection
 
-            connection = TunnelConnection(route, timeout, self.ssl_context)
+            proxy = self.context_for(host, port) if route.proxy_scheme == "https" else None
+            context = self.context_for(route.host, route.port)
+            connection = TunnelConnection(route, timeout, context, proxy)
         elif route.scheme == "https" or route.proxy_scheme == "https":
             # TLS to the registry, or to the https:// proxy that forwards plain HTTP
             connection = http.client.HTTPSConnection(
-                host, port, timeout=timeout, context=self.ssl_context
+                host, port, timeout=timeout, context=self.context_for(host, port)
             )
         else:
             connection = http.client.HTTPConnection(host, port, timeout=timeout)

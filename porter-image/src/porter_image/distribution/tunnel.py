@@ -30,24 +30,37 @@ class TunnelConnection(http.client.HTTPConnection):
 
     default_port = 443
 
-    def __init__(self, route: Route, timeout: float | None, context: ssl.SSLContext) -> None:
+    def __init__(
+        self,
+        route: Route,
+        timeout: float | None,
+        context: ssl.SSLContext,
+        proxy_context: ssl.SSLContext | None,
+    ) -> None:
         super().__init__(route.host, route.port, timeout=timeout)
         self._route = route
-        self._context = context
+        self._contexts = (context, proxy_context)
 
     def connect(self) -> None:
-        self.sock = open_tunnel(self._route, self.timeout, self._context)
+        self.sock = open_tunnel(self._route, self.timeout, *self._contexts)
 
 
-def open_tunnel(route: Route, timeout: float | None, context: ssl.SSLContext) -> Any:
-    """A socket-like TLS connection to the route's host, through its proxy's CONNECT."""
+def open_tunnel(
+    route: Route,
+    timeout: float | None,
+    context: ssl.SSLContext,
+    proxy_context: ssl.SSLContext | None = None,
+) -> Any:
+    """A socket-like TLS connection (made with `context`) to the route's host, through its
+    proxy's CONNECT; an https:// proxy is reached with `proxy_context`."""
     assert route.proxy_host is not None and route.proxy_port is not None
     raw = socket.create_connection((route.proxy_host, route.proxy_port), timeout)
     sock: Any = raw
     try:
         raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if route.proxy_scheme == "https":
-            sock = context.wrap_socket(raw, server_hostname=route.proxy_host)
+            assert proxy_context is not None
+            sock = proxy_context.wrap_socket(raw, server_hostname=route.proxy_host)
             _ask_tunnel(sock, route)
             return TlsInTls(sock, context, route.host)
         _ask_tunnel(sock, route)
