@@ -100,6 +100,12 @@ def test_a_published_port_becomes_a_dnat_rule() -> None:
     assert "meta nfproto ipv4 tcp dport 8080 dnat ip to 172.17.0.2:80" in script
 
 
+def test_traffic_to_loopback_is_left_to_the_userland_proxy() -> None:
+    script = firewall.render([], [firewall.PortRule("tcp", "", 8080, "172.17.0.2", 80)])
+    published = script[script.index("chain published {") :]
+    assert published.splitlines()[1].strip() == "ip daddr 127.0.0.0/8 return"
+
+
 def test_port_bindings_parse_the_engine_apis_form() -> None:
     bindings = port_bindings(
         {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}], "53/udp": None}

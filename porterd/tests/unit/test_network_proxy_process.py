@@ -36,13 +36,13 @@ def target() -> Iterator[tuple[str, int]]:
 @pytest.fixture
 def proxy(tmp_path: Path, target: tuple[str, int]) -> Iterator[ProxyProcess]:
     listener = socket.create_server(("127.0.0.1", 0))
-    made = ProxyProcess("tcp", listener, target, tmp_path / "proxies")
+    made = ProxyProcess("tcp", [listener], target, tmp_path / "proxies")
     yield made
     made.close()
 
 
 def ask(proxy: ProxyProcess, text: bytes) -> bytes:
-    with socket.create_connection(proxy.listener.getsockname(), timeout=10) as client:
+    with socket.create_connection(proxy.listeners[0].getsockname(), timeout=10) as client:
         client.sendall(text)
         return client.recv(1024)
 

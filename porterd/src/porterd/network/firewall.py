@@ -10,8 +10,9 @@ What the rules do, as dockerd's iptables rules do:
   forwards to no other of porterd's bridges (except replies and
   published-port traffic, which the host has translated);
 - published ports: DNAT of traffic to the host's addresses (from outside, from containers:
-  hairpin, and from the host itself, 127.0.0.1 included through route_localnet), with the
-  source masqueraded where the reply would otherwise bypass the translation;
+  hairpin, and from the host itself), with the source masqueraded where the reply would
+  otherwise bypass the translation; not of traffic to 127.0.0.0/8, which the userland proxy
+  serves, as docker-proxy does;
 - the services' routing mesh (porterd.cluster.mesh renders its chains): checked before the
   published ports, its connections marked MESH_MARK and masqueraded when they leave by an
   interface that is not one of porterd's bridges (to another node), so replies come back.
@@ -82,6 +83,7 @@ def render(bridges: Sequence[BridgeRules], ports: Sequence[PortRule], mesh: str 
         lines.append(mesh.rstrip("\n"))
     lines += [
         "  chain published {",
+        "    ip daddr 127.0.0.0/8 return",  # the userland proxy's (porterd.network.proxy)
         *(f"    {_dnat(port)}" for port in ports),
         "  }",
         "  chain prerouting { type nat hook prerouting priority dstnat; policy accept;",

@@ -3,7 +3,7 @@ interpreter, GIL and heap, so a busy port neither competes with porterd's thread
 porterd's garbage collector walk porterd's objects for every connection it relays.
 
 A proxy is the interpreter running porterd, isolated (`-I -S`: no environment, no
-site-packages; proxy.py needs only the standard library), given the listening socket that
+site-packages; proxy.py needs only the standard library), given the listening sockets that
 porterd bound. It serves until its standard input, a pipe from porterd, ends, so it ends
 with porterd even when porterd is killed. Its pid and start time are recorded under the exec
 root once it runs; a porterd started again stops every recorded proxy still alive before it
@@ -29,19 +29,23 @@ STOP_TIMEOUT = 5.0
 
 
 class ProxyProcess:
-    """A proxy relaying what reaches `listener` to `target`, running until `close`."""
+    """A proxy relaying what reaches its `listeners` to `target`, running until `close`."""
 
     def __init__(
-        self, protocol: str, listener: socket.socket, target: tuple[str, int], records: Path
+        self,
+        protocol: str,
+        listeners: list[socket.socket],
+        target: tuple[str, int],
+        records: Path,
     ) -> None:
-        self.listener = listener
-        fd = listener.fileno()
-        argv = [interpreter(), "-I", "-S", proxy.__file__, protocol, str(fd), *map(str, target)]
+        self.listeners = listeners
+        fds = [listener.fileno() for listener in listeners]
+        argv = [interpreter(), "-I", "-S", proxy.__file__, protocol, *map(str, (*target, *fds))]
         self.process = subprocess.Popen(
             argv,
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
-            pass_fds=(fd,),
+            pass_fds=fds,
             start_new_session=True,  # a signal to porterd's group is not one to its proxies
         )
         records.mkdir(parents=True, exist_ok=True)
@@ -54,7 +58,8 @@ class ProxyProcess:
         self.process.kill()
         self.process.wait()
         self.record.unlink(missing_ok=True)
-        self.listener.close()
+        for listener in self.listeners:
+            listener.close()
 
 
 def interpreter() -> str:
