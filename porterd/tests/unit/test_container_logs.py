@@ -201,3 +201,13 @@ def test_lines_appended_before_a_kill_that_left_the_cursor_behind_are_logged_onc
     again, _, _ = make_pump(tmp_path)  # porterd started again
     again.pump()
     assert logged(target) == ["one\n", "two\n"]
+
+
+def test_the_follower_reads_what_reached_the_log_before_its_removal(tmp_path: Path) -> None:
+    path = tmp_path / "log"
+    path.touch()  # as a start leaves it
+    follower = LogFollower(path)
+    JsonFileWriter(path, LogOptions()).append(entries(2))
+    path.unlink()  # the container removed (run --rm) before the follower's next look
+    assert [e.time[-5:] for e in follower.poll()] == ["00.0Z", "01.0Z"]
+    follower.close()

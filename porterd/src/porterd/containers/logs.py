@@ -294,39 +294,55 @@ def _file_entries(path: Path) -> Iterator[LogEntry]:
 
 
 class LogFollower:
-    """New entries of the (rotating) json-file log after the point where it was opened."""
+    """New entries of the (rotating) json-file log after the point where it was opened.
+
+    The file is kept open: what reached it before a rotation renamed it, or before the
+    container's removal deleted it, is still read (`logs -f` of a container that `run --rm`
+    removed right after its exit used to lose its last lines).
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        try:
-            info = os.stat(path)
-            self._inode, self._offset = info.st_ino, info.st_size
-        except FileNotFoundError:
-            self._inode, self._offset = 0, 0
+        self._file: BinaryIO | None = None
+        self._open(at_end=True)
 
     def poll(self) -> list[LogEntry]:
-        try:
-            info = os.stat(self.path)
-        except FileNotFoundError:
+        if self._file is None and not self._open(at_end=False):
             return []
-        entries: list[LogEntry] = []
-        if info.st_ino != self._inode:
-            entries += self._read_from(rotated(self.path, 1), self._inode)
-            self._inode, self._offset = info.st_ino, 0
-        entries += self._read_from(self.path, info.st_ino)
+        assert self._file is not None
+        entries = self._read(self._file)
+        try:
+            current = os.stat(self.path).st_ino
+        except FileNotFoundError:
+            return entries  # removed: the open file has given all it held
+        if current != os.fstat(self._file.fileno()).st_ino:  # rotated: finish the old file
+            entries += self._read(self._file)
+            if self._open(at_end=False):
+                entries += self._read(self._file)
         return entries
 
-    def _read_from(self, path: Path, inode: int) -> list[LogEntry]:
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def _open(self, at_end: bool) -> bool:
         try:
-            with open(path, "rb") as log:
-                if os.fstat(log.fileno()).st_ino != inode:
-                    return []
-                log.seek(self._offset)
-                data = log.read()
+            log = open(self.path, "rb")  # noqa: SIM115 - kept open across polls
         except FileNotFoundError:
-            return []
+            return False
+        if at_end:
+            log.seek(0, os.SEEK_END)
+        self.close()
+        self._file = log
+        return True
+
+    @staticmethod
+    def _read(log: BinaryIO) -> list[LogEntry]:
+        data = log.read()
         complete = data[: data.rfind(b"\n") + 1]
-        self._offset += len(complete)
+        if len(complete) < len(data):  # a line still being written: read again next time
+            log.seek(len(complete) - len(data), os.SEEK_CUR)
         parsed = (LogEntry.from_line(line) for line in complete.splitlines())
         return [entry for entry in parsed if entry is not None]
 

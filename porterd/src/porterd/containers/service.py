@@ -270,6 +270,7 @@ class ContainerService:
         runtime = self.runtime_of(container)
         try:
             prepare_bundle(container, paths, self.networks)
+            paths.json_log.touch()  # there from the start: a log follower holds it open
             self.conmon.exit_file(container.id).unlink(missing_ok=True)
             if runtime.holds(container.id):  # left by a crash between create and delete
                 runtime.delete(container.id, force=True)

@@ -38,22 +38,27 @@ def log_stream(
     if container.state.status.is_running():
         service.pump(container).pump()
     follower = LogFollower(paths.json_log)
-    for entry in read_entries(paths.json_log, options, query):
-        yield _render(entry, container.tty, timestamps)
-    if not follow:
-        return
-    while True:
-        running = container.state.status.is_running()
-        if running:
-            service.pump(container).pump()
-        for entry in follower.poll():
-            if query.wants(entry) and not (query.until_ns and entry.nanoseconds > query.until_ns):
-                yield _render(entry, container.tty, timestamps)
-        if not running or _removed(service, container):
+    try:
+        for entry in read_entries(paths.json_log, options, query):
+            yield _render(entry, container.tty, timestamps)
+        if not follow:
             return
-        if query.until_ns and time.time_ns() > query.until_ns:
-            return
-        time.sleep(FOLLOW_INTERVAL)
+        while True:
+            running = container.state.status.is_running()
+            if running:
+                service.pump(container).pump()
+            for entry in follower.poll():
+                if query.wants(entry) and not (
+                    query.until_ns and entry.nanoseconds > query.until_ns
+                ):
+                    yield _render(entry, container.tty, timestamps)
+            if not running or _removed(service, container):
+                return
+            if query.until_ns and time.time_ns() > query.until_ns:
+                return
+            time.sleep(FOLLOW_INTERVAL)
+    finally:
+        follower.close()
 
 
 def _render(entry: LogEntry, tty: bool, timestamps: bool) -> bytes:
