@@ -90,3 +90,17 @@ def test_a_redirect_to_a_url_that_is_not_http_is_refused(session: HttpSession) -
     with serving(lambda h: reply(h, 302, Location="file:///etc/passwd")) as (url, seen), refused:
         session.request("GET", f"{url}/a")
     assert len(seen.seen) == 1
+
+
+def test_a_location_with_spaces_and_non_ascii_characters_is_sent_encoded(
+    session: HttpSession,
+) -> None:
+    def answer(handler: BaseHTTPRequestHandler) -> None:
+        if handler.path == "/a":
+            reply(handler, 302, Location="/blobs/caf\u00e9 1?x=%2F")
+        else:
+            reply(handler, 200)
+
+    with serving(answer) as (url, seen):
+        session.request("GET", f"{url}/a")
+    assert seen.seen[1][1] == "/blobs/caf%C3%A9%201?x=%2F"

@@ -4,6 +4,7 @@ only for the host it was asked for, a client certificate shown to its own host o
 
 from __future__ import annotations
 
+import socket
 import ssl
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
@@ -132,3 +133,12 @@ def test_a_client_certificate_is_not_shown_to_the_host_a_redirect_leads_to(
                 assert session.request("GET", f"{url}/blob", timeout=5).status_code == 200
     assert len(seen.seen) == 1
     assert peers in ([None], [{}])
+
+
+def test_a_tls_handshake_that_stalls_times_out(session: HttpSession) -> None:
+    with socket.socket() as listener:  # connections wait in its backlog, never answered
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+        with pytest.raises(TimeoutError):
+            session.request("GET", f"https://127.0.0.1:{port}/v2/", timeout=0.2)

@@ -34,7 +34,7 @@ import socket
 import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, BinaryIO
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 from porter_image.distribution.proxies import (
     DEFAULT_PORTS,
@@ -57,6 +57,8 @@ CONTENT_CHUNK = 1 << 20
 DEFAULT_TIMEOUT = 60.0
 # Informational answers (103 Early Hints, ...) skipped before the answer to a request.
 MAX_INFORMATIONAL = 5
+# What a URL keeps as it is when requoted (requests' requote_uri keeps the same).
+URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
 # Headers that carry credentials: never sent on to another host, port or scheme.
 CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 
@@ -323,6 +325,7 @@ class HttpSession:
         `timeout` bounds connecting and each read (the session's when None)."""
         if timeout is None:
             timeout = self.timeout
+        url = requote(url)
         if params:
             url += ("&" if "?" in url else "?") + urlencode(params, doseq=True)
         all_headers = {**self.headers, **(headers or {})}
@@ -502,9 +505,16 @@ def _dropped(sock: Any) -> bool:
         return True
 
 
+def requote(url: str) -> str:
+    """`url` with what may not stand in a request line (spaces, control and non-ASCII
+    characters) percent-encoded, and what is encoded already left as it is (as requests
+    does): a registry's Location or Link is sent as it meant it, never as a crash."""
+    return quote(url, safe=URL_SAFE)
+
+
 def _redirect_target(url: str, location: str) -> str:
     """The absolute URL a redirect's Location names (it may be relative to `url`)."""
-    target = urljoin(url, location.strip())
+    target = requote(urljoin(url, location.strip()))
     if urlsplit(target).scheme.lower() not in DEFAULT_PORTS or not urlsplit(target).hostname:
         raise UnsupportedRedirectError(f"redirect to a URL that is not http(s): {target[:200]}")
     return target
