@@ -9,11 +9,10 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 from http_test_server import reply, serving
 from porter_image.distribution.proxies import environment_proxies
+from porter_image.distribution.response import IncompleteBodyError, parse_links
 from porter_image.distribution.session import (
     HttpSession,
-    IncompleteBodyError,
     TooManyRedirectsError,
-    parse_links,
 )
 
 

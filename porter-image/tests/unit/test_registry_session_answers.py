@@ -11,10 +11,9 @@ from http.server import BaseHTTPRequestHandler
 
 import pytest
 from http_test_server import reply, serving
+from porter_image.distribution.response import IncompleteBodyError, ResponseTooLargeError
 from porter_image.distribution.session import (
     HttpSession,
-    IncompleteBodyError,
-    ResponseTooLargeError,
 )
 
 

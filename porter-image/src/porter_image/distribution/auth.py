@@ -21,7 +21,8 @@ from porter_image.distribution.errors import RegistryError, RegistryUnauthorized
 from porter_image.distribution.session import TRANSPORT_ERRORS
 
 if TYPE_CHECKING:
-    from porter_image.distribution.session import HttpSession, Response
+    from porter_image.distribution.response import Response
+    from porter_image.distribution.session import HttpSession
 
 _PARAM = re.compile(r'\s*([A-Za-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))\s*,?')
 # A token without `expires_in` is good for 60 seconds (the token spec's default).

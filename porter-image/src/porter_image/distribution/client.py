@@ -26,12 +26,12 @@ from porter_image.distribution.errors import (
     RegistryUnavailableError,
     error_detail,
 )
+from porter_image.distribution.response import Response
 from porter_image.distribution.session import (
     HostNotFoundError,
     HttpSession,
     Params,
     RequestBody,
-    Response,
     TooManyRedirectsError,
     worth_retrying,
 )

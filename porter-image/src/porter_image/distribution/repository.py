@@ -25,7 +25,7 @@ from porter_image.distribution.manifests import (
     RawManifest,
     check_manifest,
 )
-from porter_image.distribution.session import Response
+from porter_image.distribution.response import Response
 from porter_image.distribution.uploads import BlobUpload
 
 MAX_TAG_PAGES = 10000
