@@ -1,8 +1,9 @@
 """The cost of networking: `run --rm busybox true` on the default network against
 `--network none`, for porterd (through the docker CLI), podman and, where it starts in a
 namespace of its own, dockerd; and the request rate through a published port (wrk from the
-namespace side, over 127.0.0.1 and over the namespace's own address: the kernel's DNAT path;
-over [::1]: porterd's userland proxy) against a direct connection to the container's address.
+namespace side: over 127.0.0.1 and [::1], the loopback that porterd's userland proxy and
+docker-proxy serve; over the namespace's own address, the kernel's DNAT path) against a
+direct connection to the container's address.
 
     .venv/bin/python bench/network/run.py [--reps 10] [--seconds 5] [--rounds 3]
         [--engines porterd,podman]
@@ -11,7 +12,9 @@ Each engine runs in a network and mount namespace of its own (porterd/tests/inte
 cli_daemons.py), pulling the busybox demo image from a porter-registry on that namespace's
 loopback. Figures are medians of `--reps` runs, wall time from fork to exit; the cost of
 networking is the difference of the two medians; each request rate is the median of
-`--rounds` wrk runs of `--seconds`, the paths taking turns.
+`--rounds` wrk runs of `--seconds`, the paths taking turns, each run after a warm-up run on
+its path and with no connection of the runs before left in TIME_WAIT in the namespace or the
+container (`fresh_rate` says why).
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ from image_test_support import build_busybox  # noqa: E402
 DOCKER = "/usr/bin/docker"
 SERVE = "mkdir -p /www && echo hello > /www/index.html && exec httpd -f -p 80 -h /www"
 PUBLISHED = 18080
+CONNECTIONS = 8  # wrk's, each a new TCP connection per request (busybox httpd closes it)
+WARM_UP = 2  # seconds of wrk on a path before it is measured
 
 
 def timed(argv: list[str]) -> float:
@@ -65,7 +70,9 @@ def run_cost(cli: list[str], run: list[str], image: str, reps: int) -> tuple[flo
 
 def wrk_rate(namespace: cli_daemons.Namespace, url: str, seconds: int) -> float:
     result = namespace.run(
-        ["wrk", "-t", "1", "-c", "8", "-d", f"{seconds}s", url], check=False, timeout=seconds + 60
+        ["wrk", "-t", "1", "-c", str(CONNECTIONS), "-d", f"{seconds}s", url],
+        check=False,
+        timeout=seconds + 60,
     )
     found = re.search(rb"Requests/sec:\s+([0-9.]+)", result.stdout)
     if not found:
@@ -86,34 +93,70 @@ def port_rates(
     argv = [*cli, *run, "-d", "--name", name, "-p", f"{PUBLISHED}:80", image, "sh", "-c", SERVE]
     subprocess.run(argv, check=True, capture_output=True, timeout=120)
     try:
-        inspect = [
-            *cli,
-            "inspect",
-            "-f",
-            "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
-        ]
-        address = subprocess.run(
-            [*inspect, name], check=True, capture_output=True, text=True, timeout=60
-        ).stdout.strip()
+        found = [*cli, "inspect", "-f", "{{.State.Pid}} {{range .NetworkSettings.Networks}}"
+                 "{{.IPAddress}}{{end}}", name]  # fmt: skip
+        pid, address = subprocess.run(
+            found, check=True, capture_output=True, text=True, timeout=60
+        ).stdout.split()
+        sides = (namespace.holder.pid, int(pid))  # the client's network namespace, the server's
         own = namespace_address(namespace)
         time.sleep(1)
         urls = {
             "direct to the container": f"http://{address}:80/",
             "published, 127.0.0.1": f"http://127.0.0.1:{PUBLISHED}/",
             "published, own address": f"http://{own}:{PUBLISHED}/",
-            "published, [::1] (userland proxy)": f"http://[::1]:{PUBLISHED}/",
+            "published, [::1]": f"http://[::1]:{PUBLISHED}/",
         }
         measured: dict[str, list[float]] = {title: [] for title in urls}
         for _ in range(rounds):  # the paths take turns, so that a busy moment hits them all
             for title, url in urls.items():
                 try:
-                    measured[title].append(wrk_rate(namespace, url, seconds))
+                    measured[title].append(fresh_rate(namespace, sides, url, seconds))
                 except RuntimeError:
                     if "[::1]" not in url:  # an engine may have nothing on [::1]
                         raise
         return {title: statistics.median(found) for title, found in measured.items() if found}
     finally:
         subprocess.run([*cli, "rm", "-f", name], capture_output=True, timeout=120, check=False)
+
+
+def fresh_rate(
+    namespace: cli_daemons.Namespace, sides: tuple[int, int], url: str, seconds: int
+) -> float:
+    """One wrk run's rate on a path, after a warm-up run on it and with no TCP connection of
+    the runs before left in TIME_WAIT. Each run leaves thousands (on the client's side or the
+    container's, for 60 s), and they made the path measured next slow for reasons of their
+    own: a crowded port space for each connect, and the container refusing a SYN from the
+    bridge's address whose timestamp is older than that of a closed connection of another
+    path, which costs a second's retransmission (127.0.0.1's connections are masqueraded to
+    the address the direct ones and the proxy's come from). A path's own connections still
+    pile up in TIME_WAIT as it is measured, as they do in use."""
+    clear_time_wait(sides)
+    wrk_rate(namespace, url, WARM_UP)
+    return wrk_rate(namespace, url, seconds)
+
+
+def clear_time_wait(pids: tuple[int, ...]) -> None:
+    """No TCP socket of the network namespaces of `pids` left in TIME_WAIT: destroyed (ss -K),
+    or waited for where the kernel cannot destroy them (it keeps each for 60 s)."""
+    for pid in pids:
+        time_wait(pid, "-K")
+    deadline = time.monotonic() + 75
+    while (left := sum(time_wait(pid) for pid in pids)) and time.monotonic() < deadline:
+        time.sleep(2)
+    if left:
+        print(f"  ({left} sockets still in TIME_WAIT after 75 s)")
+
+
+def time_wait(pid: int, *options: str) -> int:
+    """How many TCP sockets are in TIME_WAIT in the network namespace of `pid` (with "-K":
+    were, and were destroyed)."""
+    argv = ["ss", "-Htan", *options, "state", "time-wait"]
+    listing = subprocess.run(
+        ["nsenter", f"--target={pid}", "--net", "--", *argv],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    return len(listing.stdout.splitlines())
 
 
 def namespace_address(namespace: cli_daemons.Namespace) -> str:
