@@ -75,10 +75,11 @@ class Repository:
         if response.status_code != 200:
             raise self.client.error(response, self.where(_at(reference)))
         digest = _digest_or_none(response.headers.get("Docker-Content-Digest", ""))
-        if digest is None:
-            return self.get_manifest(reference).descriptor
+        length = response.headers.get("Content-Length", "").strip()
+        if digest is None or not length.isdigit():
+            return self.get_manifest(reference).descriptor  # what a HEAD did not say
         media_type = response.headers.get("Content-Type", "").split(";")[0]
-        return Descriptor(media_type, digest, int(response.headers.get("Content-Length", 0)))
+        return Descriptor(media_type, digest, int(length))
 
     def resolve(self, reference: str) -> Descriptor:
         """The descriptor of the manifest a tag or digest names; RegistryNotFoundError if none."""
