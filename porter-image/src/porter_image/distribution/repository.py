@@ -25,7 +25,7 @@ from porter_image.distribution.manifests import (
     RawManifest,
     check_manifest,
 )
-from porter_image.distribution.response import Response
+from porter_image.distribution.response import Response, count_of
 from porter_image.distribution.uploads import BlobUpload
 
 MAX_TAG_PAGES = 10000
@@ -75,11 +75,11 @@ class Repository:
         if response.status_code != 200:
             raise self.client.error(response, self.where(_at(reference)))
         digest = _digest_or_none(response.headers.get("Docker-Content-Digest", ""))
-        length = response.headers.get("Content-Length", "").strip()
-        if digest is None or not length.isdigit():
+        length = count_of(response.headers.get("Content-Length"))
+        if digest is None or length is None:
             return self.get_manifest(reference).descriptor  # what a HEAD did not say
         media_type = response.headers.get("Content-Type", "").split(";")[0]
-        return Descriptor(media_type, digest, int(length))
+        return Descriptor(media_type, digest, length)
 
     def resolve(self, reference: str) -> Descriptor:
         """The descriptor of the manifest a tag or digest names; RegistryNotFoundError if none."""
@@ -157,10 +157,10 @@ class Repository:
             with response:
                 raise self.client.error(response, where)
         length = response.headers.get("Content-Length")
-        if length is not None and length.isdigit() and int(length) != descriptor.size:
+        if length is not None and count_of(length) != descriptor.size:
             response.close()
             raise RegistryError(
-                where, f"Content-Length {length} differs from the size {descriptor.size}"
+                where, f"Content-Length {length[:40]} differs from the size {descriptor.size}"
             )
 
         def rest_from(offset: int) -> Response:
@@ -333,8 +333,8 @@ def _digest_or_none(text: str) -> Digest | None:
 
 
 def _read_limited(response: Response, where: str) -> bytes:
-    length = response.headers.get("Content-Length", "")
-    if length.isdigit() and int(length) > MANIFEST_LIMIT:
+    length = count_of(response.headers.get("Content-Length"))
+    if length is not None and length > MANIFEST_LIMIT:
         raise ManifestRefusedError(where, f"manifest larger than {MANIFEST_LIMIT} bytes")
     data = BlobStream(response, where).read(MANIFEST_LIMIT + 1)
     if len(data) > MANIFEST_LIMIT:

@@ -30,6 +30,16 @@ class ResponseTooLargeError(http.client.HTTPException):
     """A body read whole that is larger than the session takes."""
 
 
+def count_of(text: str | None) -> int | None:
+    """A header's count (a Content-Length, the end of a Range), None unless it is one: ASCII
+    digits only, 18 at most (int() would take other digits, and refuse 4300 or more, with a
+    ValueError where a registry's answer deserves an error line)."""
+    text = (text or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text.lstrip("0")) > 18:
+        return None
+    return int(text)
+
+
 def parse_links(header: str) -> dict[str, dict[str, str]]:
     """A `Link` header's entries by their `rel` (as requests' `Response.links`)."""
     links: dict[str, dict[str, str]] = {}

@@ -16,6 +16,7 @@ from porter_specs.digest import CHUNK_SIZE, VerifyingReader
 from porter_specs.models import Descriptor
 
 from porter_image.distribution.errors import RegistryError, RegistryUnavailableError
+from porter_image.distribution.response import count_of
 
 if TYPE_CHECKING:
     from porter_image.distribution.repository import Repository
@@ -32,7 +33,8 @@ def held_bytes(range_header: str) -> int:
     distribution and porter-registry alike); it is read as empty, so that nothing is skipped.
     """
     _, _, last = range_header.partition("-")
-    return int(last) + 1 if last.isdigit() and int(last) > 0 else 0
+    count = count_of(last)
+    return count + 1 if count else 0
 
 
 class SourceBody:
