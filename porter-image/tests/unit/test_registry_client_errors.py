@@ -112,3 +112,21 @@ def test_a_tls_failure_on_a_host_not_named_insecure_never_falls_back_to_plain_ht
         with RegistryClient(url.removeprefix("http://")) as client, refused:
             client.base_url  # noqa: B018
     assert seen.seen == []
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "slept"), [("2", 2.0), ("3600", 60.0), ("\u00b2", 0.5), ("9" * 5000, 0.5)]
+)
+def test_a_429_is_retried_after_its_retry_after_when_it_is_a_count(
+    sleeps: list[float], retry_after: str, slept: float
+) -> None:
+    def answer(handler: Any) -> None:
+        if handler.path == "/v2/":
+            reply(handler, 200)
+        else:
+            reply(handler, 429, Retry_After=retry_after)
+
+    options = RegistryOptions(retries=1, retry_delay=0.5)
+    with serving(answer) as (url, _), RegistryClient(url[7:], options) as client:
+        assert client.request("GET", "/v2/a/tags/list", ()).status_code == 429
+    assert sleeps == [slept]

@@ -26,7 +26,7 @@ from porter_image.distribution.errors import (
     RegistryUnavailableError,
     error_detail,
 )
-from porter_image.distribution.response import Response
+from porter_image.distribution.response import Response, count_of
 from porter_image.distribution.session import (
     HostNotFoundError,
     HttpSession,
@@ -261,8 +261,8 @@ class RegistryClient:
     def _sleep(self, attempt: int, response: Response | None) -> None:
         delay = self.options.retry_delay * (2**attempt)
         if response is not None and response.status_code == 429:
-            retry_after = response.headers.get("Retry-After", "")
-            if retry_after.strip().isdigit():
+            retry_after = count_of(response.headers.get("Retry-After"))
+            if retry_after is not None:
                 delay = min(float(retry_after), MAX_RETRY_AFTER)
         time.sleep(delay)
 
