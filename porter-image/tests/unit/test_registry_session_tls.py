@@ -142,3 +142,12 @@ def test_a_tls_handshake_that_stalls_times_out(session: HttpSession) -> None:
         port = listener.getsockname()[1]
         with pytest.raises(TimeoutError):
             session.request("GET", f"https://127.0.0.1:{port}/v2/", timeout=0.2)
+
+
+def test_https_connections_are_kept_alive(authority: Authority) -> None:
+    context = server_context(authority.issue("registry", server=True))
+    session = HttpSession(verify=str(authority.pair.cert))
+    with serving(lambda h: reply(h, 200), context) as (url, seen), session:
+        for _ in range(3):
+            session.request("GET", f"{url}/v2/", timeout=5)
+    assert len({s[3] for s in seen.seen}) == 1

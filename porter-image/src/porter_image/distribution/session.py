@@ -12,11 +12,16 @@ What a hostile registry or network meets:
 - a redirect is followed at most `max_redirects` times, only to http(s) URLs; credentials
   (Authorization, Cookie, Proxy-Authorization) never go to another host, port or scheme; 307
   and 308 keep the method and body, 301, 302 and 303 turn anything but GET and HEAD to a GET
-  without a body (as Go's net/http, which docker and skopeo run on);
+  without a body (as Go's net/http, which docker and skopeo run on); a URL it names is
+  requoted (spaces, non-ASCII) rather than crash http.client;
+- TLS settings are per host (`tls_for`): an unverified connection or a client certificate
+  given for the registry does not follow a redirect to another host;
 - status and header lines are bounded by http.client (64 KiB a line, 100 headers); a body
   read whole (not streamed) is bounded by `max_content` (`ResponseTooLargeError`);
+  informational answers (1xx) are skipped, never taken for the answer;
 - a connection goes back to the pool only when its answer was read to its end, and an idle
-  one is dropped when anything (EOF, bytes no request asked for) arrived on it meanwhile;
+  one is dropped when anything (EOF, bytes no request asked for) arrived on it meanwhile; a
+  reused one that answers garbage or hangs up is replaced once (a stream body excepted);
 - a host name that does not resolve is `HostNotFoundError`, one line naming the host;
   `worth_retrying` tells the errors that sending again cannot mend.
 
