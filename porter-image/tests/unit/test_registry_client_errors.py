@@ -74,17 +74,28 @@ def test_a_resolver_that_may_answer_later_is_asked_again(
     assert len(asked) == registry_client.options.retries + 1
 
 
-def test_a_proxy_of_an_unsupported_scheme_is_one_clear_error_without_retries(
-    monkeypatch: pytest.MonkeyPatch, sleeps: list[float], registry_client: RegistryClient
+@pytest.mark.parametrize(
+    ("proxy", "reason"),
+    [
+        ("socks5://user:secret@proxy.invalid:1080", "only http:// and https:// proxies"),
+        ("http://user:secret@proxy.invalid:31x8", "not a port number"),
+    ],
+)
+def test_an_unusable_proxy_is_one_clear_error_without_retries(
+    monkeypatch: pytest.MonkeyPatch,
+    sleeps: list[float],
+    registry_client: RegistryClient,
+    proxy: str,
+    reason: str,
 ) -> None:
-    monkeypatch.setenv("HTTPS_PROXY", "socks5://user:secret@proxy.invalid:1080")
+    monkeypatch.setenv("HTTPS_PROXY", proxy)
     monkeypatch.delenv("https_proxy", raising=False)
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
     with pytest.raises(RegistryUnavailableError) as raised:
         registry_client.base_url  # noqa: B018
     message = str(raised.value)
-    assert "only http:// and https:// proxies" in message
+    assert reason in message
     assert "secret" not in message
     assert sleeps == []
 

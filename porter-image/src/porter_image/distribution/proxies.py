@@ -46,8 +46,14 @@ class Route:
                     f"proxy {_without_password(proxy)} for {host}: only http:// and https://"
                     " proxies are supported"
                 )
+            try:
+                port = parts.port
+            except ValueError:
+                raise UnsupportedProxyError(
+                    f"proxy {_without_password(proxy)} for {host}: not a port number"
+                ) from None
             self.proxy_host = parts.hostname
-            self.proxy_port = parts.port or PROXY_DEFAULT_PORTS[self.proxy_scheme]
+            self.proxy_port = port or PROXY_DEFAULT_PORTS[self.proxy_scheme]
             if parts.username is not None:
                 login = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
                 self.proxy_headers["Proxy-Authorization"] = "Basic " + base64.b64encode(
