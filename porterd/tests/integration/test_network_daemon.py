@@ -54,13 +54,15 @@ def client(client: docker.DockerClient, porterd: PorterdProcess) -> Iterator[doc
 
 def assert_nothing_left(porterd: PorterdProcess) -> None:
     """With every container and user network removed: no veth, no user bridge, no namespace,
-    no published port rule and no lease is left."""
+    no published port rule, no userland proxy and no lease is left."""
     links = in_namespace(porterd, "ip", "-o", "link", "show")
     assert "veth" not in links
     assert "br-" not in links
     assert " dnat ip" not in in_namespace(porterd, "nft", "list", "table", "inet", "porter")
     netns = porterd.workdir / "exec" / "netns"
     assert not netns.exists() or list(netns.iterdir()) == []
+    proxies = porterd.workdir / "exec" / "proxies"
+    assert not proxies.exists() or list(proxies.iterdir()) == []
     with contextlib.closing(sqlite3.connect(porterd.workdir / "data" / "porterd.db")) as db:
         assert db.execute("SELECT count(*) FROM leases").fetchone() == (0,)
 
