@@ -6,7 +6,7 @@ import subprocess
 import sys
 import threading
 
-from porterd.containers.exit_watch import ExitWatch
+from porterd.containers.exit_watch import ExitWatch, wait_for_exit
 
 LONG = 60.0  # a wait this long only ends early if something fired
 
@@ -53,3 +53,15 @@ def test_wake_ends_the_wait_and_close_is_idempotent() -> None:
     watch.close()
     watch.close()
     watch.wake()  # after close: nothing to wake, no error
+
+
+def test_waiting_for_one_process_says_whether_it_ended() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                             stdin=subprocess.PIPE)  # fmt: skip
+    try:
+        assert not wait_for_exit(child.pid, 0.05)  # still running when the time is up
+        child.stdin.close()  # type: ignore[union-attr]
+        assert wait_for_exit(child.pid, LONG)
+    finally:
+        child.wait()
+    assert wait_for_exit(child.pid, LONG)  # gone (reaped): at once

@@ -14,14 +14,15 @@ import select
 from collections.abc import Iterable
 
 
-def wait_for_exit(pid: int, timeout: float) -> None:
-    """Sleep until the process ends or `timeout` seconds pass; at once when it is gone."""
+def wait_for_exit(pid: int, timeout: float) -> bool:
+    """Sleep until the process ends or `timeout` seconds pass; whether it ended (at once
+    when it is gone already)."""
     try:
         pidfd = os.pidfd_open(pid)
     except OSError:  # no such process (or no pid at all)
-        return
+        return True
     try:
-        select.select([pidfd], [], [], timeout)
+        return bool(select.select([pidfd], [], [], timeout)[0])
     finally:
         os.close(pidfd)
 

@@ -154,15 +154,18 @@ class Monitor:
                     self.service.runtime_of(container).kill(container.id, "SIGKILL", True)
         self.handle_exit(container, CONMON_KILLED_CODE, "conmon exited without an exit code")
 
-    def reap(self, container: Container, timeout: float) -> None:
-        """Wait up to `timeout` for the container's conmon to end (it was just killed), then
-        record the exit in the calling thread, as the monitor would: a removal need not queue
-        behind the monitor's thread, which handles exits one after another (an `rm -f` of 20
-        containers waited there for 20 runtime deletes and unmounts in a row)."""
-        wait_for_exit(container.state.conmon_pid, timeout)
+    def reap(self, container: Container, timeout: float) -> bool:
+        """Wait up to `timeout` for the container's conmon to end (it was just signalled),
+        then record the exit in the calling thread, as the monitor would: a removal or a stop
+        need not queue behind the monitor's thread, which handles exits one after another (an
+        `rm -f` of 20 containers waited there for 20 runtime deletes and unmounts in a row).
+        Whether conmon ended."""
+        if not wait_for_exit(container.state.conmon_pid, timeout):
+            return False
         status = container.state.status
         if status.is_running() and status is not Status.RESTARTING:
             self.check(container)
+        return True
 
     def _waited_long(self, container_id: str) -> bool:
         first = self._exit_seen.setdefault(container_id, time.monotonic())

@@ -38,12 +38,21 @@ def stop(
         wait = STOP_TIMEOUT if wait is None else int(wait)
         stop_signal = signal or container.config.get("StopSignal") or "SIGTERM"
         send_signal(service, container, stop_signal if wait != 0 else "SIGKILL")
-    if wait < 0 or service.wait_exit(container, generation, wait if wait > 0 else KILL_GRACE):
+    if wait < 0 or _ended(service, container, generation, wait if wait > 0 else KILL_GRACE):
         return
     with container.lock:
         if container.state.status.can_kill():
             send_signal(service, container, "SIGKILL")
-    service.wait_exit(container, generation, KILL_GRACE)
+    _ended(service, container, generation, KILL_GRACE)
+
+
+def _ended(
+    service: ContainerService, container: Container, generation: int, timeout: float
+) -> bool:
+    """Whether the container's process ended within `timeout` (after `generation`), its exit
+    recorded by this thread once conmon is gone (`Monitor.reap`)."""
+    reaped = service.monitor.reap(container, timeout)
+    return service.wait_exit(container, generation, KILL_GRACE if reaped else 0)
 
 
 def kill(service: ContainerService, ref: str, signal: str = "SIGKILL") -> None:
@@ -87,8 +96,7 @@ def kill_and_reap(service: ContainerService, container: Container) -> None:
         status = container.state.status
         if status.can_kill() and (status is Status.PAUSED or not kill_init(container)):
             send_signal(service, container, "SIGKILL")
-    service.monitor.reap(container, KILL_GRACE)
-    if not service.wait_exit(container, generation, KILL_GRACE):
+    if not _ended(service, container, generation, KILL_GRACE):
         raise Conflict(f"could not kill container {container.id}: it did not exit")
 
 
