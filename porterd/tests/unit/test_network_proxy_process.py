@@ -4,6 +4,7 @@ its pipe closes, and a later porterd stops the ones an earlier one left, and onl
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import threading
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from porterd.network import proxy as relay
 from porterd.network.proxy_process import ProxyProcess, start_time, stop_leftovers
 
 
@@ -92,3 +94,27 @@ def test_a_recorded_pid_now_of_another_process_is_left_alone(tmp_path: Path) -> 
     finally:
         other.kill()
         other.wait()
+
+
+def test_a_proxy_that_cannot_be_recorded_is_not_left_running(
+    tmp_path: Path, target: tuple[str, int]
+) -> None:
+    records = tmp_path / "proxies"
+    records.write_text("a file where the folder of records should be")
+    with pytest.raises(OSError):
+        ProxyProcess("tcp", [socket.create_server(("127.0.0.1", 0))], target, records)
+    assert proxies_of_this_process() == []
+
+
+def proxies_of_this_process() -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:  # not a process, or gone meanwhile
+            continue
+        fields = stat.rpartition(")")[2].split()
+        if int(fields[1]) == os.getpid() and fields[0] != "Z" and relay.__file__.encode() in argv:
+            found.append(int(entry.name))
+    return found

@@ -48,9 +48,13 @@ class ProxyProcess:
             pass_fds=fds,
             start_new_session=True,  # a signal to porterd's group is not one to its proxies
         )
-        records.mkdir(parents=True, exist_ok=True)
         self.record = records / f"{self.process.pid}.pid"
-        self.record.write_text(f"{self.process.pid} {start_time(self.process.pid)}\n")
+        try:
+            records.mkdir(parents=True, exist_ok=True)
+            self.record.write_text(f"{self.process.pid} {start_time(self.process.pid)}\n")
+        except BaseException:
+            self.close()  # not left running unrecorded
+            raise
 
     def close(self) -> None:
         if self.process.stdin is not None:
