@@ -19,7 +19,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import select
 import subprocess
 import time
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from pathlib import Path
 
 from porterd.containers.runtime import OciRuntime
 from porterd.errors import Conflict, DaemonError
+from porterd.fdwait import readable
 
 CONMON = "/usr/bin/conmon"
 SYNC_TIMEOUT = 60.0
@@ -252,8 +252,7 @@ def _read_sync(fd: int, timeout: float | None) -> dict:
     data = b""
     while not data.endswith(b"\n"):
         remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-        ready, _, _ = select.select([fd], [], [], remaining)
-        if not ready:
+        if not readable(fd, remaining):
             raise ConmonFailed("conmon did not answer on its sync pipe")
         chunk = os.read(fd, 4096)
         if not chunk:

@@ -13,16 +13,18 @@ import os
 import select
 from collections.abc import Iterable
 
+from porterd.fdwait import readable
 
-def wait_for_exit(pid: int, timeout: float) -> bool:
-    """Sleep until the process ends or `timeout` seconds pass; whether it ended (at once
-    when it is gone already)."""
+
+def wait_for_exit(pid: int, timeout: float | None) -> bool:
+    """Sleep until the process ends or `timeout` seconds pass (None: until it ends); whether
+    it ended (at once when it is gone already)."""
     try:
         pidfd = os.pidfd_open(pid)
     except OSError:  # no such process (or no pid at all)
         return True
     try:
-        return bool(select.select([pidfd], [], [], timeout)[0])
+        return readable(pidfd, timeout)
     finally:
         os.close(pidfd)
 

@@ -14,13 +14,14 @@ import itertools
 import json
 import logging
 import os
-import select
 import socket
 import sys
 import urllib.parse
 from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from porterd.fdwait import readable
 
 log = logging.getLogger("porterd.server")
 
@@ -305,8 +306,7 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
     def _disconnected(self) -> bool:
         """Whether the client has gone (for streams that wait long between writes)."""
         try:
-            readable, _, _ = select.select([self.request], [], [], 0)
-            if not readable:
+            if not readable(self.request, 0):
                 return False
             # A peek at the descriptor itself: TLS sockets refuse MSG_PEEK.
             with socket.socket(fileno=os.dup(self.request.fileno())) as raw:
