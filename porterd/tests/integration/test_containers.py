@@ -157,6 +157,15 @@ def test_stop_kills_a_container_that_ignores_sigterm_after_the_timeout(
         assert container.status == "exited" and container.attrs["State"]["ExitCode"] == 137
 
 
+def test_stop_with_timeout_minus_one_waits_for_the_exit_and_kills_nothing(
+    client: docker.DockerClient,
+) -> None:
+    with started(client, ["sh", "-c", "trap 'sleep 1; exit 3' TERM; sleep 60 & wait"]) as container:
+        container.stop(timeout=-1)
+        container.reload()
+        assert container.status == "exited" and container.attrs["State"]["ExitCode"] == 3
+
+
 def test_pause_and_unpause(client: docker.DockerClient) -> None:
     with started(client, ["sleep", "60"]) as container:
         container.pause()

@@ -154,7 +154,7 @@ class Monitor:
                     self.service.runtime_of(container).kill(container.id, "SIGKILL", True)
         self.handle_exit(container, CONMON_KILLED_CODE, "conmon exited without an exit code")
 
-    def reap(self, container: Container, timeout: float) -> bool:
+    def reap(self, container: Container, timeout: float | None) -> bool:
         """Wait up to `timeout` for the container's conmon to end (it was just signalled),
         then record the exit in the calling thread, as the monitor would: a removal or a stop
         need not queue behind the monitor's thread, which handles exits one after another (an

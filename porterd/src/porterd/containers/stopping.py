@@ -38,7 +38,10 @@ def stop(
         wait = STOP_TIMEOUT if wait is None else int(wait)
         stop_signal = signal or container.config.get("StopSignal") or "SIGTERM"
         send_signal(service, container, stop_signal if wait != 0 else "SIGKILL")
-    if wait < 0 or _ended(service, container, generation, wait if wait > 0 else KILL_GRACE):
+    if wait < 0:  # docker's -1: wait for the exit, however long it takes
+        _ended(service, container, generation, None)
+        return
+    if _ended(service, container, generation, wait if wait > 0 else KILL_GRACE):
         return
     with container.lock:
         if container.state.status.can_kill():
@@ -47,9 +50,10 @@ def stop(
 
 
 def _ended(
-    service: ContainerService, container: Container, generation: int, timeout: float
+    service: ContainerService, container: Container, generation: int, timeout: float | None
 ) -> bool:
-    """Whether the container's process ended within `timeout` (after `generation`), its exit
+    """Whether the container's process ended within `timeout` (after `generation`; None
+    waits without end), its exit
     recorded by this thread once conmon is gone (`Monitor.reap`)."""
     reaped = service.monitor.reap(container, timeout)
     return service.wait_exit(container, generation, KILL_GRACE if reaped else 0)
