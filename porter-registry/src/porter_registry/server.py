@@ -48,13 +48,17 @@ def tls_context(cert: str, key: str) -> ssl.SSLContext:
 
 def _pump(client: ssl.SSLSocket, backend: socket.socket) -> None:
     """Copy bytes both ways until either side closes or the connection idles out."""
+    ends = {client.fileno(): client, backend.fileno(): backend}
+    poller = select.poll()  # not select, which refuses descriptors past 1023
+    for fd in ends:
+        poller.register(fd, select.POLLIN)
     try:
         while True:
             ready: list[socket.socket]
             if client.pending():
                 ready = [client]
             else:
-                ready, _, _ = select.select([client, backend], [], [], _IDLE_TIMEOUT)
+                ready = [ends[fd] for fd, _ in poller.poll(_IDLE_TIMEOUT * 1000)]
                 if not ready:
                     return
             for source in ready:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime
 import hashlib
 import ipaddress
+import os
+import resource
 import socket
 import ssl
+import threading
 from pathlib import Path
 
 import pytest
@@ -124,3 +127,44 @@ def test_failed_handshake_does_not_stop_the_server(
     ):
         context.wrap_socket(raw, server_hostname=host)
     assert requests.get(f"{tls_server.url}/v2/", verify=str(tls_files[0]), timeout=10).ok
+
+
+def test_the_tls_frontend_relays_a_connection_whose_descriptors_are_past_1023(
+    tls_files: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """A busy registry holds more than 1024 descriptors; the relay must still wait on them."""
+    from porter_registry.server import TlsFrontend
+
+    ca, cert, key = tls_files
+    backend = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    backend.bind(str(tmp_path / "echo.sock"))
+    backend.listen()
+
+    def echo_once() -> None:
+        conn, _ = backend.accept()
+        with conn:
+            conn.sendall(conn.recv(64).upper())
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip(f"the descriptor limit ({hard}) does not pass 1200")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    filler = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    frontend = TlsFrontend(("127.0.0.1", 0), context, str(tmp_path / "echo.sock"))
+    threads = [threading.Thread(target=t, daemon=True) for t in (echo_once, frontend.serve_forever)]
+    try:
+        for thread in threads:
+            thread.start()
+        client_context = ssl.create_default_context(cafile=str(ca))
+        raw = socket.create_connection(("127.0.0.1", frontend.port), timeout=10)
+        with client_context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+            tls.sendall(b"ping")
+            assert tls.recv(64) == b"PING"
+    finally:
+        frontend.close()
+        backend.close()
+        for fd in filler:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
