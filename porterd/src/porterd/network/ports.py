@@ -163,8 +163,8 @@ class PortReservations:
 def proxied(host_ip: str) -> bool:
     """Whether a port published on `host_ip` is served by the userland proxy alone, without
     a rule: a loopback address, as docker-proxy serves them. IPv6 cannot translate ::1 to a
-    container's address at all; IPv4 can through route_localnet, at less than half the rate
-    of a direct connection in bench/network where the proxy carried 0.8 of it."""
+    container's address at all; IPv4 can through route_localnet, at about half the rate of a
+    direct connection in bench/network where the proxy carried 0.83 of it."""
     try:
         return ipaddress.ip_address(host_ip).is_loopback
     except ValueError:

@@ -1,19 +1,19 @@
 """The userland proxy, docker-proxy's job: a published port on the host's loopback relayed to
 the container's IPv4 address, for TCP and UDP alike. On [::1] the kernel cannot serve it
 (IPv6 has no route_localnet, so DNAT from ::1 to a container cannot be routed); on 127.0.0.1
-it could, but its translation carried less than half the rate of a direct connection in
-bench/network where this proxy carried 0.8 of it.
+it could, but that translation carried about half (0.45 to 0.54) of a direct connection's
+request rate in bench/network's setup, where this proxy carried 0.83.
 
 Each proxy is a process of its own running this file (porterd.network.proxy_process starts
 it at `main`), so this module imports only the standard library. It serves its port on epoll
 sets, by a few threads for TCP and one for UDP. TCP: its connections are relayed with
 non-blocking sockets and TCP_NODELAY (no thread started per connection; a threaded relay
 without TCP_NODELAY reached 0.04 of a direct connection's request rate in bench/network, this
-one 0.5 to 1.2 on a busy two-core host, docker-proxy 0.87 beside it; most of its cost per
-request is the kernel's, for the second connection). UDP: each client address gets a socket
-of its own towards the container (so the container sees one peer per client, and its answers
-go back to the client that asked), dropped after UDP_IDLE seconds without traffic, as
-docker-proxy does.
+one 0.72 to 1.1 on a busy two-core host, docker-proxy 0.79 beside it). Most of its cost is
+the kernel's, for the second connection: about 120 us of CPU per request, three quarters of
+it in system calls. UDP: each client address gets a socket of its own towards the container
+(so the container sees one peer per client, and its answers go back to the client that
+asked), dropped after UDP_IDLE seconds without traffic, as docker-proxy does.
 """
 
 from __future__ import annotations
