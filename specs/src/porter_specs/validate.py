@@ -1,37 +1,24 @@
 """Validate OCI documents: the JSON Schemas of porter_specs plus the rules a schema cannot express.
 
 `problems(document, kind)` lists every problem, each with the JSON pointer (RFC 6901) of the
-value at fault; `validate(document, kind)` raises `ValidationError` carrying that list. The
-schemas are compiled on first use and cached, and `jsonschema` is imported only then, so that
-importing this module stays cheap for the runtime's hot path.
+value at fault; `validate(document, kind)` raises `ValidationError` carrying that list. A document
+is first put to `schema_check`, which runs the same schemas without jsonschema; only one it
+does not accept is given to jsonschema (imported then, some 60 ms), whose verdict stands and
+whose errors give the problems.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from porter_specs import media_types
+from porter_specs import media_types, schema_check
 from porter_specs.errors import DocumentError
 from porter_specs.problem import Problem, pointer_of
+from porter_specs.schema_check import SCHEMA_BASE_URI, SCHEMA_FILES
 
-SCHEMA_BASE_URI = "https://schemas.porter.example/"
-
-# kind -> schema file under porter_specs/schemas/
-SCHEMA_FILES = {
-    "descriptor": "descriptor.json",
-    "manifest": "image-manifest.json",
-    "index": "image-index.json",
-    "config": "image-config.json",
-    "layout-header": "oci-layout.json",
-    "index.json": "layout-index.json",
-    "runtime-config": "runtime-config.json",
-    "runtime-state": "runtime-state.json",
-    "distribution-error": "distribution-error.json",
-}
 KINDS = tuple(SCHEMA_FILES)
 
 _KIND_BY_MEDIA_TYPE = {
@@ -81,10 +68,11 @@ def problems(document: Any, kind: str, *, allowed_layer_types: Iterable[str] = (
     """Every problem of `document` as `kind`: schema and rule problems, in pointer order."""
     from porter_specs import spec_rules
 
-    validator = _validator(kind)
+    _schema_uri(kind)
     found: set[Problem] = set()
-    for error in validator.iter_errors(document):
-        found.update(_problem_of(error))
+    if not schema_check.accepts(document, kind):  # jsonschema gives the verdict and its list
+        for error in _validator(kind).iter_errors(document):
+            found.update(_problem_of(error))
     flagged = {p.pointer for p in found}
     allowed = frozenset(allowed_layer_types)
     for problem in spec_rules.check(document, kind, allowed):
@@ -106,17 +94,8 @@ def _schema_uri(kind: str) -> str:
         raise ValueError(f"unknown document kind {kind!r} (known: {', '.join(KINDS)})") from None
 
 
-@functools.cache
 def _schemas() -> dict[str, dict[str, Any]]:
-    from importlib.resources import files
-
-    folder = files("porter_specs").joinpath("schemas")
-    loaded = {}
-    for entry in folder.iterdir():
-        if entry.name.endswith(".json"):
-            contents = json.loads(entry.read_text(encoding="utf-8"))
-            loaded[contents["$id"]] = contents
-    return loaded
+    return schema_check.schemas()
 
 
 @functools.cache
@@ -134,23 +113,26 @@ def _validator_class() -> Any:
 
 @functools.cache
 def _validator(kind: str) -> Any:
-    from referencing import Registry, Resource
+    """jsonschema's validator of `kind`, with `_validator_class`'s choices in every part.
+
+    jsonschema checks a schema that names its dialect (`$schema`) with the stock validator of
+    that dialect: a $ref to a whole file (the linux section of a runtime config, the image index
+    under index.json) left the integer and pattern choices behind. The files are registered as
+    draft 2020-12 resources without that key, so the class given here checks them all.
+    """
+    from referencing import Registry
+    from referencing.jsonschema import DRAFT202012
 
     uri = _schema_uri(kind)
-    schemas = _schemas()
+    schemas = {key: _undeclared(contents) for key, contents in _schemas().items()}
     registry: Any = Registry().with_resources(
-        (key, Resource.from_contents(contents)) for key, contents in schemas.items()
+        (key, DRAFT202012.create_resource(contents)) for key, contents in schemas.items()
     )
     return _validator_class()(schemas[uri], registry=registry)
 
 
-@functools.cache
-def _regex(pattern: str) -> re.Pattern[str]:
-    """Compile an ECMA-262 pattern: a final `$` matches only at the end, not before a newline."""
-    body = pattern[:-1]
-    if pattern.endswith("$") and (len(body) - len(body.rstrip("\\"))) % 2 == 0:
-        pattern = body + r"\Z"
-    return re.compile(pattern)
+def _undeclared(contents: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in contents.items() if key != "$schema"}
 
 
 def _pattern(validator: Any, pattern: str, instance: Any, schema: dict[str, Any]) -> Iterator[Any]:
@@ -158,7 +140,7 @@ def _pattern(validator: Any, pattern: str, instance: Any, schema: dict[str, Any]
         ValidationError as SchemaViolation,
     )
 
-    if validator.is_type(instance, "string") and not _regex(pattern).search(instance):
+    if validator.is_type(instance, "string") and not schema_check.regex(pattern).search(instance):
         yield SchemaViolation(f"{instance!r} does not match {pattern!r}")
 
 

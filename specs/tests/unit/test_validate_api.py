@@ -91,3 +91,21 @@ def test_problem_reads_as_pointer_then_message():
     assert str(Problem("/layers/0/digest", "required field is missing")) == (
         "/layers/0/digest: required field is missing"
     )
+
+
+def test_validating_a_valid_document_does_not_import_jsonschema():
+    code = (
+        "import sys; from porter_specs.validate import validate\n"
+        "validate({'imageLayoutVersion': '1.0.0'}, 'layout-header')\n"
+        "print('jsonschema' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
+
+
+def test_an_invalid_document_gets_jsonschemas_problems():
+    assert problems({"imageLayoutVersion": 1.0}, "layout-header") == [
+        Problem("/imageLayoutVersion", "must be a string, not number")
+    ]

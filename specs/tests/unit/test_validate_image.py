@@ -309,3 +309,11 @@ def test_a_layout_header_needs_its_version():
 
 def test_a_document_that_is_not_an_object_is_refused_at_the_root():
     assert problems([], "layout-header") == [Problem("", "must be an object, not array")]
+
+
+def test_a_size_in_a_layout_index_is_a_json_integer(example, broken):
+    """index.json's schema is the image index's, reached by $ref: the same choices hold there."""
+    document = broken(example("layout-index"), "/manifests/0/size", 1.0)
+    assert problems(document, "index.json") == [
+        Problem("/manifests/0/size", "must be an integer, not number")
+    ]

@@ -253,3 +253,23 @@ def test_a_broken_distribution_error_body_is_refused(
 
 def test_a_legacy_docker_error_code_is_accepted():
     assert problems({"errors": [{"code": "TAG_INVALID"}]}, "distribution-error") == []
+
+
+def test_an_integer_of_the_linux_section_is_a_json_integer(example, broken):
+    """The linux section is a file of its own, reached by $ref: the same choices hold there."""
+    document = broken(example("runtime-config"), "/linux/resources/memory/kernel", 2.0)
+    assert problems(document, "runtime-config") == [
+        Problem("/linux/resources/memory/kernel", "must be an integer, not number")
+    ]
+
+
+def test_a_pattern_of_the_linux_section_ends_at_the_end(example, broken):
+    document = broken(
+        example("runtime-config"), "/linux/resources/hugepageLimits/0/pageSize", "2MB\n"
+    )
+    assert problems(document, "runtime-config") == [
+        Problem(
+            "/linux/resources/hugepageLimits/0/pageSize",
+            "must be a page size such as 64KB, 2MB or 1GB",
+        )
+    ]
