@@ -190,6 +190,13 @@ def test_a_port_published_on_ipv6_loopback_reaches_a_container_with_only_ipv4(
     assert PAGE in fetch_from_namespace(porterd, "http://[::1]:18097/")
 
 
+def test_a_port_published_on_127_0_0_1_is_reached_there(
+    client: docker.DockerClient, porterd: PorterdProcess
+) -> None:
+    serve(client, ports={"80/tcp": ("127.0.0.1", 18098)})
+    assert PAGE in fetch_from_namespace(porterd, "http://127.0.0.1:18098/")
+
+
 def test_a_published_port_is_reached_from_another_container(client: docker.DockerClient) -> None:
     serve(client, ports={"80/tcp": 18091})
     assert PAGE in run(client, fetch_script("172.17.0.1", 18091))
