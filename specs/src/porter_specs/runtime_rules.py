@@ -6,10 +6,12 @@ touches the host (mappings without a user namespace, swap below the memory limit
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 from porter_specs.problem import Problem, pointer_of
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds at every runtime start, which checks these
+    from collections.abc import Iterator
+    from typing import Any
 
 
 def _items(value: Any) -> list[Any]:

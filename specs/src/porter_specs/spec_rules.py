@@ -37,7 +37,8 @@ LAYOUT_VERSIONS = frozenset({media_types.OCI_LAYOUT_VERSION})
 
 
 def check(document: Any, kind: str, allowed_layer_types: frozenset[str]) -> Iterator[Problem]:
-    """Yield the rule problems of `document` as `kind`."""
+    """Yield the rule problems of `document` as `kind` (an image-spec or distribution-spec
+    kind: the runtime-spec's rules are runtime_rules')."""
     if not isinstance(document, dict):
         return
     if kind == "manifest":
@@ -201,12 +202,6 @@ def _distribution_error(document: dict[str, Any]) -> Iterator[Problem]:
             yield _problem(("errors", index, "code"), f"unknown error code {code}")
 
 
-def _runtime_config(document: dict[str, Any]) -> Iterator[Problem]:
-    from porter_specs import runtime_rules
-
-    yield from runtime_rules.check_config(document)
-
-
 _CHECKS: dict[str, Callable[[dict[str, Any]], Iterator[Problem]]] = {
     "descriptor": lambda document: _descriptor(document, ()),
     "index": _index,
@@ -214,5 +209,4 @@ _CHECKS: dict[str, Callable[[dict[str, Any]], Iterator[Problem]]] = {
     "config": _config,
     "layout-header": _layout_header,
     "distribution-error": _distribution_error,
-    "runtime-config": _runtime_config,
 }

@@ -9,15 +9,28 @@ whose errors give the problems.
 
 from __future__ import annotations
 
-import functools
-import json
-from collections.abc import Iterable, Iterator
-from typing import Any
-
 from porter_specs import media_types, schema_check
 from porter_specs.errors import DocumentError
 from porter_specs.problem import Problem, pointer_of
 from porter_specs.schema_check import SCHEMA_BASE_URI, SCHEMA_FILES
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds at every runtime start, which validates here
+    from collections.abc import Iterable, Iterator
+    from typing import Any
+
+__all__ = [
+    "KINDS",
+    "SCHEMA_BASE_URI",
+    "SCHEMA_FILES",
+    "Problem",
+    "ValidationError",
+    "kind_for_media_type",
+    "pointer_of",
+    "problems",
+    "schema",
+    "validate",
+]
 
 KINDS = tuple(SCHEMA_FILES)
 
@@ -66,16 +79,14 @@ def validate(
 
 def problems(document: Any, kind: str, *, allowed_layer_types: Iterable[str] = ()) -> list[Problem]:
     """Every problem of `document` as `kind`: schema and rule problems, in pointer order."""
-    from porter_specs import spec_rules
-
     _schema_uri(kind)
     found: set[Problem] = set()
     if not schema_check.accepts(document, kind):  # jsonschema gives the verdict and its list
-        for error in _validator(kind).iter_errors(document):
-            found.update(_problem_of(error))
+        from porter_specs.schema_problems import schema_problems
+
+        found = schema_problems(document, kind)
     flagged = {p.pointer for p in found}
-    allowed = frozenset(allowed_layer_types)
-    for problem in spec_rules.check(document, kind, allowed):
+    for problem in _rule_problems(document, kind, frozenset(allowed_layer_types)):
         if problem.pointer not in flagged:
             found.add(problem)
     return sorted(found, key=_order)
@@ -83,8 +94,9 @@ def problems(document: Any, kind: str, *, allowed_layer_types: Iterable[str] = (
 
 def schema(kind: str) -> dict[str, Any]:
     """The JSON Schema behind `kind` (a copy; the cached one is never handed out)."""
-    copy: dict[str, Any] = json.loads(json.dumps(_schemas()[_schema_uri(kind)]))
-    return copy
+    import copy
+
+    return copy.deepcopy(schema_check.schemas()[_schema_uri(kind)])
 
 
 def _schema_uri(kind: str) -> str:
@@ -94,131 +106,19 @@ def _schema_uri(kind: str) -> str:
         raise ValueError(f"unknown document kind {kind!r} (known: {', '.join(KINDS)})") from None
 
 
-def _schemas() -> dict[str, dict[str, Any]]:
-    return schema_check.schemas()
+def _rule_problems(document: Any, kind: str, allowed: frozenset[str]) -> Iterator[Problem]:
+    """The spec's rules beyond the schema: the runtime-spec's alone for a runtime config, so
+    that the runtime does not import the image-spec's (digests, hashlib)."""
+    if kind == "runtime-config":
+        from porter_specs import runtime_rules
 
+        return runtime_rules.check_config(document) if isinstance(document, dict) else iter(())
+    from porter_specs import spec_rules
 
-@functools.cache
-def _validator_class() -> Any:
-    from jsonschema import Draft202012Validator, validators  # type: ignore[import-untyped]
-
-    # JSON's integers only: Go's decoders refuse 1.0 where an int64 is wanted.
-    checker = Draft202012Validator.TYPE_CHECKER.redefine(
-        "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool)
-    )
-    return validators.extend(
-        Draft202012Validator, validators={"pattern": _pattern}, type_checker=checker
-    )
-
-
-@functools.cache
-def _validator(kind: str) -> Any:
-    """jsonschema's validator of `kind`, with `_validator_class`'s choices in every part.
-
-    jsonschema checks a schema that names its dialect (`$schema`) with the stock validator of
-    that dialect: a $ref to a whole file (the linux section of a runtime config, the image index
-    under index.json) left the integer and pattern choices behind. The files are registered as
-    draft 2020-12 resources without that key, so the class given here checks them all.
-    """
-    from referencing import Registry
-    from referencing.jsonschema import DRAFT202012
-
-    uri = _schema_uri(kind)
-    schemas = {key: _undeclared(contents) for key, contents in _schemas().items()}
-    registry: Any = Registry().with_resources(
-        (key, DRAFT202012.create_resource(contents)) for key, contents in schemas.items()
-    )
-    return _validator_class()(schemas[uri], registry=registry)
-
-
-def _undeclared(contents: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in contents.items() if key != "$schema"}
-
-
-def _pattern(validator: Any, pattern: str, instance: Any, schema: dict[str, Any]) -> Iterator[Any]:
-    from jsonschema.exceptions import (  # type: ignore[import-untyped]
-        ValidationError as SchemaViolation,
-    )
-
-    if validator.is_type(instance, "string") and not schema_check.regex(pattern).search(instance):
-        yield SchemaViolation(f"{instance!r} does not match {pattern!r}")
+    return spec_rules.check(document, kind, allowed)
 
 
 def _order(problem: Problem) -> tuple[Any, ...]:
     parts = problem.pointer.split("/")[1:] if problem.pointer else []
     key = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
     return (key, problem.message)
-
-
-_TYPE_NAMES = {
-    "object": "an object",
-    "array": "an array",
-    "string": "a string",
-    "integer": "an integer",
-    "number": "a number",
-    "boolean": "a boolean",
-    "null": "null",
-}
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object" if isinstance(value, dict) else type(value).__name__
-
-
-def _problem_of(error: Any) -> list[Problem]:
-    """Turn a jsonschema error into problems with one clear message each."""
-    path = list(error.absolute_path)
-    here = pointer_of(path)
-    keyword, expected, instance = error.validator, error.validator_value, error.instance
-    if keyword == "required" and isinstance(instance, dict):
-        return [
-            Problem(pointer_of([*path, name]), "required field is missing")
-            for name in expected
-            if name not in instance
-        ]
-    if keyword == "dependentRequired" and isinstance(instance, dict):
-        return [
-            Problem(pointer_of([*path, need]), f"required when {name!r} is set")
-            for name, needs in expected.items()
-            if name in instance
-            for need in needs
-            if need not in instance
-        ]
-    if keyword == "type":
-        wanted = expected if isinstance(expected, list) else [expected]
-        names = " or ".join(_TYPE_NAMES.get(str(t), str(t)) for t in wanted)
-        return [Problem(here, f"must be {names}, not {_json_type(instance)}")]
-    custom = error.schema.get("x-message") if isinstance(error.schema, dict) else None
-    return [Problem(here, custom or _generic_message(keyword, expected, instance, error))]
-
-
-def _generic_message(keyword: str, expected: Any, instance: Any, error: Any) -> str:
-    if keyword == "const":
-        return f"must be {json.dumps(expected)}"
-    if keyword == "enum":
-        return "must be one of " + ", ".join(json.dumps(v) for v in expected)
-    if keyword == "minimum":
-        return f"must be at least {expected}"
-    if keyword == "maximum":
-        return f"must be at most {expected}"
-    if keyword == "exclusiveMinimum":
-        return f"must be greater than {expected}"
-    if keyword == "minItems":
-        return f"must have at least {expected} {'entry' if expected == 1 else 'entries'}"
-    if keyword == "minLength":
-        return "must not be empty" if expected == 1 else f"must be at least {expected} long"
-    if keyword == "pattern":
-        return f"must match {expected}"
-    return str(error.message)

@@ -17,7 +17,8 @@ import pytest
 from porter_specs import media_types, schema_check
 from porter_specs.models import Descriptor, ImageConfig, Index, Manifest, Platform
 from porter_specs.runtime_defaults import default_runtime_config
-from porter_specs.validate import KINDS, _validator
+from porter_specs.schema_problems import validator
+from porter_specs.validate import KINDS
 
 from .conftest import EXAMPLES, load_example
 
@@ -74,7 +75,7 @@ CORPUS = _corpus()
 
 
 def _jsonschema_accepts(document: Any, kind: str) -> bool:
-    return bool(_validator(kind).is_valid(document))
+    return bool(validator(kind).is_valid(document))
 
 
 def _kind_of(document: Any) -> str:
