@@ -2,10 +2,10 @@
 
 Two layers of validation. A structural check of every field the runtime reads (types,
 required members, enums) runs on every create: it is cheap and gives JSON-pointer errors.
-The full runtime-spec JSON Schema (porter_specs.validate, kind "runtime-config") runs too,
-but jsonschema costs tens of milliseconds to import, so the digests of documents it has
-accepted are remembered under <root>/.validated/ and an identical document is not checked
-twice. The schema is the same for every container, so this changes cost, not outcome.
+The full runtime-spec JSON Schema and rules (porter_specs.validate, kind "runtime-config")
+run on every create too: a valid config is checked without jsonschema (porter_specs'
+schema_check), which is imported, for its list of problems, only for a config that breaks
+the schema.
 """
 
 from __future__ import annotations
@@ -174,19 +174,8 @@ def _check_object(value: object, shape: dict, pointer: str) -> None:
             check_shape(item, sub, f"{pointer}/{key}")
 
 
-def _digest(raw: bytes) -> str:
-    try:
-        from _sha256 import sha256  # the C module alone: hashlib imports OpenSSL bindings
-    except ImportError:  # pragma: no cover
-        from hashlib import sha256
-    return sha256(raw).hexdigest()
-
-
-def validate_schema(raw: bytes, document: dict, cache_dir: str | None) -> None:
-    """The full JSON Schema check (skipped for a document already accepted once)."""
-    marker = os.path.join(cache_dir, _digest(raw)) if cache_dir else None
-    if marker and os.path.exists(marker):
-        return
+def validate_schema(document: dict) -> None:
+    """The full runtime-spec check: its JSON Schema and the rules beyond it."""
     try:
         from porter_specs.validate import validate
     except ImportError:
@@ -195,15 +184,9 @@ def validate_schema(raw: bytes, document: dict, cache_dir: str | None) -> None:
         validate(document, "runtime-config")
     except Exception as exc:
         raise ConfigError("config.json", f"violates the runtime-spec schema: {exc}") from exc
-    if marker:
-        try:
-            os.makedirs(cache_dir, exist_ok=True)
-            open(marker, "wb").close()
-        except OSError:
-            pass
 
 
-def load(bundle: str, cache_dir: str | None = None) -> dict:
+def load(bundle: str) -> dict:
     """config.json of `bundle`, parsed and validated, or ConfigError saying why not."""
     path = os.path.join(bundle, "config.json")
     try:
@@ -216,7 +199,7 @@ def load(bundle: str, cache_dir: str | None = None) -> dict:
     except (ValueError, UnicodeDecodeError) as exc:
         raise ConfigError(path, f"not valid JSON: {exc}") from exc
     check_shape(document, SHAPE)
-    validate_schema(raw, document, cache_dir)
+    validate_schema(document)
     return document
 
 

@@ -51,7 +51,7 @@ def create(
     """Set the container up and leave its init waiting on the exec fifo."""
     cdir = state.ContainerDir(root, container_id)
     bundle = os.path.abspath(bundle)
-    config, rootfs_path, plan = _checked_config(root, bundle, console_socket)
+    config, rootfs_path, plan = _checked_config(bundle, console_socket)
     seccomp = compile_seccomp(config)
     # not a child subreaper here: a created init outlives the runtime anyway (`run`, which
     # waits for the init as its child, makes itself the subreaper before calling create)
@@ -77,16 +77,14 @@ def create(
     return Created(cdir, saved, undo.cgroup)
 
 
-def _checked_config(
-    root: str, bundle: str, console_socket: str | None
-) -> tuple[dict, str, NamespacePlan]:
-    """The bundle's config (validated once per content under `root`), its rootfs path and
-    its namespace plan, every check passed before anything is set up."""
+def _checked_config(bundle: str, console_socket: str | None) -> tuple[dict, str, NamespacePlan]:
+    """The bundle's config (validated), its rootfs path and its namespace plan, every check
+    passed before anything is set up."""
     from porter_runtime import config as configs
     from porter_runtime.checks import check_config
     from porter_runtime.namespaces import NamespacePlan
 
-    config = configs.load(bundle, os.path.join(root, ".validated"))
+    config = configs.load(bundle)
     rootfs_path = configs.rootfs_path(bundle, config)
     plan = NamespacePlan((config.get("linux") or {}).get("namespaces") or [])
     plan.check_paths()

@@ -2,8 +2,9 @@
 
 A container's whole `run` is some 35 ms, and importing ctypes, typing, re or logging costs
 1 to 3 ms each, so they are kept off every path a plain container takes (the runtime's
-processes and the container's init alike). A config seen before is not validated against
-the schema again, so jsonschema stays out too.
+processes and the container's init alike). Every create checks its config against the
+runtime-spec schema, without jsonschema (porter_specs' schema_check) for a valid config: its
+patterns need `re` (with `enum`), and nothing heavier.
 
 Each check runs against two installs of the command: the dev venv's (editable) and one made
 the way users get it, from Porter's wheel into a fresh venv. Both run as installed, through
@@ -11,6 +12,8 @@ their shebang's interpreter with its site module, so what start-up itself import
 """
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
@@ -64,9 +67,28 @@ def imported(runtime, installed_command, bundle):
     return run
 
 
-def test_run_of_a_known_config_imports_no_heavy_module(runtime, bundle, imported):
-    imported("run", runtime.new_id())  # the config is validated once
-    assert imported("run", runtime.new_id()) & HEAVY == set()
+# what the schema's patterns cost a create (re imports enum)
+PATTERNS = frozenset({"re", "enum"})
+
+
+def test_run_of_a_never_seen_config_imports_no_heavy_module_but_re(runtime, bundle, imported):
+    bundle.config["hostname"] = f"h-{runtime.new_id()}"  # as every container's config differs
+    bundle.write()
+    assert imported("run", runtime.new_id()) & HEAVY <= PATTERNS
+
+
+def test_create_of_a_never_seen_config_imports_no_jsonschema(runtime, bundle, imported):
+    bundle.config["hostname"] = f"h-{runtime.new_id()}"
+    bundle.write()
+    modules = imported("create", runtime.new_id())
+    assert {m for m in modules if m.split(".")[0] in ("jsonschema", "referencing")} == set()
+
+
+def test_create_remembers_nothing_of_the_config(runtime, bundle):
+    """The schema check is cheap enough for every create: no record of checked configs."""
+    container_id = runtime.new_id()
+    runtime("create", container_id, cwd=bundle.path)
+    assert sorted(os.listdir(runtime.root)) == [container_id]
 
 
 @pytest.mark.parametrize("command", ["start", "state", "kill", "delete"])

@@ -65,4 +65,18 @@ def test_missing_rootfs_is_named(tmp_path):
 
 def test_load_returns_the_document(tmp_path):
     doc = default_config()
-    assert config.load(write(tmp_path, doc), str(tmp_path / "cache")) == doc
+    assert config.load(write(tmp_path, doc)) == doc
+
+
+def test_load_checks_the_runtime_spec_schema(tmp_path):
+    doc = default_config()
+    doc["linux"]["resources"] = {"memory": {"limit": 1.0}}  # the structural check takes it
+    with pytest.raises(ConfigError, match="/linux/resources/memory/limit: must be an integer"):
+        config.load(write(tmp_path, doc))
+
+
+def test_load_checks_the_runtime_spec_rules(tmp_path):
+    doc = default_config()
+    doc["process"]["env"].append("NO_EQUALS_SIGN")
+    with pytest.raises(ConfigError, match="/process/env/2: must be NAME=value"):
+        config.load(write(tmp_path, doc))
