@@ -165,12 +165,14 @@ def test_an_alias_shared_by_two_containers_answers_both(host: Host) -> None:
     )
 
 
-@pytest.fixture
-def web(host: Host) -> Iterator[ContainerRef]:
-    """A container serving one page with busybox httpd, its port 80 published on 18080."""
-    container = host.start("httpd", ports={"80/tcp": [{"HostPort": "18080"}]})
+@contextlib.contextmanager
+def serving(host: Host, host_ip: str = "") -> Iterator[ContainerRef]:
+    """A container serving one page with busybox httpd, its port 80 published on 18080
+    (on `host_ip`, or on every address)."""
+    binding = {"HostIp": host_ip, "HostPort": "18080"}
+    container = host.start("httpd", ports={"80/tcp": [binding]})
     root = host.root / "www"
-    root.mkdir()
+    root.mkdir(exist_ok=True)
     (root / "index.html").write_text("hello from the container\n")
     server = subprocess.Popen(
         ["nsenter", f"--net={host.ns(container)}", "busybox", "httpd", "-f", "-p", "80",
@@ -181,6 +183,12 @@ def web(host: Host) -> Iterator[ContainerRef]:
     finally:
         server.kill()
         server.wait()
+
+
+@pytest.fixture
+def web(host: Host) -> Iterator[ContainerRef]:
+    with serving(host) as container:
+        yield container
 
 
 def fetch(url: str, netns: Path | None = None) -> str:
@@ -206,6 +214,39 @@ def test_a_published_port_answers_on_ipv6_loopback_through_the_userland_proxy(
     host: Host, web: ContainerRef
 ) -> None:
     assert fetch("http://[::1]:18080/") == "hello from the container\n"
+
+
+def test_a_port_published_on_0_0_0_0_answers_on_loopback_and_the_hosts_own_address(
+    host: Host,
+) -> None:
+    subprocess.run(["ip", "addr", "add", "198.51.100.7/32", "dev", "lo"], check=True)
+    with serving(host, "0.0.0.0"):
+        assert fetch("http://127.0.0.1:18080/") == "hello from the container\n"
+        assert fetch("http://198.51.100.7:18080/") == "hello from the container\n"
+
+
+def test_a_port_published_on_every_ipv6_address_reaches_a_container_with_only_ipv4(
+    host: Host,
+) -> None:
+    subprocess.run(["ip", "addr", "add", "2001:db8::7/128", "dev", "lo"], check=True)
+    with serving(host, "::"):
+        assert fetch("http://[::1]:18080/") == "hello from the container\n"
+        assert fetch("http://[2001:db8::7]:18080/") == "hello from the container\n"
+
+
+def test_a_port_taken_on_ipv6_loopback_is_refused(host: Host) -> None:
+    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as taken:
+        taken.bind(("::1", 18083))
+        taken.listen()
+        container = ContainerRef(
+            id=secrets.token_hex(32),
+            name="late6",
+            port_bindings={"80/tcp": [{"HostPort": "18083"}]},
+        )
+        host.service.register(container)
+        with pytest.raises(Conflict, match=r"\[::1\]:18083"):
+            host.service.prepare(container)
+        host.service.release(container.id)
 
 
 def test_a_published_port_answers_on_the_hosts_own_address(host: Host, web: ContainerRef) -> None:

@@ -106,6 +106,22 @@ def test_traffic_to_loopback_is_left_to_the_userland_proxy() -> None:
     assert published.splitlines()[1].strip() == "ip daddr 127.0.0.0/8 return"
 
 
+def test_a_port_published_on_every_address_of_a_family_matches_that_family() -> None:
+    script = firewall.render([], [firewall.PortRule("tcp", "0.0.0.0", 8080, "172.17.0.2", 80)])
+    assert "meta nfproto ipv4 tcp dport 8080 dnat ip to 172.17.0.2:80" in script
+
+
+def test_traffic_to_ipv6_loopback_is_left_to_the_userland_proxy() -> None:
+    script = firewall.render([], [firewall.PortRule("tcp", "", 8080, "fd00::2", 80)])
+    published = script[script.index("chain published {") :]
+    assert published.splitlines()[2].strip() == "ip6 daddr ::1 return"
+
+
+def test_a_host_ip_that_is_no_address_is_refused() -> None:
+    with pytest.raises(InvalidParameter, match="invalid host IP"):
+        port_bindings({"80/tcp": [{"HostIp": "example", "HostPort": "8080"}]})
+
+
 def test_port_bindings_parse_the_engine_apis_form() -> None:
     bindings = port_bindings(
         {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}], "53/udp": None}

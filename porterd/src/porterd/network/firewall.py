@@ -20,6 +20,7 @@ What the rules do, as dockerd's iptables rules do:
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import subprocess
@@ -83,7 +84,9 @@ def render(bridges: Sequence[BridgeRules], ports: Sequence[PortRule], mesh: str 
         lines.append(mesh.rstrip("\n"))
     lines += [
         "  chain published {",
-        "    ip daddr 127.0.0.0/8 return",  # the userland proxy's (porterd.network.proxy)
+        # loopback is the userland proxy's (porterd.network.proxy)
+        "    ip daddr 127.0.0.0/8 return",
+        "    ip6 daddr ::1 return",
         *(f"    {_dnat(port)}" for port in ports),
         "  }",
         "  chain prerouting { type nat hook prerouting priority dstnat; policy accept;",
@@ -133,7 +136,7 @@ def render(bridges: Sequence[BridgeRules], ports: Sequence[PortRule], mesh: str 
 def _dnat(port: PortRule) -> str:
     family = _family(port.container_ip)
     match = f"meta nfproto ipv{6 if family == 'ip6' else 4}"
-    if port.host_ip:
+    if port.host_ip and not ipaddress.ip_address(port.host_ip).is_unspecified:
         match = f"{_family(port.host_ip)} daddr {port.host_ip}"
     target = (
         f"[{port.container_ip}]:{port.container_port}"

@@ -45,9 +45,12 @@ def port_bindings(document: dict[str, Any] | None, container_id: str = "") -> li
             text = str(host.get("HostPort") or "0")
             if not text.isdigit() or int(text) > 65535:
                 raise InvalidParameter(f"invalid host port for {key}: {text!r}")
-            found.append(
-                PortBinding(container_id, protocol, int(port), host.get("HostIp") or "", int(text))
-            )
+            host_ip = str(host.get("HostIp") or "")
+            try:
+                host_ip and ipaddress.ip_address(host_ip)
+            except ValueError:
+                raise InvalidParameter(f"invalid host IP for {key}: {host_ip!r}") from None
+            found.append(PortBinding(container_id, protocol, int(port), host_ip, int(text)))
     return found
 
 
@@ -134,13 +137,16 @@ class PortReservations:
         published on every address is served from its reservation (0.0.0.0, which only what
         the rules leave to it reaches: 127.0.0.0/8) and from [::1] (a listener of its own); one
         published on a loopback address, from its reservation; any other, by the rules alone."""
-        if binding.host_ip and not proxied(binding.host_ip):
+        if binding.host_ip and not (proxied(binding.host_ip) or unspecified(binding.host_ip)):
             return None
         if binding.protocol == "tcp":
             bound.listen(socket.SOMAXCONN)
         listeners = [bound]
         if not binding.host_ip:
-            v6 = loopback6_listener(binding.host_port, binding.protocol)
+            try:
+                v6 = loopback6_listener(binding.host_port, binding.protocol)
+            except OSError as error:
+                raise _bind_failed(binding, "[::1]", error) from None
             listeners += [v6] if v6 is not None else []
         return ProxyProcess(
             binding.protocol, listeners, (target, binding.container_port), self.proxies
@@ -171,22 +177,30 @@ def proxied(host_ip: str) -> bool:
         return False
 
 
+def unspecified(host_ip: str) -> bool:
+    """Whether `host_ip` names every address of its family (0.0.0.0 or ::). The rules
+    translate what reaches the host's other addresses; the proxy serves the rest (loopback,
+    and IPv6 for a container without an IPv6 address, as docker-proxy does)."""
+    return bool(host_ip) and ipaddress.ip_address(host_ip).is_unspecified
+
+
 def _bind(binding: PortBinding) -> socket.socket:
     family = socket.AF_INET6 if ":" in binding.host_ip else socket.AF_INET
     kind = socket.SOCK_DGRAM if binding.protocol == "udp" else socket.SOCK_STREAM
     bound = socket.socket(family, kind)
     try:
-        bound.bind(
-            (
-                binding.host_ip or ("::" if family == socket.AF_INET6 else "0.0.0.0"),
-                binding.host_port,
-            )
-        )
+        if family == socket.AF_INET6:  # [::] is IPv6's alone, as docker binds it
+            bound.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        bound.bind((binding.host_ip or "0.0.0.0", binding.host_port))
     except OSError as error:
         bound.close()
-        address = f"{binding.host_ip or '0.0.0.0'}:{binding.host_port}"
-        raise Conflict(
-            f"driver failed programming external connectivity: Bind for {address}"
-            f"/{binding.protocol} failed: {error.strerror.lower() if error.strerror else error}"
-        ) from None
+        raise _bind_failed(binding, binding.host_ip or "0.0.0.0", error) from None
     return bound
+
+
+def _bind_failed(binding: PortBinding, host: str, error: OSError) -> Conflict:
+    reason = error.strerror.lower() if error.strerror else str(error)
+    return Conflict(
+        f"driver failed programming external connectivity: Bind for {host}:{binding.host_port}"
+        f"/{binding.protocol} failed: {reason}"
+    )

@@ -44,7 +44,7 @@ Flow = tuple[socket.socket, list[float]]  # its socket towards the container, wh
 
 def loopback6_listener(port: int, protocol: str = "tcp") -> socket.socket | None:
     """A socket bound (and, for TCP, listening) on [::1]:port, or None where the host has
-    no IPv6 loopback."""
+    no IPv6 loopback; OSError when another socket holds the port there."""
     kind = socket.SOCK_DGRAM if protocol == "udp" else socket.SOCK_STREAM
     listener = socket.socket(socket.AF_INET6, kind)
     try:
@@ -53,8 +53,10 @@ def loopback6_listener(port: int, protocol: str = "tcp") -> socket.socket | None
         listener.bind(("::1", port))
         if kind == socket.SOCK_STREAM:
             listener.listen(socket.SOMAXCONN)
-    except OSError:
+    except OSError as error:
         listener.close()
+        if error.errno == errno.EADDRINUSE:
+            raise
         return None
     return listener
 
