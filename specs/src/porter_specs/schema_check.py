@@ -10,17 +10,15 @@ means "rejected, or a keyword or value this check does not know": porter_specs.v
 asks jsonschema for the verdict and its list of problems.
 
 jsonschema costs some 60 ms to import; this module imports nothing beyond the interpreter's
-start-up modules (`re` only once a pattern is checked), so the runtime can check every
-config.json it is given.
+start-up modules (patterns are matched by schema_pattern, without `re` where it can), so the
+runtime can check every config.json it is given.
 """
 
 from __future__ import annotations
 
 import os
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing costs milliseconds at every runtime start
-    from re import Pattern
+from porter_specs.schema_pattern import compile_pattern
 
 SCHEMA_BASE_URI = "https://schemas.porter.example/"
 
@@ -43,7 +41,6 @@ _ANNOTATIONS = frozenset(
 )
 _SCHEMA_FOLDER = os.path.join(os.path.dirname(__file__), "schemas")
 _loaded: dict[str, dict] = {}
-_regexes: dict[str, Pattern[str]] = {}
 
 
 class _Unsure(Exception):
@@ -69,20 +66,6 @@ def schemas() -> dict[str, dict]:
                     contents = _parse(f.read())
                 _loaded[contents["$id"]] = contents
     return _loaded
-
-
-def regex(pattern: str) -> Pattern[str]:
-    """Compile an ECMA-262 pattern: a final `$` matches only at the end, not before a newline."""
-    compiled = _regexes.get(pattern)
-    if compiled is None:
-        import re
-
-        body = pattern[:-1]
-        source = pattern
-        if pattern.endswith("$") and (len(body) - len(body.rstrip("\\"))) % 2 == 0:
-            source = body + r"\Z"
-        compiled = _regexes[pattern] = re.compile(source)
-    return compiled
 
 
 def _parse(text: str) -> dict:
@@ -285,7 +268,7 @@ def _min_items(instance: object, value: object, _schema: dict, _root: dict) -> b
 def _pattern(instance: object, value: object, _schema: dict, _root: dict) -> bool:
     if not isinstance(value, str):
         raise _Unsure
-    return not isinstance(instance, str) or regex(value).search(instance) is not None
+    return not isinstance(instance, str) or bool(compile_pattern(value).search(instance))
 
 
 def _any_of(instance: object, value: object, _schema: dict, root: dict) -> bool:

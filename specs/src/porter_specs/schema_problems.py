@@ -14,6 +14,7 @@ from typing import Any
 from porter_specs import schema_check
 from porter_specs.problem import Problem, pointer_of
 from porter_specs.schema_check import SCHEMA_BASE_URI, SCHEMA_FILES
+from porter_specs.schema_pattern import ecma_regex
 
 
 def schema_problems(document: Any, kind: str) -> set[Problem]:
@@ -66,7 +67,7 @@ def _pattern(validator: Any, pattern: str, instance: Any, schema: dict[str, Any]
         ValidationError as SchemaViolation,
     )
 
-    if validator.is_type(instance, "string") and not schema_check.regex(pattern).search(instance):
+    if validator.is_type(instance, "string") and not ecma_regex(pattern).search(instance):
         yield SchemaViolation(f"{instance!r} does not match {pattern!r}")
 
 

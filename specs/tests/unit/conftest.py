@@ -42,3 +42,19 @@ def example() -> Callable[[str], Any]:
 @pytest.fixture
 def broken() -> Callable[..., Any]:
     return edit
+
+
+def schema_patterns() -> set[str]:
+    """Every `pattern` of porter_specs' schemas."""
+    from porter_specs import schema_check
+
+    return _patterns_in(list(schema_check.schemas().values()))
+
+
+def _patterns_in(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        found = {value["pattern"]} if isinstance(value.get("pattern"), str) else set()
+        return found.union(*(_patterns_in(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_patterns_in(v) for v in value))
+    return set()

@@ -1,0 +1,280 @@
+"""The schemas' `pattern`s, matched without importing `re` where they are simple enough.
+
+`re` (with `enum`) costs some 4 ms to import, most of what checking a runtime config would
+cost porter-runtime create. `compile_pattern` reads the part of the regular expression syntax
+the schemas use (literals, escapes, classes with ranges and negation, `\\d`, groups,
+alternation, `* + ? {m} {m,} {m,n}`, a leading `^` and a final `$`) into a small NFA whose
+`search` says what `re.search` says of the same pattern with an ECMA-262 final `$`
+(`ecma_regex`). Anything else (lookarounds, `.`, backreferences, flags...) is left to `re`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds at every runtime start
+    from collections.abc import Callable
+    from re import Pattern
+
+    CharTest = Callable[[str], bool]
+
+_compiled: dict[str, Matcher | Pattern[str]] = {}
+_ecma: dict[str, Pattern[str]] = {}
+
+
+class Unsupported(Exception):
+    """The pattern uses syntax this module does not read."""
+
+
+def compile_pattern(pattern: str) -> Matcher | Pattern[str]:
+    """An object whose `search(text)` is truthy exactly when re.search of the ECMA-262 reading
+    of `pattern` finds a match: `re`'s once something has imported it (it is faster), else this
+    module's matcher where it can read the pattern."""
+    compiled = _compiled.get(pattern)
+    if compiled is None:
+        compiled = None if "re" in sys.modules else _matcher(pattern)
+        _compiled[pattern] = compiled or ecma_regex(pattern)
+    return _compiled[pattern]
+
+
+def _matcher(pattern: str) -> Matcher | None:
+    try:
+        return Matcher(pattern)
+    except Unsupported:
+        return None
+
+
+def ecma_regex(pattern: str) -> Pattern[str]:
+    """Compile an ECMA-262 pattern with `re`: a final `$` matches only at the end, not before a
+    newline."""
+    compiled = _ecma.get(pattern)
+    if compiled is None:
+        import re
+
+        body = pattern[:-1]
+        source = pattern
+        if pattern.endswith("$") and (len(body) - len(body.rstrip("\\"))) % 2 == 0:
+            source = body + r"\Z"
+        compiled = _ecma[pattern] = re.compile(source)
+    return compiled
+
+
+# An NFA state: ("char", test, next), ("split", first, second) or ("match",); states are
+# indexes into Matcher.states, -1 a hole to patch.
+
+
+class Matcher:
+    """A pattern of the simple syntax as a Thompson NFA, run over a text in one pass."""
+
+    def __init__(self, pattern: str) -> None:
+        self.anchored_start = pattern.startswith("^")
+        body = pattern[1:] if self.anchored_start else pattern
+        rest = body[:-1]
+        self.anchored_end = body.endswith("$") and (len(rest) - len(rest.rstrip("\\"))) % 2 == 0
+        body = rest if self.anchored_end else body
+        parser = _Parser(body)
+        tree = parser.alternation()
+        if parser.pos != len(body):
+            raise Unsupported(pattern)
+        if tree[0] == "alt" and (self.anchored_start or self.anchored_end):
+            raise Unsupported(pattern)  # ^a|b$: the anchors bind to one alternative only
+        self.states: list[list] = []
+        start, holes = self._build(tree)
+        self._patch(holes, self._add(["match"]))
+        self.start = start
+
+    def search(self, text: str) -> bool:
+        states = self.states
+        current = self._closure({self.start})
+        for char in text:
+            if not self.anchored_end and self._matched(current):
+                return True
+            following = {
+                s[2] for s in (states[i] for i in current) if s[0] == "char" and s[1](char)
+            }
+            if not self.anchored_start:
+                following.add(self.start)
+            current = self._closure(following)
+            if not current:
+                return False
+        return self._matched(current)
+
+    def _matched(self, current: set[int]) -> bool:
+        return any(self.states[i][0] == "match" for i in current)
+
+    def _closure(self, indexes: set[int]) -> set[int]:
+        found = set()
+        pending = list(indexes)
+        while pending:
+            index = pending.pop()
+            if index in found:
+                continue
+            found.add(index)
+            state = self.states[index]
+            if state[0] == "split":
+                pending += (state[1], state[2])
+        return found
+
+    def _add(self, state: list) -> int:
+        self.states.append(state)
+        return len(self.states) - 1
+
+    def _patch(self, holes: list[tuple[int, int]], target: int) -> None:
+        for index, slot in holes:
+            self.states[index][slot] = target
+
+    def _build(self, node: tuple) -> tuple[int, list[tuple[int, int]]]:
+        """The start state and the dangling exits of the fragment for `node`."""
+        kind = node[0]
+        if kind == "char":
+            index = self._add(["char", node[1], -1])
+            return index, [(index, 2)]
+        if kind == "seq":
+            if not node[1]:
+                raise Unsupported("an empty sequence")
+            start, holes = self._build(node[1][0])
+            for part in node[1][1:]:
+                part_start, part_holes = self._build(part)
+                self._patch(holes, part_start)
+                holes = part_holes
+            return start, holes
+        if kind == "alt":
+            first, first_holes = self._build(node[1])
+            second, second_holes = self._build(node[2])
+            return self._add(["split", first, second]), first_holes + second_holes
+        if kind == "star":
+            split = self._add(["split", -1, -1])
+            inner, inner_holes = self._build(node[1])
+            self.states[split][1] = inner
+            self._patch(inner_holes, split)
+            return split, [(split, 2)]
+        if kind == "optional":
+            inner, inner_holes = self._build(node[1])
+            split = self._add(["split", inner, -1])
+            return split, [*inner_holes, (split, 2)]
+        raise Unsupported(kind)
+
+
+class _Parser:
+    """Reads the simple syntax into a tree of ("char", test), ("seq", parts),
+    ("alt", a, b), ("star", x), ("optional", x)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+
+    def _peek(self) -> str:
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def alternation(self) -> tuple:
+        tree = self.sequence()
+        while self._peek() == "|":
+            self.pos += 1
+            tree = ("alt", tree, self.sequence())
+        return tree
+
+    def sequence(self) -> tuple:
+        parts = []
+        while self._peek() not in ("", "|", ")"):
+            parts.extend(self.repeat())
+        return ("seq", parts)
+
+    def repeat(self) -> list[tuple]:
+        atom = self.atom()
+        char = self._peek()
+        if char in ("*", "+", "?"):
+            self.pos += 1
+            low, high = {"*": (0, None), "+": (1, None), "?": (0, 1)}[char]
+        elif char == "{":
+            low, high = self._counts()
+        else:
+            return [atom]
+        if self._peek() in ("?", "+", "*", "{"):
+            raise Unsupported("a lazy or doubled quantifier")
+        parts = [atom] * low
+        if high is None:
+            parts.append(("star", atom))
+        else:
+            parts += [("optional", atom)] * (high - low)
+        return parts
+
+    def _counts(self) -> tuple[int, int | None]:
+        end = self.text.find("}", self.pos)
+        inside = self.text[self.pos + 1 : end] if end > 0 else ""
+        low, comma, high = inside.partition(",")
+        if not low.isascii() or not low.isdigit() or (high and not high.isdigit()):
+            raise Unsupported("{" + inside)
+        self.pos = end + 1
+        bounds = (int(low), int(high) if high else (None if comma else int(low)))
+        if (bounds[1] is not None and bounds[1] < bounds[0]) or max(
+            bounds[0], bounds[1] or 0
+        ) > 1000:
+            raise Unsupported("{" + inside)
+        return bounds
+
+    def atom(self) -> tuple:
+        char = self._peek()
+        self.pos += 1
+        if char == "(":
+            if self.text.startswith("?:", self.pos):
+                self.pos += 2
+            elif self._peek() == "?":
+                raise Unsupported("(?")
+            tree = self.alternation()
+            if self._peek() != ")":
+                raise Unsupported("an unclosed group")
+            self.pos += 1
+            return tree
+        if char == "[":
+            return ("char", self._class())
+        if char == "\\":
+            return ("char", self._escape())
+        if char in ("", ".", "^", "$", ")", "*", "+", "?", "{", "}", "]"):
+            raise Unsupported(char)
+        return ("char", char.__eq__)
+
+    def _escape(self) -> CharTest:
+        char = self._peek()
+        self.pos += 1
+        if char == "d":
+            return str.isdecimal  # re's \d of a str pattern: Unicode decimal digits
+        if char == "n":
+            return "\n".__eq__
+        if char and not char.isalnum() and char.isascii():
+            return char.__eq__
+        raise Unsupported("\\" + char)
+
+    def _class(self) -> CharTest:
+        negated = self._peek() == "^"
+        self.pos += negated
+        if self._peek() == "]":
+            raise Unsupported("[]")
+        tests: list[CharTest] = []
+        ranges: list[tuple[str, str]] = []
+        while self._peek() != "]":
+            char = self._peek()
+            if not char or char == "[":
+                raise Unsupported("[")
+            self.pos += 1
+            if char == "\\":
+                test = self._escape()
+                if test is str.isdecimal:
+                    tests.append(test)
+                    continue
+                char = "\n" if test("\n") else self.text[self.pos - 1]
+            if self._peek() == "-" and self.text[self.pos + 1 : self.pos + 2] not in ("]", ""):
+                high = self.text[self.pos + 1]
+                if high in ("\\", "[") or high < char:
+                    raise Unsupported("a range")
+                self.pos += 2
+                ranges.append((char, high))
+            else:
+                ranges.append((char, char))
+        self.pos += 1
+
+        def test(c: str) -> bool:
+            inside = any(low <= c <= high for low, high in ranges) or any(t(c) for t in tests)
+            return inside is not negated
+
+        return test
