@@ -51,7 +51,7 @@ def accepts(document: object, kind: str) -> bool:
     """True when `document` certainly satisfies the schema of `kind`; False when it does not,
     or when this check cannot tell (then jsonschema gives the verdict)."""
     try:
-        root = schemas()[SCHEMA_BASE_URI + SCHEMA_FILES[kind]]
+        root = schema_file(SCHEMA_BASE_URI + SCHEMA_FILES[kind])
         return _valid(document, root, root)
     except Exception:  # _Unsure, or anything unforeseen: jsonschema decides
         return False
@@ -59,13 +59,26 @@ def accepts(document: object, kind: str) -> bool:
 
 def schemas() -> dict[str, dict]:
     """Every schema of porter_specs/schemas/ by its $id, parsed once (never to be changed)."""
-    if not _loaded:
-        for name in sorted(os.listdir(_SCHEMA_FOLDER)):
-            if name.endswith(".json"):
-                with open(os.path.join(_SCHEMA_FOLDER, name), encoding="utf-8") as f:
-                    contents = _parse(f.read())
-                _loaded[contents["$id"]] = contents
-    return _loaded
+    for name in sorted(os.listdir(_SCHEMA_FOLDER)):
+        if name.endswith(".json"):
+            schema_file(SCHEMA_BASE_URI + name)
+    return dict(_loaded)
+
+
+def schema_file(uri: str) -> dict:
+    """The schema file whose $id is `uri`, parsed on first use: a check reads only the files
+    its kind refers to."""
+    contents = _loaded.get(uri)
+    if contents is None:
+        name = uri.removeprefix(SCHEMA_BASE_URI)
+        if name == uri or "/" in name:
+            raise KeyError(uri)
+        with open(os.path.join(_SCHEMA_FOLDER, name), encoding="utf-8") as f:
+            contents = _parse(f.read())
+        if contents.get("$id") != uri:
+            raise ValueError(f"{name}: its $id is not {uri}")
+        _loaded[uri] = contents
+    return contents
 
 
 def _parse(text: str) -> dict:
@@ -145,7 +158,7 @@ def _ref(instance: object, value: object, _schema: dict, root: dict) -> bool:
     if document:
         if "/" in document or ":" in document:
             raise _Unsure
-        root = schemas()[SCHEMA_BASE_URI + document]
+        root = schema_file(SCHEMA_BASE_URI + document)
     target: object = root
     if pointer:
         if not pointer.startswith("/") or "%" in pointer:

@@ -96,7 +96,7 @@ def schema(kind: str) -> dict[str, Any]:
     """The JSON Schema behind `kind` (a copy; the cached one is never handed out)."""
     import copy
 
-    return copy.deepcopy(schema_check.schemas()[_schema_uri(kind)])
+    return copy.deepcopy(schema_check.schema_file(_schema_uri(kind)))
 
 
 def _schema_uri(kind: str) -> str:
