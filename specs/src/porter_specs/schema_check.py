@@ -16,8 +16,7 @@ runtime can check every config.json it is given.
 
 from __future__ import annotations
 
-import os
-
+from porter_specs.schema_documents import FILES
 from porter_specs.schema_pattern import compile_pattern
 
 SCHEMA_BASE_URI = "https://schemas.porter.example/"
@@ -39,8 +38,9 @@ SCHEMA_FILES = {
 _ANNOTATIONS = frozenset(
     {"$schema", "$defs", "$comment", "title", "description", "default", "examples", "x-message"}
 )
-_SCHEMA_FOLDER = os.path.join(os.path.dirname(__file__), "schemas")
 _loaded: dict[str, dict] = {}
+# (id of a schema document, a $ref in it) -> (that document, the target, the target's document)
+_targets: dict[tuple[int, str], tuple[dict, object, dict]] = {}
 
 
 class _Unsure(Exception):
@@ -58,50 +58,22 @@ def accepts(document: object, kind: str) -> bool:
 
 
 def schemas() -> dict[str, dict]:
-    """Every schema of porter_specs/schemas/ by its $id, parsed once (never to be changed)."""
-    for name in sorted(os.listdir(_SCHEMA_FOLDER)):
-        if name.endswith(".json"):
-            schema_file(SCHEMA_BASE_URI + name)
+    """Every schema of porter_specs/schemas/ by its $id, built once (never to be changed)."""
+    for name in FILES:
+        schema_file(SCHEMA_BASE_URI + name)
     return dict(_loaded)
 
 
 def schema_file(uri: str) -> dict:
-    """The schema file whose $id is `uri`, parsed on first use: a check reads only the files
-    its kind refers to."""
+    """The schema file whose $id is `uri`, built from schema_documents on first use: a check
+    builds only the files its kind refers to."""
     contents = _loaded.get(uri)
     if contents is None:
         name = uri.removeprefix(SCHEMA_BASE_URI)
-        if name == uri or "/" in name:
+        if name == uri:
             raise KeyError(uri)
-        with open(os.path.join(_SCHEMA_FOLDER, name), encoding="utf-8") as f:
-            contents = _parse(f.read())
-        if contents.get("$id") != uri:
-            raise ValueError(f"{name}: its $id is not {uri}")
-        _loaded[uri] = contents
+        contents = _loaded[uri] = FILES[name]()
     return contents
-
-
-def _parse(text: str) -> dict:
-    """One JSON document through the C scanner of `json` (importing `json` imports `re`)."""
-    try:
-        import _json
-    except ImportError:  # pragma: no cover - every CPython has it
-        import json
-
-        parsed: dict = json.loads(text)
-        return parsed
-
-    class Context:
-        strict = True
-        object_hook = None
-        object_pairs_hook = None
-        parse_float = float
-        parse_int = int
-        parse_constant = float
-        memo: dict = {}
-
-    value, _end = _json.make_scanner(Context())(text, text.index("{"))
-    return value  # type: ignore[no-any-return]
 
 
 def _valid(instance: object, schema: object, root: dict) -> bool:
@@ -154,6 +126,14 @@ def _type(instance: object, value: object, _schema: dict, _root: dict) -> bool:
 def _ref(instance: object, value: object, _schema: dict, root: dict) -> bool:
     if not isinstance(value, str):
         raise _Unsure
+    entry = _targets.get((id(root), value))
+    if entry is None or entry[0] is not root:  # resolved once per document and reference
+        entry = _targets[(id(root), value)] = (root, *_resolve(value, root))
+    return _valid(instance, entry[1], entry[2])
+
+
+def _resolve(value: str, root: dict) -> tuple[object, dict]:
+    """The schema a $ref names, and the schema document it sits in."""
     document, _, pointer = value.partition("#")
     if document:
         if "/" in document or ":" in document:
@@ -167,7 +147,7 @@ def _ref(instance: object, value: object, _schema: dict, root: dict) -> bool:
             if not isinstance(target, dict):
                 raise _Unsure
             target = target[part.replace("~1", "/").replace("~0", "~")]
-    return _valid(instance, target, root)
+    return target, root
 
 
 def _properties(instance: object, value: object, _schema: dict, root: dict) -> bool:
