@@ -83,25 +83,49 @@ class Matcher:
         start, holes = self._build(tree)
         self._patch(holes, self._add(["match"]))
         self.start = start
+        self._sets: list[frozenset[int]] = []
+        self._numbers: dict[frozenset[int], int] = {}
+        self._steps: list[dict[str, int]] = []
+        self._final: list[bool] = []
+        self._number(self._closure({start}))  # set 0: where every search begins
+        self._dead = self._number(set())
 
     def search(self, text: str) -> bool:
-        states = self.states
-        current = self._closure({self.start})
+        """Run the NFA as a DFA built as the texts need it: each set of NFA states met is
+        numbered once, and its step on a character is remembered, so a pattern met many
+        times (every capability of a config) costs a dictionary lookup per character."""
+        steps, final, anchored_end = self._steps, self._final, self.anchored_end
+        current = 0
         for char in text:
-            if not self.anchored_end and self._matched(current):
+            if not anchored_end and final[current]:
                 return True
-            following = {
-                s[2] for s in (states[i] for i in current) if s[0] == "char" and s[1](char)
-            }
-            if not self.anchored_start:
-                following.add(self.start)
-            current = self._closure(following)
-            if not current:
+            following = steps[current].get(char)
+            if following is None:
+                following = steps[current][char] = self._step(current, char)
+            if following == self._dead:
                 return False
-        return self._matched(current)
+            current = following
+        return final[current]
 
-    def _matched(self, current: set[int]) -> bool:
-        return any(self.states[i][0] == "match" for i in current)
+    def _step(self, current: int, char: str) -> int:
+        """The number of the set of states one character leads to from set `current`."""
+        states = self.states
+        following = {
+            s[2] for s in (states[i] for i in self._sets[current]) if s[0] == "char" and s[1](char)
+        }
+        if not self.anchored_start:
+            following.add(self.start)
+        return self._number(self._closure(following))
+
+    def _number(self, found: set[int]) -> int:
+        key = frozenset(found)
+        number = self._numbers.get(key)
+        if number is None:
+            number = self._numbers[key] = len(self._sets)
+            self._sets.append(key)
+            self._steps.append({})
+            self._final.append(any(self.states[i][0] == "match" for i in key))
+        return number
 
     def _closure(self, indexes: set[int]) -> set[int]:
         found = set()
