@@ -3,9 +3,9 @@
 Two layers of validation. A structural check of every field the runtime reads (types,
 required members, enums) runs on every create: it is cheap and gives JSON-pointer errors.
 The full runtime-spec JSON Schema and rules (porter_specs.validate, kind "runtime-config")
-run on every create too: a valid config is checked without jsonschema (porter_specs'
-schema_check), which is imported, for its list of problems, only for a config that breaks
-the schema.
+run on every create too: a valid config is checked by porter_specs' schema_check and
+runtime_rules alone; porter_specs.validate (and jsonschema, for its list of problems) is
+imported only for a config that breaks the schema or a rule.
 """
 
 from __future__ import annotations
@@ -177,9 +177,14 @@ def _check_object(value: object, shape: dict, pointer: str) -> None:
 def validate_schema(document: dict) -> None:
     """The full runtime-spec check: its JSON Schema and the rules beyond it."""
     try:
-        from porter_specs.validate import validate
+        from porter_specs import runtime_rules, schema_check
     except ImportError:
         return  # the schema library is not installed: the structural check stands alone
+    valid = schema_check.accepts(document, "runtime-config")
+    if valid and next(runtime_rules.check_config(document), None) is None:
+        return  # what porter_specs.validate would find too, without importing it
+    from porter_specs.validate import validate
+
     try:
         validate(document, "runtime-config")
     except Exception as exc:
