@@ -16,7 +16,8 @@ runtime can check every config.json it is given.
 
 from __future__ import annotations
 
-from porter_specs.schema_documents import FILES
+from porter_specs.runtime_schema_documents import FILES as RUNTIME_FILES
+from porter_specs.runtime_schema_documents import PATTERNS
 from porter_specs.schema_pattern import compile_pattern
 
 SCHEMA_BASE_URI = "https://schemas.porter.example/"
@@ -59,20 +60,27 @@ def accepts(document: object, kind: str) -> bool:
 
 def schemas() -> dict[str, dict]:
     """Every schema of porter_specs/schemas/ by its $id, built once (never to be changed)."""
-    for name in FILES:
+    from porter_specs.schema_documents import FILES
+
+    for name in (*RUNTIME_FILES, *FILES):
         schema_file(SCHEMA_BASE_URI + name)
     return dict(_loaded)
 
 
 def schema_file(uri: str) -> dict:
-    """The schema file whose $id is `uri`, built from schema_documents on first use: a check
-    builds only the files its kind refers to."""
+    """The schema file whose $id is `uri`, built on first use: a check builds only the files
+    its kind refers to, and one of a runtime-spec kind imports only runtime_schema_documents."""
     contents = _loaded.get(uri)
     if contents is None:
         name = uri.removeprefix(SCHEMA_BASE_URI)
         if name == uri:
             raise KeyError(uri)
-        contents = _loaded[uri] = FILES[name]()
+        build = RUNTIME_FILES.get(name)
+        if build is None:
+            from porter_specs.schema_documents import FILES
+
+            build = FILES[name]
+        contents = _loaded[uri] = build()
     return contents
 
 
@@ -261,7 +269,9 @@ def _min_items(instance: object, value: object, _schema: dict, _root: dict) -> b
 def _pattern(instance: object, value: object, _schema: dict, _root: dict) -> bool:
     if not isinstance(value, str):
         raise _Unsure
-    return not isinstance(instance, str) or bool(compile_pattern(value).search(instance))
+    return not isinstance(instance, str) or bool(
+        compile_pattern(value, PATTERNS.get(value)).search(instance)
+    )
 
 
 def _any_of(instance: object, value: object, _schema: dict, root: dict) -> bool:

@@ -18,6 +18,9 @@ if TYPE_CHECKING:  # typing costs milliseconds at every runtime start
     from re import Pattern
 
     CharTest = Callable[[str], bool]
+    # a character as the NFA reads it: itself, "\\d", or ("class", negated, ranges, decimal)
+    CharSpec = str | tuple[str, bool, tuple[tuple[str, str], ...], bool]
+    Table = tuple[bool, bool, int, tuple[tuple, ...]]
 
 _compiled: dict[str, Matcher | Pattern[str]] = {}
 _ecma: dict[str, Pattern[str]] = {}
@@ -27,15 +30,31 @@ class Unsupported(Exception):
     """The pattern uses syntax this module does not read."""
 
 
-def compile_pattern(pattern: str) -> Matcher | Pattern[str]:
+def compile_pattern(pattern: str, table: Table | None = None) -> Matcher | Pattern[str]:
     """An object whose `search(text)` is truthy exactly when re.search of the ECMA-262 reading
     of `pattern` finds a match: `re`'s once something has imported it (it is faster), else this
-    module's matcher where it can read the pattern."""
+    module's matcher where it can read the pattern, built from `table` (its `Matcher.table()`,
+    saved beforehand) when given."""
     compiled = _compiled.get(pattern)
     if compiled is None:
-        compiled = None if "re" in sys.modules else _matcher(pattern)
+        if "re" in sys.modules:
+            compiled = None
+        elif table is not None:
+            compiled = Matcher.from_table(table)
+        else:
+            compiled = _matcher(pattern)
         _compiled[pattern] = compiled or ecma_regex(pattern)
     return _compiled[pattern]
+
+
+def patterns_in(schema: object) -> set[str]:
+    """Every `pattern` of a schema (or of any JSON value holding schemas)."""
+    if isinstance(schema, dict):
+        found = {schema["pattern"]} if isinstance(schema.get("pattern"), str) else set()
+        return found.union(*(patterns_in(v) for v in schema.values()))
+    if isinstance(schema, list):
+        return set().union(*(patterns_in(v) for v in schema))
+    return set()
 
 
 def _matcher(pattern: str) -> Matcher | None:
@@ -60,8 +79,8 @@ def ecma_regex(pattern: str) -> Pattern[str]:
     return compiled
 
 
-# An NFA state: ("char", test, next), ("split", first, second) or ("match",); states are
-# indexes into Matcher.states, -1 a hole to patch.
+# An NFA state: ("char", test, next, spec), ("split", first, second) or ("match",); states
+# are indexes into Matcher.states, -1 a hole to patch.
 
 
 class Matcher:
@@ -83,11 +102,34 @@ class Matcher:
         start, holes = self._build(tree)
         self._patch(holes, self._add(["match"]))
         self.start = start
+        self._ready()
+
+    @classmethod
+    def from_table(cls, table: Table) -> Matcher:
+        """The matcher whose `table()` this is, built without reading the pattern again."""
+        matcher = cls.__new__(cls)
+        matcher.anchored_start, matcher.anchored_end, matcher.start, states = table
+        matcher.states = [
+            ["char", _test_of(state[1]), state[2], state[1]] if state[0] == "char" else [*state]
+            for state in states
+        ]
+        matcher._ready()
+        return matcher
+
+    def table(self) -> Table:
+        """The NFA as plain values, which a module can hold as a literal."""
+        states = tuple(
+            ("char", state[3], state[2]) if state[0] == "char" else tuple(state)
+            for state in self.states
+        )
+        return (self.anchored_start, self.anchored_end, self.start, states)
+
+    def _ready(self) -> None:
         self._sets: list[frozenset[int]] = []
         self._numbers: dict[frozenset[int], int] = {}
         self._steps: list[dict[str, int]] = []
         self._final: list[bool] = []
-        self._number(self._closure({start}))  # set 0: where every search begins
+        self._number(self._closure({self.start}))  # set 0: where every search begins
         self._dead = self._number(set())
 
     def search(self, text: str) -> bool:
@@ -152,7 +194,7 @@ class Matcher:
         """The start state and the dangling exits of the fragment for `node`."""
         kind = node[0]
         if kind == "char":
-            index = self._add(["char", node[1], -1])
+            index = self._add(["char", _test_of(node[1]), -1, node[1]])
             return index, [(index, 2)]
         if kind == "seq":
             if not node[1]:
@@ -181,7 +223,7 @@ class Matcher:
 
 
 class _Parser:
-    """Reads the simple syntax into a tree of ("char", test), ("seq", parts),
+    """Reads the simple syntax into a tree of ("char", spec), ("seq", parts),
     ("alt", a, b), ("star", x), ("optional", x)."""
 
     def __init__(self, text: str) -> None:
@@ -256,25 +298,25 @@ class _Parser:
             return ("char", self._escape())
         if char in ("", ".", "^", "$", ")", "*", "+", "?", "{", "}", "]"):
             raise Unsupported(char)
-        return ("char", char.__eq__)
+        return ("char", char)
 
-    def _escape(self) -> CharTest:
+    def _escape(self) -> CharSpec:
         char = self._peek()
         self.pos += 1
         if char == "d":
-            return str.isdecimal  # re's \d of a str pattern: Unicode decimal digits
+            return "\\d"
         if char == "n":
-            return "\n".__eq__
+            return "\n"
         if char and not char.isalnum() and char.isascii():
-            return char.__eq__
+            return char
         raise Unsupported("\\" + char)
 
-    def _class(self) -> CharTest:
+    def _class(self) -> CharSpec:
         negated = self._peek() == "^"
         self.pos += negated
         if self._peek() == "]":
             raise Unsupported("[]")
-        tests: list[CharTest] = []
+        decimal = False
         ranges: list[tuple[str, str]] = []
         while self._peek() != "]":
             char = self._peek()
@@ -282,11 +324,10 @@ class _Parser:
                 raise Unsupported("[")
             self.pos += 1
             if char == "\\":
-                test = self._escape()
-                if test is str.isdecimal:
-                    tests.append(test)
+                char = self._escape()
+                if char == "\\d":
+                    decimal = True
                     continue
-                char = "\n" if test("\n") else self.text[self.pos - 1]
             if self._peek() == "-" and self.text[self.pos + 1 : self.pos + 2] not in ("]", ""):
                 high = self.text[self.pos + 1]
                 if high in ("\\", "[") or high < char:
@@ -296,9 +337,19 @@ class _Parser:
             else:
                 ranges.append((char, char))
         self.pos += 1
+        return ("class", negated, tuple(ranges), decimal)
+
+
+def _test_of(spec: CharSpec) -> CharTest:
+    """The test of a character against `spec`."""
+    if isinstance(spec, tuple):
+        _, negated, ranges, decimal = spec
 
         def test(c: str) -> bool:
-            inside = any(low <= c <= high for low, high in ranges) or any(t(c) for t in tests)
+            inside = any(low <= c <= high for low, high in ranges) or (decimal and c.isdecimal())
             return inside is not negated
 
         return test
+    if spec == "\\d":
+        return str.isdecimal  # re's \d of a str pattern: Unicode decimal digits
+    return spec.__eq__

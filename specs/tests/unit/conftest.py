@@ -47,14 +47,6 @@ def broken() -> Callable[..., Any]:
 def schema_patterns() -> set[str]:
     """Every `pattern` of porter_specs' schemas."""
     from porter_specs import schema_check
+    from porter_specs.schema_pattern import patterns_in
 
-    return _patterns_in(list(schema_check.schemas().values()))
-
-
-def _patterns_in(value: Any) -> set[str]:
-    if isinstance(value, dict):
-        found = {value["pattern"]} if isinstance(value.get("pattern"), str) else set()
-        return found.union(*(_patterns_in(v) for v in value.values()))
-    if isinstance(value, list):
-        return set().union(*(_patterns_in(v) for v in value))
-    return set()
+    return patterns_in(list(schema_check.schemas().values()))

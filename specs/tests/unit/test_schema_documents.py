@@ -1,5 +1,6 @@
-"""schema_documents, the schemas as Python, is what specs/tools/generate_schema_documents.py
-makes of the JSON files under porter_specs/schemas/: the two cannot drift apart."""
+"""runtime_schema_documents and schema_documents, the schemas as Python, are what
+specs/tools/generate_schema_documents.py makes of the JSON files under porter_specs/schemas/:
+the two cannot drift apart."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import importlib.util
 import json
 from pathlib import Path
 
-from porter_specs import schema_check, schema_documents
+import pytest
+from porter_specs import runtime_schema_documents, schema_check, schema_documents
+from porter_specs.schema_pattern import Matcher
 
 SPECS = Path(__file__).resolve().parents[2]
 SCHEMAS = SPECS / "src" / "porter_specs" / "schemas"
@@ -22,20 +25,38 @@ def _generator():
     return module
 
 
-def test_committed_module_is_a_fresh_generation_from_the_schema_files():
-    module_path = Path(schema_documents.__file__)
-    assert module_path.read_text(encoding="utf-8") == _generator().generate(SCHEMAS)
+MODULES = [runtime_schema_documents, schema_documents]
+
+
+@pytest.mark.parametrize("module", MODULES, ids=lambda module: module.__name__)
+def test_committed_module_is_a_fresh_generation_from_the_schema_files(module):
+    path = Path(module.__file__)
+    assert path.read_text(encoding="utf-8") == _generator().generate(path.name, SCHEMAS)
 
 
 def test_every_schema_file_is_built_as_its_json_parses():
+    files = {**runtime_schema_documents.FILES, **schema_documents.FILES}
     for path in sorted(SCHEMAS.glob("*.json")):
-        assert schema_documents.FILES[path.name]() == json.loads(path.read_text()), path.name
+        assert files[path.name]() == json.loads(path.read_text()), path.name
+
+
+def test_the_runtime_spec_files_are_apart_from_the_others():
+    assert set(runtime_schema_documents.FILES) == {
+        "runtime-config.json",
+        "runtime-config-linux.json",
+        "runtime-state.json",
+    }
+    assert set(runtime_schema_documents.FILES).isdisjoint(schema_documents.FILES)
+
+
+def test_every_pattern_table_builds_the_matcher_of_its_pattern():
+    for pattern, table in runtime_schema_documents.PATTERNS.items():
+        assert table == Matcher(pattern).table()
 
 
 def test_every_schema_file_has_its_uri_as_id():
-    for name in schema_documents.FILES:
-        uri = schema_check.SCHEMA_BASE_URI + name
-        assert schema_check.schema_file(uri)["$id"] == uri
+    for name in schema_check.schemas():
+        assert schema_check.schema_file(name)["$id"] == name
 
 
 def test_a_schema_changed_on_disk_makes_a_different_module(tmp_path):
@@ -44,4 +65,5 @@ def test_a_schema_changed_on_disk_makes_a_different_module(tmp_path):
     changed = json.loads((tmp_path / "defs.json").read_text())
     changed["$defs"]["size"]["minimum"] = 1
     (tmp_path / "defs.json").write_text(json.dumps(changed))
-    assert _generator().generate(tmp_path) != _generator().generate(SCHEMAS)
+    module = "schema_documents.py"
+    assert _generator().generate(module, tmp_path) != _generator().generate(module, SCHEMAS)

@@ -89,3 +89,11 @@ def test_without_re_imported_a_pattern_is_matched_without_it():
 def test_with_re_imported_patterns_are_res():
     assert "re" in sys.modules
     assert compile_pattern("^CAP_[A-Z0-9_]+$") is ecma_regex("^CAP_[A-Z0-9_]+$")
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_matcher_from_its_table_agrees_with_re(pattern):
+    rng = random.Random(pattern)
+    matcher, regex = Matcher.from_table(Matcher(pattern).table()), ecma_regex(pattern)
+    texts = SAMPLES + [_mutated(rng.choice(SAMPLES), rng) for _ in range(500)]
+    assert [t for t in texts if matcher.search(t) != bool(regex.search(t))] == []
