@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -50,3 +52,17 @@ def schema_patterns() -> set[str]:
     from porter_specs.schema_pattern import patterns_in
 
     return patterns_in(list(schema_check.schemas().values()))
+
+
+def modules_imported_by_checking(document: Any, kind: str) -> set[str]:
+    """The modules a fresh interpreter imports to have schema_check accept `document`."""
+    code = (
+        "import sys; before = set(sys.modules)\n"
+        "from porter_specs import schema_check\n"
+        f"assert schema_check.accepts({document!r}, {kind!r})\n"
+        "print(' '.join(sorted(set(sys.modules) - before)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", code], capture_output=True, text=True, check=True
+    )
+    return set(result.stdout.split())

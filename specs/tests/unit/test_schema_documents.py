@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from porter_specs import runtime_schema_documents, schema_check, schema_documents
 from porter_specs.schema_pattern import Matcher
 
-from .conftest import load_example
+from .conftest import load_example, modules_imported_by_checking
 
 SPECS = Path(__file__).resolve().parents[2]
 SCHEMAS = SPECS / "src" / "porter_specs" / "schemas"
@@ -74,16 +72,6 @@ def test_a_schema_changed_on_disk_makes_a_different_module(tmp_path):
 
 
 def test_checking_a_runtime_config_loads_only_the_runtime_spec_schemas():
-    code = (
-        "import sys\n"
-        "from porter_specs import schema_check\n"
-        f"doc = {load_example('runtime-config')!r}\n"
-        "assert schema_check.accepts(doc, 'runtime-config')\n"
-        "print(' '.join(sorted(m for m in sys.modules if m.startswith('porter_specs'))))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-I", "-c", code], capture_output=True, text=True, check=True
-    )
-    loaded = set(result.stdout.split())
+    loaded = modules_imported_by_checking(load_example("runtime-config"), "runtime-config")
     assert "porter_specs.runtime_schema_documents" in loaded
     assert loaded & {"porter_specs.schema_documents", "porter_specs.validate"} == set()
