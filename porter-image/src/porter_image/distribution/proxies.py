@@ -13,7 +13,6 @@ import os
 from urllib.parse import unquote, urlsplit
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
-PROXY_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class UnsupportedProxyError(ConnectionError):
@@ -41,7 +40,7 @@ class Route:
         if proxy:
             parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
             self.proxy_scheme = parts.scheme.lower()
-            if self.proxy_scheme not in PROXY_DEFAULT_PORTS or not parts.hostname:
+            if self.proxy_scheme not in DEFAULT_PORTS or not parts.hostname:
                 raise UnsupportedProxyError(
                     f"proxy {_without_password(proxy)} for {host}: only http:// and https://"
                     " proxies are supported"
@@ -53,7 +52,7 @@ class Route:
                     f"proxy {_without_password(proxy)} for {host}: not a port number"
                 ) from None
             self.proxy_host = parts.hostname
-            self.proxy_port = port or PROXY_DEFAULT_PORTS[self.proxy_scheme]
+            self.proxy_port = port or DEFAULT_PORTS[self.proxy_scheme]
             if parts.username is not None:
                 login = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
                 self.proxy_headers["Proxy-Authorization"] = "Basic " + base64.b64encode(
