@@ -73,13 +73,14 @@ def interpreter() -> str:
 
 
 def start_time(pid: int) -> str:
-    """The process's start time in clock ticks since boot ("" when it is gone): with its pid,
-    what tells it from a later process given the same pid."""
+    """The process's start time in clock ticks since boot ("" when it is gone, or a zombie:
+    exited, its sockets closed, waiting only for its parent to reap it): with its pid, what
+    tells it from a later process given the same pid."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     except OSError:
         return ""
-    return stat.rpartition(")")[2].split()[19]
+    return "" if fields[0] in ("Z", "X") else fields[19]
 
 
 def stop_leftovers(records: Path) -> None:
@@ -97,13 +98,5 @@ def stop_leftovers(records: Path) -> None:
 
 def _wait_gone(pid: int, started: str) -> None:
     deadline = time.monotonic() + STOP_TIMEOUT
-    while time.monotonic() < deadline and start_time(pid) == started and not _zombie(pid):
+    while time.monotonic() < deadline and start_time(pid) == started:
         time.sleep(0.01)
-
-
-def _zombie(pid: int) -> bool:
-    """Whether it has exited (its sockets closed) and only waits for its parent to reap it."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] == "Z"
-    except OSError:
-        return True
