@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import click
-from porter_cli.main import GROUPS, cli
+from porter_cli.cli import GROUPS, cli
 
 HERE = Path(__file__).resolve().parent
 

@@ -18,8 +18,6 @@ import sys
 
 from porter_cli import errors
 
-_CLICK_NAMES = ("cli", "invoke", "COMMANDS", "GROUPS")
-
 
 def main(argv: list[str] | None = None) -> None:
     """The `porter` command: run one command (sys.argv's unless `argv`), then exit with its
@@ -93,13 +91,3 @@ def quiet_broken_pipe() -> int:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     return 1
-
-
-def __getattr__(name: str) -> object:
-    """porter_cli.main.cli and the command tables, as before they moved to porter_cli.cli
-    (imported only when asked for, since they import click)."""
-    if name in _CLICK_NAMES:
-        from porter_cli import cli
-
-        return getattr(cli, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
