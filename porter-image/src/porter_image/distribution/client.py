@@ -16,7 +16,6 @@ import ssl
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from porter_image.distribution.auth import Authenticator, Credentials
 from porter_image.distribution.errors import (
@@ -33,6 +32,7 @@ from porter_image.distribution.session import (
     Params,
     RequestBody,
     TooManyRedirectsError,
+    origin,
     worth_retrying,
 )
 from porter_image.distribution.tls import DOCKER_CERTS_D, is_loopback, tls_settings
@@ -96,7 +96,7 @@ class RegistryClient:
     def _tls_for(self, host: str) -> tuple[bool | str, tuple[str, str] | None]:
         """A host's TLS settings (this registry's, or a host it redirects to): verified
         unless it is one that may use plain HTTP, with its own certs.d folder."""
-        if _origin(f"https://{host}") == _origin(f"https://{self.host}"):
+        if origin(f"https://{host}") == origin(f"https://{self.host}"):
             host = self.host  # as the user spelt it, as certs.d and the options name it
         secure = not self.options.allows_plain_http(host)
         tls = tls_settings(host, secure, self.options.certs_dir)
@@ -198,7 +198,7 @@ class RegistryClient:
 
     def _is_own(self, url: str) -> bool:
         """Whether `url` is on the registry's own scheme, host and port."""
-        return _origin(url) == _origin(self.base_url)
+        return origin(url) == origin(self.base_url)
 
     def _tls_failure(self, exc: Exception) -> str:
         """Why the handshake failed, and where docker's certs.d would mend it."""
@@ -281,12 +281,6 @@ class RegistryClient:
         if status == 429 or status >= 500:
             return RegistryUnavailableError(where, f"still failing ({detail})", status, code)
         return RegistryError(where, detail, status, code)
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    return scheme, parts.hostname or "", parts.port or {"http": 80, "https": 443}.get(scheme)
 
 
 def _retriable(response: Response) -> bool:

@@ -406,18 +406,19 @@ def _redirected_method(
 _BODY_HEADERS = frozenset({"content-length", "content-type", "transfer-encoding"})
 
 
+def origin(url: str) -> tuple[str, str, int | None]:
+    """`url`'s scheme, host and port (the scheme's default port when it names none)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, parts.hostname or "", parts.port or DEFAULT_PORTS.get(scheme)
+
+
 def _strips_auth(old_url: str, new_url: str) -> bool:
     """Whether a redirect from `old_url` to `new_url` must drop the credentials: another
     host, port or scheme (an http -> https upgrade on the default ports excepted)."""
-    old, new = urlsplit(old_url), urlsplit(new_url)
-    if old.hostname != new.hostname:
-        return True
-    old_scheme, new_scheme = old.scheme.lower(), new.scheme.lower()
-    old_port = old.port or DEFAULT_PORTS[old_scheme]
-    new_port = new.port or DEFAULT_PORTS[new_scheme]
-    if (old_scheme, old_port, new_scheme, new_port) == ("http", 80, "https", 443):
-        return False
-    return old_scheme != new_scheme or old_port != new_port
+    old, new = origin(old_url), origin(new_url)
+    upgrade = (("http", old[1], 80), ("https", old[1], 443))
+    return old != new and (old, new) != upgrade
 
 
 def _ssl_context(verify: bool | str, cert: tuple[str, str] | None) -> ssl.SSLContext:
