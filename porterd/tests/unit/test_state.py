@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -98,9 +100,6 @@ def test_an_unopenable_path_is_one_state_error(tmp_path: Path) -> None:
 
 
 def test_a_commit_survives_the_kill_of_the_process_that_made_it(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
     path = tmp_path / "porterd.db"
     writer = (
         "import os, signal, sys\n"
@@ -111,7 +110,9 @@ def test_a_commit_survives_the_kill_of_the_process_that_made_it(tmp_path: Path) 
         "    connection.execute(\"INSERT INTO things VALUES ('kept', 1)\")\n"
         "os.kill(os.getpid(), signal.SIGKILL)  # no close, no checkpoint\n"
     )
-    killed = subprocess.run([sys.executable, "-c", writer, str(path)], check=False, timeout=60)
+    killed = subprocess.run(
+        [sys.executable, "-c", writer, str(path)], capture_output=True, check=False, timeout=60
+    )
     assert killed.returncode == -9, killed.stderr
     reopened = Database(path)
     try:
