@@ -50,8 +50,6 @@ _SSL_REASON = re.compile(r"\[SSL(?:: [A-Z0-9_]+)?\] ([^(]+)")
 # host -> base URL found by a probe, shared by the clients of this process
 _SCHEMES: dict[str, str] = {}
 
-Body = RequestBody
-
 
 @dataclass(frozen=True)
 class RegistryOptions:
@@ -168,7 +166,7 @@ class RegistryClient:
         *,
         headers: dict[str, str] | None = None,
         params: Params = None,
-        body: Body = None,
+        body: RequestBody = None,
         stream: bool = False,
         retries: int | None = None,
     ) -> Response:
@@ -218,7 +216,7 @@ class RegistryClient:
         method: str,
         url: str,
         headers: dict[str, str],
-        body: Body,
+        body: RequestBody,
         params: Params,
         stream: bool,
         retries: int | None = None,
