@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from porterd.containers.conmon import pid_alive
 from porterd.containers.record import Container, State
 from porterd.containers.status import Status
 from porterd.containers.stopping import kill_init
@@ -47,20 +48,16 @@ def running(argv: list[str]) -> Iterator[subprocess.Popen[bytes]]:
         process.wait()
 
 
-def alive(pid: int) -> bool:
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-
-
 def test_a_process_in_porterd_s_own_pid_namespace_is_left_to_the_runtime() -> None:
     with running(["sleep", "60"]) as sleeper:
         assert not kill_init(container(sleeper.pid, conmon_pid=os.getpid()))
-        assert alive(sleeper.pid)
+        assert pid_alive(sleeper.pid)
 
 
 def test_a_pid_that_is_not_conmon_s_child_is_left_to_the_runtime() -> None:
     with running(["sleep", "60"]) as sleeper:
         assert not kill_init(container(sleeper.pid, conmon_pid=1))  # reused by another process
-        assert alive(sleeper.pid)
+        assert pid_alive(sleeper.pid)
 
 
 def test_a_container_without_a_process_is_left_to_the_runtime() -> None:
