@@ -8,7 +8,11 @@ from http.server import BaseHTTPRequestHandler
 
 import pytest
 from http_test_server import reply, serving
-from porter_image.distribution.session import HttpSession, UnsupportedRedirectError
+from porter_image.distribution.session import (
+    HttpSession,
+    UnsupportedRedirectError,
+    _strips_auth,
+)
 
 
 def redirect_once(status: int, location: str = "/moved") -> object:
@@ -83,6 +87,25 @@ def test_a_redirect_to_another_port_of_the_host_drops_the_authorization(
         with redirecting as (url, _):
             session.request("GET", f"{url}/a", headers={"Authorization": "Basic eDp5"})
     assert "authorization" not in other_seen.seen[0][2]
+
+
+@pytest.mark.parametrize(
+    ("target", "strips"),
+    [
+        ("https://registry.test/b", False),
+        ("https://registry.test:443/b", False),
+        ("https://registry.test:8443/b", True),
+        ("https://other.test/b", True),
+    ],
+)
+def test_an_upgrade_to_https_on_the_default_ports_alone_keeps_the_credentials(
+    target: str, strips: bool
+) -> None:
+    assert _strips_auth("http://registry.test/a", target) is strips
+
+
+def test_a_downgrade_to_http_drops_the_credentials() -> None:
+    assert _strips_auth("https://registry.test/a", "http://registry.test/b") is True
 
 
 def test_a_redirect_to_a_url_that_is_not_http_is_refused(session: HttpSession) -> None:
