@@ -17,9 +17,9 @@ if TYPE_CHECKING:  # typing costs milliseconds at every runtime start, which che
 def _problem(path: tuple[str | int, ...], message: str) -> Problem:
     """A problem at `path`; porter_specs.problem is imported only for a config that has one
     (porter-runtime checks every config it creates a container from)."""
-    from porter_specs.problem import Problem, pointer_of
+    from porter_specs.problem import Problem
 
-    return Problem(pointer_of(path), message)
+    return Problem(_pointer(path), message)
 
 
 def _pointer(path: tuple[str | int, ...]) -> str:
