@@ -123,8 +123,11 @@ def test_an_overlay_network_outside_a_cluster_is_a_400_naming_the_missing_flag(
     assert "ov" not in [n["Name"] for n in client.simulate_get("/networks").json]
 
 
-def test_a_container_cannot_join_an_overlay_outside_a_cluster(host: Host) -> None:
-    with pytest.raises(Exception, match="network ov not found"):
+def test_a_container_cannot_join_an_overlay_outside_a_cluster(
+    client: testing.TestClient, host: Host
+) -> None:
+    assert create(client, Name="ov", Driver="overlay").status_code == 400
+    with pytest.raises(NotFound, match="network ov not found"):
         host.start("c1", "ov")
 
 
