@@ -18,6 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from porter_registry.server import TlsFrontend
 from push_support import digest_of
 from registry_process import RegistryProcess, running_registry
 
@@ -133,8 +134,6 @@ def test_the_tls_frontend_relays_a_connection_whose_descriptors_are_past_1023(
     tls_files: tuple[Path, Path, Path], tmp_path: Path
 ) -> None:
     """A busy registry holds more than 1024 descriptors; the relay must still wait on them."""
-    from porter_registry.server import TlsFrontend
-
     ca, cert, key = tls_files
     backend = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     backend.bind(str(tmp_path / "echo.sock"))
