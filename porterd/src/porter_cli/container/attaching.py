@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from porter_cli.client.api import Client, Response, path_part, version_tuple
@@ -42,17 +42,16 @@ class ExitWaiter(threading.Thread):
         # `condition` came with API 1.30; older daemons wait for the next exit anyway
         supported = version_tuple(client.version) >= (1, 30)
         params = {"condition": condition if supported else None}
-        conn = client.begin("POST", f"/containers/{path_part(container)}/wait", params)
-        self.answer: Callable[[], Response] = lambda: client.finish(conn)
-        if supported:
-            response = client.finish(conn)
-            self.answer = lambda: response
+        self.conn = client.begin("POST", f"/containers/{path_part(container)}/wait", params)
+        # from 1.30 on the headers are read now, before the start (the class says why)
+        self.response: Response | None = client.finish(self.conn) if supported else None
         self.result: dict[str, Any] | None = None
         self.error: BaseException | None = None
 
     def run(self) -> None:
         try:
-            self.result = self.answer().json() or {}
+            response = self.response or self.client.finish(self.conn)
+            self.result = response.json() or {}
         except BaseException as error:  # handed to the main thread by code()
             self.error = error
 
