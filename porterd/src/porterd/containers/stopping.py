@@ -53,8 +53,7 @@ def _ended(
     service: ContainerService, container: Container, generation: int, timeout: float | None
 ) -> bool:
     """Whether the container's process ended within `timeout` (after `generation`; None
-    waits without end), its exit
-    recorded by this thread once conmon is gone (`Monitor.reap`)."""
+    waits without end), its exit recorded by this thread once conmon is gone (`Monitor.reap`)."""
     reaped = service.monitor.reap(container, timeout)
     return service.wait_exit(container, generation, KILL_GRACE if reaped else 0)
 
