@@ -54,15 +54,20 @@ def schema_patterns() -> set[str]:
     return patterns_in(list(schema_check.schemas().values()))
 
 
-def modules_imported_by_checking(document: Any, kind: str) -> set[str]:
-    """The modules a fresh interpreter imports to have schema_check accept `document`."""
-    code = (
+def modules_imported_by(code: str) -> set[str]:
+    """The modules a fresh interpreter imports to run `code`, beyond those of its start-up."""
+    script = (
         "import sys; before = set(sys.modules)\n"
-        "from porter_specs import schema_check\n"
-        f"assert schema_check.accepts({document!r}, {kind!r})\n"
+        f"{code}\n"
         "print(' '.join(sorted(set(sys.modules) - before)))\n"
     )
     result = subprocess.run(
-        [sys.executable, "-I", "-c", code], capture_output=True, text=True, check=True
+        [sys.executable, "-I", "-c", script], capture_output=True, text=True, check=True
     )
     return set(result.stdout.split())
+
+
+def modules_imported_by_checking(document: Any, kind: str) -> set[str]:
+    """The modules a fresh interpreter imports to have schema_check accept `document`."""
+    check = f"assert schema_check.accepts({document!r}, {kind!r})"
+    return modules_imported_by(f"from porter_specs import schema_check\n{check}")
