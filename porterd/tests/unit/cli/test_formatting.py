@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from porter_cli.formatter import containers, images, output
 from porter_cli.formatter.output import render_inspect, render_rows, tabulate
 from porter_cli.formatter.template import Template, TemplateError
 from porter_cli.formatter.units import human_duration, human_size, parse_size
@@ -130,3 +131,21 @@ def test_conditional_parts_of_a_table_template_have_no_header() -> None:
         rows, "table {{.Name}}{{if .Current}} *{{end}}\\t{{.Name}}", "", {"Name": "NAME"}
     )
     assert text.splitlines() == ["NAME      NAME", "a *       a", "b         b"]
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        containers.DEFAULT + "\t{{.Size}}",
+        images.DEFAULT.replace("\t{{.ID}}", "\t{{.Digest}}\t{{.ID}}"),
+        "table {{.Labels.tier}}\t{{.Unknown}}\t{{.}} left {{",
+    ],
+    ids=["ps", "images", "odd fields"],
+)
+def test_a_header_of_plain_fields_read_without_re_is_the_one_re_reads(
+    template: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    headers = {**containers.HEADERS, **images.HEADERS}
+    quick = output.plain_header(template, headers)
+    monkeypatch.setattr(output, "plain_header", lambda template, headers: None)
+    assert quick == output.header_row(template, headers)
