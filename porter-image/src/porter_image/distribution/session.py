@@ -248,23 +248,20 @@ class HttpSession:
         if route.forwarding:
             wanted.update(route.proxy_headers)
         connection, reused = self._connection(route, timeout)
-        try:
-            response = self._exchange(connection, method, target, wanted, body)
-        except (http.client.BadStatusLine, ConnectionResetError, BrokenPipeError):
-            connection.close()
-            if not reused or callable(body):
-                raise  # a stream may have been half sent: the caller knows how to go on
-            # a kept-alive connection the server closed meanwhile, or one that answered with
-            # bytes sent late after its last answer (a HEAD's body): once more, on a new one
-            connection = self._connect(route, timeout)
+        while True:
             try:
                 response = self._exchange(connection, method, target, wanted, body)
+                break
+            except (http.client.BadStatusLine, ConnectionResetError, BrokenPipeError):
+                connection.close()
+                if not reused or callable(body):
+                    raise  # a stream may have been half sent: the caller knows how to go on
             except BaseException:
                 connection.close()
                 raise
-        except BaseException:
-            connection.close()
-            raise
+            # a kept-alive connection the server closed meanwhile, or one that answered with
+            # bytes sent late after its last answer (a HEAD's body): once more, on a new one
+            connection, reused = self._connect(route, timeout), False
         answer = Response(response, url, lambda reuse: self._release(route, connection, reuse))
         answer.max_content = self.max_content
         return answer
