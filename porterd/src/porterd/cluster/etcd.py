@@ -272,8 +272,7 @@ class EtcdClient:
         if limit:
             body["limit"] = str(limit)
         answer = self.call("/v3/kv/range", body)
-        revision = int(answer.get("header", {}).get("revision", 0))
-        return [KeyValue.from_json(kv) for kv in answer.get("kvs", [])], revision
+        return [KeyValue.from_json(kv) for kv in answer.get("kvs", [])], _revision(answer)
 
     def prefix(self, prefix: str, *, serializable: bool = False) -> list[KeyValue]:
         return self.range(prefix, prefix=True, serializable=serializable)
@@ -282,7 +281,7 @@ class EtcdClient:
         """Store `value` at `key`; the store's revision afterwards."""
         body = Put(key, value, lease).to_json()["request_put"]
         answer = self.call("/v3/kv/put", body)
-        return int(answer.get("header", {}).get("revision", 0))
+        return _revision(answer)
 
     def delete(self, key: str, *, prefix: bool = False) -> int:
         """Remove `key` (or every key under it); how many were removed."""
@@ -312,7 +311,7 @@ class EtcdClient:
         ]
         return TxnResult(
             succeeded=bool(answer.get("succeeded", False)),
-            revision=int(answer.get("header", {}).get("revision", 0)),
+            revision=_revision(answer),
             ranges=ranges,
         )
 
@@ -404,6 +403,11 @@ def _json(response: requests.Response) -> dict[str, Any]:
     except ValueError:
         return {"error": response.text.strip() or f"HTTP {response.status_code}"}
     return answer if isinstance(answer, dict) else {}
+
+
+def _revision(answer: dict[str, Any]) -> int:
+    """The store's revision an answer was given at (its header's; 0 if it has none)."""
+    return int(answer.get("header", {}).get("revision", 0))
 
 
 def _reason(error: Exception) -> str:
