@@ -52,7 +52,7 @@ def log_stream(
                     query.until_ns and entry.nanoseconds > query.until_ns
                 ):
                     yield _render(entry, container.tty, timestamps)
-            if not running or _removed(service, container):
+            if not running or not service.has(container.id):
                 return
             if query.until_ns and time.time_ns() > query.until_ns:
                 return
@@ -98,7 +98,9 @@ def attach(
         if waiter is None:
             conmon = connect(service.conmon.attach_path(container.id))
         else:
-            path = service.gates.wait(waiter, lambda: _gone(client) or _removed(service, container))
+            path = service.gates.wait(
+                waiter, lambda: _gone(client) or not service.has(container.id)
+            )
             if path is None:
                 return
             # the process starts once this client has left the gate: the log from here on
@@ -129,10 +131,6 @@ def check_attachable(container: Container) -> None:
 
 def _streams_query(streams: AttachStreams) -> LogQuery:
     return LogQuery(stdout=streams.stdout, stderr=streams.stderr)
-
-
-def _removed(service: ContainerService, container: Container) -> bool:
-    return container.id not in {c.id for c in service.all()}
 
 
 def _gone(client: socket.socket) -> bool:
