@@ -82,6 +82,16 @@ def test_a_proxy_left_by_an_earlier_porterd_is_stopped(tmp_path: Path, proxy: Pr
     assert list((tmp_path / "proxies").iterdir()) == []
 
 
+def test_a_process_that_exited_has_no_start_time_before_it_is_reaped() -> None:
+    """A killed leftover is waited for until its sockets are free, not until it is reaped."""
+    child = subprocess.Popen(["true"])
+    try:
+        os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)  # a zombie now, not reaped
+        assert start_time(child.pid) == ""
+    finally:
+        child.wait()
+
+
 def test_a_recorded_pid_now_of_another_process_is_left_alone(tmp_path: Path) -> None:
     other = subprocess.Popen(["sleep", "30"])
     try:
