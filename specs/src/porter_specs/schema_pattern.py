@@ -38,13 +38,13 @@ def compile_pattern(pattern: str, table: Table | None = None) -> Matcher | Patte
     compiled = _compiled.get(pattern)
     if compiled is None:
         if "re" in sys.modules:
-            compiled = None
+            compiled = ecma_regex(pattern)
         elif table is not None:
             compiled = Matcher.from_table(table)
         else:
-            compiled = _matcher(pattern)
-        _compiled[pattern] = compiled or ecma_regex(pattern)
-    return _compiled[pattern]
+            compiled = _matcher(pattern) or ecma_regex(pattern)
+        _compiled[pattern] = compiled
+    return compiled
 
 
 def patterns_in(schema: object) -> set[str]:
