@@ -6,9 +6,6 @@ from __future__ import annotations
 import click
 
 from porter_cli.command import client, filter_option, filters_param, format_option, quiet_option
-from porter_cli.formatter.containers import ellipsis, short_id
-
-__all__ = ["command", "ellipsis", "short_id"]
 
 
 @click.command("ps")

@@ -20,7 +20,7 @@ HEADERS = {
 
 
 def row(layer: dict[str, Any], truncate: bool, human: bool) -> dict[str, Any]:
-    from porter_cli.container.ls import ellipsis, short_id
+    from porter_cli.formatter.containers import ellipsis, short_id
     from porter_cli.formatter.units import human_size, since
 
     ident = layer.get("Id") or "<missing>"
