@@ -21,35 +21,44 @@ def run_bounded(calls: Sequence[Callable[[], T]], workers: int, name: str = "wor
     """The results of `calls`, run on at most `workers` threads; see the module docstring."""
     results: list[T | None] = [None] * len(calls)
     failures: dict[int, BaseException] = {}
-    lock = threading.Lock()
-    stopping = threading.Event()
+    changed = threading.Condition()
+    stopping = False
     following = iter(range(len(calls)))
+    count = max(1, min(workers, len(calls)))
+    running = ended = 0
 
     def work() -> None:
-        while True:
-            with lock:
-                index = None if failures or stopping.is_set() else next(following, None)
-            if index is None:
-                return
-            try:
-                results[index] = calls[index]()
-            except BaseException as exc:  # re-raised in the caller's thread below
-                with lock:
-                    failures[index] = exc
+        nonlocal running, ended
+        with changed:
+            running += 1
+        try:
+            while True:
+                with changed:
+                    index = None if failures or stopping else next(following, None)
+                if index is None:
+                    return
+                try:
+                    results[index] = calls[index]()
+                except BaseException as exc:  # re-raised in the caller's thread below
+                    with changed:
+                        failures[index] = exc
+        finally:
+            with changed:
+                running -= 1
+                ended += 1
+                changed.notify_all()
 
-    threads = [
-        threading.Thread(target=work, name=f"{name}-{n}")
-        for n in range(max(1, min(workers, len(calls))))
-    ]
-    for thread in threads:
-        thread.start()
+    # waited for with a condition, not Thread.join: a join that Ctrl-C interrupts takes its
+    # thread for ended (Python 3.11's bpo-45274 handling), and a second join returns at once
     try:
-        for thread in threads:
-            thread.join()
+        for n in range(count):
+            threading.Thread(target=work, name=f"{name}-{n}").start()
+        with changed:
+            changed.wait_for(lambda: ended == count)
     except BaseException:
-        stopping.set()
-        for thread in threads:
-            thread.join()
+        with changed:
+            stopping = True  # a thread that begins now starts no call
+            changed.wait_for(lambda: running == 0)
         raise
     if failures:
         raise failures[min(failures)]

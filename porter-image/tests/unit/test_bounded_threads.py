@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import threading
+import time
 from collections.abc import Callable
 
 import pytest
@@ -76,3 +78,37 @@ def test_of_two_failures_the_first_in_call_order_is_raised() -> None:
 
     with pytest.raises(RuntimeError, match="first"):
         run_bounded([fail("first"), fail("second")], 2)
+
+
+class Interrupted(Exception):
+    """What this test's SIGINT handler raises in the thread waiting on the calls."""
+
+
+def test_an_interrupt_starts_no_further_call_and_waits_for_the_running_one() -> None:
+    started: list[int] = []
+    finished: list[int] = []
+    released = threading.Event()
+
+    def interrupted(signum: int, frame: object) -> None:
+        released.set()
+        raise Interrupted
+
+    def call(n: int) -> Callable[[], int]:
+        def run() -> int:
+            started.append(n)
+            if n == 0:
+                signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+                released.wait(5)
+                time.sleep(0.2)  # still running well after the interrupt was handled
+            finished.append(n)
+            return n
+
+        return run
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        with pytest.raises(Interrupted):
+            run_bounded([call(n) for n in range(5)], 1)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert (started, finished) == ([0], [0])
