@@ -100,14 +100,23 @@ def test_an_unusable_proxy_is_one_clear_error_without_retries(
     assert sleeps == []
 
 
-def test_a_redirect_to_a_url_that_is_not_http_is_not_retried(sleeps: list[float]) -> None:
+@pytest.mark.parametrize(
+    ("location", "reason"),
+    [
+        ("ftp://elsewhere.invalid/blob", "not http"),
+        ("http://elsewhere.invalid:abc/blob", "not a port number"),
+    ],
+)
+def test_a_redirect_to_a_url_that_cannot_be_sent_is_one_error_not_retried(
+    sleeps: list[float], location: str, reason: str
+) -> None:
     def answer(handler: Any) -> None:
         if handler.path == "/v2/":
             reply(handler, 200)
         else:
-            reply(handler, 302, Location="ftp://elsewhere.invalid/blob")
+            reply(handler, 302, Location=location)
 
-    refused = pytest.raises(RegistryError, match="not http")
+    refused = pytest.raises(RegistryError, match=reason)
     with serving(answer) as (url, seen), RegistryClient(url[7:]) as client, refused:
         client.request("GET", "/v2/a/blobs/sha256:00", ())
     assert [s[1] for s in seen.seen].count("/v2/a/blobs/sha256:00") == 1

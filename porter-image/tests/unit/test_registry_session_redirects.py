@@ -3,6 +3,7 @@ bodies follow Go's net/http (docker's, skopeo's), and a redirect nowhere is refu
 
 from __future__ import annotations
 
+import http.client
 import io
 from http.server import BaseHTTPRequestHandler
 
@@ -113,6 +114,12 @@ def test_a_redirect_to_a_url_that_is_not_http_is_refused(session: HttpSession) -
     with serving(lambda h: reply(h, 302, Location="file:///etc/passwd")) as (url, seen), refused:
         session.request("GET", f"{url}/a")
     assert len(seen.seen) == 1
+
+
+def test_a_redirect_to_a_port_that_is_not_a_number_is_refused(session: HttpSession) -> None:
+    refused = pytest.raises(http.client.InvalidURL, match="not a port number")
+    with serving(lambda h: reply(h, 302, Location="http://127.0.0.1:abc/x")) as (url, _), refused:
+        session.request("GET", f"{url}/a", headers={"Authorization": "Basic eDp5"})
 
 
 def test_a_location_with_spaces_and_non_ascii_characters_is_sent_encoded(

@@ -236,13 +236,14 @@ class HttpSession:
         timeout: float,
     ) -> Response:
         parts = urlsplit(url)
-        scheme = parts.scheme.lower()
+        scheme, host, port = origin(url)
         if scheme not in DEFAULT_PORTS:
             raise http.client.InvalidURL(f"not an http(s) URL: {url}")
-        host = parts.hostname or ""
+        if port is None:
+            raise http.client.InvalidURL(f"not a port number in URL: {url[:200]}")
         proxies = self.environment_proxies(url)
         proxy = proxies.get(scheme) or proxies.get("all")
-        route = Route(scheme, host, parts.port or DEFAULT_PORTS[scheme], proxy)
+        route = Route(scheme, host, port, proxy)
         target = url.split("#")[0] if route.forwarding else _path_of(parts)
         wanted = dict(headers)
         if route.forwarding:
@@ -380,7 +381,8 @@ def requote(url: str) -> str:
 def _redirect_target(url: str, location: str) -> str:
     """The absolute URL a redirect's Location names (it may be relative to `url`)."""
     target = requote(urljoin(url, location.strip()))
-    if urlsplit(target).scheme.lower() not in DEFAULT_PORTS or not urlsplit(target).hostname:
+    scheme, host, _ = origin(target)
+    if scheme not in DEFAULT_PORTS or not host:
         raise UnsupportedRedirectError(f"redirect to a URL that is not http(s): {target[:200]}")
     return target
 
@@ -407,7 +409,11 @@ def origin(url: str) -> tuple[str, str, int | None]:
     """`url`'s scheme, host and port (the scheme's default port when it names none)."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    return scheme, parts.hostname or "", parts.port or DEFAULT_PORTS.get(scheme)
+    try:
+        port = parts.port
+    except ValueError:  # not a number: the origin of no server (`_send` refuses the URL)
+        return scheme, parts.hostname or "", None
+    return scheme, parts.hostname or "", port or DEFAULT_PORTS.get(scheme)
 
 
 def _strips_auth(old_url: str, new_url: str) -> bool:
