@@ -31,21 +31,6 @@ from porter_specs.digest import Digest
 pytestmark = [pytest.mark.integration, NEEDS_ROOT]
 
 
-@pytest.fixture
-def base(busybox_image: tuple[Path, str], tmp_path: Path) -> Path:
-    """A layout of this test's own holding the busybox image tagged `busybox`."""
-    layout = tmp_path / "layout"
-    shutil.copytree(busybox_image[0], layout)
-    return layout
-
-
-@pytest.fixture
-def ctx(tmp_path: Path) -> Path:
-    folder = tmp_path / "context"
-    folder.mkdir()
-    return folder
-
-
 def test_copy_places_files_owned_by_root_with_their_modes(
     base: Path, ctx: Path, tmp_path: Path
 ) -> None:

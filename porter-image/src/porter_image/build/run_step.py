@@ -78,14 +78,14 @@ def run_step(runner: StageRunner, run: ins.Run) -> None:
         raise runner.fail(f"--security={run.security} is not supported by this builder")
     prefix = f"|{len(arg_env)} {' '.join(arg_env)} " if arg_env else ""
     created_by = "RUN " + prefix + " ".join(argv)
+    script = script_heredoc(run)
+    if script is not None and script.content.startswith("#!"):
+        created_by += "\n" + script.content  # the file's content is part of the step and key
     mounts = [tuple(sorted(m.options)) for m in run.mounts]
     sources = [_bind_content(runner, m) for m in run.mounts if m.type == "bind"]
     key = step_key(state.key, created_by, network, json.dumps(mounts), *sources)
 
     created: list[str] = []
-    script = script_heredoc(run)
-    if script is not None and script.content.startswith("#!"):
-        created_by += "\n" + script.content  # the file's content is part of the step
 
     def action(step: StepRootfs) -> None:
         from porter_image.build.run_container import run_container
