@@ -20,7 +20,7 @@ from porterd.api.containers import logs_query
 from porterd.api.images import registry_credentials
 from porterd.cluster import spec as specs
 from porterd.cluster.logs import task_log_stream
-from porterd.cluster.scheduler import NodeInfo, is_live, unsatisfiable
+from porterd.cluster.scheduler import NodeInfo, is_current, is_live, unsatisfiable
 from porterd.errors import Conflict, InvalidParameter, NotFound
 from porterd.labels import has_label
 
@@ -244,18 +244,38 @@ class ServiceUpdate(_ServiceChange):
 
 # -- tasks -------------------------------------------------------------------------------------
 
-TASK_FILTERS = ("id", "name", "service", "node", "label", "desired-state")
+# `_up-to-date` is what the docker CLI's progress (create, update, scale, rollback without
+# -d) asks for: the tasks of the service's spec as it is now. `runtime` is the tasks' kind,
+# and every task here runs a container.
+TASK_FILTERS = ("id", "name", "service", "node", "label", "desired-state", "_up-to-date", "runtime")
+TASK_STATES = (
+    "new", "pending", "assigned", "accepted", "preparing", "ready", "starting", "running",
+    "complete", "shutdown", "failed", "rejected", "remove", "orphaned",
+)  # fmt: skip
 
 
 def task_name(task: dict[str, Any]) -> str:
     return f"{task.get('ServiceName', '')}.{task.get('Slot') or task['NodeID']}"
 
 
+def task_filters(req: falcon.Request) -> dict[str, list[str]]:
+    """`?filters=` of a task list, with dockerd's refusal of a state no task can be in."""
+    filters = query.filters(req, TASK_FILTERS)
+    for state in filters.get("desired-state", []):
+        if state.lower() not in TASK_STATES:
+            raise InvalidParameter(f"invalid desired-state filter: '{state}'")
+    return filters
+
+
 class TaskList(_Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         store = self.cluster.store
-        filters = query.filters(req, TASK_FILTERS)
-        services = {s["ID"]: s for s in store.services()} if "service" in filters else {}
+        filters = task_filters(req)
+        services = (
+            {s["ID"]: s for s in store.services()}
+            if "service" in filters or "_up-to-date" in filters
+            else {}
+        )
         nodes = store.nodes() if "node" in filters else []
         node_names = {n["ID"]: n["Description"]["Hostname"] for n in nodes}
         found = []
@@ -271,7 +291,10 @@ class TaskList(_Resource):
                 "label": lambda v, t=task: has_label(
                     t["Spec"].get("ContainerSpec", {}).get("Labels") or {}, v
                 ),
-                "desired-state": lambda v, t=task: t["DesiredState"] == v,
+                "desired-state": lambda v, t=task: t["DesiredState"] == v.lower(),
+                # dockerd reads the filter's presence, whatever its value
+                "_up-to-date": lambda v, t=task, s=service: bool(s) and is_current(t, s),
+                "runtime": lambda v: v == "container",
             }
             if _matches(filters, checks):
                 found.append(task)

@@ -4,6 +4,7 @@ etcd, through porterd's falcon app (its error handler included)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -190,3 +191,90 @@ def test_without_a_cluster_the_routes_answer_409_saying_how_to_join() -> None:
     answer = client.simulate_get("/services")
     assert answer.status_code == 409
     assert "--cluster-store" in answer.json["message"]
+
+
+def task_ids(client: testing.TestClient, **filters: str) -> list[str]:
+    query = json.dumps({key.replace("_", "-"): {value: True} for key, value in filters.items()})
+    answer = client.simulate_get("/tasks", params={"filters": query})
+    assert answer.status_code == 200, answer.text
+    return sorted(t["ID"] for t in answer.json)
+
+
+def up_to_date(client: testing.TestClient) -> list[dict[str, Any]]:
+    # the docker CLI's own key, whose underscore task_ids would turn into a dash
+    query = json.dumps({"service": {"web": True}, "_up-to-date": {"true": True}})
+    return client.simulate_get("/tasks", params={"filters": query}).json
+
+
+def test_up_to_date_tasks_are_those_of_the_service_spec_as_it_is_now(
+    client: testing.TestClient, node: ClusterNode
+) -> None:
+    create(client, spec(replicas=2))
+    node.reconciler.reconcile_once()
+    first = task_ids(client, service="web")
+    assert sorted(t["ID"] for t in up_to_date(client)) == first and len(first) == 2
+    changed = spec(replicas=2)
+    changed["TaskTemplate"]["ContainerSpec"]["Env"] = ["COLOUR=blue"]
+    assert update_at_the_current_version(client, {}, changed).status_code == 200
+    # the node's reconciler may have made tasks of the new spec already: only those count
+    current = up_to_date(client)
+    assert not {t["ID"] for t in current} & set(first)
+    assert all(t["Spec"]["ContainerSpec"].get("Env") == ["COLOUR=blue"] for t in current)
+
+
+def test_a_scale_leaves_the_tasks_up_to_date(client: testing.TestClient, node: ClusterNode) -> None:
+    create(client, spec(replicas=2))
+    node.reconciler.reconcile_once()
+    assert update_at_the_current_version(client, {}, spec(replicas=3)).status_code == 200
+    node.reconciler.reconcile_once()
+    assert len(up_to_date(client)) == 3
+
+
+def test_every_task_runs_the_container_runtime(
+    client: testing.TestClient, node: ClusterNode
+) -> None:
+    create(client, spec(replicas=2))
+    node.reconciler.reconcile_once()
+    assert len(task_ids(client, runtime="container")) == 2
+    assert task_ids(client, runtime="plugin") == []
+
+
+def test_a_desired_state_no_task_can_have_is_a_400(client: testing.TestClient) -> None:
+    filters = json.dumps({"desired-state": {"sleeping": True}})
+    answer = client.simulate_get("/tasks", params={"filters": filters})
+    assert answer.status_code == 400
+    assert answer.json["message"] == "invalid desired-state filter: 'sleeping'"
+
+
+def test_removing_a_ready_node_without_force_is_a_409_and_keeps_it(
+    client: testing.TestClient, other_node: Callable[..., str]
+) -> None:
+    node_id = other_node("beta", ready=True)
+    answer = client.simulate_delete(f"/nodes/{node_id}")
+    assert answer.status_code == 409
+    assert answer.json["message"] == (
+        f"node {node_id} is ready: stop its porterd first, or remove it with --force"
+    )
+    assert client.simulate_get("/nodes/beta").status_code == 200
+
+
+def test_a_ready_node_is_removed_with_force(
+    client: testing.TestClient, other_node: Callable[..., str]
+) -> None:
+    node_id = other_node("beta", ready=True)
+    assert client.simulate_delete(f"/nodes/{node_id}", params={"force": "1"}).status_code == 200
+    assert [n["Description"]["Hostname"] for n in client.simulate_get("/nodes").json] == ["alpha"]
+
+
+def test_a_down_node_is_removed_by_its_hostname_without_force(
+    client: testing.TestClient, other_node: Callable[..., str]
+) -> None:
+    node_id = other_node("beta", ready=False)
+    assert client.simulate_delete("/nodes/beta").status_code == 200
+    answer = client.simulate_get(f"/nodes/{node_id}")
+    assert (answer.status_code, answer.json["message"]) == (404, f"node {node_id} not found")
+
+
+def test_removing_an_unknown_node_is_a_404(client: testing.TestClient) -> None:
+    answer = client.simulate_delete("/nodes/nosuchnode", params={"force": "1"})
+    assert (answer.status_code, answer.json["message"]) == (404, "node nosuchnode not found")
