@@ -3,7 +3,7 @@ own), started on loopback addresses 127.0.0.11-13 and stopped at the end."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -51,3 +51,25 @@ def node(cluster: EtcdCluster, space: str, tmp_path: Path) -> Iterator[ClusterNo
     node.start()
     yield node
     node.stop()
+
+
+@pytest.fixture
+def other_node(node: ClusterNode) -> Iterator[Callable[..., str]]:
+    """Record another node (no porterd behind it) in the test's cluster: ready while a lease of
+    its own lives, or down; its id. Its lease is revoked afterwards."""
+    etcd, leases = node.store.etcd, []
+
+    def make(hostname: str, ready: bool) -> str:
+        lease = etcd.grant(60)
+        leases.append(lease)
+        node_id = f"{hostname}-{lease:x}"
+        node.store.register_node(
+            node_id, hostname=hostname, addr="127.0.0.2", resources={}, lease=lease
+        )
+        if not ready:
+            etcd.revoke(lease)
+        return node_id
+
+    yield make
+    for lease in leases:
+        etcd.revoke(lease)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -134,6 +134,43 @@ def test_porter_node_update_drains_and_labels(host: str) -> None:
     assert (spec["Availability"], spec["Labels"]) == ("drain", {"zone": "a"})
 
 
+def hostnames(host: str) -> list[str]:
+    return porter(host, "node", "ls", "--format", "{{.Hostname}}").split()
+
+
+def test_porter_node_rm_removes_a_down_node(host: str, other_node: Callable[..., str]) -> None:
+    other_node("beta", ready=False)
+    assert porter(host, "node", "rm", "beta").strip() == "beta"
+    assert hostnames(host) == ["alpha"]
+
+
+def test_porter_node_rm_refuses_a_ready_node_in_one_line(
+    host: str, other_node: Callable[..., str]
+) -> None:
+    other_node("beta", ready=True)
+    result = attempt(host, "node", "rm", "beta")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "porter: Error response from daemon: node beta is ready: stop its porterd first, "
+        "or remove it with --force"
+    ]
+    assert sorted(hostnames(host)) == ["alpha", "beta"]
+
+
+def test_porter_node_rm_force_removes_a_ready_node(
+    host: str, other_node: Callable[..., str]
+) -> None:
+    other_node("beta", ready=True)
+    assert porter(host, "node", "rm", "--force", "beta").strip() == "beta"
+    assert hostnames(host) == ["alpha"]
+
+
+def test_porter_node_rm_of_an_unknown_node_fails_naming_it(host: str) -> None:
+    result = attempt(host, "node", "rm", "nosuchnode")
+    assert result.returncode == 1
+    assert result.stderr.strip().endswith("node nosuchnode not found")
+
+
 @pytest.mark.skipif(
     shutil.which(DOCKER) is None, reason="the docker CLI (docker.io) is not installed"
 )
@@ -174,3 +211,21 @@ def test_the_docker_cli_creates_lists_scales_updates_and_removes_a_service(host:
 def test_the_docker_cli_lists_the_nodes(host: str) -> None:
     listed = docker(host, "node", "ls", "--format", "{{.Hostname}} {{.Status}} {{.Self}}")
     assert (listed.returncode, listed.stdout.strip()) == (0, "alpha Ready true"), listed.stderr
+
+
+@pytest.mark.skipif(
+    shutil.which(DOCKER) is None, reason="the docker CLI (docker.io) is not installed"
+)
+def test_the_docker_cli_removes_a_down_node_and_a_ready_one_only_with_force(
+    host: str, other_node: Callable[..., str]
+) -> None:
+    other_node("beta", ready=False)
+    other_node("gamma", ready=True)
+    refused = docker(host, "node", "rm", "gamma")
+    assert refused.returncode == 1
+    assert "is ready: stop its porterd first, or remove it with --force" in refused.stderr
+    removed = docker(host, "node", "rm", "beta")
+    assert (removed.returncode, removed.stdout.strip()) == (0, "beta"), removed.stderr
+    forced = docker(host, "node", "rm", "--force", "gamma")
+    assert (forced.returncode, forced.stdout.strip()) == (0, "gamma"), forced.stderr
+    assert hostnames(host) == ["alpha"]
