@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from build_support import NEEDS_ROOT, build_ok, unpack, write_context
+from build_support import NEEDS_ROOT, build_ok, image_config, unpack, write_context
 
 pytestmark = [pytest.mark.integration, NEEDS_ROOT]
 
@@ -20,3 +20,29 @@ def test_a_changed_shebang_heredoc_script_is_run_again(
     (ctx / "Dockerfile").write_text(script.format("two"))
     build_ok(base, ctx)
     assert (unpack(base, "out", tmp_path) / "v").read_text() == "two\n"
+
+
+def test_a_proxy_build_arg_reaches_run_but_stays_out_of_the_history(
+    base: Path, ctx: Path, tmp_path: Path
+) -> None:
+    write_context(ctx, {"Dockerfile": 'FROM busybox\nRUN echo "$https_proxy" > /p\n'})
+    build_ok(base, ctx, "--build-arg", "https_proxy=http://user:secret@127.0.0.1:3128")
+    assert (unpack(base, "out", tmp_path) / "p").read_text() == (
+        "http://user:secret@127.0.0.1:3128\n"
+    )
+    assert (
+        image_config(base)["history"][-1]["created_by"] == 'RUN /bin/sh -c echo "$https_proxy" > /p'
+    )
+
+
+def test_a_changed_proxy_build_arg_does_not_rerun_the_step(base: Path, ctx: Path) -> None:
+    write_context(ctx, {"Dockerfile": "FROM busybox\nRUN cat /proc/sys/kernel/random/uuid > /u\n"})
+    first = build_ok(base, ctx, "--build-arg", "HTTP_PROXY=http://127.0.0.1:3128")
+    assert build_ok(base, ctx, "--build-arg", "HTTP_PROXY=http://127.0.0.1:8080") == first
+
+
+def test_a_proxy_arg_the_dockerfile_declares_is_in_the_history(base: Path, ctx: Path) -> None:
+    write_context(ctx, {"Dockerfile": "FROM busybox\nARG NO_PROXY\nRUN true\n"})
+    build_ok(base, ctx, "--build-arg", "NO_PROXY=internal.example")
+    created_by = image_config(base)["history"][-1]["created_by"]
+    assert created_by == "RUN |1 NO_PROXY=internal.example /bin/sh -c true"

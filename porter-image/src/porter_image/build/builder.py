@@ -26,6 +26,7 @@ from porter_image.build.context import BuildContext
 from porter_image.build.errors import BuildError
 from porter_image.build.options import BuildOptions
 from porter_image.build.registry_cache import export_cache, import_cache
+from porter_image.build.run_step import PROXY_ARGS
 from porter_image.build.state import StageState, scratch_config
 from porter_image.build.steps import StageRunner
 from porter_image.dockerfile import instructions as ins
@@ -39,12 +40,6 @@ from porter_image.layout import Layout, check_tag
 if TYPE_CHECKING:
     from porter_image.build.file_digests import FileDigests
     from porter_image.snapshots import SnapshotStore
-
-PROXY_ARGS = frozenset(
-    name
-    for base in ("HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY")
-    for name in (base, base.lower())
-)
 
 
 def platform_args(platform: Platform, prefix: str) -> dict[str, str]:

@@ -23,7 +23,13 @@ if TYPE_CHECKING:
     from porter_image.build.rootfs import StepRootfs
     from porter_image.build.steps import StageRunner
 
-PROXY = ("HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY")
+# the predefined proxy ARGs: given with --build-arg, a RUN sees them without an ARG, and
+# (unless an ARG declares them) they stay out of the history and the cache key, as Docker has it
+PROXY_ARGS = frozenset(
+    name
+    for base in ("HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY")
+    for name in (base, base.lower())
+)
 
 
 SCRIPTS = "/dev/pipes"  # where BuildKit puts the file of a `RUN <<EOF` script with a `#!`
@@ -55,22 +61,25 @@ def run_argv(run: ins.Run, shell: tuple[str, ...]) -> list[str]:
     return [*shell, text]
 
 
-def build_arg_env(state: StageState, build_args: dict[str, str]) -> list[str]:
-    """The ARGs a RUN sees as variables: those in scope that ENV does not set, and the
-    predefined proxy variables given with --build-arg."""
+def build_arg_env(state: StageState) -> list[str]:
+    """The ARGs in scope that ENV does not set, as a RUN sees them (and its history shows)."""
     env_names = {entry.partition("=")[0] for entry in state.env}
-    values = {k: v for k, v in state.args.items() if k not in env_names}
-    for name in PROXY:
-        for variant in (name, name.lower()):
-            if variant in build_args and variant not in env_names:
-                values[variant] = build_args[variant]
-    return [f"{k}={v}" for k, v in sorted(values.items())]
+    return [f"{k}={v}" for k, v in sorted(state.args.items()) if k not in env_names]
+
+
+def proxy_env(state: StageState, build_args: dict[str, str]) -> list[str]:
+    """The predefined proxy ARGs given with --build-arg that no ARG of the stage declared
+    and ENV does not set: in the RUN's environment only."""
+    taken = {entry.partition("=")[0] for entry in state.env} | set(state.args)
+    names = sorted(PROXY_ARGS.intersection(build_args) - taken)
+    return [f"{name}={build_args[name]}" for name in names]
 
 
 def run_step(runner: StageRunner, run: ins.Run) -> None:
     state = runner.state
     argv = run_argv(run, state.shell)
-    arg_env = build_arg_env(state, runner.builder.options.build_args)
+    arg_env = build_arg_env(state)
+    run_env = arg_env + proxy_env(state, runner.builder.options.build_args)
     network = run.network or runner.builder.options.network
     if network == "default":
         network = runner.builder.options.network
@@ -91,7 +100,7 @@ def run_step(runner: StageRunner, run: ins.Run) -> None:
         from porter_image.build.run_container import run_container
 
         script_file = script if argv[0].startswith(SCRIPTS + "/") else None
-        created.extend(run_container(runner, step, run, argv, arg_env, network, script_file))
+        created.extend(run_container(runner, step, run, argv, run_env, network, script_file))
 
     def prune(step: StepRootfs) -> None:
         from porter_image.build.run_container import prune_copied_up
