@@ -110,7 +110,8 @@ class Daemon:
             mesh=NetworkMeshHost(self.networks),
         )
         # before the agent starts tasks, which may join overlay networks
-        ClusterOverlays(node.store, node.node_id, node.advertise_addr).attach(self.networks)
+        overlays = ClusterOverlays(node.store, node.node_id, node.advertise_addr, watch=node.watch)
+        overlays.attach(self.networks)
         node.start()
         return node
 

@@ -23,11 +23,11 @@ def host(tmp_path: Path) -> Iterator[Host]:
 
 def test_a_user_bridge_named_like_an_overlay_survives_the_round(host: Host) -> None:
     host.service.create("mine", options={"com.docker.network.bridge.name": "ov-mine"})
-    host.service.sync_overlays([], {})
+    host.service.sync_overlays({}, {})
     assert "ov-mine" in links_in(host.netns)
 
 
 def test_an_overlay_bridge_no_network_owns_is_removed_by_the_round(host: Host) -> None:
     links.ensure_bridge("ov-0123456789ab", [])
-    host.service.sync_overlays([], {})
+    host.service.sync_overlays({}, {})
     assert "ov-0123456789ab" not in links_in(host.netns)

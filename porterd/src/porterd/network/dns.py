@@ -206,7 +206,11 @@ class EmbeddedDns:
             name, _qtype, _ = parse_question(query)
         except (ValueError, IndexError, struct.error):
             return b""
-        addresses = self.lookup(container_id, name)
+        try:
+            addresses = self.lookup(container_id, name)
+        except Exception as error:  # a question is always answered, SERVFAIL at worst
+            log.warning("dns: looking %s up for %s: %s", name, container_id[:12], error)
+            addresses = []
         if addresses:
             return answer(query, addresses)
         return self.forward(query, container_id) or error_reply(query, RCODE_SERVFAIL)

@@ -176,12 +176,13 @@ class OverlayNetworks(NetworkJoining):
         overlay.remove_devices(network.bridge)
         self._peers.pop(network.bridge, None)
 
-    def sync_overlays(self, peers: Iterable[str], held: Mapping[tuple[str, str], str]) -> None:
-        """A round of the backend: each overlay in use here reaches `peers` (the other
-        nodes); what no container of this node owns goes: local copies of networks without
-        endpoints here, leftover devices, and the leases of this node (`held`: (network,
-        address) -> container) whose endpoint is gone."""
-        wanted = frozenset(peers)
+    def sync_overlays(
+        self, peers: Mapping[str, Iterable[str]], held: Mapping[tuple[str, str], str]
+    ) -> None:
+        """A round of the backend: each overlay in use here reaches its `peers` (network id
+        -> the other nodes with an endpoint on it); what no container of this node owns goes:
+        local copies of networks without endpoints here, leftover devices, and the leases of
+        this node (`held`: (network, address) -> container) whose endpoint is gone."""
         with self._lock:
             endpoints = self.store.endpoints()
             used = {e.network_id for e in endpoints}
@@ -194,7 +195,7 @@ class OverlayNetworks(NetworkJoining):
                     dropped = True
                     continue
                 if network.driver == OVERLAY:
-                    self._sync_devices(network, wanted)
+                    self._sync_devices(network, frozenset(peers.get(network.id, ())))
                 kept.append(network.bridge)
             # a bridge network's own name may start with ov- too: it is no leftover
             for bridge in overlay.leftover_bridges(kept):
