@@ -36,16 +36,22 @@ def run_build(
     tag: str = "out",
     env: dict[str, str] | None = None,
     stdin: bytes | None = None,
+    quiet: bool = True,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    command = [str(PORTER_IMAGE), "build", "-q", "-t", f"{layout}:{tag}", *args, str(context)]
-    return subprocess.run(
-        command,
+    """`porter-image build [-q] -t LAYOUT:TAG ARGS CONTEXT` (LAYOUT relative to `cwd` when
+    that is given); `stdin` is sent as bytes, the output read back as text."""
+    command = [str(PORTER_IMAGE), "build", *["-q"] * quiet, "-t", f"{layout}:{tag}"]
+    result = subprocess.run(
+        [*command, *args, str(context)],
         capture_output=True,
-        text=True,
         timeout=300,
         env={**os.environ, **(env or {})},
-        input=stdin.decode() if stdin is not None else None,
+        input=stdin,
+        cwd=cwd,
     )
+    stdout, stderr = (out.decode("utf-8", "replace") for out in (result.stdout, result.stderr))
+    return subprocess.CompletedProcess(result.args, result.returncode, stdout, stderr)
 
 
 def build_ok(layout: Path, context: Path, *args: str, **kwargs: Any) -> str:

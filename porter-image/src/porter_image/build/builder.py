@@ -61,7 +61,8 @@ class Builder:
         self.options = options
         self.platform = options.platform or Platform.host()
         self.cache = BuildCache(layout)
-        self.root = Path(layout.path) / BUILD_FOLDER
+        # absolute, as the runtime is handed bundles and mounts below it from another folder
+        self.root = Path(layout.path).absolute() / BUILD_FOLDER
         self.created = timestamp(options.source_date_epoch)
         # what changes every layer's bytes is part of every key: SOURCE_DATE_EPOCH (mtimes,
         # created times) and the layers' compression
