@@ -108,6 +108,8 @@ def run_stages(spec: InitSpec, saved: dict, undo: Undo) -> None:
     preload(spec)
     target = _prepare_cgroup(spec, saved, undo)
     resources = _resources(spec)
+    if resources is not None:
+        spec.cgroup.load_setters(resources)
     parent, child = sync.pair()
     pid, spec.cgroup_placed = _first_stage(spec, target)
     if pid == 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 from porter_runtime.cgroups import cgroup_manager, files, load_cgroup_manager, paths
@@ -299,3 +300,17 @@ def test_directories_are_one_per_hierarchy(tmp_path):
     mounts["pids"] = str(tmp_path / "pids")
     manager = CgroupV1Manager("/ctr", mounts=mounts)
     assert manager.directories() == [str(tmp_path / "cpu,cpuacct/ctr"), str(tmp_path / "pids/ctr")]
+
+
+def test_set_imports_nothing_once_its_setters_are_loaded(fake, monkeypatch):
+    """create loads them before it forks the init, where an import would copy pages."""
+    import porter_runtime.cgroups
+
+    manager, _ = fake
+    monkeypatch.delattr(porter_runtime.cgroups, "v1_resources", raising=False)
+    monkeypatch.delitem(sys.modules, "porter_runtime.cgroups.v1_resources", raising=False)
+    resources = {"memory": {"limit": 1 << 20}, "pids": {"limit": 10}}
+    manager.load_setters(resources)
+    before = set(sys.modules)
+    manager.set(resources)
+    assert set(sys.modules) - before == set()

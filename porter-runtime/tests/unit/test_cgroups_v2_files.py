@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from porter_runtime.cgroups.base import CgroupError
 from porter_runtime.cgroups.v2 import CgroupV2Manager
@@ -256,3 +258,14 @@ def test_set_after_create_enables_no_controller_again(fake, tmp_path):
     manager.set({"pids": {"limit": 10}})
     assert read(tmp_path, "cgroup.subtree_control") == ""
     assert read(tmp_path / "porter", "cgroup.subtree_control") == ""
+
+
+def test_loading_the_setters_of_device_rules_imports_the_bpf_installer(fake, monkeypatch):
+    """set() installs device rules as a BPF program: create imports it before the fork."""
+    import porter_runtime.cgroups
+
+    manager, _ = fake
+    monkeypatch.delattr(porter_runtime.cgroups, "devices_bpf", raising=False)
+    monkeypatch.delitem(sys.modules, "porter_runtime.cgroups.devices_bpf", raising=False)
+    manager.load_setters({"devices": [{"allow": False, "access": "rwm"}]})
+    assert "porter_runtime.cgroups.devices_bpf" in sys.modules

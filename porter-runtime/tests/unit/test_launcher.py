@@ -35,3 +35,28 @@ def test_output_that_cannot_be_written_fails_with_one_line():
         result = porter_runtime("--version", stdout=full, stderr=subprocess.PIPE)
     assert result.returncode == 1
     assert result.stderr == "porter-runtime: error: writing <stdout>: No space left on device\n"
+
+
+def gc_enabled_in(module: str, function: str, *args: str) -> str:
+    """What gc.isenabled() says inside `module.function`, run through the launcher."""
+    code = (
+        "import gc, sys, importlib\n"
+        f"m = importlib.import_module({module!r})\n"
+        f"setattr(m, {function!r}, lambda *a, **k: print(gc.isenabled()) or 0)\n"
+        f"sys.argv = ['porter-runtime', *{list(args)!r}]\n"
+        "from porter_runtime.launcher import launch\n"
+        "launch()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=ENV, capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_a_command_runs_without_the_cycle_collector():
+    assert gc_enabled_in("porter_runtime.cli", "main") == "False"
+
+
+def test_the_events_stream_runs_with_the_cycle_collector():
+    assert gc_enabled_in("porter_runtime.control", "events", "events", "c1") == "True"

@@ -30,6 +30,10 @@ class CgroupManager(Protocol):
         """Move the calling single-threaded process in; `placed`: cloned into
         clone_target() already."""
 
+    def load_setters(self, resources: Mapping[str, Any]) -> None:
+        """Import what `set(resources)` will use: create calls this before it forks the
+        init (init.preload says why)."""
+
     def set(self, resources: Mapping[str, Any]) -> None:
         """Write `linux.resources`; used on create and by `update`."""
 

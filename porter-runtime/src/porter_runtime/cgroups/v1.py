@@ -103,6 +103,9 @@ class CgroupV1Manager:
                     continue  # best effort on the unified side of a hybrid host
                 raise
 
+    def load_setters(self, resources: Mapping[str, Any]) -> None:
+        from porter_runtime.cgroups import v1_resources  # noqa: F401
+
     def set(self, resources: Mapping[str, Any]) -> None:
         if resources.get("unified"):
             raise CgroupError(

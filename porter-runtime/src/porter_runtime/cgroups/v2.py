@@ -67,6 +67,10 @@ class CgroupV2Manager:
         if not placed:
             files.write(self.dir, "cgroup.procs", 0)
 
+    def load_setters(self, resources: Mapping[str, Any]) -> None:
+        if resources.get("devices") is not None:
+            from porter_runtime.cgroups import devices_bpf  # noqa: F401
+
     def set(self, resources: Mapping[str, Any]) -> None:
         self.create()
         for setter in v2_resources.SETTERS:

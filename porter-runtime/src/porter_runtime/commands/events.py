@@ -38,8 +38,11 @@ def parse_duration(text: str) -> float:
 
 
 def run(ctx: object, opts: object) -> int:
+    import gc
+
     from porter_runtime.control import events
 
+    gc.enable()  # a stream that runs until stopped (the launcher turns it off: launcher.py)
     interval = parse_duration(opts.interval)
     events(ctx.root, opts.args[0], once=opts.stats, interval=interval)
     return 0
