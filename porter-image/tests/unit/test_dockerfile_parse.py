@@ -210,6 +210,17 @@ def test_copy_boolean_and_repeated_flags() -> None:
     assert (copy.link, copy.parents, copy.excludes) == (True, True, ("*.a", "*.b"))
 
 
+def test_a_boolean_flag_takes_true_or_false() -> None:
+    copy = only("ADD --keep-git-dir=TRUE --parents=false --link=true src /dst")
+    assert isinstance(copy, ins.Copy)
+    assert (copy.keep_git_dir, copy.parents, copy.link) == (True, False, True)
+
+
+def test_a_boolean_flag_with_another_value_is_a_syntax_error() -> None:
+    with pytest.raises(DockerfileSyntaxError, match="boolean value for flag --parents, not: 1"):
+        parse_dockerfile("FROM scratch\nCOPY --parents=1 a /b\n")
+
+
 FRAGMENTS = [
     "FROM scratch", "FROM a AS b", "RUN x", "COPY a b", "ADD", "ENV a=b", "ENV a", "ARG x=1",
     "ONBUILD", "HEALTHCHECK", "CMD", "SHELL", "VOLUME", "EXPOSE", "LABEL", "USER", "FOO",

@@ -84,9 +84,7 @@ class BuildContext:
             if not os.path.lexists(path) or (rel and self._left_out(rel, rel)):
                 continue
             if self.scoped:
-                from porter_image.exec_user import scoped_path
-
-                sources.append(Source(rel, scoped_path(self.root, rel)))
+                sources.append(Source(rel, self.path_of(rel)))
                 continue
             real = Path(os.path.realpath(path))
             if real != self.root and self.root not in real.parents:
@@ -95,6 +93,14 @@ class BuildContext:
         if not sources:
             raise BuildError(where, f"{pattern}: not found in the build context")
         return sources
+
+    def path_of(self, rel: str) -> Path:
+        """Where a context-relative path is (resolved inside the rootfs when scoped)."""
+        if not self.scoped:
+            return self.root / rel
+        from porter_image.exec_user import scoped_path
+
+        return scoped_path(self.root, rel)
 
     def _left_out(self, ctx_rel: str, below: str) -> bool:
         return self.ignore.ignored(ctx_rel) or bool(

@@ -135,3 +135,41 @@ def extract_archive(path: Path, rootfs: Path, dest: str, owner: tuple[int, int])
             apply_tar(src, folder)
     except (LayerError, OSError, EOFError, lzma.LZMAError) as exc:
         raise BuildError(str(path), f"cannot unpack: {exc}") from exc
+
+
+def copy_with_parents(
+    context: BuildContext,
+    sources: list[tuple[str, Source]],
+    rootfs: Path,
+    dest: str,
+    options: CopyOptions,
+    unpack: bool = False,
+) -> None:
+    """`COPY --parents`: each (path below the pivot, source) lands at that path under the
+    folder `dest`; the folders on the way that are not there yet are copied from the source's
+    own folders (their modes and times, the copy's owner). With `unpack` (ADD), a local tar
+    is unpacked into the folder it sits in."""
+    from porter_image.build.archive import is_archive
+
+    make_folders(rootfs, dest, options.owner)
+    made: list[tuple[Path, os.stat_result]] = []
+    for below, source in sources:
+        archive = unpack and not context.scoped and is_archive(source.path)
+        kept = below if source.is_dir else posixpath.dirname(below)
+        parts = [p for p in kept.split("/") if p]
+        base = source.rel[: len(source.rel) - len(below)].rstrip("/")  # the pivot folder
+        for depth in range(1, len(parts) + 1):
+            folder = "/".join(parts[:depth])
+            target = _entry_path(rootfs, posixpath.join(dest, folder))
+            if os.path.lexists(target):
+                continue
+            path = context.path_of(posixpath.join(base, folder) if base else folder)
+            st = os.stat(path)
+            _copy_entry(path, target, st, options)
+            made.append((target, st))
+        if archive:
+            extract_archive(source.path, rootfs, posixpath.join(dest, kept), options.owner)
+        else:
+            copy_sources(context, [source], rootfs, posixpath.join(dest, below), options, False)
+    for target, st in reversed(made):  # after their contents changed them
+        os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)

@@ -102,6 +102,7 @@ class _Plan:
     urls: list[str] = field(default_factory=list)
     downloads: list[Download] = field(default_factory=list)
     excludes: tuple[str, ...] = ()  # --exclude patterns, as .dockerignore lines
+    parents: bool = False  # --parents: sources keep their folders below the `/./` pivot
 
     def context(self, base: BuildContext) -> BuildContext:
         """`base` seen through this step's --exclude patterns too."""
@@ -116,7 +117,8 @@ class _Plan:
         return count > 1 or any(_WILDCARD.search(p) for p in self.patterns)
 
     def created_by(self, keyword: str) -> str:
-        flags = [f"--from={self.from_name}"] * bool(self.from_name)
+        flags = ["--parents"] * self.parents
+        flags += [f"--from={self.from_name}"] * bool(self.from_name)
         flags += [f"--chown={self.chown}"] * bool(self.chown)
         flags += [f"--chmod={self.chmod_text}"] * bool(self.chmod_text)
         flags += [f"--exclude={pattern}" for pattern in self.excludes]
@@ -131,9 +133,9 @@ def _plan(runner: StageRunner, copy: ins.Copy) -> _Plan:
         dest += "/"
     chmod_text = runner.expand(copy.chmod)
     plan = _Plan(dest, runner.expand(copy.chown), chmod_text, _chmod(runner, chmod_text))
-    if copy.parents or copy.keep_git_dir:
-        flag = "--parents" if copy.parents else "--keep-git-dir"
-        raise runner.fail(f"{flag} is not supported by this builder")
+    if copy.keep_git_dir:
+        raise runner.fail("--keep-git-dir is not supported by this builder")
+    plan.parents = copy.parents
     plan.excludes = tuple(runner.expand(pattern) for pattern in copy.excludes)
     heredocs = iter(copy.heredocs)
     for word in copy.sources:
@@ -189,8 +191,14 @@ def copy_step(runner: StageRunner, copy: ins.Copy) -> None:
         if not plan.patterns:
             return
         with _source_context(runner, plan) as context:
-            sources = [s for p in plan.patterns for s in context.resolve(p, runner.where)]
-            _copy_local(copy, context, sources, step.rootfs, plan.dest, options, into)
+            try:
+                if plan.parents:
+                    _copy_parents(runner, copy, plan, context, step.rootfs, options)
+                    return
+                sources = [s for p in plan.patterns for s in context.resolve(p, runner.where)]
+                _copy_local(copy, context, sources, step.rootfs, plan.dest, options, into)
+            except OSError as exc:
+                raise BuildError(f"{copy.keyword} {plan.dest}", f"cannot copy: {exc}") from exc
 
     runner.filesystem_step(key, created_by, action)
 
@@ -213,7 +221,32 @@ def _copy_local(
             extract_archive(source.path, rootfs, dest, options.owner)
         else:
             plain.append(source)
-    try:
-        copy_sources(context, plain, rootfs, dest, options, into)
-    except OSError as exc:
-        raise BuildError(f"{copy.keyword} {dest}", f"cannot copy: {exc}") from exc
+    copy_sources(context, plain, rootfs, dest, options, into)
+
+
+def _copy_parents(
+    runner: StageRunner,
+    copy: ins.Copy,
+    plan: _Plan,
+    context: BuildContext,
+    rootfs: Path,
+    options: CopyOptions,
+) -> None:
+    from porter_image.build.copier import copy_with_parents
+
+    pairs = [pair for p in plan.patterns for pair in _below_pivot(context, p, runner.where)]
+    copy_with_parents(context, pairs, rootfs, plan.dest, options, unpack=copy.add)
+
+
+def _below_pivot(context: BuildContext, pattern: str, where: str) -> list[tuple[str, Source]]:
+    """A `--parents` source's matches, each with its path below the pattern's first `/./`
+    (the pivot) or, without one, below the context's root."""
+    before, pivoted, _ = pattern.partition("/./")
+    pivot = posixpath.normpath(before).lstrip("/") if pivoted else "."
+    pairs = []
+    for source in context.resolve(pattern, where):
+        below = posixpath.relpath(source.rel or ".", pivot or ".")
+        if below == ".." or below.startswith("../"):
+            raise BuildError(where, f"{pattern}: the path leaves the folder before its /./")
+        pairs.append(("" if below == "." else below, source))
+    return pairs

@@ -17,7 +17,7 @@ _FLAGS: dict[str, frozenset[str]] = {
     "FROM": frozenset({"platform"}),
     "RUN": frozenset({"mount", "network", "security"}),
     "COPY": frozenset({"from", "chown", "chmod", "link", "exclude", "parents"}),
-    "ADD": frozenset({"chown", "chmod", "link", "exclude", "checksum", "keep-git-dir"}),
+    "ADD": frozenset({"chown", "chmod", "link", "exclude", "checksum", "keep-git-dir", "parents"}),
     "HEALTHCHECK": frozenset({"interval", "timeout", "start-period", "start-interval", "retries"}),
 }
 _MULTI = frozenset({"mount", "exclude"})
@@ -50,7 +50,11 @@ class _Context:
                 raise self.error(f"missing a value on flag: --{name}")
             if name in found and name not in _MULTI:
                 raise self.error(f"duplicate flag specified: --{name}")
-            found.setdefault(name, []).append(value if eq else "true")
+            if name in _BOOL:
+                value = value.lower() if eq else "true"
+                if value not in ("true", "false"):
+                    raise self.error(f"expecting a boolean value for flag --{name}, not: {value}")
+            found.setdefault(name, []).append(value)
         return found, rest
 
     def no_flags(self) -> str:
@@ -147,6 +151,11 @@ def _run(ctx: _Context) -> ins.Run:
     )
 
 
+def _on(flags: dict[str, list[str]], name: str) -> bool:
+    """A boolean flag: given bare or as `=true`."""
+    return flags.get(name) == ["true"]
+
+
 def _copy(ctx: _Context) -> ins.Copy:
     add = ctx.line.keyword == "ADD"
     flags, rest = ctx.flags()
@@ -162,13 +171,13 @@ def _copy(ctx: _Context) -> ins.Copy:
         from_=flags.get("from", [""])[0],
         chown=flags.get("chown", [""])[0],
         chmod=flags.get("chmod", [""])[0],
-        link="link" in flags,
+        link=_on(flags, "link"),
         excludes=tuple(flags.get("exclude", [])),
         heredocs=ctx.line.heredocs,
         checksum=flags.get("checksum", [""])[0],
-        keep_git_dir="keep-git-dir" in flags,
+        keep_git_dir=_on(flags, "keep-git-dir"),
         add=add,
-        parents="parents" in flags,
+        parents=_on(flags, "parents"),
     )
 
 
