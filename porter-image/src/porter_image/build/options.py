@@ -10,6 +10,8 @@ from pathlib import Path
 
 from porter_specs.models import Platform
 
+from porter_image.build.secret_sources import SecretSource
+
 
 def default_runtime() -> str:
     """porter-runtime from the same installation as this Python, else the one on PATH."""
@@ -45,3 +47,5 @@ class BuildOptions:
     compression: str = "gzip"  # of new layers: gzip, zstd or "" (none)
     report: Callable[[str], None] = lambda line: None
     output: int | None = None  # the descriptor RUN steps write to (None: this process's stderr)
+    secrets: dict[str, SecretSource] = field(default_factory=dict)  # RUN --mount=type=secret
+    ssh: dict[str, tuple[str, ...]] = field(default_factory=dict)  # id: agent socket or keys

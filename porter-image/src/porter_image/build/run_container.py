@@ -48,11 +48,15 @@ def run_container(
 ) -> list[str]:
     """Run the step's command in `step`'s rootfs with the step's mounts (and `script` bound
     as the file argv names); the paths made for its mounts, removed again, are returned."""
+    from porter_image.build.session_mounts import SESSION_TYPES, session_mounts
+
     with contextlib.ExitStack() as stack:
-        extra = [_mount(runner, stack, mount) for mount in run.mounts]
+        extra = [_mount(runner, stack, m) for m in run.mounts if m.type not in SESSION_TYPES]
+        session = session_mounts(runner, stack, run.mounts)
+        extra += session.mounts
         if script is not None:
             extra.append(_script_mount(runner, script, argv[0]))
-        return _run_container(runner, step, argv, arg_env, network, extra)
+        return _run_container(runner, step, argv, [*arg_env, *session.env], network, extra)
 
 
 def _script_mount(runner: StageRunner, script: Heredoc, target: str) -> Mount:

@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from porter_specs.models import Platform
@@ -36,6 +37,36 @@ def _build_args(
             result[key] = value
         elif key in os.environ:
             result[key] = os.environ[key]
+    return result
+
+
+def _secrets(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, Any]:
+    """`id=ID,src=PATH` or `id=ID,env=VAR`, checked now (as buildx does) though read later."""
+    from porter_image.build.secret_sources import SecretSource
+
+    result = {}
+    for item in values:
+        try:
+            source = SecretSource.parse(item)
+            source.read()
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), ctx, param) from exc
+        result[source.id] = source
+    return result
+
+
+def _ssh(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> dict[str, tuple[str, ...]]:
+    from porter_image.build.secret_sources import parse_ssh
+
+    result = {}
+    for item in values:
+        try:
+            ident, paths = parse_ssh(item, dict(os.environ))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), ctx, param) from exc
+        result[ident] = paths
     return result
 
 
@@ -125,6 +156,22 @@ def _reporter(quiet: bool, progress: str) -> Callable[[str], None]:
     help="Export the build's cache to this registry artifact (repeatable).",
 )
 @click.option(
+    "--secret",
+    "secrets",
+    multiple=True,
+    callback=_secrets,
+    metavar="id=ID[,src=PATH|,env=VAR]",
+    help="A secret RUN --mount=type=secret can mount (repeatable; never in the image).",
+)
+@click.option(
+    "--ssh",
+    "ssh",
+    multiple=True,
+    callback=_ssh,
+    metavar="ID[=SOCKET|KEY[,KEY]]",
+    help="An ssh agent RUN --mount=type=ssh can use (default: $SSH_AUTH_SOCK; repeatable).",
+)
+@click.option(
     "--iidfile",
     type=click.Path(path_type=Path),
     default=None,
@@ -154,6 +201,8 @@ def command(
     insecure: tuple[str, ...],
     cache_from: tuple[str, ...],
     cache_to: tuple[str, ...],
+    secrets: dict[str, Any],
+    ssh: dict[str, tuple[str, ...]],
     iidfile: Path | None,
     quiet: bool,
     progress: str,
@@ -213,6 +262,8 @@ def command(
             compression=compression_name(compression),
             source_date_epoch=fixed_mtime(mtime, reproducible),
             report=_reporter(quiet, progress),
+            secrets=secrets,
+            ssh=ssh,
             **({"runtime": runtime} if runtime else {}),
         )
         descriptor = Builder(layout, build_context, options).build(text)
