@@ -1,8 +1,10 @@
 """Issue 14's faults on three real porterd nodes over a 3-member etcd: a porterd killed with
 kill -9 and started again adopts its running task containers; an etcd member killed loses
 nothing; without quorum the tasks keep running and changes fail with one clear error, then
-work again; the whole cluster stopped and started brings every service back, with no
-duplicate task. Each test removes its services; the module's nodes are stopped at the end."""
+work again, and a task on an overlay still resolves its service's name and names outside the
+cluster (the embedded DNS never waits on etcd); the whole cluster stopped and started brings
+every service back, with no duplicate task. Each test removes its services; the module's nodes
+are stopped at the end."""
 
 from __future__ import annotations
 
@@ -12,10 +14,12 @@ from collections.abc import Iterator
 
 import docker
 import pytest
+from porterd.cluster.etcd import EtcdClient, NoQuorum
 
 from ..containers_support import busybox_rootfs_tar
 from .cluster_cli import attempt, porter, until
 from .cluster_nodes import ClusterHosts, Node, cluster_hosts, real_cluster_marks
+from .overlay_support import host_nameserver, resolved, upstream_resolver
 
 pytestmark = real_cluster_marks()
 SERVICE_LABEL = "com.docker.swarm.service.name"
@@ -134,15 +138,37 @@ def test_an_etcd_member_killed_loses_nothing_and_changes_still_work(
     until(lambda: at_desired_state(hosts, "steady", 5), 120, "the scale to 5")
 
 
+def lose_quorum(hosts: ClusterHosts) -> None:
+    """Two of the three etcd members killed: the one left cannot commit or read alone."""
+    assert hosts.etcd is not None
+    for member in hosts.etcd.members[1:]:
+        hosts.etcd.kill(member)
+
+
+def regain_quorum(hosts: ClusterHosts) -> None:
+    assert hosts.etcd is not None
+    for member in hosts.etcd.members[1:]:
+        hosts.etcd.start(member)
+    hosts.etcd.wait_healthy()
+
+
+def has_quorum(hosts: ClusterHosts) -> bool:
+    """Whether a linearizable read succeeds (asked from the hub, where the test runs)."""
+    assert hosts.etcd is not None
+    try:
+        EtcdClient(hosts.etcd.endpoints, timeout=3).get("/porter/leader")
+    except NoQuorum:
+        return False
+    return True
+
+
 def test_without_quorum_tasks_keep_running_and_changes_fail_clearly_until_it_is_back(
     hosts: ClusterHosts, services: list[str]
 ) -> None:
     services.extend(["quorum", "refused"])
     create(hosts, "quorum", 3)
     before = everywhere(hosts, "quorum")
-    assert hosts.etcd is not None
-    for member in hosts.etcd.members[1:]:
-        hosts.etcd.kill(member)
+    lose_quorum(hosts)
     node = live(hosts)[0]
 
     start = time.monotonic()
@@ -163,9 +189,7 @@ def test_without_quorum_tasks_keep_running_and_changes_fail_clearly_until_it_is_
     time.sleep(6)  # longer than a node's lease: nothing expires without quorum
     assert everywhere(hosts, "quorum") == before
 
-    for member in hosts.etcd.members[1:]:
-        hosts.etcd.start(member)
-    hosts.etcd.wait_healthy()
+    regain_quorum(hosts)
 
     def scaled() -> bool:
         return attempt(node, "service", "scale", "quorum=4", timeout=CHANGE_BOUND).returncode == 0
@@ -204,3 +228,35 @@ def test_the_whole_cluster_stopped_and_started_adopts_every_task_with_no_duplica
     )
     after = {**everywhere(hosts, "first"), **everywhere(hosts, "second")}
     assert after == before
+
+
+@pytest.fixture
+def overlay(hosts: ClusterHosts) -> Iterator[str]:
+    """An overlay network, removed after the services (which the test asks for after it)."""
+    porter(live(hosts)[0], "network", "create", "-d", "overlay", "ovquorum")
+    yield "ovquorum"
+    attempt(live(hosts)[0], "network", "rm", "ovquorum", timeout=CHANGE_BOUND)
+
+
+def test_without_quorum_a_task_on_an_overlay_still_resolves_its_service_and_outside_names(
+    hosts: ClusterHosts, overlay: str, services: list[str]
+) -> None:
+    server = host_nameserver()
+    if server is None:
+        pytest.skip("the host's resolv.conf names no IPv4 nameserver for porterd to forward to")
+    services.append("named")
+    porter(live(hosts)[0], "service", "create", "--name", "named", "--replicas", "3",
+           "--network", overlay, "busybox", "sleep", "3600")  # fmt: skip
+    until(lambda: at_desired_state(hosts, "named", 3), 120, "named's convergence")
+    node = hosts.nodes[0]
+    container = next(iter(containers(node, "named")))
+    until(lambda: len(resolved(node, container, "named")) == 3, 30, "the name's three tasks")
+    answer = sorted(resolved(node, container, "named"))
+
+    with upstream_resolver(node.netns, server, "outside.test", "192.0.2.80"):
+        lose_quorum(hosts)
+        until(lambda: not has_quorum(hosts), 60, "the loss of quorum")
+        for _ in range(3):  # several lookups, each answered without waiting on etcd
+            assert sorted(resolved(node, container, "named")) == answer
+            assert resolved(node, container, "outside.test") == ["192.0.2.80"]
+        regain_quorum(hosts)

@@ -16,6 +16,7 @@ from ...network_support import entered, links_in, run_in
 from ..containers_support import busybox_rootfs_tar
 from .cluster_cli import attempt, porter, until
 from .cluster_nodes import ClusterHosts, Node, cluster_hosts, real_cluster_marks
+from .overlay_support import exec_in, resolved
 
 pytestmark = real_cluster_marks()
 DOCKER = "/usr/bin/docker"
@@ -56,15 +57,6 @@ def task_addresses(node: Node, service: str = SERVICE) -> dict[str, str]:
             if NETWORK in networks:
                 found[listed["Id"]] = networks[NETWORK]["IPAddress"]
         return found
-    finally:
-        client.close()
-
-
-def exec_in(node: Node, container_id: str, *argv: str) -> tuple[int, str]:
-    client = node.client()
-    try:
-        result = client.containers.get(container_id).exec_run(list(argv))
-        return result.exit_code, result.output.decode(errors="replace")
     finally:
         client.close()
 
@@ -132,14 +124,6 @@ def test_tasks_on_different_nodes_reach_each_other(
         code, page = exec_in(node, container, "wget", "-q", "-O", "-", f"http://{address}/")
         assert code == 0, page
         assert page.strip() == web[address][1][:12]
-
-
-def resolved(node: Node, container: str, name: str) -> list[str]:
-    """The addresses the embedded DNS answers `name` with, in its order."""
-    code, output = exec_in(node, container, "nslookup", name, "127.0.0.11")
-    assert code == 0, output
-    answers = output.partition("Name:")[2]
-    return [line.split()[-1] for line in answers.splitlines() if line.startswith("Address")]
 
 
 def test_a_task_resolves_the_service_name_to_the_tasks_on_every_node(
