@@ -360,6 +360,10 @@ def test_run_through_runc(base: Path, ctx: Path, tmp_path: Path) -> None:
         ("FROM busybox AS a\nCOPY --from=a f /f\n", "stage 'a' depends on itself"),
         ("FROM busybox\nBOGUS x\n", "Dockerfile:2: BOGUS: unknown instruction"),
         ("FROM busybox\nEXPOSE 99999\n", "Dockerfile:2: EXPOSE: invalid port range"),
+        (
+            f"FROM busybox\nADD --checksum=sha256:{'0' * 64} f /f\n",
+            "Dockerfile:2: ADD: checksum can't be specified for non-HTTP(S) sources",
+        ),
         ("FROM busybox\nCOPY --parents=yes f /x/\n", "expecting a boolean value for flag"),
         ("FROM busybox\nCOPY --parents x/./../f /d/\n", "x/./../f: the path leaves the folder"),
         ("FROM busybox\nRUN --mount=type=secret,id=x true\n", "type=secret is not supported"),

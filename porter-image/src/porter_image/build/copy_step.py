@@ -146,6 +146,8 @@ def _plan(runner: StageRunner, copy: ins.Copy) -> _Plan:
         expanded = runner.expand(word)
         is_url = copy.add and re.match(r"^https?://", expanded)
         (plan.urls if is_url else plan.patterns).append(expanded)
+    if copy.checksum and (plan.patterns or plan.inline):  # BuildKit's refusal, word for word
+        raise runner.fail("checksum can't be specified for non-HTTP(S) sources")
     plan.from_name = runner.expand(copy.from_) if copy.from_ else ""
     plan.other = other_stage(runner, plan.from_name) if plan.from_name else None
     if plan.urls:
