@@ -38,11 +38,22 @@ SHARED = [
         },
     ),
     (
+        ("--update-monitor",),
+        {"help": "Duration after each batch to watch its tasks for failure (ns|us|ms|s|m|h)"},
+    ),
+    (
+        ("--update-max-failure-ratio",),
+        {"type": float, "help": "Failure rate to tolerate during an update (0 to 1)"},
+    ),
+    (
         ("--autoscale",),
         {
             "metavar": "min=N,max=N,cpu=P%",
-            "help": "Scale between min and max with the load (rps=N too; up-window= and"
-            " down-window= set the stabilisation windows, 0s and 300s by default)",
+            "help": "Scale a replicated service between min and max with the load: cpu=P% of"
+            " one CPU per task, and/or rps=N new connections per second per task to its"
+            " published ports, counted by the routing mesh on every node (a request each"
+            " only for clients that open a connection per request); up-window= and"
+            " down-window= set the stabilisation windows, 0s and 300s by default",
         },
     ),
     (("-d", "--detach"), {"is_flag": True, "help": "Exit immediately (porter never waits)"}),
@@ -126,6 +137,13 @@ def _update_config(spec: dict[str, Any], o: dict[str, Any]) -> None:
         config["Order"] = o["update_order"]
     if o.get("update_failure_action"):
         config["FailureAction"] = o["update_failure_action"]
+    if o.get("update_monitor"):
+        config["Monitor"] = parsing.duration_ns("--update-monitor", o["update_monitor"])
+    ratio = o.get("update_max_failure_ratio")
+    if ratio is not None:
+        if not 0 <= ratio <= 1:
+            raise parsing.bad("--update-max-failure-ratio", str(ratio), "expected 0 to 1")
+        config["MaxFailureRatio"] = ratio
 
 
 def apply_shared(spec: dict[str, Any], o: dict[str, Any]) -> dict[str, Any]:

@@ -169,8 +169,26 @@ def normalized(spec: Any) -> dict[str, Any]:
     labels = _object(spec.get("Labels"), "Labels")
     spec["Labels"] = labels
     if AUTOSCALE_LABEL in labels:
-        AutoscalePolicy.parse(str(labels[AUTOSCALE_LABEL]))
+        _check_autoscale(spec, AutoscalePolicy.parse(str(labels[AUTOSCALE_LABEL])))
     return spec
+
+
+def _check_autoscale(spec: dict[str, Any], policy: AutoscalePolicy) -> None:
+    """Autoscaling changes a replica count: a global service has none. Its rps target is
+    held against the new connections the routing mesh counts on the service's published
+    ports: a service without one would never be measured."""
+    if "Global" in spec["Mode"]:
+        raise InvalidParameter("autoscale can only be used with replicated mode")
+    ingress = [
+        port
+        for port in spec["EndpointSpec"]["Ports"]
+        if port["PublishedPort"] and port["PublishMode"] == "ingress"
+    ]
+    if policy.rps is not None and not ingress:
+        raise InvalidParameter(
+            "autoscale rps needs a published port: it counts the new connections per second"
+            " to the service's published ports"
+        )
 
 
 def _normalize_networks(spec: dict[str, Any], template: dict[str, Any]) -> None:
@@ -239,6 +257,10 @@ def update_config(config: dict[str, Any], where: str) -> dict[str, Any]:
     config["Parallelism"] = _whole(config.get("Parallelism", 1), f"{where}.Parallelism")
     config["Delay"] = _whole(config.get("Delay", 0), f"{where}.Delay")
     config["Monitor"] = _whole(config.get("Monitor", 5_000_000_000), f"{where}.Monitor")
+    ratio = config.get("MaxFailureRatio", 0)
+    if isinstance(ratio, bool) or not isinstance(ratio, int | float) or not 0 <= ratio <= 1:
+        raise InvalidParameter(f"invalid {where}.MaxFailureRatio {ratio!r}: a number from 0 to 1")
+    config["MaxFailureRatio"] = ratio
     action = config.setdefault("FailureAction", "pause")
     if action not in FAILURE_ACTIONS:
         raise InvalidParameter(f"invalid {where}.FailureAction {action!r}: pause or rollback")

@@ -9,6 +9,15 @@ rollback brings the previous spec back (rolled out with RollbackConfig, its stat
 failure that caused it), continue carries on. With `Order` stop-first the old task of a slot is
 shut down and the scheduler fills the slot; with start-first a new task joins the slot and
 the scheduler shuts the old one down once the new one runs.
+
+As swarm's updater, a new task is watched for `Monitor` after its batch is up: one that fails
+or turns unhealthy in that window (or before it was ever up) counts as a failure, and the
+failure action is taken once more than `MaxFailureRatio` of the tasks to update have failed
+(the default 0: the first failure). A failure within the ratio is replaced (an unhealthy task
+shut down, a failed one's slot filled by the scheduler) and the update goes on; a task that
+fails after its window is no failure of the update. The update completes `Monitor` after its
+last batch is up. The status keeps what it needs for that: `UpAt` (task id -> when its batch
+was up), `Failed` (the ids of the failures counted) and `Dirty` (how many tasks it updates).
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from porterd.cluster.scheduler import is_current, is_live
 FAILED = frozenset({"failed", "rejected"})
 ACTIVE = {"updating": "update", "rollback_started": "rollback"}
 ROLLED_BACK = "update rolled back"
+MONITORING = ("UpAt", "Failed", "Dirty", "NextBatchAt")  # an update's own bookkeeping
 
 
 @dataclass
@@ -47,16 +57,45 @@ def is_up(task: dict[str, Any]) -> bool:
     return status["State"] == "running" and health in (None, "", "healthy", "none")
 
 
-def _failure(service: dict[str, Any], tasks: list[dict[str, Any]], since: str) -> str | None:
-    for task in tasks:
-        if not is_current(task, service) or task.get("CreatedAt", "") < since:
-            continue
-        status = task["Status"]
-        if status["State"] in FAILED:
-            return f"task {task['ID'][:12]} failed: {status.get('Err') or status.get('Message')}"
-        if is_live(task) and status.get("ContainerStatus", {}).get("Health") == "unhealthy":
-            return f"task {task['ID'][:12]} is unhealthy"
+def _timestamp(text: str) -> float | None:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except (AttributeError, ValueError):
+        return None
+
+
+def _failed(task: dict[str, Any]) -> str | None:
+    """Why a task is a failure (failed, rejected, or running unhealthy), or None."""
+    status = task["Status"]
+    if status["State"] in FAILED:
+        return f"task {task['ID'][:12]} failed: {status.get('Err') or status.get('Message')}"
+    if is_live(task) and status.get("ContainerStatus", {}).get("Health") == "unhealthy":
+        return f"task {task['ID'][:12]} is unhealthy"
     return None
+
+
+def failures(
+    service: dict[str, Any], tasks: list[dict[str, Any]], status: dict[str, Any], monitor: float
+) -> dict[str, str]:
+    """Task id -> why, of the update's new tasks that failed before their batch was up or
+    within `monitor` seconds after it."""
+    found = {}
+    up_at = status.get("UpAt") or {}
+    for task in tasks:
+        if not is_current(task, service) or task.get("CreatedAt", "") < status.get("StartedAt", ""):
+            continue
+        why = _failed(task)
+        if why is None:
+            continue
+        failed_at = _timestamp(task["Status"].get("Timestamp", ""))
+        began = up_at.get(task["ID"])
+        if began is None or failed_at is None or failed_at - began <= monitor:
+            found[task["ID"]] = why
+    return found
+
+
+def _stamp(now: float) -> str:
+    return datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def update_step(service: dict[str, Any], tasks: list[dict[str, Any]], now: float) -> UpdateStep:
@@ -67,13 +106,23 @@ def update_step(service: dict[str, Any], tasks: list[dict[str, Any]], now: float
         return UpdateStep()
     spec = service["Spec"]
     config = spec["RollbackConfig" if kind == "rollback" else "UpdateConfig"]
-    failure = _failure(service, tasks, status.get("StartedAt", ""))
-    if failure is not None and config["FailureAction"] != "continue":
+    failed = failures(service, tasks, status, config["Monitor"] / 1e9)
+    new_failures = {
+        task_id: why for task_id, why in failed.items() if task_id not in status.get("Failed", [])
+    }
+    counted = sorted({*status.get("Failed", []), *failed})
+    ratio = len(counted) / max(status.get("Dirty", 0), 1)
+    if (
+        new_failures
+        and ratio > config.get("MaxFailureRatio", 0)
+        and config["FailureAction"] != "continue"
+    ):
+        failure = next(iter(new_failures.values()))
         if kind == "update" and config["FailureAction"] == "rollback":
             return UpdateStep(
                 status={
                     "State": "rollback_started",
-                    "StartedAt": datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                    "StartedAt": _stamp(now),
                     "Message": f"{ROLLED_BACK}: {failure}",
                 },
                 rollback=True,
@@ -81,23 +130,39 @@ def update_step(service: dict[str, Any], tasks: list[dict[str, Any]], now: float
         state = "paused" if kind == "update" else "rollback_paused"
         return UpdateStep(status={**status, "State": state, "Message": f"{kind} paused: {failure}"})
     live = [task for task in tasks if is_live(task)]
+    # Within the ratio the update goes on: a failure is counted, and a new task unhealthy is
+    # replaced (the scheduler fills its slot), as is one past its window (no failure).
+    sick = [task for task in live if is_current(task, service) and _failed(task)]
+    if new_failures or sick:
+        status["Failed"] = counted
+        return UpdateStep(replace=sick, status=status if new_failures else None)
     if any(is_current(task, service) and not is_up(task) for task in live):
         return UpdateStep()  # the batch under way is not up yet
     outdated = sorted(
         (task for task in live if not is_current(task, service)),
         key=lambda task: (task.get("Slot") or 0, task["NodeID"]),
     )
+    if status.pop("BatchStarted", False):  # the batch is up: its monitor windows begin
+        up_at = dict(status.get("UpAt") or {})
+        for task in live:
+            if is_current(task, service):
+                up_at.setdefault(task["ID"], now)
+        status["UpAt"] = up_at
+        wait = config["Delay"] if outdated else config["Monitor"]
+        if wait:
+            status["NextBatchAt"] = now + wait / 1e9
+            return UpdateStep(status=status)
+    if now < status.get("NextBatchAt", 0):
+        return UpdateStep()
     if not outdated:
         done = "completed" if kind == "update" else "rollback_completed"
         message = f"{kind} completed"
         if status.get("Message", "").startswith(ROLLED_BACK):  # keep why it was rolled back
             message = f"{status['Message']}; {message}"
-        return UpdateStep(status={**status, "State": done, "Message": message})
-    if status.pop("BatchStarted", False) and config["Delay"]:
-        status["NextBatchAt"] = now + config["Delay"] / 1e9
-        return UpdateStep(status=status)
-    if now < status.get("NextBatchAt", 0):
-        return UpdateStep()
+        kept = {k: v for k, v in status.items() if k not in MONITORING}
+        return UpdateStep(status={**kept, "State": done, "Message": message})
+    status.setdefault("Dirty", len(outdated))
+    status.pop("NextBatchAt", None)  # waited for: no more rounds asked for at that time
     batch = outdated[: config["Parallelism"] or len(outdated)]
     status["BatchStarted"] = True
     return UpdateStep(replace=batch, order=config["Order"], status=status)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime
 from typing import Any
 
 from porterd.cluster.spec import normalized
@@ -160,3 +161,82 @@ def test_a_task_of_the_same_endpoint_spec_is_current() -> None:
     step = update_step(svc, [task(svc, slot, new=True) for slot in (1, 2)], now=0)
     assert step.replace == [] and step.status is not None
     assert step.status["State"] == "completed"
+
+
+# -- the monitor window and the max failure ratio ------------------------------------------
+
+SECOND = 1_000_000_000
+
+
+def at(seconds: float) -> str:
+    """A task status's Timestamp, `seconds` after the epoch."""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def test_the_tasks_of_a_batch_up_are_watched_from_then() -> None:
+    svc = service()
+    svc["UpdateStatus"]["BatchStarted"] = True
+    fresh = task(svc, 1, new=True)
+    step = update_step(svc, [fresh, task(svc, 2, new=False)], now=100)
+    assert step.status is not None and step.status["UpAt"] == {fresh["ID"]: 100}
+
+
+def test_a_new_task_failing_within_the_monitor_window_after_its_batch_pauses_the_update() -> None:
+    svc = service(Monitor=5 * SECOND)
+    failed = task(svc, 1, new=True, state="failed", Err="exit 1", Timestamp=at(104))
+    svc["UpdateStatus"]["UpAt"] = {failed["ID"]: 100}
+    step = update_step(svc, [failed, task(svc, 2, new=False)], now=104)
+    assert step.status is not None and step.status["State"] == "paused"
+
+
+def test_a_new_task_failing_after_its_monitor_window_is_no_failure_of_the_update() -> None:
+    svc = service(Monitor=5 * SECOND)
+    failed = task(svc, 1, new=True, state="failed", Err="exit 1", Timestamp=at(106))
+    svc["UpdateStatus"]["UpAt"] = {failed["ID"]: 100}
+    step = update_step(svc, [failed, task(svc, 2, new=False)], now=106)
+    assert step.status is not None and step.status["State"] == "updating"
+    assert [t["Slot"] for t in step.replace] == [2]
+
+
+def test_a_failure_within_the_max_failure_ratio_is_counted_and_the_update_goes_on() -> None:
+    svc = service(MaxFailureRatio=0.5)
+    svc["UpdateStatus"]["Dirty"] = 4
+    failed = task(svc, 1, new=True, state="failed", Err="exit 1")
+    step = update_step(svc, [failed, task(svc, 2, new=False)], now=0)
+    assert step.status is not None and step.status["State"] == "updating"
+    assert step.status["Failed"] == [failed["ID"]]
+
+
+def test_a_failure_past_the_max_failure_ratio_takes_the_failure_action() -> None:
+    svc = service(MaxFailureRatio=0.25, FailureAction="rollback")
+    svc["UpdateStatus"].update(Dirty=4, Failed=["earlier"])
+    failed = task(svc, 1, new=True, state="failed", Err="exit 1")
+    step = update_step(svc, [failed, task(svc, 2, new=False)], now=0)
+    assert step.rollback  # 2 of 4 failed: more than a quarter
+
+
+def test_an_unhealthy_new_task_within_the_ratio_is_replaced() -> None:
+    svc = service(MaxFailureRatio=1)
+    sick = task(svc, 1, new=True, ContainerStatus={"Health": "unhealthy"})
+    step = update_step(svc, [sick, task(svc, 2, new=False)], now=0)
+    assert (step.replace, step.order) == ([sick], "stop-first")
+
+
+def test_the_update_completes_a_monitor_window_after_its_last_batch_is_up() -> None:
+    svc = service(Monitor=5 * SECOND)
+    svc["UpdateStatus"]["BatchStarted"] = True
+    tasks = [task(svc, 1, new=True)]
+    step = update_step(svc, tasks, now=100)
+    assert step.status is not None and step.status["NextBatchAt"] == 105
+    svc["UpdateStatus"] = step.status
+    assert update_step(svc, tasks, now=104).status is None
+    done = update_step(svc, tasks, now=105).status
+    assert done is not None and done["State"] == "completed"
+    assert not {"UpAt", "Failed", "Dirty", "NextBatchAt"} & set(done)
+
+
+def test_a_batch_started_forgets_the_time_it_waited_for() -> None:
+    svc = service(Delay=10 * SECOND)
+    svc["UpdateStatus"]["NextBatchAt"] = 110
+    step = update_step(svc, [task(svc, 1, new=True), task(svc, 2, new=False)], now=110)
+    assert step.status is not None and "NextBatchAt" not in step.status

@@ -36,6 +36,8 @@ def test_a_global_mode_is_kept() -> None:
         ({"Mode": {"Sometimes": {}}}, "Replicated or Global"),
         ({"UpdateConfig": {"Order": "random"}}, "stop-first or start-first"),
         ({"UpdateConfig": {"FailureAction": "panic"}}, "pause or rollback"),
+        ({"UpdateConfig": {"MaxFailureRatio": 1.5}}, "a number from 0 to 1"),
+        ({"RollbackConfig": {"MaxFailureRatio": "half"}}, "a number from 0 to 1"),
         ({"EndpointSpec": {"Ports": [{"TargetPort": 0}]}}, "at least 1"),
         ({"EndpointSpec": {"Ports": [{"TargetPort": 80, "PublishedPort": 70000}]}}, "65535"),
         ({"Labels": {"porter.autoscale": "min=3,max=2,cpu=50%"}}, "min <= max"),
@@ -92,3 +94,20 @@ def test_the_stabilisation_windows_default_to_the_hpas() -> None:
 def test_a_malformed_stabilisation_window_is_refused() -> None:
     with pytest.raises(InvalidParameter, match="down-window"):
         AutoscalePolicy.parse("min=1,max=3,cpu=50%,down-window=soon")
+
+
+def test_autoscaling_a_global_service_is_refused() -> None:
+    labels = {"porter.autoscale": "min=1,max=3,cpu=50%"}
+    with pytest.raises(InvalidParameter, match="only be used with replicated mode"):
+        normalized(spec(Mode={"Global": {}}, Labels=labels))
+
+
+def test_an_rps_target_without_a_published_port_is_refused() -> None:
+    with pytest.raises(InvalidParameter, match="rps needs a published port"):
+        normalized(spec(Labels={"porter.autoscale": "min=1,max=3,rps=5"}))
+
+
+def test_an_rps_target_on_a_service_with_a_published_port_is_taken() -> None:
+    ports = {"Ports": [{"TargetPort": 80, "PublishedPort": 8080}]}
+    labels = {"porter.autoscale": "min=1,max=3,rps=5"}
+    assert normalized(spec(EndpointSpec=ports, Labels=labels))["Labels"] == labels
