@@ -10,14 +10,14 @@ failure that caused it), continue carries on. With `Order` stop-first the old ta
 shut down and the scheduler fills the slot; with start-first a new task joins the slot and
 the scheduler shuts the old one down once the new one runs.
 
-As swarm's updater, a new task is watched for `Monitor` after its batch is up: one that fails
-or turns unhealthy in that window (or before it was ever up) counts as a failure, and the
+As swarm's updater, a new task is watched for `Monitor` once it is up: one that fails or
+turns unhealthy in that window (or before it was ever up) counts as a failure, and the
 failure action is taken once more than `MaxFailureRatio` of the tasks to update have failed
 (the default 0: the first failure). A failure within the ratio is replaced (an unhealthy task
 shut down, a failed one's slot filled by the scheduler) and the update goes on; a task that
 fails after its window is no failure of the update. The update completes `Monitor` after its
-last batch is up. The status keeps what it needs for that: `UpAt` (task id -> when its batch
-was up), `Failed` (the ids of the failures counted) and `Dirty` (how many tasks it updates).
+last batch is up. The status keeps what it needs for that: `UpAt` (task id -> when it was
+first seen up), `Failed` (the ids of the failures counted) and `Dirty` (how many tasks it updates).
 """
 
 from __future__ import annotations
@@ -77,8 +77,8 @@ def _failed(task: dict[str, Any]) -> str | None:
 def failures(
     service: dict[str, Any], tasks: list[dict[str, Any]], status: dict[str, Any], monitor: float
 ) -> dict[str, str]:
-    """Task id -> why, of the update's new tasks that failed before their batch was up or
-    within `monitor` seconds after it."""
+    """Task id -> why, of the update's new tasks that failed before they were up or within
+    `monitor` seconds after."""
     found = {}
     up_at = status.get("UpAt") or {}
     for task in tasks:
@@ -130,30 +130,35 @@ def update_step(service: dict[str, Any], tasks: list[dict[str, Any]], now: float
         state = "paused" if kind == "update" else "rollback_paused"
         return UpdateStep(status={**status, "State": state, "Message": f"{kind} paused: {failure}"})
     live = [task for task in tasks if is_live(task)]
+    # A new task's monitor window begins when it is first seen up.
+    up_at = status.get("UpAt") or {}
+    seen_up = {
+        task["ID"]: now
+        for task in live
+        if is_current(task, service) and task["ID"] not in up_at and is_up(task)
+    }
+    if seen_up:
+        status["UpAt"] = {**up_at, **seen_up}
+    unchanged = status if seen_up else None  # what a step that does nothing else stores
     # Within the ratio the update goes on: a failure is counted, and a new task unhealthy is
     # replaced (the scheduler fills its slot), as is one past its window (no failure).
     sick = [task for task in live if is_current(task, service) and _failed(task)]
     if new_failures or sick:
         status["Failed"] = counted
-        return UpdateStep(replace=sick, status=status if new_failures else None)
+        return UpdateStep(replace=sick, status=status if new_failures else unchanged)
     if any(is_current(task, service) and not is_up(task) for task in live):
-        return UpdateStep()  # the batch under way is not up yet
+        return UpdateStep(status=unchanged)  # the batch under way is not up yet
     outdated = sorted(
         (task for task in live if not is_current(task, service)),
         key=lambda task: (task.get("Slot") or 0, task["NodeID"]),
     )
-    if status.pop("BatchStarted", False):  # the batch is up: its monitor windows begin
-        up_at = dict(status.get("UpAt") or {})
-        for task in live:
-            if is_current(task, service):
-                up_at.setdefault(task["ID"], now)
-        status["UpAt"] = up_at
+    if status.pop("BatchStarted", False):  # the batch is up: the delay, or the last window
         wait = config["Delay"] if outdated else config["Monitor"]
         if wait:
             status["NextBatchAt"] = now + wait / 1e9
             return UpdateStep(status=status)
     if now < status.get("NextBatchAt", 0):
-        return UpdateStep()
+        return UpdateStep(status=unchanged)
     if not outdated:
         done = "completed" if kind == "update" else "rollback_completed"
         message = f"{kind} completed"

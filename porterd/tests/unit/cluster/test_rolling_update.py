@@ -173,15 +173,17 @@ def at(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def test_the_tasks_of_a_batch_up_are_watched_from_then() -> None:
+def test_a_new_task_is_watched_from_when_it_is_first_seen_up() -> None:
     svc = service()
     svc["UpdateStatus"]["BatchStarted"] = True
-    fresh = task(svc, 1, new=True)
-    step = update_step(svc, [fresh, task(svc, 2, new=False)], now=100)
-    assert step.status is not None and step.status["UpAt"] == {fresh["ID"]: 100}
+    up, starting = task(svc, 1, new=True), task(svc, 2, new=True, state="starting")
+    step = update_step(svc, [up, starting, task(svc, 3, new=False)], now=100)
+    assert step.status is not None and step.status["UpAt"] == {up["ID"]: 100}
+    svc["UpdateStatus"] = step.status
+    assert update_step(svc, [up, starting, task(svc, 3, new=False)], now=101).status is None
 
 
-def test_a_new_task_failing_within_the_monitor_window_after_its_batch_pauses_the_update() -> None:
+def test_a_new_task_failing_within_its_monitor_window_pauses_the_update() -> None:
     svc = service(Monitor=5 * SECOND)
     failed = task(svc, 1, new=True, state="failed", Err="exit 1", Timestamp=at(104))
     svc["UpdateStatus"]["UpAt"] = {failed["ID"]: 100}
