@@ -4,10 +4,13 @@ it built or the exact error line."""
 
 from __future__ import annotations
 
+import io
+import tarfile
 from pathlib import Path
 
 import pytest
-from build_support import NEEDS_ROOT, build_ok, unpack, write_context
+from build_support import NEEDS_ROOT, build_ok, run_build, unpack, write_context
+from porter_image.layout import Layout
 
 pytestmark = [pytest.mark.integration, NEEDS_ROOT]
 
@@ -18,3 +21,51 @@ def test_a_layout_named_by_a_relative_path_runs_run_steps(
     write_context(ctx, {"Dockerfile": "FROM busybox\nRUN echo ran > /r\n"})
     build_ok(Path(base.name), ctx, cwd=base.parent)
     assert (unpack(base, "out", tmp_path) / "r").read_text() == "ran\n"
+
+
+def test_several_tags_in_one_layout_all_name_the_image(base: Path, ctx: Path) -> None:
+    write_context(ctx, {"Dockerfile": "FROM busybox\nLABEL built=yes\n"})
+    same_layout = base.parent / "." / base.name  # spelt otherwise, the same folder
+    digest = build_ok(base, ctx, "-t", f"{same_layout}:second")
+    layout = Layout.open(base)
+    assert str(layout.resolve("out").digest) == str(layout.resolve("second").digest) == digest
+
+
+def test_tags_in_different_layouts_are_one_error_line(
+    base: Path, ctx: Path, tmp_path: Path
+) -> None:
+    write_context(ctx, {"Dockerfile": "FROM busybox\nLABEL built=yes\n"})
+    result = run_build(base, ctx, "-t", f"{tmp_path}/other:x")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"porter-image: error: image '{tmp_path}/other:x': every -t must name the same layout"
+    ]
+    assert "out" not in Layout.open(base).tags()
+
+
+def test_a_dockerfile_on_stdin_as_the_context_builds_with_an_empty_context(
+    base: Path, tmp_path: Path
+) -> None:
+    dockerfile = b"FROM busybox\nRUN ls -A / > /listing && echo piped > /p\n"
+    build_ok(base, Path("-"), stdin=dockerfile)
+    assert (unpack(base, "out", tmp_path) / "p").read_text() == "piped\n"
+
+
+def test_a_gzipped_tar_on_stdin_is_the_context(base: Path, tmp_path: Path) -> None:
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w:gz") as tar:
+        for name, content in (("Dockerfile", b"FROM busybox\nCOPY f /f\n"), ("f", b"gz")):
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    build_ok(base, Path("-"), stdin=data.getvalue())
+    assert (unpack(base, "out", tmp_path) / "f").read_text() == "gz"
+
+
+def test_dockerfile_and_context_both_on_stdin_is_one_error_line(base: Path) -> None:
+    result = run_build(base, Path("-"), "-f", "-", stdin=b"FROM busybox\n")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "porter-image: error: invalid argument: can't use stdin for both build context and "
+        "dockerfile (see 'porter-image build --help')"
+    ]

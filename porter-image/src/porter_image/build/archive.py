@@ -7,15 +7,30 @@ bzip2 and xz, which layers never use, are decompressed here first.
 from __future__ import annotations
 
 import bz2
+import io
 import lzma
 import tarfile
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, cast
 
 from porter_specs import media_types
 
 from porter_image.layer.apply import apply_layer
 from porter_image.layer.compression import detect
+
+HEAD = 512  # a tar header's size: enough to tell an archive from other bytes
+
+
+def is_archive_head(head: bytes) -> bool:
+    """Whether a file or stream starting with `head` (its first HEAD bytes) is an archive: a
+    tar header, or gzip, bzip2, xz or zstd data (as docker tells them)."""
+    if head.startswith((b"BZh", b"\xfd7zXZ")) or detect(head) != "none":
+        return True
+    try:
+        tarfile.TarInfo.frombuf(head[:HEAD], "utf-8", "surrogateescape")
+    except tarfile.HeaderError:
+        return False
+    return True
 
 
 def is_archive(path: Path) -> bool:
@@ -23,10 +38,36 @@ def is_archive(path: Path) -> bool:
     if not path.is_file():
         return False
     with open(path, "rb") as src:
-        head = src.read(512)
-    return (
-        head.startswith((b"BZh", b"\xfd7zXZ")) or detect(head) != "none" or tarfile.is_tarfile(path)
-    )
+        return is_archive_head(src.read(HEAD))
+
+
+class _Replay(io.RawIOBase):
+    """`head`, then what is left of `rest`: a stream read again from its start."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head = head
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._head:
+            size = min(len(buffer), len(self._head))
+            buffer[:size], self._head = self._head[:size], self._head[size:]
+            return size
+        read1 = getattr(self._rest, "read1", self._rest.read)
+        data = read1(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def sniff_archive(stream: BinaryIO) -> tuple[bool, BinaryIO]:
+    """Whether `stream` holds an archive (`is_archive_head`), and the stream from its start
+    again, with `peek` (which apply_tar reads the compression with)."""
+    head = stream.read(HEAD)
+    replay = io.BufferedReader(_Replay(head, stream), 1 << 16)
+    return is_archive_head(head), cast(BinaryIO, replay)
 
 
 def apply_tar(stream: BinaryIO, folder: Path) -> None:

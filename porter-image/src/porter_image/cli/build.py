@@ -213,42 +213,28 @@ def command(
 ) -> None:
     """Build an image from a Dockerfile, in cached layers.
 
-    CONTEXT is a folder, or - for a tar of one on stdin. FROM names a tag of the target
-    layout, else an image in a registry (pulled into the layout), or scratch. RUN steps run
-    through the OCI runtime on an overlay of the image's layers; each step's result is
-    cached with the layout. Prints the image's digest; a failed build leaves no tag.
+    CONTEXT is a folder, or - for stdin: a tar of one (plain or compressed), or else the
+    Dockerfile itself with an empty context. FROM names a tag of the target layout, else an
+    image in a registry (pulled into the layout), or scratch. RUN steps run through the OCI
+    runtime on an overlay of the image's layers; each step's result is cached with the
+    layout. Prints the image's digest; a failed build leaves no tag.
     """
     from porter_image.build import BuildContext, Builder, BuildOptions
+    from porter_image.cli.build_inputs import read_inputs
     from porter_image.dockerfile.ignore import IgnoreRules
     from porter_image.errors import ImageRefError
     from porter_image.layout import Layout
 
-    layouts = {ref.layout for ref in tags}
+    layouts = {os.path.abspath(ref.layout) for ref in tags}
     if len(layouts) > 1:
         raise ImageRefError(str(tags[1]), "every -t must name the same layout")
     layout = Layout.open_or_create(tags[0].layout)
     with contextlib.ExitStack() as cleanup:
-        if context == "-":
-            import tempfile
-
-            temp = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="porter-build-"))
-            build_context = BuildContext.from_tar(sys.stdin.buffer, Path(temp) / "context")
-            root = build_context.root
-        else:
-            root = Path(context)
-            if not root.is_dir():
-                raise click.BadParameter(f"{context}: not a folder", param_hint="CONTEXT")
-        if dockerfile == "-":
-            text, file_path = sys.stdin.read(), None
-        else:
-            file_path = Path(dockerfile) if dockerfile else root / "Dockerfile"
-            if not file_path.is_file():
-                raise click.BadParameter(f"{file_path}: no such file", param_hint="--file")
-            text = file_path.read_text(encoding="utf-8")
-        build_context = BuildContext(root, IgnoreRules.for_context(root, file_path))
+        inputs = read_inputs(context, dockerfile, cleanup)
+        ignore = IgnoreRules.for_context(inputs.root, inputs.file_path)
         options = BuildOptions(
             tags=tuple(ref.tag or "" for ref in tags),
-            dockerfile=file_path.name if file_path else "Dockerfile",
+            dockerfile=inputs.name,
             build_args=build_args,
             target=target,
             no_cache=no_cache,
@@ -266,7 +252,7 @@ def command(
             ssh=ssh,
             **({"runtime": runtime} if runtime else {}),
         )
-        descriptor = Builder(layout, build_context, options).build(text)
+        descriptor = Builder(layout, BuildContext(inputs.root, ignore), options).build(inputs.text)
     if iidfile is not None:
         iidfile.write_text(str(descriptor.digest))
     click.echo(str(descriptor.digest))
