@@ -5,6 +5,7 @@ it built or the exact error line."""
 from __future__ import annotations
 
 import io
+import json
 import tarfile
 from pathlib import Path
 
@@ -68,4 +69,46 @@ def test_dockerfile_and_context_both_on_stdin_is_one_error_line(base: Path) -> N
     assert result.stderr.splitlines() == [
         "porter-image: error: invalid argument: can't use stdin for both build context and "
         "dockerfile (see 'porter-image build --help')"
+    ]
+
+
+def test_progress_json_writes_every_line_as_a_json_object(base: Path, ctx: Path) -> None:
+    run = "RUN echo hello && echo '{not json' >&2 && printf partial"
+    dockerfile = f"FROM busybox\n{run}\nENV A=1\n"
+    write_context(ctx, {"Dockerfile": dockerfile})
+    result = run_build(base, ctx, "--progress", "json", quiet=False)
+    assert result.returncode == 0, result.stderr
+    documents = [json.loads(line) for line in result.stderr.splitlines()]
+    streams = [d["stream"] for d in documents if "stream" in d]
+    assert streams[-4:] == ["hello\n", "{not json\n", "partial\n", "Dockerfile:3: ENV\n"]
+    assert documents[-1] == {"aux": {"ID": result.stdout.strip()}}
+
+
+def test_progress_json_shows_a_failure_as_a_json_error(base: Path, ctx: Path) -> None:
+    write_context(ctx, {"Dockerfile": "FROM busybox\nRUN echo why; exit 3\n"})
+    result = run_build(base, ctx, "--progress", "json", quiet=False)
+    assert result.returncode == 1
+    documents = [json.loads(line) for line in result.stderr.splitlines()]
+    text = "Dockerfile:2: RUN: '/bin/sh -c echo why; exit 3' exited with status 3"
+    assert documents[-2:] == [
+        {"stream": "why\n"},
+        {"errorDetail": {"message": text}, "error": text},
+    ]
+
+
+def test_quiet_hides_run_output(base: Path, ctx: Path) -> None:
+    write_context(ctx, {"Dockerfile": "FROM busybox\nRUN echo chatter && echo more >&2\n"})
+    result = run_build(base, ctx)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.strip() == str(Layout.open(base).resolve("out").digest)
+
+
+def test_quiet_shows_a_failed_runs_output_before_the_error(base: Path, ctx: Path) -> None:
+    write_context(ctx, {"Dockerfile": "FROM busybox\nRUN echo why >&2; exit 3\n"})
+    result = run_build(base, ctx)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "why",
+        "porter-image: error: Dockerfile:2: RUN: '/bin/sh -c echo why >&2; exit 3' "
+        "exited with status 3",
     ]

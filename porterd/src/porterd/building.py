@@ -13,9 +13,7 @@ an incoming tag and then named by each `t`, so a failed build names nothing.
 from __future__ import annotations
 
 import io
-import os
 import shutil
-import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +22,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from porter_image.distribution.auth import Credentials
 from porter_image.reference import InvalidReferenceError, parse_docker_reference
+from porter_image.run_output import RunOutput
 from porter_specs.errors import PorterError
 from porter_specs.models import Platform
 
@@ -36,7 +35,6 @@ from porterd.images.registry import Emit
 if TYPE_CHECKING:
     from porter_image.build import BuildOptions
 
-_LINE = 1 << 16
 NETWORK_MODES = {"": "host", "default": "host", "bridge": "host", "host": "host", "none": "none"}
 
 
@@ -83,37 +81,6 @@ class BuildCancelled(DaemonError):
     """The client went away during the build: nothing is named."""
 
     status = 499  # nobody reads it; the log says why the build stopped
-
-
-class RunOutput:
-    """A pipe RUN steps write to, read line by line (each at most _LINE bytes, so memory
-    stays bounded) by a thread that hands each line to `report`."""
-
-    def __init__(self, report: Callable[[str], None]) -> None:
-        self.report = report
-        read, self.fd = os.pipe()
-        self._reader = os.fdopen(read, "rb")
-        self._thread = threading.Thread(target=self._pump, name="porterd-build-output")
-
-    def __enter__(self) -> RunOutput:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        os.close(self.fd)
-        self._thread.join()
-        self._reader.close()
-
-    def _pump(self) -> None:
-        """Report each line; once reporting fails (the client went away) keep draining the
-        pipe, so that a RUN step never blocks on a full pipe."""
-        reporting = True
-        while line := self._reader.readline(_LINE):
-            if reporting:
-                try:
-                    self.report(line.decode("utf-8", "replace").rstrip("\n"))
-                except Exception:
-                    reporting = False
 
 
 class BuildService:

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,14 +65,6 @@ def _ssh(
             raise click.BadParameter(str(exc), ctx, param) from exc
         result[ident] = paths
     return result
-
-
-def _reporter(quiet: bool, progress: str) -> Callable[[str], None]:
-    if quiet:
-        return lambda line: None
-    if progress == "json":
-        return lambda line: print(json.dumps({"stream": line + "\n"}), file=sys.stderr, flush=True)
-    return lambda line: print(line, file=sys.stderr, flush=True)
 
 
 @click.command("build")
@@ -177,13 +166,19 @@ def _reporter(quiet: bool, progress: str) -> Callable[[str], None]:
     default=None,
     help="Write the image's digest to this file.",
 )
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing but the digest.")
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Print nothing but the digest (and a failed RUN's output, before the error).",
+)
 @click.option(
     "--progress",
     type=click.Choice(["auto", "plain", "json"]),
     default="auto",
     show_default=True,
-    help="How the steps are shown on stderr.",
+    help="How the steps are shown on stderr: auto and plain are the same here (a line per "
+    "step, RUN output as it comes); json is docker's build stream, a JSON object a line.",
 )
 @layer_options
 @click.argument("context", type=click.Path())
@@ -221,6 +216,7 @@ def command(
     """
     from porter_image.build import BuildContext, Builder, BuildOptions
     from porter_image.cli.build_inputs import read_inputs
+    from porter_image.cli.build_output import BuildOutput
     from porter_image.dockerfile.ignore import IgnoreRules
     from porter_image.errors import ImageRefError
     from porter_image.layout import Layout
@@ -230,6 +226,7 @@ def command(
         raise ImageRefError(str(tags[1]), "every -t must name the same layout")
     layout = Layout.open_or_create(tags[0].layout)
     with contextlib.ExitStack() as cleanup:
+        output = cleanup.enter_context(BuildOutput(quiet, progress))
         inputs = read_inputs(context, dockerfile, cleanup)
         ignore = IgnoreRules.for_context(inputs.root, inputs.file_path)
         options = BuildOptions(
@@ -247,12 +244,14 @@ def command(
             cache_to=cache_to,
             compression=compression_name(compression),
             source_date_epoch=fixed_mtime(mtime, reproducible),
-            report=_reporter(quiet, progress),
+            report=output.report,
+            output=output.fd,
             secrets=secrets,
             ssh=ssh,
             **({"runtime": runtime} if runtime else {}),
         )
         descriptor = Builder(layout, BuildContext(inputs.root, ignore), options).build(inputs.text)
+        output.digest = str(descriptor.digest)
     if iidfile is not None:
         iidfile.write_text(str(descriptor.digest))
     click.echo(str(descriptor.digest))

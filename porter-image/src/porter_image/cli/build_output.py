@@ -1,0 +1,89 @@
+"""How `porter-image build` shows a build on stderr, by `-q` and `--progress`.
+
+`auto` and `plain` are the same (this builder has no live display): each step is a line, and
+RUN output comes through as the command writes it. `json` is docker's build stream: every
+line, a step's or a RUN's output, is one `{"stream": "...\\n"}` object; the image's digest is
+`{"aux": {"ID": ...}}` and a failure `{"errorDetail": {"message": ...}, "error": ...}`. `-q`
+prints nothing but the digest; as `docker build -q`, it keeps the RUN output (its last KEPT
+lines) and shows it before the error line when a RUN fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections import deque
+from typing import Any
+
+from porter_specs.errors import PorterError
+
+from porter_image.build.errors import RunFailedError
+from porter_image.cli.errors import exit_code, message
+from porter_image.run_output import RunOutput
+
+KEPT = 1000
+
+
+class BuildOutput:
+    def __init__(self, quiet: bool, progress: str) -> None:
+        self.quiet = quiet
+        self.json = progress == "json" and not quiet
+        self.kept: deque[str] = deque(maxlen=KEPT)
+        self.digest = ""  # the image's, once built
+        # with json a step's line goes through the pipe after this mark, so that it keeps its
+        # place among the RUN output and never joins a last RUN line that had no newline
+        self._mark = f"\0porter-build-step-{os.urandom(8).hex()}\0"
+        self._pipe: RunOutput | None = None
+        if quiet:
+            self._pipe = RunOutput(self.kept.append)
+        elif self.json:
+            self._pipe = RunOutput(self._stream)
+
+    @property
+    def fd(self) -> int | None:
+        """The descriptor RUN steps write to (None: stderr, as it comes)."""
+        return self._pipe.fd if self._pipe is not None else None
+
+    def report(self, line: str) -> None:
+        """A step's line: none with -q; with json through the pipe, so that it keeps its
+        place among the RUN output."""
+        if self.quiet:
+            return
+        if self._pipe is None:
+            print(line, file=sys.stderr, flush=True)
+            return
+        data = (self._mark + line + "\n").encode("utf-8", "surrogateescape")
+        while data:
+            data = data[os.write(self._pipe.fd, data) :]
+
+    def _stream(self, line: str) -> None:
+        """A line read from the pipe: RUN output, a step's line after the mark, or both."""
+        output, mark, step = line.partition(self._mark)
+        if output or not mark:
+            self._emit({"stream": output + "\n"})
+        if mark:
+            self._emit({"stream": step + "\n"})
+
+    def __enter__(self) -> BuildOutput:
+        if self._pipe is not None:
+            self._pipe.__enter__()
+        return self
+
+    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> None:
+        if self._pipe is not None:
+            self._pipe.close()  # every line written so far is shown (or kept) first
+        if self.json and self.digest and error is None:
+            self._emit({"aux": {"ID": self.digest}})
+        if self.json and isinstance(error, (PorterError, OSError)):
+            text = message(error)
+            self._emit({"errorDetail": {"message": text}, "error": text})
+            raise SystemExit(exit_code(error))
+        if self.quiet and isinstance(error, RunFailedError):
+            sys.stderr.write("".join(line + "\n" for line in self.kept))
+            sys.stderr.flush()
+
+    @staticmethod
+    def _emit(document: dict[str, Any]) -> None:
+        sys.stderr.write(json.dumps(document) + "\n")
+        sys.stderr.flush()
