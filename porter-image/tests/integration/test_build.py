@@ -366,6 +366,12 @@ def test_run_through_runc(base: Path, ctx: Path, tmp_path: Path) -> None:
         ),
         ("FROM busybox\nCOPY --parents=yes f /x/\n", "expecting a boolean value for flag"),
         ("FROM busybox\nCOPY --parents x/./../f /d/\n", "x/./../f: the path leaves the folder"),
+        ("FROM busybox\nADD git://127.0.0.1:1/r.git /d\n", "cannot reach git://127.0.0.1:1/r.git"),
+        ("FROM busybox\nADD ssh://git@127.0.0.1:1/r.git /d\n", "cannot reach ssh://git@127.0"),
+        ("FROM busybox\nADD git@127.0.0.1:r.git /d\n", "ADD: cannot reach git@127.0.0.1:r.git"),
+        ("FROM busybox\nADD git://127.0.0.1:1/r.git#main:../x /d\n", "bad fragment: '../x'"),
+        ("FROM busybox\nADD git://127.0.0.1:1/r.git#-x /d\n", "bad fragment: '-x' is not"),
+        ("FROM busybox\nCOPY git://127.0.0.1:1/r.git /d\n", "COPY cannot take a git repo"),
     ],
 )
 def test_bad_input_is_one_line_and_no_tag(

@@ -1,9 +1,10 @@
 """COPY and ADD as build steps: sources, the cache key from their content, the copy itself.
 
 Sources come from the build context, from an earlier stage or an image (`--from`), from
-heredocs (`COPY <<EOF /path`), or for ADD from a URL; ADD unpacks a local tar. The cache key
-is the parent's key, the instruction after substitution and a digest of what the sources
-hold (for `--from`, the other stage's own key stands for its content).
+heredocs (`COPY <<EOF /path`), or for ADD from a URL or a git repository; ADD unpacks a local
+tar. The cache key is the parent's key, the instruction after substitution and a digest of
+what the sources hold (for `--from`, the other stage's own key stands for its content; for a
+repository, the commit its ref names now).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
     from porter_image.build.copier import CopyOptions
     from porter_image.build.fetch import Download
+    from porter_image.build.git_source import GitSource, Resolved
     from porter_image.build.rootfs import StepRootfs
     from porter_image.build.state import StageState
     from porter_image.build.steps import StageRunner
@@ -103,6 +105,8 @@ class _Plan:
     downloads: list[Download] = field(default_factory=list)
     excludes: tuple[str, ...] = ()  # --exclude patterns, as .dockerignore lines
     parents: bool = False  # --parents: sources keep their folders below the `/./` pivot
+    repositories: list[tuple[GitSource, Resolved]] = field(default_factory=list)
+    keep_git_dir: bool = False
 
     def context(self, base: BuildContext) -> BuildContext:
         """`base` seen through this step's --exclude patterns too."""
@@ -113,7 +117,7 @@ class _Plan:
 
     @property
     def many(self) -> bool:
-        count = len(self.inline) + len(self.urls) + len(self.patterns)
+        count = len(self.inline) + len(self.urls) + len(self.patterns) + len(self.repositories)
         return count > 1 or any(_WILDCARD.search(p) for p in self.patterns)
 
     def created_by(self, keyword: str) -> str:
@@ -122,7 +126,8 @@ class _Plan:
         flags += [f"--chown={self.chown}"] * bool(self.chown)
         flags += [f"--chmod={self.chmod_text}"] * bool(self.chmod_text)
         flags += [f"--exclude={pattern}" for pattern in self.excludes]
-        words = [*flags, *(n for n, _ in self.inline), *self.urls, *self.patterns, self.dest]
+        words = [*flags, *(n for n, _ in self.inline), *(g.word for g, _ in self.repositories)]
+        words += [*self.urls, *self.patterns, self.dest]
         return f"{keyword} " + " ".join(words)
 
 
@@ -133,9 +138,7 @@ def _plan(runner: StageRunner, copy: ins.Copy) -> _Plan:
         dest += "/"
     chmod_text = runner.expand(copy.chmod)
     plan = _Plan(dest, runner.expand(copy.chown), chmod_text, _chmod(runner, chmod_text))
-    if copy.keep_git_dir:
-        raise runner.fail("--keep-git-dir is not supported by this builder")
-    plan.parents = copy.parents
+    plan.parents, plan.keep_git_dir = copy.parents, copy.keep_git_dir
     plan.excludes = tuple(runner.expand(pattern) for pattern in copy.excludes)
     heredocs = iter(copy.heredocs)
     for word in copy.sources:
@@ -144,6 +147,8 @@ def _plan(runner: StageRunner, copy: ins.Copy) -> _Plan:
             plan.inline.append((doc.name, runner.expand_heredoc(doc).encode()))
             continue
         expanded = runner.expand(word)
+        if _git_source(runner, plan, copy, expanded):
+            continue
         is_url = copy.add and re.match(r"^https?://", expanded)
         (plan.urls if is_url else plan.patterns).append(expanded)
     if copy.checksum and (plan.patterns or plan.inline):  # BuildKit's refusal, word for word
@@ -155,6 +160,22 @@ def _plan(runner: StageRunner, copy: ins.Copy) -> _Plan:
 
         plan.downloads = fetch_urls(runner, plan.urls, copy.checksum)
     return plan
+
+
+def _git_source(runner: StageRunner, plan: _Plan, copy: ins.Copy, word: str) -> bool:
+    """Whether `word` names a git repository; ADD's are resolved to their commit now."""
+    from porter_image.build.git_source import check_fragment, parse_git_source, resolve_commit
+
+    source = parse_git_source(word)
+    if source is None:
+        return False
+    if not copy.add:
+        raise runner.fail(f"{word}: COPY cannot take a git repository (ADD can)")
+    if copy.checksum:
+        raise runner.fail("--checksum is not for a git source")
+    check_fragment(source, runner.where)
+    plan.repositories.append((source, resolve_commit(source, runner.where)))
+    return True
 
 
 def _content_digest(runner: StageRunner, plan: _Plan) -> str:
@@ -170,6 +191,9 @@ def _content_digest(runner: StageRunner, plan: _Plan) -> str:
         digest.update(f"\0{name}\0".encode() + data)
     for download in plan.downloads:
         digest.update(f"\0{download.url}\0{download.digest}".encode())
+    for source, resolved in plan.repositories:
+        keep = plan.keep_git_dir
+        digest.update(f"\0{source.remote}\0{resolved.commit}\0{source.subdir}\0{keep}".encode())
     return digest.hexdigest()
 
 
@@ -190,6 +214,8 @@ def copy_step(runner: StageRunner, copy: ins.Copy) -> None:
             target = posixpath.join(plan.dest, download.name) if into else plan.dest
             with open(download.path, "rb") as data:
                 write_file(step.rootfs, target, data, options, 0o600)
+        for source, resolved in plan.repositories:
+            _copy_repository(runner, plan, source, resolved, step.rootfs, options)
         if not plan.patterns:
             return
         with _source_context(runner, plan) as context:
@@ -203,6 +229,27 @@ def copy_step(runner: StageRunner, copy: ins.Copy) -> None:
                 raise BuildError(f"{copy.keyword} {plan.dest}", f"cannot copy: {exc}") from exc
 
     runner.filesystem_step(key, created_by, action)
+
+
+def _copy_repository(
+    runner: StageRunner,
+    plan: _Plan,
+    source: GitSource,
+    resolved: Resolved,
+    rootfs: Path,
+    options: CopyOptions,
+) -> None:
+    """The repository's tree at the resolved commit into the destination folder."""
+    from porter_image.build.copier import copy_sources
+    from porter_image.build.git_source import checkout
+
+    workspace = runner.builder.workspace
+    with checkout(source, resolved, plan.keep_git_dir, workspace, runner.where) as tree:
+        context = plan.context(BuildContext(tree))
+        try:
+            copy_sources(context, [Source("", context.root)], rootfs, plan.dest, options, False)
+        except OSError as exc:
+            raise runner.fail(f"cannot copy {source.shown}: {exc}") from exc
 
 
 def _copy_local(
