@@ -10,7 +10,8 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from build_support import NEEDS_ROOT, build_ok, run_build, unpack, write_context
+from build_support import NEEDS_ROOT, build_ok, image_config, run_build, unpack, write_context
+from http_test_server import reply, serving
 from porter_image.layout import Layout
 
 pytestmark = [pytest.mark.integration, NEEDS_ROOT]
@@ -112,3 +113,39 @@ def test_quiet_shows_a_failed_runs_output_before_the_error(base: Path, ctx: Path
         "porter-image: error: Dockerfile:2: RUN: '/bin/sh -c echo why >&2; exit 3' "
         "exited with status 3",
     ]
+
+
+def test_platform_sets_targetplatform_and_the_images_platform(base: Path, ctx: Path) -> None:
+    dockerfile = "FROM scratch\nARG TARGETPLATFORM\nLABEL p=$TARGETPLATFORM\n"
+    write_context(ctx, {"Dockerfile": dockerfile})
+    build_ok(base, ctx, "--platform", "linux/arm64/v8")
+    config = image_config(base)
+    assert config["config"]["Labels"] == {"p": "linux/arm64/v8"}
+    assert (config["os"], config["architecture"], config["variant"]) == ("linux", "arm64", "v8")
+
+
+def test_a_platform_the_base_image_lacks_is_one_error_line(base: Path, ctx: Path) -> None:
+    write_context(ctx, {"Dockerfile": "FROM busybox\nRUN true\n"})
+    arch = image_config(base, "busybox")["architecture"]
+    other = "s390x" if arch != "s390x" else "riscv64"
+    result = run_build(base, ctx, "--platform", f"linux/{other}")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"porter-image: error: {base}:busybox: image is for linux/{arch}, not linux/{other}"
+    ]
+
+
+def test_pull_asks_the_registry_although_the_layout_has_the_tag(base: Path, ctx: Path) -> None:
+    """FROM busybox is docker.io's with --pull: the request reaches (only) a proxy on
+    loopback, which refuses it, so the build fails where without --pull it would not."""
+    write_context(ctx, {"Dockerfile": "FROM busybox\nLABEL pulled=yes\n"})
+    with serving(lambda handler: reply(handler, 403)) as (proxy, seen):
+        proxies = {name: proxy for name in ("HTTPS_PROXY", "https_proxy")}
+        env = {**proxies, "NO_PROXY": "", "no_proxy": ""}
+        result = run_build(base, ctx, "--pull", env=env)
+        assert build_ok(base, ctx, env=env)  # the layout's busybox, no request
+    assert result.returncode == 1
+    assert [(method, target) for method, target, *_ in seen.seen] == [
+        ("CONNECT", "registry-1.docker.io:443")
+    ]
+    assert len(result.stderr.splitlines()) == 1 and "busybox" in result.stderr

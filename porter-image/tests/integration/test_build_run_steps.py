@@ -3,6 +3,7 @@ reads the image it built."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,26 @@ def test_a_proxy_arg_the_dockerfile_declares_is_in_the_history(base: Path, ctx: 
     build_ok(base, ctx, "--build-arg", "NO_PROXY=internal.example")
     created_by = image_config(base)["history"][-1]["created_by"]
     assert created_by == "RUN |1 NO_PROXY=internal.example /bin/sh -c true"
+
+
+def test_network_host_runs_in_the_hosts_network_namespace(
+    base: Path, ctx: Path, tmp_path: Path
+) -> None:
+    write_context(ctx, {"Dockerfile": "FROM busybox\nRUN readlink /proc/self/ns/net > /netns\n"})
+    build_ok(base, ctx, "--network", "host")
+    netns = (unpack(base, "out", tmp_path) / "netns").read_text().strip()
+    assert netns == os.readlink("/proc/self/ns/net")  # the builder runs where this test does
+
+
+def test_tmpfs_mount_keeps_what_run_writes_there_out_of_the_layer(
+    base: Path, ctx: Path, tmp_path: Path
+) -> None:
+    dockerfile = (
+        "FROM busybox\n"
+        "RUN --mount=type=tmpfs,target=/scratch echo x > /scratch/f && ls /scratch > /seen\n"
+    )
+    write_context(ctx, {"Dockerfile": dockerfile})
+    build_ok(base, ctx)
+    rootfs = unpack(base, "out", tmp_path)
+    assert (rootfs / "seen").read_text() == "f\n"
+    assert not (rootfs / "scratch").exists()
