@@ -141,3 +141,36 @@ def test_a_ref_or_subdir_the_repository_lacks_is_one_line_and_no_tag(
     assert message in lines[0] and "Dockerfile:2: ADD: " in lines[0]
     assert "out" not in Layout.open(layout).tags()
     assert not list((layout / "porter-build").glob("tmp/*"))
+
+
+def test_submodules_are_checked_out_without_their_git_links(
+    layout: Path, tmp_path: Path, repo: Repository, git_url: str
+) -> None:
+    library = Repository(tmp_path / "library")
+    library.commit({"lib.txt": "from the submodule\n"})
+    shutil.copytree(library.bare, repo.served / "library.git")
+    library_url = git_url.replace("/repo.git", "/library.git")
+    repo.git("submodule", "add", "-q", library_url, "vendor/library")
+    repo.git("commit", "-q", "-m", "submodule")
+    repo.publish()
+    build_add(layout, tmp_path, f"ADD {git_url} /src")
+    library_tree = tree(unpack(layout, "out", tmp_path) / "src" / "vendor" / "library")
+    assert library_tree == {"lib.txt": (0o644, 0, 0, "from the submodule\n")}
+
+
+def test_the_temporary_checkout_is_removed_when_the_step_fails(
+    tmp_path: Path, repo: Repository, git_url: str
+) -> None:
+    from porter_image.build.errors import BuildError
+    from porter_image.build.git_source import checkout, parse_git_source, resolve_commit
+
+    source = parse_git_source(f"{git_url}#main:run.sh")
+    assert source is not None
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    with (
+        pytest.raises(BuildError, match="is not a folder of"),
+        checkout(source, resolve_commit(source, "ADD"), False, workspace, "ADD"),
+    ):
+        pass
+    assert list(workspace.iterdir()) == []

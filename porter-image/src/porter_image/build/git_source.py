@@ -7,7 +7,8 @@ resolved to its commit with `git ls-remote` (a full commit is taken as it is), a
 is what the step's cache key holds: the same commit is a cache hit, a new commit on the branch
 rebuilds. Only an uncached step fetches: a shallow fetch of the one commit into a temporary
 folder of the build (a full fetch where the server cannot do shallow ones, as dumb HTTP), a
-checkout without `.git` unless `--keep-git-dir`, and the folder removed whatever happened.
+checkout (with its submodules) without `.git` unless `--keep-git-dir`, and the folder removed
+whatever happened.
 git runs from PATH, never asks for a password (ssh in batch mode) and reads nothing on stdin.
 """
 
@@ -137,6 +138,8 @@ def checkout(
         _git([*git, "remote", "add", "origin", source.remote], where, "cannot add the remote")
         _fetch(git, source, resolved, where)
         _git([*git, "checkout", "-q", "--detach", commit], where, f"cannot check out {commit}")
+        if (tree / ".gitmodules").is_file():
+            _submodules(git, tree, keep, where)
         if keep:
             _git([*git, "remote", "set-url", "origin", source.shown], where, "cannot set the url")
             _git([*git, "reflog", "expire", "--all", "--expire=now"], where, "cannot expire")
@@ -161,7 +164,26 @@ def _fetch(git: list[str], source: GitSource, resolved: Resolved, where: str) ->
         raise BuildError(where, f"{source.shown}: {resolved.ref} moved during the build")
 
 
-def _git(args: list[str], where: str, what: str) -> str:
+def _submodules(git: list[str], tree: Path, keep: bool, where: str) -> None:
+    """Check out the submodules too (as BuildKit does), shallow where the servers allow;
+    without `keep`, the `.git` links they leave in the tree (into our temporary repository)
+    are removed."""
+    update = [*git, "submodule", "update", "--init", "--recursive"]
+    try:
+        _git([*update, "--depth=1"], where, "", cwd=tree)
+    except BuildError:
+        _git(update, where, "cannot check out the submodules", cwd=tree)
+    if not keep:
+        import shutil
+
+        for link in list(tree.rglob(".git")):
+            if link.is_dir() and not link.is_symlink():
+                shutil.rmtree(link)
+            else:
+                link.unlink()
+
+
+def _git(args: list[str], where: str, what: str, cwd: Path | None = None) -> str:
     """git's output; BuildError `what: git's error` (on one line) when it fails."""
     import subprocess
 
@@ -177,6 +199,7 @@ def _git(args: list[str], where: str, what: str) -> str:
             capture_output=True,
             text=True,
             env=env,
+            cwd=cwd,
             timeout=TIMEOUT,
             umask=0o022,
         )
