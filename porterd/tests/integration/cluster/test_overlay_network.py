@@ -41,7 +41,7 @@ def docker_cli(node: Node, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def task_addresses(node: Node, service: str = SERVICE) -> dict[str, str]:
+def task_addresses(node: Node, service: str = SERVICE, network: str = NETWORK) -> dict[str, str]:
     """Container id -> its address on the overlay, of the node's running containers of the
     service's tasks."""
     client = node.client()
@@ -54,8 +54,8 @@ def task_addresses(node: Node, service: str = SERVICE) -> dict[str, str]:
             except docker.errors.NotFound:  # removed since it was listed
                 continue
             networks = inspected["NetworkSettings"]["Networks"]
-            if NETWORK in networks:
-                found[listed["Id"]] = networks[NETWORK]["IPAddress"]
+            if network in networks:
+                found[listed["Id"]] = networks[network]["IPAddress"]
         return found
     finally:
         client.close()
@@ -271,6 +271,40 @@ def test_the_vxlan_peers_follow_the_nodes_that_leave_and_come_back(
     until(lambda: flood_peers(first, NETWORK) == others - {leaving.address}, 60, "its removal")
     restart(hosts, leaving)
     until(lambda: flood_peers(first, NETWORK) == others, 60, "its entry again")
+
+
+def test_a_vxlan_device_floods_only_to_the_nodes_with_a_task_on_its_network(
+    hosts: ClusterHosts,
+) -> None:
+    made = docker_cli(hosts.nodes[0], "network", "create", "-d", "overlay", "ovfdb")
+    assert made.returncode == 0, made.stderr
+    pinned = {node.name: f"fdb{node.name}" for node in hosts.nodes}
+    first, second, third = hosts.nodes
+
+    def place(node: Node) -> None:
+        porter(
+            first, "service", "create", "--name", pinned[node.name], "--network", "ovfdb",
+            "--constraint", f"node.hostname=={node.name}", "busybox", "sleep", "3600",
+        )  # fmt: skip
+        until(lambda: task_addresses(node, pinned[node.name], "ovfdb"), 60, f"{node.name}'s task")
+
+    try:
+        place(first)
+        place(second)
+        # The third node has no task on the network: no entry floods to it.
+        until(lambda: flood_peers(first, "ovfdb") == {second.address}, 30, "the second's entry")
+        assert flood_peers(second, "ovfdb") == {first.address}
+        place(third)
+        everyone = {node.address for node in hosts.nodes}
+        for node in hosts.nodes:
+            until(lambda n=node: flood_peers(n, "ovfdb") == everyone - {n.address}, 30,
+                  f"the entries on {node.name}")  # fmt: skip
+    finally:
+        for name in pinned.values():
+            attempt(first, "service", "rm", name)
+        for node in hosts.nodes:
+            until(lambda n=node: not task_addresses(n, pinned[n.name], "ovfdb"), 60, "removal")
+        docker_cli(first, "network", "rm", "ovfdb")
 
 
 def test_the_docker_cli_creates_a_service_on_the_overlay(hosts: ClusterHosts, network: str) -> None:
