@@ -30,7 +30,9 @@ class Sample:
     """Load over the service's running tasks: mean CPU % of one core each over the ready tasks
     that reported a sample (`cpu_ready` of them; None: as many as the service's replicas),
     how many running tasks have no sample yet (`cpu_missing`) and how many are not yet ready
-    (`cpu_unready`), and the total requests/s."""
+    (`cpu_unready`), and `rps`: the new connections per second to its published ports over
+    every node, as the routing mesh counts them (requests only for clients that open a
+    connection per request)."""
 
     cpu_percent: float | None = None
     rps: float | None = None
@@ -65,11 +67,11 @@ def recommend(policy: AutoscalePolicy, current: int, sample: Sample) -> tuple[in
         wanted, shown = cpu_replicas(current, sample, target)
         proposals.append((wanted, f"cpu {shown:.0f}% against a target of {target:g}%"))
     if sample.rps is not None and policy.rps is not None:
-        # rps is the total seen by the balancer; the target holds it per task.
+        # rps is the total of new connections the balancer saw; the target holds it per task.
         per_task = sample.rps / max(current, 1)
         ratio = per_task / policy.rps
         wanted = current if abs(ratio - 1) <= TOLERANCE else math.ceil(max(current, 1) * ratio)
-        unit = " req/s per task"
+        unit = " connections/s per task"
         proposals.append(
             (wanted, f"rps {per_task:.0f}{unit} against a target of {policy.rps:g}{unit}")
         )

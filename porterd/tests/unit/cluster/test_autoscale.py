@@ -21,7 +21,7 @@ def test_rps_is_compared_per_task() -> None:
     policy = AutoscalePolicy(1, 10, rps=100)
     assert recommend(policy, 2, Sample(rps=600)) == (
         6,
-        "rps 300 req/s per task against a target of 100 req/s per task",
+        "rps 300 connections/s per task against a target of 100 connections/s per task",
     )
 
 
@@ -29,7 +29,7 @@ def test_the_largest_metric_recommendation_wins() -> None:
     policy = AutoscalePolicy(1, 20, cpu_percent=50, rps=100)
     assert recommend(policy, 2, Sample(cpu_percent=100, rps=800)) == (
         8,
-        "rps 400 req/s per task against a target of 100 req/s per task",
+        "rps 400 connections/s per task against a target of 100 connections/s per task",
     )
 
 
