@@ -110,6 +110,13 @@ def test_chown_owns_the_tree(layout: Path, tmp_path: Path, git_url: str) -> None
     assert owners == {(1000, 1001)}
 
 
+def test_exclude_leaves_matching_files_of_the_repository_out(
+    layout: Path, tmp_path: Path, git_url: str
+) -> None:
+    build_add(layout, tmp_path, f"ADD --exclude=*.sh --exclude=sub {git_url} /src")
+    assert sorted(tree(unpack(layout, "out", tmp_path) / "src")) == ["link"]
+
+
 def test_the_same_commit_is_cached_and_a_new_one_rebuilds(
     layout: Path, tmp_path: Path, repo: Repository, git_url: str
 ) -> None:

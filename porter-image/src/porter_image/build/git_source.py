@@ -53,7 +53,12 @@ class GitSource:
     @property
     def shown(self) -> str:
         """The repository's URL with any password in it hidden."""
-        return _CREDENTIALS.sub(r"\1:xxxxx@", self.remote)
+        return hide_password(self.remote)
+
+
+def hide_password(text: str) -> str:
+    """`text` with the password of any URL in it replaced by xxxxx."""
+    return _CREDENTIALS.sub(r"\1:xxxxx@", text)
 
 
 @dataclass(frozen=True)
@@ -211,5 +216,6 @@ def _git(args: list[str], where: str, what: str, cwd: Path | None = None) -> str
         lines = [line.strip().removeprefix("fatal: ") for line in done.stderr.splitlines()]
         lines = [line for line in lines if line and line not in _BOILERPLATE]
         reason = "; ".join(lines) or f"git exited with status {done.returncode}"
+        reason = hide_password(reason)
         raise BuildError(where, f"{what}: {reason}")
     return done.stdout
