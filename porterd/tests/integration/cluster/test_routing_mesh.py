@@ -2,8 +2,10 @@
 node (one running none of its replicas too), from outside and from the node itself, and its
 connections are spread evenly over the replicas of every node; a replica that dies leaves
 the rotation; the port's rules go with the service. A start-first rolling update under a
-steady request loop fails no request; autoscaling on requests per second scales up under
-a request loop; a port held by another service or by a container is refused."""
+steady request loop fails no request; autoscaling on requests per second (new connections)
+scales up under a request loop and back down once it stops and the down window passes, and is
+refused without a published port or on a global service; a port held by another service or
+by a container is refused."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import docker
 import pytest
 
 from ...network_support import entered, run_in
@@ -241,8 +244,61 @@ def test_rps_autoscaling_scales_up_under_a_request_loop_and_records_why(
         assert decision["Reason"].startswith("rps ")
 
 
+def replicas(hosts: ClusterHosts, name: str) -> int:
+    return inspect(hosts, name)["Spec"]["Mode"]["Replicated"]["Replicas"]
+
+
+def test_rps_autoscaling_scales_back_down_once_the_loop_stops_and_the_down_window_passes(
+    hosts: ClusterHosts,
+) -> None:
+    with service(hosts, "calm", "--replicas", "1", "-p", "8087:80",
+                 "--autoscale", "min=1,max=3,rps=5,down-window=10s"):  # fmt: skip
+        until(lambda: answers(hosts.hub, hosts.nodes[0].address, 1, 8087) != [None], 120,
+              "the replica answering")  # fmt: skip
+        loop = RequestLoop(hosts, 8087)
+        try:
+            until(lambda: replicas(hosts, "calm") > 1, 90, "the scale-up")
+        finally:
+            loop.stop()
+        until(lambda: replicas(hosts, "calm") == 1, 120, "the scale-down")
+        decisions = inspect(hosts, "calm")["Autoscale"]["Decisions"]
+    down = decisions[-1]
+    assert (down["To"], down["Reason"][:4]) == (1, "rps "), decisions
+    # Back to 1 only once the last scale-up's recommendation has left the down window.
+    up = [decision for decision in decisions if decision["To"] > decision["From"]][-1]
+    assert down["At"] - up["At"] > 10, decisions
+
+
 def create_error(hosts: ClusterHosts, *args: str) -> subprocess.CompletedProcess[str]:
     return attempt(hosts.nodes[0], "service", "create", *args, "busybox", "true")
+
+
+def test_an_rps_target_without_a_published_port_is_refused_in_one_line(
+    hosts: ClusterHosts,
+) -> None:
+    result = create_error(hosts, "--name", "unmeasured", "--autoscale", "min=1,max=3,rps=5")
+    assert result.stderr.strip().splitlines() == [
+        "porter: Error response from daemon: autoscale rps needs a published port: it counts"
+        " the new connections per second to the service's published ports"
+    ]
+    client = hosts.nodes[0].client()
+    template = docker.types.TaskTemplate(docker.types.ContainerSpec("busybox", ["true"]))
+    try:
+        with pytest.raises(docker.errors.APIError) as raised:
+            client.api.create_service(
+                template, name="unmeasured", labels={"porter.autoscale": "min=1,max=3,rps=5"}
+            )
+    finally:
+        client.close()
+    assert raised.value.status_code == 400
+
+
+def test_autoscaling_a_global_service_is_refused_in_one_line(hosts: ClusterHosts) -> None:
+    result = create_error(hosts, "--name", "everywhere", "--mode", "global",
+                          "--autoscale", "min=1,max=3,cpu=50%")  # fmt: skip
+    assert result.stderr.strip().splitlines() == [
+        "porter: Error response from daemon: autoscale can only be used with replicated mode"
+    ]
 
 
 def test_a_port_another_service_publishes_is_refused_in_one_line(hosts: ClusterHosts) -> None:
