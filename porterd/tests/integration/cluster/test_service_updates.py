@@ -1,7 +1,8 @@
 """Rolling updates, rollback and drain over three real porterd, driven by `porter` as a user
 would: tasks replaced in batches of the update parallelism, each batch waiting for the new
 tasks' health check and then the update delay; a new version failing its health check pauses
-the update, or brings the previous spec back with `--update-failure-action rollback`;
+the update, or brings the previous spec back with `--update-failure-action rollback`, but
+one that fails only after its `--update-monitor` window does not;
 `service rollback` by hand; `node update --availability drain` moves a node's tasks away."""
 
 from __future__ import annotations
@@ -24,7 +25,12 @@ READY_AFTER = 2
 HEALTHY_LATER = [
     "--health-cmd", "test -e /tmp/ready", "--health-interval", "1s", "--health-retries", "5",
 ]  # fmt: skip
-COMMAND = ["sh", "-c", f"sleep {READY_AFTER}; touch /tmp/ready; exec sleep 3600"]
+# With EXIT_AFTER=N in its environment a task fails N seconds after it turned ready.
+COMMAND = [
+    "sh", "-c",
+    f"sleep {READY_AFTER}; touch /tmp/ready; "
+    '[ -n "$EXIT_AFTER" ] && sleep "$EXIT_AFTER" && exit 1; exec sleep 3600',
+]  # fmt: skip
 
 
 def created(task: dict[str, Any]) -> float:
@@ -145,6 +151,19 @@ def test_a_failing_update_with_failure_action_rollback_brings_the_previous_spec_
     assert inspected["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"] == "busybox"
     assert "update rolled back: task" in inspected["UpdateStatus"]["Message"]
     until(lambda: service.converged("busybox", 3), 60, "the previous spec's tasks")
+
+
+def test_a_new_version_failing_after_its_monitor_window_does_not_stop_the_update(
+    hosts: ClusterHosts, make_service: Callable[..., Service]
+) -> None:
+    service = make_service("monitored", 3, "--update-monitor", "1s")
+    # Each new task fails 4 s after it turned ready: past the 1 s window, no update failure.
+    porter(hosts.nodes[0], "service", "update", "--image", "busybox:v2", "--env-add",
+           "EXIT_AFTER=4", "monitored")  # fmt: skip
+    until(lambda: service.update_state() in ("completed", "paused"), 120, "the update's end")
+    assert service.inspect()["UpdateStatus"]["State"] == "completed"
+    failed = [t for t in service.tasks() if t["Status"]["State"] == "failed"]
+    assert failed and all(t["Spec"]["ContainerSpec"]["Image"] == "busybox:v2" for t in failed)
 
 
 def test_service_rollback_brings_the_previous_image_back(
