@@ -265,11 +265,17 @@ class ClusterStore:
         updated = {k: v for k, v in service.items() if k != "Version"}
         updated["PreviousSpec"], updated["Spec"] = service["Spec"], spec
         updated["UpdatedAt"] = now()
-        updated["UpdateStatus"] = {
-            "State": "rollback_started" if rollback else "updating",
-            "StartedAt": now(),
-            "Message": "manually requested rollback" if rollback else "update in progress",
-        }
+        if rollback or _replaces_tasks(service, spec):
+            updated["UpdateStatus"] = {
+                "State": "rollback_started" if rollback else "updating",
+                "StartedAt": now(),
+                "Message": "manually requested rollback" if rollback else "update in progress",
+            }
+        else:
+            # A change no task is replaced for (a scale, an update policy) is no update, and
+            # the last one's status goes, as swarm resets it: the docker CLI reads a completed
+            # update as the end of its wait for the service to converge.
+            updated.pop("UpdateStatus", None)
         return self._replace_service(service, version, updated)
 
     def _replace_service(
@@ -355,6 +361,18 @@ class ClusterStore:
             prefix = self.key("tasks", service_id, "")
             compare.append(Compare(prefix, "CREATE", "LESS", read_at + 1, prefix=True))
         return self.etcd.txn(compare, success).succeeded
+
+
+def _replaces_tasks(service: dict[str, Any], spec: dict[str, Any]) -> bool:
+    """Whether changing `service` to `spec` makes its tasks outdated (see is_current), or
+    finds an update under way or paused, which goes on (as any update resumes a paused one
+    in swarm)."""
+    state = (service.get("UpdateStatus") or {}).get("State")
+    return (
+        state in ("updating", "rollback_started", "paused", "rollback_paused")
+        or spec["TaskTemplate"] != service["Spec"]["TaskTemplate"]
+        or spec.get("EndpointSpec", {}) != service["Spec"].get("EndpointSpec", {})
+    )
 
 
 def new_task(service: dict[str, Any], slot: int | None, node_id: str) -> dict[str, Any]:

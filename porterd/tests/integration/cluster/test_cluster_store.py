@@ -153,6 +153,35 @@ def test_an_update_keeps_the_previous_spec_and_a_rollback_brings_it_back(
     assert rolled["UpdateStatus"]["State"] == "rollback_started"
 
 
+def imaged(image: str, replicas: int = 2) -> dict[str, Any]:
+    spec = web(replicas=replicas)
+    spec["TaskTemplate"]["ContainerSpec"]["Image"] = image
+    return spec
+
+
+def test_a_change_of_the_task_template_starts_an_update(store: ClusterStore) -> None:
+    created = store.create_service(web())
+    updated = store.update_service("web", created["Version"]["Index"], imaged("busybox:2"))
+    assert updated["UpdateStatus"]["State"] == "updating"
+
+
+def test_a_scale_is_no_update_and_drops_the_last_updates_status(store: ClusterStore) -> None:
+    created = store.create_service(web())
+    updated = store.update_service("web", created["Version"]["Index"], imaged("busybox:2"))
+    done = store.set_service_status(updated, UpdateStatus={"State": "completed"})
+    scaled = store.update_service("web", done["Version"]["Index"], imaged("busybox:2", 4))
+    assert "UpdateStatus" not in scaled
+    assert "UpdateStatus" not in store.service("web")
+
+
+def test_a_scale_of_a_paused_update_resumes_it(store: ClusterStore) -> None:
+    created = store.create_service(web())
+    updated = store.update_service("web", created["Version"]["Index"], imaged("busybox:2"))
+    paused = store.set_service_status(updated, UpdateStatus={"State": "paused"})
+    scaled = store.update_service("web", paused["Version"]["Index"], imaged("busybox:2", 4))
+    assert scaled["UpdateStatus"]["State"] == "updating"
+
+
 def test_an_update_from_a_stale_version_is_a_conflict(store: ClusterStore) -> None:
     created = store.create_service(web())
     store.update_service("web", created["Version"]["Index"], web(replicas=3))
