@@ -19,16 +19,20 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import docker
 
 # Imported by name (as containers_support does), so that bench/cluster can use it too.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from containers_support import clean_up, client_for, import_image
+from containers_support import busybox_rootfs_tar, clean_up, client_for, import_image
 from etcd_support import EtcdCluster, etcd_cluster
 from network_support import entered, make_netns, remove_netns, run_in
 from porterd_process import PorterdProcess, ping, porterd_argv
+
+if TYPE_CHECKING:  # pytest only for the fixtures' helpers; bench/cluster runs without it
+    import pytest
 
 SUBNET = "10.77.0"
 ETCD_ADDRESSES = [f"{SUBNET}.{11 + index}" for index in range(3)]
@@ -160,3 +164,14 @@ def cluster_hosts(
             yield hosts
     finally:
         hosts.close()
+
+
+@contextlib.contextmanager
+def module_cluster(
+    factory: pytest.TempPathFactory, tags: tuple[str, ...] = ()
+) -> Iterator[ClusterHosts]:
+    """cluster_hosts in folders of pytest's `factory`, with the busybox image built there
+    (under `tags` too): what a test module's cluster fixture yields."""
+    rootfs = busybox_rootfs_tar(factory.mktemp("busybox"))
+    with cluster_hosts(factory.mktemp("cluster"), rootfs, tags) as hosts:
+        yield hosts

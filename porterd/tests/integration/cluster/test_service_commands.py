@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,10 +17,9 @@ from porterd.events import EventBus
 from porterd.server import listen
 from porterd.system_info import version_document
 
-from .cluster_cli import attempt, porter
+from .cluster_cli import DOCKER, attempt, docker, porter
 
 pytestmark = pytest.mark.timeout(90)
-DOCKER = "/usr/bin/docker"
 
 
 @pytest.fixture
@@ -38,16 +36,6 @@ def host(node: ClusterNode, tmp_path: Path) -> Iterator[str]:
     listener.start()
     yield address
     listener.stop()
-
-
-def docker(host: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [DOCKER, "-H", host, *args],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env={"HOME": "/nonexistent", "DOCKER_CONFIG": "/nonexistent", "PATH": "/usr/bin:/bin"},
-    )
 
 
 def test_porter_service_create_then_ls_shows_it(host: str) -> None:
