@@ -104,9 +104,9 @@ class Builder:
             return descriptor
         finally:
             if "workspace" in self.__dict__:
-                import shutil
+                from porter_image.build.remove_tree import remove_tree
 
-                shutil.rmtree(self.workspace, ignore_errors=True)
+                remove_tree(self.workspace)
 
     def _build(self, dockerfile: ins.Dockerfile) -> Descriptor:
         frontend_warning = dockerfile.directives.frontend_warning()

@@ -21,6 +21,7 @@ from porter_image.build.errors import BuildError
 from porter_image.build.file_digests import FileDigests, hash_file
 from porter_image.dockerfile.errors import IgnorePatternError
 from porter_image.dockerfile.ignore import IgnoreRules, compile_glob
+from porter_image.layer.sorted_names import sorted_names
 from porter_image.layer.tree_walk import KINDS
 
 _MAGIC = re.compile(r"[*?\[\\]")
@@ -127,27 +128,31 @@ class BuildContext:
 
     def walk(self, source: Source) -> Iterator[tuple[str, Path, os.stat_result]]:
         """(path below the source, host path, lstat) of the source and everything below it
-        that .dockerignore keeps; the source itself comes first with the path ""."""
+        that .dockerignore keeps, a folder before what it holds; the source itself comes
+        first with the path ""."""
         yield "", source.path, os.stat(source.path)
         if not source.is_dir:
             return
-        stack = [("", source.path)]
+        # depth first, each folder's names in byte order and read as a stream: one iterator
+        # per level, never a whole tree (nor a whole huge folder) in memory
+        stack = [("", source.path, sorted_names(source.path))]
         while stack:
-            below, folder = stack.pop()
-            for name in sorted(os.listdir(folder), key=os.fsencode, reverse=True):
-                rel = posixpath.join(below, name) if below else name
-                ctx_rel = posixpath.join(source.rel, rel) if source.rel else rel
-                path = folder / name
-                st = os.lstat(path)
-                ignored = self._left_out(ctx_rel, rel)
-                if ignored and not (
-                    stat.S_ISDIR(st.st_mode) and self.ignore.may_hold_kept(ctx_rel)
-                ):
-                    continue
-                if stat.S_ISDIR(st.st_mode):
-                    stack.append((rel, path))
-                if not ignored:
-                    yield rel, path, st
+            below, folder, names = stack[-1]
+            name = next(names, None)
+            if name is None:
+                stack.pop()
+                continue
+            rel = posixpath.join(below, name) if below else name
+            ctx_rel = posixpath.join(source.rel, rel) if source.rel else rel
+            path = folder / name
+            st = os.lstat(path)
+            ignored = self._left_out(ctx_rel, rel)
+            if ignored and not (stat.S_ISDIR(st.st_mode) and self.ignore.may_hold_kept(ctx_rel)):
+                continue
+            if not ignored:
+                yield rel, path, st
+            if stat.S_ISDIR(st.st_mode):
+                stack.append((rel, path, sorted_names(path)))
 
     def digest(self, sources: list[Source], files: FileDigests | None = None) -> str:
         """A content digest of the sources: paths, types, modes, owners, bytes, link targets;

@@ -64,18 +64,26 @@ def copy_sources(
         else:
             base = dest
         make_folders(rootfs, posixpath.dirname(base.rstrip("/")) or "/", options.owner)
-        folders: list[tuple[Path, os.stat_result]] = []
+        # the folders being filled (those the walk is inside), whose times are put back
+        # once their contents are in: as deep as the tree, however many folders it has
+        filling: list[tuple[str, Path, os.stat_result]] = []
         for rel, path, st in context.walk(source):
             if rel == "" and source.is_dir:
                 if not scoped_path(rootfs, base).is_dir():
                     make_folders(rootfs, base, options.owner)
                 continue
+            while filling and not rel.startswith(filling[-1][0] + "/"):
+                _put_times_back(*filling.pop()[1:])
             target = _entry_path(rootfs, posixpath.join(base, rel) if rel else base)
             _copy_entry(path, target, st, options)
             if stat.S_ISDIR(st.st_mode):
-                folders.append((target, st))
-        for target, st in reversed(folders):  # after their contents changed them
-            os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
+                filling.append((rel, target, st))
+        while filling:
+            _put_times_back(*filling.pop()[1:])
+
+
+def _put_times_back(target: Path, st: os.stat_result) -> None:
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
 
 
 def _entry_path(rootfs: Path, name: str) -> Path:
@@ -107,7 +115,7 @@ def _copy_entry(path: Path, target: Path, st: os.stat_result, options: CopyOptio
     os.chown(target, *options.owner, follow_symlinks=False)
     if not stat.S_ISLNK(st.st_mode):
         os.chmod(target, mode)
-    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
+    _put_times_back(target, st)
 
 
 def write_file(rootfs: Path, dest: str, data: BinaryIO, options: CopyOptions, mode: int) -> None:

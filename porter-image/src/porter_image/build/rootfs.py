@@ -12,12 +12,12 @@ step's folder, whether the step succeeded or not.
 from __future__ import annotations
 
 import contextlib
-import shutil
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
+from porter_image.build.remove_tree import remove_tree
 from porter_image.snapshots import SnapshotError, mount_overlay, unmount
 
 
@@ -35,7 +35,7 @@ class StepRootfs:
         try:
             mount_overlay(self.lowerdirs, self.upper, self.work, self.rootfs)
         except BaseException:
-            shutil.rmtree(self.folder, ignore_errors=True)
+            remove_tree(self.folder)
             raise
         self.mounted = True
         return self
@@ -57,4 +57,4 @@ class StepRootfs:
         with contextlib.suppress(SnapshotError):
             self.unmount()
         if not self.mounted:
-            shutil.rmtree(self.folder, ignore_errors=True)
+            remove_tree(self.folder)

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from porter_image.layer.errors import LayerError
+from porter_image.layer.sorted_names import sorted_names
 
 KINDS = {  # the names of file types in tree listings and digests
     stat.S_IFREG: "file",
@@ -26,25 +27,26 @@ KINDS = {  # the names of file types in tree listings and digests
 }
 
 
-def _sorted_children(path: str) -> list[str]:
+def _sorted_children(path: str) -> Iterator[str]:
+    """The names in a folder, in order, streamed (a huge folder is never listed whole)."""
     try:
-        names = os.listdir(path)
+        return sorted_names(path)
     except OSError as err:
         raise LayerError(path, f"cannot list directory: {err.strerror}") from err
-    return sorted(names, key=os.fsencode)
 
 
 def walk(root: Path | str) -> Iterator[tuple[str, str, os.stat_result]]:
     """(relative path, absolute path, lstat) of every entry below `root`, root excluded."""
     top = os.fspath(root)
     prefix = os.path.join(top, "")  # "top/": joined by hand per entry, which is faster
-    stack: list[tuple[str, list[str], int]] = [("", _sorted_children(top), 0)]
+    stack: list[tuple[str, Iterator[str]]] = [("", _sorted_children(top))]
     while stack:
-        rel_dir, names, index = stack.pop()
-        if index >= len(names):
+        rel_dir, names = stack[-1]
+        name = next(names, None)
+        if name is None:
+            stack.pop()
             continue
-        stack.append((rel_dir, names, index + 1))
-        rel = f"{rel_dir}/{names[index]}" if rel_dir else names[index]
+        rel = f"{rel_dir}/{name}" if rel_dir else name
         path = prefix + rel
         try:
             st = os.lstat(path)
@@ -52,7 +54,7 @@ def walk(root: Path | str) -> Iterator[tuple[str, str, os.stat_result]]:
             raise LayerError(rel, f"cannot stat: {err.strerror}") from err
         yield rel, path, st
         if stat.S_ISDIR(st.st_mode):
-            stack.append((rel, _sorted_children(path), 0))
+            stack.append((rel, _sorted_children(path)))
 
 
 def read_xattrs(path: str) -> dict[str, bytes]:
