@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import heapq
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -47,6 +46,8 @@ def sorted_names(path: str | Path) -> Iterator[str]:
 
 
 def _spill(stack: contextlib.ExitStack, run: list[bytes]) -> IO[bytes]:
+    import tempfile  # only for huge folders: a cached build never loads it
+
     run.sort()
     spilled = stack.enter_context(tempfile.TemporaryFile(prefix="porter-names-"))  # noqa: SIM115
     for name in run:
