@@ -44,7 +44,7 @@ def digest_twice(memo: Path, path: Path, settled_ns: int = 0) -> tuple[bytes, by
 
 def test_an_unchanged_file_is_read_once_across_builds(tmp_path: Path, reads: list[Path]) -> None:
     path = big_file(tmp_path / "f")
-    one, two = digest_twice(tmp_path / "memo.json", path)
+    one, two = digest_twice(tmp_path / "memo", path)
     assert one == two == hashlib.sha256(path.read_bytes()).digest()
     assert reads == [path]
 
@@ -53,14 +53,14 @@ def test_a_rewritten_file_with_its_mtime_put_back_is_read_again(
     tmp_path: Path, reads: list[Path]
 ) -> None:
     path = big_file(tmp_path / "f")
-    memo = FileDigests(tmp_path / "memo.json", 0)
+    memo = FileDigests(tmp_path / "memo", 0)
     memo.digest(path, os.lstat(path))
     memo.save()
     before = os.lstat(path)
     time.sleep(0.05)  # past the tick of the kernel's coarse clock, which stamps ctime
     big_file(path, b"b")
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
-    after = FileDigests(tmp_path / "memo.json", 0).digest(path, os.lstat(path))
+    after = FileDigests(tmp_path / "memo", 0).digest(path, os.lstat(path))
     assert after == hashlib.sha256(b"b" * MIN_SIZE).digest()
     assert len(reads) == 2
 
@@ -69,34 +69,36 @@ def test_a_file_changed_within_the_settling_time_is_not_remembered(
     tmp_path: Path, reads: list[Path]
 ) -> None:
     path = big_file(tmp_path / "f")
-    digest_twice(tmp_path / "memo.json", path, settled_ns=3600 * 10**9)
+    digest_twice(tmp_path / "memo", path, settled_ns=3600 * 10**9)
     assert reads == [path, path]
 
 
 def test_small_files_are_always_read(tmp_path: Path, reads: list[Path]) -> None:
     path = tmp_path / "f"
     path.write_bytes(b"a" * (MIN_SIZE - 1))
-    digest_twice(tmp_path / "memo.json", path)
+    digest_twice(tmp_path / "memo", path)
     assert reads == [path, path]
 
 
 def test_a_memo_that_is_not_json_is_ignored(tmp_path: Path, reads: list[Path]) -> None:
     path = big_file(tmp_path / "f")
-    (tmp_path / "memo.json").write_text("{not json")
-    digest = FileDigests(tmp_path / "memo.json", 0).digest(path, os.lstat(path))
+    file = FileDigests(tmp_path / "memo").memo_file(str(tmp_path))
+    file.parent.mkdir(parents=True)
+    file.write_text("{not json")
+    digest = FileDigests(tmp_path / "memo", 0).digest(path, os.lstat(path))
     assert digest == hashlib.sha256(path.read_bytes()).digest()
 
 
 def test_entries_of_removed_files_are_dropped_when_the_memo_is_rewritten(tmp_path: Path) -> None:
     gone, kept = big_file(tmp_path / "gone"), big_file(tmp_path / "kept")
-    memo = FileDigests(tmp_path / "memo.json", 0)
+    memo = FileDigests(tmp_path / "memo", 0)
     memo.digest(gone, os.lstat(gone))
     memo.save()
     gone.unlink()
-    memo = FileDigests(tmp_path / "memo.json", 0)
+    memo = FileDigests(tmp_path / "memo", 0)
     memo.digest(kept, os.lstat(kept))
     memo.save()
-    assert set(FileDigests(tmp_path / "memo.json").known) == {str(kept)}
+    assert set(FileDigests(tmp_path / "memo").entries(tmp_path)) == {"kept"}
 
 
 def test_a_context_digest_is_the_same_with_and_without_the_memo(tmp_path: Path) -> None:
@@ -105,8 +107,32 @@ def test_a_context_digest_is_the_same_with_and_without_the_memo(tmp_path: Path) 
     (tmp_path / "src" / "small").write_text("small")
     context = BuildContext(tmp_path)
     sources = context.resolve("src", "test")
-    memo = FileDigests(tmp_path / "memo.json", 0)
+    memo = FileDigests(tmp_path / "memo", 0)
     with_memo = context.digest(sources, memo)
     memo.save()
-    assert context.digest(sources, FileDigests(tmp_path / "memo.json", 0)) == with_memo
+    assert context.digest(sources, FileDigests(tmp_path / "memo", 0)) == with_memo
     assert context.digest(sources) == with_memo
+
+
+def test_each_folder_keeps_its_files_entries_apart(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    one, two = big_file(tmp_path / "a" / "f"), big_file(tmp_path / "b" / "f")
+    memo = FileDigests(tmp_path / "memo", 0)
+    memo.digest(one, os.lstat(one))
+    memo.digest(two, os.lstat(two))
+    memo.save()
+    assert memo.memo_file(str(tmp_path / "a")) != memo.memo_file(str(tmp_path / "b"))
+    assert list(memo.entries(tmp_path / "a")) == list(memo.entries(tmp_path / "b")) == ["f"]
+
+
+def test_a_folder_let_go_of_while_walking_is_saved_and_read_back(
+    tmp_path: Path, reads: list[Path]
+) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    one, two = big_file(tmp_path / "a" / "f"), big_file(tmp_path / "b" / "f")
+    memo = FileDigests(tmp_path / "memo", 0, folders=1)
+    for path in (one, two, one, two):
+        memo.digest(path, os.lstat(path))
+    assert reads == [one, two]

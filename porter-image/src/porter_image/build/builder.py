@@ -83,7 +83,7 @@ class Builder:
         """The digests of context files, kept between builds (see build.file_digests)."""
         from porter_image.build.file_digests import FileDigests
 
-        return FileDigests(self.root / "file-digests.json")
+        return FileDigests(self.root / "file-digests")
 
     @functools.cached_property
     def snapshots(self) -> SnapshotStore:
