@@ -192,3 +192,20 @@ def test_a_lookup_that_fails_still_forwards_the_name_upstream(
 ) -> None:
     monkeypatch.setattr(embedded, "forward", lambda query, container_id: b"upstream's reply")
     assert embedded.resolve(question("example.org"), "c1") == b"upstream's reply"
+
+
+class Round:
+    def __init__(self) -> None:
+        self.woken = 0
+
+    def wake(self) -> None:
+        self.woken += 1
+
+
+def test_a_lease_or_liveness_change_brings_the_overlay_round_forward_and_a_task_does_not() -> None:
+    backend = overlays(FakeEtcd(CLUSTER))
+    backend._loop = Round()  # type: ignore[assignment]
+    backend._changed(put(f"overlay-leases/{NET}/10.0.0.9", lease("n2", "c9"), 11))
+    backend._changed(delete("alive/n2", 12))
+    backend._changed(put("tasks/s1/t3", running("c9"), 13))
+    assert backend._loop.woken == 2  # type: ignore[attr-defined]
