@@ -12,9 +12,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
-from porterd.cluster.etcd import EtcdError, LeaseNotFound
+from porterd.cluster.etcd import EtcdError, LeaseNotFound, WatchEvent
 from porterd.cluster.scheduler import NodeInfo
 from porterd.cluster.store import ClusterStore
 
@@ -123,15 +123,41 @@ class Membership:
         self._set_leading(False)
 
 
-def as_new_leader_sees(nodes: list[NodeInfo], settled_at: float, now: float) -> list[NodeInfo]:
+def as_new_leader_sees(
+    nodes: list[NodeInfo], settled_at: float, now: float, seen_down: Collection[str] = ()
+) -> list[NodeInfo]:
     """The nodes as the reconciler may act on them `now`, when it began to lead one lease's
     TTL before `settled_at`. Until then a node that is down may be one whose porterd is
     joining again (the whole cluster, or its store, was restarted): its tasks stay where they
     are and no new task goes there, as swarm marks every node unknown after an election.
-    Afterwards a node down is down, and its tasks are started elsewhere."""
+    Afterwards a node down is down, and its tasks are started elsewhere. So is, at once, a node
+    in `seen_down`: this porterd saw it go down (the old leader's own node, most often)."""
     if now >= settled_at:
         return nodes
     return [
-        node if node.ready else dataclasses.replace(node, ready=True, availability="pause")
+        node
+        if node.ready or node.id in seen_down
+        else dataclasses.replace(node, ready=True, availability="pause")
         for node in nodes
     ]
+
+
+class Departures:
+    """The nodes this porterd saw go down while it ran: their liveness key (`alive_prefix` +
+    node id) deleted, its lease expired or revoked, under the node's watch of the store. A new
+    leader need not wait for these to join again, as it does for the nodes it found down: they
+    were up, and are gone. One that comes back is taken off."""
+
+    def __init__(self, alive_prefix: str) -> None:
+        self.alive_prefix = alive_prefix
+        self.nodes: frozenset[str] = frozenset()  # replaced whole: read from other threads
+
+    def changed(self, event: WatchEvent) -> None:
+        """A subscriber of the node's StoreWatch."""
+        if not event.kv.key.startswith(self.alive_prefix):
+            return
+        node_id = event.kv.key[len(self.alive_prefix) :]
+        if event.type == "DELETE":
+            self.nodes = self.nodes | {node_id}
+        else:
+            self.nodes = self.nodes - {node_id}

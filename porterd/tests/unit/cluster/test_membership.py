@@ -1,13 +1,13 @@
 """porterd.cluster.membership: a node joins once its store answers, and a new leader treats a
-node down as unknown for one lease's TTL."""
+node down as unknown for one lease's TTL, unless it saw that node go down."""
 
 from __future__ import annotations
 
 import threading
 from typing import Any
 
-from porterd.cluster.etcd import NoQuorum
-from porterd.cluster.membership import Membership, as_new_leader_sees
+from porterd.cluster.etcd import KeyValue, NoQuorum, WatchEvent
+from porterd.cluster.membership import Departures, Membership, as_new_leader_sees
 from porterd.cluster.scheduler import NodeInfo
 
 
@@ -71,3 +71,34 @@ def test_a_new_leader_keeps_a_down_node_s_tasks_and_places_none_there_until_sett
 
 def test_once_settled_a_node_down_is_down() -> None:
     assert as_new_leader_sees(NODES, settled_at=105.0, now=105.0) == NODES
+
+
+def test_a_new_leader_treats_a_node_it_saw_go_down_as_down_at_once() -> None:
+    seen = as_new_leader_sees(NODES, settled_at=105.0, now=100.0, seen_down={"down"})
+    assert seen == NODES
+
+
+ALIVE = "/porter/alive/"
+
+
+def liveness(node_id: str, type: str, key: str = ALIVE) -> WatchEvent:
+    return WatchEvent(type, KeyValue(key + node_id, b"10.0.0.1", 7, 7, 1, 0))
+
+
+def test_a_node_whose_liveness_key_is_deleted_has_departed() -> None:
+    departures = Departures(ALIVE)
+    departures.changed(liveness("n2", "DELETE"))
+    assert departures.nodes == {"n2"}
+
+
+def test_a_departed_node_that_marks_itself_alive_again_is_no_longer_departed() -> None:
+    departures = Departures(ALIVE)
+    departures.changed(liveness("n2", "DELETE"))
+    departures.changed(liveness("n2", "PUT"))
+    assert departures.nodes == set()
+
+
+def test_deletions_of_other_keys_are_no_departures() -> None:
+    departures = Departures(ALIVE)
+    departures.changed(liveness("n2", "DELETE", key="/porter/tasks/"))
+    assert departures.nodes == set()
