@@ -39,7 +39,7 @@ SHARED = [
     ),
     (
         ("--update-monitor",),
-        {"help": "Duration after each batch to watch its tasks for failure (ns|us|ms|s|m|h)"},
+        {"help": "Duration after each task update to monitor for failure (ns|us|ms|s|m|h)"},
     ),
     (
         ("--update-max-failure-ratio",),
