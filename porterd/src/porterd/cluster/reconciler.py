@@ -12,10 +12,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from porterd.cluster import pending
 from porterd.cluster import spec as specs
 from porterd.cluster.autoscale import Recommendation, Sample, decide
 from porterd.cluster.loop import SAFETY_INTERVAL, Periodic
-from porterd.cluster.membership import DEFAULT_TTL, as_new_leader_sees
+from porterd.cluster.membership import DEFAULT_TTL, Departures, as_new_leader_sees
 from porterd.cluster.mesh import service_rps
 from porterd.cluster.scheduler import NodeInfo, is_live, plan
 from porterd.cluster.store import ClusterStore, new_task
@@ -87,6 +88,8 @@ class Reconciler:
         self.store = store
         self.grace = grace  # seconds after it begins to lead before a node down is down
         self.settled_at = 0.0
+        # Nodes seen going down while this node ran, which a new leader need not wait for.
+        self.departures = Departures(store.key("alive", ""))
         self.publish = publish
         self.clock = clock
         self.sample = sample
@@ -98,7 +101,7 @@ class Reconciler:
     def reconcile_once(self) -> None:
         now = self.clock()
         nodes = [NodeInfo.from_node(node) for node in self.store.nodes()]
-        nodes = as_new_leader_sees(nodes, self.settled_at, now)
+        nodes = as_new_leader_sees(nodes, self.settled_at, now, self.departures.nodes)
         tasks, read_at = self.store.tasks_at()
         services = self.store.services()
         for service in services:
@@ -150,8 +153,12 @@ class Reconciler:
                     "Status": {**task["Status"], "Message": message},
                 }
         for slot, node_id in result.create:
-            fresh = new_task(service, slot, node_id)
-            changed[fresh["ID"]] = fresh
+            held = result.waiting.get(slot) if slot is not None else None
+            changed.update((t["ID"], t) for t in pending.placed(service, slot, held, node_id))
+        for slot in result.pending:
+            task = pending.waiting(service, slot, result.waiting.get(slot), result.reason)
+            if task is not None:
+                changed[task["ID"]] = task
         if result.unplaced:
             log.info(
                 "service %s: %d task(s) pending: %s", service["ID"], result.unplaced, result.reason

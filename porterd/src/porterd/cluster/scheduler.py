@@ -83,6 +83,8 @@ class Plan:
     shutdown: dict[str, str] = field(default_factory=dict)
     unplaced: int = 0  # slots no node could take
     reason: str = ""  # why some slot was left unplaced
+    pending: list[int] = field(default_factory=list)  # the replica slots left unplaced
+    waiting: dict[int, dict[str, Any]] = field(default_factory=dict)  # slot -> task on no node
 
     @property
     def empty(self) -> bool:
@@ -175,6 +177,9 @@ def plan(
         if task["Status"]["State"] in TERMINAL:
             result.shutdown[task["ID"]] = f"task {task['Status']['State']}"
             continue
+        if not task.get("NodeID"):  # waiting for a node: its slot is placed again below
+            _wait(task, result)
+            continue
         why = _stays(task, nodes_by_id)
         if why is not None:
             result.shutdown[task["ID"]] = why
@@ -185,8 +190,23 @@ def plan(
         wanted = _plan_global(service, nodes_by_id, live, result)
     else:
         wanted = _plan_replicated(service, replicas, live, result)
+    for slot, task in result.waiting.items():
+        if slot not in wanted:  # scaled away, or a task on a node holds the slot meanwhile
+            scaled_away = replicas is None or not 1 <= slot <= replicas
+            result.shutdown[task["ID"]] = "scaled down" if scaled_away else "replaced"
     _place(service, wanted, nodes_by_id, every, result)
     return result
+
+
+def _wait(task: dict[str, Any], result: Plan) -> None:
+    """Keep a task waiting for a node as its slot's: the newest of a slot (a start-first
+    update's), the others go."""
+    slot = int(task.get("Slot") or 0)
+    held = result.waiting.get(slot)
+    if held is not None:
+        older, task = sorted((held, task), key=lambda t: t.get("CreatedAt", ""))
+        result.shutdown[older["ID"]] = "replaced"
+    result.waiting[slot] = task
 
 
 def _plan_replicated(
@@ -262,6 +282,8 @@ def _place(
         fitting = [n for n in candidates if room_for(n, used.get(n.id, Reservation()), wanted)]
         if not fitting:
             result.unplaced += 1
+            if slot is not None:
+                result.pending.append(slot)
             result.reason = (
                 "no node satisfies the constraints"
                 if not candidates

@@ -264,3 +264,24 @@ def test_a_task_whose_container_is_being_made_is_not_started_twice(cluster: Clus
     release.set()
     cluster.settle(lambda: cluster.running()["node0"] == 1)
     assert len(calls) == 1
+
+
+def test_a_slot_no_node_can_take_waits_in_a_pending_task_until_one_can(cluster: Cluster) -> None:
+    spec = service(1)
+    spec["TaskTemplate"]["Placement"] = {"Constraints": ["node.labels.zone==x"]}
+    cluster.store.create_service(spec)
+    cluster.round()
+    (waiting,) = cluster.store.tasks()
+    assert (waiting["NodeID"], waiting["Status"]["State"]) == ("", "pending")
+    assert waiting["Status"]["Err"] == "no node satisfies the constraints"
+    cluster.round()
+    assert cluster.store.tasks() == [waiting]  # kept as it is, not written again each round
+    node = cluster.store.node("node1")
+    cluster.store.update_node("node1", node["Version"]["Index"], {"Labels": {"zone": "x"}})
+    cluster.settle(lambda: cluster.running()["node1"] == 1)
+    (task,) = cluster.store.tasks()
+    assert (task["ID"], task["NodeID"], task["Status"]["State"]) == (
+        waiting["ID"],
+        "node1",
+        "running",
+    )

@@ -111,6 +111,25 @@ def test_a_reservation_larger_than_any_node_is_refused_in_one_line(hosts: Cluste
     assert "huge" not in porter(hosts.nodes[0], "service", "ls", "--format", "{{.Name}}")
 
 
+def test_a_task_no_node_has_room_for_is_pending_with_the_reason(
+    hosts: ClusterHosts, service: Callable[..., str]
+) -> None:
+    with contextlib.closing(hosts.nodes[0].client()) as client:
+        nodes = client.api.nodes()
+    cpus = min(node["Description"]["Resources"]["NanoCPUs"] for node in nodes) / 1e9
+    # room for one task a node: three run, the fourth waits
+    service("crowded", "--replicas", "4", "--reserve-cpu", f"{cpus * 0.6:.2f}")
+    running(hosts, "crowded", 3)
+    rows = porter(hosts.nodes[0], "service", "ps", "crowded", "--format",
+                  "{{.Node}}|{{.CurrentState}}|{{.Error}}").splitlines()  # fmt: skip
+    assert sorted(rows) == [
+        "node0|Running|",
+        "node1|Running|",
+        "node2|Running|",
+        "|Pending|no node has the resources the service reserves",
+    ]
+
+
 def cgroup_file(pid: int, controller: str, name: str) -> Path:
     """The file `name` of the v1 `controller` cgroup process `pid` is in."""
     for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():

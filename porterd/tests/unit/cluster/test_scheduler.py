@@ -171,3 +171,43 @@ def test_a_start_first_slot_keeps_the_old_task_until_the_new_one_runs() -> None:
     assert plan(svc, nodes("a"), [old, starting]).empty
     running = task(svc, 1, "a")
     assert plan(svc, nodes("a"), [old, running]).shutdown == {old["ID"]: "replaced"}
+
+
+def test_the_slots_no_node_has_room_for_are_pending() -> None:
+    cluster = [NodeInfo("a", nano_cpus=1_000_000_000)]
+    result = plan(service(3, cpus=1_000_000_000), cluster, [])
+    assert (result.create, result.pending) == ([(1, "a")], [2, 3])
+
+
+def test_a_task_waiting_for_a_node_keeps_its_slot_pending_while_no_node_has_room() -> None:
+    svc = service(2, cpus=1_000_000_000)
+    cluster = [NodeInfo("a", nano_cpus=1_000_000_000)]
+    held = task(svc, 2, "", state="pending")
+    result = plan(svc, cluster, [task(svc, 1, "a"), held])
+    assert (result.create, result.pending, result.shutdown) == ([], [2], {})
+    assert result.waiting == {2: held}
+
+
+def test_a_task_waiting_for_a_node_has_its_slot_placed_once_one_has_room() -> None:
+    svc = service(2, cpus=1_000_000_000)
+    cluster = [NodeInfo("a", nano_cpus=1_000_000_000), NodeInfo("b", nano_cpus=1_000_000_000)]
+    held = task(svc, 2, "", state="pending")
+    result = plan(svc, cluster, [task(svc, 1, "a"), held])
+    assert (result.create, result.pending, result.waiting) == ([(2, "b")], [], {2: held})
+
+
+def test_a_task_waiting_for_a_slot_scaled_away_is_shut_down() -> None:
+    svc = service(1, cpus=1_000_000_000)
+    held = task(svc, 2, "", state="pending")
+    result = plan(svc, [NodeInfo("a", nano_cpus=1_000_000_000)], [task(svc, 1, "a"), held])
+    assert result.shutdown == {held["ID"]: "scaled down"}
+    assert result.pending == []
+
+
+def test_of_two_tasks_waiting_for_one_slot_the_newest_stays() -> None:
+    svc = service(1, cpus=1_000_000_000)
+    older = {**task(svc, 1, "", state="pending"), "CreatedAt": "2026-01-01T00:00:00Z"}
+    newer = {**task(svc, 1, "", state="assigned"), "CreatedAt": "2026-01-02T00:00:00Z"}
+    result = plan(svc, [NodeInfo("a", nano_cpus=1)], [newer, older])
+    assert result.shutdown == {older["ID"]: "replaced"}
+    assert result.waiting == {1: newer}
