@@ -123,6 +123,8 @@ class ClusterNode:
         self.agent = (
             Agent(self.store, self.node_id, runtime, interval=agent_interval) if runtime else None
         )
+        # Before the wakeups: a reconciler woken by a node's going down knows it went down.
+        self.watch.subscribe(self.reconciler.departures.changed)
         # The loops run when what they act on changes, not on every tick of `interval`.
         self.wakeups = Wakeups(
             self.etcd,
