@@ -217,3 +217,45 @@ def test_the_docker_cli_removes_a_down_node_and_a_ready_one_only_with_force(
     forced = docker(host, "node", "rm", "--force", "gamma")
     assert (forced.returncode, forced.stdout.strip()) == (0, "gamma"), forced.stderr
     assert hostnames(host) == ["alpha"]
+
+
+@pytest.mark.skipif(
+    shutil.which(DOCKER) is None, reason="the docker CLI (docker.io) is not installed"
+)
+def test_the_docker_cli_lists_a_task_no_node_can_take_as_pending_with_the_reason(
+    host: str, node: ClusterNode
+) -> None:
+    # through the store: the API refuses a constraint no node meets at create
+    node.store.create_service(
+        {
+            "Name": "waiting",
+            "TaskTemplate": {
+                "ContainerSpec": {"Image": "busybox"},
+                "Placement": {"Constraints": ["node.labels.zone==nowhere"]},
+            },
+            "Mode": {"Replicated": {"Replicas": 1}},
+        }
+    )
+    node.reconciler.reconcile_once()
+    ps = docker(host, "service", "ps", "waiting", "--no-trunc", "--format",
+                "{{.Name}}|{{.Node}}|{{.CurrentState}}|{{.Error}}")  # fmt: skip
+    assert ps.returncode == 0, ps.stderr
+    name, on_node, state, error = ps.stdout.strip().split("|")
+    assert (name, on_node, error) == ("waiting.1", "", '"no node satisfies the constraints"')
+    assert state.startswith("Pending")
+
+
+@pytest.mark.skipif(
+    shutil.which(DOCKER) is None, reason="the docker CLI (docker.io) is not installed"
+)
+def test_the_docker_cli_lists_a_nodes_tasks_filtered_by_desired_state(
+    host: str, node: ClusterNode
+) -> None:
+    porter(host, "service", "create", "--name", "web", "--replicas", "2", "busybox")
+    node.reconciler.reconcile_once()
+    listed = docker(host, "node", "ps", "alpha", "-f", "desired-state=running",
+                    "--format", "{{.Name}} {{.Node}}")  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    assert sorted(listed.stdout.splitlines()) == ["web.1 alpha", "web.2 alpha"]
+    shut = docker(host, "service", "ps", "web", "-f", "desired-state=shutdown", "-q")
+    assert (shut.returncode, shut.stdout) == (0, ""), shut.stderr
