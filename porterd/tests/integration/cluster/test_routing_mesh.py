@@ -226,26 +226,31 @@ def test_a_start_first_rolling_update_under_a_steady_request_loop_fails_no_reque
         assert loop.failed == [] and loop.ok > 100, (loop.ok, loop.failed[:10])
 
 
+def replicas(hosts: ClusterHosts, name: str) -> int:
+    return inspect(hosts, name)["Spec"]["Mode"]["Replicated"]["Replicas"]
+
+
+def scale_up_under_load(hosts: ClusterHosts, name: str, port: int, wanted: int) -> None:
+    """A request loop through the service's published port until it has `wanted` replicas
+    (at least), then stopped."""
+    until(lambda: answers(hosts.hub, hosts.nodes[0].address, 1, port) != [None], 120,
+          "the replica answering")  # fmt: skip
+    loop = RequestLoop(hosts, port)
+    try:
+        until(lambda: replicas(hosts, name) >= wanted, 90, "the scale-up")
+    finally:
+        loop.stop()
+
+
 def test_rps_autoscaling_scales_up_under_a_request_loop_and_records_why(
     hosts: ClusterHosts,
 ) -> None:
     with service(hosts, "busy", "--replicas", "1", "-p", "8083:80",
                  "--autoscale", "min=1,max=3,rps=5"):  # fmt: skip
-        until(lambda: answers(hosts.hub, hosts.nodes[0].address, 1, 8083) != [None], 120,
-              "the replica answering")  # fmt: skip
-        loop = RequestLoop(hosts, 8083)
-        try:
-            until(lambda: inspect(hosts, "busy")["Spec"]["Mode"]["Replicated"]["Replicas"] == 3,
-                  90, "the scale-up")  # fmt: skip
-        finally:
-            loop.stop()
+        scale_up_under_load(hosts, "busy", 8083, 3)
         [decision] = inspect(hosts, "busy")["Autoscale"]["Decisions"]
         assert (decision["From"], decision["To"]) == (1, 3)
         assert decision["Reason"].startswith("rps ")
-
-
-def replicas(hosts: ClusterHosts, name: str) -> int:
-    return inspect(hosts, name)["Spec"]["Mode"]["Replicated"]["Replicas"]
 
 
 def test_rps_autoscaling_scales_back_down_once_the_loop_stops_and_the_down_window_passes(
@@ -253,13 +258,7 @@ def test_rps_autoscaling_scales_back_down_once_the_loop_stops_and_the_down_windo
 ) -> None:
     with service(hosts, "calm", "--replicas", "1", "-p", "8087:80",
                  "--autoscale", "min=1,max=3,rps=5,down-window=10s"):  # fmt: skip
-        until(lambda: answers(hosts.hub, hosts.nodes[0].address, 1, 8087) != [None], 120,
-              "the replica answering")  # fmt: skip
-        loop = RequestLoop(hosts, 8087)
-        try:
-            until(lambda: replicas(hosts, "calm") > 1, 90, "the scale-up")
-        finally:
-            loop.stop()
+        scale_up_under_load(hosts, "calm", 8087, 2)
         until(lambda: replicas(hosts, "calm") == 1, 120, "the scale-down")
         decisions = inspect(hosts, "calm")["Autoscale"]["Decisions"]
     down = decisions[-1]
