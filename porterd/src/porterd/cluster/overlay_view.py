@@ -27,6 +27,7 @@ class OverlayView:
         self.etcd = etcd
         self.prefix = prefix.rstrip("/") + "/"
         self._lock = threading.Lock()
+        self._reading = threading.Lock()  # one full read at a time (the watch's, a round's)
         self._kinds: dict[str, dict[str, Any]] = {kind: {} for kind in KINDS}  # key -> value
         self._read_at = 0  # the revision of the last full read; 0 until one succeeds
         self._during_read: list[WatchEvent] | None = None  # changes seen while reading
@@ -39,23 +40,23 @@ class OverlayView:
     def resync(self) -> None:
         """Read every lease, live node and task afresh (`EtcdError` if the store cannot
         answer: the view keeps what it had)."""
-        with self._lock:
-            self._during_read = []
-        try:
-            result = self.etcd.txn(
-                [], [Get(self.prefix + kind + "/", prefix=True) for kind in KINDS]
-            )
-        except BaseException:
+        with self._reading:
             with self._lock:
-                self._during_read = None
-            raise
-        with self._lock:
-            for kind, kvs in zip(KINDS, result.ranges, strict=True):
-                self._kinds[kind] = {kv.key: _value(kind, kv) for kv in kvs}
-            self._read_at = result.revision
-            seen, self._during_read = self._during_read or [], None
-            for event in seen:
-                self._apply(event)
+                self._during_read = []
+            try:
+                gets = [Get(self.prefix + kind + "/", prefix=True) for kind in KINDS]
+                result = self.etcd.txn([], gets)
+            except BaseException:
+                with self._lock:
+                    self._during_read = None
+                raise
+            with self._lock:
+                for kind, kvs in zip(KINDS, result.ranges, strict=True):
+                    self._kinds[kind] = {kv.key: _value(kind, kv) for kv in kvs}
+                self._read_at = result.revision
+                seen, self._during_read = self._during_read or [], None
+                for event in seen:
+                    self._apply(event)
 
     def changed(self, event: WatchEvent) -> bool:
         """Apply a change seen by the watch; whether it was one the view keeps."""
