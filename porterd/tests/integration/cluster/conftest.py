@@ -12,6 +12,7 @@ from porterd.cluster.node import ClusterNode
 from porterd.cluster.store import ClusterStore
 
 from ...etcd_support import EtcdCluster, etcd_cluster, unavailable
+from .cluster_nodes import ClusterHosts, module_cluster
 
 
 @pytest.fixture(scope="session")
@@ -73,3 +74,11 @@ def other_node(node: ClusterNode) -> Iterator[Callable[..., str]]:
     yield make
     for lease in leases:
         etcd.revoke(lease)
+
+
+@pytest.fixture(scope="module")
+def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHosts]:
+    """Three real porterd nodes with the busybox image, shared by a module's tests (a module
+    that needs more defines its own)."""
+    with module_cluster(tmp_path_factory) as hosts:
+        yield hosts

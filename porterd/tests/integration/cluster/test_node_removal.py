@@ -11,16 +11,10 @@ from collections.abc import Iterator
 import pytest
 
 from .cluster_cli import attempt, porter, until
-from .cluster_nodes import ClusterHosts, module_cluster, real_cluster_marks
+from .cluster_nodes import ClusterHosts, real_cluster_marks
 
 pytestmark = real_cluster_marks()
 WAIT = 120
-
-
-@pytest.fixture(scope="module")
-def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHosts]:
-    with module_cluster(tmp_path_factory) as hosts:
-        yield hosts
 
 
 @pytest.fixture

@@ -18,17 +18,11 @@ import pytest
 from porter_runtime.cgroups.paths import is_unified, v1_mounts
 
 from .cluster_cli import attempt, porter, until
-from .cluster_nodes import ClusterHosts, Node, module_cluster, real_cluster_marks
+from .cluster_nodes import ClusterHosts, Node, real_cluster_marks
 
 pytestmark = real_cluster_marks()
 COMMAND = ["sleep", "3600"]
 WAIT = 120
-
-
-@pytest.fixture(scope="module")
-def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHosts]:
-    with module_cluster(tmp_path_factory) as hosts:
-        yield hosts
 
 
 @pytest.fixture
