@@ -135,6 +135,12 @@ def test_run_mounts_are_parsed_into_options() -> None:
     assert run.mounts[1].get("from") == "b"
 
 
+def test_a_bare_required_mount_option_is_true_as_in_buildkit() -> None:
+    run = only("RUN --mount=type=secret,id=tok,required x")
+    assert isinstance(run, ins.Run)
+    assert run.mounts[0].get("required") == "true"
+
+
 def test_run_heredoc_body_is_read_verbatim() -> None:
     run = only("RUN <<EOF\n# not a comment\necho $HOME\nEOF\n")
     assert isinstance(run, ins.Run)

@@ -123,7 +123,7 @@ def _mount(ctx: _Context, text: str) -> ins.Mount:
     for field in text.split(","):
         key, eq, value = field.partition("=")
         key = key.strip().lower()
-        if key in ("ro", "readonly", "rw", "readwrite") and not eq:
+        if key in ("ro", "readonly", "rw", "readwrite", "required") and not eq:
             value = "true"
         elif not eq:
             raise ctx.error(f"invalid mount option {field!r}: use key=value")
