@@ -245,3 +245,20 @@ def test_a_required_ssh_mount_the_build_was_not_given_is_one_error_line(
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 1
     assert len(lines) == 1 and "RUN: ssh agent 'default' is required" in lines[0]
+
+
+def test_a_failing_run_leaves_no_secret_file_on_the_host(
+    base: Path, ctx: Path, secret_file: Path
+) -> None:
+    dockerfile = (
+        "FROM busybox\nRUN --mount=type=secret,id=tok --mount=type=cache,target=/c,id=probe "
+        "grep /run/secrets/tok /proc/self/mountinfo > /c/mountinfo; exit 3\n"
+    )
+    write_context(ctx, {"Dockerfile": dockerfile})
+    result = run_build(base, ctx, "--secret", f"id=tok,src={secret_file}")
+    assert result.returncode == 1
+    (seen,) = (base / "porter-build" / "cache-mounts").glob("*/mountinfo")
+    # a bind mount's line names the file inside its filesystem: where the secret was written
+    inside = Path(seen.read_text().split()[3])
+    assert inside.name == "secret-0"
+    assert not any(Path(mount, inside.relative_to("/")).exists() for mount in ("/dev/shm", "/tmp"))
