@@ -121,8 +121,8 @@ class ClusterOverlays:
         }
         return self.records.lease(network, holder, wanted)
 
-    def release(self, network_id: str, address: str) -> None:
-        self.records.release(network_id, address)
+    def release(self, network_id: str, address: str, container_id: str) -> None:
+        self.records.release(network_id, address, container_id)
 
     def dns_answer(self, network: NetworkRecord, name: str) -> list[str]:
         """Addresses on `network` of the endpoints in rotation that answer `name`, from the

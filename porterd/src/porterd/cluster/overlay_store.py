@@ -10,7 +10,8 @@
                                        Name, Aliases (what the embedded DNS answers from)
 
 Creating a network (name, VXLAN id, subnet) and removing it (with its leases) are each one
-transaction; so is leasing an address, which succeeds only while no one holds it.
+transaction; so is leasing an address, which succeeds only while no one holds it, and
+releasing one, which succeeds only while the container releasing it still holds it.
 """
 
 from __future__ import annotations
@@ -207,8 +208,16 @@ class OverlayStore:
                 raise Conflict(f"network {network.name} was removed")
         raise Conflict(f"network {network.name}: no address could be leased; try again")
 
-    def release(self, network_id: str, address: str) -> None:
-        self.etcd.delete(self.key("overlay-leases", network_id, address))
+    def release(self, network_id: str, address: str, container_id: str) -> bool:
+        """Give back the address `container_id` holds, and only while it holds it: a lease
+        read stale (the address released meanwhile and leased again, on another node maybe)
+        is the new holder's, so the delete compares the key's revision with the one read
+        and leaves a lease written in between. Whether the lease was deleted."""
+        key = self.key("overlay-leases", network_id, address)
+        kv = self.etcd.get(key)
+        if kv is None or kv.json().get("Container") != container_id:
+            return False
+        return self.etcd.txn([key_at(key, kv.mod_revision)], [Delete(key)]).succeeded
 
 
 def _present(key: str) -> Compare:

@@ -40,7 +40,7 @@ class OverlayBackend(Protocol):
     def create(self, name: str, **settings: Any) -> NetworkRecord: ...
     def remove(self, network: NetworkRecord) -> None: ...
     def lease(self, network: NetworkRecord, endpoint: Endpoint, wanted: str) -> Address: ...
-    def release(self, network_id: str, address: str) -> None: ...
+    def release(self, network_id: str, address: str, container_id: str) -> None: ...
     def dns_answer(self, network: NetworkRecord, name: str) -> list[str]: ...
 
 
@@ -164,7 +164,9 @@ class OverlayNetworks(NetworkJoining):
                 continue
             if self.overlay is not None and endpoint.ipv4:
                 try:
-                    self.overlay.release(network.id, endpoint.ipv4.split("/")[0])
+                    self.overlay.release(
+                        network.id, endpoint.ipv4.split("/")[0], endpoint.container_id
+                    )
                 except DaemonError as error:  # the next round releases it
                     log.warning("releasing %s on %s: %s", endpoint.ipv4, network.name, error)
             if not self.store.endpoints(network_id=network.id):
@@ -202,7 +204,7 @@ class OverlayNetworks(NetworkJoining):
                 overlay.remove_devices(bridge)
             for (network_id, address), container_id in held.items():
                 if (network_id, container_id) not in owned and self.overlay is not None:
-                    self.overlay.release(network_id, address)
+                    self.overlay.release(network_id, address, container_id)
             if dropped:
                 self._apply_rules()
 

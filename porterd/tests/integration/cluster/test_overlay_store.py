@@ -6,7 +6,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from porterd.cluster.etcd import EtcdClient
+from porterd.cluster.etcd import EtcdClient, KeyValue
 from porterd.cluster.overlay_store import OverlayStore
 from porterd.cluster.store import ClusterStore
 from porterd.errors import Conflict, Forbidden, NotFound
@@ -72,8 +72,42 @@ def test_each_lease_gets_an_address_no_other_holds(overlays: OverlayStore) -> No
 def test_a_released_address_is_handed_out_again(overlays: OverlayStore) -> None:
     network = create(overlays, "a", "10.30.0.0/24")
     address = overlays.lease(network, holder("c1"))
-    overlays.release(network.id, str(address))
+    assert overlays.release(network.id, str(address), "c1")
     assert overlays.lease(network, holder("c2")) == address
+
+
+def test_a_release_by_a_container_that_no_longer_holds_the_address_leaves_the_lease(
+    overlays: OverlayStore,
+) -> None:
+    network = create(overlays, "a", "10.30.0.0/24")
+    address = str(overlays.lease(network, holder("c1")))
+    overlays.release(network.id, address, "c1")
+    overlays.lease(network, holder("c2"), address)
+    assert not overlays.release(network.id, address, "c1")  # c1's lease, read stale
+    assert overlays.leases(network.id) == {(network.id, address): holder("c2")}
+
+
+def test_an_address_leased_again_between_a_release_s_read_and_its_delete_stays_leased(
+    etcd: EtcdClient, space: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The release reads c1's lease; before it deletes, c1's address is released by another
+    round and leased to c2 on another node: the delete must not take c2's lease."""
+    overlays = OverlayStore(etcd, space)
+    network = create(overlays, "a", "10.30.0.0/24")
+    address = str(overlays.lease(network, holder("c1")))
+    other = OverlayStore(EtcdClient(etcd.endpoints, timeout=3), space)
+    read = etcd.get
+
+    def read_then_lease_again(key: str, **options: bool) -> KeyValue | None:
+        kv = read(key, **options)
+        monkeypatch.setattr(etcd, "get", read)
+        assert other.release(network.id, address, "c1")
+        other.lease(network, {**holder("c2"), "Node": "n2"}, address)
+        return kv
+
+    monkeypatch.setattr(etcd, "get", read_then_lease_again)
+    assert not overlays.release(network.id, address, "c1")
+    assert overlays.leases(network.id) == {(network.id, address): {**holder("c2"), "Node": "n2"}}
 
 
 def test_a_lease_on_a_removed_network_is_refused(overlays: OverlayStore) -> None:
