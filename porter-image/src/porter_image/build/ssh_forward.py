@@ -61,7 +61,10 @@ def _accept(server: socket.socket, upstream: str, stop: int) -> None:
             ready = {key.fileobj for key, _ in selector.select()}
             if stop in ready:
                 return
-            client, _ = server.accept()
+            try:
+                client, _ = server.accept()
+            except OSError:  # out of descriptors, say: the RUN's connections fail, not the build
+                return
             threading.Thread(target=_relay, args=(client, upstream), daemon=True).start()
 
 
