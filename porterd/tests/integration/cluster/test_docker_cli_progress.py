@@ -92,6 +92,15 @@ def test_docker_service_create_waits_until_the_service_converged(
     assert running(hosts, "made") == 3
 
 
+def test_docker_service_create_of_a_global_service_waits_for_a_task_on_each_node(
+    hosts: ClusterHosts, waited: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    made = waited("service", "create", "--no-resolve-image", "--name", "everywhere",
+                  "--mode", "global", "busybox", *COMMAND)  # fmt: skip
+    converged(made, 3)
+    assert running(hosts, "everywhere") == 3
+
+
 def test_docker_service_scale_waits_for_the_new_tasks(
     hosts: ClusterHosts, waited: Callable[..., subprocess.CompletedProcess[str]]
 ) -> None:
