@@ -10,7 +10,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from build_support import NEEDS_ROOT, build_ok, unpack, write_context
+from build_support import NEEDS_ROOT, build_ok, run_build, unpack, write_context
 
 pytestmark = [pytest.mark.integration, NEEDS_ROOT]
 
@@ -110,3 +110,62 @@ def test_add_parents_unpacks_a_tar_in_its_folder(layout: Path, tmp_path: Path) -
     write_context(tmp_path / "context", {"pkg/files.tar": tar_bytes.getvalue()})
     dockerfile = "FROM busybox\nADD --parents pkg/files.tar /p/\n"
     assert built_files(layout, tmp_path, dockerfile, "/p") == {"pkg/inside": "in"}
+
+
+DEEP = {"src/m.py": "m", "src/a/n.py": "n", "src/a/b/o.py": "o", "src/a/b/o.txt": "t", "p.py": "p"}
+
+
+@pytest.mark.parametrize(
+    ("instruction", "expected"),
+    [
+        pytest.param(
+            "COPY --parents ./src/**/*.py /app/",
+            {"src/m.py": "m", "src/a/n.py": "n", "src/a/b/o.py": "o"},
+            id="any-depth-including-none",
+        ),
+        pytest.param(
+            "COPY --parents src/./**/*.py /app/",
+            {"m.py": "m", "a/n.py": "n", "a/b/o.py": "o"},
+            id="below-the-pivot",
+        ),
+        pytest.param(
+            "COPY --parents **/b /app/",
+            {"src/a/b/o.py": "o", "src/a/b/o.txt": "t"},
+            id="a-matching-folder-whole",
+        ),
+        pytest.param("COPY --parents src/**/b/*.txt /app/", {"src/a/b/o.txt": "t"}, id="middle"),
+    ],
+)
+def test_double_star_matches_any_number_of_folders(
+    layout: Path, tmp_path: Path, instruction: str, expected: dict[str, str]
+) -> None:
+    write_context(tmp_path / "context", DEEP)
+    assert built_files(layout, tmp_path, f"FROM busybox\n{instruction}\n", "/app") == expected
+
+
+def test_double_star_leaves_out_what_dockerignore_ignores(layout: Path, tmp_path: Path) -> None:
+    write_context(tmp_path / "context", {**DEEP, ".dockerignore": "src/a/b\n"})
+    dockerfile = "FROM busybox\nCOPY --parents src/**/*.py /app/\n"
+    files = built_files(layout, tmp_path, dockerfile, "/app")
+    assert files == {"src/m.py": "m", "src/a/n.py": "n"}
+
+
+def test_a_new_file_under_double_star_rebuilds_the_step(layout: Path, tmp_path: Path) -> None:
+    dockerfile = "FROM busybox\nCOPY --parents src/**/*.py /app/\n"
+    write_context(tmp_path / "context", DEEP)
+    built_rootfs(layout, tmp_path, dockerfile)
+    write_context(tmp_path / "context", {"src/a/b/c/q.py": "q"})
+    files = built_files(layout, tmp_path, dockerfile, "/app")
+    assert files["src/a/b/c/q.py"] == "q"
+
+
+def test_double_star_matching_nothing_is_one_error_line(layout: Path, tmp_path: Path) -> None:
+    context = write_context(
+        tmp_path / "context",
+        {**DEEP, "Dockerfile": "FROM busybox\nCOPY --parents src/**/*.go /a/\n"},
+    )
+    done = run_build(layout, context)
+    assert done.returncode != 0
+    assert (
+        done.stderr.strip().splitlines()[-1].endswith("src/**/*.go: not found in the build context")
+    )

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from porter_image.build.cache import step_key
-from porter_image.build.context import BuildContext, Source
+from porter_image.build.context import _MAGIC, BuildContext, Source
 from porter_image.build.errors import BuildError
 from porter_image.dockerfile import instructions as ins
-from porter_image.dockerfile.ignore import IgnoreRules, compile_patterns
+from porter_image.dockerfile.errors import IgnorePatternError
+from porter_image.dockerfile.ignore import IgnoreRules, compile_glob, compile_patterns
 from porter_image.errors import RuntimeConfigError
 
 if TYPE_CHECKING:
@@ -182,7 +183,8 @@ def _content_digest(runner: StageRunner, plan: _Plan) -> str:
     """What the sources hold: the context's files, or for --from the other stage's key."""
     if plan.other is None:
         context = plan.context(runner.builder.context)
-        sources = [s for p in plan.patterns for s in context.resolve(p, runner.where)]
+        resolve = _parents_sources if plan.parents else BuildContext.resolve
+        sources = [s for p in plan.patterns for s in resolve(context, p, runner.where)]
         content = context.digest(sources, runner.builder.file_digests)
     else:
         content = plan.other.key + "\0" + "\0".join(plan.patterns)
@@ -293,9 +295,38 @@ def _below_pivot(context: BuildContext, pattern: str, where: str) -> list[tuple[
     before, pivoted, _ = pattern.partition("/./")
     pivot = posixpath.normpath(before).lstrip("/") if pivoted else "."
     pairs = []
-    for source in context.resolve(pattern, where):
+    for source in _parents_sources(context, pattern, where):
         below = posixpath.relpath(source.rel or ".", pivot or ".")
         if below == ".." or below.startswith("../"):
             raise BuildError(where, f"{pattern}: the path leaves the folder before its /./")
         pairs.append(("" if below == "." else below, source))
     return pairs
+
+
+def _parents_sources(context: BuildContext, pattern: str, where: str) -> list[Source]:
+    """A `--parents` source's matches. With `**` in it, BuildKit's include-pattern rules:
+    every path below the pattern's leading plain folders that matches, `**` standing for
+    any number of folders, a folder that matches taken whole (what it holds is not matched
+    again); without, filepath.Match's one path segment at a time."""
+    clean = posixpath.normpath(pattern).lstrip("/")
+    if "**" not in clean:
+        return context.resolve(pattern, where)
+    segments = clean.split("/")
+    plain = next(i for i, segment in enumerate(segments) if _WILDCARD.search(segment))
+    base = "/".join(segments[:plain])
+    try:
+        regex = compile_glob(clean)
+    except IgnorePatternError as exc:
+        raise BuildError(where, str(exc)) from exc
+    sources, taken = [], None
+    for root in context.resolve(base or ".", where):
+        for rel, _, _ in context.walk(root):
+            name = posixpath.join(base, rel) if base else rel
+            if not rel or (taken and name.startswith(taken + "/")) or not regex.match(name):
+                continue
+            taken = name
+            # the path as a pattern that names only it, so that resolve checks it as any source
+            sources += context.resolve(_MAGIC.sub(r"\\\g<0>", name), where)
+    if not sources:
+        raise BuildError(where, f"{pattern}: not found in the build context")
+    return sources
