@@ -70,12 +70,19 @@ def converged(result: subprocess.CompletedProcess[str], replicas: int, doing: st
     assert lines[-1] == "verify: Service converged", result.stdout
 
 
+def create(
+    waited: Callable[..., subprocess.CompletedProcess[str]], name: str, *flags: str
+) -> subprocess.CompletedProcess[str]:
+    """`docker service create` of busybox sleeping, named `name`, with `flags`."""
+    return waited("service", "create", "--no-resolve-image", "--name", name, *flags,
+                  "busybox", *COMMAND)  # fmt: skip
+
+
 def created(
     hosts: ClusterHosts, waited: Callable[..., subprocess.CompletedProcess[str]], name: str
 ) -> None:
     """A service of 2 tasks, made with -d and waited for here."""
-    made = waited("service", "create", "-d", "--no-resolve-image", "--name", name,
-                  "--replicas", "2", "busybox", *COMMAND)  # fmt: skip
+    made = create(waited, name, "-d", "--replicas", "2")
     assert made.returncode == 0, made.stderr
     until(lambda: running(hosts, name) == 2, WAIT, f"{name}'s 2 tasks running")
 
@@ -83,8 +90,7 @@ def created(
 def test_docker_service_create_waits_until_the_service_converged(
     hosts: ClusterHosts, waited: Callable[..., subprocess.CompletedProcess[str]]
 ) -> None:
-    made = waited("service", "create", "--no-resolve-image", "--name", "made",
-                  "--replicas", "3", "busybox", *COMMAND)  # fmt: skip
+    made = create(waited, "made", "--replicas", "3")
     converged(made, 3)
     with contextlib.closing(hosts.nodes[0].client()) as client:
         service_id = client.api.inspect_service("made")["ID"]
@@ -95,8 +101,7 @@ def test_docker_service_create_waits_until_the_service_converged(
 def test_docker_service_create_of_a_global_service_waits_for_a_task_on_each_node(
     hosts: ClusterHosts, waited: Callable[..., subprocess.CompletedProcess[str]]
 ) -> None:
-    made = waited("service", "create", "--no-resolve-image", "--name", "everywhere",
-                  "--mode", "global", "busybox", *COMMAND)  # fmt: skip
+    made = create(waited, "everywhere", "--mode", "global")
     converged(made, 3)
     assert running(hosts, "everywhere") == 3
 
