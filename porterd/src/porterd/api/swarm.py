@@ -248,9 +248,10 @@ class ServiceUpdate(_ServiceChange):
 # -d) asks for: the tasks of the service's spec as it is now. `runtime` is the tasks' kind,
 # and every task here runs a container.
 TASK_FILTERS = ("id", "name", "service", "node", "label", "desired-state", "_up-to-date", "runtime")
+# swarm's task states, which a desired-state filter may name
 TASK_STATES = (
-    "new", "pending", "assigned", "accepted", "preparing", "ready", "starting", "running",
-    "complete", "shutdown", "failed", "rejected", "remove", "orphaned",
+    "new", "allocated", "pending", "assigned", "accepted", "preparing", "ready", "starting",
+    "running", "complete", "shutdown", "failed", "rejected", "remove", "orphaned",
 )  # fmt: skip
 
 
