@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +76,20 @@ def unpack(layout: Path, tag: str, into: Path) -> Path:
 
 def image_config(layout: Path, tag: str = "out") -> dict[str, Any]:
     return load_image(Layout.open(layout), tag).config_json
+
+
+def interrupted_build(layout: Path, context: Path, *args: str) -> tuple[int, str]:
+    """`porter-image build -t LAYOUT:out ARGS CONTEXT` sent SIGINT (as Ctrl-C sends it, to
+    its process group) once its first RUN is running: its exit status and stderr."""
+    command = [str(PORTER_IMAGE), "build", "-t", f"{layout}:out", *args, str(context)]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not overlay_mounts_below(layout) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1)
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    return process.returncode, stderr.decode("utf-8", "replace")
 
 
 def overlay_mounts_below(folder: Path) -> list[str]:

@@ -7,10 +7,8 @@ import io
 import json
 import os
 import shutil
-import signal
 import subprocess
 import tarfile
-import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ from build_support import (
     build_cgroups,
     build_ok,
     image_config,
+    interrupted_build,
     overlay_mounts_below,
     run_build,
     unpack,
@@ -327,15 +326,8 @@ def test_a_failing_run_leaves_no_tag_mount_or_container(base: Path, ctx: Path) -
 
 def test_sigint_during_run_cleans_up(base: Path, ctx: Path) -> None:
     write_context(ctx, {"Dockerfile": "FROM busybox\nRUN touch /started; sleep 60\n"})
-    command = [str(PORTER_IMAGE), "build", "-t", f"{base}:out", str(ctx)]
     cgroups = build_cgroups()
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while not overlay_mounts_below(base) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    time.sleep(1)
-    os.killpg(process.pid, signal.SIGINT)
-    assert process.wait(timeout=60) != 0
+    assert interrupted_build(base, ctx)[0] != 0
     assert "out" not in Layout.open(base).tags()
     assert overlay_mounts_below(base) == []
     assert not any((base / "porter-build" / "tmp").iterdir())

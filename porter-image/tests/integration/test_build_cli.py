@@ -10,7 +10,15 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from build_support import NEEDS_ROOT, build_ok, image_config, run_build, unpack, write_context
+from build_support import (
+    NEEDS_ROOT,
+    build_ok,
+    image_config,
+    interrupted_build,
+    run_build,
+    unpack,
+    write_context,
+)
 from http_test_server import reply, serving
 from porter_image.layout import Layout
 
@@ -95,6 +103,38 @@ def test_progress_json_shows_a_failure_as_a_json_error(base: Path, ctx: Path) ->
         {"stream": "why\n"},
         {"errorDetail": {"message": text}, "error": text},
     ]
+
+
+def test_progress_json_shows_a_usage_error_as_a_json_error(base: Path, ctx: Path) -> None:
+    write_context(ctx, {"Dockerfile": "FROM busybox\n"})
+    plain = run_build(base, ctx, "-f", str(ctx / "missing"), quiet=False)
+    result = run_build(base, ctx, "-f", str(ctx / "missing"), "--progress", "json", quiet=False)
+    text = plain.stderr.strip().removeprefix("porter-image: error: ")
+    assert "(see 'porter-image build --help')" in text
+    assert (result.returncode, plain.returncode) == (2, 2)
+    assert [json.loads(line) for line in result.stderr.splitlines()] == [
+        {"errorDetail": {"message": text}, "error": text}
+    ]
+
+
+def test_progress_json_shows_tags_in_different_layouts_as_a_json_error(
+    base: Path, ctx: Path, tmp_path: Path
+) -> None:
+    write_context(ctx, {"Dockerfile": "FROM busybox\n"})
+    result = run_build(base, ctx, "-t", f"{tmp_path}/other:x", "--progress", "json", quiet=False)
+    text = f"image '{tmp_path}/other:x': every -t must name the same layout"
+    assert result.returncode == 1
+    assert [json.loads(line) for line in result.stderr.splitlines()] == [
+        {"errorDetail": {"message": text}, "error": text}
+    ]
+
+
+def test_progress_json_shows_ctrl_c_as_a_json_error(base: Path, ctx: Path) -> None:
+    write_context(ctx, {"Dockerfile": "FROM busybox\nRUN sleep 60\n"})
+    status, stderr = interrupted_build(base, ctx, "--progress", "json")
+    documents = [json.loads(line) for line in stderr.splitlines()]
+    assert status == 130
+    assert documents[-1] == {"errorDetail": {"message": "interrupted"}, "error": "interrupted"}
 
 
 def test_quiet_hides_run_output(base: Path, ctx: Path) -> None:

@@ -221,12 +221,12 @@ def command(
     from porter_image.errors import ImageRefError
     from porter_image.layout import Layout
 
-    layouts = {os.path.abspath(ref.layout) for ref in tags}
-    if len(layouts) > 1:
-        raise ImageRefError(str(tags[1]), "every -t must name the same layout")
-    layout = Layout.open_or_create(tags[0].layout)
     with contextlib.ExitStack() as cleanup:
         output = cleanup.enter_context(BuildOutput(quiet, progress))
+        layouts = {os.path.abspath(ref.layout) for ref in tags}
+        if len(layouts) > 1:
+            raise ImageRefError(str(tags[1]), "every -t must name the same layout")
+        layout = Layout.open_or_create(tags[0].layout)
         inputs = read_inputs(context, dockerfile, cleanup)
         ignore = IgnoreRules.for_context(inputs.root, inputs.file_path)
         options = BuildOptions(

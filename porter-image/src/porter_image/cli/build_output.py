@@ -3,7 +3,9 @@
 `auto` and `plain` are the same (this builder has no live display): each step is a line, and
 RUN output comes through as the command writes it. `json` is docker's build stream: every
 line, a step's or a RUN's output, is one `{"stream": "...\\n"}` object; the image's digest is
-`{"aux": {"ID": ...}}` and a failure `{"errorDetail": {"message": ...}, "error": ...}`. `-q`
+`{"aux": {"ID": ...}}` and a failure (a usage error found once the command runs, and Ctrl-C,
+too) `{"errorDetail": {"message": ...}, "error": ...}`, with the exit status it has without
+json. `-q`
 prints nothing but the digest; as `docker build -q`, it keeps the RUN output (its last KEPT
 lines) and shows it before the error line when a RUN fails.
 """
@@ -16,10 +18,17 @@ import sys
 from collections import deque
 from typing import Any
 
+import click
 from porter_specs.errors import PorterError
 
 from porter_image.build.errors import RunFailedError
-from porter_image.cli.errors import exit_code, message
+from porter_image.cli.errors import (
+    INTERRUPTED_EXIT,
+    USAGE_EXIT,
+    exit_code,
+    message,
+    usage_message,
+)
 from porter_image.run_output import RunOutput
 
 KEPT = 1000
@@ -75,10 +84,12 @@ class BuildOutput:
             self._pipe.close()  # every line written so far is shown (or kept) first
         if self.json and self.digest and error is None:
             self._emit({"aux": {"ID": self.digest}})
-        if self.json and isinstance(error, (PorterError, OSError)):
-            text = message(error)
+        if self.json and isinstance(
+            error, (PorterError, OSError, click.UsageError, KeyboardInterrupt)
+        ):
+            text, code = _failure(error)
             self._emit({"errorDetail": {"message": text}, "error": text})
-            raise SystemExit(exit_code(error))
+            raise SystemExit(code)
         if self.quiet and isinstance(error, RunFailedError):
             sys.stderr.write("".join(line + "\n" for line in self.kept))
             sys.stderr.flush()
@@ -87,3 +98,14 @@ class BuildOutput:
     def _emit(document: dict[str, Any]) -> None:
         sys.stderr.write(json.dumps(document) + "\n")
         sys.stderr.flush()
+
+
+def _failure(error: BaseException) -> tuple[str, int]:
+    """The error line and the exit status of a failed build, as they are without json."""
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted", INTERRUPTED_EXIT
+    if isinstance(error, click.UsageError):
+        if error.ctx is None:  # click names the command only once the error leaves it
+            error.ctx = click.get_current_context(silent=True)
+        return usage_message(error), USAGE_EXIT
+    return message(error), exit_code(error)

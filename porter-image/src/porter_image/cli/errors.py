@@ -25,6 +25,7 @@ from porter_image.layer.errors import LayerError
 
 PROG = "porter-image"
 USAGE_EXIT = 2
+INTERRUPTED_EXIT = 130
 
 EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (TagNotFoundError, 3),
@@ -107,4 +108,4 @@ class ErrorMappingGroup(click.Group):
             fail(error)
         except KeyboardInterrupt:
             click.echo(f"{PROG}: interrupted", err=True)
-            sys.exit(130)
+            sys.exit(INTERRUPTED_EXIT)
