@@ -16,7 +16,8 @@ _ids = itertools.count(1)
 
 
 class FakeRuntime:
-    """Containers as records: run() makes a running one, exit() ends it, remove() drops it."""
+    """Containers as records: run() makes a running one, exit() ends it, set_health() sets
+    what its health check found, remove() drops it."""
 
     def __init__(self, refuse_images: tuple[str, ...] = ()) -> None:
         self.containers: dict[str, Observed] = {}
@@ -35,7 +36,13 @@ class FakeRuntime:
 
     def observe(self) -> dict[str, Observed]:
         return {
-            task: Observed(seen.container_id, seen.running, seen.exit_code, cpu_percent=self.cpu)
+            task: Observed(
+                seen.container_id,
+                seen.running,
+                seen.exit_code,
+                health=seen.health,
+                cpu_percent=self.cpu,
+            )
             if seen.running
             else seen
             for task, seen in self.containers.items()
@@ -49,6 +56,10 @@ class FakeRuntime:
     def exit(self, task_id: str, code: int) -> None:
         seen = self.containers[task_id]
         self.containers[task_id] = Observed(seen.container_id, running=False, exit_code=code)
+
+    def set_health(self, task_id: str, health: str) -> None:
+        seen = self.containers[task_id]
+        self.containers[task_id] = Observed(seen.container_id, seen.running, health=health)
 
     def running(self) -> list[str]:
         return [task for task, seen in self.containers.items() if seen.running]

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from porterd.cluster import unhealthy
 from porterd.cluster.loop import Periodic
 from porterd.cluster.routing import ingress_ports
 from porterd.cluster.store import ClusterStore, now
@@ -237,6 +238,12 @@ class Agent:
                 self._starting.add(task["ID"])
                 self._starter.submit(self._start, task)
                 return
+        if seen is not None and unhealthy.condemned(task, seen.running, seen.health):
+            # Out of the mesh's rotation already (it is unhealthy): no drain before the stop.
+            failure = unhealthy.failure(task, seen.container_id)
+            if failure is None or self._report(task, failure):
+                self.remove(seen.container_id)
+            return
         new = observed_status(task, seen)
         if new is not None:
             self._report(task, new)
@@ -258,10 +265,12 @@ class Agent:
             with self._lock:
                 self._starting.discard(task["ID"])
 
-    def _report(self, task: dict[str, Any], status: dict[str, Any]) -> None:
+    def _report(self, task: dict[str, Any], status: dict[str, Any]) -> bool:
         status["Timestamp"] = now()
         if not self.store.write_tasks([{**task, "Status": status}]):
             log.debug("task %s changed meanwhile; reporting again next round", task["ID"])
+            return False
+        return True
 
     def start(self) -> None:
         self.loop.start()

@@ -137,6 +137,24 @@ def test_a_task_that_exits_is_replaced_and_kept_as_failed_history(cluster: Clust
     assert old["Status"]["Err"] == "task exited with code 137"
 
 
+def test_an_unhealthy_task_is_stopped_replaced_and_kept_as_failed_history(
+    cluster: Cluster,
+) -> None:
+    cluster.store.create_service(service(3))
+    cluster.settle(lambda: sum(cluster.running().values()) == 3)
+    node = cluster.nodes["node0"]
+    victim = node.runtime.running()[0]
+    node.runtime.set_health(victim, "unhealthy")
+    cluster.settle(
+        lambda: victim not in node.runtime.containers and sum(cluster.running().values()) == 3
+    )
+    old = next(task for task in cluster.store.tasks() if task["ID"] == victim)
+    assert (old["DesiredState"], old["Status"]["State"]) == ("shutdown", "failed")
+    assert old["Status"]["Err"] == "dockerexec: unhealthy container"
+    live = [task for task in cluster.store.tasks() if task["DesiredState"] == "running"]
+    assert sorted(task["Slot"] for task in live) == [1, 2, 3]
+
+
 def test_the_tasks_of_a_node_that_goes_down_run_elsewhere_and_do_not_stray_on_its_return(
     cluster: Cluster,
 ) -> None:
