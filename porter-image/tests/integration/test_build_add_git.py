@@ -61,6 +61,12 @@ def tree(root: Path) -> dict[str, tuple[int, int, int, str]]:
     return entries
 
 
+def checked_out_commit(src: Path) -> str:
+    """The commit the repository in the image's folder `src` has checked out."""
+    git = ["git", "-c", f"safe.directory={src}", "-C", str(src), "rev-parse", "HEAD"]
+    return subprocess.run(git, capture_output=True, text=True, check=True).stdout.strip()
+
+
 def test_add_a_git_url_copies_the_tree_without_its_git_folder(
     layout: Path, tmp_path: Path, git_url: str
 ) -> None:
@@ -89,17 +95,15 @@ def test_a_full_commit_names_that_commit(
     assert (unpack(layout, "out", tmp_path) / "src" / "run.sh").read_text() == "echo hi\n"
 
 
+@pytest.mark.parametrize(
+    "spelling", ["--keep-git-dir=true {url}#main", "{url}?branch=main&keep-git-dir=true"]
+)
 def test_keep_git_dir_keeps_a_repository_checked_out_at_the_commit(
-    layout: Path, tmp_path: Path, repo: Repository, git_url: str
+    layout: Path, tmp_path: Path, repo: Repository, git_url: str, spelling: str
 ) -> None:
-    build_add(layout, tmp_path, f"ADD --keep-git-dir=true {git_url}#main /src")
+    build_add(layout, tmp_path, f"ADD {spelling.format(url=git_url)} /src")
     src = unpack(layout, "out", tmp_path) / "src"
-    head = subprocess.run(
-        ["git", "-c", f"safe.directory={src}", "-C", str(src), "rev-parse", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    head = checked_out_commit(src)
     assert (head, (src / "run.sh").read_text()) == (repo.git("rev-parse", "HEAD"), "echo hi\n")
 
 
@@ -148,6 +152,53 @@ def test_a_ref_or_subdir_the_repository_lacks_is_one_line_and_no_tag(
     assert message in lines[0] and "Dockerfile:2: ADD: " in lines[0]
     assert "out" not in Layout.open(layout).tags()
     assert not list((layout / "porter-build").glob("tmp/*"))
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["?ref=v1&subdir=sub", "?tag=v1&subdir=/sub", "?subdir=sub#v1", "?ref=v1&checksum={v1}#:sub"],
+    ids=str,
+)
+def test_the_query_form_picks_the_ref_and_subdir(
+    layout: Path, tmp_path: Path, repo: Repository, git_url: str, query: str
+) -> None:
+    """The query names the ref and the folder, alone or beside the fragment; a checksum
+    that the commit starts with lets the build go on."""
+    v1 = repo.git("rev-parse", "v1^{commit}")[:12]
+    repo.commit({"sub/inner.txt": "changed after v1\n"})
+    build_add(layout, tmp_path, f"ADD {git_url}{query.format(v1=v1)} /dest/")
+    assert tree(unpack(layout, "out", tmp_path) / "dest") == {"inner.txt": (0o644, 0, 0, "inner\n")}
+
+
+def test_the_query_form_picks_a_branch_over_dumb_http(
+    layout: Path, tmp_path: Path, repo: Repository
+) -> None:
+    repo.git("branch", "old")
+    repo.commit({"run.sh": "echo later\n"})
+    repo.publish("old")
+    with dumb_http(repo.served) as base:
+        build_add(layout, tmp_path, f"ADD {base}/repo.git?branch=old /src")
+    assert (unpack(layout, "out", tmp_path) / "src" / "run.sh").read_text() == "echo hi\n"
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("?checksum=0000000", "HEAD is commit {commit}, not the checksum 0000000"),
+        ("?ref=main#main", "bad query: the fragment and ref=main both name the ref"),
+        ("?subdir=sub#:sub", "bad query: the fragment and subdir= both name the folder"),
+    ],
+)
+def test_a_checksum_mismatch_or_a_ref_given_twice_is_one_line_and_no_tag(
+    layout: Path, tmp_path: Path, repo: Repository, git_url: str, query: str, message: str
+) -> None:
+    dockerfile = f"FROM busybox\nADD {git_url}{query} /src\n"
+    result = run_build(layout, write_context(tmp_path / "context", {"Dockerfile": dockerfile}))
+    lines = result.stderr.strip().splitlines()
+    assert (result.returncode, len(lines)) == (1, 1), result.stderr
+    assert "Dockerfile:2: ADD: " in lines[0]
+    assert lines[0].endswith(message.format(commit=repo.git("rev-parse", "main")))
+    assert "out" not in Layout.open(layout).tags()
 
 
 def test_submodules_are_checked_out_without_their_git_links(

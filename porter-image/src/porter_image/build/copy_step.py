@@ -194,7 +194,7 @@ def _content_digest(runner: StageRunner, plan: _Plan) -> str:
     for download in plan.downloads:
         digest.update(f"\0{download.url}\0{download.digest}".encode())
     for source, resolved in plan.repositories:
-        keep = plan.keep_git_dir
+        keep = plan.keep_git_dir or source.keep_git_dir
         digest.update(f"\0{source.remote}\0{resolved.commit}\0{source.subdir}\0{keep}".encode())
     return digest.hexdigest()
 
@@ -246,7 +246,8 @@ def _copy_repository(
     from porter_image.build.git_source import checkout
 
     workspace = runner.builder.workspace
-    with checkout(source, resolved, plan.keep_git_dir, workspace, runner.where) as tree:
+    keep = plan.keep_git_dir or source.keep_git_dir
+    with checkout(source, resolved, keep, workspace, runner.where) as tree:
         context = plan.context(BuildContext(tree))
         try:
             copy_sources(context, [Source("", context.root)], rootfs, plan.dest, options, False)

@@ -2,7 +2,10 @@
 
 A source is a git repository when it is an `http(s)://` URL whose path ends in `.git`, a
 `git://` or `ssh://` URL, or scp-like `user@host:path`; a fragment `#ref[:subdir]` picks a
-branch, tag or full commit (the default branch without one) and a folder of it. The ref is
+branch, tag or full commit (the default branch without one) and a folder of it. BuildKit's
+newer query form says the same with keys (`?ref=`, `?tag=`, `?branch=`, `?subdir=`), and more:
+`?checksum=` a commit (or its leading digits) the ref must name, `?keep-git-dir=true`. A ref or
+a subdir given twice (in the query and the fragment, or as two keys) is refused. The ref is
 resolved to its commit with `git ls-remote` (a full commit is taken as it is), and that commit
 is what the step's cache key holds: the same commit is a cache hit, a new commit on the branch
 rebuilds. Only an uncached step fetches: a shallow fetch of the one commit into a temporary
@@ -20,7 +23,7 @@ import posixpath
 import re
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -30,6 +33,8 @@ _SCHEME = re.compile(r"^([a-zA-Z0-9]+)://")
 _SCP = re.compile(r"^[a-zA-Z0-9_-]+@[a-zA-Z0-9.-]+:(.*?)(?:#(.*))?$")
 _COMMIT = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 _REF = re.compile(r"^(?!-)(?!.*\.\.)[A-Za-z0-9._/+@-]+$")
+_CHECKSUM = re.compile(r"^[0-9a-f]{1,64}$")
+_QUERY_KEYS = ("ref", "tag", "branch", "subdir", "checksum", "keep-git-dir")
 _CREDENTIALS = re.compile(r"(//[^/@:]*):[^/@]*@")
 # what git adds to every failed connection, which says nothing about this one
 _BOILERPLATE = (
@@ -49,6 +54,9 @@ class GitSource:
     remote: str
     ref: str
     subdir: str
+    checksum: str = ""  # a commit, or its leading digits, that the ref must name
+    keep_git_dir: bool = False
+    problem: str = ""  # what is wrong with the word's query, for check_fragment to say
 
     @property
     def shown(self) -> str:
@@ -73,24 +81,62 @@ def parse_git_source(word: str) -> GitSource | None:
     """The git source an ADD source word names, or None when it names a local path or a
     plain download (an http(s) URL whose path does not end in `.git`)."""
     scheme = _SCHEME.match(word)
+    remote, _, fragment = word.partition("#")
     if scheme:
         kind = scheme.group(1).lower()
-        remote, _, fragment = word.partition("#")
         if kind not in ("http", "https", "git", "ssh"):
             return None
         if kind in ("http", "https") and not urlsplit(remote).path.endswith(".git"):
             return None
-    elif _SCP.match(word):
-        remote, _, fragment = word.partition("#")
-    else:
+    elif not _SCP.match(word):
         return None
+    remote, queried, query = remote.partition("?")
     ref, _, subdir = fragment.partition(":")
-    return GitSource(word, remote, ref, subdir)
+    source = GitSource(word, remote, ref, subdir)
+    return _with_query(source, query) if queried else source
+
+
+def _with_query(source: GitSource, query: str) -> GitSource:
+    """`source` with what its query says, or with the problem that makes it unusable."""
+    from urllib.parse import parse_qsl
+
+    keys: dict[str, str] = {}
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        if key not in _QUERY_KEYS:
+            return replace(source, problem=f"unexpected query {key!r}")
+        if key in keys:
+            return replace(source, problem=f"query {key!r} given twice")
+        keys[key] = value
+    refs = [
+        (f"{key}={keys[key]}", prefix + keys[key])
+        for key, prefix in (("ref", ""), ("tag", "refs/tags/"), ("branch", "refs/heads/"))
+        if key in keys
+    ]
+    if source.ref:
+        refs.insert(0, ("the fragment", source.ref))
+    if len(refs) > 1:
+        return replace(source, problem=" and ".join(n for n, _ in refs) + " both name the ref")
+    if source.subdir and "subdir" in keys:
+        return replace(source, problem="the fragment and subdir= both name the folder")
+    keep = keys.get("keep-git-dir", "false")
+    if keep.lower() not in ("true", "false", "1", "0"):
+        return replace(source, problem=f"keep-git-dir={keep}: not true or false")
+    return replace(
+        source,
+        ref=refs[0][1] if refs else "",
+        subdir=keys.get("subdir", source.subdir),
+        checksum=keys.get("checksum", ""),
+        keep_git_dir=keep.lower() in ("true", "1"),
+    )
 
 
 def check_fragment(source: GitSource, where: str) -> str:
     """The source's subdir, normalized ("" for the root); BuildError when the ref or the
     subdir is not one git or the checkout could take."""
+    if source.problem:
+        raise BuildError(where, f"{source.word}: bad query: {source.problem}")
+    if source.checksum and not _CHECKSUM.match(source.checksum):
+        raise BuildError(where, f"{source.word}: bad query: checksum is not a commit's digits")
     if source.ref and not _REF.match(source.ref):
         raise BuildError(where, f"{source.word}: bad fragment: {source.ref!r} is not a git ref")
     subdir = posixpath.normpath(source.subdir or ".").strip("/")
@@ -102,6 +148,17 @@ def check_fragment(source: GitSource, where: str) -> str:
 def resolve_commit(source: GitSource, where: str) -> Resolved:
     """The commit the source's ref names now in the repository, and the full name of that
     ref to fetch (as BuildKit picks it: a full ref, then a branch, then a tag)."""
+    resolved = _resolve(source, where)
+    if not resolved.commit.startswith(source.checksum):
+        raise BuildError(
+            where,
+            f"{source.shown}: {resolved.ref} is commit {resolved.commit}, "
+            f"not the checksum {source.checksum}",
+        )
+    return resolved
+
+
+def _resolve(source: GitSource, where: str) -> Resolved:
     if _COMMIT.match(source.ref):
         return Resolved(source.ref, source.ref)
     patterns = [source.ref, source.ref + "^{}"] if source.ref else ["HEAD"]
@@ -112,14 +169,14 @@ def resolve_commit(source: GitSource, where: str) -> Resolved:
         found[name] = commit
     ref = source.ref.removeprefix("refs/")
     tag = f"refs/tags/{ref.removeprefix('tags/')}"
-    for name, peeled in (
-        ("HEAD" if not source.ref else f"refs/{ref}", ""),
-        (f"refs/heads/{ref.removeprefix('heads/')}", ""),
-        (tag, "^{}"),
-        (tag, ""),
+    for name in (
+        "HEAD" if not source.ref else f"refs/{ref}",
+        f"refs/heads/{ref.removeprefix('heads/')}",
+        tag,
     ):
-        if _COMMIT.match(found.get(name + peeled, "")):
-            return Resolved(found[name + peeled], name)
+        for peeled in ("^{}", ""):  # an annotated tag's commit, not the tag
+            if _COMMIT.match(found.get(name + peeled, "")):
+                return Resolved(found[name + peeled], name)
     raise BuildError(where, f"{source.shown}: no ref {source.ref or 'HEAD'!r} in the repository")
 
 
