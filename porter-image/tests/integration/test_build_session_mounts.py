@@ -141,6 +141,20 @@ def test_a_required_secret_the_build_was_not_given_is_one_error_line(base: Path,
     assert "out" not in Layout.open(base).tags()
 
 
+@pytest.mark.parametrize("option", ["uid=4294967296", "gid=-2"])
+def test_a_secret_mount_owner_out_of_range_is_one_error_line(
+    base: Path, ctx: Path, secret_file: Path, option: str
+) -> None:
+    dockerfile = f"FROM busybox\nRUN --mount=type=secret,id=tok,{option} true\n"
+    write_context(ctx, {"Dockerfile": dockerfile})
+    result = run_build(base, ctx, "--secret", f"id=tok,src={secret_file}")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "porter-image: error: Dockerfile:2: RUN: --mount type=secret: invalid mode, uid or gid"
+    ]
+    assert "out" not in Layout.open(base).tags()
+
+
 def test_a_secret_file_that_does_not_exist_is_a_usage_error(base: Path, ctx: Path) -> None:
     write_context(ctx, {"Dockerfile": "FROM busybox\n"})
     result = run_build(base, ctx, "--secret", f"id=x,src={ctx}/missing")

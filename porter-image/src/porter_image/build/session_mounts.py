@@ -78,16 +78,23 @@ def _target(runner: StageRunner, mount: ins.Mount, default: str) -> str:
     return posixpath.join(runner.state.runtime.get("WorkingDir") or "/", target)
 
 
+MAX_ID = (1 << 32) - 2  # 2**32 - 1 is chown's "leave it as it is"
+
+
 def _ownership(runner: StageRunner, mount: ins.Mount, mode: str) -> tuple[int, int, int]:
-    """The mount's (mode, uid, gid): octal mode, numeric ids."""
+    """The mount's (mode, uid, gid): octal mode, numeric ids in the range chown takes (one
+    out of it is an error line, as BuildKit has it, rather than chown's OverflowError)."""
     try:
-        return (
+        found = (
             int(mount.get("mode") or mode, 8),
             int(mount.get("uid") or 0),
             int(mount.get("gid") or 0),
         )
-    except ValueError as exc:
-        raise runner.fail(f"--mount type={mount.type}: invalid mode, uid or gid") from exc
+    except ValueError:
+        found = (-1, -1, -1)
+    if found[0] < 0 or not (0 <= found[1] <= MAX_ID and 0 <= found[2] <= MAX_ID):
+        raise runner.fail(f"--mount type={mount.type}: invalid mode, uid or gid")
+    return found
 
 
 def _missing(runner: StageRunner, mount: ins.Mount, what: str, flag: str) -> None:
