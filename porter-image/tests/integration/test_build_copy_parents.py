@@ -90,12 +90,13 @@ def test_existing_folders_on_the_way_are_left_as_they_are(layout: Path, tmp_path
     assert (st.st_mode & 0o7777, st.st_uid, app.st_uid) == (0o755, 0, 1000)
 
 
-def test_parents_from_another_stage(layout: Path, tmp_path: Path) -> None:
-    dockerfile = """\
+@pytest.mark.parametrize("source", ["/out/./lib/*/f", "/out/./**/f"])
+def test_parents_from_another_stage(layout: Path, tmp_path: Path, source: str) -> None:
+    dockerfile = f"""\
 FROM busybox AS made
 RUN mkdir -p /out/lib/one /out/lib/two && echo 1 > /out/lib/one/f && echo 2 > /out/lib/two/f
 FROM busybox
-COPY --parents --from=made /out/./lib/*/f /copied/
+COPY --parents --from=made {source} /copied/
 """
     files = built_files(layout, tmp_path, dockerfile, "/copied")
     assert files == {"lib/one/f": "1\n", "lib/two/f": "2\n"}
