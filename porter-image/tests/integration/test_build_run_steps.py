@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from build_support import NEEDS_ROOT, build_ok, image_config, unpack, write_context
+from build_support import NEEDS_ROOT, build_ok, image_config, run_build, unpack, write_context
 
 pytestmark = [pytest.mark.integration, NEEDS_ROOT]
 
@@ -70,3 +70,29 @@ def test_tmpfs_mount_keeps_what_run_writes_there_out_of_the_layer(
     rootfs = unpack(base, "out", tmp_path)
     assert (rootfs / "seen").read_text() == "f\n"
     assert not (rootfs / "scratch").exists()
+
+
+@pytest.mark.parametrize("option", ["uid=nobody", "mode=8", "gid=4294967296"])
+def test_a_cache_mount_owner_or_mode_that_is_no_number_is_one_error_line(
+    base: Path, ctx: Path, option: str
+) -> None:
+    write_context(
+        ctx, {"Dockerfile": f"FROM busybox\nRUN --mount=type=cache,target=/c,{option} true\n"}
+    )
+    result = run_build(base, ctx)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "porter-image: error: Dockerfile:2: RUN: --mount type=cache: invalid mode, uid or gid"
+    ]
+
+
+def test_a_cache_mount_gets_the_owner_and_mode_it_names(
+    base: Path, ctx: Path, tmp_path: Path
+) -> None:
+    dockerfile = (
+        "FROM busybox\n"
+        "RUN --mount=type=cache,target=/c,uid=7,gid=9,mode=0710 stat -c '%a %u %g' /c > /seen\n"
+    )
+    write_context(ctx, {"Dockerfile": dockerfile})
+    build_ok(base, ctx)
+    assert (unpack(base, "out", tmp_path) / "seen").read_text() == "710 7 9\n"

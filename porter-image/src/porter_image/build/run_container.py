@@ -73,6 +73,8 @@ def _script_mount(runner: StageRunner, script: Heredoc, target: str) -> Mount:
 def _mount(runner: StageRunner, stack: contextlib.ExitStack, mount: ins.Mount) -> Mount:
     from porter_specs.runtime_config import Mount
 
+    from porter_image.build.session_mounts import mount_ownership
+
     target = mount.get("target") or mount.get("dst") or mount.get("destination")
     target = os.path.join(runner.state.runtime.get("WorkingDir") or "/", runner.expand(target))
     readonly = mount.get("ro", mount.get("readonly", "")) in ("true", "1")
@@ -82,12 +84,11 @@ def _mount(runner: StageRunner, stack: contextlib.ExitStack, mount: ins.Mount) -
         ident = runner.expand(mount.get("id") or target)
         folder = runner.builder.root / "cache-mounts" / hashlib.sha256(ident.encode()).hexdigest()
         folder.mkdir(parents=True, exist_ok=True)
-        mode = mount.get("mode")
-        if mode:
-            os.chmod(folder, int(mode, 8))
-        uid, gid = mount.get("uid"), mount.get("gid")
-        if uid or gid:
-            os.chown(folder, int(uid or 0), int(gid or 0))
+        mode, uid, gid = mount_ownership(runner, mount, "0755")
+        if mount.get("mode"):
+            os.chmod(folder, mode)
+        if mount.get("uid") or mount.get("gid"):
+            os.chown(folder, uid, gid)
         return Mount(target, "bind", str(folder), ("rbind", "ro" if readonly else "rw"))
     if mount.type != "bind":
         raise runner.fail(f"--mount type={mount.type} is not supported by this builder")

@@ -81,7 +81,7 @@ def _target(runner: StageRunner, mount: ins.Mount, default: str) -> str:
 MAX_ID = (1 << 32) - 2  # 2**32 - 1 is chown's "leave it as it is"
 
 
-def _ownership(runner: StageRunner, mount: ins.Mount, mode: str) -> tuple[int, int, int]:
+def mount_ownership(runner: StageRunner, mount: ins.Mount, mode: str) -> tuple[int, int, int]:
     """The mount's (mode, uid, gid): octal mode, numeric ids in the range chown takes (one
     out of it is an error line, as BuildKit has it, rather than chown's OverflowError)."""
     try:
@@ -127,7 +127,7 @@ def _secret(runner: StageRunner, path: Path, mount: ins.Mount, result: SessionMo
             raise runner.fail(f"secret {ident!r} is not UTF-8 text, as env= needs") from exc
         if not explicit:
             return
-    mode, uid, gid = _ownership(runner, mount, "0400")
+    mode, uid, gid = mount_ownership(runner, mount, "0400")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         os.write(fd, value)
@@ -157,7 +157,7 @@ def _ssh(
     if not paths:
         _missing(runner, mount, f"ssh agent {ident!r}", f"--ssh {ident}[=SOCKET|KEY]")
         return ""
-    mode, uid, gid = _ownership(runner, mount, "0600")
+    mode, uid, gid = mount_ownership(runner, mount, "0600")
     try:
         stack.enter_context(forward_agent(paths, path, path.parent))
     except (OSError, AgentError) as exc:
