@@ -81,6 +81,35 @@ def test_a_secret_never_reaches_a_layer_the_config_or_the_history(
     assert SECRET not in json.dumps(image_config(base))
 
 
+RECORDING_RUNTIME = """#!/bin/sh
+# an OCI runtime that runs nothing: it records the bundle of `run` and a copy of its config
+while [ $# -gt 0 ]; do
+    [ "$1" = --bundle ] && bundle=$2 && echo "$bundle" > {record}/bundle \\
+        && cp "$bundle/config.json" {record}/config.json
+    shift
+done
+exit 0
+"""
+
+
+def test_a_secret_in_the_environment_is_never_written_below_the_layout(
+    base: Path, ctx: Path, secret_file: Path, tmp_path: Path
+) -> None:
+    """The RUN's config.json holds the secret: its bundle is the private folder, removed after."""
+    record = tmp_path / "record"
+    record.mkdir()
+    runtime = tmp_path / "recording-runtime"
+    runtime.write_text(RECORDING_RUNTIME.format(record=record))
+    runtime.chmod(0o755)
+    dockerfile = "FROM busybox\nRUN --mount=type=secret,id=tok,env=TOKEN true\n"
+    write_context(ctx, {"Dockerfile": dockerfile})
+    build_ok(base, ctx, "--secret", f"id=tok,src={secret_file}", "--runtime", str(runtime))
+    bundle = Path((record / "bundle").read_text().strip())
+    assert f"TOKEN={SECRET}" in json.loads((record / "config.json").read_text())["process"]["env"]
+    assert base.resolve() not in bundle.resolve().parents
+    assert not bundle.exists()
+
+
 def test_a_secret_from_a_variable_at_a_target_with_its_mode_and_owner(
     base: Path, ctx: Path, tmp_path: Path
 ) -> None:

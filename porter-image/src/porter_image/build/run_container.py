@@ -56,7 +56,8 @@ def run_container(
         extra += session.mounts
         if script is not None:
             extra.append(_script_mount(runner, script, argv[0]))
-        return _run_container(runner, step, argv, [*arg_env, *session.env], network, extra)
+        env = [*arg_env, *session.env]
+        return _run_container(runner, step, argv, env, network, extra, session.folder)
 
 
 def _script_mount(runner: StageRunner, script: Heredoc, target: str) -> Mount:
@@ -145,8 +146,10 @@ def _run_container(
     arg_env: list[str],
     network: str,
     extra: list[Mount],
+    bundle: Path | None,
 ) -> list[str]:
-    """Run the step's container; the paths made for its mounts, removed again, are returned."""
+    """Run the step's container, its config.json in `bundle` (default: the step's folder);
+    the paths made for its mounts, removed again, are returned."""
     from porter_specs.runtime_config import Mount
 
     config = _process_config(runner, step, argv, arg_env)
@@ -166,7 +169,7 @@ def _run_container(
     scoped_path(step.rootfs, config.process.cwd).mkdir(parents=True, exist_ok=True)
     from porter_image.convert import write_runtime_config
 
-    bundle = step.folder
+    bundle = bundle or step.folder
     write_runtime_config(bundle, config)
     runtime = runner.builder.options.runtime
     output = runner.builder.options.output

@@ -4,10 +4,11 @@ and `type=ssh` (BuildKit's session mounts), shown to one RUN and never to a laye
 A secret's bytes are written into a private folder on a tmpfs (/dev/shm when there is one)
 with the mount's mode (default 0400), uid and gid (default 0), and that file is bound
 read-only at the target (default /run/secrets/ID). `env=NAME` sets NAME to the secret in the
-RUN's environment too, or instead when no target is given. An ssh mount binds a socket that
-forwards to the agent given with `--ssh` (see ssh_forward) at the target (default
-/run/buildkit/ssh_agent.N, N counting the RUN's ssh mounts) and sets SSH_AUTH_SOCK to the
-first one unless the image's Env has it. The folder goes when the RUN ends.
+RUN's environment too, or instead when no target is given; the RUN's bundle, whose
+config.json holds that environment, is made in the same private folder. An ssh mount binds
+a socket that forwards to the agent given with `--ssh` (see ssh_forward) at the target
+(default /run/buildkit/ssh_agent.N, N counting the RUN's ssh mounts) and sets SSH_AUTH_SOCK
+to the first one unless the image's Env has it. The folder goes when the RUN ends.
 
 A mount whose secret or ssh id the build was not given is left out, unless it says
 `required=true`: then the step fails with one line saying what to pass.
@@ -39,6 +40,9 @@ TRUE = frozenset({"1", "t", "true"})  # Go's strconv.ParseBool, as BuildKit read
 class SessionMounts:
     mounts: list[Mount] = field(default_factory=list)
     env: list[str] = field(default_factory=list)  # NAME=VALUE the RUN's process gets
+    # the private folder, when there are session mounts: the RUN's bundle goes there too, as
+    # its config.json holds the env= secrets, which must not be written to the layout's disk
+    folder: Path | None = None
 
 
 def private_folder(stack: contextlib.ExitStack) -> Path:
@@ -58,7 +62,7 @@ def session_mounts(
     wanted = [mount for mount in mounts if mount.type in SESSION_TYPES]
     if not wanted:
         return result
-    folder = private_folder(stack)
+    folder = result.folder = private_folder(stack)
     for index, mount in enumerate(m for m in wanted if m.type == "secret"):
         _secret(runner, folder / f"secret-{index}", mount, result)
     ssh_socket = ""
