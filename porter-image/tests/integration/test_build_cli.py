@@ -56,9 +56,11 @@ def test_tags_in_different_layouts_are_one_error_line(
 def test_a_dockerfile_on_stdin_as_the_context_builds_with_an_empty_context(
     base: Path, tmp_path: Path
 ) -> None:
-    dockerfile = b"FROM busybox\nRUN ls -A / > /listing && echo piped > /p\n"
+    dockerfile = b"FROM busybox\nCOPY . /ctx/\nRUN echo piped > /p\n"
     build_ok(base, Path("-"), stdin=dockerfile)
-    assert (unpack(base, "out", tmp_path) / "p").read_text() == "piped\n"
+    rootfs = unpack(base, "out", tmp_path)
+    assert (rootfs / "p").read_text() == "piped\n"
+    assert list((rootfs / "ctx").iterdir()) == []
 
 
 def test_a_gzipped_tar_on_stdin_is_the_context(base: Path, tmp_path: Path) -> None:
