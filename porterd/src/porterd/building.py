@@ -136,7 +136,8 @@ class BuildService:
                 emit({"stream": line + "\n"})
 
         tag = incoming_tag()
-        context = BuildContext(root, IgnoreRules.for_context(root, dockerfile))
+        ignore = IgnoreRules.for_context(root, dockerfile)
+        context = BuildContext(root, ignore, temporary=True)  # unpack's folder, discarded after
         quiet_emit: Emit = (lambda message: None) if request.quiet else emit
         with RunOutput(report) as output:
             options = self._options(request, tag, report, output.fd)

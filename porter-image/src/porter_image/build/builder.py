@@ -79,11 +79,13 @@ class Builder:
         return folder
 
     @functools.cached_property
-    def file_digests(self) -> FileDigests:
-        """The digests of context files, kept between builds (see build.file_digests)."""
+    def file_digests(self) -> FileDigests | None:
+        """The digests of context files, kept between builds (see build.file_digests); None
+        for a temporary context, whose folders no later build sees again: their memo files
+        would pile up below the layout, as every build from a tar has a new folder."""
         from porter_image.build.file_digests import FileDigests
 
-        return FileDigests(self.root / "file-digests")
+        return None if self.context.temporary else FileDigests(self.root / "file-digests")
 
     @functools.cached_property
     def snapshots(self) -> SnapshotStore:
@@ -99,8 +101,9 @@ class Builder:
         try:
             with self.layout.writing():
                 descriptor = self._build(dockerfile)
-            if "file_digests" in self.__dict__:
-                self.file_digests.save()
+            digests = self.__dict__.get("file_digests")  # only when a step hashed files
+            if digests is not None:
+                digests.save()
             return descriptor
         finally:
             if "workspace" in self.__dict__:

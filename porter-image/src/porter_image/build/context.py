@@ -46,12 +46,16 @@ class BuildContext:
         ignore: IgnoreRules | None = None,
         scoped: bool = False,
         excludes: IgnoreRules | None = None,
+        temporary: bool = False,
     ) -> None:
         """With `scoped`, `root` is an image's rootfs (`COPY --from`): symlinks resolve inside
-        it, as if it were `/`, rather than being refused when they point elsewhere."""
+        it, as if it were `/`, rather than being refused when they point elsewhere.
+        `temporary` says that `root` is removed after the build (a tar unpacked), so that
+        nothing is remembered about its files for builds to come."""
         self.root = Path(root).resolve()
         self.ignore = ignore or IgnoreRules()
         self.scoped = scoped
+        self.temporary = temporary
         # COPY --exclude: patterns over paths below each source (and a source's own path)
         self.excludes = excludes or IgnoreRules()
 
@@ -66,7 +70,7 @@ class BuildContext:
             apply_tar(stream, folder)
         except (LayerError, OSError, EOFError) as exc:
             raise BuildError("build context", f"cannot read the tar on stdin: {exc}") from exc
-        return cls(folder)
+        return cls(folder, temporary=True)
 
     def resolve(self, pattern: str, where: str) -> list[Source]:
         """The sources a COPY/ADD argument names; BuildError when none or outside."""

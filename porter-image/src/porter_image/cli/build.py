@@ -250,7 +250,8 @@ def command(
             ssh=ssh,
             **({"runtime": runtime} if runtime else {}),
         )
-        descriptor = Builder(layout, BuildContext(inputs.root, ignore), options).build(inputs.text)
+        context = BuildContext(inputs.root, ignore, temporary=inputs.temporary)
+        descriptor = Builder(layout, context, options).build(inputs.text)
         output.digest = str(descriptor.digest)
     if iidfile is not None:
         iidfile.write_text(str(descriptor.digest))

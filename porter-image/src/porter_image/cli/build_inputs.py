@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -27,6 +27,7 @@ class BuildInputs:
     text: str  # the Dockerfile
     file_path: Path | None  # where the Dockerfile was read, None for stdin
     name: str  # the Dockerfile's name in error lines
+    temporary: bool = False  # the context is a folder made for this build (stdin), removed after
 
 
 def read_inputs(context: str, dockerfile: str | None, scratch: contextlib.ExitStack) -> BuildInputs:
@@ -56,9 +57,10 @@ def _from_stdin(dockerfile: str | None, scratch: contextlib.ExitStack) -> BuildI
     is_archive, stream = sniff_archive(sys.stdin.buffer)
     if not is_archive:
         (temp / "context").mkdir()
-        return BuildInputs(temp / "context", _text(stream), None, dockerfile or "Dockerfile")
+        return BuildInputs(temp / "context", _text(stream), None, dockerfile or "Dockerfile", True)
     root = BuildContext.from_tar(stream, temp / "context").root
-    return _from_file(root, root / (dockerfile or "Dockerfile"))  # -f names a file in the tar
+    inputs = _from_file(root, root / (dockerfile or "Dockerfile"))  # -f names a file in the tar
+    return replace(inputs, temporary=True)
 
 
 def _from_file(root: Path, path: Path) -> BuildInputs:
