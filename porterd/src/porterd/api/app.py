@@ -118,6 +118,7 @@ ROUTERS = (
     ("containers", "containers"),
     ("exec", "containers"),
     ("images", "images"),
+    ("distribution", "images"),
     ("build", "builds"),
     ("networks", "networks"),
     ("swarm", "cluster"),
