@@ -13,7 +13,15 @@ import time
 from pathlib import Path
 
 import pytest
-from build_support import NEEDS_ROOT, build_ok, image_config, run_build, unpack, write_context
+from build_support import (
+    NEEDS_ROOT,
+    build_ok,
+    image_config,
+    interrupted_build,
+    run_build,
+    unpack,
+    write_context,
+)
 from image_host_features import needs
 from porter_image.image import load_image
 from porter_image.layout import Layout
@@ -308,3 +316,37 @@ def test_a_failing_run_leaves_no_secret_file_on_the_host(
     assert (inside.name, inside.parent.name[:13]) == ("secret-0", "porter-build-")
     for parent in ("/dev/shm", tempfile.gettempdir()):
         assert not Path(parent, inside.parent.name).exists()
+
+
+def processes_naming(text: str) -> list[str]:
+    """The command lines of the processes that have `text` in theirs."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            line = cmdline.read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue
+        if text in line:
+            found.append(line)
+    return found
+
+
+@needs(missing_ssh_tools())
+def test_ctrl_c_in_a_run_leaves_no_secret_folder_and_no_ssh_agent(
+    base: Path, ctx: Path, secret_file: Path, ssh_key: tuple[Path, str]
+) -> None:
+    dockerfile = (
+        "FROM busybox\nRUN --mount=type=secret,id=tok --mount=type=ssh "
+        "--mount=type=cache,target=/c,id=probe-interrupted "
+        "grep /run/secrets/tok /proc/self/mountinfo > /c/mountinfo; sleep 60\n"
+    )
+    write_context(ctx, {"Dockerfile": dockerfile})
+    args = ("--secret", f"id=tok,src={secret_file}", "--ssh", f"default={ssh_key[0]}")
+    status, _ = interrupted_build(base, ctx, *args)
+    assert status == 130
+    (seen,) = (base / "porter-build" / "cache-mounts").glob("*/mountinfo")
+    folder = Path(seen.read_text().split()[3]).parent.name
+    assert folder.startswith("porter-build-")
+    for parent in ("/dev/shm", tempfile.gettempdir()):
+        assert not Path(parent, folder).exists()
+    assert processes_naming(folder) == []
