@@ -42,13 +42,20 @@ def test_a_secret_id_alone_is_the_file_of_that_name_without_the_variable(
         ("src=/f", "no id="),
         ("id=a,src=/f,env=V", "src= and env= both given"),
         ("id=a,type=ssh", "type=ssh: expected file or env"),
-        ("id=a,mode=0400", "expected id=, src=, env= or type="),
-        ("id", "expected id=, src=, env= or type="),
+        ("id=a,mode=0400", "unknown key 'mode': expected id=, src=, env= or type="),
+        ("id", "field 1 is not KEY=VALUE"),
     ],
 )
 def test_a_bad_secret_value_says_what_is_wrong(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         SecretSource.parse(text)
+
+
+@pytest.mark.parametrize("text", ["id=a,value=hunter2", "id=a,hunter2", "hunter2"])
+def test_a_bad_secret_value_is_not_quoted_in_the_error(text: str) -> None:
+    with pytest.raises(ValueError) as raised:
+        SecretSource.parse(text)
+    assert "hunter2" not in str(raised.value)
 
 
 def test_a_secret_reads_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:

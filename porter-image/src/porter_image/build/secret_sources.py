@@ -24,24 +24,27 @@ class SecretSource:
 
     @classmethod
     def parse(cls, text: str) -> SecretSource:
-        """A `--secret` value; ValueError says what is wrong with it."""
+        """A `--secret` value; ValueError says what is wrong with it, naming a key but never
+        quoting a value, which may be the secret itself pasted in the wrong place."""
         fields: dict[str, str] = {}
-        for item in text.split(","):
+        for index, item in enumerate(text.split(","), 1):
             key, sep, value = item.partition("=")
             key = {"source": "src"}.get(key.strip().lower(), key.strip().lower())
-            if not sep or key not in ("id", "type", "src", "env"):
-                raise ValueError(f"{item!r}: expected id=, src=, env= or type=")
+            if not sep:
+                raise ValueError(f"field {index} is not KEY=VALUE (id=, src=, env= or type=)")
+            if key not in ("id", "type", "src", "env"):
+                raise ValueError(f"unknown key {key!r}: expected id=, src=, env= or type=")
             fields[key] = value
         ident, kind = fields.get("id", ""), fields.get("type", "")
         if not ident:
-            raise ValueError(f"{text!r}: no id=")
+            raise ValueError("no id=")
         if kind not in ("", "file", "env"):
             raise ValueError(f"type={kind}: expected file or env")
         file, env = fields.get("src", ""), fields.get("env", "")
         if kind == "env" and not env:
             file, env = "", file
         if file and env:
-            raise ValueError(f"{text!r}: src= and env= both given")
+            raise ValueError(f"secret {ident!r}: src= and env= both given")
         if not file and not env:
             if ident in os.environ:
                 env = ident
