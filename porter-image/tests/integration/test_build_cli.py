@@ -191,3 +191,12 @@ def test_pull_asks_the_registry_although_the_layout_has_the_tag(base: Path, ctx:
         ("CONNECT", "registry-1.docker.io:443")
     ]
     assert len(result.stderr.splitlines()) == 1 and "busybox" in result.stderr
+
+
+def test_a_failed_build_leaves_no_stale_iidfile(base: Path, ctx: Path, tmp_path: Path) -> None:
+    iidfile = tmp_path / "iid"
+    write_context(ctx, {"Dockerfile": "FROM busybox\nLABEL first=yes\n"})
+    build_ok(base, ctx, "--iidfile", str(iidfile))
+    (ctx / "Dockerfile").write_text("FROM busybox\nRUN exit 3\n")
+    assert run_build(base, ctx, "--iidfile", str(iidfile)).returncode == 1
+    assert not iidfile.exists()

@@ -223,6 +223,8 @@ def command(
 
     with contextlib.ExitStack() as cleanup:
         output = cleanup.enter_context(BuildOutput(quiet, progress))
+        if iidfile is not None:  # as docker does: a failed build leaves no stale digest there
+            iidfile.unlink(missing_ok=True)
         layouts = {os.path.abspath(ref.layout) for ref in tags}
         if len(layouts) > 1:
             raise ImageRefError(str(tags[1]), "every -t must name the same layout")
