@@ -5,6 +5,12 @@ While the store cannot be reached the node keeps running what it runs and keeps 
 its lease expired meanwhile it takes a new one and marks itself alive again. A porterd started
 while the store cannot be reached (or has no quorum) starts all the same and joins once the
 store answers, so that a whole cluster restarted need not start etcd first.
+
+A node whose record is deleted while its porterd runs (`porter node rm --force`) has left the
+cluster, as a swarm node removed by a manager has: its porterd stops renewing and ends its
+lease (which drops the leader key if it led, so that another node leads at its next tick),
+says so in one log line, and tells `on_removed`, which stops what it ran as a member. It
+does not register again by itself; a porterd started again with --cluster-store does.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ class Membership:
         resources: dict[str, int] | None = None,
         ttl: int = DEFAULT_TTL,
         on_leading: Callable[[bool], None] | None = None,
+        on_removed: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
         self.node_id = node_id
@@ -42,8 +49,10 @@ class Membership:
         self.resources = resources or {}
         self.ttl = ttl
         self.on_leading = on_leading
+        self.on_removed = on_removed
         self.lease = 0  # 0 until the node is registered
         self.leading = False
+        self.removed = False  # its record was deleted while it ran: it left the cluster
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -75,18 +84,43 @@ class Membership:
 
     def tick(self) -> None:
         """Renew the lease once (register first, or take a new lease if it expired) and
-        campaign for leadership."""
+        campaign for leadership; leave instead if the node's record is gone."""
         if not self.lease:
             self.register()
         else:
+            expired = False
             try:
                 self.store.etcd.keepalive(self.lease)
             except LeaseNotFound:
+                expired = True
+            if self.store.etcd.get(self.store.key("nodes", self.node_id)) is None:
+                self._removed()
+                return
+            if expired:
                 log.warning("cluster lease of node %s expired; joining again", self.node_id)
                 lease = self.store.etcd.grant(self.ttl)
                 self.store.mark_alive(self.node_id, self.addr, lease)
                 self.lease = lease
         self._set_leading(self.store.campaign(self.node_id, self.lease))
+
+    def _removed(self) -> None:
+        """The node's record was deleted: stop renewing, end the lease, resign, tell."""
+        log.warning(
+            "node %s (%s) was removed from the cluster: it leaves, and no longer leads or runs"
+            " tasks; start porterd again to join anew",
+            self.node_id,
+            self.hostname,
+        )
+        self._stop.set()
+        lease, self.lease = self.lease, 0
+        try:
+            self.store.etcd.revoke(lease)
+        except EtcdError as error:
+            log.warning("cluster store: %s; the node's lease will expire by itself", error)
+        self.removed = True
+        self._set_leading(False)
+        if self.on_removed is not None:
+            self.on_removed()
 
     def _set_leading(self, leading: bool) -> None:
         if leading != self.leading:

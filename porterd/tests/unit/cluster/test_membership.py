@@ -36,6 +36,13 @@ class StoreAnsweringLater:
     def register_node(self, node_id: str, **fields: Any) -> None:
         self.registered.set()
 
+    def key(self, *parts: str) -> str:
+        return "/".join(parts)
+
+    def get(self, key: str) -> KeyValue | None:
+        """The node's record once registered."""
+        return KeyValue(key, b"{}", 1, 1, 1, 0) if self.registered.is_set() else None
+
     def campaign(self, node_id: str, lease: int) -> bool:
         return True
 
