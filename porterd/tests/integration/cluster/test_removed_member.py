@@ -8,6 +8,7 @@ import threading
 
 import pytest
 from porterd.cluster.membership import Membership
+from porterd.cluster.node import ClusterNode
 from porterd.cluster.store import ClusterStore
 from porterd.errors import NotFound
 
@@ -15,6 +16,11 @@ from .cluster_cli import until
 
 pytestmark = pytest.mark.timeout(60)
 TTL = 1  # a tick every third of a second
+SERVICE = {
+    "Name": "web",
+    "TaskTemplate": {"ContainerSpec": {"Image": "busybox"}},
+    "Mode": {"Replicated": {"Replicas": 2}},
+}
 
 
 class Member:
@@ -87,3 +93,17 @@ def test_a_node_still_recorded_is_not_told_it_was_removed(store: ClusterStore, m
     threading.Event().wait(3 * TTL)
     assert (first.told, first.membership.removed) == (0, False)
     assert store.node("id-n1")["Status"]["State"] == "ready"
+
+
+def test_a_removed_porterd_reconciles_no_more_and_stops_cleanly_afterwards(
+    node: ClusterNode, other_node
+) -> None:
+    other_node("beta", ready=True)  # a ready node, but no porterd behind it to lead
+    until(lambda: node.membership.leading, 10, "alpha to lead")
+    node.store.remove_node(node.node_id, force=True)
+    until(lambda: node.membership.removed, 10, "alpha to see its removal")
+    assert node.store.leader() is None
+    node.store.create_service(SERVICE)
+    threading.Event().wait(3)  # reconcile rounds, had alpha gone on leading
+    assert node.store.tasks() == []
+    node.stop()  # as porterd stops afterwards: what the removal stopped is not stopped again
