@@ -7,8 +7,10 @@ so a porterd started again is the same node and adopts its tasks' containers.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +60,21 @@ def node_id(data_root: Path) -> str:
         temporary.write_text(made + "\n")
         temporary.rename(path)
         return made
+
+
+def mesh_host_ip(advertise_addr: str) -> str:
+    """Where the node's tasks publish their ports in the routing mesh: its advertised address
+    when that is one of its own, not loopback (other nodes reach the tasks there, and no
+    userland proxy is needed); otherwise "", every address, as before (an advertised address
+    may be a NAT's in front of the node)."""
+    try:
+        if ipaddress.ip_address(advertise_addr).is_loopback:
+            return ""
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind((advertise_addr, 0))
+    except (ValueError, OSError, OverflowError):
+        return ""
+    return advertise_addr
 
 
 def host_resources() -> dict[str, int]:
@@ -118,10 +135,21 @@ class ClusterNode:
             resources=host_resources(),
             ttl=ttl,
             on_leading=self.reconciler.leading,
+            on_removed=self._stop_parts,
         )
+        self._parts_lock = threading.Lock()
+        self._parts_stopped = False
         agent_interval = min(interval, AGENT_INTERVAL)
         self.agent = (
-            Agent(self.store, self.node_id, runtime, interval=agent_interval) if runtime else None
+            Agent(
+                self.store,
+                self.node_id,
+                runtime,
+                interval=agent_interval,
+                host_ip=mesh_host_ip(advertise_addr),
+            )
+            if runtime
+            else None
         )
         # Before the wakeups: a reconciler woken by a node's going down knows it went down.
         self.watch.subscribe(self.reconciler.departures.changed)
@@ -152,6 +180,16 @@ class ClusterNode:
 
     def stop(self) -> None:
         """Leave (the node is down at once); the tasks' containers keep running."""
+        self._stop_parts()
+        self.membership.leave()
+
+    def _stop_parts(self) -> None:
+        """Stop what the node runs as a member, once: when porterd stops, or when the node's
+        record was deleted (`node rm --force`) and it left the cluster."""
+        with self._parts_lock:
+            if self._parts_stopped:
+                return
+            self._parts_stopped = True
         if self.agent is not None:
             self.agent.stop()
         if self.mesh is not None:
@@ -161,7 +199,6 @@ class ClusterNode:
             self.peer_logs.stop()
         if self.service_events is not None:
             self.service_events.stop()
-        self.membership.leave()
         self.wakeups.stop()
 
     def check_image(self, image: str, credentials: Credentials | None = None) -> None:

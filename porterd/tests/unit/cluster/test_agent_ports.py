@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from porterd.cluster.agent import DRAIN, Agent, Observed, container_body, observed_status
+from porterd.cluster.node import mesh_host_ip
 
 ENDPOINT = {"Ports": [{"Protocol": "tcp", "TargetPort": 80, "PublishedPort": 8080}]}
 TASK = {
@@ -25,6 +26,25 @@ TASK = {
 def test_a_task_of_a_service_with_a_published_port_asks_for_an_ephemeral_host_port() -> None:
     body = container_body(TASK)
     assert body["HostConfig"]["PortBindings"] == {"80/tcp": [{"HostPort": ""}]}
+
+
+def test_a_task_s_port_in_the_mesh_is_published_on_the_node_s_address_when_given() -> None:
+    body = container_body(TASK, "10.0.0.5")
+    assert body["HostConfig"]["PortBindings"] == {
+        "80/tcp": [{"HostIp": "10.0.0.5", "HostPort": ""}]
+    }
+
+
+def test_the_mesh_publishes_on_every_address_for_a_loopback_advertised_address() -> None:
+    assert mesh_host_ip("127.0.0.1") == ""
+
+
+def test_the_mesh_publishes_on_every_address_for_an_advertised_address_not_the_node_s() -> None:
+    assert mesh_host_ip("192.0.2.1") == ""  # TEST-NET-1, no host's
+
+
+def test_the_mesh_publishes_on_every_address_for_an_advertised_name() -> None:
+    assert mesh_host_ip("eth0") == ""
 
 
 def test_the_agent_reports_the_host_port_of_a_running_task_as_docker_s_port_status() -> None:
