@@ -1,5 +1,7 @@
 """The agent every node runs: it starts the tasks assigned to its node, stops the ones shut
 down or removed, and reports what their containers do (state, exit code, health, CPU use).
+A task whose container turns unhealthy fails and its container is stopped, as in swarm
+(porterd.cluster.unhealthy).
 
 Containers carry swarm's labels (`com.docker.swarm.task.id`...), so an agent started again
 after its porterd died finds the containers of its tasks and adopts them. When the store
