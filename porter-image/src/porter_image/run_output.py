@@ -1,24 +1,89 @@
 """RUN output read line by line: a pipe the RUN steps write to (BuildOptions.output), read by
 a thread that hands each line to a function, as porterd's build stream and the command's
-`--progress json` and `-q` need it."""
+`--progress json` and `-q` need it.
+
+The lines handed over depend only on the bytes written, never on how the pipe's reads cut
+them: a line longer than LINE is handed over in pieces cut at a character's start, and a
+`mark` (the command's step lines, written into the same pipe to keep their place) always
+starts a line of its own, even after output that had no newline, and is never cut apart.
+"""
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 LINE = 1 << 16  # longer lines are handed over in pieces of this size, so memory stays bounded
+READ = 1 << 16
+
+
+class LineSplitter:
+    """Bytes fed in any pieces, lines out (without their newline), decoded as UTF-8."""
+
+    def __init__(self, mark: bytes = b"", limit: int = LINE) -> None:
+        self.mark = mark
+        self.limit = limit
+        self._pending = bytearray()
+
+    def feed(self, data: bytes) -> Iterator[str]:
+        self._pending += data
+        return self._lines(final=False)
+
+    def end(self) -> Iterator[str]:
+        """The lines still held: the last one, which had no newline."""
+        yield from self._lines(final=True)
+        if self._pending:
+            yield self._take(len(self._pending), 0)
+
+    def _lines(self, final: bool) -> Iterator[str]:
+        pending, limit = self._pending, self.limit
+        while pending:
+            end, skip = self._end()
+            if end is not None and end <= limit:
+                yield self._take(end, skip)
+            elif len(pending) >= limit + len(self.mark) or (final and len(pending) > limit):
+                # no line ends within the limit, and no mark can start before it any more
+                yield self._take(_char_start(pending, limit), 0)
+            else:
+                return
+
+    def _end(self) -> tuple[int | None, int]:
+        """Where the first line held ends, and how many bytes end it (a newline: 1, a mark,
+        which starts the next line: 0)."""
+        newline = self._pending.find(b"\n")
+        mark = self._pending.find(self.mark, 1) if self.mark else -1
+        if mark >= 0 and (newline < 0 or mark < newline):
+            return mark, 0
+        return (newline, 1) if newline >= 0 else (None, 0)
+
+    def _take(self, end: int, skip: int) -> str:
+        line = bytes(self._pending[:end])
+        del self._pending[: end + skip]
+        return line.decode("utf-8", "replace")
+
+
+def _char_start(data: bytearray, cut: int) -> int:
+    """`cut`, or the start of the UTF-8 character it would split."""
+    for start in range(cut - 1, max(cut - 4, 0), -1):
+        byte = data[start]
+        if byte < 0x80:
+            return cut
+        if byte >= 0xC0:  # a lead byte: how long its character is
+            length = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return start if start + length > cut else cut
+    return cut
 
 
 class RunOutput:
     """A pipe RUN steps write to, read line by line (each at most LINE bytes, so memory
-    stays bounded) by a thread that hands each line to `report`."""
+    stays bounded) by a thread that hands each line to `report`; `mark` starts a line of its
+    own wherever it is written (see LineSplitter)."""
 
-    def __init__(self, report: Callable[[str], None]) -> None:
+    def __init__(self, report: Callable[[str], None], mark: bytes = b"") -> None:
         self.report = report
-        read, self.fd = os.pipe()
-        self._reader = os.fdopen(read, "rb")
+        self._splitter = LineSplitter(mark)
+        self._read, self.fd = os.pipe()
         self._thread = threading.Thread(target=self._pump, name="porter-build-output")
 
     def __enter__(self) -> RunOutput:
@@ -35,15 +100,20 @@ class RunOutput:
         os.close(self.fd)
         self.fd = -1
         self._thread.join()
-        self._reader.close()
+        os.close(self._read)
 
     def _pump(self) -> None:
         """Report each line; once reporting fails (the client went away) keep draining the
         pipe, so that a RUN step never blocks on a full pipe."""
         reporting = True
-        while line := self._reader.readline(LINE):
-            if reporting:
-                try:
-                    self.report(line.decode("utf-8", "replace").rstrip("\n"))
-                except Exception:
-                    reporting = False
+        while True:
+            data = os.read(self._read, READ)
+            lines = self._splitter.feed(data) if data else self._splitter.end()
+            for line in lines:
+                if reporting:
+                    try:
+                        self.report(line)
+                    except Exception:
+                        reporting = False
+            if not data:
+                return

@@ -47,7 +47,7 @@ class BuildOutput:
         if quiet:
             self._pipe = RunOutput(self.kept.append)
         elif self.json:
-            self._pipe = RunOutput(self._stream)
+            self._pipe = RunOutput(self._stream, self._mark.encode())
 
     @property
     def fd(self) -> int | None:
@@ -67,12 +67,9 @@ class BuildOutput:
             data = data[os.write(self._pipe.fd, data) :]
 
     def _stream(self, line: str) -> None:
-        """A line read from the pipe: RUN output, a step's line after the mark, or both."""
-        output, mark, step = line.partition(self._mark)
-        if output or not mark:
-            self._emit({"stream": output + "\n"})
-        if mark:
-            self._emit({"stream": step + "\n"})
+        """A line read from the pipe: RUN output, or a step's line after the mark (which the
+        pipe's reader always puts at a line's start)."""
+        self._emit({"stream": line.removeprefix(self._mark) + "\n"})
 
     def __enter__(self) -> BuildOutput:
         if self._pipe is not None:
