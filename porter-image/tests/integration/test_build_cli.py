@@ -20,6 +20,7 @@ from build_support import (
     write_context,
 )
 from http_test_server import reply, serving
+from porter_image.cli.build_output import KEPT
 from porter_image.layout import Layout
 
 pytestmark = [pytest.mark.integration, NEEDS_ROOT]
@@ -155,6 +156,17 @@ def test_quiet_shows_a_failed_runs_output_before_the_error(base: Path, ctx: Path
         "porter-image: error: Dockerfile:2: RUN: '/bin/sh -c echo why >&2; exit 3' "
         "exited with status 3",
     ]
+
+
+def test_quiet_shows_the_last_256_kib_of_a_failed_runs_output(base: Path, ctx: Path) -> None:
+    write_context(ctx, {"Dockerfile": "FROM busybox\nRUN seq 1 100000; exit 3\n"})
+    result = run_build(base, ctx)
+    *shown, error = result.stderr.splitlines()
+    first = int(shown[0])
+    assert result.returncode == 1 and error.startswith("porter-image: error: Dockerfile:2")
+    assert shown == [str(number) for number in range(first, 100_001)]
+    size = sum(len(line) + 1 for line in shown)
+    assert size <= KEPT < size + len(str(first - 1)) + 1
 
 
 def test_platform_sets_targetplatform_and_the_images_platform(base: Path, ctx: Path) -> None:

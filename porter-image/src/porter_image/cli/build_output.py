@@ -7,7 +7,7 @@ line, a step's or a RUN's output, is one `{"stream": "...\\n"}` object; the imag
 too) `{"errorDetail": {"message": ...}, "error": ...}`, with the exit status it has without
 json. `-q`
 prints nothing but the digest; as `docker build -q`, it keeps the RUN output (its last KEPT
-lines) and shows it before the error line when a RUN fails.
+bytes, from a line's start) and shows it before the error line when a RUN fails.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections import deque
 from typing import Any
 
 import click
@@ -31,14 +30,37 @@ from porter_image.cli.errors import (
 )
 from porter_image.run_output import RunOutput
 
-KEPT = 1000
+KEPT = 256 << 10  # bytes of RUN output -q keeps to show when a RUN fails
+
+
+class KeptOutput:
+    """The last `limit` bytes of the lines appended, cut at a line's start; memory holds at
+    most twice that, however much a RUN writes."""
+
+    def __init__(self, limit: int = KEPT) -> None:
+        self.limit = limit
+        self._data = bytearray()
+
+    def append(self, line: str) -> None:
+        self._data += line.encode("utf-8", "surrogateescape") + b"\n"
+        if len(self._data) > 2 * self.limit:
+            self._trim()
+
+    def text(self) -> str:
+        self._trim()
+        return self._data.decode("utf-8", "replace")
+
+    def _trim(self) -> None:
+        cut = len(self._data) - self.limit
+        if cut > 0:  # from the first line that starts at the cut or after it
+            del self._data[: self._data.find(b"\n", cut - 1) + 1]
 
 
 class BuildOutput:
     def __init__(self, quiet: bool, progress: str) -> None:
         self.quiet = quiet
         self.json = progress == "json" and not quiet
-        self.kept: deque[str] = deque(maxlen=KEPT)
+        self.kept = KeptOutput()
         self.digest = ""  # the image's, once built
         # with json a step's line goes through the pipe after this mark, so that it keeps its
         # place among the RUN output and never joins a last RUN line that had no newline
@@ -88,7 +110,7 @@ class BuildOutput:
             self._emit({"errorDetail": {"message": text}, "error": text})
             raise SystemExit(code)
         if self.quiet and isinstance(error, RunFailedError):
-            sys.stderr.write("".join(line + "\n" for line in self.kept))
+            sys.stderr.write(self.kept.text())
             sys.stderr.flush()
 
     @staticmethod
