@@ -30,6 +30,7 @@ from registry_support import host_of, running_registry
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 USER, PASSWORD = "ops", "ops-secret"
+GUEST, GUEST_PASSWORD = "guest", "guest-secret"  # a known user the policy gives nothing
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +64,12 @@ def secured(layout: Layout, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     """A registry where only USER may pull team/app:single (Basic auth): its host."""
     folder = tmp_path_factory.mktemp("secured")
     htpasswd = folder / "htpasswd"
-    hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode()
-    htpasswd.write_text(f"{USER}:{hashed}\n")
+    htpasswd.write_text(
+        "".join(
+            f"{user}:{bcrypt.hashpw(password.encode(), bcrypt.gensalt(4)).decode()}\n"
+            for user, password in ((USER, PASSWORD), (GUEST, GUEST_PASSWORD))
+        )
+    )
     policy = [{"repository": "team/*", "users": [USER], "actions": ["*"]}]
     config = folder / "registry.json"
     auth = {"kind": "htpasswd", "htpasswd": str(htpasswd), "policy": policy}
@@ -157,6 +162,13 @@ def test_a_registry_that_needs_a_login_refuses_an_anonymous_client_with_a_401(
 def test_wrong_credentials_are_a_401(client: testing.TestClient, secured: str) -> None:
     auth = {"username": USER, "password": "wrong"}
     assert inspect(client, f"{secured}/team/app:single", auth).status_code == 401
+
+
+def test_a_user_the_registry_denies_the_repository_gets_a_403(
+    client: testing.TestClient, secured: str
+) -> None:
+    auth = {"username": GUEST, "password": GUEST_PASSWORD}
+    assert inspect(client, f"{secured}/team/app:single", auth).status_code == 403
 
 
 def test_the_credentials_of_x_registry_auth_are_used(
