@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -136,3 +137,75 @@ def test_a_folder_let_go_of_while_walking_is_saved_and_read_back(
     for path in (one, two, one, two):
         memo.digest(path, os.lstat(path))
     assert reads == [one, two]
+
+
+def remembered_folders(memo: Path, *folders: Path) -> FileDigests:
+    """A memo that remembered a large file in each of `folders` (made), saved."""
+    digests = FileDigests(memo, 0)
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = big_file(folder / "f")
+        digests.digest(path, os.lstat(path))
+    digests.save()
+    return digests
+
+
+def memo_files(memo: Path) -> list[Path]:
+    return sorted(memo.glob("??/*.json"))
+
+
+def test_a_prune_removes_the_memos_of_folders_that_are_gone(tmp_path: Path) -> None:
+    gone, kept = tmp_path / "gone", tmp_path / "kept"
+    digests = remembered_folders(tmp_path / "memo", gone, kept)
+    shutil.rmtree(gone)
+    assert digests.prune() == [str(gone)]
+    assert memo_files(tmp_path / "memo") == [digests.memo_file(str(kept))]
+
+
+def test_a_live_folders_memo_still_gives_hits_after_a_prune(
+    tmp_path: Path, reads: list[Path]
+) -> None:
+    remembered_folders(tmp_path / "memo", tmp_path / "kept").prune()
+    path = tmp_path / "kept" / "f"
+    FileDigests(tmp_path / "memo", 0).digest(path, os.lstat(path))
+    assert reads == [path]
+
+
+def test_a_limited_prune_goes_on_where_the_last_one_stopped(tmp_path: Path) -> None:
+    folders = [tmp_path / f"gone{i}" for i in range(7)]
+    remembered_folders(tmp_path / "memo", *folders, tmp_path / "kept")
+    for folder in folders:
+        shutil.rmtree(folder)
+    removed = [gone for _ in range(3) for gone in FileDigests(tmp_path / "memo").prune(3)]
+    assert sorted(removed) == sorted(map(str, folders))
+    assert len(memo_files(tmp_path / "memo")) == 1
+
+
+def test_builds_at_new_paths_leave_only_the_memos_of_the_last_one(tmp_path: Path) -> None:
+    """As CI does: each build hashes more folders than a prune checks by itself, in a
+    checkout at a new path removed afterwards."""
+    for build in range(4):
+        checkout = tmp_path / f"checkout{build}"
+        folders = [checkout / str(i) for i in range(file_digests.PRUNED + 8)]
+        digests = FileDigests(tmp_path / "memo", 0)
+        for folder in folders:
+            folder.mkdir(parents=True)
+            path = big_file(folder / "f")
+            digests.digest(path, os.lstat(path))
+        digests.close()
+        shutil.rmtree(checkout)
+    assert len(memo_files(tmp_path / "memo")) == file_digests.PRUNED + 8
+
+
+def test_a_memo_that_names_no_folder_is_pruned(tmp_path: Path) -> None:
+    file = FileDigests(tmp_path / "memo").memo_file(str(tmp_path))
+    file.parent.mkdir(parents=True)
+    file.write_text('{"f": [1, 2, 3, 4, 5, "00"]}')  # as memos were before they named it
+    FileDigests(tmp_path / "memo").prune()
+    assert not file.exists()
+
+
+def test_the_single_memo_file_of_before_is_removed_by_a_prune(tmp_path: Path) -> None:
+    (tmp_path / "memo.json").write_text("{}")
+    FileDigests(tmp_path / "memo").prune(1)
+    assert not (tmp_path / "memo.json").exists()

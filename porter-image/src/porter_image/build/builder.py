@@ -83,9 +83,9 @@ class Builder:
         """The digests of context files, kept between builds (see build.file_digests); None
         for a temporary context, whose folders no later build sees again: their memo files
         would pile up below the layout, as every build from a tar has a new folder."""
-        from porter_image.build.file_digests import FileDigests
+        from porter_image.build.file_digests import MEMO, FileDigests
 
-        return None if self.context.temporary else FileDigests(self.root / "file-digests")
+        return None if self.context.temporary else FileDigests(self.root / MEMO)
 
     @functools.cached_property
     def snapshots(self) -> SnapshotStore:
@@ -103,7 +103,7 @@ class Builder:
                 descriptor = self._build(dockerfile)
             digests = self.__dict__.get("file_digests")  # only when a step hashed files
             if digests is not None:
-                digests.save()
+                digests.close()
             return descriptor
         finally:
             if "workspace" in self.__dict__:

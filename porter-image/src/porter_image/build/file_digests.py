@@ -13,6 +13,11 @@ folder (named by the sha256 of the folder's path), so that memory holds the entr
 folders at a time (the folders the walk is in, which may come back to one after a subfolder),
 never those of a whole context. A folder's file is rewritten when something new was hashed
 there, dropping the entries of its files that are gone or changed.
+
+Each memo file names its folder on its first line, so that memos of folders that are gone (CI
+checkouts at a new path each time, removed contexts) can be found and removed without reading
+their entries: all of them by `porter-image gc`, and a few in turn by each build (`prune`),
+more than the build wrote, so that their number stays bounded without a gc.
 """
 
 from __future__ import annotations
@@ -22,11 +27,17 @@ import json
 import os
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
 MIN_SIZE = 64 << 10
 SETTLED_NS = 1_000_000_000
+MEMO = "file-digests"  # the memo's folder in the layout's build folder
+PRUNED = 32  # memos a build checks beyond twice those it wrote
+CURSOR = "next-pruned"  # the memo a build's prune starts after, as "shard/name"
+HEADER = 1 << 16  # the longest first line read: a folder's path, as JSON
 
 
 def _stamp(st: os.stat_result) -> list[int]:
@@ -44,6 +55,7 @@ class FileDigests:
         self.settled_ns = settled_ns
         self.folders = folders  # how many folders' entries are held at most
         self._open: OrderedDict[str, _FolderMemo] = OrderedDict()
+        self.written = 0  # memo files this build wrote
 
     def digest(self, path: Path, st: os.stat_result) -> bytes:
         """The sha256 of the regular file at `path`, whose lstat is `st`."""
@@ -64,12 +76,66 @@ class FileDigests:
 
     def entries(self, folder: Path) -> dict[str, list[Any]]:
         """The remembered entries of the files in `folder`, by name, as saved."""
-        return _FolderMemo.read(self.memo_file(os.fsdecode(folder)))
+        name = os.fsdecode(folder)
+        return _FolderMemo.read(name, self.memo_file(name))
 
     def save(self) -> None:
         """Write the memo of each folder where files were hashed and remembered since."""
         while self._open:
-            self._open.popitem(last=False)[1].save()
+            self._close(self._open.popitem(last=False)[1])
+
+    def close(self) -> None:
+        """Save, then prune a few memos: more than were written, so that they stay bounded."""
+        self.save()
+        self.prune(PRUNED + 2 * self.written)
+
+    def prune(self, most: int | None = None) -> list[str]:
+        """Remove the memos of folders that no longer exist (and the single memo file of
+        before); check all of them, or `most`, starting after the last one a prune checked,
+        so that each gets its turn. The folders whose memos were removed."""
+        self.memo.with_suffix(".json").unlink(missing_ok=True)
+        cursor = self.memo / CURSOR
+        try:
+            after = cursor.read_text() if most is not None else ""
+        except OSError:
+            after = ""
+        checked, removed = "", []
+        for checked in islice(self._in_turn(after), most):
+            folder = _folder_of(self.memo / checked)
+            if folder is None or not os.path.isdir(folder):
+                (self.memo / checked).unlink(missing_ok=True)
+                removed.append(folder or checked)
+        if most is not None and checked:
+            from porter_image.layout.atomic import write_file_atomic
+
+            write_file_atomic(cursor, checked.encode())
+        return removed
+
+    def _in_turn(self, after: str) -> Iterator[str]:
+        """The memo files as "shard/name", those after `after` first, then the rest."""
+        try:
+            shards = sorted(entry for entry in os.listdir(self.memo) if len(entry) == 2)
+        except OSError:
+            return iter(())
+        first = after.partition("/")[0]
+
+        def memos(shard: str, keep: bool) -> Iterator[str]:
+            try:
+                names = sorted(os.listdir(self.memo / shard))
+            except OSError:
+                return
+            for name in names:
+                path = f"{shard}/{name}"
+                if name.endswith(".json") and (path > after) is keep:
+                    yield path
+
+        later = (path for shard in shards if shard >= first for path in memos(shard, True))
+        earlier = (path for shard in shards if shard <= first for path in memos(shard, False))
+        return chain(later, earlier)
+
+    def _close(self, memo: _FolderMemo) -> None:
+        if memo.save():
+            self.written += 1
 
     def memo_file(self, folder: str) -> Path:
         """Where the entries of `folder`'s files are kept."""
@@ -83,7 +149,7 @@ class FileDigests:
             return memo
         memo = self._open[folder] = _FolderMemo(folder, self.memo_file(folder))
         if len(self._open) > self.folders:
-            self._open.popitem(last=False)[1].save()
+            self._close(self._open.popitem(last=False)[1])
         return memo
 
 
@@ -93,20 +159,23 @@ class _FolderMemo:
     def __init__(self, folder: str, file: Path) -> None:
         self.folder = folder
         self.file = file
-        self.known = self.read(file)
+        self.known = self.read(folder, file)
         self.added: dict[str, list[Any]] = {}
 
     @staticmethod
-    def read(file: Path) -> dict[str, list[Any]]:
+    def read(folder: str, file: Path) -> dict[str, list[Any]]:
+        """The entries of the memo `file`, if it is `folder`'s."""
         try:
-            document = json.loads(file.read_bytes())
+            header, _, body = file.read_bytes().partition(b"\n")
+            document = json.loads(body) if _folder_in(header) == folder else None
         except (OSError, ValueError):
             return {}
         return document if isinstance(document, dict) else {}
 
-    def save(self) -> None:
+    def save(self) -> bool:
+        """Write the memo if something was added to it; whether it was written."""
         if not self.added:
-            return
+            return False
         from porter_image.layout.atomic import write_file_atomic
 
         kept = {
@@ -115,8 +184,29 @@ class _FolderMemo:
             if _unchanged(os.path.join(self.folder, name), entry)
         }
         self.file.parent.mkdir(parents=True, exist_ok=True)
-        write_file_atomic(self.file, json.dumps({**kept, **self.added}).encode())
+        header = json.dumps({"folder": self.folder})
+        document = json.dumps({**kept, **self.added})
+        write_file_atomic(self.file, f"{header}\n{document}\n".encode())
         self.known, self.added = {**kept, **self.added}, {}
+        return True
+
+
+def _folder_of(file: Path) -> str | None:
+    """The folder the memo `file` is of, as its first line says; None if it says none."""
+    try:
+        with open(file, "rb") as memo:
+            return _folder_in(memo.readline(HEADER))
+    except OSError:
+        return None
+
+
+def _folder_in(header: bytes) -> str | None:
+    try:
+        document = json.loads(header)
+    except ValueError:
+        return None
+    folder = document.get("folder") if isinstance(document, dict) else None
+    return folder if isinstance(folder, str) else None
 
 
 def _digest_of(text: Any) -> bytes | None:

@@ -17,10 +17,18 @@ from porter_image.layout import Layout
 def command(layout: Path, dry_run: bool, output_format: str) -> None:
     """Remove blobs that nothing reachable from index.json references.
 
+    The builder's memos of context file digests whose folder no longer exists go as well.
+
     Refuses to run when a referenced manifest or index is missing or unreadable (what it
     references would look unreferenced). Waits for writers to finish first.
     """
-    removed = Layout.open(layout).gc(dry_run=dry_run)
+    opened = Layout.open(layout)
+    removed = opened.gc(dry_run=dry_run)
+    if not dry_run:
+        from porter_image.build.cache import BUILD_FOLDER
+        from porter_image.build.file_digests import MEMO, FileDigests
+
+        FileDigests(Path(opened.path) / BUILD_FOLDER / MEMO).prune()
     if output_format == "json":
         print_json({"dryRun": dry_run, "removed": [str(d) for d in removed]})
         return
