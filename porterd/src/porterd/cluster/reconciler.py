@@ -18,6 +18,7 @@ from porterd.cluster.autoscale import Recommendation, Sample, decide
 from porterd.cluster.loop import SAFETY_INTERVAL, Periodic
 from porterd.cluster.membership import DEFAULT_TTL, Departures, as_new_leader_sees
 from porterd.cluster.mesh import service_rps
+from porterd.cluster.restart_slots import Restarts
 from porterd.cluster.scheduler import NodeInfo, is_live, plan
 from porterd.cluster.store import ClusterStore, new_task
 from porterd.cluster.updates import update_step
@@ -104,12 +105,16 @@ class Reconciler:
         nodes = as_new_leader_sees(nodes, self.settled_at, now, self.departures.nodes)
         tasks, read_at = self.store.tasks_at()
         services = self.store.services()
+        waits = []
         for service in services:
             try:
-                self.reconcile_service(service, nodes, tasks, read_at)
+                waits.append(self.reconcile_service(service, nodes, tasks, read_at))
             except Conflict as error:
                 log.debug("service %s changed meanwhile: %s", service["ID"], error)
-        due = due_in(services, now, self.settled_at)
+        due = min(
+            (wait for wait in [due_in(services, now, self.settled_at), *waits] if wait is not None),
+            default=None,
+        )
         if due is not None:
             self.loop.wake_in(due)
         expired = expired_history(tasks)
@@ -122,7 +127,9 @@ class Reconciler:
         nodes: list[NodeInfo],
         tasks: list[dict[str, Any]],
         read_at: int,
-    ) -> None:
+    ) -> float | None:
+        """Take the service's next steps; seconds until its restart policy lets a slot it
+        holds empty be refilled, or None."""
         own = [task for task in tasks if task["ServiceID"] == service["ID"]]
         service = self._autoscale(service, own)
         step = update_step(service, own, self.clock())
@@ -144,18 +151,26 @@ class Reconciler:
         current = [changed.get(task["ID"], task) for task in own]
         current += [task for task in changed.values() if "Version" not in task]
         result = plan(service, nodes, others + current)
+        restarts = Restarts(service, current, self.clock())
         for task in current:
             if task["ID"] in result.shutdown:
                 message = result.shutdown[task["ID"]]
-                changed[task["ID"]] = {
-                    **task,
-                    "DesiredState": "shutdown",
-                    "Status": {**task["Status"], "Message": message},
-                }
+                changed[task["ID"]] = restarts.noted(
+                    {
+                        **task,
+                        "DesiredState": "shutdown",
+                        "Status": {**task["Status"], "Message": message},
+                    }
+                )
         for slot, node_id in result.create:
+            if restarts.holds(slot, node_id):
+                continue
             held = result.waiting.get(slot) if slot is not None else None
-            changed.update((t["ID"], t) for t in pending.placed(service, slot, held, node_id))
+            for t in pending.placed(service, slot, held, node_id):
+                changed[t["ID"]] = restarts.carry(t) if t["DesiredState"] == "running" else t
         for slot in result.pending:
+            if restarts.holds(slot, ""):
+                continue
             task = pending.waiting(service, slot, result.waiting.get(slot), result.reason)
             if task is not None:
                 changed[task["ID"]] = task
@@ -165,6 +180,7 @@ class Reconciler:
             )
         if changed:
             self.store.write_tasks(list(changed.values()), read_at=read_at)
+        return restarts.due()
 
     def _autoscale(self, service: dict[str, Any], tasks: list[dict[str, Any]]) -> dict[str, Any]:
         policy = specs.autoscale_policy(service["Spec"])

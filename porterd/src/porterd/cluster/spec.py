@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from porterd.cluster import restart
 from porterd.errors import InvalidParameter
 
 AUTOSCALE_LABEL = "porter.autoscale"
@@ -161,6 +162,9 @@ def normalized(spec: Any) -> dict[str, Any]:
             value = _object(resources.get(kind), kind).get(key)
             if value is not None:
                 _whole(value, f"Resources.{kind}.{key}")
+    policy = restart.normalized(template.get("RestartPolicy"))
+    if policy is not None:
+        template["RestartPolicy"] = policy
     _normalize_networks(spec, template)
     _normalize_mode(spec)
     _normalize_ports(spec)
