@@ -22,6 +22,7 @@ from build_support import (
 from http_test_server import reply, serving
 from porter_image.cli.build_output import KEPT
 from porter_image.layout import Layout
+from porter_image.run_output import LINE
 
 pytestmark = [pytest.mark.integration, NEEDS_ROOT]
 
@@ -94,6 +95,19 @@ def test_progress_json_writes_every_line_as_a_json_object(base: Path, ctx: Path)
     streams = [d["stream"] for d in documents if "stream" in d]
     assert streams[-4:] == ["hello\n", "{not json\n", "partial\n", "Dockerfile:3: ENV\n"]
     assert documents[-1] == {"aux": {"ID": result.stdout.strip()}}
+
+
+def test_progress_json_keeps_a_step_line_whole_after_output_ending_near_64_kib(
+    base: Path, ctx: Path
+) -> None:
+    """The step line's mark lands across the 64 KiB piece a long line is read in."""
+    run = f"RUN head -c {LINE - 3} /dev/zero | tr '\\0' x"
+    write_context(ctx, {"Dockerfile": f"FROM busybox\n{run}\nENV A=1\n"})
+    result = run_build(base, ctx, "--progress", "json", quiet=False)
+    assert result.returncode == 0, result.stderr
+    documents = [json.loads(line) for line in result.stderr.splitlines()]
+    streams = [d["stream"] for d in documents if "stream" in d]
+    assert streams[-2:] == ["x" * (LINE - 3) + "\n", "Dockerfile:3: ENV\n"]
 
 
 def test_progress_json_shows_a_failure_as_a_json_error(base: Path, ctx: Path) -> None:
