@@ -34,12 +34,15 @@ class OverlayView:
 
     @property
     def filled(self) -> bool:
-        """Whether a full read has succeeded (before it, the view knows nothing)."""
+        """Whether the view holds a full read and every change since: False before the first
+        read succeeds, and again once a read the watch asked for fails (the watch goes on
+        from a later revision, so the changes in between are missed until a read succeeds)."""
         return self._read_at > 0
 
     def resync(self) -> None:
         """Read every lease, live node and task afresh (`EtcdError` if the store cannot
-        answer: the view keeps what it had)."""
+        answer: the view keeps what it had for the DNS, but is no longer `filled`, so that the
+        overlay round reads it again)."""
         with self._reading:
             with self._lock:
                 self._during_read = []
@@ -49,6 +52,7 @@ class OverlayView:
             except BaseException:
                 with self._lock:
                     self._during_read = None
+                    self._read_at = 0
                 raise
             with self._lock:
                 for kind, kvs in zip(KINDS, result.ranges, strict=True):

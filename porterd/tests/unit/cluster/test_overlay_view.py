@@ -135,6 +135,30 @@ def overlays(etcd: FakeEtcd) -> ClusterOverlays:
     return made
 
 
+class OverlayRounds:
+    """The network service's side of an overlay round: the VXLAN peers it was given."""
+
+    def __init__(self) -> None:
+        self.peers: dict[str, set[str]] | None = None
+
+    def sync_overlays(self, peers: dict[str, set[str]], held: Any) -> None:
+        self.peers = peers
+
+
+def test_a_read_the_watch_asked_for_that_fails_has_the_next_overlay_round_read_again() -> None:
+    etcd = FakeEtcd(CLUSTER)
+    backend = overlays(etcd)
+    etcd.quorum = False
+    with pytest.raises(NoQuorum):
+        backend.view.resync()  # the watch starting over, after a compaction
+    # meanwhile n2's lease expired, a change the watch, gone on from a later revision, missed
+    etcd.quorum, etcd.revision = True, 20
+    etcd.kvs = [k for k in CLUSTER if k.key != PREFIX + "alive/n2"]
+    backend.service = OverlayRounds()
+    backend.sync_once()
+    assert backend.service.peers == {}
+
+
 def test_the_dns_answers_a_service_name_from_the_view_without_asking_the_store() -> None:
     etcd = FakeEtcd(CLUSTER)
     backend = overlays(etcd)
