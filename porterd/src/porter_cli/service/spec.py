@@ -46,6 +46,25 @@ SHARED = [
         {"type": float, "help": "Failure rate to tolerate during an update (0 to 1)"},
     ),
     (
+        ("--restart-condition",),
+        {
+            "type": click.Choice(["none", "on-failure", "any"]),
+            "help": 'Restart when condition is met ("none", "on-failure", "any") (default "any")',
+        },
+    ),
+    (
+        ("--restart-delay",),
+        {"help": "Delay between restart attempts (ns|us|ms|s|m|h) (default 5s)"},
+    ),
+    (
+        ("--restart-max-attempts",),
+        {"type": int, "help": "Maximum number of restarts before giving up"},
+    ),
+    (
+        ("--restart-window",),
+        {"help": "Window used to evaluate the restart policy (ns|us|ms|s|m|h)"},
+    ),
+    (
         ("--autoscale",),
         {
             "metavar": "min=N,max=N,cpu=P%",
@@ -146,6 +165,24 @@ def _update_config(spec: dict[str, Any], o: dict[str, Any]) -> None:
         config["MaxFailureRatio"] = ratio
 
 
+def _restart_policy(template: dict[str, Any], o: dict[str, Any]) -> None:
+    """TaskTemplate.RestartPolicy with the restart flags given, as docker's: only when one
+    is, each over the policy the service had."""
+    policy = dict(template.get("RestartPolicy") or {})
+    if o.get("restart_condition"):
+        policy["Condition"] = o["restart_condition"]
+    for flag, key in (("delay", "Delay"), ("window", "Window")):
+        if o.get(f"restart_{flag}"):
+            policy[key] = parsing.duration_ns(f"--restart-{flag}", o[f"restart_{flag}"])
+    attempts = o.get("restart_max_attempts")
+    if attempts is not None:
+        if attempts < 0:
+            raise parsing.bad("--restart-max-attempts", str(attempts), "cannot be negative")
+        policy["MaxAttempts"] = attempts
+    if policy:
+        template["RestartPolicy"] = policy
+
+
 def apply_shared(spec: dict[str, Any], o: dict[str, Any]) -> dict[str, Any]:
     """`spec` with the shared flags that were given applied to it."""
     if o.get("replicas") is not None:
@@ -157,6 +194,7 @@ def apply_shared(spec: dict[str, Any], o: dict[str, Any]) -> dict[str, Any]:
     _resources(spec, o)
     _healthcheck(spec["TaskTemplate"]["ContainerSpec"], o)
     _update_config(spec, o)
+    _restart_policy(spec["TaskTemplate"], o)
     if o.get("autoscale"):
         spec.setdefault("Labels", {})[AUTOSCALE_LABEL] = o["autoscale"]
     return spec
