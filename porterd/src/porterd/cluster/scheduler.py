@@ -5,8 +5,9 @@ task per node that fits. A task is live while it is meant to run (DesiredState r
 has not ended, on a node that is ready and not drained. Each missing slot goes to the node
 that fits (ready, active, constraints, reservations) and holds the fewest of the service's
 tasks, then the fewest tasks of all; a task that ended, or whose node went down or was
-drained, is shut down (kept as history) and its slot filled elsewhere. Tasks of a node that
-comes back were shut down when it left, so its agent stops them: no strays.
+drained, is shut down (kept as history) and its slot filled elsewhere (a task that ended by
+itself: when and if the service's restart policy says, see restart_slots). Tasks of a node
+that comes back were shut down when it left, so its agent stops them: no strays.
 """
 
 from __future__ import annotations
