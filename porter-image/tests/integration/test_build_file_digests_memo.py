@@ -11,11 +11,11 @@ import time
 from pathlib import Path
 
 import pytest
-from build_support import NEEDS_ROOT, write_context
+from build_support import NEEDS_ROOT, run_build, write_context
 from image_test_support import PORTER_IMAGE
 from porter_image.build import BuildContext, Builder, BuildOptions
 from porter_image.build.cache import BUILD_FOLDER
-from porter_image.build.file_digests import MEMO, MIN_SIZE, SETTLED_NS, FileDigests
+from porter_image.build.file_digests import CURSOR, MEMO, MIN_SIZE, SETTLED_NS, FileDigests
 from porter_image.layout import Layout
 
 pytestmark = [pytest.mark.integration, NEEDS_ROOT]
@@ -72,3 +72,22 @@ def test_a_later_build_removes_the_memo_of_a_removed_context_folder(tmp_path: Pa
     Builder(layout, context, BuildOptions(tags=("out",))).build(DOCKERFILE)
     assert not memo.memo_file(str(tmp_path / "gone")).exists()
     assert list(memo.entries(tmp_path / "kept")) == ["big"]
+
+
+def test_a_failed_prune_after_the_image_is_tagged_is_a_warning_not_a_failure(
+    tmp_path: Path,
+) -> None:
+    write_context(tmp_path / "ctx", {"Dockerfile": DOCKERFILE, "big": b"x"})
+    layout = Layout.open_or_create(tmp_path / "layout")
+    memo = FileDigests(tmp_path / "layout" / BUILD_FOLDER / MEMO)
+    stale = memo.memo_file(str(tmp_path / "gone"))  # one the prune checks, then moves past
+    stale.parent.mkdir(parents=True)
+    stale.write_text("{}\n")
+    (memo.memo / CURSOR).mkdir()  # where the prune's cursor is written: it cannot be
+    result = run_build(tmp_path / "layout", tmp_path / "ctx", quiet=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(layout.resolve("out").digest)
+    warnings = [line for line in result.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("warning: the memo of context file digests: [Errno 21] ")
+    assert warnings[0].endswith(f"{memo.memo / CURSOR}'")

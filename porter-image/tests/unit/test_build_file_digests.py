@@ -209,3 +209,34 @@ def test_the_single_memo_file_of_before_is_removed_by_a_prune(tmp_path: Path) ->
     (tmp_path / "memo.json").write_text("{}")
     FileDigests(tmp_path / "memo").prune(1)
     assert not (tmp_path / "memo.json").exists()
+
+
+def test_close_returns_a_failed_prune_instead_of_raising_it(tmp_path: Path) -> None:
+    gone = tmp_path / "gone"
+    digests = remembered_folders(tmp_path / "memo", gone)
+    shutil.rmtree(gone)
+    (tmp_path / "memo" / file_digests.CURSOR).mkdir()  # the cursor cannot be written
+    assert isinstance(digests.close(), IsADirectoryError)
+    assert memo_files(tmp_path / "memo") == []  # what it removed before stays removed
+
+
+def test_close_returns_a_memo_that_could_not_be_written_and_saves_the_others(
+    tmp_path: Path,
+) -> None:
+    memo = FileDigests(tmp_path / "memo")
+    blocked = tmp_path / "blocked"
+    shard = memo.memo_file(str(blocked)).parent
+    kept = next(  # a folder whose memo is in another shard
+        folder
+        for folder in (tmp_path / f"kept{i}" for i in range(9))
+        if memo.memo_file(str(folder)).parent != shard
+    )
+    shard.parent.mkdir()
+    shard.write_bytes(b"")  # a file where the memo's folder would be made
+    digests = FileDigests(tmp_path / "memo", 0)
+    for folder in (blocked, kept):
+        folder.mkdir()
+        path = big_file(folder / "f")
+        digests.digest(path, os.lstat(path))
+    assert isinstance(digests.close(), FileExistsError)
+    assert list(digests.entries(kept)) == ["f"]

@@ -102,8 +102,9 @@ class Builder:
             with self.layout.writing():
                 descriptor = self._build(dockerfile)
             digests = self.__dict__.get("file_digests")  # only when a step hashed files
-            if digests is not None:
-                digests.close()
+            error = digests.close() if digests is not None else None
+            if error is not None:  # the image is made and tagged: housekeeping never fails it
+                self.options.report(f"warning: the memo of context file digests: {error}")
             return descriptor
         finally:
             if "workspace" in self.__dict__:

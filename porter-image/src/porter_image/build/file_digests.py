@@ -56,6 +56,7 @@ class FileDigests:
         self.folders = folders  # how many folders' entries are held at most
         self._open: OrderedDict[str, _FolderMemo] = OrderedDict()
         self.written = 0  # memo files this build wrote
+        self.error: OSError | None = None  # the first memo write or prune that failed
 
     def digest(self, path: Path, st: os.stat_result) -> bytes:
         """The sha256 of the regular file at `path`, whose lstat is `st`."""
@@ -84,10 +85,17 @@ class FileDigests:
         while self._open:
             self._close(self._open.popitem(last=False)[1])
 
-    def close(self) -> None:
-        """Save, then prune a few memos: more than were written, so that they stay bounded."""
+    def close(self) -> OSError | None:
+        """Save, then prune a few memos: more than were written, so that they stay bounded.
+        This is housekeeping, done once the image is made: an error (the layout's build
+        folder removed meanwhile, a memo folder that cannot be written) never fails the
+        build; the first one met since the memo was opened is returned, for a warning."""
         self.save()
-        self.prune(PRUNED + 2 * self.written)
+        try:
+            self.prune(PRUNED + 2 * self.written)
+        except OSError as exc:
+            self.error = self.error or exc
+        return self.error
 
     def prune(self, most: int | None = None) -> list[str]:
         """Remove the memos of folders that no longer exist (and the single memo file of
@@ -134,8 +142,12 @@ class FileDigests:
         return chain(later, earlier)
 
     def _close(self, memo: _FolderMemo) -> None:
-        if memo.save():
-            self.written += 1
+        """Write `memo`; one that cannot be written is left out (the memo is a cache)."""
+        try:
+            if memo.save():
+                self.written += 1
+        except OSError as exc:
+            self.error = self.error or exc
 
     def memo_file(self, folder: str) -> Path:
         """Where the entries of `folder`'s files are kept."""
