@@ -153,14 +153,18 @@ class ClusterStore:
             raise Conflict(f"node {ref} changed since version {version}: read it again")
 
     def remove_node(self, ref: str, force: bool = False) -> None:
+        """Delete a node's record and liveness; a ready node only by `force`. Without it the
+        delete holds only while the node is still down: one read down, whose porterd joined
+        again before the delete, is ready and stays."""
         node = self.node(ref)
+        ready = Conflict(f"node {ref} is ready: stop its porterd first, or remove it with --force")
         if node["Status"]["State"] == "ready" and not force:
-            raise Conflict(
-                f"node {ref} is ready: stop its porterd first, or remove it with --force"
-            )
-        self.etcd.txn(
-            [], [Delete(self.key("nodes", node["ID"])), Delete(self.key("alive", node["ID"]))]
-        )
+            raise ready
+        alive = self.key("alive", node["ID"])
+        compare = [] if force else [key_missing(alive)]
+        deletes = [Delete(self.key("nodes", node["ID"])), Delete(alive)]
+        if not self.etcd.txn(compare, deletes).succeeded:
+            raise ready
 
     # -- leader ------------------------------------------------------------------------------
 

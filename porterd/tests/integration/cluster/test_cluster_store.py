@@ -97,6 +97,19 @@ def test_a_ready_node_is_removed_only_by_force(store: ClusterStore) -> None:
         store.node("n1")
 
 
+def test_a_node_read_down_that_joined_again_before_the_delete_is_not_removed(
+    store: ClusterStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with joined(store, "n1"):
+        stale = store.node("n1")
+        stale["Status"]["State"] = "down"  # as read before its porterd joined again
+        with monkeypatch.context() as patched:
+            patched.setattr(store, "node", lambda ref: stale)
+            with pytest.raises(Conflict, match="is ready"):
+                store.remove_node("n1")
+        assert store.node("n1")["Status"]["State"] == "ready"
+
+
 def test_the_first_node_leads_and_another_takes_over_when_it_dies(store: ClusterStore) -> None:
     first, second = member(store, "n1"), member(store, "n2")
     first.join()
