@@ -262,15 +262,31 @@ def test_a_node_back_after_its_service_went_removes_the_devices_and_leases_left(
 
 
 def test_the_vxlan_peers_follow_the_nodes_that_leave_and_come_back(
-    hosts: ClusterHosts, web: dict[str, tuple[Node, str]]
+    hosts: ClusterHosts, network: str
 ) -> None:
+    # The peers are the other live nodes with a task on the network. A global service keeps
+    # one there on each node, and places a new one on a node that comes back (a replicated
+    # task of a node that was down has moved to another node for good, and the container of
+    # the old task holds its address only until the node's agent has stopped it).
+    porter(
+        hosts.nodes[0], "service", "create", "--name", "ovpeers", "--mode", "global",
+        "--network", network, "busybox", "sleep", "3600",
+    )  # fmt: skip
     first, _, leaving = hosts.nodes
     others = {n.address for n in hosts.nodes if n is not first}
-    until(lambda: flood_peers(first, NETWORK) == others, 30, "a peer entry per other node")
-    leaving.kill()
-    until(lambda: flood_peers(first, NETWORK) == others - {leaving.address}, 60, "its removal")
-    restart(hosts, leaving)
-    until(lambda: flood_peers(first, NETWORK) == others, 60, "its entry again")
+    try:
+        until(lambda: all(task_addresses(n, "ovpeers") for n in hosts.nodes), 60, "its tasks")
+        until(lambda: flood_peers(first, network) == others, 30, "a peer entry per other node")
+        old = set(task_addresses(leaving, "ovpeers"))
+        leaving.kill()
+        until(lambda: flood_peers(first, network) == others - {leaving.address}, 60, "removal")
+        restart(hosts, leaving)
+        until(lambda: set(task_addresses(leaving, "ovpeers")) - old, 60, "its new task")
+        until(lambda: not old & set(task_addresses(leaving, "ovpeers")), 60, "the old one's end")
+        until(lambda: flood_peers(first, network) == others, 30, "its entry again")
+    finally:
+        porter(hosts.nodes[0], "service", "rm", "ovpeers")
+        until(lambda: not any(task_addresses(n, "ovpeers") for n in hosts.nodes), 60, "removal")
 
 
 def test_a_vxlan_device_floods_only_to_the_nodes_with_a_task_on_its_network(
