@@ -39,6 +39,7 @@ from porterd.errors import Conflict, InvalidParameter, NotFound
 
 ID_ALPHABET = string.ascii_lowercase + string.digits
 DEFAULT_PREFIX = "/porter/"
+REGISTER_ATTEMPTS = 5  # reads of a node's record that others change meanwhile
 
 
 def new_id() -> str:
@@ -74,28 +75,33 @@ class ClusterStore:
         self, node_id: str, *, hostname: str, addr: str, resources: dict[str, int], lease: int
     ) -> dict[str, Any]:
         """Record this node (keeping the Spec an operator set before) and mark it alive on
-        `lease`; the node as stored."""
+        `lease`; the node as stored. The record is written only as it was read: a `node
+        update` made in between (a drain while the porterd starts) is read again and kept."""
         key = self.key("nodes", node_id)
-        existing = self.etcd.get(key)
-        node = (
-            existing.json()
-            if existing
-            else {
-                "ID": node_id,
-                "CreatedAt": now(),
-                "Spec": {"Role": "manager", "Availability": "active", "Labels": {}},
+        for _ in range(REGISTER_ATTEMPTS):
+            existing = self.etcd.get(key)
+            node = (
+                existing.json()
+                if existing
+                else {
+                    "ID": node_id,
+                    "CreatedAt": now(),
+                    "Spec": {"Role": "manager", "Availability": "active", "Labels": {}},
+                }
+            )
+            node["Description"] = {
+                "Hostname": hostname,
+                "Platform": {"Architecture": "x86_64", "OS": "linux"},
+                "Resources": resources,
+                "Engine": {"EngineVersion": "porter"},
             }
-        )
-        node["Description"] = {
-            "Hostname": hostname,
-            "Platform": {"Architecture": "x86_64", "OS": "linux"},
-            "Resources": resources,
-            "Engine": {"EngineVersion": "porter"},
-        }
-        node["Addr"] = addr
-        node["UpdatedAt"] = now()
-        self.etcd.txn([], [Put(key, _dump(node)), Put(self.key("alive", node_id), addr, lease)])
-        return node
+            node["Addr"] = addr
+            node["UpdatedAt"] = now()
+            unchanged = key_at(key, existing.mod_revision) if existing else key_missing(key)
+            puts = [Put(key, _dump(node)), Put(self.key("alive", node_id), addr, lease)]
+            if self.etcd.txn([unchanged], puts).succeeded:
+                return node
+        raise Conflict(f"node {node_id} kept changing while it registered; try again")
 
     def mark_alive(self, node_id: str, addr: str, lease: int) -> None:
         self.etcd.put(self.key("alive", node_id), addr, lease=lease)

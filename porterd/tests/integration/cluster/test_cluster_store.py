@@ -73,6 +73,26 @@ def test_a_node_that_rejoins_keeps_the_availability_and_labels_set_before(
         again.leave()
 
 
+def test_a_node_update_made_while_the_node_registers_is_kept(
+    store: ClusterStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with joined(store, "n1"):
+        pass
+    read, drained = store.etcd.get, []
+
+    def read_then_drain(key: str) -> Any:
+        """The record as the registering node reads it, drained by an operator just after."""
+        found = read(key)
+        if key == store.key("nodes", "id-n1") and not drained:
+            drained.append(key)
+            store.update_node("n1", found.mod_revision, {"Availability": "drain"})
+        return found
+
+    monkeypatch.setattr(store.etcd, "get", read_then_drain)
+    with joined(store, "n1"):
+        assert store.node("n1")["Spec"]["Availability"] == "drain"
+
+
 def test_a_node_update_from_a_stale_version_is_a_conflict(store: ClusterStore) -> None:
     with joined(store, "n1"):
         version = store.node("n1")["Version"]["Index"]
