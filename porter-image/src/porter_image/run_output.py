@@ -4,8 +4,9 @@ a thread that hands each line to a function, as porterd's build stream and the c
 
 The lines handed over depend only on the bytes written, never on how the pipe's reads cut
 them: a line longer than LINE is handed over in pieces cut at a character's start, and a
-`mark` (the command's step lines, written into the same pipe to keep their place) always
-starts a line of its own, even after output that had no newline, and is never cut apart.
+line written with `write_line` (a build's step lines, written into the same pipe to keep their
+place) always starts a line of its own, even after output that had no newline: it goes after a
+mark, which the reader never cuts apart and takes off again.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ class LineSplitter:
     """Bytes fed in any pieces, lines out (without their newline), decoded as UTF-8."""
 
     def __init__(self, mark: bytes = b"", limit: int = LINE) -> None:
-        self.mark = mark
+        self.mark = mark  # holds no newline
         self.limit = limit
         self._pending = bytearray()
 
@@ -52,7 +53,10 @@ class LineSplitter:
         """Where the first line held ends, and how many bytes end it (a newline: 1, a mark,
         which starts the next line: 0)."""
         newline = self._pending.find(b"\n")
-        mark = self._pending.find(self.mark, 1) if self.mark else -1
+        # a mark holds no newline, so one before the newline ends before it: looking no
+        # further keeps a read of many short lines from searching its rest for each line
+        before = newline if newline >= 0 else len(self._pending)
+        mark = self._pending.find(self.mark, 1, before) if self.mark else -1
         if mark >= 0 and (newline < 0 or mark < newline):
             return mark, 0
         return (newline, 1) if newline >= 0 else (None, 0)
@@ -75,14 +79,21 @@ def _char_start(data: bytearray, cut: int) -> int:
     return cut
 
 
+def new_mark() -> bytes:
+    """A mark that RUN output holds by no chance: random, between NUL bytes."""
+    return f"\0porter-build-step-{os.urandom(8).hex()}\0".encode()
+
+
 class RunOutput:
     """A pipe RUN steps write to, read line by line (each at most LINE bytes, so memory
-    stays bounded) by a thread that hands each line to `report`; `mark` starts a line of its
-    own wherever it is written (see LineSplitter)."""
+    stays bounded) by a thread that hands each line to `report`; a line given to
+    `write_line` is handed over in its place after what was written before it, as a line of
+    its own, so that `report` is called in order and by that one thread only."""
 
-    def __init__(self, report: Callable[[str], None], mark: bytes = b"") -> None:
+    def __init__(self, report: Callable[[str], None], mark: bytes | None = None) -> None:
         self.report = report
-        self._splitter = LineSplitter(mark)
+        self.mark = new_mark() if mark is None else mark
+        self._splitter = LineSplitter(self.mark)
         self._read, self.fd = os.pipe()
         self._thread = threading.Thread(target=self._pump, name="porter-build-output")
 
@@ -92,6 +103,12 @@ class RunOutput:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def write_line(self, line: str) -> None:
+        """Hand `line` to `report` through the pipe, after everything written so far."""
+        data = self.mark + (line + "\n").encode("utf-8", "surrogateescape")
+        while data:
+            data = data[os.write(self.fd, data) :]
 
     def close(self) -> None:
         """Wait until every line written so far has been handed over (once is enough)."""
@@ -105,14 +122,14 @@ class RunOutput:
     def _pump(self) -> None:
         """Report each line; once reporting fails (the client went away) keep draining the
         pipe, so that a RUN step never blocks on a full pipe."""
-        reporting = True
+        reporting, mark = True, self.mark.decode("utf-8", "replace")
         while True:
             data = os.read(self._read, READ)
             lines = self._splitter.feed(data) if data else self._splitter.end()
             for line in lines:
                 if reporting:
                     try:
-                        self.report(line)
+                        self.report(line.removeprefix(mark))
                     except Exception:
                         reporting = False
             if not data:

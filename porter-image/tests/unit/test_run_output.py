@@ -4,6 +4,7 @@ on the bytes written, never on how reads cut them."""
 from __future__ import annotations
 
 import os
+import threading
 
 from porter_image.run_output import LINE, LineSplitter, RunOutput
 
@@ -54,7 +55,17 @@ def test_lines_are_the_same_when_read_a_byte_at_a_time() -> None:
 def test_a_mark_across_the_pipes_line_limit_starts_its_own_line() -> None:
     lines: list[str] = []
     with RunOutput(lines.append, MARK) as output:
-        data = b"x" * (LINE - 2) + MARK + b"Step 2/2 : RUN true\n"
+        data = b"x" * (LINE - 2)
         while data:
             data = data[os.write(output.fd, data) :]
-    assert lines == ["x" * (LINE - 2), "<M>Step 2/2 : RUN true"]
+        output.write_line("Step 2/2 : RUN true")
+    assert lines == ["x" * (LINE - 2), "Step 2/2 : RUN true"]
+
+
+def test_a_written_line_comes_after_the_output_before_it_from_the_reading_thread() -> None:
+    lines: list[tuple[str, str]] = []
+    with RunOutput(lambda line: lines.append((line, threading.current_thread().name))) as output:
+        os.write(output.fd, b"one\nno newline")
+        output.write_line("Step 2/2 : CMD x")
+    reader = "porter-build-output"
+    assert lines == [("one", reader), ("no newline", reader), ("Step 2/2 : CMD x", reader)]

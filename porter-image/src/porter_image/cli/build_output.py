@@ -13,7 +13,6 @@ bytes, from a line's start) and shows it before the error line when a RUN fails.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from typing import Any
 
@@ -62,14 +61,11 @@ class BuildOutput:
         self.json = progress == "json" and not quiet
         self.kept = KeptOutput()
         self.digest = ""  # the image's, once built
-        # with json a step's line goes through the pipe after this mark, so that it keeps its
-        # place among the RUN output and never joins a last RUN line that had no newline
-        self._mark = f"\0porter-build-step-{os.urandom(8).hex()}\0"
         self._pipe: RunOutput | None = None
         if quiet:
             self._pipe = RunOutput(self.kept.append)
         elif self.json:
-            self._pipe = RunOutput(self._stream, self._mark.encode())
+            self._pipe = RunOutput(self._stream)
 
     @property
     def fd(self) -> int | None:
@@ -78,20 +74,17 @@ class BuildOutput:
 
     def report(self, line: str) -> None:
         """A step's line: none with -q; with json through the pipe, so that it keeps its
-        place among the RUN output."""
+        place among the RUN output and never joins a last RUN line that had no newline."""
         if self.quiet:
             return
         if self._pipe is None:
             print(line, file=sys.stderr, flush=True)
             return
-        data = (self._mark + line + "\n").encode("utf-8", "surrogateescape")
-        while data:
-            data = data[os.write(self._pipe.fd, data) :]
+        self._pipe.write_line(line)
 
     def _stream(self, line: str) -> None:
-        """A line read from the pipe: RUN output, or a step's line after the mark (which the
-        pipe's reader always puts at a line's start)."""
-        self._emit({"stream": line.removeprefix(self._mark) + "\n"})
+        """A line read from the pipe: RUN output, or a step's line."""
+        self._emit({"stream": line + "\n"})
 
     def __enter__(self) -> BuildOutput:
         if self._pipe is not None:
