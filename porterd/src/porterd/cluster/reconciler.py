@@ -133,12 +133,14 @@ class Reconciler:
         own = [task for task in tasks if task["ServiceID"] == service["ID"]]
         service = self._autoscale(service, own)
         step = update_step(service, own, self.clock())
-        if step.rollback:
+        if step.rollback:  # the previous spec back with why, in one write
+            version = service["Version"]["Index"]
             service = self.store.update_service(
-                service["ID"], service["Version"]["Index"], None, rollback=True
+                service["ID"], version, None, rollback=True, status=step.status
             )
-        if step.status is not None:
+        elif step.status is not None:
             service = self.store.set_service_status(service, UpdateStatus=step.status)
+        if step.status is not None:
             self._event(service, "update", step.status.get("Message", ""))
         changed: dict[str, dict[str, Any]] = {}
         for task in step.replace:

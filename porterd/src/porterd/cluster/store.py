@@ -257,10 +257,19 @@ class ClusterStore:
         raise NotFound(f"service {ref} not found")
 
     def update_service(
-        self, ref: str, version: int, spec: Any, *, rollback: bool = False
+        self,
+        ref: str,
+        version: int,
+        spec: Any,
+        *,
+        rollback: bool = False,
+        status: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Replace a service's Spec if it is still at `version`, keeping the one it replaces
-        as PreviousSpec (`rollback` brings PreviousSpec back instead of `spec`)."""
+        as PreviousSpec (`rollback` brings PreviousSpec back instead of `spec`). `status` is
+        the UpdateStatus to write in the same transaction instead of the one a change starts:
+        the reconciler's rollback says which failure caused it, and a second write could
+        fail and leave it reading as a manual one."""
         service = self.service(ref)
         if rollback:
             if not service.get("PreviousSpec"):
@@ -275,7 +284,9 @@ class ClusterStore:
         updated = {k: v for k, v in service.items() if k != "Version"}
         updated["PreviousSpec"], updated["Spec"] = service["Spec"], spec
         updated["UpdatedAt"] = now()
-        if rollback or _replaces_tasks(service, spec):
+        if status is not None:
+            updated["UpdateStatus"] = status
+        elif rollback or _replaces_tasks(service, spec):
             updated["UpdateStatus"] = {
                 "State": "rollback_started" if rollback else "updating",
                 "StartedAt": now(),

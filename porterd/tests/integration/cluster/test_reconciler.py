@@ -91,6 +91,10 @@ def service(
     }
 
 
+def image(service: dict[str, Any]) -> str:
+    return service["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
+
+
 def update(cluster: Cluster, **changes: Any) -> None:
     current = cluster.store.service("web")
     cluster.store.update_service("web", current["Version"]["Index"], service(**changes))
@@ -221,6 +225,28 @@ def test_an_update_whose_tasks_fail_rolls_back_to_the_previous_image(cluster: Cl
     current = cluster.store.service("web")
     assert current["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"] == "busybox:1"
     cluster.settle(lambda: cluster.images() == {"busybox:1": 2})
+
+
+def test_an_automatic_rollback_says_why_though_the_service_changes_right_after(
+    cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cluster.store.create_service(service(2, FailureAction="rollback"))
+    cluster.settle(lambda: sum(cluster.running().values()) == 2)
+    for node in cluster.nodes.values():
+        node.runtime.refuse_images = ("busybox:broken",)
+    update(cluster, replicas=2, image="busybox:broken", FailureAction="rollback")
+    roll_back = cluster.store.update_service
+
+    def then_changed(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        """The rollback's write, and another writer's change of the service just after."""
+        rolled = roll_back(*args, **kwargs)
+        cluster.store.set_service_status(rolled, UpdatedAt=rolled["UpdatedAt"])
+        return rolled
+
+    monkeypatch.setattr(cluster.store, "update_service", then_changed)
+    cluster.settle(lambda: image(cluster.store.service("web")) == "busybox:1")
+    status = cluster.store.service("web")["UpdateStatus"]
+    assert status["Message"].startswith("update rolled back: task ")
 
 
 def test_a_missing_image_rejects_the_task_with_the_reason(cluster: Cluster) -> None:
