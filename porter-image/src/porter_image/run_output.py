@@ -94,6 +94,7 @@ class RunOutput:
         self.report = report
         self.mark = new_mark() if mark is None else mark
         self._splitter = LineSplitter(self.mark)
+        self.failure: Exception | None = None  # what `report` raised, after which it is not called
         self._read, self.fd = os.pipe()
         self._thread = threading.Thread(target=self._pump, name="porter-build-output")
 
@@ -122,15 +123,15 @@ class RunOutput:
     def _pump(self) -> None:
         """Report each line; once reporting fails (the client went away) keep draining the
         pipe, so that a RUN step never blocks on a full pipe."""
-        reporting, mark = True, self.mark.decode("utf-8", "replace")
+        mark = self.mark.decode("utf-8", "replace")
         while True:
             data = os.read(self._read, READ)
             lines = self._splitter.feed(data) if data else self._splitter.end()
             for line in lines:
-                if reporting:
+                if self.failure is None:
                     try:
                         self.report(line.removeprefix(mark))
-                    except Exception:
-                        reporting = False
+                    except Exception as exc:
+                        self.failure = exc
             if not data:
                 return

@@ -28,7 +28,7 @@ from porter_specs.models import Platform
 
 from porterd.disk_usage import tree_size
 from porterd.errors import DaemonError, InvalidParameter
-from porterd.images import ImageStore, StoredImage
+from porterd.images import ImageStore, StoredImage, index
 from porterd.images.importing import incoming_tag
 from porterd.images.registry import Emit
 
@@ -117,8 +117,10 @@ class BuildService:
         gone: Callable[[], bool] = lambda: False,
     ) -> StoredImage:
         """Build the context at `root`; steps and RUN output go to `emit` as `{"stream": line}`
-        (unless quiet). Once `gone()` says the client left, the build stops before its next
-        step, and in any case before it names its result (BuildCancelled)."""
+        (unless quiet), in the order they were made, by the one thread that reads the RUN
+        output: a step's line goes through the same pipe (RunOutput.write_line). Once `gone()`
+        says the client left, the build stops before its next step, and in any case before it
+        names its result (BuildCancelled)."""
         from porter_image.build import BuildContext, BuildError
         from porter_image.dockerfile.ignore import IgnoreRules
 
@@ -130,8 +132,7 @@ class BuildService:
         except UnicodeDecodeError as exc:
             raise InvalidParameter(f"{request.dockerfile}: not UTF-8 text") from exc
 
-        def report(line: str) -> None:
-            _stop_if(gone)
+        def stream(line: str) -> None:  # by the pipe's reader
             if not request.quiet:
                 emit({"stream": line + "\n"})
 
@@ -139,7 +140,12 @@ class BuildService:
         ignore = IgnoreRules.for_context(root, dockerfile)
         context = BuildContext(root, ignore, temporary=True)  # unpack's folder, discarded after
         quiet_emit: Emit = (lambda message: None) if request.quiet else emit
-        with RunOutput(report) as output:
+        with RunOutput(stream) as output:
+
+            def report(line: str) -> None:
+                _stop_if(gone, output)
+                output.write_line(line)
+
             options = self._options(request, tag, report, output.fd)
             layout = self.images.layout()
             builder = StoreBuilder(
@@ -148,7 +154,7 @@ class BuildService:
             try:
                 builder.prefetch(text)
                 builder.build(text)
-                _stop_if(gone)
+                self._drop_if_gone(tag, gone, output)
                 return self.images.adopt(tag, request.names)
             except DaemonError:
                 raise
@@ -158,6 +164,19 @@ class BuildService:
                 raise DaemonError(f"build failed: {exc}") from exc
             finally:  # once the image holds its layers, the build's snapshots may go
                 builder.release_snapshots()
+
+    def _drop_if_gone(self, tag: str, gone: Callable[[], bool], output: RunOutput) -> None:
+        """Once the stream has every line, BuildCancelled if the client went away meanwhile:
+        the image the build committed under `tag` is dropped then (its blobs collected
+        later), so that it is not named."""
+        output.close()
+        try:
+            _stop_if(gone, output)
+        except BuildCancelled:
+            layout = self.images.layout()
+            index.edit_entries(layout, lambda entries: index.without(entries, {tag}))
+            self.images.collect_later()
+            raise
 
     def _options(
         self, request: BuildRequest, tag: str, report: Callable[[str], None], output: int
@@ -221,9 +240,10 @@ def _peekable(stream: BinaryIO) -> BinaryIO:
     return cast(BinaryIO, io.BufferedReader(_RawBody(stream), 1 << 16))
 
 
-def _stop_if(gone: Callable[[], bool]) -> None:
-    if gone():
-        raise BuildCancelled("build cancelled: the client went away")
+def _stop_if(gone: Callable[[], bool], output: RunOutput) -> None:
+    """BuildCancelled once `gone()` says so, or the stream could not be written to."""
+    if gone() or output.failure is not None:
+        raise BuildCancelled("build cancelled: the client went away") from output.failure
 
 
 def _dockerfile(root: Path, name: str) -> Path:

@@ -177,3 +177,29 @@ def test_a_client_gone_mid_run_leaves_no_tag_context_or_mount(porterd, client, t
 def mounts_below(folder: Path) -> list[str]:
     with open("/proc/self/mountinfo") as mountinfo:
         return [line.split()[4] for line in mountinfo if f" {folder}/" in line]
+
+
+def test_the_build_stream_has_each_runs_output_before_the_next_step(client, tmp_path) -> None:
+    """RUN output without a final newline, then another step: the stream (as docker-py and
+    the docker CLI read it) is one JSON object a line, in the order the build made them."""
+    dockerfile = "FROM busybox\nRUN printf 'one\\ntwo'\nRUN printf three\nCMD [\"true\"]\n"
+    folder = context(tmp_path / "ctx", "order", dockerfile)
+    tar = subprocess.run(["tar", "-C", str(folder), "-c", "."], capture_output=True, check=True)
+    response = client.api.post(
+        f"{client.api.base_url}/v1.43/build",
+        params={"t": tag("ordered")},
+        data=tar.stdout,
+        headers={"Content-Type": "application/x-tar"},
+        stream=True,
+    )
+    objects = [json.loads(line) for line in response.iter_lines()]
+    streamed = [entry["stream"] for entry in objects if "stream" in entry]
+    assert streamed[: streamed.index("Dockerfile:4: CMD\n") + 1] == [
+        "[stage 0] FROM busybox\n",
+        "Dockerfile:2: RUN\n",
+        "one\n",
+        "two\n",
+        "Dockerfile:3: RUN\n",
+        "three\n",
+        "Dockerfile:4: CMD\n",
+    ]

@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import tarfile
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -336,6 +337,37 @@ def test_a_build_whose_client_is_gone_stops_and_names_nothing(builds, store, tmp
     with pytest.raises(BuildCancelled):
         builds.build(root, request, lambda message: None, gone=lambda: True)
     assert [list(s.names) for s in store.images()] == [[BUSYBOX]]
+
+
+def test_a_build_whose_stream_cannot_be_written_stops_and_names_nothing(
+    builds, store, tmp_path
+) -> None:
+    root = tmp_path / "ctx"
+    root.mkdir()
+    (root / "Dockerfile").write_text("FROM busybox\nCMD x\n")
+
+    def emit(message: dict[str, Any]) -> None:
+        raise ConnectionError("the client went away")
+
+    with pytest.raises(BuildCancelled):
+        builds.build(root, BuildRequest(names=("docker.io/library/unread:1",)), emit)
+    assert [list(s.names) for s in store.images()] == [[BUSYBOX]]
+
+
+def test_every_step_line_is_streamed_in_order_by_the_run_outputs_reader(builds, tmp_path) -> None:
+    root = tmp_path / "ctx"
+    root.mkdir()
+    (root / "Dockerfile").write_text("FROM busybox\nENV A=1\nCMD x\n")
+    streamed: list[tuple[str, str]] = []
+
+    def emit(message: dict[str, Any]) -> None:
+        streamed.append((message["stream"], threading.current_thread().name))
+
+    builds.build(root, BuildRequest(names=("docker.io/library/steps:1",)), emit)
+    assert streamed == [
+        (line, "porter-build-output")
+        for line in ["[stage 0] FROM busybox\n", "Dockerfile:2: ENV\n", "Dockerfile:3: CMD\n"]
+    ]
 
 
 def test_serving_the_build_routes_leaves_the_builder_unimported() -> None:
