@@ -184,7 +184,12 @@ class OverlayNetworks(NetworkJoining):
         """A round of the backend: each overlay in use here reaches its `peers` (network id
         -> the other nodes with an endpoint on it); what no container of this node owns goes:
         local copies of networks without endpoints here, leftover devices, and the leases of
-        this node (`held`: (network, address) -> container) whose endpoint is gone."""
+        this node (`held`: (network, address) -> container) whose endpoint is gone.
+
+        The leases are released last, outside the lock: a store slow to answer or without
+        quorum then holds up neither the node's containers joining and leaving networks nor
+        the rest of the round (the rules after a network dropped), and a lease it could not
+        release is tried again next round."""
         with self._lock:
             endpoints = self.store.endpoints()
             used = {e.network_id for e in endpoints}
@@ -202,11 +207,14 @@ class OverlayNetworks(NetworkJoining):
             # a bridge network's own name may start with ov- too: it is no leftover
             for bridge in overlay.leftover_bridges(kept):
                 overlay.remove_devices(bridge)
-            for (network_id, address), container_id in held.items():
-                if (network_id, container_id) not in owned and self.overlay is not None:
-                    self.overlay.release(network_id, address, container_id)
             if dropped:
                 self._apply_rules()
+        for (network_id, address), container_id in held.items():
+            if (network_id, container_id) not in owned and self.overlay is not None:
+                try:
+                    self.overlay.release(network_id, address, container_id)
+                except DaemonError as error:
+                    log.warning("releasing %s of a container gone: %s", address, error)
 
     def _sync_devices(self, network: NetworkRecord, peers: frozenset[str]) -> None:
         applied = self._peers
