@@ -4,11 +4,17 @@ before it stops."""
 
 from __future__ import annotations
 
+import fcntl
+import ipaddress
+import socket
+import struct
 from typing import Any
 
+import pytest
 from porterd.cluster.agent import DRAIN, Agent, Observed, container_body, observed_status
 from porterd.cluster.node import mesh_host_ip
 
+SIOCGIFADDR = 0x8915  # an interface's IPv4 address
 ENDPOINT = {"Ports": [{"Protocol": "tcp", "TargetPort": 80, "PublishedPort": 8080}]}
 TASK = {
     "ID": "t1",
@@ -33,6 +39,28 @@ def test_a_task_s_port_in_the_mesh_is_published_on_the_node_s_address_when_given
     assert body["HostConfig"]["PortBindings"] == {
         "80/tcp": [{"HostIp": "10.0.0.5", "HostPort": ""}]
     }
+
+
+def own_address() -> str | None:
+    """An IPv4 address of one of this host's interfaces other than loopback, or None."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        for _, name in socket.if_nameindex():
+            request = struct.pack("256s", name.encode()[:15])
+            try:
+                answer = fcntl.ioctl(probe.fileno(), SIOCGIFADDR, request)
+            except OSError:  # no IPv4 address on it
+                continue
+            address = socket.inet_ntoa(answer[20:24])
+            if not ipaddress.ip_address(address).is_loopback:
+                return address
+    return None
+
+
+def test_the_mesh_publishes_on_an_advertised_address_of_the_node_s_own() -> None:
+    address = own_address()
+    if address is None:
+        pytest.skip("this host has no IPv4 address besides loopback")
+    assert mesh_host_ip(address) == address
 
 
 def test_the_mesh_publishes_on_every_address_for_a_loopback_advertised_address() -> None:
