@@ -23,6 +23,7 @@ from collections.abc import Callable, Collection
 from porterd.cluster.etcd import EtcdError, LeaseNotFound, WatchEvent
 from porterd.cluster.scheduler import NodeInfo
 from porterd.cluster.store import ClusterStore
+from porterd.errors import Conflict
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ class Membership:
         does."""
         try:
             self.tick()
-        except EtcdError as error:
+        except (EtcdError, Conflict) as error:
             log.warning("cannot join the cluster yet: %s; trying again", error)
         self._stop.clear()
         self._thread = threading.Thread(
@@ -138,6 +139,8 @@ class Membership:
                 # Without the store this node cannot know whether it still leads.
                 log.warning("cluster store: %s", error)
                 self._set_leading(False)
+            except Conflict as error:  # its record changed under each write: the next tick
+                log.warning("cluster membership: %s", error)
 
     def abandon(self) -> None:
         """Stop renewing without telling anyone (as a killed porterd would)."""

@@ -9,6 +9,7 @@ from typing import Any
 from porterd.cluster.etcd import KeyValue, NoQuorum, WatchEvent
 from porterd.cluster.membership import Departures, Membership, as_new_leader_sees
 from porterd.cluster.scheduler import NodeInfo
+from porterd.errors import Conflict
 
 
 class StoreAnsweringLater:
@@ -56,6 +57,30 @@ def test_a_node_started_without_quorum_joins_once_the_store_answers() -> None:
     finally:
         membership.leave()
     assert membership.lease == store.leases[0]
+
+
+class RecordChangingMeanwhile(StoreAnsweringLater):
+    """A store where the node's record changes under its first `conflicts` registrations."""
+
+    def __init__(self, conflicts: int) -> None:
+        super().__init__(failures=0)
+        self.conflicts = conflicts
+
+    def register_node(self, node_id: str, **fields: Any) -> None:
+        if self.conflicts:
+            self.conflicts -= 1
+            raise Conflict(f"node {node_id} kept changing while it registered; try again")
+        super().register_node(node_id, **fields)
+
+
+def test_a_node_whose_record_changes_while_it_registers_joins_at_a_later_tick() -> None:
+    store = RecordChangingMeanwhile(conflicts=2)
+    membership = Membership(store, "n1", hostname="a", addr="10.0.0.1", ttl=1)  # type: ignore[arg-type]
+    membership.join()  # does not raise
+    try:
+        assert store.registered.wait(10)
+    finally:
+        membership.leave()
 
 
 def test_a_node_that_never_joined_leaves_without_a_lease_to_revoke() -> None:
