@@ -15,6 +15,7 @@ from typing import Any
 from porterd.cluster import pending
 from porterd.cluster import spec as specs
 from porterd.cluster.autoscale import Recommendation, Sample, decide
+from porterd.cluster.etcd import EtcdError
 from porterd.cluster.loop import SAFETY_INTERVAL, Periodic
 from porterd.cluster.membership import DEFAULT_TTL, Departures, as_new_leader_sees
 from porterd.cluster.mesh import service_rps
@@ -23,7 +24,7 @@ from porterd.cluster.scheduler import NodeInfo, is_live, plan
 from porterd.cluster.store import ClusterStore, new_task
 from porterd.cluster.updates import update_step
 from porterd.cluster.wake import due_in
-from porterd.errors import Conflict
+from porterd.errors import Conflict, DaemonError
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,12 @@ class Reconciler:
                 waits.append(self.reconcile_service(service, nodes, tasks, read_at))
             except Conflict as error:
                 log.debug("service %s changed meanwhile: %s", service["ID"], error)
+            except EtcdError:
+                raise  # the store cannot answer: the whole round waits for it
+            except DaemonError as error:
+                # A step of this service's own refused (a rollback to a spec whose network
+                # is gone): the other services are reconciled all the same.
+                log.warning("service %s: %s", service["ID"], error)
         due = min(
             (wait for wait in [due_in(services, now, self.settled_at), *waits] if wait is not None),
             default=None,

@@ -14,6 +14,7 @@ import pytest
 from porterd.cluster.agent import Agent
 from porterd.cluster.reconciler import Reconciler
 from porterd.cluster.store import ClusterStore
+from porterd.errors import NotFound
 
 from ...cluster_support import FakeRuntime, settle
 
@@ -247,6 +248,27 @@ def test_an_automatic_rollback_says_why_though_the_service_changes_right_after(
     cluster.settle(lambda: image(cluster.store.service("web")) == "busybox:1")
     status = cluster.store.service("web")["UpdateStatus"]
     assert status["Message"].startswith("update rolled back: task ")
+
+
+def test_a_service_whose_step_is_refused_holds_up_no_other_service(
+    cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cluster.store.create_service(service(1))
+    cluster.store.create_service({**service(2), "Name": "api"})
+    listed, step = cluster.store.services, cluster.reconciler.reconcile_service
+
+    def web_first() -> list[dict[str, Any]]:
+        return sorted(listed(), key=lambda s: s["Spec"]["Name"] != "web")
+
+    def refused_for_web(svc: dict[str, Any], *args: Any) -> float | None:
+        """As a rollback to a spec whose network was removed since is refused."""
+        if svc["Spec"]["Name"] == "web":
+            raise NotFound("network gone not found")
+        return step(svc, *args)
+
+    monkeypatch.setattr(cluster.store, "services", web_first)
+    monkeypatch.setattr(cluster.reconciler, "reconcile_service", refused_for_web)
+    cluster.settle(lambda: sum(cluster.running().values()) == 2)
 
 
 def test_a_missing_image_rejects_the_task_with_the_reason(cluster: Cluster) -> None:
