@@ -140,15 +140,13 @@ class Reconciler:
         own = [task for task in tasks if task["ServiceID"] == service["ID"]]
         service = self._autoscale(service, own)
         step = update_step(service, own, self.clock())
+        status = step.status
         if step.rollback:  # the previous spec back with why, in one write
-            version = service["Version"]["Index"]
-            service = self.store.update_service(
-                service["ID"], version, None, rollback=True, status=step.status
-            )
-        elif step.status is not None:
-            service = self.store.set_service_status(service, UpdateStatus=step.status)
-        if step.status is not None:
-            self._event(service, "update", step.status.get("Message", ""))
+            service, status = self._roll_back(service, status)
+        elif status is not None:
+            service = self.store.set_service_status(service, UpdateStatus=status)
+        if status is not None:
+            self._event(service, "update", status.get("Message", ""))
         changed: dict[str, dict[str, Any]] = {}
         for task in step.replace:
             if step.order == "start-first":
@@ -190,6 +188,27 @@ class Reconciler:
         if changed:
             self.store.write_tasks(list(changed.values()), read_at=read_at)
         return restarts.due()
+
+    def _roll_back(
+        self, service: dict[str, Any], status: dict[str, Any] | None
+    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """Bring the previous spec back with `status`; a rollback refused for good (its spec
+        names an overlay network removed since: NotFound) pauses the update with the reason,
+        as swarm pauses a rollback that fails, instead of being tried again every round."""
+        try:
+            rolled = self.store.update_service(
+                service["ID"], service["Version"]["Index"], None, rollback=True, status=status
+            )
+        except (Conflict, EtcdError):
+            raise  # the service changed meanwhile, or the store cannot answer: next round
+        except DaemonError as error:
+            paused = {
+                **(service.get("UpdateStatus") or {}),
+                "State": "paused",
+                "Message": f"update paused: rollback refused: {error}",
+            }
+            return self.store.set_service_status(service, UpdateStatus=paused), paused
+        return rolled, status
 
     def _autoscale(self, service: dict[str, Any], tasks: list[dict[str, Any]]) -> dict[str, Any]:
         policy = specs.autoscale_policy(service["Spec"])

@@ -101,6 +101,15 @@ def update(cluster: Cluster, **changes: Any) -> None:
     cluster.store.update_service("web", current["Version"]["Index"], service(**changes))
 
 
+def failing_update(cluster: Cluster) -> None:
+    """Two replicas running, then an update to an image no node has, rolled back on failure."""
+    cluster.store.create_service(service(2, FailureAction="rollback"))
+    cluster.settle(lambda: sum(cluster.running().values()) == 2)
+    for node in cluster.nodes.values():
+        node.runtime.refuse_images = ("busybox:broken",)
+    update(cluster, replicas=2, image="busybox:broken", FailureAction="rollback")
+
+
 def test_a_service_converges_spread_evenly_over_the_nodes(cluster: Cluster) -> None:
     cluster.store.create_service(service(6))
 
@@ -215,11 +224,7 @@ def test_a_start_first_update_never_runs_fewer_than_the_replicas(cluster: Cluste
 
 
 def test_an_update_whose_tasks_fail_rolls_back_to_the_previous_image(cluster: Cluster) -> None:
-    cluster.store.create_service(service(2, FailureAction="rollback"))
-    cluster.settle(lambda: sum(cluster.running().values()) == 2)
-    for node in cluster.nodes.values():
-        node.runtime.refuse_images = ("busybox:broken",)
-    update(cluster, replicas=2, image="busybox:broken", FailureAction="rollback")
+    failing_update(cluster)
     cluster.settle(
         lambda: cluster.store.service("web")["UpdateStatus"]["State"] == "rollback_completed"
     )
@@ -231,11 +236,7 @@ def test_an_update_whose_tasks_fail_rolls_back_to_the_previous_image(cluster: Cl
 def test_an_automatic_rollback_says_why_though_the_service_changes_right_after(
     cluster: Cluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cluster.store.create_service(service(2, FailureAction="rollback"))
-    cluster.settle(lambda: sum(cluster.running().values()) == 2)
-    for node in cluster.nodes.values():
-        node.runtime.refuse_images = ("busybox:broken",)
-    update(cluster, replicas=2, image="busybox:broken", FailureAction="rollback")
+    failing_update(cluster)
     roll_back = cluster.store.update_service
 
     def then_changed(*args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -248,6 +249,25 @@ def test_an_automatic_rollback_says_why_though_the_service_changes_right_after(
     cluster.settle(lambda: image(cluster.store.service("web")) == "busybox:1")
     status = cluster.store.service("web")["UpdateStatus"]
     assert status["Message"].startswith("update rolled back: task ")
+
+
+def test_a_refused_rollback_pauses_the_update_with_the_reason(
+    cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failing_update(cluster)
+    write = cluster.store.update_service
+
+    def refused(*args: Any, rollback: bool = False, **kwargs: Any) -> dict[str, Any]:
+        """As a rollback to a spec whose overlay network was removed since is refused."""
+        if rollback:
+            raise NotFound("network backend not found")
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(cluster.store, "update_service", refused)
+    cluster.settle(lambda: cluster.store.service("web")["UpdateStatus"]["State"] == "paused")
+    status = cluster.store.service("web")["UpdateStatus"]
+    assert status["Message"] == "update paused: rollback refused: network backend not found"
+    assert image(cluster.store.service("web")) == "busybox:broken"
 
 
 def test_a_service_whose_step_is_refused_holds_up_no_other_service(
