@@ -287,3 +287,26 @@ class Agent:
     def stop(self) -> None:
         self.loop.stop()
         self._starter.shutdown(wait=True)
+
+    def remove_all(self) -> None:
+        """Stop and remove every task container of the node, all at once, and return when they
+        are gone: the node left the cluster (its record was deleted), whose tasks run on other
+        nodes now, as a swarm node leaving shuts its tasks down. Their overlay addresses and
+        published ports go with them. Called once the agent is stopped (no start under way)."""
+        containers = [seen.container_id for seen in self.runtime.observe().values()]
+        if containers:
+            log.info("node left the cluster: removing its %d task container(s)", len(containers))
+        removals = [
+            threading.Thread(target=self._remove_now, args=(container_id,), daemon=True)
+            for container_id in containers
+        ]
+        for removal in removals:
+            removal.start()
+        for removal in removals:
+            removal.join()
+
+    def _remove_now(self, container_id: str) -> None:
+        try:
+            self.runtime.remove(container_id)
+        except Exception:
+            log.exception("removing container %s failed", container_id)

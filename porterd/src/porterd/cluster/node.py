@@ -135,7 +135,7 @@ class ClusterNode:
             resources=host_resources(),
             ttl=ttl,
             on_leading=self.reconciler.leading,
-            on_removed=self._stop_parts,
+            on_removed=self._removed,
         )
         self._parts_lock = threading.Lock()
         self._parts_stopped = False
@@ -182,6 +182,13 @@ class ClusterNode:
         """Leave (the node is down at once); the tasks' containers keep running."""
         self._stop_parts()
         self.membership.leave()
+
+    def _removed(self) -> None:
+        """The node's record was deleted (`node rm --force`): it left the cluster, whose tasks
+        run elsewhere now; its task containers go, after its mesh's rules."""
+        self._stop_parts()
+        if self.agent is not None:
+            self.agent.remove_all()
 
     def _stop_parts(self) -> None:
         """Stop what the node runs as a member, once: when porterd stops, or when the node's

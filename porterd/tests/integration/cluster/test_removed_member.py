@@ -5,6 +5,7 @@ register again by itself; a porterd started again joins anew."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 from porterd.cluster.membership import Membership
@@ -12,6 +13,8 @@ from porterd.cluster.node import ClusterNode
 from porterd.cluster.store import ClusterStore
 from porterd.errors import NotFound
 
+from ...cluster_support import FakeRuntime
+from ...etcd_support import EtcdCluster
 from .cluster_cli import until
 
 pytestmark = pytest.mark.timeout(60)
@@ -107,3 +110,20 @@ def test_a_removed_porterd_reconciles_no_more_and_stops_cleanly_afterwards(
     threading.Event().wait(3)  # reconcile rounds, had alpha gone on leading
     assert node.store.tasks() == []
     node.stop()  # as porterd stops afterwards: what the removal stopped is not stopped again
+
+
+def test_a_removed_node_removes_its_task_containers(
+    cluster: EtcdCluster, space: str, tmp_path: Path
+) -> None:
+    runtime = FakeRuntime()
+    node = ClusterNode(endpoints=cluster.endpoints, advertise_addr="127.0.0.1",
+                       data_root=tmp_path, runtime=runtime, hostname="alpha", ttl=TTL,
+                       prefix=space)  # fmt: skip
+    node.start()
+    try:
+        node.store.create_service(SERVICE)
+        until(lambda: len(runtime.running()) == 2, 20, "alpha to run the two tasks")
+        node.store.remove_node(node.node_id, force=True)
+        until(lambda: not runtime.containers, 10, "alpha to remove its task containers")
+    finally:
+        node.stop()
