@@ -1,6 +1,7 @@
 """`porter node rm --force` of the leader's node while its porterd runs, over three real
 porterd: that porterd leaves the cluster (it resigns, logs it once, and does not register
-again), another node leads, and the tasks the removed node ran are started on the others."""
+again), another node leads, the tasks the removed node ran are started on the others, and
+the removed node's task containers are gone."""
 
 from __future__ import annotations
 
@@ -34,6 +35,13 @@ def placement(asked: Node) -> Counter[str]:
     )
 
 
+def task_containers(asked: Node) -> int:
+    """How many task containers `asked` holds, running or not."""
+    with contextlib.closing(asked.client()) as client:
+        listed = client.api.containers(all=True, filters={"label": "com.docker.swarm.task.id"})
+    return len(listed)
+
+
 def test_the_leaders_node_removed_by_force_leaves_and_another_leads(hosts: ClusterHosts) -> None:
     first = hosts.nodes[0]
     porter(first, "service", "create", "--name", "spread", "--replicas", "6",
@@ -53,6 +61,7 @@ def test_the_leaders_node_removed_by_force_leaves_and_another_leads(hosts: Clust
     assert removed.porterd is not None
     assert removed.porterd.process.poll() is None  # its porterd runs on, out of the cluster
     assert removed.porterd.log_text().count(REMOVED) == 1
+    until(lambda: task_containers(removed) == 0, WAIT, "the removed node's containers gone")
     time.sleep(3)  # several lease renewals, had it gone on renewing
     hostnames = porter(other, "node", "ls", "--format", "{{.Hostname}}").split()
     assert name not in hostnames
