@@ -6,9 +6,12 @@ import os
 import subprocess
 import sys
 import threading
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+from porterd.containers import monitor as monitor_module
 from porterd.containers.monitor import Monitor
 from porterd.containers.record import Container, State
 from porterd.containers.status import Status
@@ -91,3 +94,61 @@ def test_a_container_started_between_ticks_has_its_exit_noticed_before_the_next_
         monitor.stop()
         conmon.kill()
         conmon.wait()
+
+
+class ExitRecordingService(FakeService):
+    """What recording an exit asks of the service; what the runtime was asked to do is kept."""
+
+    def __init__(self, containers: list[Container], folder: Path, exit_code: int | None) -> None:
+        super().__init__(containers)
+        self.runtime_calls: list[str] = []
+        self.networks = None
+        self.gates = SimpleNamespace(close=lambda container_id: None)
+        self.conmon = SimpleNamespace(
+            exit_code=lambda container_id: exit_code, exit_file=lambda container_id: folder / "exit"
+        )
+        self.runtime = SimpleNamespace(
+            delete=lambda container_id, force: self.runtime_calls.append("delete"),
+            kill=lambda container_id, signal, all_processes: self.runtime_calls.append("kill"),
+        )
+        self.paths = lambda container: SimpleNamespace(persist=folder)
+
+    def runtime_of(self, container: Container) -> Any:
+        return self.runtime
+
+    def release_rootfs(self, paths: Any) -> None: ...
+    def save(self, container: Container) -> None: ...
+    def publish(self, container: Container, action: str, **attributes: str) -> None: ...
+    def notify(self) -> None: ...
+
+
+@pytest.mark.parametrize("exit_code", [0, None], ids=["exit-file", "conmon-killed"])
+def test_an_exit_found_for_a_run_is_not_recorded_on_the_run_started_since(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exit_code: int | None
+) -> None:
+    ended = container("a", Status.RUNNING, conmon_pid=4_000_000)  # its conmon has ended
+    ended.state.started_at = "2026-01-01T00:00:01Z"
+    service = ExitRecordingService([ended], tmp_path, exit_code)
+    monitor = Monitor(service, interval=LONG)  # type: ignore[arg-type]
+    alive = os.getpid()
+
+    def other_thread_recorded_the_exit_and_started_it_again(pid: int) -> bool:
+        """Between this look at conmon and the exit's record, a stop recorded that exit and a
+        start (restart) ran the container again."""
+        if pid == alive:
+            return True
+        ended.state = State(
+            status=Status.RUNNING, conmon_pid=alive, started_at="2026-01-01T00:00:02Z"
+        )
+        return False
+
+    monkeypatch.setattr(
+        monitor_module, "pid_alive", other_thread_recorded_the_exit_and_started_it_again
+    )
+    try:
+        monitor.check(ended)
+        assert (ended.state.status, ended.state.conmon_pid) == (Status.RUNNING, alive)
+        assert service.runtime_calls == []  # the new run was neither killed nor deleted
+        assert monitor.exits(ended) == 0
+    finally:
+        monitor.stop()

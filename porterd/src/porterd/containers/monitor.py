@@ -37,6 +37,12 @@ CONMON_KILLED_CODE = 137
 CONMON_EXIT_GRACE = 5.0
 
 
+def run_of(container: Container) -> tuple[int, str]:
+    """Which run of the container its state is about: its conmon and when it started (a
+    conmon pid alone may be reused)."""
+    return container.state.conmon_pid, container.state.started_at
+
+
 class Monitor:
     def __init__(self, service: ContainerService, interval: float) -> None:
         self.service = service
@@ -131,28 +137,32 @@ class Monitor:
         return [c.state.conmon_pid for c in watched if c.state.status.is_running()]
 
     def check(self, container: Container) -> None:
-        """Record the container's exit if conmon wrote it, or if conmon is gone."""
+        """Record the exit of the container's current run if conmon wrote it, or if conmon is
+        gone. The monitor and a stopping thread both look, without the container's lock: the
+        other one may record that exit and start the container again meanwhile (stop, then
+        start or restart), so what is found is recorded for the run it was found for only."""
+        run = run_of(container)
+        conmon_pid = run[0]
         code = self.service.conmon.exit_code(container.id)
-        conmon_pid = container.state.conmon_pid
         if code is not None:
             # conmon writes the exit file before the last output reaches its log: the exit is
             # recorded (and the log converted) once conmon is gone, or after a grace period
             if pid_alive(conmon_pid) and not self._waited_long(container.id):
                 return
             self._exit_seen.pop(container.id, None)
-            self.handle_exit(container, code, "")
+            self.handle_exit(container, run, code, "")
             return
         if pid_alive(conmon_pid):
             return
         code = self.service.conmon.exit_code(container.id)  # it may have just finished
         if code is not None:
-            self.handle_exit(container, code, "")
+            self.handle_exit(container, run, code, "")
             return
         with container.lock:
-            if container.state.status.is_running():
+            if container.state.status.is_running() and run_of(container) == run:
                 with contextlib.suppress(RuntimeFailed):
                     self.service.runtime_of(container).kill(container.id, "SIGKILL", True)
-        self.handle_exit(container, CONMON_KILLED_CODE, "conmon exited without an exit code")
+        self.handle_exit(container, run, CONMON_KILLED_CODE, "conmon exited without an exit code")
 
     def reap(self, container: Container, timeout: float | None) -> bool:
         """Wait up to `timeout` for the container's conmon to end (it was just signalled),
@@ -171,11 +181,16 @@ class Monitor:
         first = self._exit_seen.setdefault(container_id, time.monotonic())
         return time.monotonic() - first > CONMON_EXIT_GRACE
 
-    def handle_exit(self, container: Container, code: int, error: str) -> None:
+    def handle_exit(
+        self, container: Container, run: tuple[int, str], code: int, error: str
+    ) -> None:
+        """Record the end of `run` (`run_of`); nothing once the container runs no more, or
+        runs again: a late exit of an earlier run would have ended the new one."""
         service = self.service
         with container.lock:
             state = container.state
-            if not state.status.is_running() or state.status is Status.RESTARTING:
+            status = state.status
+            if not status.is_running() or status is Status.RESTARTING or run_of(container) != run:
                 return
             paths = service.paths(container)
             service.pump(container).pump()
