@@ -46,7 +46,8 @@ def stop(
     with container.lock:
         if container.state.status.can_kill():
             send_signal(service, container, "SIGKILL")
-    _ended(service, container, generation, KILL_GRACE)
+    if not _ended(service, container, generation, KILL_GRACE):  # as dockerd's Kill, then Stop
+        raise Conflict(f"Cannot stop container: {ref}: Container {container.id} did not exit")
 
 
 def _ended(
@@ -138,7 +139,8 @@ def _same_pid_namespace(pid: int) -> bool:
 def restart(service: ContainerService, ref: str, timeout: int | None = None) -> None:
     container = service.get(ref)
     if container.state.status.can_stop():
-        stop(service, ref, timeout)
+        with contextlib.suppress(NotModified):  # it ended meanwhile: only the start is left
+            stop(service, ref, timeout)
     with container.lock:
         if container.state.status.can_start():
             container.manually_stopped = False
