@@ -1,8 +1,8 @@
 """A task whose container its health check finds unhealthy fails, as swarm's agent has it
 (its controller's Wait ends with ErrContainerUnhealthy): the node's agent reports the task
 failed with swarm's error and stops its container, and the scheduler starts a new task in
-its slot. Porter has no restart policy: a failed task's slot is filled at once, as swarm's
-default (condition any, no delay between restarts aside) has it.
+its slot as the service's restart policy has it (porterd.cluster.restart_slots): at once for
+a service without one.
 
 A task failed so is final: its container, still running while its stop is under way or seen
 healthy again meanwhile, never brings it back to running.
