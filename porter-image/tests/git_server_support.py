@@ -8,13 +8,13 @@ import http.server
 import shutil
 import socket
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from http_test_server import QuietServer, running
 
 NEEDS_GIT = pytest.mark.skipif(
     not shutil.which("git") or not Path("/usr/lib/git-core/git-daemon").exists(),
@@ -104,11 +104,5 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 def dumb_http(root: Path) -> Iterator[str]:
     """A plain HTTP server of the files under `root`; yields its http:// base URL."""
     handler = functools.partial(_QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with running(QuietServer(("127.0.0.1", 0), handler)) as url:
+        yield url

@@ -55,11 +55,18 @@ def serving(answer: Answer, tls: ssl.SSLContext | None = None) -> Iterator[tuple
         server.socket = tls.wrap_socket(
             server.socket, server_side=True, do_handshake_on_connect=False
         )
+    with running(server, "https" if tls is not None else "http") as url:
+        yield url, recorder
+
+
+@contextmanager
+def running(server: ThreadingHTTPServer, scheme: str = "http") -> Iterator[str]:
+    """`server` (bound to 127.0.0.1) answering from a thread until the block ends; yields its
+    base URL."""
     thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
-    scheme = "https" if tls is not None else "http"
     try:
-        yield f"{scheme}://127.0.0.1:{server.server_address[1]}", recorder
+        yield f"{scheme}://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
