@@ -14,11 +14,6 @@ from porterd.cluster.store import new_task, now
 MESSAGE = "pending task scheduling"
 
 
-def is_waiting(task: dict[str, Any]) -> bool:
-    """Whether a task is kept for a slot on no node yet."""
-    return not task.get("NodeID")
-
-
 def waiting(
     service: dict[str, Any], slot: int, held: dict[str, Any] | None, reason: str
 ) -> dict[str, Any] | None:

@@ -96,6 +96,11 @@ def is_live(task: dict[str, Any]) -> bool:
     return task.get("DesiredState") == "running" and task["Status"]["State"] not in TERMINAL
 
 
+def is_waiting(task: dict[str, Any]) -> bool:
+    """Whether a task is kept for a slot on no node yet (porterd.cluster.pending)."""
+    return not task.get("NodeID")
+
+
 def is_current(task: dict[str, Any], service: dict[str, Any]) -> bool:
     """Whether the task is of the service's spec as it is now: its task template and its
     endpoint spec, which a task copies when made (its container publishes the target ports),
@@ -178,7 +183,7 @@ def plan(
         if task["Status"]["State"] in TERMINAL:
             result.shutdown[task["ID"]] = f"task {task['Status']['State']}"
             continue
-        if not task.get("NodeID"):  # waiting for a node: its slot is placed again below
+        if is_waiting(task):  # its slot is placed again below
             _wait(task, result)
             continue
         why = _stays(task, nodes_by_id)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from porterd.cluster.pending import MESSAGE, is_waiting, placed, waiting
+from porterd.cluster.pending import MESSAGE, placed, waiting
+from porterd.cluster.scheduler import is_waiting
 from porterd.cluster.store import new_task
 
 REASON = "no node has the resources the service reserves"
