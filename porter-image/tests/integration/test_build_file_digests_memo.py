@@ -14,8 +14,7 @@ import pytest
 from build_support import NEEDS_ROOT, run_build, write_context
 from image_test_support import PORTER_IMAGE
 from porter_image.build import BuildContext, Builder, BuildOptions
-from porter_image.build.cache import BUILD_FOLDER
-from porter_image.build.file_digests import CURSOR, MEMO, MIN_SIZE, SETTLED_NS, FileDigests
+from porter_image.build.file_digests import CURSOR, MIN_SIZE, SETTLED_NS, FileDigests
 from porter_image.layout import Layout
 
 pytestmark = [pytest.mark.integration, NEEDS_ROOT]
@@ -30,7 +29,7 @@ def build_settled_context(tmp_path: Path, temporary: bool) -> Path:
     layout = Layout.open_or_create(tmp_path / "layout")
     context = BuildContext(ctx, temporary=temporary)
     Builder(layout, context, BuildOptions(tags=("out",))).build(DOCKERFILE)
-    return tmp_path / "layout" / BUILD_FOLDER / "file-digests"
+    return FileDigests.of_layout(tmp_path / "layout").memo
 
 
 def test_a_folder_contexts_large_file_is_remembered(tmp_path: Path) -> None:
@@ -52,7 +51,7 @@ def build_settled_contexts(tmp_path: Path, *names: str) -> FileDigests:
     for name in names:
         context = BuildContext(tmp_path / name)
         Builder(layout, context, BuildOptions(tags=("out",))).build(DOCKERFILE)
-    return FileDigests(tmp_path / "layout" / BUILD_FOLDER / MEMO)
+    return FileDigests.of_layout(tmp_path / "layout")
 
 
 def test_gc_removes_the_memo_of_a_removed_context_folder_only(tmp_path: Path) -> None:
@@ -79,7 +78,7 @@ def test_a_failed_prune_after_the_image_is_tagged_is_a_warning_not_a_failure(
 ) -> None:
     write_context(tmp_path / "ctx", {"Dockerfile": DOCKERFILE, "big": b"x"})
     layout = Layout.open_or_create(tmp_path / "layout")
-    memo = FileDigests(tmp_path / "layout" / BUILD_FOLDER / MEMO)
+    memo = FileDigests.of_layout(tmp_path / "layout")
     stale = memo.memo_file(str(tmp_path / "gone"))  # one the prune checks, then moves past
     stale.parent.mkdir(parents=True)
     stale.write_text("{}\n")

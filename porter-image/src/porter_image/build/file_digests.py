@@ -32,6 +32,8 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
+from porter_image.build.cache import BUILD_FOLDER
+
 MIN_SIZE = 64 << 10
 SETTLED_NS = 1_000_000_000
 MEMO = "file-digests"  # the memo's folder in the layout's build folder
@@ -57,6 +59,11 @@ class FileDigests:
         self._open: OrderedDict[str, _FolderMemo] = OrderedDict()
         self.written = 0  # memo files this build wrote
         self.error: OSError | None = None  # the first memo write or prune that failed
+
+    @classmethod
+    def of_layout(cls, layout: str | os.PathLike[str]) -> FileDigests:
+        """The memo kept with the layout at `layout`."""
+        return cls(Path(layout) / BUILD_FOLDER / MEMO)
 
     def digest(self, path: Path, st: os.stat_result) -> bytes:
         """The sha256 of the regular file at `path`, whose lstat is `st`."""

@@ -25,10 +25,9 @@ def command(layout: Path, dry_run: bool, output_format: str) -> None:
     opened = Layout.open(layout)
     removed = opened.gc(dry_run=dry_run)
     if not dry_run:
-        from porter_image.build.cache import BUILD_FOLDER
-        from porter_image.build.file_digests import MEMO, FileDigests
+        from porter_image.build.file_digests import FileDigests
 
-        FileDigests(Path(opened.path) / BUILD_FOLDER / MEMO).prune()
+        FileDigests.of_layout(opened.path).prune()
     if output_format == "json":
         print_json({"dryRun": dry_run, "removed": [str(d) for d in removed]})
         return
