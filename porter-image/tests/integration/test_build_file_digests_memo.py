@@ -63,6 +63,14 @@ def test_gc_removes_the_memo_of_a_removed_context_folder_only(tmp_path: Path) ->
     assert list(memo.entries(tmp_path / "kept")) == ["big"]
 
 
+def test_gc_dry_run_keeps_the_memo_of_a_removed_context_folder(tmp_path: Path) -> None:
+    memo = build_settled_contexts(tmp_path, "gone")
+    shutil.rmtree(tmp_path / "gone")
+    gc = [str(PORTER_IMAGE), "gc", "--dry-run", str(tmp_path / "layout")]
+    assert subprocess.run(gc, capture_output=True, check=False).returncode == 0
+    assert memo.memo_file(str(tmp_path / "gone")).exists()
+
+
 def test_a_later_build_removes_the_memo_of_a_removed_context_folder(tmp_path: Path) -> None:
     memo = build_settled_contexts(tmp_path, "gone", "kept")
     shutil.rmtree(tmp_path / "gone")
