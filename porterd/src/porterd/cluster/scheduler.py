@@ -102,13 +102,16 @@ def is_waiting(task: dict[str, Any]) -> bool:
 
 
 def is_current(task: dict[str, Any], service: dict[str, Any]) -> bool:
-    """Whether the task is of the service's spec as it is now: its task template and its
-    endpoint spec, which a task copies when made (its container publishes the target ports),
-    as swarmkit's IsTaskDirty compares both."""
+    """Whether the task is of the service's spec as it is now (see runs_spec)."""
     endpoint = (task.get("Endpoint") or {}).get("Spec", {})
-    return task.get("Spec") == service["Spec"]["TaskTemplate"] and endpoint == service["Spec"].get(
-        "EndpointSpec", {}
-    )
+    return runs_spec(task.get("Spec"), endpoint, service["Spec"])
+
+
+def runs_spec(template: Any, endpoint: Any, spec: dict[str, Any]) -> bool:
+    """Whether a task made from `template` and `endpoint` is of the service spec `spec`: its
+    task template and its endpoint spec, which a task copies when made (its container
+    publishes the target ports), as swarmkit's IsTaskDirty compares both."""
+    return template == spec["TaskTemplate"] and endpoint == spec.get("EndpointSpec", {})
 
 
 def satisfies(node: NodeInfo, template: dict[str, Any]) -> bool:

@@ -35,6 +35,7 @@ from porterd.cluster.etcd import (
     key_missing,
 )
 from porterd.cluster.overlay_store import OverlayStore
+from porterd.cluster.scheduler import runs_spec
 from porterd.errors import Conflict, InvalidParameter, NotFound
 
 ID_ALPHABET = string.ascii_lowercase + string.digits
@@ -385,14 +386,13 @@ class ClusterStore:
 
 
 def _replaces_tasks(service: dict[str, Any], spec: dict[str, Any]) -> bool:
-    """Whether changing `service` to `spec` makes its tasks outdated (see is_current), or
+    """Whether changing `service` to `spec` makes its tasks outdated (see runs_spec), or
     finds an update under way or paused, which goes on (as any update resumes a paused one
     in swarm)."""
     state = (service.get("UpdateStatus") or {}).get("State")
-    return (
-        state in ("updating", "rollback_started", "paused", "rollback_paused")
-        or spec["TaskTemplate"] != service["Spec"]["TaskTemplate"]
-        or spec.get("EndpointSpec", {}) != service["Spec"].get("EndpointSpec", {})
+    old = service["Spec"]
+    return state in ("updating", "rollback_started", "paused", "rollback_paused") or not runs_spec(
+        old["TaskTemplate"], old.get("EndpointSpec", {}), spec
     )
 
 
