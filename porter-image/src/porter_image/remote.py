@@ -6,11 +6,9 @@ image.digest, image.config["config"]["Cmd"], image.platforms
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from porter_specs.digest import check, from_bytes
 from porter_specs.errors import PorterError
 from porter_specs.models import Descriptor, Platform
 
@@ -63,14 +61,8 @@ def inspect_remote(
             manifest = source.manifest(chosen.digest)
             if manifest.is_index:
                 raise ManifestRefusedError(str(chosen.digest), "a platform's manifest is an index")
+        config = source.read_config(manifest)
         document = manifest.document()
-        config_descriptor = Descriptor.from_json(document["config"])
-        data = source.repository.read_blob(config_descriptor)
-        what = f"{reference} config {config_descriptor.digest}"
-        check(config_descriptor.digest, from_bytes(data), config_descriptor.size, len(data), what)
-        config = json.loads(data) if config_descriptor.size else {}
-        if not isinstance(config, dict):
-            raise ManifestRefusedError(what, "config is not a JSON object")
         return RemoteImage(reference, manifest.descriptor, document, config, index, platforms)
     except PorterError:
         raise

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
-from typing import BinaryIO, cast
+from typing import Any, BinaryIO, cast
 
-from porter_specs.digest import Digest
+from porter_specs.digest import Digest, check, from_bytes
 from porter_specs.models import Descriptor
 
 from porter_image.credentials import find_credentials
 from porter_image.distribution.client import RegistryClient, RegistryOptions
-from porter_image.distribution.errors import RegistryError
+from porter_image.distribution.errors import ManifestRefusedError, RegistryError
 from porter_image.distribution.manifests import RawManifest
 from porter_image.distribution.repository import Repository
 from porter_image.endpoints.base import BlobOpener, BlobOrigin, ByteCounter
@@ -45,6 +46,29 @@ class RegistrySource:
 
     def open_blob(self, descriptor: Descriptor) -> BinaryIO:
         return cast(BinaryIO, self.repository.open_blob(descriptor))
+
+    def read_config(self, manifest: RawManifest) -> dict[str, Any]:
+        """The config `manifest` names, read whole and checked against its descriptor.
+
+        Raises ManifestRefusedError when the manifest has no valid config descriptor or the
+        config is not a JSON object, and DigestMismatchError or SizeMismatchError when the
+        registry's bytes are not the ones the descriptor promises.
+        """
+        try:
+            descriptor = Descriptor.from_json(manifest.document()["config"])
+        except (AttributeError, KeyError, TypeError, ValueError) as error:
+            where = f"{self.reference} manifest {manifest.digest}"
+            raise ManifestRefusedError(where, f"no valid config descriptor: {error}") from error
+        where = f"{self.reference} config {descriptor.digest}"
+        data = self.repository.read_blob(descriptor)
+        check(descriptor.digest, from_bytes(data), descriptor.size, len(data), where)
+        try:
+            config = json.loads(data) if data else {}
+        except ValueError as error:
+            raise ManifestRefusedError(where, f"config is not JSON: {error}") from error
+        if not isinstance(config, dict):
+            raise ManifestRefusedError(where, "config is not a JSON object")
+        return config
 
     def referrers(self, digest: Digest) -> list[Descriptor]:
         return self.repository.referrers(digest)

@@ -15,7 +15,6 @@ since nothing is wrong with the daemon.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any, Protocol
 
@@ -30,9 +29,7 @@ from porter_image.distribution.manifests import RawManifest
 from porter_image.endpoints.registry import RegistrySource
 from porter_image.errors import ImageError
 from porter_image.reference import DockerReference, InvalidReferenceError, parse_docker_reference
-from porter_specs.digest import check, from_bytes
 from porter_specs.errors import PorterError
-from porter_specs.models import Descriptor
 
 from porterd.errors import DaemonError, Forbidden, InvalidParameter, NotFound, Unauthorized
 
@@ -84,7 +81,7 @@ def _inspect(reference: DockerReference, options: RegistryOptions) -> dict[str, 
     source = RegistrySource(reference, options)
     try:
         top = source.top_manifest()
-        platforms = _index_platforms(top) if top.is_index else [_config_platform(source, top)]
+        platforms = _index_platforms(top) if top.is_index else [_platform(source.read_config(top))]
     finally:
         source.close()
     descriptor = top.descriptor
@@ -101,29 +98,12 @@ def _inspect(reference: DockerReference, options: RegistryOptions) -> dict[str, 
 def _index_platforms(index: RawManifest) -> list[dict[str, Any]]:
     children = index.document().get("manifests")
     if not isinstance(children, list):
-        raise ImageError(f"index {index.digest}: manifests is not a list")
+        raise ImageError(f"index {index.digest}", "manifests is not a list")
     return [
         _platform(child["platform"])
         for child in children
         if isinstance(child, dict) and isinstance(child.get("platform"), dict)
     ]
-
-
-def _config_platform(source: RegistrySource, manifest: RawManifest) -> dict[str, Any]:
-    where = f"{source.reference} manifest {manifest.digest}"
-    try:
-        config = Descriptor.from_json(manifest.document()["config"])
-    except (KeyError, TypeError, ValueError) as error:
-        raise ImageError(f"{where}: no valid config descriptor: {error}") from error
-    data = source.repository.read_blob(config)
-    check(config.digest, from_bytes(data), config.size, len(data), f"{where} config")
-    try:
-        document = json.loads(data) if data else {}
-    except ValueError as error:
-        raise ImageError(f"{where}: config is not JSON: {error}") from error
-    if not isinstance(document, dict):
-        raise ImageError(f"{where}: config is not a JSON object")
-    return _platform(document)
 
 
 def _platform(document: dict[str, Any]) -> dict[str, Any]:
