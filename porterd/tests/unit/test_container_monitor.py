@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -152,3 +154,91 @@ def test_an_exit_found_for_a_run_is_not_recorded_on_the_run_started_since(
         assert monitor.exits(ended) == 0
     finally:
         monitor.stop()
+
+
+class Clock:
+    """The monitor's `time`, moved on by hand: monotonic seconds since the test began."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return 1_800_000_000.0 + self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(monitor_module, "time", clock)
+    return clock
+
+
+def running(name: str, started_at: str) -> Container:
+    """A container whose conmon (this process) is alive after writing the exit file."""
+    ran = container(name, Status.RUNNING, os.getpid())
+    ran.state.started_at = started_at
+    return ran
+
+
+def test_a_later_run_gets_its_own_grace_after_conmon_wrote_the_exit_file(
+    tmp_path: Path, clock: Clock
+) -> None:
+    ran = running("a", "2026-01-01T00:00:01Z")
+    service = ExitRecordingService([ran], tmp_path, exit_code=0)
+    monitor = Monitor(service, interval=LONG)  # type: ignore[arg-type]
+    try:
+        monitor.check(ran)  # the first run's exit file is seen: its grace starts
+        # a stop in another thread records that exit: the monitor's grace of it is left
+        monitor.handle_exit(ran, monitor_module.run_of(ran), 0, "")
+        ran.state = State(
+            status=Status.RUNNING, conmon_pid=os.getpid(), started_at="2026-01-01T00:00:02Z"
+        )
+        clock.now = monitor_module.CONMON_EXIT_GRACE * 2
+        monitor.check(ran)  # the second run's exit file: not the first run's grace
+        assert (ran.state.status, monitor.exits(ran)) == (Status.RUNNING, 1)
+        clock.now += monitor_module.CONMON_EXIT_GRACE + 1
+        monitor.check(ran)
+        assert (ran.state.status, monitor.exits(ran)) == (Status.EXITED, 2)
+    finally:
+        monitor.stop()
+
+
+@dataclass
+class ExitSeen:
+    container: Container
+    service: ExitRecordingService
+    monitor: Monitor
+
+
+@pytest.fixture
+def exit_seen(tmp_path: Path, clock: Clock) -> Iterator[ExitSeen]:
+    """A monitor that saw a running container's exit file on a tick, its grace under way."""
+    ran = running("a", "2026-01-01T00:00:01Z")
+    service = ExitRecordingService([ran], tmp_path, exit_code=0)
+    monitor = Monitor(service, interval=LONG)  # type: ignore[arg-type]
+    try:
+        monitor.tick()
+        assert ran.id in monitor._exit_seen
+        yield ExitSeen(container=ran, service=service, monitor=monitor)
+    finally:
+        monitor.stop()
+
+
+def test_the_grace_of_a_removed_container_is_forgotten_on_the_next_tick(
+    exit_seen: ExitSeen,
+) -> None:
+    exit_seen.service.containers.remove(exit_seen.container)
+    exit_seen.monitor.tick()
+    assert exit_seen.monitor._exit_seen == {}
+
+
+def test_the_grace_of_a_run_whose_exit_another_path_recorded_is_forgotten_on_the_next_tick(
+    exit_seen: ExitSeen,
+) -> None:
+    ran, monitor = exit_seen.container, exit_seen.monitor
+    monitor.handle_exit(ran, monitor_module.run_of(ran), 0, "")  # a stop's reap, say
+    monitor.tick()
+    assert monitor._exit_seen == {}

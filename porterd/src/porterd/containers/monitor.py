@@ -50,7 +50,8 @@ class Monitor:
         self._exits: dict[str, int] = {}
         self._restarts: dict[str, float] = {}  # id -> when (monotonic)
         self._delays: dict[str, float] = {}
-        self._exit_seen: dict[str, float] = {}  # id -> when its exit file was first seen
+        # id -> the run (`run_of`) whose exit file was seen, and when first (monotonic)
+        self._exit_seen: dict[str, tuple[tuple[int, str], float]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._exit_watch = ExitWatch()
@@ -132,6 +133,7 @@ class Monitor:
             due = [cid for cid, when in self._restarts.items() if when <= now]
             for cid in due:
                 del self._restarts[cid]
+        self._forget_exits_seen(watched)
         watched += [c for c in map(self._restart, due) if c is not None]
         self.health.tick(watched)
         return [c.state.conmon_pid for c in watched if c.state.status.is_running()]
@@ -147,9 +149,10 @@ class Monitor:
         if code is not None:
             # conmon writes the exit file before the last output reaches its log: the exit is
             # recorded (and the log converted) once conmon is gone, or after a grace period
-            if pid_alive(conmon_pid) and not self._waited_long(container.id):
+            if pid_alive(conmon_pid) and not self._waited_long(container.id, run):
                 return
-            self._exit_seen.pop(container.id, None)
+            with self._lock:
+                self._exit_seen.pop(container.id, None)
             self.handle_exit(container, run, code, "")
             return
         if pid_alive(conmon_pid):
@@ -177,9 +180,25 @@ class Monitor:
             self.check(container)
         return True
 
-    def _waited_long(self, container_id: str) -> bool:
-        first = self._exit_seen.setdefault(container_id, time.monotonic())
-        return time.monotonic() - first > CONMON_EXIT_GRACE
+    def _waited_long(self, container_id: str, run: tuple[int, str]) -> bool:
+        """Whether `run`'s exit file was first seen over CONMON_EXIT_GRACE ago; the grace
+        starts now when it was not seen yet, for this run (a time seen for an earlier run, whose
+        exit was recorded by another path, counts for nothing)."""
+        now = time.monotonic()
+        with self._lock:
+            seen = self._exit_seen.get(container_id)
+            if seen is None or seen[0] != run:
+                seen = self._exit_seen[container_id] = (run, now)
+        return now - seen[1] > CONMON_EXIT_GRACE
+
+    def _forget_exits_seen(self, watched: list[Container]) -> None:
+        """Drop when an exit file was seen for a run that is over, or for a container that
+        is gone (`watched`: every container the monitor looks at, read in this tick)."""
+        runs = {c.id: run_of(c) for c in watched if c.state.status.is_running()}
+        with self._lock:
+            for container_id, (run, _) in list(self._exit_seen.items()):
+                if runs.get(container_id) != run:
+                    del self._exit_seen[container_id]
 
     def handle_exit(
         self, container: Container, run: tuple[int, str], code: int, error: str
