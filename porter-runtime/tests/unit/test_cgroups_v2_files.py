@@ -269,3 +269,26 @@ def test_loading_the_setters_of_device_rules_imports_the_bpf_installer(fake, mon
     monkeypatch.delitem(sys.modules, "porter_runtime.cgroups.devices_bpf", raising=False)
     manager.load_setters({"devices": [{"allow": False, "access": "rwm"}]})
     assert "porter_runtime.cgroups.devices_bpf" in sys.modules
+
+
+def test_set_imports_nothing_once_its_setters_are_loaded(fake, monkeypatch):
+    """create loads them before it forks the init, where an import would copy pages."""
+    import porter_runtime.cgroups
+
+    manager, leaf = fake
+    monkeypatch.delattr(porter_runtime.cgroups, "devices_bpf", raising=False)
+    monkeypatch.delitem(sys.modules, "porter_runtime.cgroups.devices_bpf", raising=False)
+    resources = {
+        "memory": {"limit": 1 << 20},
+        "pids": {"limit": 10},
+        "devices": [{"allow": False, "access": "rwm"}],
+    }
+    manager.load_setters(resources)
+    before = set(sys.modules)
+    bpf = sys.modules.get("porter_runtime.cgroups.devices_bpf")
+    assert bpf is not None, "load_setters left the BPF installer for set() to import"
+    installed = []  # a BPF program needs a real cgroup: record where set() installs it
+    monkeypatch.setattr(bpf, "install_policy", lambda policy, path: installed.append(path))
+    manager.set(resources)
+    assert set(sys.modules) - before == set()
+    assert installed == [str(leaf)]
