@@ -5,6 +5,7 @@ DistributionInspect; a missing image or registry is a 404, refused credentials a
 from __future__ import annotations
 
 import base64
+import io
 import json
 import socket
 import sys
@@ -17,9 +18,15 @@ import pytest
 from falcon import testing
 from porter_image.copy import CopyOptions, copy_image
 from porter_image.distribution.auth import Credentials
+from porter_image.distribution.client import RegistryOptions
+from porter_image.distribution.manifests import RawManifest
+from porter_image.endpoints.registry import RegistryDestination
 from porter_image.layer.testing import archive, file
 from porter_image.layout import Layout
+from porter_image.reference import parse_docker_reference
 from porter_image.snapshots.testing import layered_image
+from porter_specs.digest import from_bytes
+from porter_specs.media_types import IMAGE_CONFIG, IMAGE_MANIFEST
 from porter_specs.models import Descriptor, Platform
 from porterd.api.app import create_app
 from porterd.images import RegistrySettings
@@ -47,6 +54,19 @@ def pushed(layout: Layout, tag: str, target: str, credentials: Credentials | Non
     copy_image(f"oci:{layout.path}:{tag}", f"docker://{target}", CopyOptions(
         dest_credentials=credentials, all_platforms=True))  # fmt: skip
     return layout.resolve(tag)
+
+
+def pushed_with_config(target: str, config: bytes) -> None:
+    """Push to `target` a manifest without layers whose config blob holds `config`."""
+    descriptor = Descriptor(IMAGE_CONFIG, from_bytes(config), len(config))
+    document = {"schemaVersion": 2, "mediaType": IMAGE_MANIFEST, "layers": []}
+    data = json.dumps(document | {"config": descriptor.to_json()}).encode()
+    destination = RegistryDestination(parse_docker_reference(target), RegistryOptions())
+    try:
+        destination.put_blob(descriptor, lambda: io.BytesIO(config), lambda _: None)
+        destination.commit(RawManifest(data, IMAGE_MANIFEST, from_bytes(data)))
+    finally:
+        destination.close(failed=False)
 
 
 @pytest.fixture(scope="module")
@@ -135,6 +155,16 @@ def test_a_digest_reference_answers_the_manifest_it_names(
     answer = inspect(client, f"{registry}/demo/app@{digest}")
     assert answer.status_code == 200
     assert answer.json["Descriptor"]["digest"] == str(digest)
+
+
+@pytest.mark.parametrize("config", [b"[]", b"not json"])
+def test_a_config_that_is_no_json_object_is_a_400(
+    client: testing.TestClient, registry: str, config: bytes
+) -> None:
+    pushed_with_config(f"{registry}/demo/broken:config", config)
+    answer = inspect(client, f"{registry}/demo/broken:config")
+    assert answer.status_code == 400
+    assert "config" in answer.json["message"]
 
 
 def test_an_unknown_tag_is_a_404(client: testing.TestClient, registry: str) -> None:
