@@ -5,10 +5,10 @@ their reasons (where buildah differs from docker, docker's behaviour is porter-i
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import subprocess
 import tarfile
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,9 +38,11 @@ BUILDAH_LABELS = {"io.buildah.version"}
 
 @pytest.fixture(scope="module")
 def workspace(busybox_image: tuple[Path, str]) -> Iterator[Path]:
-    """A lowercase folder (buildah refuses oci: paths with capitals) holding the base layout
-    and the context, with the tar that ADD unpacks made here."""
-    folder = Path(tempfile.mkdtemp(prefix="porter-buildah-")).resolve()
+    """A folder holding the base layout and the context, with the tar that ADD unpacks made
+    here. buildah parses an oci: path as an image name, so every part of it must be one: no
+    capitals, no trailing `_` (mkdtemp's names may end in one), hence a hex name in /tmp."""
+    folder = Path("/tmp") / f"porter-buildah-{secrets.token_hex(6)}"
+    folder.mkdir(mode=0o700)
     try:
         shutil.copytree(busybox_image[0], folder / "base")
         context = folder / "context"

@@ -140,8 +140,10 @@ def test_privileged_may_make_and_open_any_device(client: docker.DockerClient) ->
             "hello\n",
         ),
         (
-            "nc -l -p 9000 >/tmp/got & for i in 1 2 3 4 5 6 7 8 9 10; do"
-            " echo hi | nc 127.0.0.1 9000 && break; sleep 0.2; done; wait; cat /tmp/got",
+            # the client reads a file, not a pipe: busybox's nc ends at the listener's EOF
+            # (its stdin is /dev/null), which could come before `echo hi` filled the pipe
+            "echo hi >/tmp/msg; nc -l -p 9000 >/tmp/got & for i in 1 2 3 4 5 6 7 8 9 10; do"
+            " nc 127.0.0.1 9000 </tmp/msg && break; sleep 0.2; done; wait; cat /tmp/got",
             "hi\n",
         ),
     ],
