@@ -193,7 +193,10 @@ class Monitor:
 
     def _forget_exits_seen(self, watched: list[Container]) -> None:
         """Drop when an exit file was seen for a run that is over, or for a container that
-        is gone (`watched`: every container the monitor looks at, read in this tick)."""
+        is gone (`watched`: every container the monitor looks at, read in this tick). The map
+        is empty on almost every tick: nothing is read then."""
+        if not self._exit_seen:
+            return
         runs = {c.id: run_of(c) for c in watched if c.state.status.is_running()}
         with self._lock:
             for container_id, (run, _) in list(self._exit_seen.items()):
